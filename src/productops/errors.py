@@ -1,0 +1,53 @@
+"""The errors productops shows to its users.
+
+Every message says what is wrong, where (file, line, key) and what to do.
+The CLI prints the message on one line and exits non-zero.
+
+    ProductOpsError
+    ├── ConfigError (ValueError)       productops.toml is missing a value or has a wrong one
+    ├── WorkspaceError                 no workspace here, or it cannot be opened
+    │   └── SchemaVersionError         the workspace was written by a newer productops
+    ├── ImportFileError (ValueError)   a file to import cannot be read at all
+    ├── UsageError (ValueError)        a command got an argument it cannot use (unknown table, ...)
+    └── EngineError                    the analytics backend cannot be started
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "EngineError",
+    "ImportFileError",
+    "ProductOpsError",
+    "SchemaVersionError",
+    "UsageError",
+    "WorkspaceError",
+]
+
+
+class ProductOpsError(Exception):
+    """Base of every error meant for a user of productops."""
+
+
+class ConfigError(ValueError, ProductOpsError):
+    """The configuration file or a setting given on the command line is invalid."""
+
+
+class WorkspaceError(ProductOpsError):
+    """There is no workspace where one was expected, or it cannot be opened."""
+
+
+class SchemaVersionError(WorkspaceError):
+    """The workspace's store was written by a newer version of productops."""
+
+
+class ImportFileError(ValueError, ProductOpsError):
+    """A file given to `productops import` cannot be read at all."""
+
+
+class EngineError(ProductOpsError):
+    """The analytics engine (DuckDB or Spark) cannot be started or queried."""
+
+
+class UsageError(ValueError, ProductOpsError):
+    """A command got an argument it cannot use, such as an unknown table."""

@@ -1,0 +1,152 @@
+"""Landing read rows in a canonical table: validate, quarantine, upsert, in one transaction."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pyarrow as pa
+
+from productops.engine import Store, quote
+from productops.ingest.coerce import literal, reason_sql, typed_sql
+from productops.ingest.read import LINE, ReadResult
+from productops.schema import Table
+
+__all__ = ["ImportCounts", "land", "land_arrow"]
+
+
+@dataclass(frozen=True)
+class ImportCounts:
+    """What one import did: rows new, changed, identical to what was stored, and set aside."""
+
+    table: str
+    file: str
+    landed: int
+    updated: int
+    unchanged: int
+    quarantined: int
+    ignored_columns: list[str] = field(default_factory=list)
+
+    @property
+    def read(self) -> int:
+        return self.landed + self.updated + self.unchanged + self.quarantined
+
+
+def land(
+    store: Store,
+    table: Table,
+    read: ReadResult,
+    *,
+    source: str,
+    file: str,
+    timestamp_formats: Sequence[str] = (),
+) -> ImportCounts:
+    """Validate `read` against `table`, quarantine bad rows and upsert the rest, atomically.
+
+    Re-landing the same rows changes nothing: rows are matched on the table's
+    key and only new or changed ones are written.
+    """
+    started = datetime.now(UTC)
+    read_columns = {
+        name: pa.types.is_string(read.data.schema.field(name).type) or pa.types.is_large_string(
+            read.data.schema.field(name).type
+        )
+        for name in read.data.column_names
+        if name != LINE
+    }
+    cols = [c.name for c in table.columns if c.name != "ingested_at"]
+    key = [quote(k) for k in table.key]
+    rejected = pa.table(
+        {
+            "line": pa.array([r.line for r in read.rejected], pa.int64()),
+            "reason": pa.array([r.reason for r in read.rejected], pa.string()),
+            "record": pa.array([r.record for r in read.rejected], pa.string()),
+        }
+    )
+    with store.staged("_staged", read.data), store.staged("_rejected", rejected), store.transaction():
+        store.sql(
+            f"CREATE OR REPLACE TEMP TABLE _typed AS SELECT s.{LINE}, "
+            f"{', '.join(typed_sql(table, read_columns, source, timestamp_formats))} FROM _staged s"
+        )
+        _check(store, table, read_columns, key, read.line_label)
+        counts = _upsert(store, table, cols, key)
+        quarantined = _quarantine(store, table, read_columns, file)
+        store.sql(
+            "INSERT INTO import_run (id, table_name, file, started_at, finished_at, landed, updated, "
+            "unchanged, quarantined, source, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [str(uuid.uuid4()), table.name, file, started, datetime.now(UTC), *counts, quarantined,
+             source, datetime.now(UTC)],
+        )
+        for temp in ("_typed", "_checked", "_change"):
+            store.sql(f"DROP TABLE IF EXISTS {temp}")
+    return ImportCounts(table.name, file, *counts, quarantined, read.ignored_columns)
+
+
+def _check(store: Store, table: Table, read_columns: dict[str, bool], key: list[str], label: str) -> None:
+    """_checked: typed rows with `_reason`, '' when valid; later duplicates of a key are invalid."""
+    partition = ", ".join(f"t.{k}" for k in key)
+    store.sql(
+        f"CREATE OR REPLACE TEMP TABLE _checked AS "
+        f"WITH r AS (SELECT t.*, {reason_sql(table, read_columns)} AS _reason "
+        f"FROM _typed t JOIN _staged s ON s.{LINE} = t.{LINE}) "
+        f"SELECT t.* EXCLUDE (_reason, _first), CASE WHEN t._reason = '' AND t._first < t.{LINE} "
+        f"THEN 'duplicate key in this file, first at {label} ' || t._first ELSE t._reason END AS _reason "
+        f"FROM (SELECT r.*, min(r.{LINE}) FILTER (WHERE r._reason = '') OVER (PARTITION BY "
+        f"{partition.replace('t.', 'r.')}) AS _first FROM r) t"
+    )
+
+
+def _upsert(store: Store, table: Table, cols: list[str], key: list[str]) -> tuple[int, int, int]:
+    """Insert new keys, replace changed rows, leave identical ones; returns the three counts."""
+    name = quote(table.name)
+    on = " AND ".join(f"e.{k} = g.{k}" for k in key)
+    differs = " OR ".join(f"g.{quote(c)} IS DISTINCT FROM e.{quote(c)}" for c in cols)
+    store.sql(
+        f"CREATE OR REPLACE TEMP TABLE _change AS SELECT g.* EXCLUDE ({LINE}, _reason), "
+        f"CASE WHEN e.{key[0]} IS NULL THEN 'new' WHEN {differs} THEN 'updated' ELSE 'unchanged' END "
+        f"AS _kind FROM _checked g LEFT JOIN {name} e ON {on} WHERE g._reason = ''"
+    )
+    landed, updated, unchanged = store.sql(
+        "SELECT count(*) FILTER (WHERE _kind = 'new'), count(*) FILTER (WHERE _kind = 'updated'), "
+        "count(*) FILTER (WHERE _kind = 'unchanged') FROM _change"
+    )[0]
+    if updated:
+        store.sql(f"DELETE FROM {name} e USING _change g WHERE g._kind = 'updated' AND {on}")
+    if landed or updated:
+        listed = ", ".join(quote(c) for c in cols)
+        store.sql(
+            f"INSERT INTO {name} ({listed}, ingested_at) SELECT {listed}, now() FROM _change "
+            f"WHERE _kind <> 'unchanged'"
+        )
+    return int(landed), int(updated), int(unchanged)
+
+
+def _quarantine(store: Store, table: Table, read_columns: dict[str, bool], file: str) -> int:
+    """Set aside unreadable and invalid rows with their reasons; a row already there stays once."""
+    fields = ", ".join(f"{literal(c)}: s.{quote(c)}" for c in read_columns)
+    record = f"to_json({{{fields}}})" if fields else "'{}'"
+    store.sql(
+        f"CREATE OR REPLACE TEMP TABLE _bad AS "
+        f"SELECT line, reason, record FROM _rejected UNION ALL "
+        f"SELECT c.{LINE}, c._reason, CAST({record} AS VARCHAR) FROM _checked c "
+        f"JOIN _staged s ON s.{LINE} = c.{LINE} WHERE c._reason <> ''"
+    )
+    count = int(store.sql("SELECT count(*) FROM _bad")[0][0])
+    if count:
+        store.sql(
+            "INSERT INTO quarantine (id, table_name, file, line, reason, record, source, ingested_at) "
+            "SELECT b.id, ?, ?, b.line, b.reason, b.record, 'import', now() FROM ("
+            "SELECT md5(concat_ws('|', ?, ?, line, reason, record)) AS id, * FROM _bad) b "
+            "WHERE b.id NOT IN (SELECT id FROM quarantine)",
+            [table.name, file, table.name, file],
+        )
+    store.sql("DROP TABLE _bad")
+    return count
+
+
+def land_arrow(store: Store, table: Table, data: pa.Table, *, source: str, label: str) -> ImportCounts:
+    """Land an in-memory Arrow table (typed columns named as the canonical ones), as an import would."""
+    numbered = data.append_column(LINE, pa.array(range(1, data.num_rows + 1), pa.int64()))
+    return land(store, table, ReadResult(numbered, line_label="row"), source=source, file=label)

@@ -1,0 +1,90 @@
+"""Versioned migrations of the canonical schema.
+
+Each migration is a list of operations over the table definitions in
+`tables.py`. Version 1 is the baseline: every table and column as of today
+minus what later migrations add, so the definitions stay written once. A
+migration that someday drops or renames something must carry the old
+definition itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from productops.schema.model import DUCKDB_TYPES, Column, Table
+from productops.schema.tables import TABLES
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "AddColumn", "CreateTable", "Migration", "statements"]
+
+
+@dataclass(frozen=True)
+class CreateTable:
+    table: str
+
+
+@dataclass(frozen=True)
+class AddColumn:
+    table: str
+    column: str
+
+
+Operation = CreateTable | AddColumn
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    operations: tuple[Operation, ...] = ()
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "canonical model: organisation, delivery, code, customers, usage, experiments, "
+                 "governance, platform"),
+    Migration(2, "work item owners (accountability) and a log of import runs",
+              (AddColumn("work_item", "owner_id"), CreateTable("import_run"))),
+)
+SCHEMA_VERSION = MIGRATIONS[-1].version
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _column_sql(col: Column) -> str:
+    return f"{_quote(col.name)} {DUCKDB_TYPES[col.type]}"
+
+
+def create_table_sql(table: Table, columns: tuple[Column, ...] | None = None) -> str:
+    cols = ", ".join(_column_sql(c) for c in (columns or table.columns))
+    return f"CREATE TABLE IF NOT EXISTS {_quote(table.name)} ({cols})"
+
+
+def _baseline() -> list[str]:
+    later = [op for m in MIGRATIONS[1:] for op in m.operations]
+    created_later = {op.table for op in later if isinstance(op, CreateTable)}
+    added_later = {(op.table, op.column) for op in later if isinstance(op, AddColumn)}
+    return [
+        create_table_sql(t, tuple(c for c in t.columns if (t.name, c.name) not in added_later))
+        for t in TABLES.values()
+        if t.name not in created_later
+    ]
+
+
+def _operation_sql(op: Operation) -> str:
+    table = TABLES[op.table]
+    if isinstance(op, CreateTable):
+        return create_table_sql(table)
+    return f"ALTER TABLE {_quote(table.name)} ADD COLUMN {_column_sql(table.column(op.column))}"
+
+
+def statements(from_version: int, to_version: int = SCHEMA_VERSION) -> list[str]:
+    """The DDL that upgrades a store at `from_version` (0: empty) to `to_version`."""
+    sql: list[str] = []
+    for migration in MIGRATIONS:
+        if from_version < migration.version <= to_version:
+            if migration.version == 1:
+                sql += _baseline()
+            else:
+                sql += [_operation_sql(op) for op in migration.operations]
+    return sql

@@ -1,0 +1,73 @@
+"""The workspace: a folder with `productops.toml`, the DuckDB store and outputs.
+
+`Workspace` is the one object the interfaces hold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from productops.config import CONFIG_FILE, Config, load_config, write_config
+from productops.engine import Store, analytics_backend
+from productops.errors import WorkspaceError
+
+if TYPE_CHECKING:
+    from ibis.backends import BaseBackend
+
+__all__ = ["STORE_FILE", "Workspace"]
+
+STORE_FILE = "productops.duckdb"
+
+
+@dataclass
+class Workspace:
+    """A workspace folder, its validated config and its open store.
+
+    >>> ws = Workspace.init(Path("acme"))  # doctest: +SKIP
+    >>> ws.backend().table("team").count().execute()  # doctest: +SKIP
+    0
+    """
+
+    root: Path
+    config: Config
+    store: Store
+
+    @classmethod
+    def init(cls, root: Path, config: Config | None = None) -> Workspace:
+        """Create a workspace in `root` (made if missing); refuse one that exists."""
+        root.mkdir(parents=True, exist_ok=True)
+        if (root / CONFIG_FILE).exists():
+            raise WorkspaceError(f"{root / CONFIG_FILE}: a workspace already exists here")
+        write_config(root / CONFIG_FILE, config or Config())
+        return cls.open(root)
+
+    @classmethod
+    def open(cls, root: Path) -> Workspace:
+        """Open the workspace in `root`, upgrading an older store."""
+        config = load_config(root / CONFIG_FILE)
+        return cls(root, config, Store.open(root / STORE_FILE))
+
+    @classmethod
+    def find(cls, start: Path | None = None) -> Workspace:
+        """Open the workspace at `start` or the nearest folder above it holding `productops.toml`."""
+        here = (start or Path.cwd()).resolve()
+        for folder in (here, *here.parents):
+            if (folder / CONFIG_FILE).exists():
+                return cls.open(folder)
+        raise WorkspaceError(
+            f"no {CONFIG_FILE} in {here} or above; run `productops init DIR` or pass --workspace DIR"
+        )
+
+    @property
+    def manifest_path(self) -> Path:
+        """Where `productops demo` writes what it planted."""
+        return self.root / "demo-manifest.json"
+
+    def backend(self) -> BaseBackend:
+        """The Ibis backend analytics run on (DuckDB, or Spark per `engine.kind`)."""
+        return analytics_backend(self.store, self.config.engine, self.root / "parquet")
+
+    def close(self) -> None:
+        self.store.close()
