@@ -100,7 +100,7 @@ class Store:
 
     def arrow(self, query: str, params: Sequence[Any] | None = None) -> pa.Table:
         """Run `query` and return the result as an Arrow table."""
-        result: pa.Table = self._con.execute(query, params).to_arrow_table()
+        result: pa.Table = self._con.sql(query, params=params).to_arrow_table()
         return result
 
     def columns(self, table: str) -> list[str]:

@@ -1,0 +1,212 @@
+"""The `productops` command line: thin commands over the workspace."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from typer.core import TyperGroup
+
+from productops import __version__
+from productops.config import ImportMapping
+from productops.errors import ProductOpsError, UsageError
+from productops.ingest import import_file
+from productops.pillars.process import GRAINS, Grain, lead_time, throughput
+from productops.render import Format, render, render_sections
+from productops.schema import TABLES, table
+from productops.status import import_history, quarantined_rows, table_counts
+from productops.workspace import Workspace
+
+__all__ = ["app"]
+
+err = Console(stderr=True)
+
+
+class _Group(TyperGroup):
+    """Shows a `ProductOpsError` as one line and exit code 1 (a traceback only with --debug)."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ProductOpsError as exc:
+            if ctx.obj is not None and ctx.obj.debug:
+                raise
+            err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from exc
+
+
+app = typer.Typer(
+    cls=_Group,
+    help="productops: evidence for product decisions from the data your organisation already has.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+FormatOption = Annotated[
+    Format, typer.Option("--format", "-f", help="Output as a table, JSON or CSV.")
+]
+
+
+@dataclass
+class _Options:
+    workspace: Path | None
+    debug: bool
+
+    def open(self) -> Workspace:
+        return Workspace.find(self.workspace)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"productops {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    ctx: typer.Context,
+    workspace: Annotated[
+        Path | None,
+        typer.Option("--workspace", "-w", help="Workspace folder (default: this folder or the nearest above).",
+                     envvar="PRODUCTOPS_WORKSPACE"),
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    ctx.obj = _Options(workspace, debug)
+
+
+def _options(ctx: typer.Context) -> _Options:
+    options: _Options = ctx.obj
+    return options
+
+
+@app.command()
+def init(directory: Annotated[Path, typer.Argument(help="Folder for the new workspace.")] = Path(".")) -> None:
+    """Create a workspace: productops.toml and the embedded DuckDB store."""
+    ws = Workspace.init(directory)
+    ws.close()
+    err.print(f"Created a workspace in {directory.resolve()} (settings: productops.toml)")
+
+
+@app.command()
+def status(ctx: typer.Context, fmt: FormatOption = Format.table) -> None:
+    """Show what the workspace holds: rows per table, imports per source, quarantined rows."""
+    ws = _options(ctx).open()
+    render_sections(
+        {
+            "tables": (table_counts(ws.store), ["table", "area", "rows", "quarantined", "last_import"]),
+            "imports": (import_history(ws.store),
+                        ["source", "table", "runs", "last_import", "landed", "updated", "quarantined"]),
+        },
+        fmt,
+    )
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    table_name: Annotated[str, typer.Argument(metavar="TABLE", help="Canonical table (see `productops schema`).")],
+    file: Annotated[Path, typer.Argument(help="A .csv, .jsonl or .parquet file.")],
+    source: Annotated[str | None, typer.Option(help="Source that qualifies keys, e.g. jira (default: file).")] = None,
+    column: Annotated[
+        list[str] | None,
+        typer.Option("--map", "-m", help="CANONICAL=FILE_COLUMN, repeatable; adds to [imports.TABLE].columns."),
+    ] = None,
+    timestamp_format: Annotated[
+        list[str] | None, typer.Option(help="Extra strptime format for timestamps, repeatable.")
+    ] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Import a CSV, JSON Lines or Parquet file into a canonical table (bad rows are quarantined)."""
+    ws = _options(ctx).open()
+    configured = ws.config.imports.get(table_name, ImportMapping())
+    extra = dict(_pair(m) for m in column or [])
+    mapping = ImportMapping(
+        source=configured.source,
+        columns={**configured.columns, **extra},
+        timestamp_formats=[*(timestamp_format or []), *configured.timestamp_formats],
+    )
+    with err.status(f"Importing {file} into {table_name}"):
+        counts = import_file(ws.store, table_name, file, mapping, source)
+    render([vars(counts)], ["table", "landed", "updated", "unchanged", "quarantined"], fmt)
+    if counts.ignored_columns:
+        err.print(f"Ignored columns (no canonical column): {', '.join(counts.ignored_columns)}")
+    if counts.quarantined:
+        err.print(f"{counts.quarantined} rows quarantined: `productops quarantine --table {table_name}`")
+    if counts.quarantined == counts.read:
+        err.print(f"[red]error:[/red] no valid row in {file}", highlight=False)
+        raise typer.Exit(1)
+
+
+def _pair(text: str) -> tuple[str, str]:
+    canonical, sep, source = text.partition("=")
+    if not sep or not canonical or not source:
+        raise UsageError(f"--map {text!r}: expected CANONICAL=FILE_COLUMN, e.g. id='Issue key'")
+    return canonical.strip(), source.strip()
+
+
+@app.command()
+def quarantine(
+    ctx: typer.Context,
+    table_name: Annotated[str | None, typer.Option("--table", help="Only rows meant for this table.")] = None,
+    limit: Annotated[int, typer.Option(help="Show at most this many rows.")] = 50,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """List quarantined rows with file, line and reason."""
+    ws = _options(ctx).open()
+    rows = quarantined_rows(ws.store, table_name, limit)
+    render(rows, ["table_name", "file", "line", "reason", "record"], fmt, title="quarantine")
+
+
+@app.command()
+def schema(
+    table_name: Annotated[str | None, typer.Argument(metavar="[TABLE]", help="Show this table's columns.")] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """List the canonical tables, or the columns of one."""
+    if table_name is None:
+        rows = [{"table": t.name, "area": t.area, "key": ", ".join(t.key), "description": t.doc}
+                for t in TABLES.values()]
+        render(rows, ["table", "area", "key", "description"], fmt, title="canonical tables")
+        return
+    t = table(table_name)
+    rows = [{"column": c.name, "type": c.type, "key": c.name in t.key, "required": c.required,
+             "accepted": ", ".join(c.choices), "refers_to": c.ref, "description": c.doc} for c in t.columns]
+    render(rows, ["column", "type", "key", "required", "accepted", "refers_to", "description"], fmt,
+           title=f"{t.name}: {t.doc}")
+
+
+@app.command()
+def flow(
+    ctx: typer.Context,
+    metric: Annotated[str, typer.Option(help="lead-time or throughput.")] = "lead-time",
+    grain: Annotated[str, typer.Option(help="day, week, month or quarter.")] = "quarter",
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Delivery flow per team and period: lead time percentiles (days) or throughput (items)."""
+    ws = _options(ctx).open()
+    period = _grain(grain)
+    work_item = ws.backend().table("work_item")
+    if metric == "lead-time":
+        expr, cols = lead_time(work_item, period), ["team_id", "period_start", "items", "p50", "p85", "p95"]
+    elif metric == "throughput":
+        expr, cols = throughput(work_item, period), ["team_id", "period_start", "items"]
+    else:
+        raise UsageError(f"--metric {metric!r}: use lead-time or throughput")
+    rows = expr.to_pyarrow().to_pylist()
+    render(rows, cols, fmt, title=f"{metric} per team and {period}")
+
+
+def _grain(text: str) -> Grain:
+    for grain in GRAINS:
+        if text == grain:
+            return grain
+    raise UsageError(f"--grain {text!r}: use {', '.join(GRAINS)}")

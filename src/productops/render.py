@@ -1,0 +1,79 @@
+"""Printing rows as a Rich table, JSON or CSV: the one way every command shows a table."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Sequence
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+__all__ = ["Format", "render", "render_sections"]
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return round(value, 4)
+    return value
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M") if value.time() != datetime.min.time() else f"{value:%Y-%m-%d}"
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def render(
+    rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: Format, title: str = "",
+    console: Console | None = None,
+) -> None:
+    """Print `rows` (dicts with at least `columns`) in `fmt` to standard output."""
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps([{c: _plain(r.get(c)) for c in columns} for r in rows], indent=2) + "\n")
+        return
+    if fmt is Format.csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([_plain(r.get(c)) for c in columns] for r in rows)
+        return
+    table = Table(title=title or None, title_justify="left")
+    for col in columns:
+        numeric = any(isinstance(r.get(col), int | float) for r in rows)
+        table.add_column(col, justify="right" if numeric else "left")
+    for r in rows:
+        table.add_row(*(_shown(r.get(c)) for c in columns))
+    (console or Console()).print(table)
+
+
+def render_sections(sections: dict[str, tuple[list[dict[str, Any]], list[str]]], fmt: Format) -> None:
+    """Several tables: titled tables, one JSON object keyed by section, or CSV blocks split by a blank line."""
+    if fmt is Format.json:
+        data = {
+            name: [{c: _plain(r.get(c)) for c in cols} for r in rows]
+            for name, (rows, cols) in sections.items()
+        }
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        return
+    for i, (name, (rows, cols)) in enumerate(sections.items()):
+        if i and fmt is Format.csv:
+            sys.stdout.write("\n")
+        render(rows, cols, fmt, title=name)
