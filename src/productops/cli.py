@@ -28,7 +28,7 @@ err = Console(stderr=True)
 class _Group(TyperGroup):
     """Shows a `ProductOpsError` as one line and exit code 1 (a traceback only with --debug)."""
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except ProductOpsError as exc:
@@ -72,8 +72,12 @@ def _main(
     ctx: typer.Context,
     workspace: Annotated[
         Path | None,
-        typer.Option("--workspace", "-w", help="Workspace folder (default: this folder or the nearest above).",
-                     envvar="PRODUCTOPS_WORKSPACE"),
+        typer.Option(
+            "--workspace",
+            "-w",
+            help="Workspace folder (default: this folder or the nearest above).",
+            envvar="PRODUCTOPS_WORKSPACE",
+        ),
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
     version: Annotated[
@@ -89,7 +93,9 @@ def _options(ctx: typer.Context) -> _Options:
 
 
 @app.command()
-def init(directory: Annotated[Path, typer.Argument(help="Folder for the new workspace.")] = Path(".")) -> None:
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder for the new workspace.")] = Path("."),
+) -> None:
     """Create a workspace: productops.toml and the embedded DuckDB store."""
     ws = Workspace.init(directory)
     ws.close()
@@ -102,9 +108,14 @@ def status(ctx: typer.Context, fmt: FormatOption = Format.table) -> None:
     ws = _options(ctx).open()
     render_sections(
         {
-            "tables": (table_counts(ws.store), ["table", "area", "rows", "quarantined", "last_import"]),
-            "imports": (import_history(ws.store),
-                        ["source", "table", "runs", "last_import", "landed", "updated", "quarantined"]),
+            "tables": (
+                table_counts(ws.store),
+                ["table", "area", "rows", "quarantined", "last_import"],
+            ),
+            "imports": (
+                import_history(ws.store),
+                ["source", "table", "runs", "last_import", "landed", "updated", "quarantined"],
+            ),
         },
         fmt,
     )
@@ -113,12 +124,20 @@ def status(ctx: typer.Context, fmt: FormatOption = Format.table) -> None:
 @app.command("import")
 def import_(
     ctx: typer.Context,
-    table_name: Annotated[str, typer.Argument(metavar="TABLE", help="Canonical table (see `productops schema`).")],
+    table_name: Annotated[
+        str, typer.Argument(metavar="TABLE", help="Canonical table (see `productops schema`).")
+    ],
     file: Annotated[Path, typer.Argument(help="A .csv, .jsonl or .parquet file.")],
-    source: Annotated[str | None, typer.Option(help="Source that qualifies keys, e.g. jira (default: file).")] = None,
+    source: Annotated[
+        str | None, typer.Option(help="Source that qualifies keys, e.g. jira (default: file).")
+    ] = None,
     column: Annotated[
         list[str] | None,
-        typer.Option("--map", "-m", help="CANONICAL=FILE_COLUMN, repeatable; adds to [imports.TABLE].columns."),
+        typer.Option(
+            "--map",
+            "-m",
+            help="CANONICAL=FILE_COLUMN, repeatable; adds to [imports.TABLE].columns.",
+        ),
     ] = None,
     timestamp_format: Annotated[
         list[str] | None, typer.Option(help="Extra strptime format for timestamps, repeatable.")
@@ -140,7 +159,9 @@ def import_(
     if counts.ignored_columns:
         err.print(f"Ignored columns (no canonical column): {', '.join(counts.ignored_columns)}")
     if counts.quarantined:
-        err.print(f"{counts.quarantined} rows quarantined: `productops quarantine --table {table_name}`")
+        err.print(
+            f"{counts.quarantined} rows quarantined: `productops quarantine --table {table_name}`"
+        )
     if counts.quarantined == counts.read:
         err.print(f"[red]error:[/red] no valid row in {file}", highlight=False)
         raise typer.Exit(1)
@@ -156,7 +177,9 @@ def _pair(text: str) -> tuple[str, str]:
 @app.command()
 def quarantine(
     ctx: typer.Context,
-    table_name: Annotated[str | None, typer.Option("--table", help="Only rows meant for this table.")] = None,
+    table_name: Annotated[
+        str | None, typer.Option("--table", help="Only rows meant for this table.")
+    ] = None,
     limit: Annotated[int, typer.Option(help="Show at most this many rows.")] = 50,
     fmt: FormatOption = Format.table,
 ) -> None:
@@ -168,20 +191,39 @@ def quarantine(
 
 @app.command()
 def schema(
-    table_name: Annotated[str | None, typer.Argument(metavar="[TABLE]", help="Show this table's columns.")] = None,
+    table_name: Annotated[
+        str | None, typer.Argument(metavar="[TABLE]", help="Show this table's columns.")
+    ] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """List the canonical tables, or the columns of one."""
+    rows: list[dict[str, Any]]
     if table_name is None:
-        rows = [{"table": t.name, "area": t.area, "key": ", ".join(t.key), "description": t.doc}
-                for t in TABLES.values()]
+        rows = [
+            {"table": t.name, "area": t.area, "key": ", ".join(t.key), "description": t.doc}
+            for t in TABLES.values()
+        ]
         render(rows, ["table", "area", "key", "description"], fmt, title="canonical tables")
         return
     t = table(table_name)
-    rows = [{"column": c.name, "type": c.type, "key": c.name in t.key, "required": c.required,
-             "accepted": ", ".join(c.choices), "refers_to": c.ref, "description": c.doc} for c in t.columns]
-    render(rows, ["column", "type", "key", "required", "accepted", "refers_to", "description"], fmt,
-           title=f"{t.name}: {t.doc}")
+    rows = [
+        {
+            "column": c.name,
+            "type": c.type,
+            "key": c.name in t.key,
+            "required": c.required,
+            "accepted": ", ".join(c.choices),
+            "refers_to": c.ref,
+            "description": c.doc,
+        }
+        for c in t.columns
+    ]
+    render(
+        rows,
+        ["column", "type", "key", "required", "accepted", "refers_to", "description"],
+        fmt,
+        title=f"{t.name}: {t.doc}",
+    )
 
 
 @app.command()
@@ -196,7 +238,10 @@ def flow(
     period = _grain(grain)
     work_item = ws.backend().table("work_item")
     if metric == "lead-time":
-        expr, cols = lead_time(work_item, period), ["team_id", "period_start", "items", "p50", "p85", "p95"]
+        expr, cols = (
+            lead_time(work_item, period),
+            ["team_id", "period_start", "items", "p50", "p85", "p95"],
+        )
     elif metric == "throughput":
         expr, cols = throughput(work_item, period), ["team_id", "period_start", "items"]
     else:

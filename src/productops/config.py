@@ -14,7 +14,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from productops.errors import ConfigError
 
-__all__ = ["CONFIG_FILE", "Config", "EngineSettings", "ImportMapping", "load_config", "write_config"]
+__all__ = [
+    "CONFIG_FILE",
+    "Config",
+    "EngineSettings",
+    "ImportMapping",
+    "load_config",
+    "write_config",
+]
 
 CONFIG_FILE = "productops.toml"
 
@@ -34,13 +41,15 @@ class EngineSettings(_Settings):
         "over the canonical tables exported as Parquet.",
     )
     spark_master: str = Field(
-        "local[2]", description="Spark master URL when kind is pyspark, e.g. local[2] or spark://host:7077."
+        "local[2]",
+        description="Spark master URL when kind is pyspark, e.g. local[2] or spark://host:7077.",
     )
 
 
 class ImportMapping(_Settings):
     source: str | None = Field(
-        None, description="Source that qualifies keys of imported rows (e.g. jira); default: the file's stem."
+        None,
+        description="Source that qualifies keys of imported rows (e.g. jira); default: the file's stem.",
     )
     columns: dict[str, str] = Field(
         default_factory=dict, description="Canonical column -> column name in the file."
@@ -55,7 +64,8 @@ class Config(_Settings):
     workspace: WorkspaceSettings = WorkspaceSettings()
     engine: EngineSettings = EngineSettings()
     imports: dict[str, ImportMapping] = Field(
-        default_factory=dict, description="Column mappings per canonical table for `productops import`."
+        default_factory=dict,
+        description="Column mappings per canonical table for `productops import`.",
     )
 
 
@@ -68,7 +78,9 @@ def load_config(path: Path) -> Config:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise ConfigError(f"{path}: not found; run `productops init` to create a workspace") from exc
+        raise ConfigError(
+            f"{path}: not found; run `productops init` to create a workspace"
+        ) from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
     try:

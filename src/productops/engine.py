@@ -86,11 +86,15 @@ class Store:
         if current >= target:
             return
         with self.transaction():
-            self._con.execute(f"CREATE TABLE IF NOT EXISTS {META_TABLE} (key VARCHAR, value VARCHAR)")
+            self._con.execute(
+                f"CREATE TABLE IF NOT EXISTS {META_TABLE} (key VARCHAR, value VARCHAR)"
+            )
             for sql in statements(current, target):
                 self._con.execute(sql)
             self._con.execute(f"DELETE FROM {META_TABLE} WHERE key = 'schema_version'")
-            self._con.execute(f"INSERT INTO {META_TABLE} VALUES ('schema_version', ?)", [str(target)])
+            self._con.execute(
+                f"INSERT INTO {META_TABLE} VALUES ('schema_version', ?)", [str(target)]
+            )
 
     # -- queries ----------------------------------------------------------------
 

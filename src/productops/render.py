@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Sequence
 from datetime import date, datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from rich.console import Console
@@ -16,7 +16,7 @@ from rich.table import Table
 __all__ = ["Format", "render", "render_sections"]
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
@@ -34,7 +34,11 @@ def _shown(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M") if value.time() != datetime.min.time() else f"{value:%Y-%m-%d}"
+        return (
+            value.strftime("%Y-%m-%d %H:%M")
+            if value.time() != datetime.min.time()
+            else f"{value:%Y-%m-%d}"
+        )
     if isinstance(value, float):
         return f"{value:,.1f}"
     if isinstance(value, int):
@@ -43,12 +47,17 @@ def _shown(value: Any) -> str:
 
 
 def render(
-    rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: Format, title: str = "",
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    fmt: Format,
+    title: str = "",
     console: Console | None = None,
 ) -> None:
     """Print `rows` (dicts with at least `columns`) in `fmt` to standard output."""
     if fmt is Format.json:
-        sys.stdout.write(json.dumps([{c: _plain(r.get(c)) for c in columns} for r in rows], indent=2) + "\n")
+        sys.stdout.write(
+            json.dumps([{c: _plain(r.get(c)) for c in columns} for r in rows], indent=2) + "\n"
+        )
         return
     if fmt is Format.csv:
         writer = csv.writer(sys.stdout, lineterminator="\n")
@@ -64,7 +73,9 @@ def render(
     (console or Console()).print(table)
 
 
-def render_sections(sections: dict[str, tuple[list[dict[str, Any]], list[str]]], fmt: Format) -> None:
+def render_sections(
+    sections: dict[str, tuple[list[dict[str, Any]], list[str]]], fmt: Format
+) -> None:
     """Several tables: titled tables, one JSON object keyed by section, or CSV blocks split by a blank line."""
     if fmt is Format.json:
         data = {

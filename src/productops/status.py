@@ -30,8 +30,13 @@ def table_counts(store: Store) -> list[dict[str, Any]]:
     )
     by_name = {r["table_name"]: r for r in rows}
     return [
-        {"table": name, "area": t.area, "rows": by_name[name]["n"],
-         "quarantined": by_name[name]["quarantined"], "last_import": by_name[name]["last_import"]}
+        {
+            "table": name,
+            "area": t.area,
+            "rows": by_name[name]["n"],
+            "quarantined": by_name[name]["quarantined"],
+            "last_import": by_name[name]["last_import"],
+        }
         for name, t in TABLES.items()
     ]
 
@@ -43,7 +48,7 @@ def import_history(store: Store) -> list[dict[str, Any]]:
         'SELECT source, table_name AS "table", count(*) AS runs, max(finished_at) AS last_import, '
         "sum(landed)::BIGINT AS landed, sum(updated)::BIGINT AS updated, "
         "sum(quarantined)::BIGINT AS quarantined "
-        "FROM import_run GROUP BY ALL ORDER BY source, \"table\"",
+        'FROM import_run GROUP BY ALL ORDER BY source, "table"',
     )
 
 

@@ -4,7 +4,15 @@ May import `schema`, `engine`, `config` and `errors`; never pillars, ops or inte
 """
 
 from productops.ingest.files import import_file
-from productops.ingest.land import ImportCounts, land, land_arrow
+from productops.ingest.landing import ImportCounts, land, land_arrow
 from productops.ingest.read import ReadResult, Rejection, read_file
 
-__all__ = ["ImportCounts", "ReadResult", "Rejection", "import_file", "land", "land_arrow", "read_file"]
+__all__ = [
+    "ImportCounts",
+    "ReadResult",
+    "Rejection",
+    "import_file",
+    "land",
+    "land_arrow",
+    "read_file",
+]

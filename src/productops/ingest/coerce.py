@@ -57,7 +57,9 @@ def _parse(col: Column, raw: str, is_text: bool, timestamp_formats: Sequence[str
     if col.type != "timestamp":
         return f"TRY_CAST(trim({raw}) AS {target})"
     v = f"trim({raw})"
-    attempts = [f"TRY_CAST(try_strptime({v}, {literal(f)}) AS TIMESTAMPTZ)" for f in timestamp_formats]
+    attempts = [
+        f"TRY_CAST(try_strptime({v}, {literal(f)}) AS TIMESTAMPTZ)" for f in timestamp_formats
+    ]
     attempts.append(f"TRY_CAST({v} AS TIMESTAMPTZ)")
     attempts += [
         f"TRY_CAST(try_strptime({v}, {literal(f)}) AS TIMESTAMPTZ)"
@@ -130,7 +132,9 @@ def reason_sql(table: Table, read_columns: dict[str, bool]) -> str:
                 f"{literal(f'{name}: ')} || {shown} || {literal(' is not one of ' + ', '.join(col.choices))} END"
             )
         if col.ref == "team":
-            known = "SELECT id FROM team" + (" UNION ALL SELECT CAST(id AS VARCHAR) FROM _staged" if table.name == "team" else "")
+            known = "SELECT id FROM team" + (
+                " UNION ALL SELECT CAST(id AS VARCHAR) FROM _staged" if table.name == "team" else ""
+            )
             checks.append(
                 f"CASE WHEN {typed} IS NOT NULL AND {typed} NOT IN ({known}) THEN "
                 f"{literal(f'{name}: unknown team ')} || {shown} || "

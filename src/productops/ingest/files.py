@@ -8,7 +8,7 @@ from pathlib import Path
 from productops.config import ImportMapping
 from productops.engine import Store
 from productops.errors import ImportFileError, UsageError
-from productops.ingest.land import ImportCounts, land
+from productops.ingest.landing import ImportCounts, land
 from productops.ingest.read import read_file
 from productops.schema import table as canonical_table
 
@@ -39,7 +39,9 @@ def import_file(
     mapping = mapping or ImportMapping()
     source = source or mapping.source or "file"
     if not _SOURCE.fullmatch(source):
-        raise UsageError(f"source {source!r}: use lower-case letters, digits, '_', '-' or '.', e.g. jira")
+        raise UsageError(
+            f"source {source!r}: use lower-case letters, digits, '_', '-' or '.', e.g. jira"
+        )
     read = read_file(path, table.column_names, mapping.columns)
     for key in table.key:
         if key not in read.data.column_names:
@@ -50,6 +52,10 @@ def import_file(
     if read.data.num_rows == 0 and not read.rejected:
         raise ImportFileError(f"{path}: no rows to import")
     return land(
-        store, table, read, source=source, file=str(path.resolve()),
+        store,
+        table,
+        read,
+        source=source,
+        file=str(path.resolve()),
         timestamp_formats=mapping.timestamp_formats,
     )

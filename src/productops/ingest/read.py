@@ -24,7 +24,13 @@ from productops.errors import ImportFileError
 __all__ = ["FORMATS", "LINE", "ReadResult", "Rejection", "read_file"]
 
 LINE = "_line"
-FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".parquet": "parquet"}
+FORMATS = {
+    ".csv": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".parquet": "parquet",
+}
 
 
 @dataclass(frozen=True)
@@ -135,9 +141,13 @@ def _read_csv(path: Path) -> tuple[list[str], list[Row], list[Rejection]]:
                 continue
             if len(fields) != width:
                 what = "truncated row" if len(fields) < width else "too many fields"
-                rejected.append(Rejection(
-                    line, f"{what}: {len(fields)} fields where the header has {width}", ",".join(fields)
-                ))
+                rejected.append(
+                    Rejection(
+                        line,
+                        f"{what}: {len(fields)} fields where the header has {width}",
+                        ",".join(fields),
+                    )
+                )
                 continue
             rows.append((line, [f if f.strip() else None for f in fields]))
     return header, rows, rejected
@@ -145,8 +155,11 @@ def _read_csv(path: Path) -> tuple[list[str], list[Row], list[Rejection]]:
 
 def _broken_encoding(line: int, header: list[str], fields: list[str]) -> Rejection:
     column = next(
-        (name for name, value in zip(header, fields, strict=False)
-         if value.encode("utf-8", "surrogateescape") != value.encode("utf-8", "replace")),
+        (
+            name
+            for name, value in zip(header, fields, strict=False)
+            if value.encode("utf-8", "surrogateescape") != value.encode("utf-8", "replace")
+        ),
         "?",
     )
     raw = ",".join(fields).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
@@ -167,7 +180,9 @@ def _read_jsonl(path: Path) -> tuple[list[str], list[Row], list[Rejection]]:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             shown = raw.decode("utf-8", "replace")
-            rejected.append(Rejection(line, f"broken encoding: not valid UTF-8 ({exc.reason})", shown))
+            rejected.append(
+                Rejection(line, f"broken encoding: not valid UTF-8 ({exc.reason})", shown)
+            )
             continue
         try:
             obj = json.loads(text)
@@ -177,7 +192,9 @@ def _read_jsonl(path: Path) -> tuple[list[str], list[Row], list[Rejection]]:
             rejected.append(Rejection(line, f"{reason}: {exc.msg} at column {exc.colno}", text))
             continue
         if not isinstance(obj, dict):
-            rejected.append(Rejection(line, f"expected a JSON object, got {type(obj).__name__}", text))
+            rejected.append(
+                Rejection(line, f"expected a JSON object, got {type(obj).__name__}", text)
+            )
             continue
         objects.append((line, obj))
     header = list(dict.fromkeys(k for _, obj in objects for k in obj))
@@ -200,7 +217,7 @@ def _to_arrow(
     header: list[str], rows: list[Row], rejected: list[Rejection], rename: Rename
 ) -> ReadResult:
     keep, ignored = _rename_header(header, rename)
-    columns = {
+    columns: dict[str, pa.Array[Any]] = {
         name: pa.array([fields[i] for _, fields in rows], pa.string()) for i, name in keep.items()
     }
     columns[LINE] = pa.array([line for line, _ in rows], pa.int64())

@@ -39,10 +39,16 @@ class Migration:
 
 
 MIGRATIONS: tuple[Migration, ...] = (
-    Migration(1, "canonical model: organisation, delivery, code, customers, usage, experiments, "
-                 "governance, platform"),
-    Migration(2, "work item owners (accountability) and a log of import runs",
-              (AddColumn("work_item", "owner_id"), CreateTable("import_run"))),
+    Migration(
+        1,
+        "canonical model: organisation, delivery, code, customers, usage, experiments, "
+        "governance, platform",
+    ),
+    Migration(
+        2,
+        "work item owners (accountability) and a log of import runs",
+        (AddColumn("work_item", "owner_id"), CreateTable("import_run")),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal, get_args
 
+from productops.pillars.durations import days_between
+
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
@@ -12,14 +14,11 @@ __all__ = ["GRAINS", "Grain", "lead_time", "throughput"]
 Grain = Literal["day", "week", "month", "quarter"]
 GRAINS: tuple[Grain, ...] = get_args(Grain)
 _UNIT = {"day": "D", "week": "W", "month": "M", "quarter": "Q"}
-SECONDS_PER_DAY = 86_400
 PERCENTILES = (50, 70, 85, 95)
 
 
 def _done(work_item: ir.Table) -> ir.Table:
-    return work_item.filter(
-        (work_item.status_category == "done") & work_item.resolved_at.notnull()
-    )
+    return work_item.filter((work_item.status_category == "done") & work_item.resolved_at.notnull())
 
 
 def lead_time(work_item: ir.Table, grain: Grain = "month") -> ir.Table:
@@ -31,12 +30,16 @@ def lead_time(work_item: ir.Table, grain: Grain = "month") -> ir.Table:
     >>> lead_time(backend.table("work_item"), "quarter").execute()  # doctest: +SKIP
     """
     done = _done(work_item)
-    days = (done.resolved_at.epoch_seconds() - done.created_at.epoch_seconds()) / SECONDS_PER_DAY
+    days = days_between(done.created_at, done.resolved_at)
     done = done.mutate(days=days, period_start=done.resolved_at.truncate(_UNIT[grain]))
-    return done.group_by("team_id", "period_start").aggregate(
-        items=done.count(),
-        **{f"p{p}": done.days.quantile(p / 100) for p in PERCENTILES},
-    ).order_by("team_id", "period_start")
+    return (
+        done.group_by("team_id", "period_start")
+        .aggregate(
+            items=done.count(),
+            **{f"p{p}": done.days.quantile(p / 100) for p in PERCENTILES},
+        )
+        .order_by("team_id", "period_start")
+    )
 
 
 def throughput(work_item: ir.Table, grain: Grain = "week") -> ir.Table:

@@ -50,9 +50,8 @@ def land(
     """
     started = datetime.now(UTC)
     read_columns = {
-        name: pa.types.is_string(read.data.schema.field(name).type) or pa.types.is_large_string(
-            read.data.schema.field(name).type
-        )
+        name: pa.types.is_string(read.data.schema.field(name).type)
+        or pa.types.is_large_string(read.data.schema.field(name).type)
         for name in read.data.column_names
         if name != LINE
     }
@@ -65,7 +64,11 @@ def land(
             "record": pa.array([r.record for r in read.rejected], pa.string()),
         }
     )
-    with store.staged("_staged", read.data), store.staged("_rejected", rejected), store.transaction():
+    with (
+        store.staged("_staged", read.data),
+        store.staged("_rejected", rejected),
+        store.transaction(),
+    ):
         store.sql(
             f"CREATE OR REPLACE TEMP TABLE _typed AS SELECT s.{LINE}, "
             f"{', '.join(typed_sql(table, read_columns, source, timestamp_formats))} FROM _staged s"
@@ -76,15 +79,26 @@ def land(
         store.sql(
             "INSERT INTO import_run (id, table_name, file, started_at, finished_at, landed, updated, "
             "unchanged, quarantined, source, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [str(uuid.uuid4()), table.name, file, started, datetime.now(UTC), *counts, quarantined,
-             source, datetime.now(UTC)],
+            [
+                str(uuid.uuid4()),
+                table.name,
+                file,
+                started,
+                datetime.now(UTC),
+                *counts,
+                quarantined,
+                source,
+                datetime.now(UTC),
+            ],
         )
         for temp in ("_typed", "_checked", "_change"):
             store.sql(f"DROP TABLE IF EXISTS {temp}")
     return ImportCounts(table.name, file, *counts, quarantined, read.ignored_columns)
 
 
-def _check(store: Store, table: Table, read_columns: dict[str, bool], key: list[str], label: str) -> None:
+def _check(
+    store: Store, table: Table, read_columns: dict[str, bool], key: list[str], label: str
+) -> None:
     """_checked: typed rows with `_reason`, '' when valid; later duplicates of a key are invalid."""
     partition = ", ".join(f"t.{k}" for k in key)
     store.sql(
@@ -146,7 +160,9 @@ def _quarantine(store: Store, table: Table, read_columns: dict[str, bool], file:
     return count
 
 
-def land_arrow(store: Store, table: Table, data: pa.Table, *, source: str, label: str) -> ImportCounts:
+def land_arrow(
+    store: Store, table: Table, data: pa.Table, *, source: str, label: str
+) -> ImportCounts:
     """Land an in-memory Arrow table (typed columns named as the canonical ones), as an import would."""
     numbered = data.append_column(LINE, pa.array(range(1, data.num_rows + 1), pa.int64()))
     return land(store, table, ReadResult(numbered, line_label="row"), source=source, file=label)

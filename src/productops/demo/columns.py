@@ -1,0 +1,121 @@
+"""Building blocks of demo columns: the fixed period, timestamps as integers, ids and hashes.
+
+Times are handled as int64 microseconds since the Unix epoch (UTC) so that whole
+columns are computed with numpy; a negative value stands for a missing time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = [
+    "DAY",
+    "END",
+    "HOUR",
+    "MINUTE",
+    "START",
+    "WEEK",
+    "Ints",
+    "Times",
+    "at",
+    "choose",
+    "concat",
+    "hex_strings",
+    "iso_date",
+    "lognormal",
+    "numbered",
+    "strings",
+    "timestamps",
+    "within",
+]
+
+Ints = npt.NDArray[np.int64]
+Times = npt.NDArray[np.int64]
+
+MINUTE = 60_000_000
+HOUR = 60 * MINUTE
+DAY = 24 * HOUR
+WEEK = 7 * DAY
+
+
+def at(text: str) -> int:
+    """Microseconds since the epoch of an ISO date or date-time, read as UTC."""
+    moment = datetime.fromisoformat(text).replace(tzinfo=UTC)
+    return int(moment.timestamp()) * 1_000_000
+
+
+def iso_date(us: int) -> str:
+    """The UTC date of `us` as YYYY-MM-DD."""
+    return datetime.fromtimestamp(us / 1_000_000, UTC).date().isoformat()
+
+
+# The demo covers two years ending 2026-10-31; END is exclusive. Never now(): output is fixed.
+START = at("2024-11-01")
+END = at("2026-11-01")
+
+
+def timestamps(us: npt.NDArray[np.int64]) -> pa.Array:
+    """A UTC timestamp column, rounded to the second; negative values become null."""
+    values = np.asarray(us, dtype=np.int64)
+    seconds = values // 1_000_000 * 1_000_000
+    return pa.array(seconds, pa.int64(), mask=values < 0).cast(pa.timestamp("us", tz="UTC"))
+
+
+def within(times: Times) -> Times:
+    """`times`, with those at or after END made missing (not happened yet)."""
+    return np.where((times >= 0) & (times < END), times, -1)
+
+
+def lognormal(
+    rng: np.random.Generator, median: float | npt.NDArray[np.float64], sigma: float, size: int
+) -> npt.NDArray[np.float64]:
+    """Lognormal draws with the given median (durations are right-skewed)."""
+    return rng.lognormal(np.log(median), sigma, size)
+
+
+def strings(values: Sequence[str] | npt.NDArray[np.object_]) -> pa.Array:
+    return pa.array(values, pa.string())
+
+
+def choose(
+    rng: np.random.Generator, options: Sequence[str], size: int, p: Sequence[float] | None = None
+) -> tuple[pa.Array, Ints]:
+    """`size` draws from `options` as a string column, with the indices drawn."""
+    weights = None if p is None else np.asarray(p, dtype=np.float64) / np.sum(p)
+    index = rng.choice(len(options), size, p=weights).astype(np.int64)
+    return strings(options).take(pa.array(index)), index
+
+
+def concat(*parts: pa.Array | str) -> pa.Array:
+    """Element-wise concatenation of string columns and constants (null if any part is)."""
+    result: pa.Array = pc.binary_join_element_wise(*parts, "")
+    return result
+
+
+def numbered(prefix: str | pa.Array, numbers: npt.NDArray[np.int64], width: int = 0) -> pa.Array:
+    """Ids such as `demo:fb-000042`: `prefix` followed by the zero-padded number."""
+    digits = pc.cast(pa.array(np.asarray(numbers, dtype=np.int64)), pa.string())
+    if width:
+        digits = pc.utf8_lpad(digits, width, "0")
+    return concat(prefix, digits)
+
+
+_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+
+
+def hex_strings(rng: np.random.Generator, size: int, nbytes: int = 16) -> pa.Array:
+    """`size` random lowercase hex strings of `2 * nbytes` characters (hashes, commit shas)."""
+    raw = rng.integers(0, 256, (size, nbytes), dtype=np.uint8)
+    chars = np.empty((size, 2 * nbytes), dtype=np.uint8)
+    chars[:, 0::2] = _HEX[raw >> 4]
+    chars[:, 1::2] = _HEX[raw & 15]
+    offsets = np.arange(0, 2 * nbytes * (size + 1), 2 * nbytes, dtype=np.int32)
+    return pa.Array.from_buffers(
+        pa.string(), size, [None, pa.py_buffer(offsets), pa.py_buffer(chars.tobytes())]
+    )

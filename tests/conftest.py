@@ -1,0 +1,40 @@
+"""Shared fixtures: real workspaces in temporary folders."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from productops.workspace import Workspace
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Iterator[Workspace]:
+    ws = Workspace.init(tmp_path / "ws")
+    yield ws
+    ws.close()
+
+
+@pytest.fixture
+def teams_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "teams.csv"
+    path.write_text(
+        "id,name,parent_id,focus_pillar\n"
+        "product,Product,,\n"
+        "payments,Payments,product,process\n"
+        "growth,Growth,product,customer\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture
+def with_teams(workspace: Workspace, teams_csv: Path) -> Workspace:
+    from productops.ingest import import_file
+
+    import_file(workspace.store, "team", teams_csv)
+    return workspace

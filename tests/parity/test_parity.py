@@ -1,0 +1,72 @@
+"""The same metrics on DuckDB and on a real Spark session in local mode give equal results."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+import pytest
+
+from productops.config import EngineSettings
+from productops.engine import analytics_backend
+from productops.workspace import Workspace
+from tests.parity.data import load_parity_data
+from tests.parity.metrics import PARITY_METRICS
+
+if TYPE_CHECKING:
+    from ibis.backends import BaseBackend
+
+pytestmark = pytest.mark.spark
+
+
+@pytest.fixture(scope="module")
+def parity_workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    ws = Workspace.init(tmp_path_factory.mktemp("parity") / "ws")
+    load_parity_data(ws.store)
+    yield ws
+    ws.close()
+
+
+@pytest.fixture(scope="module")
+def backends(parity_workspace: Workspace) -> tuple[BaseBackend, BaseBackend]:
+    duck = parity_workspace.backend()
+    spark = analytics_backend(
+        parity_workspace.store, EngineSettings(kind="pyspark"), parity_workspace.root / "parquet"
+    )
+    return duck, spark
+
+
+def _normalised(frame: pd.DataFrame) -> pd.DataFrame:
+    for col in frame.columns:
+        if isinstance(frame[col].dtype, pd.DatetimeTZDtype):
+            frame[col] = frame[col].dt.tz_convert("UTC").dt.tz_localize(None)
+        if pd.api.types.is_datetime64_any_dtype(frame[col]):
+            frame[col] = frame[col].astype("datetime64[us]")
+    return frame.sort_values(list(frame.columns)).reset_index(drop=True)
+
+
+@pytest.mark.parametrize("name", sorted(PARITY_METRICS))
+def test_duckdb_and_spark_agree(name: str, backends: tuple[BaseBackend, BaseBackend]) -> None:
+    duck, spark = backends
+    metric = PARITY_METRICS[name]
+    on_duckdb = _normalised(metric(duck).to_pandas())
+    on_spark = _normalised(metric(spark).to_pandas())
+    assert len(on_duckdb) > 0
+    pd.testing.assert_frame_equal(on_duckdb, on_spark, check_dtype=False, rtol=1e-9)
+
+
+def test_spark_reads_every_canonical_table(backends: tuple[BaseBackend, BaseBackend]) -> None:
+    duck, spark = backends
+    for name in ("team", "work_item", "work_item_transition"):
+        assert duck.table(name).count().execute() == spark.table(name).count().execute()
+
+
+def test_parquet_export_replaces_the_old_set(parity_workspace: Workspace, tmp_path: Path) -> None:
+    folder = tmp_path / "parquet"
+    parity_workspace.store.export_parquet(folder)
+    (folder / "stale.parquet").write_bytes(b"")
+    parity_workspace.store.export_parquet(folder)
+    assert not (folder / "stale.parquet").exists()
+    assert (folder / "work_item.parquet").stat().st_size > 0

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from productops.config import CONFIG_FILE, Config, load_config, write_config
+from productops.errors import ConfigError
+
+
+def test_written_defaults_read_back(tmp_path: Path) -> None:
+    path = tmp_path / CONFIG_FILE
+    write_config(path, Config())
+    assert load_config(path) == Config()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('[engine]\nkindd = "duckdb"\n', "engine.kindd: unknown key"),
+        ('[engine]\nkind = "oracle"\n', "engine.kind: Input should be 'duckdb' or 'pyspark'"),
+        ("[imports.work_item]\ncolumns = 3\n", "imports.work_item.columns"),
+        ("[surprise]\n", "surprise: unknown key"),
+        ("[engine\n", "not valid TOML"),
+    ],
+)
+def test_bad_config_names_key_and_file(tmp_path: Path, text: str, expected: str) -> None:
+    path = tmp_path / CONFIG_FILE
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(path) in str(info.value)
+    assert expected in str(info.value)
+
+
+def test_missing_config_says_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="productops init"):
+        load_config(tmp_path / CONFIG_FILE)
