@@ -134,3 +134,8 @@ def test_debug_shows_the_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert result.exit_code == 1
     assert result.exception is not None
     assert type(result.exception).__name__ == "WorkspaceError"
+
+
+def test_workspace_option_names_a_folder_exactly(tmp_path: Path) -> None:
+    out = run("-w", str(tmp_path), "status", code=1)
+    assert f"{tmp_path} is not a workspace" in out

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from typer.core import TyperGroup
 
 from productops import __version__
-from productops.config import ImportMapping
-from productops.errors import ProductOpsError, UsageError
+from productops.config import CONFIG_FILE, ImportMapping
+from productops.demo import STEPS, build_demo
+from productops.errors import ProductOpsError, UsageError, WorkspaceError
 from productops.ingest import import_file
 from productops.pillars.process import GRAINS, Grain, lead_time, throughput
 from productops.render import Format, render, render_sections
@@ -58,7 +62,9 @@ class _Options:
     debug: bool
 
     def open(self) -> Workspace:
-        return Workspace.find(self.workspace)
+        if self.workspace is not None:
+            return Workspace.open(self.workspace)
+        return Workspace.find()
 
 
 def _version(value: bool) -> None:
@@ -255,3 +261,94 @@ def _grain(text: str) -> Grain:
         if text == grain:
             return grain
     raise UsageError(f"--grain {text!r}: use {', '.join(GRAINS)}")
+
+
+@app.command()
+def demo(
+    directory: Annotated[Path, typer.Argument(help="Folder for the demo workspace.")] = Path(
+        "demo-org"
+    ),
+    scale: Annotated[
+        int, typer.Option(min=1, help="Grow the organisation N times (rows grow linearly).")
+    ] = 1,
+    seed: Annotated[
+        int, typer.Option(help="Random seed; the same seed builds the same organisation.")
+    ] = 7,
+    replace: Annotated[
+        bool, typer.Option(help="Rebuild an existing demo workspace in DIRECTORY.")
+    ] = False,
+) -> None:
+    """Build a realistic demo organisation in a fresh workspace and run every analysis on it."""
+    _clear_for_demo(directory, replace)
+    # Built beside the target and moved into place at the end: an interrupted build leaves nothing.
+    building = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.resolve().parent))
+    try:
+        ws = Workspace.init(building)
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            console=err,
+        ) as progress:
+            task = progress.add_task("Building the demo organisation", total=len(STEPS))
+
+            def step(name: str, rows: int) -> None:
+                progress.update(task, advance=1, description=f"{name}: {rows:,} rows")
+
+            manifest = build_demo(ws.store, ws.manifest_path, scale=scale, seed=seed, on_step=step)
+        ws.close()
+        building.rename(directory)
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
+    ws = Workspace.open(directory)
+    _demo_summary(ws, manifest)
+    ws.close()
+
+
+def _clear_for_demo(directory: Path, replace: bool) -> None:
+    if not directory.exists() or not any(directory.iterdir()):
+        if directory.exists():
+            directory.rmdir()
+        return
+    if not replace:
+        raise WorkspaceError(
+            f"{directory} exists; pass --replace to rebuild the demo there, or choose another folder"
+        )
+    if not (directory / CONFIG_FILE).exists() or not (directory / "demo-manifest.json").exists():
+        raise WorkspaceError(f"{directory} is not a demo workspace; refusing to replace it")
+    shutil.rmtree(directory)
+
+
+def _demo_summary(ws: Workspace, manifest: dict[str, Any]) -> None:
+    """What the demo holds, what the analyses found, and where to look next."""
+    out = Console()
+    counts = [r for r in table_counts(ws.store) if r["rows"]]
+    render(
+        counts, ["table", "area", "rows"], Format.table, title="The demo organisation", console=out
+    )
+    work_item = ws.backend().table("work_item")
+    latest = lead_time(work_item, "quarter")
+    latest = latest.filter(latest.period_start == latest.period_start.max())
+    rows = latest.to_pyarrow().to_pylist()
+    render(
+        rows,
+        ["team_id", "period_start", "items", "p50", "p85"],
+        Format.table,
+        title="Lead time in days, last quarter (productops flow)",
+        console=out,
+    )
+    planted = {
+        k: manifest[k]
+        for k in ("bottleneck", "non_conforming_team", "blocking_pair", "spike")
+        if k in manifest
+    }
+    out.print(f"Planted for later analyses to find: {planted}", highlight=False, soft_wrap=True)
+    out.print(
+        f"\nWorkspace: {ws.root.resolve()}\n"
+        f"  store:    {ws.store.path.resolve()}\n"
+        f"  manifest: {ws.manifest_path.resolve()}\n"
+        f"Try: productops -w {ws.root} status | flow --metric throughput --grain month | schema work_item",
+        highlight=False,
+        soft_wrap=True,
+    )

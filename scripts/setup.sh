@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what productops needs: a virtual environment in .venv with the package and its
+# development tools, and Java 17 for Spark when the machine has none. Safe to re-run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v java >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing Java 17 for Spark (openjdk-17-jre-headless)..."
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null
+  else
+    echo "warning: no Java; Spark (engine.kind = pyspark) and its tests need openjdk-17-jre-headless" >&2
+  fi
+fi
+
+python=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+stamp=.venv/.installed-from
+wanted=$(sha256sum pyproject.toml | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+  echo "Installing productops and its tools into .venv..."
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e ".[dev]"
+  echo "$wanted" > "$stamp"
+fi
