@@ -335,7 +335,7 @@ def _demo_summary(ws: Workspace, manifest: dict[str, Any]) -> None:
         rows,
         ["team_id", "period_start", "items", "p50", "p85"],
         Format.table,
-        title="Lead time in days, last quarter (productops flow)",
+        title="Lead time in days, latest quarter (productops flow)",
         console=out,
     )
     planted = {
@@ -348,7 +348,8 @@ def _demo_summary(ws: Workspace, manifest: dict[str, Any]) -> None:
         f"\nWorkspace: {ws.root.resolve()}\n"
         f"  store:    {ws.store.path.resolve()}\n"
         f"  manifest: {ws.manifest_path.resolve()}\n"
-        f"Try: productops -w {ws.root} status | flow --metric throughput --grain month | schema work_item",
+        f"Next: productops -w {ws.root} status\n"
+        f"      productops -w {ws.root} flow --metric throughput --grain month",
         highlight=False,
         soft_wrap=True,
     )

@@ -47,7 +47,9 @@ class Workspace:
     def open(cls, root: Path) -> Workspace:
         """Open the workspace in `root`, upgrading an older store."""
         if not (root / CONFIG_FILE).exists():
-            raise WorkspaceError(f"{root} is not a workspace (no {CONFIG_FILE}); run `productops init {root}`")
+            raise WorkspaceError(
+                f"{root} is not a workspace (no {CONFIG_FILE}); run `productops init {root}`"
+            )
         config = load_config(root / CONFIG_FILE)
         return cls(root, config, Store.open(root / STORE_FILE))
 

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from productops.config import EngineSettings
+from productops.demo import build_demo
 from productops.engine import analytics_backend
 from productops.workspace import Workspace
-from tests.parity.data import load_parity_data
 from tests.parity.metrics import PARITY_METRICS
 
 if TYPE_CHECKING:
@@ -23,8 +23,9 @@ pytestmark = pytest.mark.spark
 
 @pytest.fixture(scope="module")
 def parity_workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    """The demo organisation at scale 1: realistic data with every table filled."""
     ws = Workspace.init(tmp_path_factory.mktemp("parity") / "ws")
-    load_parity_data(ws.store)
+    build_demo(ws.store, ws.manifest_path)
     yield ws
     ws.close()
 
@@ -59,7 +60,7 @@ def test_duckdb_and_spark_agree(name: str, backends: tuple[BaseBackend, BaseBack
 
 def test_spark_reads_every_canonical_table(backends: tuple[BaseBackend, BaseBackend]) -> None:
     duck, spark = backends
-    for name in ("team", "work_item", "work_item_transition"):
+    for name in ("team", "work_item", "work_item_transition", "feedback", "event"):
         assert duck.table(name).count().execute() == spark.table(name).count().execute()
 
 

@@ -29,7 +29,9 @@ def flow_ws(workspace: Workspace) -> Workspace:
     # team a: five items done in April with lead times 1, 2, 3, 4 and 10 days (+ 0.4 s, dropped);
     # one cancelled and one open item that must not count; team b: one item done in May.
     leads = [1, 2, 3, 4, 10]
-    rows = [("a", "done", T0, T0 + d * DAY + timedelta(seconds=0.4)) for d in leads]
+    rows: list[tuple[str, str, datetime, datetime | None]] = [
+        ("a", "done", T0, T0 + d * DAY + timedelta(seconds=0.4)) for d in leads
+    ]
     rows += [("a", "cancelled", T0, T0 + DAY), ("a", "in_progress", T0, None)]
     rows += [("b", "done", T0, datetime(2024, 5, 2, 9, tzinfo=UTC))]
     land_arrow(

@@ -21,20 +21,21 @@ from productops.demo.columns import (
     MINUTE,
     START,
     WEEK,
+    Column,
     Ints,
     Times,
     at,
-    choose,
     hex_strings,
     iso_date,
     lognormal,
     numbered,
     strings,
+    take,
     timestamps,
     within,
 )
 from productops.demo.delivery import WorkItems
-from productops.demo.text import LANGUAGES, NEGATIVE, POSITIVE, THEMES, render
+from productops.demo.text import LANGUAGES, POSITIVE, THEMES, render
 
 __all__ = ["SPIKE_THEME", "SPIKE_WEEK", "Accounts", "accounts", "feedback"]
 
@@ -43,25 +44,70 @@ CHANNELS = ("support", "nps", "csat", "review", "sales", "survey")
 SPIKE_THEME = 1  # App crashes on upload
 SPIKE_WEEK = at("2026-03-16")  # a Monday
 FIRST_MONDAY = at("2024-10-28")  # weeks run Monday to Sunday, as date_trunc('week') does
-_PREFIXES = ("North", "Blue", "Silver", "Bright", "Red", "Green", "Iron", "Swift", "Clear", "High",
-             "Stone", "Oak", "Sun", "River", "Cloud", "Peak", "Gold", "Maple", "Coral", "Polar")
-_SUFFIXES = ("wind", "peak", "field", "bridge", "works", "point", "line", "stack", "leaf", "way",
-             "gate", "haven", "forge", "light", "path")
-_INDUSTRIES = ("Logistics", "Health", "Retail", "Labs", "Finance", "Media", "Energy", "Foods",
-               "Software", "Travel")
+_PREFIXES = (
+    "North",
+    "Blue",
+    "Silver",
+    "Bright",
+    "Red",
+    "Green",
+    "Iron",
+    "Swift",
+    "Clear",
+    "High",
+    "Stone",
+    "Oak",
+    "Sun",
+    "River",
+    "Cloud",
+    "Peak",
+    "Gold",
+    "Maple",
+    "Coral",
+    "Polar",
+)
+_SUFFIXES = (
+    "wind",
+    "peak",
+    "field",
+    "bridge",
+    "works",
+    "point",
+    "line",
+    "stack",
+    "leaf",
+    "way",
+    "gate",
+    "haven",
+    "forge",
+    "light",
+    "path",
+)
+_INDUSTRIES = (
+    "Logistics",
+    "Health",
+    "Retail",
+    "Labs",
+    "Finance",
+    "Media",
+    "Energy",
+    "Foods",
+    "Software",
+    "Travel",
+)
 
 
 @dataclass(frozen=True)
 class Accounts:
     """Accounts as parallel arrays, with the people at each who give feedback."""
 
-    ids: pa.Array
+    ids: Column
     segment: Ints
     language: Ints
     created: Times
     active_until: Times  # churn time, or END
     requester_account: Ints
-    requester_hash: pa.Array
+    requester_hash: Column
     table: pa.Table
 
 
@@ -70,8 +116,11 @@ def accounts(rng: np.random.Generator, scale: int) -> Accounts:
     n = 500 * scale
     segment = rng.choice(3, n, p=(0.6, 0.3, 0.1))
     arr = np.round(lognormal(rng, np.asarray((6e3, 45e3, 240e3))[segment], 0.6, n), -2)
-    plan_index = np.where(segment == 2, 3, np.where(rng.random(n) < np.asarray((0.3, 0.8, 1))[segment],
-                                                    segment + 1, segment))
+    plan_index = np.where(
+        segment == 2,
+        3,
+        np.where(rng.random(n) < np.asarray((0.3, 0.8, 1))[segment], segment + 1, segment),
+    )
     before = START - (rng.random(n) * 3 * 365 * DAY).astype(np.int64)
     during = START + (rng.random(n) * (END - 60 * DAY - START)).astype(np.int64)
     created = np.where(rng.random(n) < 0.65, before, during)
@@ -88,21 +137,31 @@ def accounts(rng: np.random.Generator, scale: int) -> Accounts:
         names.append(f"{word}{again} {_INDUSTRIES[(c + i // combos) % len(_INDUSTRIES)]}")
         domains.append(f"{word.lower()}{again}.example")
     ids = numbered("acc-", np.arange(1, n + 1), 5)
-    table = pa.table({
-        "id": ids,
-        "name": strings(names),
-        "domain": strings(domains),
-        "segment": strings(SEGMENTS).take(pa.array(segment)),
-        "arr": pa.array(arr),
-        "plan": strings(("starter", "growth", "business", "enterprise")).take(pa.array(plan_index)),
-        "created_at": timestamps(created),
-        "churned_at": timestamps(np.where(churned, churn, -1)),
-    })
+    table = pa.table(
+        {
+            "id": ids,
+            "name": strings(names),
+            "domain": strings(domains),
+            "segment": take(strings(SEGMENTS), segment),
+            "arr": pa.array(arr),
+            "plan": take(strings(("starter", "growth", "business", "enterprise")), plan_index),
+            "created_at": timestamps(created),
+            "churned_at": timestamps(np.where(churned, churn, -1)),
+        }
+    )
     language = rng.choice(len(LANGUAGES), n, p=(0.86, 0.07, 0.04, 0.03))
     people = rng.integers(np.asarray((2, 5, 15))[segment], np.asarray((7, 16, 41))[segment])
     requester_account = np.repeat(np.arange(n), people)
-    return Accounts(ids, segment, language, created, np.where(churned, churn, END), requester_account,
-                    hex_strings(rng, len(requester_account)), table)
+    return Accounts(
+        ids,
+        segment,
+        language,
+        created,
+        np.where(churned, churn, END),
+        requester_account,
+        hex_strings(rng, len(requester_account)),
+        table,
+    )
 
 
 def _themes(rng: np.random.Generator, segment: Ints) -> Ints:
@@ -116,8 +175,14 @@ def _themes(rng: np.random.Generator, segment: Ints) -> Ints:
     return np.where(rng.random(len(segment)) < 0.65, np.minimum(theme, len(THEMES) - 1), -1)
 
 
-def _draw(rng: np.random.Generator, acc: Accounts, n: int, lo: Times, hi: Times,
-          channel_p: tuple[float, ...]) -> dict[str, Any]:
+def _draw(
+    rng: np.random.Generator,
+    acc: Accounts,
+    n: int,
+    lo: Times | int,
+    hi: Times | int,
+    channel_p: tuple[float, ...],
+) -> dict[str, Any]:
     """`n` feedback rows from active accounts between lo and hi (per row, or scalars)."""
     channel = rng.choice(len(CHANNELS), n, p=channel_p)
     review = channel == CHANNELS.index("review")
@@ -129,13 +194,18 @@ def _draw(rng: np.random.Generator, acc: Accounts, n: int, lo: Times, hi: Times,
     review |= stop <= start
     start, stop = np.where(review, lo, start), np.where(review, hi, stop)
     created = start + (rng.random(n) * (stop - start)).astype(np.int64)
-    language = np.where(review, rng.choice(len(LANGUAGES), n, p=(0.8, 0.1, 0.05, 0.05)),
-                        acc.language[account])
+    language = np.where(
+        review, rng.choice(len(LANGUAGES), n, p=(0.8, 0.1, 0.05, 0.05)), acc.language[account]
+    )
     segment = np.where(review, -1, acc.segment[account])
     return {
-        "channel": np.where(review, CHANNELS.index("review"), channel), "review": review,
-        "requester": np.where(review, -1, requester), "account": np.where(review, -1, account),
-        "created": created, "language": language, "segment": segment,
+        "channel": np.where(review, CHANNELS.index("review"), channel),
+        "review": review,
+        "requester": np.where(review, -1, requester),
+        "account": np.where(review, -1, account),
+        "created": created,
+        "language": language,
+        "segment": segment,
     }
 
 
@@ -148,16 +218,23 @@ def _ratings(rng: np.random.Generator, channel: Ints, theme: Ints) -> npt.NDArra
     return np.asarray(rated, dtype=np.float64)
 
 
-def feedback(rng: np.random.Generator, acc: Accounts, items: WorkItems,
-             scale: int) -> tuple[dict[str, pa.Table], dict[str, Any]]:
+def feedback(
+    rng: np.random.Generator, acc: Accounts, items: WorkItems, scale: int
+) -> tuple[dict[str, pa.Table], dict[str, Any]]:
     """feedback and feedback_link, with the planted facts for the manifest."""
     channel_p = (0.38, 0.16, 0.16, 0.08, 0.08, 0.14)
     main = _draw(rng, acc, 19_000 * scale, START, END, channel_p)
     main["theme"] = _themes(rng, main["segment"])
     weeks = (END - START) / WEEK
     baseline = np.count_nonzero(main["theme"] == SPIKE_THEME) / weeks
-    spike = _draw(rng, acc, int(round(5 * baseline)), SPIKE_WEEK, SPIKE_WEEK + WEEK,
-                  (0.6, 0.0, 0.1, 0.3, 0.0, 0.0))
+    spike = _draw(
+        rng,
+        acc,
+        round(5 * baseline),
+        SPIKE_WEEK,
+        SPIKE_WEEK + WEEK,
+        (0.6, 0.0, 0.1, 0.3, 0.0, 0.0),
+    )
     spike["theme"] = np.full(len(spike["created"]), SPIKE_THEME)
     rows = {k: np.concatenate((main[k], spike[k])) for k in main}
     rows["rating"] = _ratings(rng, rows["channel"], rows["theme"])
@@ -170,66 +247,79 @@ def feedback(rng: np.random.Generator, acc: Accounts, items: WorkItems,
     copies = rng.choice((1, 2, 3, 4), len(base), p=(0.5, 0.25, 0.15, 0.1))
     source = np.repeat(base, copies)
     step = np.arange(len(source)) - np.repeat(np.cumsum(copies) - copies, copies) + 1
-    dup_created = rows["created"][source] + (step * lognormal(rng, 20.0, 0.8, len(source)) * MINUTE
-                                             ).astype(np.int64)
+    dup_created = rows["created"][source] + (
+        step * lognormal(rng, 20.0, 0.8, len(source)) * MINUTE
+    ).astype(np.int64)
     keep = np.concatenate((np.arange(len(rows["created"])), source))
     rows = {k: v[keep] for k, v in rows.items()}
-    rows["created"][-len(source):] = np.minimum(dup_created, END - 1)
-    text = text.take(pa.array(keep))
+    rows["created"][-len(source) :] = np.minimum(dup_created, END - 1)
+    text = take(text, keep)
 
     order = np.argsort(rows["created"], kind="stable")
     rows = {k: v[order] for k, v in rows.items()}
-    text = text.take(pa.array(order))
+    text = take(text, order)
     n = len(order)
     reviewer = hex_strings(rng, n)
-    requester_hash = pc.if_else(pa.array(rows["hash"] < 0), reviewer,
-                                acc.requester_hash.take(pa.array(np.maximum(rows["hash"], 0))))
+    requester_hash = pc.if_else(
+        pa.array(rows["hash"] < 0), reviewer, take(acc.requester_hash, np.maximum(rows["hash"], 0))
+    )
     ids = numbered("demo:fb-", np.arange(1, n + 1), 7)
-    table = pa.table({
-        "id": ids,
-        "channel": strings(CHANNELS).take(pa.array(rows["channel"])),
-        "account_id": acc.ids.take(pa.array(rows["account"], mask=rows["account"] < 0)),
-        "requester_hash": requester_hash,
-        "text": text,
-        "language": strings(LANGUAGES).take(pa.array(rows["language"])),
-        "created_at": timestamps(rows["created"]),
-        "rating": pa.array(rows["rating"], mask=np.isnan(rows["rating"])),
-    })
+    table = pa.table(
+        {
+            "id": ids,
+            "channel": take(strings(CHANNELS), rows["channel"]),
+            "account_id": take(acc.ids, rows["account"], rows["account"] < 0),
+            "requester_hash": requester_hash,
+            "text": text,
+            "language": take(strings(LANGUAGES), rows["language"]),
+            "created_at": timestamps(rows["created"]),
+            "rating": pa.array(rows["rating"], mask=np.isnan(rows["rating"])),
+        }
+    )
     links = _links(rng, items, ids, rows)
     facts = _facts(table, rows["theme"], rows["created"])
     return {"feedback": table, "feedback_link": links}, facts
 
 
-def _links(rng: np.random.Generator, items: WorkItems, ids: pa.Array, rows: dict[str, Any]) -> pa.Table:
+def _links(
+    rng: np.random.Generator, items: WorkItems, ids: Column, rows: dict[str, Any]
+) -> pa.Table:
     """About one in eight themed items linked to one of its theme's work items."""
     theme = rows["theme"]
     chosen = np.flatnonzero((theme >= 0) & (rng.random(len(theme)) < 0.12))
     candidates = np.stack(items.theme_items)  # theme x 4
     item = candidates[theme[chosen], rng.integers(0, candidates.shape[1], len(chosen))]
     segment = rows["segment"][chosen]
-    weights = np.asarray(((0.2, 0.2, 0.2, 0.2), (0.4, 0.35, 0.3, 0.15), (0.3, 0.3, 0.3, 0.3),
-                          (0.1, 0.15, 0.2, 0.35)))  # importance x (no account, smb, mid, ent)
+    weights = np.asarray(
+        ((0.2, 0.2, 0.2, 0.2), (0.4, 0.35, 0.3, 0.15), (0.3, 0.3, 0.3, 0.3), (0.1, 0.15, 0.2, 0.35))
+    )  # importance x (no account, smb, mid, ent)
     cum = np.cumsum(weights / weights.sum(axis=0), axis=0)
     importance = (rng.random(len(chosen))[None, :] > cum[:, segment + 1]).sum(axis=0)
     confirmed = rng.random(len(chosen)) < 0.55
     score = np.round(rng.uniform(0.55, 0.95, len(chosen)), 3)
-    created = np.minimum(rows["created"][chosen] + (lognormal(rng, 2.0, 0.8, len(chosen)) * DAY
-                                                     ).astype(np.int64), END - 1)
-    return pa.table({
-        "feedback_id": ids.take(pa.array(chosen)),
-        "work_item_id": items.ids.take(pa.array(item)),
-        "importance": pa.array(np.minimum(importance, 3)),
-        "state": pc.if_else(pa.array(confirmed), "confirmed", "suggested"),
-        "score": pa.array(score, mask=confirmed & (rng.random(len(chosen)) < 0.5)),
-        "created_at": timestamps(within(created)),
-    })
+    created = np.minimum(
+        rows["created"][chosen] + (lognormal(rng, 2.0, 0.8, len(chosen)) * DAY).astype(np.int64),
+        END - 1,
+    )
+    return pa.table(
+        {
+            "feedback_id": take(ids, chosen),
+            "work_item_id": take(items.ids, item),
+            "importance": pa.array(np.minimum(importance, 3)),
+            "state": pc.if_else(pa.array(confirmed), "confirmed", "suggested"),
+            "score": pa.array(score, mask=confirmed & (rng.random(len(chosen)) < 0.5)),
+            "created_at": timestamps(within(created)),
+        }
+    )
 
 
 def _facts(table: pa.Table, theme: Ints, created: Times) -> dict[str, Any]:
     """Theme counts, the spike and the duplicates, measured on the rows as generated."""
     counts = np.bincount(theme[theme >= 0], minlength=len(THEMES))
-    themes = [{"name": t.name, "keywords": list(t.keywords), "count": int(c)}
-              for t, c in zip(THEMES, counts, strict=True)]
+    themes = [
+        {"name": t.name, "keywords": list(t.keywords), "count": int(c)}
+        for t, c in zip(THEMES, counts, strict=True)
+    ]
     week = (created[theme == SPIKE_THEME] - FIRST_MONDAY) // WEEK
     per_week = np.bincount(week, minlength=int((END - FIRST_MONDAY) // WEEK) + 1)
     spike_index = int((SPIKE_WEEK - FIRST_MONDAY) // WEEK)
@@ -240,8 +330,11 @@ def _facts(table: pa.Table, theme: Ints, created: Times) -> dict[str, Any]:
     repeated = repeated[repeated > 1]
     return {
         "themes": themes,
-        "spike": {"theme": THEMES[SPIKE_THEME].name, "week_start": iso_date(SPIKE_WEEK),
-                  "baseline_per_week": round(float(per_week[full].mean()), 2),
-                  "spike_count": int(per_week[spike_index])},
+        "spike": {
+            "theme": THEMES[SPIKE_THEME].name,
+            "week_start": iso_date(SPIKE_WEEK),
+            "baseline_per_week": round(float(per_week[full].mean()), 2),
+            "spike_count": int(per_week[spike_index]),
+        },
         "duplicates": {"groups": len(repeated), "items": int(repeated.sum())},
     }

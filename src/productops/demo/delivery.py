@@ -9,7 +9,6 @@ cross-team `blocks` links.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +20,7 @@ from productops.demo.columns import (
     DAY,
     END,
     START,
+    Column,
     Ints,
     Times,
     choose,
@@ -28,6 +28,7 @@ from productops.demo.columns import (
     lognormal,
     numbered,
     strings,
+    take,
     timestamps,
     within,
 )
@@ -99,7 +100,7 @@ _FLAG_REASONS = (
 class WorkItems:
     """Work items as parallel arrays; times in microseconds, not yet cut at END."""
 
-    ids: pa.Array
+    ids: Column
     team: Ints
     kind: Ints
     path: Ints
@@ -133,7 +134,13 @@ def work_items(rng: np.random.Generator, org: Org) -> WorkItems:
     kind = rng.choice(len(TYPES), n, p=(0.55, 0.25, 0.17, 0.03))
     epic = kind == EPIC
 
-    wait = lognormal(rng, np.asarray((5.0, 1.5, 3.0, 10.0))[kind], 1.1, n)
+    # Some items sit in the backlog for months: that is where most open work is.
+    backlog = rng.random(n) < 0.12
+    wait = np.where(
+        backlog,
+        lognormal(rng, 90.0, 0.8, n),
+        lognormal(rng, np.asarray((5.0, 1.5, 3.0, 10.0))[kind], 1.1, n),
+    )
     dev = lognormal(rng, np.asarray((2.5, 1.2, 1.5, 35.0))[kind], 0.8, n)
     bottleneck = (org.team_group[team] == 0) & (org.team_base[team] == BOTTLENECK)
     review = np.where(bottleneck, lognormal(rng, 3.5, 0.6, n), lognormal(rng, 0.25, 0.9, n))
@@ -161,13 +168,12 @@ def work_items(rng: np.random.Generator, org: Org) -> WorkItems:
         created + us(wait * 0.7),
     )
     started = (path == STANDARD) & (start < END)
-    owner = np.where(
-        rng.random(n) < np.where(started, 0.9, 0.5), org.pick(rng, "engineer", team), None
-    )
+    owner = org.pick(rng, "engineer", team)
+    owner[rng.random(n) >= np.where(started, 0.9, 0.5)] = None
     title = _titles(rng, kind)
     theme_items = _theme_items(rng, org, team, kind, path, title)
     return WorkItems(
-        ids=numbered(concat("demo:", strings(org.team_keys).take(pa.array(team)), "-"), number),
+        ids=numbered(concat("demo:", take(strings(org.team_keys), team), "-"), number),
         team=team,
         kind=kind,
         path=path,
@@ -252,18 +258,21 @@ def _transitions(items: WorkItems) -> tuple[pa.Table, Ints]:
     names, cats = strings(STATUSES), strings(CATEGORIES)
     table = pa.table(
         {
-            "work_item_id": items.ids.take(pa.array(item)),
+            "work_item_id": take(items.ids, item),
             "changed_at": timestamps(moment),
-            "from_status": names.take(pa.array(from_status, mask=from_status < 0)),
-            "to_status": names.take(pa.array(to_status)),
-            "to_category": cats.take(pa.array(to_status)),
+            "from_status": take(names, from_status, from_status < 0),
+            "to_status": take(names, to_status),
+            "to_category": take(cats, to_status),
         }
     )
     return table, status
 
 
-def _links(rng: np.random.Generator, org: Org, items: WorkItems) -> pa.Table:
-    """blocks, relates and duplicates links; the planted pair blocks most across teams."""
+def _links(rng: np.random.Generator, org: Org, items: WorkItems) -> tuple[pa.Table, Ints]:
+    """blocks, relates and duplicates links, and per item the team blocking it (-1 for none).
+
+    The planted pair has by far the most cross-team `blocks` links.
+    """
     counts = np.bincount(items.team, minlength=org.teams)
     first = np.concatenate(([0], np.cumsum(counts)[:-1]))
 
@@ -294,25 +303,23 @@ def _links(rng: np.random.Generator, org: Org, items: WorkItems) -> pa.Table:
     code = (s * len(items) + d) * 3 + t
     _, keep = np.unique(code, return_index=True)
     keep = np.sort(keep[s[keep] != d[keep]])
-    return pa.table(
+    s, d, t = s[keep], d[keep], t[keep]
+    table = pa.table(
         {
-            "from_id": items.ids.take(pa.array(s[keep])),
-            "to_id": items.ids.take(pa.array(d[keep])),
-            "type": strings(kinds).take(pa.array(t[keep])),
+            "from_id": take(items.ids, s),
+            "to_id": take(items.ids, d),
+            "type": take(strings(kinds), t),
         }
     )
+    across = (t == kinds.index("blocks")) & (items.team[s] != items.team[d])
+    blocker = np.full(len(items), -1)
+    blocker[d[across]] = items.team[s[across]]
+    return table, blocker
 
 
-def _flags(rng: np.random.Generator, org: Org, items: WorkItems, links: pa.Table) -> pa.Table:
-    """Flagged periods at random, and blocked periods on items blocked by another team."""
+def _flags(rng: np.random.Generator, org: Org, items: WorkItems, blocker: Ints) -> pa.Table:
+    """Flagged periods at random, and blocked periods on items another team blocks (`blocker`)."""
     n = len(items)
-    position = _positions(items)
-    blocks = links.filter(pc.equal(links["type"], "blocks"))
-    src = position(blocks["from_id"])
-    dst = position(blocks["to_id"])
-    across = items.team[src] != items.team[dst]
-    blocker = np.full(n, -1)
-    blocker[dst[across]] = items.team[src[across]]
     active = (items.path == STANDARD) & (items.start < END)
     random = active & (rng.random(n) < 0.07)
     chosen = np.flatnonzero(active & (random | (blocker >= 0)))
@@ -326,28 +333,17 @@ def _flags(rng: np.random.Generator, org: Org, items: WorkItems, links: pa.Table
     keep = started < END
     kind, _ = choose(rng, ("blocked", "flagged"), len(chosen), (0.6, 0.4))
     reason, _ = choose(rng, _FLAG_REASONS, len(chosen))
-    waiting = concat(
-        "waiting on ", strings(org.team_names).take(pa.array(np.maximum(blocker[chosen], 0)))
-    )
+    waiting = concat("waiting on ", take(strings(org.team_names), np.maximum(blocker[chosen], 0)))
     mask = pa.array(keep)
     return pa.table(
         {
-            "work_item_id": items.ids.take(pa.array(chosen)),
+            "work_item_id": take(items.ids, chosen),
             "kind": pc.if_else(pa.array(by_team), "blocked", kind),
             "started_at": timestamps(started),
             "ended_at": timestamps(ended),
             "reason": pc.if_else(pa.array(by_team), waiting, reason),
         }
     ).filter(mask)
-
-
-def _positions(items: WorkItems) -> Callable[[pa.ChunkedArray], Ints]:
-    lookup = pa.array(items.ids)
-
-    def position(ids: pa.ChunkedArray) -> Ints:
-        return np.asarray(pc.index_in(ids, value_set=lookup), dtype=np.int64)
-
-    return position
 
 
 def delivery_tables(
@@ -367,32 +363,32 @@ def delivery_tables(
     work_item = pa.table(
         {
             "id": items.ids,
-            "team_id": strings(org.team_ids).take(pa.array(items.team)),
-            "type": strings(TYPES).take(pa.array(items.kind)),
+            "team_id": take(strings(org.team_ids), items.team),
+            "type": take(strings(TYPES), items.kind),
             "title": strings(items.title),
-            "status": strings(STATUSES).take(pa.array(status)),
-            "status_category": strings(CATEGORIES).take(pa.array(status)),
+            "status": take(strings(STATUSES), status),
+            "status_category": take(strings(CATEGORIES), status),
             "created_at": timestamps(items.created),
             "started_at": timestamps(started),
             "resolved_at": timestamps(within(items.done)),
             "released_at": timestamps(released),
-            "parent_id": items.ids.take(pa.array(parent, mask=parent < 0)),
+            "parent_id": take(items.ids, parent, parent < 0),
             "estimate": pa.array(estimate, mask=unestimated),
             "owner_id": strings(items.owner),
         }
     )
-    links = _links(rng, org, items)
+    links, blocker = _links(rng, org, items)
     tied = np.flatnonzero(np.isin(items.kind, (STORY, EPIC)) & (rng.random(n) < 0.06))
     kpi, _ = choose(rng, [k[0] for k in KPIS], len(tied))
     impact, _ = choose(rng, ("+1pp", "+2pp", "+5%", "-10%", "small", "large"), len(tied))
     return {
         "work_item": work_item,
         "work_item_transition": transitions,
-        "work_item_flag": _flags(rng, org, items, links),
+        "work_item_flag": _flags(rng, org, items, blocker),
         "work_item_link": links,
         "work_item_kpi": pa.table(
             {
-                "work_item_id": items.ids.take(pa.array(tied)),
+                "work_item_id": take(items.ids, tied),
                 "kpi_id": kpi,
                 "expected_impact": impact,
             }

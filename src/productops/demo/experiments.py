@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from productops.demo.columns import DAY, END, START, numbered, strings, timestamps, within
+from productops.demo.columns import DAY, END, START, strings, timestamps, within
 from productops.demo.org import Org
 
 __all__ = ["EFFECT", "SRM", "experiments"]
@@ -34,12 +34,19 @@ _EXPERIMENTS = (
     ("guided_tour", 3, "A guided tour shortens time to first search."),
 )
 EFFECT, SRM = 0, 2  # indices into _EXPERIMENTS, planted in the first group
-_METRICS = (("conversion_rate", "goal"), ("page_load_ms", "guardrail"), ("revenue_per_user", "secondary"))
+_METRICS = (
+    ("conversion_rate", "goal"),
+    ("page_load_ms", "guardrail"),
+    ("revenue_per_user", "secondary"),
+)
 
 
 def _ids(org: Org) -> list[str]:
-    return [f"demo:exp-{name}" + ("" if g == 0 else f"-{g + 1}")
-            for g in range(org.scale) for name, _, _ in _EXPERIMENTS]
+    return [
+        f"demo:exp-{name}" + ("" if g == 0 else f"-{g + 1}")
+        for g in range(org.scale)
+        for name, _, _ in _EXPERIMENTS
+    ]
 
 
 def experiments(rng: np.random.Generator, org: Org) -> tuple[dict[str, pa.Table], dict[str, Any]]:
@@ -55,47 +62,64 @@ def experiments(rng: np.random.Generator, org: Org) -> tuple[dict[str, pa.Table]
     created = START + (slot * (END - START)).astype(np.int64)
     started = created + (rng.uniform(5, 20, n) * DAY).astype(np.int64)
     started = np.where(which == k - 1, -1, started)
-    stopped = np.where(which >= k - 2, -1, started + (rng.uniform(14, 35, n) * DAY).astype(np.int64))
+    stopped = np.where(
+        which >= k - 2, -1, started + (rng.uniform(14, 35, n) * DAY).astype(np.int64)
+    )
     decided = np.where(stopped >= 0, stopped + (rng.uniform(1, 7, n) * DAY).astype(np.int64), -1)
-    decision = rng.choice(("iterate", "rollback", "inconclusive"), n, p=(0.3, 0.3, 0.4)).astype(object)
+    decision = rng.choice(("iterate", "rollback", "inconclusive"), n, p=(0.3, 0.3, 0.4)).astype(
+        object
+    )
     planted = group == 0
     decision[planted & (which == EFFECT)] = "ship"
     decision[planted & (which == SRM)] = "inconclusive"
     decision[within(decided) < 0] = None
-    experiment = pa.table({
-        "id": strings(ids),
-        "team_id": strings([org.team_ids[t] for t in team]),
-        "name": strings([_EXPERIMENTS[w][0] for w in which]),
-        "hypothesis": strings([_EXPERIMENTS[w][2] for w in which]),
-        "owner_id": strings(org.pick(rng, "pm", team)),
-        "created_at": timestamps(created),
-        "started_at": timestamps(within(started)),
-        "stopped_at": timestamps(within(stopped)),
-        "decided_at": timestamps(within(decided)),
-        "decision": strings(decision),
-    })
-    metric = pa.table({
-        "experiment_id": strings([i for i in ids for _ in _METRICS]),
-        "metric": strings([m for _ in ids for m, _ in _METRICS]),
-        "role": strings([r for _ in ids for _, r in _METRICS]),
-    })
+    experiment = pa.table(
+        {
+            "id": strings(ids),
+            "team_id": strings([org.team_ids[t] for t in team]),
+            "name": strings([_EXPERIMENTS[w][0] for w in which]),
+            "hypothesis": strings([_EXPERIMENTS[w][2] for w in which]),
+            "owner_id": strings(org.pick(rng, "pm", team)),
+            "created_at": timestamps(created),
+            "started_at": timestamps(within(started)),
+            "stopped_at": timestamps(within(stopped)),
+            "decided_at": timestamps(within(decided)),
+            "decision": strings(decision),
+        }
+    )
+    metric = pa.table(
+        {
+            "experiment_id": strings([i for i in ids for _ in _METRICS]),
+            "metric": strings([m for _ in ids for m, _ in _METRICS]),
+            "role": strings([r for _ in ids for _, r in _METRICS]),
+        }
+    )
     rows: list[tuple[str, str, str, int, float, float]] = []
     for e in np.flatnonzero(within(started) >= 0):  # a dozen per group: small
-        rows += _arm_stats(rng, ids[e], planted[e] and which[e] == EFFECT, planted[e] and which[e] == SRM)
-    stat = pa.table({
-        "experiment_id": strings([r[0] for r in rows]),
-        "metric": strings([r[1] for r in rows]),
-        "arm": strings([r[2] for r in rows]),
-        "units": pa.array([r[3] for r in rows], pa.int64()),
-        "sum": pa.array([r[4] for r in rows], pa.float64()),
-        "sum_squares": pa.array([r[5] for r in rows], pa.float64()),
-    })
+        rows += _arm_stats(
+            rng, ids[e], planted[e] and which[e] == EFFECT, planted[e] and which[e] == SRM
+        )
+    stat = pa.table(
+        {
+            "experiment_id": strings([r[0] for r in rows]),
+            "metric": strings([r[1] for r in rows]),
+            "arm": strings([r[2] for r in rows]),
+            "units": pa.array([r[3] for r in rows], pa.int64()),
+            "sum": pa.array([r[4] for r in rows], pa.float64()),
+            "sum_squares": pa.array([r[5] for r in rows], pa.float64()),
+        }
+    )
     facts = {"experiment_with_effect": ids[EFFECT], "experiment_with_srm": ids[SRM]}
-    return {"experiment": experiment, "experiment_metric": metric, "experiment_arm_stat": stat}, facts
+    return {
+        "experiment": experiment,
+        "experiment_metric": metric,
+        "experiment_arm_stat": stat,
+    }, facts
 
 
-def _arm_stats(rng: np.random.Generator, experiment: str, effect: bool,
-               srm: bool) -> list[tuple[str, str, str, int, float, float]]:
+def _arm_stats(
+    rng: np.random.Generator, experiment: str, effect: bool, srm: bool
+) -> list[tuple[str, str, str, int, float, float]]:
     """Totals per arm and metric; noise is bounded so that only planted facts stand out."""
     total = int(rng.integers(8_000, 40_000))
     if effect:
@@ -113,6 +137,7 @@ def _arm_stats(rng: np.random.Generator, experiment: str, effect: bool,
         for metric, mean, sd in (("page_load_ms", 1200.0, 400.0), ("revenue_per_user", 12.0, 30.0)):
             m = mean + rng.uniform(-1, 1) * sd / np.sqrt(n) * 0.5
             var = sd**2 * rng.uniform(0.95, 1.05)
-            rows.append((experiment, metric, arm, n, round(n * m, 4),
-                         round((n - 1) * var + n * m**2, 4)))
+            rows.append(
+                (experiment, metric, arm, n, round(n * m, 4), round((n - 1) * var + n * m**2, 4))
+            )
     return rows

@@ -1,5 +1,6 @@
-"""Governance: KPIs, the decision log with its evidence, improvement initiatives, activities
-and nudges. These tables are small (tens to hundreds of rows per group).
+"""Governance: KPIs, the decision log with its evidence, and improvement initiatives.
+
+These tables are small (tens of rows per group), so plain Python builds them.
 """
 
 from __future__ import annotations
@@ -8,7 +9,6 @@ import hashlib
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import pyarrow as pa
 
 from productops.demo.columns import (
@@ -16,41 +16,75 @@ from productops.demo.columns import (
     END,
     HOUR,
     START,
-    Times,
-    at,
-    lognormal,
-    numbered,
     strings,
     timestamps,
     within,
 )
 from productops.demo.org import Org
 
-__all__ = ["KPIS", "activities", "decisions", "initiatives", "kpis", "nudges"]
+__all__ = ["KPIS", "decisions", "initiatives", "kpis"]
 
 # (id, name, description, unit, direction)
 KPIS = (
-    ("activation_rate", "Activation rate", "Share of new accounts reaching first value in 14 days.",
-     "%", "higher"),
-    ("weekly_active_accounts", "Weekly active accounts", "Accounts with a session in the week.",
-     "accounts", "higher"),
-    ("net_revenue_retention", "Net revenue retention", "ARR kept and grown from a cohort, yearly.",
-     "%", "higher"),
-    ("nps", "Net Promoter Score", "Promoters minus detractors, from NPS feedback.", "score", "higher"),
+    (
+        "activation_rate",
+        "Activation rate",
+        "Share of new accounts reaching first value in 14 days.",
+        "%",
+        "higher",
+    ),
+    (
+        "weekly_active_accounts",
+        "Weekly active accounts",
+        "Accounts with a session in the week.",
+        "accounts",
+        "higher",
+    ),
+    (
+        "net_revenue_retention",
+        "Net revenue retention",
+        "ARR kept and grown from a cohort, yearly.",
+        "%",
+        "higher",
+    ),
+    (
+        "nps",
+        "Net Promoter Score",
+        "Promoters minus detractors, from NPS feedback.",
+        "score",
+        "higher",
+    ),
     ("time_to_value", "Time to value", "Days from sign-up to the first report.", "days", "lower"),
-    ("support_tickets_per_account", "Support tickets per account", "Monthly support feedback "
-     "per active account.", "tickets", "lower"),
+    (
+        "support_tickets_per_account",
+        "Support tickets per account",
+        "Monthly support feedback per active account.",
+        "tickets",
+        "lower",
+    ),
     ("conversion_rate", "Trial conversion", "Share of trials that become paying.", "%", "higher"),
     ("churn_rate", "Logo churn", "Share of accounts lost per quarter.", "%", "lower"),
 )
-_DECISIONS = ("Adopt trunk-based development", "Move to a weekly release train",
-              "Build SSO before audit logs", "Sunset the legacy export", "Raise the free plan limit",
-              "Add a QA step before release", "Run a pricing experiment next quarter",
-              "Invest a sprint in upload reliability", "Stop the dark mode beta",
-              "Ship every change behind a feature flag", "Set team OKRs each quarter",
-              "Move tier-1 support to the product teams")
-_CONTEXTS = ("Raised in quarterly planning.", "Came up in a retrospective.",
-             "Requested by customer success.", "Follow-up of an incident review.")
+_DECISIONS = (
+    "Adopt trunk-based development",
+    "Move to a weekly release train",
+    "Build SSO before audit logs",
+    "Sunset the legacy export",
+    "Raise the free plan limit",
+    "Add a QA step before release",
+    "Run a pricing experiment next quarter",
+    "Invest a sprint in upload reliability",
+    "Stop the dark mode beta",
+    "Ship every change behind a feature flag",
+    "Set team OKRs each quarter",
+    "Move tier-1 support to the product teams",
+)
+_CONTEXTS = (
+    "Raised in quarterly planning.",
+    "Came up in a retrospective.",
+    "Requested by customer success.",
+    "Follow-up of an incident review.",
+)
 # (base team or -1 for the group, title, stage, target metric, baseline, after, start offset days)
 _INITIATIVES = (
     (0, "Cut code review waits", "prototype", "review_wait_hours", 80.0, None, 560),
@@ -62,28 +96,32 @@ _INITIATIVES = (
     (-1, "Metric catalog adoption", "empathize", "catalog_searches_per_week", 5.0, None, 660),
     (0, "Decision log for every bet", "test", "decisions_with_evidence", 0.3, 0.55, 450),
 )
-_WORKSHOPS = ("Opportunity mapping", "Story mapping", "Metric definition workshop",
-              "Customer journey mapping")
-_TRAININGS = ("Experiment design basics", "SQL for product managers", "Writing good hypotheses",
-              "Using the metric catalog")
 
 
 def kpis(org: Org) -> pa.Table:
-    owners = [str(org.person_ids[(org.person_role == "pm") & (org.person_team_index == i % 6)][0])
-              for i in range(len(KPIS))]
-    return pa.table({
-        "id": strings([k[0] for k in KPIS]), "name": strings([k[1] for k in KPIS]),
-        "description": strings([k[2] for k in KPIS]), "unit": strings([k[3] for k in KPIS]),
-        "direction": strings([k[4] for k in KPIS]), "owner_id": strings(owners),
-    })
+    owners = [
+        str(org.person_ids[(org.person_role == "pm") & (org.person_team_index == i % 6)][0])
+        for i in range(len(KPIS))
+    ]
+    return pa.table(
+        {
+            "id": strings([k[0] for k in KPIS]),
+            "name": strings([k[1] for k in KPIS]),
+            "description": strings([k[2] for k in KPIS]),
+            "unit": strings([k[3] for k in KPIS]),
+            "direction": strings([k[4] for k in KPIS]),
+            "owner_id": strings(owners),
+        }
+    )
 
 
 def _person(org: Org, role: str, team: int) -> str:
     return str(org.person_ids[(org.person_role == role) & (org.person_team_index == team)][0])
 
 
-def decisions(rng: np.random.Generator, org: Org, experiment_ids: list[str],
-              feedback_ids: pa.Array) -> dict[str, pa.Table]:
+def decisions(
+    rng: np.random.Generator, org: Org, experiment_ids: list[str], feedback_ids: list[str]
+) -> dict[str, pa.Table]:
     """decision and decision_evidence: ten decisions per team, some without evidence."""
     rows: list[dict[str, Any]] = []
     for t in range(org.teams):  # ten rows per team: small
@@ -94,72 +132,113 @@ def decisions(rng: np.random.Generator, org: Org, experiment_ids: list[str],
             decided = str(status[i]) != "proposed"
             review = int(when[i] + rng.uniform(60, 120) * DAY)
             measured = decided and rng.random() < 0.8
-            rows.append({
-                "id": f"demo:dec-{len(rows) + 1:05d}", "team_id": org.team_ids[t],
-                "title": _DECISIONS[int(rng.integers(len(_DECISIONS)))],
-                "context": _CONTEXTS[int(rng.integers(len(_CONTEXTS)))],
-                "options": "A) do it now; B) defer a quarter; C) do nothing",
-                "decision": str(rng.choice(("Chose A.", "Chose B.", "Chose C."))) if decided else None,
-                "deciders": f"{_person(org, 'pm', t)},{_person(org, 'em', t)}",
-                "status": str(status[i]), "decided_at": int(when[i]) if decided else -1,
-                "expected_metric": kpi[0] if measured else None,
-                "expected_direction": ("up" if kpi[4] == "higher" else "down") if measured else None,
-                "expected_by": int(when[i] + 90 * DAY) if measured else -1,
-                "review_at": review if measured else -1,
-                "outcome_met": bool(rng.random() < 0.65) if measured and review < END else None,
-            })
+            rows.append(
+                {
+                    "id": f"demo:dec-{len(rows) + 1:05d}",
+                    "team_id": org.team_ids[t],
+                    "title": _DECISIONS[int(rng.integers(len(_DECISIONS)))],
+                    "context": _CONTEXTS[int(rng.integers(len(_CONTEXTS)))],
+                    "options": "A) do it now; B) defer a quarter; C) do nothing",
+                    "decision": str(rng.choice(("Chose A.", "Chose B.", "Chose C.")))
+                    if decided
+                    else None,
+                    "deciders": f"{_person(org, 'pm', t)},{_person(org, 'em', t)}",
+                    "status": str(status[i]),
+                    "decided_at": int(when[i]) if decided else -1,
+                    "expected_metric": kpi[0] if measured else None,
+                    "expected_direction": ("up" if kpi[4] == "higher" else "down")
+                    if measured
+                    else None,
+                    "expected_by": int(when[i] + 90 * DAY) if measured else -1,
+                    "review_at": review if measured else -1,
+                    "outcome_met": bool(rng.random() < 0.65) if measured and review < END else None,
+                }
+            )
         team_rows = rows[-10:]
         for i, row in enumerate(team_rows):
-            later = [r["id"] for r in team_rows[i + 1:] if r["status"] == "decided"]
+            later = [r["id"] for r in team_rows[i + 1 :] if r["status"] == "decided"]
             if row["status"] == "superseded":
                 row["superseded_by"] = later[0] if later else None
                 row["status"] = "superseded" if later else "decided"
-    decision = pa.table({
-        **{c: strings([r[c] for r in rows]) for c in
-           ("id", "team_id", "title", "context", "options", "decision", "deciders", "status")},
-        "superseded_by": strings([r.get("superseded_by") for r in rows]),
-        "decided_at": timestamps(np.asarray([r["decided_at"] for r in rows])),
-        "expected_metric": strings([r["expected_metric"] for r in rows]),
-        "expected_direction": strings([r["expected_direction"] for r in rows]),
-        "expected_by": timestamps(np.asarray([r["expected_by"] for r in rows])),
-        "review_at": timestamps(np.asarray([r["review_at"] for r in rows])),
-        "outcome_met": pa.array([r["outcome_met"] for r in rows], pa.bool_()),
-    })
-    return {"decision": decision, "decision_evidence": _evidence(rng, rows, experiment_ids, feedback_ids)}
+    decision = pa.table(
+        {
+            **{
+                c: strings([r[c] for r in rows])
+                for c in (
+                    "id",
+                    "team_id",
+                    "title",
+                    "context",
+                    "options",
+                    "decision",
+                    "deciders",
+                    "status",
+                )
+            },
+            "superseded_by": strings([r.get("superseded_by") for r in rows]),
+            "decided_at": timestamps(np.asarray([r["decided_at"] for r in rows])),
+            "expected_metric": strings([r["expected_metric"] for r in rows]),
+            "expected_direction": strings([r["expected_direction"] for r in rows]),
+            "expected_by": timestamps(np.asarray([r["expected_by"] for r in rows])),
+            "review_at": timestamps(np.asarray([r["review_at"] for r in rows])),
+            "outcome_met": pa.array([r["outcome_met"] for r in rows], pa.bool_()),
+        }
+    )
+    return {
+        "decision": decision,
+        "decision_evidence": _evidence(rng, rows, experiment_ids, feedback_ids),
+    }
 
 
-def _evidence(rng: np.random.Generator, decisions: list[dict[str, Any]], experiment_ids: list[str],
-              feedback_ids: pa.Array) -> pa.Table:
+def _evidence(
+    rng: np.random.Generator,
+    decisions: list[dict[str, Any]],
+    experiment_ids: list[str],
+    feedback_ids: list[str],
+) -> pa.Table:
     rows: list[dict[str, Any]] = []
     for d in decisions:
         if d["decided_at"] < 0 or rng.random() >= 0.55:
             continue
         for _ in range(int(rng.integers(1, 4))):
-            kind = str(rng.choice(("metric", "experiment", "insight", "feedback"), p=(0.5, 0.2, 0.1, 0.2)))
+            kind = str(
+                rng.choice(("metric", "experiment", "insight", "feedback"), p=(0.5, 0.2, 0.1, 0.2))
+            )
             ref, value, query = None, None, None
             if kind == "metric":
                 ref = d["expected_metric"] or KPIS[int(rng.integers(len(KPIS)))][0]
                 value = round(float(rng.uniform(5, 80)), 2)
                 query = f"SELECT avg(value) FROM metric_snapshot WHERE metric = '{ref}'"
             elif kind == "experiment":
-                ref, value = experiment_ids[int(rng.integers(len(experiment_ids)))], round(
-                    float(rng.normal(0.02, 0.03)), 4)
+                ref, value = (
+                    experiment_ids[int(rng.integers(len(experiment_ids)))],
+                    round(float(rng.normal(0.02, 0.03)), 4),
+                )
             elif kind == "feedback":
-                ref, value = str(feedback_ids[int(rng.integers(len(feedback_ids)))]), 1.0
-            rows.append({
-                "id": f"demo:evidence-{len(rows) + 1:05d}", "decision_id": d["id"], "kind": kind,
-                "ref_id": ref, "value": value, "query": query,
-                "query_hash": hashlib.md5(query.encode()).hexdigest() if query else None,
-                "data_as_of": d["decided_at"] - DAY, "captured_at": d["decided_at"] - 2 * HOUR,
-            })
-    return pa.table({
-        **{c: strings([r[c] for r in rows]) for c in ("id", "decision_id", "kind", "ref_id")},
-        "value": pa.array([r["value"] for r in rows], pa.float64()),
-        "query": strings([r["query"] for r in rows]),
-        "query_hash": strings([r["query_hash"] for r in rows]),
-        "data_as_of": timestamps(np.asarray([r["data_as_of"] for r in rows], dtype=np.int64)),
-        "captured_at": timestamps(np.asarray([r["captured_at"] for r in rows], dtype=np.int64)),
-    })
+                ref, value = feedback_ids[int(rng.integers(len(feedback_ids)))], 1.0
+            rows.append(
+                {
+                    "id": f"demo:evidence-{len(rows) + 1:05d}",
+                    "decision_id": d["id"],
+                    "kind": kind,
+                    "ref_id": ref,
+                    "value": value,
+                    "query": query,
+                    "query_hash": hashlib.md5(query.encode()).hexdigest() if query else None,
+                    "data_as_of": d["decided_at"] - DAY,
+                    "captured_at": d["decided_at"] - 2 * HOUR,
+                }
+            )
+    return pa.table(
+        {
+            **{c: strings([r[c] for r in rows]) for c in ("id", "decision_id", "kind", "ref_id")},
+            "value": pa.array([r["value"] for r in rows], pa.float64()),
+            "query": strings([r["query"] for r in rows]),
+            "query_hash": strings([r["query_hash"] for r in rows]),
+            "data_as_of": timestamps(np.asarray([r["data_as_of"] for r in rows], dtype=np.int64)),
+            "captured_at": timestamps(np.asarray([r["captured_at"] for r in rows], dtype=np.int64)),
+        }
+    )
 
 
 def initiatives(org: Org) -> pa.Table:
@@ -167,81 +246,24 @@ def initiatives(org: Org) -> pa.Table:
     rows = [(g, *spec) for g in range(org.scale) for spec in _INITIATIVES]
     started = np.asarray([START + r[7] * DAY for r in rows])
     done = np.asarray([r[3] == "implement" for r in rows])
-    return pa.table({
-        "id": strings([f"demo:init-{g + 1}-{i + 1}" for g in range(org.scale)
-                       for i in range(len(_INITIATIVES))]),
-        "team_id": strings([org.group_ids[r[0]] if r[1] < 0 else org.team_ids[r[0] * 6 + r[1]]
-                            for r in rows]),
-        "title": strings([r[2] for r in rows]), "stage": strings([r[3] for r in rows]),
-        "target_metric": strings([r[4] for r in rows]),
-        "baseline": pa.array([r[5] for r in rows], pa.float64()),
-        "after": pa.array([r[6] for r in rows], pa.float64()),
-        "started_at": timestamps(started),
-        "ended_at": timestamps(within(np.where(done, started + 150 * DAY, -1))),
-    })
-
-
-def activities(rng: np.random.Generator, org: Org) -> pa.Table:
-    """Retrospectives, reviews, workshops, sessions, trainings and onboardings."""
-    parts: list[tuple[npt.NDArray[np.object_], Times, Times, npt.NDArray[np.object_], str,
-                      npt.NDArray[np.object_]]] = []
-    none = np.asarray([], dtype=object)
-
-    def add(team: list[str], held: Times, length_hours: float, kind: str, titles: tuple[str, ...],
-            person: npt.NDArray[np.object_] = none, ended: Times | None = None) -> None:
-        title = np.asarray(titles, dtype=object)[rng.integers(0, len(titles), len(team))]
-        end = held + int(length_hours * HOUR) if ended is None else ended
-        parts.append((np.asarray(team, dtype=object), held, end,
-                      person if len(person) else np.full(len(team), None), kind, title))
-
-    for t, tid in enumerate(org.team_ids):
-        offset = int(rng.integers(0, 14)) * DAY + 14 * HOUR
-        add([tid] * 52, START + offset + np.arange(52) * 14 * DAY, 1, "retrospective", ("Sprint retro",))
-        add([tid] * 8, START + 30 * DAY + np.arange(8) * 91 * DAY + t * HOUR, 1.5, "process_review",
-            ("Quarterly process review",))
-    for g, gid in enumerate(org.group_ids):
-        teams = [org.team_ids[g * 6 + int(i)] for i in rng.integers(0, 6, 10)]
-        add(teams, np.sort(START + (rng.random(10) * (END - START)).astype(np.int64)), 3, "workshop",
-            _WORKSHOPS)
-        add([gid] * 24, START + 20 * DAY + np.arange(24) * 30 * DAY, 1, "insight_session",
-            ("Customer insight session",))
-        add([gid] * 8, START + 45 * DAY + np.arange(8) * 90 * DAY, 2, "training", _TRAININGS)
-        add([gid] * 6, at("2025-09-02") + np.arange(6) * 14 * DAY, 1, "tool_onboarding",
-            ("productops onboarding",))
-    joiners = np.flatnonzero(org.person_joined >= START)
-    joined = org.person_joined[joiners]
-    add(list(org.person_team[joiners]), joined + rng.integers(1, 4, len(joiners)) * DAY, 0, "onboarding",
-        ("Onboarding",), org.person_ids[joiners],
-        within(joined + (lognormal(rng, 30.0, 0.4, len(joiners)) * DAY).astype(np.int64)))
-    team = np.concatenate([p[0] for p in parts])
-    held = np.concatenate([p[1] for p in parts])
-    ended = np.concatenate([p[2] for p in parts])
-    person = np.concatenate([p[3] for p in parts])
-    kind = np.concatenate([np.full(len(p[0]), p[4], dtype=object) for p in parts])
-    title = np.concatenate([p[5] for p in parts])
-    keep = np.flatnonzero(held < END)
-    keep = keep[np.argsort(held[keep], kind="stable")]
-    size = {tid: int(np.count_nonzero(org.person_team == tid)) for tid in set(team)}
-    attendees = np.asarray([size[tid] for tid in team[keep]]) - rng.integers(0, 3, len(keep))
-    return pa.table({
-        "id": numbered("demo:act-", np.arange(1, len(keep) + 1), 5),
-        "team_id": strings(team[keep]), "kind": strings(kind[keep]), "title": strings(title[keep]),
-        "person_id": strings(person[keep]), "held_at": timestamps(held[keep]),
-        "ended_at": timestamps(ended[keep]),
-        "attendees": pa.array(np.where(kind[keep] == "onboarding", 2, np.maximum(attendees, 2))),
-    })
-
-
-def nudges(org: Org) -> pa.Table:
-    """A few suggestions offered to first-group teams near the end of the period."""
-    specs = ((0, "review_wait_high", "offered", None), (4, "workflow_nonconforming", "offered", None),
-             (1, "blocked_dependencies", "accepted", "Dependency workshop planned"),
-             (2, "health_check_low_response", "dismissed", None))
-    return pa.table({
-        "id": strings([f"demo:nudge-{i + 1}" for i in range(len(specs))]),
-        "team_id": strings([org.team_ids[s[0]] for s in specs]),
-        "rule": strings([s[1] for s in specs]),
-        "readiness": strings(['{"stage": "conscious_incompetence", "score": 0.6}'] * len(specs)),
-        "status": strings([s[2] for s in specs]), "outcome": strings([s[3] for s in specs]),
-        "offered_at": timestamps(np.asarray([at("2026-10-01") + i * DAY for i in range(len(specs))])),
-    })
+    return pa.table(
+        {
+            "id": strings(
+                [
+                    f"demo:init-{g + 1}-{i + 1}"
+                    for g in range(org.scale)
+                    for i in range(len(_INITIATIVES))
+                ]
+            ),
+            "team_id": strings(
+                [org.group_ids[r[0]] if r[1] < 0 else org.team_ids[r[0] * 6 + r[1]] for r in rows]
+            ),
+            "title": strings([r[2] for r in rows]),
+            "stage": strings([r[3] for r in rows]),
+            "target_metric": strings([r[4] for r in rows]),
+            "baseline": pa.array([r[5] for r in rows], pa.float64()),
+            "after": pa.array([r[6] for r in rows], pa.float64()),
+            "started_at": timestamps(started),
+            "ended_at": timestamps(within(np.where(done, started + 150 * DAY, -1))),
+        }
+    )

@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from productops.demo.columns import DAY, START, Ints, Times, at, lognormal, strings, timestamps
+from productops.demo.columns import DAY, START, Ints, Times, at, strings, timestamps
 
 __all__ = [
     "BASE_TEAMS",
@@ -163,8 +163,3 @@ def team_tables(org: Org) -> dict[str, pa.Table]:
         }
     )
     return {"team": team, "person": person}
-
-
-def onboarding_days(rng: np.random.Generator, size: int) -> npt.NDArray[np.float64]:
-    """Days a new member needs until onboarding is complete."""
-    return lognormal(rng, 30.0, 0.4, size)

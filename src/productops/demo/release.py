@@ -26,6 +26,7 @@ from productops.demo.columns import (
     lognormal,
     numbered,
     strings,
+    take,
     timestamps,
     within,
 )
@@ -81,7 +82,7 @@ def releases(
     item = np.flatnonzero(has_pr)
 
     # Changes with no work item: chores, a few per team and month.
-    chores = rng.poisson(np.full(org.teams, 0.08 * 1000)).astype(np.int64)
+    chores = rng.poisson(80, org.teams).astype(np.int64)
     chore_team = np.repeat(np.arange(org.teams), chores)
     chore_open = START + (rng.random(len(chore_team)) * (END - START)).astype(np.int64)
     chore_review = chore_open + (lognormal(rng, 0.2, 0.9, len(chore_team)) * DAY).astype(np.int64)
@@ -90,7 +91,10 @@ def releases(
     team = np.concatenate((items.team[item], chore_team))
     created = np.concatenate((opened[item], chore_open))
     commit = np.concatenate(
-        (first_commit[item], chore_open - (rng.random(len(chore_team)) * DAY).astype(np.int64))
+        (
+            first_commit[item],
+            np.maximum(START, chore_open - (rng.random(len(chore_team)) * DAY).astype(np.int64)),
+        )
     )
     first_review = within(np.concatenate((reviewed[item], chore_review)))
     merged_at = within(np.concatenate((merged[item], chore_merged)))
@@ -101,26 +105,27 @@ def releases(
     )
     count = np.bincount(team, minlength=org.teams)
     number = np.arange(len(team)) - np.concatenate(([0], np.cumsum(count)[:-1]))[team] + 1
-    repo = concat("acme/", strings(org.team_ids).take(pa.array(team)), "-service")
+    repo = concat("acme/", take(strings(org.team_ids), team), "-service")
     linked = work_item >= 0
-    item_ids = items.ids.take(pa.array(np.maximum(work_item, 0)))
+    item_ids = take(items.ids, np.maximum(work_item, 0))
     title = pc.if_else(
         pa.array(linked),
         concat(
             pc.utf8_slice_codeunits(item_ids, 5),
             " ",
-            strings(items.title).take(pa.array(np.maximum(work_item, 0))),
+            take(strings(items.title), np.maximum(work_item, 0)),
         ),
         choose(rng, _CHORES, len(team))[0],
     )
-    author = np.where(linked, items.owner[np.maximum(work_item, 0)], None)
-    author = np.where(author == None, org.pick(rng, "engineer", team), author)  # noqa: E711
+    author = org.pick(rng, "engineer", team)
+    owned = linked & (items.owner[np.maximum(work_item, 0)] != None)  # noqa: E711
+    author[owned] = items.owner[work_item[owned]]
     sha = hex_strings(rng, len(team), 20)
     change_ids = concat("demo:", repo, "#", pc.cast(pa.array(number), pa.string()))
     change = pa.table(
         {
             "id": change_ids,
-            "team_id": strings(org.team_ids).take(pa.array(team)),
+            "team_id": take(strings(org.team_ids), team),
             "repo": repo,
             "title": title,
             "author_id": strings(author),
@@ -129,7 +134,7 @@ def releases(
             "first_review_at": timestamps(first_review),
             "merged_at": timestamps(merged_at),
             "merge_sha": pc.if_else(pa.array(merged_at >= 0), sha, pa.scalar(None, pa.string())),
-            "work_item_id": items.ids.take(pa.array(work_item, mask=~linked)),
+            "work_item_id": take(items.ids, work_item, ~linked),
         }
     )
 
@@ -146,7 +151,7 @@ def releases(
     released = np.where(std | skip, released, -1)
     deployment_change = pa.table(
         {
-            "deployment_id": deployment["id"].take(pa.array(pos_ok[shipped])),
+            "deployment_id": take(deployment["id"], pos_ok[shipped]),
             "change_id": change_ids.filter(pa.array(shipped)),
         }
     )
@@ -169,7 +174,7 @@ def _deployments(rng: np.random.Generator, org: Org) -> tuple[Ints, Times, pa.Ta
     number = np.arange(len(team)) - np.concatenate(([0], np.cumsum(counts)[:-1]))[team] + 1
     failed = rng.random(len(team)) < np.asarray(FAILURE_RATE)[org.team_base[team]]
     started = finished - (lognormal(rng, 12.0, 0.5, len(team)) * MINUTE).astype(np.int64)
-    team_ids = strings(org.team_ids).take(pa.array(team))
+    team_ids = take(strings(org.team_ids), team)
     table = pa.table(
         {
             "id": numbered(concat("demo:deploy-", team_ids, "-"), number, 5),
@@ -188,7 +193,7 @@ def _incidents(
     rng: np.random.Generator, org: Org, deployment: pa.Table, deploy_team: Ints, finished: Times
 ) -> pa.Table:
     """Incidents: about a third of failed deployments cause one; others have no known cause."""
-    failed = np.asarray(pc.equal(deployment["result"], "failure"))
+    failed = np.asarray(pc.equal(deployment["result"], pa.scalar("failure")))
     caused = np.flatnonzero(failed & (rng.random(len(failed)) < 0.35))
     other = rng.poisson(24, org.teams).astype(np.int64)
     other_team = np.repeat(np.arange(org.teams), other)
@@ -211,10 +216,10 @@ def _incidents(
     return pa.table(
         {
             "id": numbered("demo:INC-", np.arange(1, len(created) + 1)),
-            "team_id": strings(org.team_ids).take(pa.array(team)),
+            "team_id": take(strings(org.team_ids), team),
             "severity": severity,
             "created_at": timestamps(created),
             "resolved_at": timestamps(resolved),
-            "deployment_id": deployment["id"].take(pa.array(cause, mask=cause < 0)),
+            "deployment_id": take(deployment["id"], cause, cause < 0),
         }
     )

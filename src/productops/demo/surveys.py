@@ -20,13 +20,36 @@ from productops.demo.org import BOTTLENECK, NON_CONFORMING, SMALL_SURVEY_TEAM, O
 
 __all__ = ["HEALTH_QUESTIONS", "surveys"]
 
-QUARTERS = tuple(at(d) for d in ("2024-11-01", "2025-02-01", "2025-05-01", "2025-08-01",
-                                 "2025-11-01", "2026-02-01", "2026-05-01", "2026-08-01"))
+QUARTERS = tuple(
+    at(d)
+    for d in (
+        "2024-11-01",
+        "2025-02-01",
+        "2025-05-01",
+        "2025-08-01",
+        "2025-11-01",
+        "2026-02-01",
+        "2026-05-01",
+        "2026-08-01",
+    )
+)
 SMALL_SURVEY_QUARTER = 5
-HEALTH_QUESTIONS = ("delivering_value", "speed", "easy_to_release", "suitable_process", "fun",
-                    "learning", "mission", "teamwork")
-_COMMENTS = ("More visibility into the roadmap, please.", "Great collaboration this quarter.",
-             "Release notes come too late for sales.", "Priorities changed too often.")
+HEALTH_QUESTIONS = (
+    "delivering_value",
+    "speed",
+    "easy_to_release",
+    "suitable_process",
+    "fun",
+    "learning",
+    "mission",
+    "teamwork",
+)
+_COMMENTS = (
+    "More visibility into the roadmap, please.",
+    "Great collaboration this quarter.",
+    "Release notes come too late for sales.",
+    "Priorities changed too often.",
+)
 
 Answer = Callable[[np.random.Generator, int], npt.NDArray[np.float64]]
 
@@ -34,12 +57,14 @@ Answer = Callable[[np.random.Generator, int], npt.NDArray[np.float64]]
 def _scale(low: int, high: int, mean: float) -> Answer:
     def answer(rng: np.random.Generator, n: int) -> npt.NDArray[np.float64]:
         return np.clip(np.round(rng.normal(mean, 1.0, n)), low, high).astype(np.float64)
+
     return answer
 
 
 def _traffic(green: float, amber: float) -> Answer:
     def answer(rng: np.random.Generator, n: int) -> npt.NDArray[np.float64]:
         return rng.choice((3.0, 2.0, 1.0), n, p=(green, amber, 1 - green - amber))
+
     return answer
 
 
@@ -54,7 +79,11 @@ def _health(base: int, first_group: bool) -> dict[str, Answer]:
 
 def _pm_time(rng: np.random.Generator, n: int) -> dict[str, npt.NDArray[np.float64]]:
     shares = np.round(rng.dirichlet((3.0, 5.0, 2.0), n) * 100, 1)
-    return {"pct_discovery": shares[:, 0], "pct_delivery": shares[:, 1], "pct_ops_overhead": shares[:, 2]}
+    return {
+        "pct_discovery": shares[:, 0],
+        "pct_delivery": shares[:, 1],
+        "pct_ops_overhead": shares[:, 2],
+    }
 
 
 def surveys(rng: np.random.Generator, org: Org) -> tuple[dict[str, pa.Table], dict[str, Any]]:
@@ -72,29 +101,80 @@ def surveys(rng: np.random.Generator, org: Org) -> tuple[dict[str, pa.Table], di
             if planted and q == SMALL_SURVEY_QUARTER:
                 n = 2
                 small = {"survey_id": sid, "team_id": tid, "respondents": n}
-            specs.append((sid, tid, "health_check", f"Team health check {label}", opened, n,
-                          _health(int(org.team_base[t]), org.team_group[t] == 0)))
+            specs.append(
+                (
+                    sid,
+                    tid,
+                    "health_check",
+                    f"Team health check {label}",
+                    opened,
+                    n,
+                    _health(int(org.team_base[t]), org.team_group[t] == 0),
+                )
+            )
         for g, gid in enumerate(org.group_ids):
             suffix = f"{gid}-{label}"
             pms = int(np.count_nonzero((org.person_group == g) & (org.person_role == "pm")))
-            specs.append((f"demo:stakeholder-{suffix}", gid, "stakeholder", f"Stakeholder survey {label}",
-                          opened + 7 * DAY, int(rng.integers(8, 16)),
-                          {"satisfaction": _scale(1, 5, 3.8), "clarity_of_priorities": _scale(1, 5, 3.2)}))
-            specs.append((f"demo:pm-time-{suffix}", gid, "pm_time", f"Where PM time goes {label}",
-                          opened + 14 * DAY, max(3, pms - int(rng.integers(0, 3))), None))
+            specs.append(
+                (
+                    f"demo:stakeholder-{suffix}",
+                    gid,
+                    "stakeholder",
+                    f"Stakeholder survey {label}",
+                    opened + 7 * DAY,
+                    int(rng.integers(8, 16)),
+                    {"satisfaction": _scale(1, 5, 3.8), "clarity_of_priorities": _scale(1, 5, 3.2)},
+                )
+            )
+            specs.append(
+                (
+                    f"demo:pm-time-{suffix}",
+                    gid,
+                    "pm_time",
+                    f"Where PM time goes {label}",
+                    opened + 14 * DAY,
+                    max(3, pms - int(rng.integers(0, 3))),
+                    None,
+                )
+            )
             if q % 2 == 1:
-                specs.append((f"demo:ops-support-{suffix}", gid, "ops_support", f"Product Ops support {label}",
-                              opened + 21 * DAY, int(rng.integers(12, 26)),
-                              {"ops_support_helpful": _scale(1, 5, 3.9), "tools_easy_to_use": _scale(1, 5, 3.4)}))
-                half = (org.person_group == g) & (org.person_joined >= start - 91 * DAY) & (
-                    org.person_joined < start + 91 * DAY)
-                specs.append((f"demo:onboarding-{suffix}", gid, "onboarding", f"Onboarding survey {label}",
-                              opened, int(np.count_nonzero(half)),
-                              {"onboarding_rating": _scale(1, 5, 3.5),
-                               "days_to_first_contribution": _scale(1, 60, 12.0)}))
+                specs.append(
+                    (
+                        f"demo:ops-support-{suffix}",
+                        gid,
+                        "ops_support",
+                        f"Product Ops support {label}",
+                        opened + 21 * DAY,
+                        int(rng.integers(12, 26)),
+                        {
+                            "ops_support_helpful": _scale(1, 5, 3.9),
+                            "tools_easy_to_use": _scale(1, 5, 3.4),
+                        },
+                    )
+                )
+                half = (
+                    (org.person_group == g)
+                    & (org.person_joined >= start - 91 * DAY)
+                    & (org.person_joined < start + 91 * DAY)
+                )
+                specs.append(
+                    (
+                        f"demo:onboarding-{suffix}",
+                        gid,
+                        "onboarding",
+                        f"Onboarding survey {label}",
+                        opened,
+                        int(np.count_nonzero(half)),
+                        {
+                            "onboarding_rating": _scale(1, 5, 3.5),
+                            "days_to_first_contribution": _scale(1, 60, 12.0),
+                        },
+                    )
+                )
     specs = [s for s in specs if s[4] < END]
-    columns: dict[str, list[Any]] = {k: [] for k in ("survey", "team", "respondent", "question", "value",
-                                                      "text", "submitted")}
+    columns: dict[str, list[Any]] = {
+        k: [] for k in ("survey", "team", "respondent", "question", "value", "text", "submitted")
+    }
     for sid, tid, kind, _, opened, n, answers in specs:  # a few dozen surveys per group: small
         if n == 0:
             continue
@@ -116,23 +196,34 @@ def surveys(rng: np.random.Generator, org: Org) -> tuple[dict[str, pa.Table], di
             columns["respondent"] += [r for r, s in zip(respondent, said, strict=True) if s]
             columns["question"] += ["comment"] * int(said.sum())
             columns["value"] += [None] * int(said.sum())
-            columns["text"] += list(np.asarray(_COMMENTS)[rng.integers(0, len(_COMMENTS), int(said.sum()))])
+            columns["text"] += list(
+                np.asarray(_COMMENTS)[rng.integers(0, len(_COMMENTS), int(said.sum()))]
+            )
             columns["submitted"] += list(submitted[said])
-    survey = pa.table({
-        "id": strings([s[0] for s in specs]), "team_id": strings([s[1] for s in specs]),
-        "kind": strings([s[2] for s in specs]), "title": strings([s[3] for s in specs]),
-        "opened_at": timestamps(np.asarray([s[4] for s in specs])),
-        "closed_at": timestamps(np.asarray([s[4] + 10 * DAY for s in specs])),
-    })
-    response = pa.table({
-        "id": numbered("demo:sr-", np.arange(1, len(columns["survey"]) + 1), 7),
-        "survey_id": strings(columns["survey"]), "team_id": strings(columns["team"]),
-        "respondent_hash": strings(columns["respondent"]), "question": strings(columns["question"]),
-        "value": pa.array(columns["value"], pa.float64()), "text": strings(columns["text"]),
-        "submitted_at": timestamps(np.asarray(columns["submitted"], dtype=np.int64)),
-    })
+    survey = pa.table(
+        {
+            "id": strings([s[0] for s in specs]),
+            "team_id": strings([s[1] for s in specs]),
+            "kind": strings([s[2] for s in specs]),
+            "title": strings([s[3] for s in specs]),
+            "opened_at": timestamps(np.asarray([s[4] for s in specs])),
+            "closed_at": timestamps(np.asarray([s[4] + 10 * DAY for s in specs])),
+        }
+    )
+    response = pa.table(
+        {
+            "id": numbered("demo:sr-", np.arange(1, len(columns["survey"]) + 1), 7),
+            "survey_id": strings(columns["survey"]),
+            "team_id": strings(columns["team"]),
+            "respondent_hash": strings(columns["respondent"]),
+            "question": strings(columns["question"]),
+            "value": pa.array(columns["value"], pa.float64()),
+            "text": strings(columns["text"]),
+            "submitted_at": timestamps(np.asarray(columns["submitted"], dtype=np.int64)),
+        }
+    )
     return {"survey": survey, "survey_response": response}, {"small_survey": small}
 
 
 def _month(us: int) -> str:
-    return np.datetime64(us, "us").astype("datetime64[M]").astype(str)
+    return str(np.datetime64(us, "us").astype("datetime64[M]"))

@@ -14,7 +14,12 @@ from itertools import product
 import numpy as np
 import pyarrow as pa
 
-from productops.demo.columns import Ints, concat, strings
+from productops.demo.columns import (
+    Column,
+    Ints,
+    concat,
+    strings,
+)
 
 __all__ = ["LANGUAGES", "NOISE", "THEMES", "Theme", "phrasings", "render"]
 
@@ -518,7 +523,7 @@ def phrasings(theme: Theme, language: int) -> tuple[str, ...]:
 
 
 @cache
-def _catalogue() -> tuple[pa.Array, Ints, Ints, pa.Array, Ints, Ints]:
+def _catalogue() -> tuple[Column, Ints, Ints, Column, Ints, Ints]:
     """All bodies with offsets and counts per (theme + 1, language); then openers and closers."""
     bodies: list[str] = []
     offsets = np.zeros((len(THEMES) + 1, len(LANGUAGES)), dtype=np.int64)
@@ -538,12 +543,12 @@ def _catalogue() -> tuple[pa.Array, Ints, Ints, pa.Array, Ints, Ints]:
     return strings(bodies), offsets, counts, strings(ends), end_offsets, end_counts
 
 
-def render(rng: np.random.Generator, theme: Ints, language: Ints) -> pa.Array:
+def render(rng: np.random.Generator, theme: Ints, language: Ints) -> Column:
     """One feedback text per row: theme index (-1 for none) in language index, varied."""
     bodies, offsets, counts, ends, end_offsets, end_counts = _catalogue()
     row = theme + 1
 
-    def pick(off: Ints, cnt: Ints) -> pa.Array:
+    def pick(off: Ints, cnt: Ints) -> Column:
         return pa.array(off + (rng.random(len(row)) * cnt).astype(np.int64))
 
     body = bodies.take(pick(offsets[row, language], counts[row, language]))

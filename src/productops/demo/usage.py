@@ -22,6 +22,7 @@ from productops.demo.columns import (
     lognormal,
     numbered,
     strings,
+    take,
     timestamps,
 )
 from productops.demo.customers import Accounts
@@ -29,14 +30,30 @@ from productops.demo.org import Org
 
 __all__ = ["AI_LAUNCH", "FEATURES", "events", "usage_events"]
 
-FEATURES = ("dashboard", "reports", "export", "search", "alerts", "integrations", "automations",
-            "comments", "ai_assistant")
+FEATURES = (
+    "dashboard",
+    "reports",
+    "export",
+    "search",
+    "alerts",
+    "integrations",
+    "automations",
+    "comments",
+    "ai_assistant",
+)
 _FEATURE_P = (0.25, 0.15, 0.08, 0.15, 0.08, 0.06, 0.08, 0.1, 0.05)
 AI_LAUNCH = at("2026-04-01")
 ADOPTED = at("2025-09-01")  # when the organisation started using productops
-_QUERIES = (("activation", "activation_rate"), ("churn", "churn_rate"), ("cycle time", "cycle_time"),
-            ("nps", "nps"), ("weekly active", "weekly_active_accounts"), ("lead time", "lead_time"),
-            ("revenue", "net_revenue_retention"), ("deploy", "deployment_frequency"))
+_QUERIES = (
+    ("activation", "activation_rate"),
+    ("churn", "churn_rate"),
+    ("cycle time", "cycle_time"),
+    ("nps", "nps"),
+    ("weekly active", "weekly_active_accounts"),
+    ("lead time", "lead_time"),
+    ("revenue", "net_revenue_retention"),
+    ("deploy", "deployment_frequency"),
+)
 _PAGES = ("/scorecard", "/catalog", "/feedback/themes", "/decisions", "/experiments", "/teams/")
 
 
@@ -58,33 +75,40 @@ def events(rng: np.random.Generator, acc: Accounts, scale: int) -> pa.Table:
     uses = rng.poisson(1.2, sessions)
     session = np.repeat(np.arange(sessions), uses)
     step = np.arange(len(session)) - np.repeat(np.cumsum(uses) - uses, uses) + 1
-    used_at = login[session] + (step * lognormal(rng, 3.0, 0.7, len(session)) * MINUTE).astype(np.int64)
+    used_at = login[session] + (step * lognormal(rng, 3.0, 0.7, len(session)) * MINUTE).astype(
+        np.int64
+    )
     feature, index = choose(rng, FEATURES, len(session), _FEATURE_P)
     early = (index == FEATURES.index("ai_assistant")) & (used_at < AI_LAUNCH)
     feature = pc.if_else(pa.array(early), "dashboard", feature)
     platform, _ = choose(rng, ("web", "ios", "android"), sessions, (0.7, 0.18, 0.12))
-    plan = acc.table["plan"].take(pa.array(account))
+    plan = take(acc.table["plan"], account)
 
     user = np.concatenate((np.arange(u_count), who, who[session]))
     ts = np.concatenate((signup, login, used_at))
-    name = np.concatenate((np.zeros(u_count, np.int64), np.ones(sessions, np.int64),
-                           np.full(len(session), 2)))
-    properties = pa.concat_arrays([
-        concat('{"plan": "', plan.combine_chunks(), '"}'),
-        concat('{"platform": "', platform, '"}'),
-        concat('{"feature": "', feature, '"}'),
-    ])
+    name = np.concatenate(
+        (np.zeros(u_count, np.int64), np.ones(sessions, np.int64), np.full(len(session), 2))
+    )
+    properties = pa.concat_arrays(
+        [
+            concat('{"plan": "', plan, '"}'),
+            concat('{"platform": "', platform, '"}'),
+            concat('{"feature": "', feature, '"}'),
+        ]
+    )
     keep = ts < END
     order = np.flatnonzero(keep)[np.argsort(ts[keep], kind="stable")]
     user_ids = numbered("u-", user[order] + 1, 6)
-    return pa.table({
-        "id": numbered("demo:ev-", np.arange(1, len(order) + 1), 8),
-        "ts": timestamps(ts[order]),
-        "user_id": user_ids,
-        "account_id": acc.ids.take(pa.array(account[user[order]])),
-        "name": strings(("sign_up", "login", "feature_used")).take(pa.array(name[order])),
-        "properties": properties.take(pa.array(order)),
-    })
+    return pa.table(
+        {
+            "id": numbered("demo:ev-", np.arange(1, len(order) + 1), 8),
+            "ts": timestamps(ts[order]),
+            "user_id": user_ids,
+            "account_id": take(acc.ids, account[user[order]]),
+            "name": take(strings(("sign_up", "login", "feature_used")), name[order]),
+            "properties": take(properties, order),
+        }
+    )
 
 
 def usage_events(rng: np.random.Generator, org: Org) -> pa.Table:
@@ -99,36 +123,57 @@ def usage_events(rng: np.random.Generator, org: Org) -> pa.Table:
     query_index = rng.integers(0, len(_QUERIES), sessions)
     page, page_index = choose(rng, _PAGES, sessions)
     team_page = page_index == len(_PAGES) - 1
-    page = pc.if_else(pa.array(team_page), concat(page, strings(org.person_team[person]), "/flow"), page)
+    page = pc.if_else(
+        pa.array(team_page), concat(page, strings(org.person_team[person]), "/flow"), page
+    )
     s_idx, o_idx, p_idx = np.flatnonzero(search), np.flatnonzero(opened), np.flatnonzero(~search)
     gap = (lognormal(rng, 20.0, 0.6, len(o_idx)) * 1_000_000).astype(np.int64)
     queries = strings([q for q, _ in _QUERIES])
     metrics = strings([m for _, m in _QUERIES])
     results = pc.cast(pa.array(rng.integers(1, 12, len(s_idx))), pa.string())
     rank = pc.cast(pa.array(rng.choice((1, 1, 1, 2, 3), len(o_idx))), pa.string())
-    rows = pa.concat_tables([
-        pa.table({"p": pa.array(person[s_idx]), "ts": pa.array(at_[s_idx]),
-                  "kind": pa.array(np.full(len(s_idx), "catalog_search")),
-                  "target": queries.take(pa.array(query_index[s_idx])),
-                  "properties": concat('{"results": ', results, "}")}),
-        pa.table({"p": pa.array(person[o_idx]), "ts": pa.array(at_[o_idx] + gap),
-                  "kind": pa.array(np.full(len(o_idx), "catalog_open")),
-                  "target": metrics.take(pa.array(query_index[o_idx])),
-                  "properties": concat('{"rank": ', rank, "}")}),
-        pa.table({"p": pa.array(person[p_idx]), "ts": pa.array(at_[p_idx]),
-                  "kind": pa.array(np.full(len(p_idx), "page_view")),
-                  "target": page.take(pa.array(p_idx)),
-                  "properties": pa.nulls(len(p_idx), pa.string())}),
-    ])
+    rows = pa.concat_tables(
+        [
+            pa.table(
+                {
+                    "p": pa.array(person[s_idx]),
+                    "ts": pa.array(at_[s_idx]),
+                    "kind": pa.array(np.full(len(s_idx), "catalog_search")),
+                    "target": take(queries, query_index[s_idx]),
+                    "properties": concat('{"results": ', results, "}"),
+                }
+            ),
+            pa.table(
+                {
+                    "p": pa.array(person[o_idx]),
+                    "ts": pa.array(at_[o_idx] + gap),
+                    "kind": pa.array(np.full(len(o_idx), "catalog_open")),
+                    "target": take(metrics, query_index[o_idx]),
+                    "properties": concat('{"rank": ', rank, "}"),
+                }
+            ),
+            pa.table(
+                {
+                    "p": pa.array(person[p_idx]),
+                    "ts": pa.array(at_[p_idx]),
+                    "kind": pa.array(np.full(len(p_idx), "page_view")),
+                    "target": take(page, p_idx),
+                    "properties": pa.nulls(len(p_idx), pa.string()),
+                }
+            ),
+        ]
+    )
     order = np.argsort(np.asarray(rows["ts"]), kind="stable")
-    rows = rows.take(pa.array(order))
+    rows = rows.take(order)
     who = np.asarray(rows["p"])
-    return pa.table({
-        "id": numbered("demo:ue-", np.arange(1, rows.num_rows + 1), 6),
-        "ts": timestamps(np.asarray(rows["ts"])),
-        "person_id": strings(org.person_ids[who]),
-        "team_id": strings(org.person_team[who]),
-        "kind": rows["kind"].combine_chunks(),
-        "target": rows["target"].combine_chunks(),
-        "properties": rows["properties"].combine_chunks(),
-    })
+    return pa.table(
+        {
+            "id": numbered("demo:ue-", np.arange(1, rows.num_rows + 1), 6),
+            "ts": timestamps(np.asarray(rows["ts"])),
+            "person_id": strings(org.person_ids[who]),
+            "team_id": strings(org.person_team[who]),
+            "kind": rows["kind"].combine_chunks(),
+            "target": rows["target"].combine_chunks(),
+            "properties": rows["properties"].combine_chunks(),
+        }
+    )

@@ -1,0 +1,56 @@
+"""`productops demo`: a fresh workspace, all or nothing, replaced only when asked."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from productops import cli
+from productops.cli import app
+from productops.errors import ProductOpsError
+
+runner = CliRunner()
+
+
+def test_demo_builds_a_workspace_and_says_where_to_look(tmp_path: Path) -> None:
+    target = tmp_path / "demo-org"
+    result = runner.invoke(app, ["demo", str(target)])
+    assert result.exit_code == 0, result.output
+    assert f"Workspace: {target}" in result.stdout
+    assert "Lead time in days" in result.stdout
+    manifest = json.loads((target / "demo-manifest.json").read_text(encoding="utf-8"))
+    assert manifest["bottleneck"]["team_id"] in result.stdout
+    status = json.loads(runner.invoke(app, ["-w", str(target), "status", "-f", "json"]).stdout)
+    rows = {r["table"]: r["rows"] for r in status["tables"]}
+    assert rows["work_item"] == manifest["row_counts"]["work_item"]
+    assert sum(r["quarantined"] for r in status["tables"]) == 0
+
+    again = runner.invoke(app, ["demo", str(target)])
+    assert again.exit_code == 1
+    assert "--replace" in again.output
+    assert runner.invoke(app, ["demo", str(target), "--replace", "--seed", "8"]).exit_code == 0
+    assert json.loads((target / "demo-manifest.json").read_text(encoding="utf-8"))["seed"] == 8
+
+
+def test_demo_never_replaces_a_workspace_that_is_not_a_demo(tmp_path: Path) -> None:
+    runner.invoke(app, ["init", str(tmp_path / "real")])
+    result = runner.invoke(app, ["demo", str(tmp_path / "real"), "--replace"])
+    assert result.exit_code == 1
+    assert "not a demo workspace" in result.output
+    assert (tmp_path / "real" / "productops.toml").exists()
+
+
+def test_an_interrupted_demo_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(*args: object, **kwargs: object) -> dict[str, object]:
+        # Stand-in for a build stopped half-way (Ctrl-C or a failure).
+        raise ProductOpsError("stopped half-way")
+
+    monkeypatch.setattr(cli, "build_demo", interrupted)
+    result = runner.invoke(app, ["demo", str(tmp_path / "demo-org")])
+    assert result.exit_code == 1
+    assert list(tmp_path.iterdir()) == []
