@@ -274,6 +274,7 @@ def demo(
     seed: Annotated[
         int, typer.Option(help="Random seed; the same seed builds the same organisation.")
     ] = 7,
+    fmt: FormatOption = Format.table,
     replace: Annotated[
         bool, typer.Option(help="Rebuild an existing demo workspace in DIRECTORY.")
     ] = False,
@@ -302,7 +303,7 @@ def demo(
     finally:
         shutil.rmtree(building, ignore_errors=True)
     ws = Workspace.open(directory)
-    _demo_summary(ws, manifest)
+    _demo_summary(ws, manifest, fmt)
     ws.close()
 
 
@@ -320,31 +321,31 @@ def _clear_for_demo(directory: Path, replace: bool) -> None:
     shutil.rmtree(directory)
 
 
-def _demo_summary(ws: Workspace, manifest: dict[str, Any]) -> None:
+def _demo_summary(ws: Workspace, manifest: dict[str, Any], fmt: Format) -> None:
     """What the demo holds, what the analyses found, and where to look next."""
-    out = Console()
-    counts = [r for r in table_counts(ws.store) if r["rows"]]
-    render(
-        counts, ["table", "area", "rows"], Format.table, title="The demo organisation", console=out
-    )
-    work_item = ws.backend().table("work_item")
-    latest = lead_time(work_item, "quarter")
+    latest = lead_time(ws.backend().table("work_item"), "quarter")
     latest = latest.filter(latest.period_start == latest.period_start.max())
-    rows = latest.to_pyarrow().to_pylist()
-    render(
-        rows,
-        ["team_id", "period_start", "items", "p50", "p85"],
-        Format.table,
-        title="Lead time in days, latest quarter (productops flow)",
-        console=out,
+    render_sections(
+        {
+            "demo organisation": (
+                [r for r in table_counts(ws.store) if r["rows"]],
+                ["table", "area", "rows"],
+            ),
+            "lead time in days, latest quarter (productops flow)": (
+                latest.to_pyarrow().to_pylist(),
+                ["team_id", "period_start", "items", "p50", "p85"],
+            ),
+        },
+        fmt,
     )
     planted = {
         k: manifest[k]
         for k in ("bottleneck", "non_conforming_team", "blocking_pair", "spike")
         if k in manifest
     }
-    out.print(f"Planted for later analyses to find: {planted}", highlight=False, soft_wrap=True)
-    out.print(
+    notes = Console(stderr=fmt is not Format.table)
+    notes.print(
+        f"Planted for later analyses to find: {planted}\n"
         f"\nWorkspace: {ws.root.resolve()}\n"
         f"  store:    {ws.store.path.resolve()}\n"
         f"  manifest: {ws.manifest_path.resolve()}\n"

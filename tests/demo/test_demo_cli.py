@@ -20,7 +20,7 @@ def test_demo_builds_a_workspace_and_says_where_to_look(tmp_path: Path) -> None:
     result = runner.invoke(app, ["demo", str(target)])
     assert result.exit_code == 0, result.output
     assert f"Workspace: {target}" in result.stdout
-    assert "Lead time in days" in result.stdout
+    assert "lead time in days, latest quarter" in result.stdout
     manifest = json.loads((target / "demo-manifest.json").read_text(encoding="utf-8"))
     assert manifest["bottleneck"]["team_id"] in result.stdout
     status = json.loads(runner.invoke(app, ["-w", str(target), "status", "-f", "json"]).stdout)
@@ -31,7 +31,10 @@ def test_demo_builds_a_workspace_and_says_where_to_look(tmp_path: Path) -> None:
     again = runner.invoke(app, ["demo", str(target)])
     assert again.exit_code == 1
     assert "--replace" in again.output
-    assert runner.invoke(app, ["demo", str(target), "--replace", "--seed", "8"]).exit_code == 0
+    replaced = runner.invoke(app, ["demo", str(target), "--replace", "--seed", "8", "-f", "json"])
+    assert replaced.exit_code == 0, replaced.output
+    sections = json.loads(replaced.stdout)
+    assert {r["table"] for r in sections["demo organisation"]} >= {"work_item", "feedback", "event"}
     assert json.loads((target / "demo-manifest.json").read_text(encoding="utf-8"))["seed"] == 8
 
 
