@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,19 +13,19 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from typer.core import TyperGroup
 
 from productops import __version__
+from productops.commands import flow
+from productops.commands.common import FormatOption, Options, err, open_workspace
 from productops.config import CONFIG_FILE, ImportMapping
 from productops.demo import STEPS, build_demo
 from productops.errors import ProductOpsError, UsageError, WorkspaceError
 from productops.ingest import import_file
-from productops.pillars.process import GRAINS, Grain, lead_time, throughput
+from productops.pillars.process import lead_time
 from productops.render import Format, render, render_sections
 from productops.schema import TABLES, table
 from productops.status import import_history, quarantined_rows, table_counts
 from productops.workspace import Workspace
 
 __all__ = ["app"]
-
-err = Console(stderr=True)
 
 
 class _Group(TyperGroup):
@@ -51,26 +50,14 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-FormatOption = Annotated[
-    Format, typer.Option("--format", "-f", help="Output as a table, JSON or CSV.")
-]
-
-
-@dataclass
-class _Options:
-    workspace: Path | None
-    debug: bool
-
-    def open(self) -> Workspace:
-        if self.workspace is not None:
-            return Workspace.open(self.workspace)
-        return Workspace.find()
-
 
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"productops {__version__}")
         raise typer.Exit()
+
+
+app.add_typer(flow.app, name="flow")
 
 
 @app.callback()
@@ -90,12 +77,7 @@ def _main(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
 ) -> None:
-    ctx.obj = _Options(workspace, debug)
-
-
-def _options(ctx: typer.Context) -> _Options:
-    options: _Options = ctx.obj
-    return options
+    ctx.obj = Options(workspace, debug)
 
 
 @app.command()
@@ -111,7 +93,7 @@ def init(
 @app.command()
 def status(ctx: typer.Context, fmt: FormatOption = Format.table) -> None:
     """Show what the workspace holds: rows per table, imports per source, quarantined rows."""
-    ws = _options(ctx).open()
+    ws = open_workspace(ctx)
     render_sections(
         {
             "tables": (
@@ -151,7 +133,7 @@ def import_(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Import a CSV, JSON Lines or Parquet file into a canonical table (bad rows are quarantined)."""
-    ws = _options(ctx).open()
+    ws = open_workspace(ctx)
     configured = ws.config.imports.get(table_name, ImportMapping())
     extra = dict(_pair(m) for m in column or [])
     mapping = ImportMapping(
@@ -190,7 +172,7 @@ def quarantine(
     fmt: FormatOption = Format.table,
 ) -> None:
     """List quarantined rows with file, line and reason."""
-    ws = _options(ctx).open()
+    ws = open_workspace(ctx)
     rows = quarantined_rows(ws.store, table_name, limit)
     render(rows, ["table_name", "file", "line", "reason", "record"], fmt, title="quarantine")
 
@@ -230,37 +212,6 @@ def schema(
         fmt,
         title=f"{t.name}: {t.doc}",
     )
-
-
-@app.command()
-def flow(
-    ctx: typer.Context,
-    metric: Annotated[str, typer.Option(help="lead-time or throughput.")] = "lead-time",
-    grain: Annotated[str, typer.Option(help="day, week, month or quarter.")] = "quarter",
-    fmt: FormatOption = Format.table,
-) -> None:
-    """Delivery flow per team and period: lead time percentiles (days) or throughput (items)."""
-    ws = _options(ctx).open()
-    period = _grain(grain)
-    work_item = ws.backend().table("work_item")
-    if metric == "lead-time":
-        expr, cols = (
-            lead_time(work_item, period),
-            ["team_id", "period_start", "items", "p50", "p85", "p95"],
-        )
-    elif metric == "throughput":
-        expr, cols = throughput(work_item, period), ["team_id", "period_start", "items"]
-    else:
-        raise UsageError(f"--metric {metric!r}: use lead-time or throughput")
-    rows = expr.to_pyarrow().to_pylist()
-    render(rows, cols, fmt, title=f"{metric} per team and {period}")
-
-
-def _grain(text: str) -> Grain:
-    for grain in GRAINS:
-        if text == grain:
-            return grain
-    raise UsageError(f"--grain {text!r}: use {', '.join(GRAINS)}")
 
 
 @app.command()
@@ -350,7 +301,7 @@ def _demo_summary(ws: Workspace, manifest: dict[str, Any], fmt: Format) -> None:
         f"  store:    {ws.store.path.resolve()}\n"
         f"  manifest: {ws.manifest_path.resolve()}\n"
         f"Next: productops -w {ws.root} status\n"
-        f"      productops -w {ws.root} flow --metric throughput --grain month",
+        f"      productops -w {ws.root} flow throughput --grain month",
         highlight=False,
         soft_wrap=True,
     )
