@@ -49,6 +49,26 @@ MIGRATIONS: tuple[Migration, ...] = (
         "work item owners (accountability) and a log of import runs",
         (AddColumn("work_item", "owner_id"), CreateTable("import_run")),
     ),
+    Migration(
+        3,
+        "experiment arms, per-unit observations, CUPED and ratio sums; connector sync cursors",
+        (
+            CreateTable("experiment_arm"),
+            CreateTable("experiment_observation"),
+            *(
+                AddColumn("experiment_arm_stat", c)
+                for c in (
+                    "covariate_sum",
+                    "covariate_sum_squares",
+                    "sum_product",
+                    "denominator_sum",
+                    "denominator_sum_squares",
+                    "denominator_sum_product",
+                )
+            ),
+            CreateTable("sync_state"),
+        ),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
