@@ -13,7 +13,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from typer.core import TyperGroup
 
 from productops import __version__
-from productops.commands import flow
+from productops.commands import dora, flow
 from productops.commands.common import FormatOption, Options, err, open_workspace
 from productops.config import CONFIG_FILE, ImportMapping
 from productops.demo import STEPS, build_demo
@@ -58,6 +58,7 @@ def _version(value: bool) -> None:
 
 
 app.add_typer(flow.app, name="flow")
+app.add_typer(dora.app, name="dora")
 
 
 @app.callback()

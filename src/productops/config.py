@@ -17,8 +17,18 @@ from productops.errors import ConfigError
 __all__ = [
     "CONFIG_FILE",
     "Config",
+    "ConnectorSettings",
     "EngineSettings",
+    "GitHubSettings",
+    "GitSettings",
+    "HttpSettings",
     "ImportMapping",
+    "JiraCsvSettings",
+    "JiraSettings",
+    "LinearSettings",
+    "StatusCategory",
+    "TransitionsCsvSettings",
+    "WorkflowSettings",
     "load_config",
     "write_config",
 ]
@@ -60,12 +70,220 @@ class ImportMapping(_Settings):
     )
 
 
+class WorkflowSettings(_Settings):
+    statuses: list[str] = Field(
+        ["To Do", "In Progress", "In Review", "QA", "Done"],
+        description="The standard workflow's statuses in order; conformance checks each item's path against it.",
+    )
+    optional: list[str] = Field(
+        ["QA"], description="Statuses of the standard workflow that an item may skip."
+    )
+    allowed: list[tuple[str, str]] = Field(
+        default_factory=list,
+        description='Extra allowed moves beyond one step forward, as [from, to] pairs, e.g. ["In Review", "In Progress"].',
+    )
+    threshold: float = Field(
+        0.8,
+        ge=0,
+        le=1,
+        description="Share of conforming items from which a team counts as conforming.",
+    )
+    wait_statuses: list[str] = Field(
+        [
+            "In Review",
+            "Code Review",
+            "Ready for Review",
+            "Waiting for Review",
+            "Ready for QA",
+            "Ready for Release",
+            "Ready to Deploy",
+            "Waiting",
+            "Blocked",
+            "On Hold",
+        ],
+        description="Statuses in which work waits: the bottleneck and flow efficiency count time in them as waiting.",
+    )
+
+
+StatusCategory = Literal["todo", "in_progress", "done", "cancelled"]
+
+
+class HttpSettings(_Settings):
+    max_attempts: int = Field(
+        6,
+        ge=1,
+        description="Attempts per request before a sync gives up (429, 5xx, network errors).",
+    )
+    backoff_seconds: float = Field(
+        1.0, ge=0, description="First wait after a 5xx or network error; doubles on each retry."
+    )
+    max_wait_seconds: float = Field(
+        300.0,
+        ge=0,
+        description="Longest single wait, also for a Retry-After or rate-limit reset the server asks for.",
+    )
+    timeout_seconds: float = Field(30.0, gt=0, description="Timeout of one HTTP request.")
+
+
+class JiraSettings(_Settings):
+    url: str | None = Field(
+        None,
+        description="Jira Cloud site, e.g. https://acme.atlassian.net; none for replays from files only.",
+    )
+    email_env: str = Field(
+        "JIRA_EMAIL", description="Environment variable holding the Atlassian account e-mail."
+    )
+    token_env: str | None = Field(
+        "JIRA_TOKEN",
+        description="Environment variable holding the API token (never stored in the workspace).",
+    )
+    token_file: str | None = Field(
+        None, description="Or a file outside the workspace holding the API token."
+    )
+    jql: str = Field(
+        "order by updated",
+        description="Which issues to sync; the sync adds its own updated filter.",
+    )
+    team_field: str | None = Field(
+        None, description="Field naming an issue's team, e.g. customfield_10001."
+    )
+    project_teams: dict[str, str] = Field(
+        default_factory=dict, description="Project key -> team, used when team_field is empty."
+    )
+    default_team: str | None = Field(
+        None, description="Team of issues that no team field or project mapping places."
+    )
+    estimate_field: str | None = Field(
+        None, description="Field holding the estimate (story points), e.g. customfield_10016."
+    )
+    page_size: int = Field(50, ge=1, le=5000, description="Issues asked for per search page.")
+
+
+class GitHubSettings(_Settings):
+    api_url: str = Field(
+        "https://api.github.com",
+        description="GitHub REST API root (GitHub Enterprise: .../api/v3).",
+    )
+    repos: list[str] = Field(default_factory=list, description="Repositories as owner/name.")
+    token_env: str | None = Field(
+        "GITHUB_TOKEN",
+        description="Environment variable holding a token (never stored); unset means anonymous.",
+    )
+    token_file: str | None = Field(
+        None, description="Or a file outside the workspace holding the token."
+    )
+    default_team: str | None = Field(None, description="Team of changes, issues and deployments.")
+    repo_teams: dict[str, str] = Field(
+        default_factory=dict, description="owner/name -> team, overriding default_team."
+    )
+    deploy_from: list[Literal["actions", "deployments", "releases"]] = Field(
+        default_factory=lambda: ["deployments"],
+        description="What counts as a deployment: Actions runs of deploy workflows, GitHub "
+        "deployments, releases.",
+    )
+    deploy_workflow: str = Field(
+        "(?i)deploy", description="Regex on an Actions workflow's name or path: a deploy workflow."
+    )
+    deploy_branch: str | None = Field(
+        None, description="Only runs on this branch count as deployments (default: any)."
+    )
+    environment: str = Field(
+        "production",
+        description="Environment of deployments; GitHub deployments to others are skipped.",
+    )
+    incident_labels: list[str] = Field(
+        default_factory=lambda: ["incident"],
+        description="Issues with one of these labels are also incidents.",
+    )
+    work_item_pattern: str | None = Field(
+        None,
+        description="Regex finding a tracker key in a pull request's title or branch, e.g. "
+        "(?P<key>[A-Z][A-Z0-9]+-\\d+) -> jira:KEY; default: 'fixes #N' links to the issue.",
+    )
+    work_item_source: str = Field("jira", description="Source of keys found by work_item_pattern.")
+    page_size: int = Field(100, ge=1, le=100, description="Items per page (GitHub allows 100).")
+
+
+class GitSettings(_Settings):
+    path: str = Field(description="Folder of a local clone.")
+    repo: str | None = Field(None, description="Name used in keys (default: the folder's name).")
+    branch: str = Field("HEAD", description="Branch whose first-parent history holds the changes.")
+    tag_pattern: str = Field("*", description="Glob: tags matching it are deployments.")
+    default_team: str | None = Field(None, description="Team of changes and deployments.")
+    environment: str = Field("production", description="Environment of tag deployments.")
+
+
+class LinearSettings(_Settings):
+    url: str = Field("https://api.linear.app/graphql", description="Linear GraphQL endpoint.")
+    token_env: str | None = Field(
+        "LINEAR_API_KEY", description="Environment variable holding the API key (never stored)."
+    )
+    token_file: str | None = Field(
+        None, description="Or a file outside the workspace holding the API key."
+    )
+    team_map: dict[str, str] = Field(
+        default_factory=dict, description="Linear team key -> productops team."
+    )
+    default_team: str | None = Field(None, description="Team of issues whose team is not mapped.")
+    page_size: int = Field(50, ge=1, le=250, description="Issues per GraphQL page.")
+
+
+class JiraCsvSettings(_Settings):
+    path: str | None = Field(None, description="The CSV file exported from Jira's issue search.")
+    project_teams: dict[str, str] = Field(default_factory=dict, description="Project key -> team.")
+    default_team: str | None = Field(None, description="Team of issues no project mapping places.")
+    timestamp_format: str = Field(
+        "%d/%b/%y %I:%M %p", description="strptime format of Created and Resolved (Jira's default)."
+    )
+
+
+class TransitionsCsvSettings(_Settings):
+    path: str | None = Field(
+        None,
+        description="CSV with one status change per row: item, changed_at, from_status, to_status.",
+    )
+    source: str = Field(
+        "jira", description="Source that qualifies item keys: PROJ-1 -> jira:PROJ-1."
+    )
+    default_team: str | None = Field(
+        None, description="Team whose status mapping applies when the file has no team column."
+    )
+
+
+class ConnectorSettings(_Settings):
+    http: HttpSettings = Field(
+        HttpSettings(), description="Retries, waits and timeouts of every API connector."
+    )
+    status_categories: dict[str, dict[str, StatusCategory]] = Field(
+        default_factory=dict,
+        description='Team (or "*" for all) -> status name -> todo, in_progress, done or '
+        "cancelled; overrides the source's own category.",
+    )
+    jira: JiraSettings | None = Field(None, description="Jira Cloud (`productops connect jira`).")
+    github: GitHubSettings | None = Field(None, description="GitHub (`productops connect github`).")
+    git: GitSettings | None = Field(
+        None, description="A local git clone (`productops connect git`)."
+    )
+    linear: LinearSettings | None = Field(None, description="Linear (`productops connect linear`).")
+    jira_csv: JiraCsvSettings | None = Field(
+        None, description="A Jira CSV export (`productops connect jira-csv`)."
+    )
+    transitions_csv: TransitionsCsvSettings | None = Field(
+        None, description="A generic transitions CSV (`productops connect transitions-csv`)."
+    )
+
+
 class Config(_Settings):
     workspace: WorkspaceSettings = WorkspaceSettings()
     engine: EngineSettings = EngineSettings()
+    workflow: WorkflowSettings = WorkflowSettings()
     imports: dict[str, ImportMapping] = Field(
         default_factory=dict,
         description="Column mappings per canonical table for `productops import`.",
+    )
+    connectors: ConnectorSettings = Field(
+        ConnectorSettings(),
+        description="Sources that `productops sync` pulls from (`productops connect SOURCE`).",
     )
 
 

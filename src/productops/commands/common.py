@@ -3,23 +3,53 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
 from productops.errors import UsageError
 from productops.pillars.process import GRAINS, Grain
-from productops.render import Format
+from productops.render import Format, render
 from productops.workspace import Workspace
 
-__all__ = ["FormatOption", "GrainOption", "Options", "err", "grain", "open_workspace"]
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+__all__ = [
+    "AsOfOption",
+    "FormatOption",
+    "GrainOption",
+    "Options",
+    "SinceOption",
+    "TeamOption",
+    "UntilOption",
+    "as_of",
+    "err",
+    "grain",
+    "open_workspace",
+    "show",
+]
 
 err = Console(stderr=True)
 
 FormatOption = Annotated[
     Format, typer.Option("--format", "-f", help="Output as a table, JSON or CSV.")
+]
+TeamOption = Annotated[str | None, typer.Option("--team", "-t", help="Only this team.")]
+SinceOption = Annotated[
+    datetime | None, typer.Option(help="Only periods starting on or after this date (UTC).")
+]
+UntilOption = Annotated[
+    datetime | None, typer.Option(help="Only periods starting before this date (UTC).")
+]
+AsOfOption = Annotated[
+    datetime | None,
+    typer.Option(
+        "--as-of", help="Measure open items and ages as of this time (default: now, UTC)."
+    ),
 ]
 GrainOption = Annotated[
     str, typer.Option("--grain", "-g", help="Period: day, week, month or quarter.")
@@ -48,3 +78,33 @@ def grain(text: str) -> Grain:
         if text == known:
             return known
     raise UsageError(f"--grain {text!r}: use {', '.join(GRAINS)}")
+
+
+def as_of(value: datetime | None) -> datetime:
+    """The --as-of time in UTC (naive times are UTC), or now."""
+    if value is None:
+        return datetime.now(UTC)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def show(
+    expr: ir.Table,
+    columns: list[str],
+    fmt: Format,
+    title: str,
+    team: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Filter a metric's table to a team and a range of periods, execute it and print it."""
+    names = expr.columns
+    if team is not None:
+        team_column = "team_id" if "team_id" in names else "blocked_team"
+        expr = expr.filter(expr[team_column] == team)
+    if since is not None and "period_start" in names:
+        expr = expr.filter(expr.period_start >= as_of(since))
+    if until is not None and "period_start" in names:
+        expr = expr.filter(expr.period_start < as_of(until))
+    rows: list[dict[str, Any]] = expr.to_pyarrow().to_pylist()
+    render(rows, columns, fmt, title=title)
+    return rows

@@ -1,24 +1,54 @@
-"""Durations between timestamps, the same on every backend."""
+"""Durations and periods, the same on every backend."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, get_args
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-__all__ = ["SECONDS_PER_DAY", "days_between"]
+__all__ = [
+    "GRAINS",
+    "PERCENTILES",
+    "SECONDS_PER_DAY",
+    "Grain",
+    "days_between",
+    "percentiles",
+    "period",
+    "seconds_between",
+]
 
 SECONDS_PER_DAY = 86_400
+PERCENTILES = (50, 70, 85, 95)
+
+Grain = Literal["day", "week", "month", "quarter"]
+GRAINS: tuple[Grain, ...] = get_args(Grain)
+_UNIT = {"day": "D", "week": "W", "month": "M", "quarter": "Q"}
+
+
+def seconds_between(start: ir.TimestampValue, end: ir.TimestampValue) -> ir.IntegerValue:
+    """Whole seconds from `start` to `end` (Spark's epoch seconds drop the fraction DuckDB keeps)."""
+    result: ir.IntegerValue = (
+        end.truncate("s").epoch_seconds() - start.truncate("s").epoch_seconds()
+    )
+    return result
 
 
 def days_between(start: ir.TimestampValue, end: ir.TimestampValue) -> ir.FloatingValue:
     """Days from `start` to `end`, counted in whole seconds.
 
-    Whole seconds because Spark's epoch seconds drop the fraction that DuckDB keeps.
-
     >>> days_between(t.created_at, t.resolved_at)  # doctest: +SKIP
     """
-    seconds = end.truncate("s").epoch_seconds() - start.truncate("s").epoch_seconds()
-    result: ir.FloatingValue = seconds / SECONDS_PER_DAY
+    result: ir.FloatingValue = seconds_between(start, end) / SECONDS_PER_DAY
     return result
+
+
+def period(ts: ir.TimestampValue, grain: Grain) -> ir.TimestampValue:
+    """The first instant of the day, ISO week (Monday), month or quarter holding `ts`."""
+    result: ir.TimestampValue = ts.truncate(_UNIT[grain])
+    return result
+
+
+def percentiles(values: ir.NumericColumn, prefix: str = "p") -> dict[str, ir.FloatingScalar]:
+    """Aggregations p50, p70, p85, p95 of `values`, interpolated linearly."""
+    return {f"{prefix}{p}": values.quantile(p / 100) for p in PERCENTILES}

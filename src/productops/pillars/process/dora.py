@@ -1,0 +1,143 @@
+"""DORA's four keys per team and period, with their performance bands (docs/metrics.md#dora)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import ibis
+
+from productops.pillars.durations import Grain, period, seconds_between
+from productops.pillars.process.dora_bands import BANDS, ReportYear
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+__all__ = ["change_failure_rate", "change_lead_time", "deployment_frequency", "recovery_time"]
+
+PRODUCTION = ("production", "prod")
+# Weeks in a period, months and quarters taken at their average length.
+WEEKS = {"day": 1 / 7, "week": 1.0, "month": 30.44 / 7, "quarter": 91.31 / 7}
+HOUR = 3600.0
+
+
+def _band(value: ir.NumericValue, metric: str, year: ReportYear) -> ir.StringValue:
+    higher_is_better = metric == "deployment_frequency"
+    cases = [
+        (value >= bound if higher_is_better else value <= bound, band)
+        for band, bound in BANDS[year][metric]
+    ]
+    band: ir.StringValue = ibis.ifelse(value.isnull(), None, ibis.cases(*cases, else_="low"))
+    return band
+
+
+def _production(deployment: ir.Table) -> ir.Table:
+    return deployment.filter(
+        deployment.environment.lower().isin(PRODUCTION) & (deployment.result == "success")
+    )
+
+
+def deployment_frequency(
+    deployment: ir.Table, grain: Grain = "month", year: ReportYear = 2024
+) -> ir.Table:
+    """Successful production deployments per team and period, and on how many distinct days.
+
+    `per_week` is deployment days per week (months and quarters at their average
+    length). Returns `team_id, period_start, deployments, deployment_days, per_week, band`.
+    """
+    d = _production(deployment)
+    d = d.mutate(period_start=period(d.finished_at, grain), day=period(d.finished_at, "day"))
+    counts = d.group_by("team_id", "period_start").aggregate(
+        deployments=d.count(), deployment_days=d.day.nunique()
+    )
+    per_week = counts.deployment_days / WEEKS[grain]
+    return counts.mutate(
+        per_week=per_week, band=_band(per_week, "deployment_frequency", year)
+    ).order_by("team_id", "period_start")
+
+
+def change_lead_time(
+    change: ir.Table,
+    deployment: ir.Table,
+    deployment_change: ir.Table,
+    grain: Grain = "month",
+    year: ReportYear = 2024,
+) -> ir.Table:
+    """Lead time for changes: first commit to the first successful production deployment, in hours.
+
+    Per team and period of the deployment, the median of the whole and of each
+    stage: coding (first commit to pull request opened), pickup (opened to first
+    review), review (first review to merge) and deploy (merge to deployment).
+    Returns `team_id, period_start, changes, lead_time_hours, coding_hours,
+    pickup_hours, review_hours, deploy_hours, band`.
+    """
+    prod = _production(deployment)
+    shipped = deployment_change.join(prod, deployment_change.deployment_id == prod.id)
+    first = shipped.group_by(shipped_change=shipped.change_id).aggregate(
+        deployed_at=shipped.finished_at.min()
+    )
+    c = change.join(first, change.id == first.shipped_change)
+    c = c.filter(c.first_commit_at.notnull())
+
+    def hours(start: ir.TimestampValue, end: ir.TimestampValue) -> ir.FloatingValue:
+        result: ir.FloatingValue = seconds_between(start, end) / HOUR
+        return result
+
+    c = c.mutate(
+        period_start=period(c.deployed_at, grain),
+        total=hours(c.first_commit_at, c.deployed_at),
+        coding=hours(c.first_commit_at, c.created_at),
+        pickup=hours(c.created_at, c.first_review_at),
+        review=hours(c.first_review_at, c.merged_at),
+        deploy=hours(c.merged_at, c.deployed_at),
+    )
+    stats = c.group_by("team_id", "period_start").aggregate(
+        changes=c.count(),
+        lead_time_hours=c.total.median(),
+        coding_hours=c.coding.median(),
+        pickup_hours=c.pickup.median(),
+        review_hours=c.review.median(),
+        deploy_hours=c.deploy.median(),
+    )
+    return stats.mutate(band=_band(stats.lead_time_hours, "lead_time_hours", year)).order_by(
+        "team_id", "period_start"
+    )
+
+
+def change_failure_rate(
+    deployment: ir.Table, incident: ir.Table, grain: Grain = "month", year: ReportYear = 2024
+) -> ir.Table:
+    """Share of successful production deployments followed by an incident they caused.
+
+    Returns `team_id, period_start, deployments, failed, rate, band` (rate 0-1).
+    """
+    d = _production(deployment)
+    caused = incident.filter(incident.deployment_id.notnull())
+    caused = caused.group_by(failed_id=caused.deployment_id).aggregate(incidents=caused.count())
+    d = d.left_join(caused, d.id == caused.failed_id)
+    d = d.mutate(period_start=period(d.finished_at, grain), failed=d.failed_id.notnull())
+    counts = d.group_by("team_id", "period_start").aggregate(
+        deployments=d.count(), failed=d.failed.sum()
+    )
+    rate = counts.failed / counts.deployments
+    return counts.mutate(rate=rate, band=_band(rate, "change_failure_rate", year)).order_by(
+        "team_id", "period_start"
+    )
+
+
+def recovery_time(incident: ir.Table, grain: Grain = "month", year: ReportYear = 2024) -> ir.Table:
+    """Failed deployment recovery time: incidents caused by a deployment, opened to resolved, in hours.
+
+    Per team and period of the incident's creation. Returns `team_id,
+    period_start, incidents, median_hours, p85_hours, band` (band on the median).
+    """
+    i = incident.filter(incident.deployment_id.notnull() & incident.resolved_at.notnull())
+    i = i.mutate(
+        period_start=period(i.created_at, grain),
+        hours=seconds_between(i.created_at, i.resolved_at) / HOUR,
+    )
+    stats = i.group_by("team_id", "period_start").aggregate(
+        incidents=i.count(), median_hours=i.hours.median(), p85_hours=i.hours.quantile(0.85)
+    )
+    return stats.mutate(band=_band(stats.median_hours, "recovery_hours", year)).order_by(
+        "team_id", "period_start"
+    )

@@ -1,0 +1,85 @@
+"""Status stays: how long each work item spent in each status (docs/metrics.md#time_in_status)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import ibis
+
+from productops.pillars.durations import SECONDS_PER_DAY, seconds_between
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+__all__ = ["ACTIVE", "TERMINAL", "status_stays", "time_in_status"]
+
+ACTIVE = "in_progress"
+TERMINAL = ("done", "cancelled")
+
+
+def status_stays(work_item: ir.Table, transition: ir.Table, as_of: datetime) -> ir.Table:
+    """One row per stay of an item in a status.
+
+    A stay runs from the transition into a status to the next transition of the
+    item; before the first transition the item stays in that transition's
+    `from_status` since `created_at`. The last stay of an item that is not done
+    or cancelled runs until `as_of`; the last stay in a done or cancelled
+    status has no end and counts no time.
+
+    Returns `work_item_id, team_id, status, category, entered_at, left_at, seconds`.
+
+    >>> status_stays(b.table("work_item"), b.table("work_item_transition"), now)  # doctest: +SKIP
+    """
+    t = transition
+    order = ibis.window(group_by=t.work_item_id, order_by=[t.changed_at, t.to_status])
+    moves = t.select(
+        "work_item_id",
+        status=t.to_status,
+        category=t.to_category,
+        entered_at=t.changed_at,
+        left_at=t.changed_at.lead().over(order),
+        from_status=t.from_status,
+        first=ibis.row_number().over(order) == 0,
+    )
+    category_of = t.group_by(status=t.to_status).aggregate(known_category=t.to_category.max())
+    items = work_item.select(
+        item_id=work_item.id, team_id=work_item.team_id, created_at=work_item.created_at
+    )
+    first = moves.filter(moves.first & moves.from_status.notnull())
+    first = first.join(items, first.work_item_id == items.item_id)
+    first = first.filter(first.entered_at > first.created_at)
+    first = first.left_join(category_of, first.from_status == category_of.status)
+    initial = first.select(
+        "work_item_id",
+        status=first.from_status,
+        category=first.known_category,
+        entered_at=first.created_at,
+        left_at=first.entered_at,
+    )
+    stays = moves.select("work_item_id", "status", "category", "entered_at", "left_at").union(
+        initial
+    )
+    stays = stays.join(items, stays.work_item_id == items.item_id)
+    end = ibis.ifelse(
+        stays.left_at.isnull() & ~stays.category.isin(TERMINAL),
+        ibis.timestamp(as_of),
+        stays.left_at,
+    )
+    return stays.select(
+        "work_item_id",
+        "team_id",
+        "status",
+        "category",
+        "entered_at",
+        "left_at",
+        seconds=seconds_between(stays.entered_at, end),
+    )
+
+
+def time_in_status(stays: ir.Table) -> ir.Table:
+    """Days each item spent in each status, re-entries summed: `work_item_id, team_id, status, category, days, entries`."""
+    counted = stays.filter(stays.seconds.notnull())
+    return counted.group_by("work_item_id", "team_id", "status", "category").aggregate(
+        days=counted.seconds.sum() / SECONDS_PER_DAY, entries=counted.count()
+    )
