@@ -7,17 +7,60 @@ Ibis backend (holding the canonical tables) to an Ibis expression.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from productops.pillars import process as p
 from productops.pillars.process import lead_time, throughput
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
     from ibis.backends import BaseBackend
 
+AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def _stays(b: BaseBackend) -> ir.Table:
+    return p.status_stays(b.table("work_item"), b.table("work_item_transition"), AS_OF)
+
+
+def _blocks(b: BaseBackend) -> ir.Table:
+    return p.cross_team_blocks(b.table("work_item"), b.table("work_item_link"), AS_OF)
+
+
+def _deviations(b: BaseBackend) -> ir.Table:
+    return p.deviations(b.table("work_item"), b.table("work_item_transition"))
+
+
 PARITY_METRICS: dict[str, Callable[[BaseBackend], ir.Table]] = {
     "lead_time_by_month": lambda b: lead_time(b.table("work_item"), "month"),
     "lead_time_by_quarter": lambda b: lead_time(b.table("work_item"), "quarter"),
     "throughput_by_week": lambda b: throughput(b.table("work_item"), "week"),
     "throughput_by_day": lambda b: throughput(b.table("work_item"), "day"),
+    "status_stays": _stays,
+    "time_in_status": lambda b: p.time_in_status(_stays(b)),
+    "flow_items": lambda b: p.flow_items(b.table("work_item"), _stays(b)),
+    "cycle_time": lambda b: p.cycle_time(p.flow_items(b.table("work_item"), _stays(b)), "month"),
+    "wip_by_week": lambda b: p.wip(b.table("work_item"), "week"),
+    "aging_wip": lambda b: p.aging_wip(p.flow_items(b.table("work_item"), _stays(b)), AS_OF),
+    "status_share": lambda b: p.status_share(_stays(b), b.table("work_item"), "quarter"),
+    "bottleneck": lambda b: p.bottleneck(_stays(b), b.table("work_item"), "month"),
+    "flow_efficiency": lambda b: p.flow_efficiency(
+        _stays(b), b.table("work_item"), b.table("work_item_flag"), AS_OF, "month"
+    ),
+    "cross_team_blocks": _blocks,
+    "dependency_delays": lambda b: p.dependency_delays(_blocks(b), "month"),
+    "blocking_pairs": lambda b: p.blocking_pairs(_blocks(b)),
+    "deviations": _deviations,
+    "conformance": lambda b: p.conformance(b.table("work_item"), _deviations(b), "quarter"),
+    "common_deviations": lambda b: p.common_deviations(_deviations(b)),
+    "time_to_market": lambda b: p.time_to_market(b.table("work_item"), b.table("feedback_link")),
+    "deployment_frequency": lambda b: p.deployment_frequency(b.table("deployment"), "month"),
+    "change_lead_time": lambda b: p.change_lead_time(
+        b.table("change"), b.table("deployment"), b.table("deployment_change"), "month"
+    ),
+    "change_failure_rate": lambda b: p.change_failure_rate(
+        b.table("deployment"), b.table("incident")
+    ),
+    "recovery_time": lambda b: p.recovery_time(b.table("incident"), "quarter"),
 }

@@ -13,6 +13,7 @@ __all__ = [
     "SECONDS_PER_DAY",
     "Grain",
     "days_between",
+    "hours_between",
     "percentiles",
     "period",
     "seconds_between",
@@ -40,6 +41,16 @@ def days_between(start: ir.TimestampValue, end: ir.TimestampValue) -> ir.Floatin
     >>> days_between(t.created_at, t.resolved_at)  # doctest: +SKIP
     """
     result: ir.FloatingValue = seconds_between(start, end) / SECONDS_PER_DAY
+    return result
+
+
+def hours_between(start: ir.TimestampValue, end: ir.TimestampValue) -> ir.FloatingValue:
+    """Hours from `start` to `end`, counted in whole seconds.
+
+    The cast matters: Spark types a float literal as a decimal, and bigint over
+    decimal stays a decimal of six places; a double over it stays a double.
+    """
+    result: ir.FloatingValue = seconds_between(start, end).cast("float64") / 3600
     return result
 
 

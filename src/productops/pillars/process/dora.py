@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import ibis
 
-from productops.pillars.durations import Grain, period, seconds_between
+from productops.pillars.durations import Grain, hours_between, period
 from productops.pillars.process.dora_bands import BANDS, ReportYear
 
 if TYPE_CHECKING:
@@ -17,7 +17,6 @@ __all__ = ["change_failure_rate", "change_lead_time", "deployment_frequency", "r
 PRODUCTION = ("production", "prod")
 # Weeks in a period, months and quarters taken at their average length.
 WEEKS = {"day": 1 / 7, "week": 1.0, "month": 30.44 / 7, "quarter": 91.31 / 7}
-HOUR = 3600.0
 
 
 def _band(value: ir.NumericValue, metric: str, year: ReportYear) -> ir.StringValue:
@@ -49,7 +48,7 @@ def deployment_frequency(
     counts = d.group_by("team_id", "period_start").aggregate(
         deployments=d.count(), deployment_days=d.day.nunique()
     )
-    per_week = counts.deployment_days / WEEKS[grain]
+    per_week = counts.deployment_days.cast("float64") / WEEKS[grain]
     return counts.mutate(
         per_week=per_week, band=_band(per_week, "deployment_frequency", year)
     ).order_by("team_id", "period_start")
@@ -78,17 +77,13 @@ def change_lead_time(
     c = change.join(first, change.id == first.shipped_change)
     c = c.filter(c.first_commit_at.notnull())
 
-    def hours(start: ir.TimestampValue, end: ir.TimestampValue) -> ir.FloatingValue:
-        result: ir.FloatingValue = seconds_between(start, end) / HOUR
-        return result
-
     c = c.mutate(
         period_start=period(c.deployed_at, grain),
-        total=hours(c.first_commit_at, c.deployed_at),
-        coding=hours(c.first_commit_at, c.created_at),
-        pickup=hours(c.created_at, c.first_review_at),
-        review=hours(c.first_review_at, c.merged_at),
-        deploy=hours(c.merged_at, c.deployed_at),
+        total=hours_between(c.first_commit_at, c.deployed_at),
+        coding=hours_between(c.first_commit_at, c.created_at),
+        pickup=hours_between(c.created_at, c.first_review_at),
+        review=hours_between(c.first_review_at, c.merged_at),
+        deploy=hours_between(c.merged_at, c.deployed_at),
     )
     stats = c.group_by("team_id", "period_start").aggregate(
         changes=c.count(),
@@ -133,7 +128,7 @@ def recovery_time(incident: ir.Table, grain: Grain = "month", year: ReportYear =
     i = incident.filter(incident.deployment_id.notnull() & incident.resolved_at.notnull())
     i = i.mutate(
         period_start=period(i.created_at, grain),
-        hours=seconds_between(i.created_at, i.resolved_at) / HOUR,
+        hours=hours_between(i.created_at, i.resolved_at),
     )
     stats = i.group_by("team_id", "period_start").aggregate(
         incidents=i.count(), median_hours=i.hours.median(), p85_hours=i.hours.quantile(0.85)
