@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from typer.core import TyperGroup
 
 from productops import __version__
-from productops.commands import dora, flow
+from productops.commands import connectors, demo, dora, experiment, flow
 from productops.commands.common import FormatOption, Options, err, open_workspace
-from productops.config import CONFIG_FILE, ImportMapping
-from productops.demo import STEPS, build_demo
-from productops.errors import ProductOpsError, UsageError, WorkspaceError
+from productops.config import ImportMapping
+from productops.errors import ProductOpsError, UsageError
 from productops.ingest import import_file
-from productops.pillars.process import lead_time
 from productops.render import Format, render, render_sections
 from productops.schema import TABLES, table
 from productops.status import import_history, quarantined_rows, table_counts
@@ -59,6 +53,8 @@ def _version(value: bool) -> None:
 
 app.add_typer(flow.app, name="flow")
 app.add_typer(dora.app, name="dora")
+app.add_typer(experiment.app, name="experiment")
+app.add_typer(connectors.connect_app, name="connect")
 
 
 @app.callback()
@@ -215,94 +211,6 @@ def schema(
     )
 
 
-@app.command()
-def demo(
-    directory: Annotated[Path, typer.Argument(help="Folder for the demo workspace.")] = Path(
-        "demo-org"
-    ),
-    scale: Annotated[
-        int, typer.Option(min=1, help="Grow the organisation N times (rows grow linearly).")
-    ] = 1,
-    seed: Annotated[
-        int, typer.Option(help="Random seed; the same seed builds the same organisation.")
-    ] = 7,
-    fmt: FormatOption = Format.table,
-    replace: Annotated[
-        bool, typer.Option(help="Rebuild an existing demo workspace in DIRECTORY.")
-    ] = False,
-) -> None:
-    """Build a realistic demo organisation in a fresh workspace and run every analysis on it."""
-    _clear_for_demo(directory, replace)
-    # Built beside the target and moved into place at the end: an interrupted build leaves nothing.
-    building = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.resolve().parent))
-    try:
-        ws = Workspace.init(building)
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TextColumn("{task.completed}/{task.total}"),
-            TimeElapsedColumn(),
-            console=err,
-        ) as progress:
-            task = progress.add_task("Building the demo organisation", total=len(STEPS))
-
-            def step(name: str, rows: int) -> None:
-                progress.update(task, advance=1, description=f"{name}: {rows:,} rows")
-
-            manifest = build_demo(ws.store, ws.manifest_path, scale=scale, seed=seed, on_step=step)
-        ws.close()
-        building.rename(directory)
-    finally:
-        shutil.rmtree(building, ignore_errors=True)
-    ws = Workspace.open(directory)
-    _demo_summary(ws, manifest, fmt)
-    ws.close()
-
-
-def _clear_for_demo(directory: Path, replace: bool) -> None:
-    if not directory.exists() or not any(directory.iterdir()):
-        if directory.exists():
-            directory.rmdir()
-        return
-    if not replace:
-        raise WorkspaceError(
-            f"{directory} exists; pass --replace to rebuild the demo there, or choose another folder"
-        )
-    if not (directory / CONFIG_FILE).exists() or not (directory / "demo-manifest.json").exists():
-        raise WorkspaceError(f"{directory} is not a demo workspace; refusing to replace it")
-    shutil.rmtree(directory)
-
-
-def _demo_summary(ws: Workspace, manifest: dict[str, Any], fmt: Format) -> None:
-    """What the demo holds, what the analyses found, and where to look next."""
-    latest = lead_time(ws.backend().table("work_item"), "quarter")
-    latest = latest.filter(latest.period_start == latest.period_start.max())
-    render_sections(
-        {
-            "demo organisation": (
-                [r for r in table_counts(ws.store) if r["rows"]],
-                ["table", "area", "rows"],
-            ),
-            "lead time in days, latest quarter (productops flow)": (
-                latest.to_pyarrow().to_pylist(),
-                ["team_id", "period_start", "items", "p50", "p85"],
-            ),
-        },
-        fmt,
-    )
-    planted = {
-        k: manifest[k]
-        for k in ("bottleneck", "non_conforming_team", "blocking_pair", "spike")
-        if k in manifest
-    }
-    notes = Console(stderr=fmt is not Format.table)
-    notes.print(
-        f"Planted for later analyses to find: {planted}\n"
-        f"\nWorkspace: {ws.root.resolve()}\n"
-        f"  store:    {ws.store.path.resolve()}\n"
-        f"  manifest: {ws.manifest_path.resolve()}\n"
-        f"Next: productops -w {ws.root} status\n"
-        f"      productops -w {ws.root} flow throughput --grain month",
-        highlight=False,
-        soft_wrap=True,
-    )
+# Registered last so that help lists them after the commands above.
+app.command()(demo.demo)
+app.command()(connectors.sync)

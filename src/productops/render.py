@@ -26,7 +26,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, float):
-        return round(value, 4)
+        return None if value != value else round(value, 4)
     return value
 
 
@@ -40,7 +40,9 @@ def _shown(value: Any) -> str:
             else f"{value:%Y-%m-%d}"
         )
     if isinstance(value, float):
-        return f"{value:,.1f}"
+        if value != value:  # NaN: no value
+            return ""
+        return f"{value:,.2f}" if abs(value) < 10 else f"{value:,.1f}"
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from productops import cli
+from productops.commands import demo as demo_command
 from productops.cli import app
 from productops.errors import ProductOpsError
 
@@ -20,7 +20,9 @@ def test_demo_builds_a_workspace_and_says_where_to_look(tmp_path: Path) -> None:
     result = runner.invoke(app, ["demo", str(target)])
     assert result.exit_code == 0, result.output
     assert f"Workspace: {target}" in result.stdout
-    assert "lead time in days, latest quarter" in result.stdout
+    assert "delivery per team, whole history" in result.stdout
+    assert "(MISMATCH)" not in result.stdout
+    assert result.stdout.count("(match)") == 3
     manifest = json.loads((target / "demo-manifest.json").read_text(encoding="utf-8"))
     assert manifest["bottleneck"]["team_id"] in result.stdout
     status = json.loads(runner.invoke(app, ["-w", str(target), "status", "-f", "json"]).stdout)
@@ -53,7 +55,7 @@ def test_an_interrupted_demo_leaves_nothing(
         # Stand-in for a build stopped half-way (Ctrl-C or a failure).
         raise ProductOpsError("stopped half-way")
 
-    monkeypatch.setattr(cli, "build_demo", interrupted)
+    monkeypatch.setattr(demo_command, "build_demo", interrupted)
     result = runner.invoke(app, ["demo", str(tmp_path / "demo-org")])
     assert result.exit_code == 1
     assert list(tmp_path.iterdir()) == []

@@ -192,9 +192,10 @@ def _deployments(rng: np.random.Generator, org: Org) -> tuple[Ints, Times, pa.Ta
 def _incidents(
     rng: np.random.Generator, org: Org, deployment: pa.Table, deploy_team: Ints, finished: Times
 ) -> pa.Table:
-    """Incidents: about a third of failed deployments cause one; others have no known cause."""
-    failed = np.asarray(pc.equal(deployment["result"], pa.scalar("failure")))
-    caused = np.flatnonzero(failed & (rng.random(len(failed)) < 0.35))
+    """Incidents: some successful deployments cause one (change failures); others have no known cause."""
+    succeeded = np.asarray(pc.equal(deployment["result"], pa.scalar("success")))
+    rate = np.asarray(FAILURE_RATE)[org.team_base[deploy_team]]
+    caused = np.flatnonzero(succeeded & (rng.random(len(succeeded)) < rate))
     other = rng.poisson(24, org.teams).astype(np.int64)
     other_team = np.repeat(np.arange(org.teams), other)
     created = np.concatenate(

@@ -1,0 +1,231 @@
+"""`productops demo`: build the demo organisation, run every analysis on it, say what was found."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from productops.commands.common import FormatOption, err
+from productops.config import CONFIG_FILE
+from productops.demo import STEPS, build_demo
+from productops.errors import WorkspaceError
+from productops.pillars import process as p
+from productops.render import Format, render_sections
+from productops.status import table_counts
+from productops.workspace import Workspace
+
+
+def demo(
+    directory: Annotated[Path, typer.Argument(help="Folder for the demo workspace.")] = Path(
+        "demo-org"
+    ),
+    scale: Annotated[
+        int, typer.Option(min=1, help="Grow the organisation N times (rows grow linearly).")
+    ] = 1,
+    seed: Annotated[
+        int, typer.Option(help="Random seed; the same seed builds the same organisation.")
+    ] = 7,
+    replace: Annotated[
+        bool, typer.Option(help="Rebuild an existing demo workspace in DIRECTORY.")
+    ] = False,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Build a realistic demo organisation in a fresh workspace and run every analysis on it."""
+    _clear(directory, replace)
+    # Built beside the target and moved into place at the end: an interrupted build leaves nothing.
+    building = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.resolve().parent))
+    try:
+        ws = Workspace.init(building)
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            console=err,
+        ) as progress:
+            task = progress.add_task("Building the demo organisation", total=len(STEPS))
+
+            def step(name: str, rows: int) -> None:
+                progress.update(task, advance=1, description=f"{name}: {rows:,} rows")
+
+            manifest = build_demo(ws.store, ws.manifest_path, scale=scale, seed=seed, on_step=step)
+        ws.close()
+        building.rename(directory)
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
+    ws = Workspace.open(directory)
+    try:
+        _summary(ws, manifest, fmt)
+    finally:
+        ws.close()
+
+
+def _clear(directory: Path, replace: bool) -> None:
+    if not directory.exists() or not any(directory.iterdir()):
+        if directory.exists():
+            directory.rmdir()
+        return
+    if not replace:
+        raise WorkspaceError(
+            f"{directory} exists; pass --replace to rebuild the demo there, or choose another folder"
+        )
+    if not (directory / CONFIG_FILE).exists() or not (directory / "demo-manifest.json").exists():
+        raise WorkspaceError(f"{directory} is not a demo workspace; refusing to replace it")
+    shutil.rmtree(directory)
+
+
+def _delivery(ws: Workspace, as_of: datetime) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Per team over the whole history: lead and cycle time, bottleneck, efficiency, conformance."""
+    b = ws.backend()
+    work_item, transition = b.table("work_item"), b.table("work_item_transition")
+    stays = p.status_stays(work_item, transition, as_of)
+    waits = ws.config.workflow.wait_statuses
+    frames = {
+        "lead": p.lead_time(work_item, "quarter").to_pandas(),
+        "cycle": p.cycle_time(p.flow_items(work_item, stays), "quarter").to_pandas(),
+        "bottleneck": p.bottleneck(stays, work_item, "quarter", waits).to_pandas(),
+        "efficiency": p.flow_efficiency(
+            stays, work_item, b.table("work_item_flag"), as_of, "quarter", waits
+        ).to_pandas(),
+        "conformance": p.conformance(
+            work_item, p.deviations(work_item, transition), "quarter"
+        ).to_pandas(),
+    }
+    rows = []
+    for team, bottleneck in frames["bottleneck"].groupby("team_id"):
+        rows.append(
+            {
+                "team_id": team,
+                "lead_p50_days": frames["lead"].loc[frames["lead"].team_id == team, "p50"].median(),
+                "cycle_p50_days": frames["cycle"]
+                .loc[frames["cycle"].team_id == team, "p50"]
+                .median(),
+                "bottleneck": bottleneck.status.mode().iloc[0],
+                "bottleneck_share": bottleneck.share_of_cycle.mean(),
+                "efficiency": frames["efficiency"]
+                .loc[frames["efficiency"].team_id == team, "efficiency"]
+                .mean(),
+                "conformance": frames["conformance"]
+                .loc[frames["conformance"].team_id == team, "share"]
+                .mean(),
+            }
+        )
+    blocks = p.cross_team_blocks(work_item, b.table("work_item_link"), as_of)
+    pairs: list[dict[str, Any]] = p.blocking_pairs(blocks).limit(3).to_pyarrow().to_pylist()
+    return rows, pairs
+
+
+def _dora(ws: Workspace, as_of: datetime) -> list[dict[str, Any]]:
+    """Per team, the DORA keys of the latest full quarter with their 2024 bands."""
+    b = ws.backend()
+    tables = {
+        "frequency": p.deployment_frequency(b.table("deployment"), "quarter"),
+        "lead": p.change_lead_time(
+            b.table("change"), b.table("deployment"), b.table("deployment_change"), "quarter"
+        ),
+        "failure": p.change_failure_rate(b.table("deployment"), b.table("incident"), "quarter"),
+    }
+    latest = {}
+    for name, expr in tables.items():
+        frame = expr.to_pandas()
+        starts = pd.to_datetime(frame.period_start, utc=True)
+        full = starts[starts + pd.DateOffset(months=3) <= pd.Timestamp(as_of)].max()
+        latest[name] = frame[starts == full].set_index("team_id")
+    return [
+        {
+            "team_id": team,
+            "deploy_days_per_week": row.per_week,
+            "frequency_band": row.band,
+            "lead_time_hours": latest["lead"].lead_time_hours.get(team),
+            "lead_time_band": latest["lead"].band.get(team),
+            "failure_rate": latest["failure"].rate.get(team),
+            "failure_band": latest["failure"].band.get(team),
+        }
+        for team, row in latest["frequency"].iterrows()
+    ]
+
+
+def _summary(ws: Workspace, manifest: dict[str, Any], fmt: Format) -> None:
+    """What the demo holds, what the analyses found against what was planted, and where to look."""
+    as_of = (
+        datetime.fromisoformat(manifest["period"]["end"])
+        if "period" in manifest
+        else datetime.now()
+    )
+    as_of = as_of if as_of.tzinfo else as_of.replace(tzinfo=datetime.now().astimezone().tzinfo)
+    delivery, pairs = _delivery(ws, as_of)
+    render_sections(
+        {
+            "demo organisation": (
+                [r for r in table_counts(ws.store) if r["rows"]],
+                ["table", "area", "rows"],
+            ),
+            "delivery per team, whole history (productops flow)": (
+                delivery,
+                [
+                    "team_id",
+                    "lead_p50_days",
+                    "cycle_p50_days",
+                    "bottleneck",
+                    "bottleneck_share",
+                    "efficiency",
+                    "conformance",
+                ],
+            ),
+            "most blocking team pairs (productops flow blocking-pairs)": (
+                pairs,
+                ["blocking_team", "blocked_team", "links", "items_delayed", "blocked_days"],
+            ),
+            "DORA, latest full quarter, 2024 bands (productops dora)": (
+                _dora(ws, as_of),
+                [
+                    "team_id",
+                    "deploy_days_per_week",
+                    "frequency_band",
+                    "lead_time_hours",
+                    "lead_time_band",
+                    "failure_rate",
+                    "failure_band",
+                ],
+            ),
+        },
+        fmt,
+    )
+    notes = Console(stderr=fmt is not Format.table)
+    worst = max(delivery, key=lambda r: r["bottleneck_share"])
+    least = min(delivery, key=lambda r: r["conformance"])
+    found = [
+        (
+            "bottleneck",
+            f"{worst['team_id']} / {worst['bottleneck']}",
+            f"{manifest['bottleneck']['team_id']} / {manifest['bottleneck']['status']}",
+        ),
+        (
+            "blocking pair",
+            f"{pairs[0]['blocking_team']} -> {pairs[0]['blocked_team']}",
+            f"{manifest['blocking_pair']['blocking_team']} -> {manifest['blocking_pair']['blocked_team']}",
+        ),
+        ("non-conforming team", least["team_id"], manifest["non_conforming_team"]),
+    ]
+    lines = [
+        f"  {what}: found {got}, planted {want} {'(match)' if got == want else '(MISMATCH)'}"
+        for what, got, want in found
+    ]
+    notes.print(
+        "What the analyses found, against what the demo planted:\n" + "\n".join(lines) + "\n"
+        f"\nWorkspace: {ws.root.resolve()}\n"
+        f"  store:    {ws.store.path.resolve()}\n"
+        f"  manifest: {ws.manifest_path.resolve()}\n"
+        f"Next: productops -w {ws.root} status\n"
+        f"      productops -w {ws.root} flow bottleneck --grain quarter",
+        highlight=False,
+        soft_wrap=True,
+    )
