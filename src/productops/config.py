@@ -106,6 +106,7 @@ class WorkflowSettings(_Settings):
 
 
 StatusCategory = Literal["todo", "in_progress", "done", "cancelled"]
+DeploySource = Literal["actions", "deployments", "releases"]
 
 
 class HttpSettings(_Settings):
@@ -156,6 +157,10 @@ class JiraSettings(_Settings):
     estimate_field: str | None = Field(
         None, description="Field holding the estimate (story points), e.g. customfield_10016."
     )
+    incident_types: list[str] = Field(
+        default_factory=lambda: ["Incident"],
+        description="Issue types that are also incidents (created to resolved).",
+    )
     page_size: int = Field(50, ge=1, le=5000, description="Issues asked for per search page.")
 
 
@@ -176,8 +181,8 @@ class GitHubSettings(_Settings):
     repo_teams: dict[str, str] = Field(
         default_factory=dict, description="owner/name -> team, overriding default_team."
     )
-    deploy_from: list[Literal["actions", "deployments", "releases"]] = Field(
-        default_factory=lambda: ["deployments"],
+    deploy_from: list[DeploySource] = Field(
+        default_factory=lambda: list[DeploySource](["deployments"]),
         description="What counts as a deployment: Actions runs of deploy workflows, GitHub "
         "deployments, releases.",
     )

@@ -50,6 +50,7 @@ class Store:
     def __init__(self, path: Path, con: duckdb.DuckDBPyConnection) -> None:
         self.path = path
         self._con = con
+        self._depth = 0
 
     @classmethod
     def open(cls, path: Path, *, upgrade_to: int = SCHEMA_VERSION) -> Store:
@@ -126,13 +127,27 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """All or nothing: a failure or a killed process leaves the store as it was."""
+        """All or nothing: a failure or a killed process leaves the store as it was.
+
+        Transactions nest: an inner one joins the outermost, which alone commits,
+        so several landings can be made one (a sync page and its cursor).
+        """
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
         self._con.execute("BEGIN TRANSACTION")
+        self._depth = 1
         try:
             yield
         except BaseException:
             self._con.execute("ROLLBACK")
             raise
+        finally:
+            self._depth = 0
         self._con.execute("COMMIT")
 
     def ibis(self) -> BaseBackend:
@@ -182,6 +197,7 @@ def spark_session(master: str) -> Any:
         .config("spark.sql.warehouse.dir", warehouse)
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
         .getOrCreate()
     )

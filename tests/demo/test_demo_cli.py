@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from productops.commands import demo as demo_command
 from productops.cli import app
+from productops.commands import demo as demo_command
 from productops.errors import ProductOpsError
 
 runner = CliRunner()

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from productops import experiments as ex
 from productops.pillars import process as p
 from productops.pillars.process import lead_time, throughput
 
@@ -64,3 +65,42 @@ PARITY_METRICS: dict[str, Callable[[BaseBackend], ir.Table]] = {
     ),
     "recovery_time": lambda b: p.recovery_time(b.table("incident"), "quarter"),
 }
+
+
+# -- experiments (issue 5) ------------------------------------------------------------------------
+
+
+def _observations(b: BaseBackend) -> ir.Table:
+    """Rows shaped as `experiment_observation`, built from demo events (the demo has no per-unit
+    experiment rows): per user and event name, events from 2026 as the value, earlier ones as the
+    covariate, all of them as the denominator; the arm by the user id's last digit."""
+    import ibis
+
+    e = b.table("event")
+    e = e.filter(e.user_id.notnull())
+    cutoff = ibis.timestamp(datetime(2026, 1, 1, tzinfo=UTC))
+    per_unit = e.group_by(unit_id=e.user_id, metric=e.name).aggregate(
+        value=(e.ts >= cutoff).sum().cast("float64"),
+        covariate=ibis.ifelse((e.ts < cutoff).sum() > 0, (e.ts < cutoff).sum(), None).cast(
+            "float64"
+        ),
+        denominator=e.count().cast("float64"),
+    )
+    return per_unit.mutate(
+        experiment_id=ibis.literal("parity:exp"),
+        arm=ibis.ifelse(per_unit.unit_id.right(1) < "5", "control", "treatment"),
+    )
+
+
+PARITY_METRICS.update(
+    {
+        "experiment_arm_totals": lambda b: ex.arm_totals(_observations(b)),
+        "experiment_setup_time": lambda b: ex.setup_time(b.table("experiment")),
+        "experiment_setup_time_by_month": lambda b: ex.experiment_setup_time(
+            b.table("experiment"), "month"
+        ),
+        "experiments_run_by_quarter": lambda b: ex.experiments_run(
+            b.table("experiment"), "quarter"
+        ),
+    }
+)

@@ -155,12 +155,10 @@ def _dora(ws: Workspace, as_of: datetime) -> list[dict[str, Any]]:
 
 def _summary(ws: Workspace, manifest: dict[str, Any], fmt: Format) -> None:
     """What the demo holds, what the analyses found against what was planted, and where to look."""
-    as_of = (
-        datetime.fromisoformat(manifest["period"]["end"])
-        if "period" in manifest
-        else datetime.now()
+    # The demo's history ends on its last day: measure as of the next midnight, not today.
+    as_of = datetime.fromisoformat(manifest["period"]["end"]).replace(tzinfo=UTC) + timedelta(
+        days=1
     )
-    as_of = as_of if as_of.tzinfo else as_of.replace(tzinfo=datetime.now().astimezone().tzinfo)
     delivery, pairs = _delivery(ws, as_of)
     render_sections(
         {

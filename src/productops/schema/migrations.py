@@ -69,6 +69,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             CreateTable("sync_state"),
         ),
     ),
+    Migration(
+        4,
+        "connectors: the stream each raw payload came from, so stored payloads can be re-mapped",
+        (AddColumn("raw_record", "stream"),),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

@@ -546,10 +546,11 @@ _TABLES = [
         "platform",
         "A payload as a connector received it, before mapping.",
         ("id",),
-        C("id", required=True, doc="Hash of endpoint and payload."),
-        C("endpoint"),
+        C("id", required=True, doc="Hash of stream and payload: the same payload lands once."),
+        C("endpoint", doc="Where it came from: the URL, or file and line for a replay."),
         C("fetched_at", "timestamp"),
         C("payload", "json", required=True),
+        C("stream", doc="The connector's stream: issues, changelogs, statuses, pulls, ..."),
         system=True,
     ),
     _t(

@@ -1,7 +1,7 @@
 """Process and governance analytics: flow, status stays, bottlenecks, dependencies,
 conformance, time-to-market, DORA and forecasts (definitions: docs/metrics.md)."""
 
-from productops.pillars.durations import GRAINS, Grain
+from productops.durations import GRAINS, Grain
 from productops.pillars.process.bottleneck import bottleneck, flow_efficiency, status_share
 from productops.pillars.process.conformance import (
     Workflow,

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import ibis
 
-from productops.pillars.durations import SECONDS_PER_DAY, Grain, period, seconds_between
+from productops.durations import SECONDS_PER_DAY, Grain, period, seconds_between
 from productops.pillars.process.stays import ACTIVE
 
 if TYPE_CHECKING:

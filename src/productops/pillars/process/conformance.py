@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import ibis
 
-from productops.pillars.durations import Grain, period
+from productops.durations import Grain, period
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import ibis
 
-from productops.pillars.durations import Grain, hours_between, period
+from productops.durations import Grain, hours_between, period
 from productops.pillars.process.dora_bands import BANDS, ReportYear
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import ibis
 
-from productops.pillars.durations import SECONDS_PER_DAY, Grain, days_between, percentiles, period
+from productops.durations import SECONDS_PER_DAY, Grain, days_between, percentiles, period
 from productops.pillars.process.stays import ACTIVE
 
 if TYPE_CHECKING:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from productops.pillars.durations import Grain, days_between, period
+from productops.durations import Grain, days_between, period
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir

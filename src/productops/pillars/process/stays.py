@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import ibis
 
-from productops.pillars.durations import SECONDS_PER_DAY, seconds_between
+from productops.durations import SECONDS_PER_DAY, seconds_between
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir

@@ -1,0 +1,54 @@
+"""Connectors: one module per source, pulling raw pages and mapping them to canonical rows.
+
+May import `errors`, `schema`, `config` and `engine`; never `ingest` (landing is
+done by `productops.sync`), pillars, ops or interfaces. See README.md.
+"""
+
+from productops.connectors.base import (
+    CATEGORIES,
+    Connector,
+    ConnectorError,
+    Mapped,
+    Page,
+    RawRecord,
+    Rows,
+    StatusCategories,
+    parse_time,
+)
+from productops.connectors.files import JIRA_CSV_NOTE, CsvConnector
+from productops.connectors.git import GitConnector
+from productops.connectors.github import GitHubConnector
+from productops.connectors.http import HttpClient, JsonResponse, RetryPolicy
+from productops.connectors.jira import JiraConnector
+from productops.connectors.linear import LinearConnector
+from productops.connectors.secrets import check_env_name, check_secret_file, read_secret
+from productops.connectors.sources import SOURCES, ReplayLine, Source, read_replay, source
+
+__all__ = [
+    "CATEGORIES",
+    "JIRA_CSV_NOTE",
+    "SOURCES",
+    "Connector",
+    "ConnectorError",
+    "CsvConnector",
+    "GitConnector",
+    "GitHubConnector",
+    "HttpClient",
+    "JiraConnector",
+    "JsonResponse",
+    "LinearConnector",
+    "Mapped",
+    "Page",
+    "RawRecord",
+    "ReplayLine",
+    "RetryPolicy",
+    "Rows",
+    "Source",
+    "StatusCategories",
+    "check_env_name",
+    "check_secret_file",
+    "parse_time",
+    "read_replay",
+    "read_secret",
+    "source",
+]

@@ -1,0 +1,296 @@
+"""The one HTTP client every API connector uses: JSON, paging, retries and rate limits.
+
+- 429, and 403 with `X-RateLimit-Remaining: 0`: wait for `Retry-After` (seconds or
+  an HTTP date) or until `X-RateLimit-Reset`, then retry.
+- 5xx and network errors: retry with exponential backoff.
+- A successful response that says the rate limit is used up makes the next
+  request wait until the reset.
+- Every wait is capped by `HttpSettings.max_wait_seconds`; after
+  `max_attempts` the request fails with a `ConnectorError` naming the URL.
+- A body that is not JSON is a `ConnectorError` naming the URL: nothing of
+  that page is stored, and the stream's cursor stays where it was.
+
+Secrets travel only in headers; messages and logs hold URLs, never headers,
+and any secret value that a server echoes is masked.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from productops.config import HttpSettings
+from productops.connectors.base import ConnectorError
+
+__all__ = ["HttpClient", "JsonResponse", "RetryPolicy", "as_objects", "expect"]
+
+log = logging.getLogger("productops.connectors")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long and how often to retry; `sleep` is replaceable so tests need not wait."""
+
+    max_attempts: int = 6
+    backoff_seconds: float = 1.0
+    max_wait_seconds: float = 300.0
+    timeout_seconds: float = 30.0
+    sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
+
+    @classmethod
+    def from_settings(cls, settings: HttpSettings) -> RetryPolicy:
+        return cls(
+            settings.max_attempts,
+            settings.backoff_seconds,
+            settings.max_wait_seconds,
+            settings.timeout_seconds,
+        )
+
+
+@dataclass(frozen=True)
+class JsonResponse:
+    """A parsed JSON body with the URL it came from and the response headers."""
+
+    url: str
+    data: Any
+    headers: httpx.Headers
+    next_url: str | None = None
+
+
+class HttpClient:
+    """JSON over HTTP with retries and rate limits, for one API root.
+
+    >>> with HttpClient("https://api.github.com", bearer=token) as http:  # doctest: +SKIP
+    ...     for page in http.paginate("/repos/o/r/pulls", {"state": "all"}):
+    ...         print(len(page.data))
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        policy: RetryPolicy | None = None,
+        basic: tuple[str, str] | None = None,
+        bearer: str | None = None,
+        authorization: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.policy = policy or RetryPolicy()
+        all_headers = {"Accept": "application/json", "User-Agent": "productops"}
+        all_headers.update(headers or {})
+        self._secrets: list[str] = []
+        if bearer:
+            all_headers["Authorization"] = f"Bearer {bearer}"
+            self._secrets.append(bearer)
+        if authorization:
+            all_headers["Authorization"] = authorization
+            self._secrets.append(authorization)
+        if basic:
+            pair = f"{basic[0]}:{basic[1]}".encode()
+            self._secrets += [basic[1], base64.b64encode(pair).decode()]
+        self._client = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            headers=all_headers,
+            auth=httpx.BasicAuth(*basic) if basic else None,
+            timeout=self.policy.timeout_seconds,
+            transport=transport,
+            follow_redirects=True,
+        )
+        self._resume_at = 0.0
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._client.close()
+
+    # -- requests -------------------------------------------------------------
+
+    def get(self, url: str, params: Mapping[str, Any] | None = None) -> JsonResponse:
+        """GET `url` (absolute, or relative to the API root) and parse its JSON."""
+        return self.request("GET", url, params=params)
+
+    def post(self, url: str, body: Any) -> JsonResponse:
+        """POST `body` as JSON to `url` and parse the JSON answer."""
+        return self.request("POST", url, json_body=body)
+
+    def paginate(self, url: str, params: Mapping[str, Any] | None = None) -> Iterator[JsonResponse]:
+        """GET `url`, then each page its `Link: <...>; rel="next"` header points to."""
+        page: str | None = url
+        query: Mapping[str, Any] | None = params
+        while page is not None:
+            response = self.get(page, query)
+            yield response
+            page, query = response.next_url, None
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+    ) -> JsonResponse:
+        """One request with retries; the JSON body, or a `ConnectorError` naming the URL."""
+        shown = self._shown(url, params)
+        last = ""
+        for attempt in range(1, self.policy.max_attempts + 1):
+            self._wait_for_rate_limit(shown)
+            try:
+                response = self._client.request(method, url, params=params, json=json_body)
+            except httpx.TransportError as exc:
+                last = f"{type(exc).__name__}: {self._safe(str(exc))}"
+                self._wait(self._backoff(attempt), f"{method} {shown}: {last}", attempt)
+                continue
+            shown = self._safe(str(response.url))
+            self._note_rate_limit(response)
+            wait = self._retry_wait(response, attempt)
+            if wait is not None:
+                last = f"HTTP {response.status_code}"
+                self._wait(wait, f"{method} {shown}: {last}", attempt)
+                continue
+            self._raise_for_status(method, shown, response)
+            return self._parse(shown, response)
+        raise ConnectorError(
+            f"{method} {shown}: still failing after {self.policy.max_attempts} attempts "
+            f"(last: {last}); try again later, or raise connectors.http.max_attempts"
+        )
+
+    # -- retries and rate limits -------------------------------------------------
+
+    def _retry_wait(self, response: httpx.Response, attempt: int) -> float | None:
+        """Seconds to wait before retrying `response`, or None when it is not retried."""
+        status = response.status_code
+        limited = response.headers.get("X-RateLimit-Remaining") == "0"
+        if status == 429 or (status == 403 and (limited or "Retry-After" in response.headers)):
+            return (
+                self._retry_after(response) or self._until_reset(response) or self._backoff(attempt)
+            )
+        if 500 <= status < 600:
+            return self._retry_after(response) or self._backoff(attempt)
+        return None
+
+    def _backoff(self, attempt: int) -> float:
+        return float(self.policy.backoff_seconds * 2 ** (attempt - 1))
+
+    @staticmethod
+    def _retry_after(response: httpx.Response) -> float | None:
+        value = response.headers.get("Retry-After")
+        if value is None:
+            return None
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            pass
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return None
+
+    @staticmethod
+    def _until_reset(response: httpx.Response) -> float | None:
+        reset = response.headers.get("X-RateLimit-Reset")
+        try:
+            return max(0.0, float(reset) - time.time()) if reset else None
+        except ValueError:
+            return None
+
+    def _note_rate_limit(self, response: httpx.Response) -> None:
+        if response.is_success and response.headers.get("X-RateLimit-Remaining") == "0":
+            wait = self._until_reset(response)
+            if wait:
+                self._resume_at = time.monotonic() + min(wait, self.policy.max_wait_seconds)
+
+    def _wait_for_rate_limit(self, shown: str) -> None:
+        wait = self._resume_at - time.monotonic()
+        if wait > 0:
+            log.info("rate limit used up; waiting %.1fs before %s", wait, shown)
+            self.policy.sleep(wait)
+        self._resume_at = 0.0
+
+    def _wait(self, seconds: float, why: str, attempt: int) -> None:
+        if attempt >= self.policy.max_attempts:
+            return
+        capped = min(seconds, self.policy.max_wait_seconds)
+        log.info("%s; retrying in %.1fs (asked %.1fs, attempt %d)", why, capped, seconds, attempt)
+        self.policy.sleep(capped)
+
+    # -- answers ------------------------------------------------------------------
+
+    def _raise_for_status(self, method: str, shown: str, response: httpx.Response) -> None:
+        status = response.status_code
+        if response.is_success:
+            return
+        if status in (401, 403):
+            raise ConnectorError(
+                f"{method} {shown}: HTTP {status}, not authorised; check the credentials the "
+                "connector's token_env or token_file names, and their permissions"
+            )
+        if status == 404:
+            raise ConnectorError(
+                f"{method} {shown}: HTTP 404, not found; check the URL and names in "
+                "the connectors section of productops.toml"
+            )
+        detail = self._safe(response.text[:200].replace("\n", " "))
+        raise ConnectorError(f"{method} {shown}: HTTP {status}: {detail}")
+
+    def _parse(self, shown: str, response: httpx.Response) -> JsonResponse:
+        try:
+            data = response.json()
+        except ValueError as exc:
+            raise ConnectorError(
+                f"{shown}: the response is not valid JSON ({self._safe(str(exc))}); nothing from "
+                "this page was stored and the sync can be run again"
+            ) from None
+        next_link = response.links.get("next", {}).get("url")
+        return JsonResponse(shown, data, response.headers, next_link)
+
+    def _shown(self, url: str, params: Mapping[str, Any] | None) -> str:
+        full = self._client.build_request("GET", url, params=params).url
+        return self._safe(str(full))
+
+    def _safe(self, text: str) -> str:
+        for secret in self._secrets:
+            if secret:
+                text = text.replace(secret, "***")
+        return text
+
+
+def expect(response: JsonResponse, key: str | None, kind: type) -> Any:
+    """`response.data[key]` (or the data itself) checked to be a `kind`, else a `ConnectorError`."""
+    data = response.data
+    if key is not None:
+        if not isinstance(data, dict) or key not in data:
+            raise ConnectorError(
+                f"{response.url}: expected a JSON object with {key!r}; nothing from this page "
+                "was stored"
+            )
+        data = data[key]
+    if not isinstance(data, kind):
+        raise ConnectorError(
+            f"{response.url}: expected {kind.__name__} at {key or 'the top'}, got "
+            f"{type(data).__name__}; nothing from this page was stored"
+        )
+    return data
+
+
+def as_objects(response: JsonResponse, items: Sequence[Any]) -> list[dict[str, Any]]:
+    """`items`, checked to be JSON objects."""
+    for item in items:
+        if not isinstance(item, dict):
+            raise ConnectorError(
+                f"{response.url}: expected JSON objects in the list, got {type(item).__name__}; "
+                "nothing from this page was stored"
+            )
+    return list(items)

@@ -1,0 +1,239 @@
+"""The sources `productops connect` and `productops sync` know, and how to open each one."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from productops.config import (
+    ConnectorSettings,
+    GitHubSettings,
+    GitSettings,
+    JiraCsvSettings,
+    JiraSettings,
+    LinearSettings,
+    TransitionsCsvSettings,
+)
+from productops.connectors.base import Connector, ConnectorError, Mapped, RawRecord
+from productops.connectors.files import (
+    CsvConnector,
+    csv_rows,
+    map_jira_csv,
+    map_transitions_csv,
+    rows_stream_of,
+)
+from productops.connectors.git import GitConnector, git_stream_of, map_git
+from productops.connectors.github import GitHubConnector, github_stream_of, map_github
+from productops.connectors.http import HttpClient, RetryPolicy
+from productops.connectors.jira import JiraConnector, jira_stream_of, map_jira
+from productops.connectors.linear import LinearConnector, linear_stream_of, map_linear
+from productops.connectors.secrets import read_secret
+
+__all__ = ["SOURCES", "ReplayLine", "Source", "read_replay", "source"]
+
+Overrides = Mapping[str, Mapping[str, str]]
+
+
+@dataclass(frozen=True)
+class Source:
+    """A source: where its settings live, how to open it, read its replays and map its records.
+
+    `reference_streams` are streams every mapping needs in full (Jira's statuses).
+    """
+
+    name: str
+    settings_key: str
+    what: str
+    stream_of: Callable[[dict[str, Any]], str | None]
+    mapper: Callable[[Sequence[RawRecord], Any, Overrides], Mapped]
+    opener: Callable[[Any, Path, RetryPolicy], Connector]
+    reference_streams: tuple[str, ...] = ()
+    tabular: bool = False
+
+    def settings(self, connectors: ConnectorSettings) -> Any:
+        return getattr(connectors, self.settings_key)
+
+
+def _open_jira(settings: JiraSettings, root: Path, policy: RetryPolicy) -> Connector:
+    if not settings.url:
+        raise ConnectorError(
+            "jira: no site URL; run `productops connect jira --url https://SITE.atlassian.net ...`, "
+            "or replay exported payloads with `productops sync jira --from-file FILE`"
+        )
+    email = read_secret(
+        env=settings.email_env, file=None, workspace=root, what="jira account e-mail"
+    )
+    token = read_secret(
+        env=settings.token_env, file=settings.token_file, workspace=root, what="jira API token"
+    )
+    return JiraConnector(
+        HttpClient(settings.url, policy=policy, basic=(email or "", token or "")), settings
+    )
+
+
+def _open_github(settings: GitHubSettings, root: Path, policy: RetryPolicy) -> Connector:
+    if not settings.repos:
+        raise ConnectorError(
+            "github: no repositories; run `productops connect github --repo OWNER/NAME`"
+        )
+    token = read_secret(
+        env=settings.token_env,
+        file=settings.token_file,
+        workspace=root,
+        what="github token",
+        required=False,
+    )
+    headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
+    http = HttpClient(settings.api_url, policy=policy, bearer=token, headers=headers)
+    return GitHubConnector(http, settings)
+
+
+def _open_linear(settings: LinearSettings, root: Path, policy: RetryPolicy) -> Connector:
+    key = read_secret(
+        env=settings.token_env, file=settings.token_file, workspace=root, what="linear API key"
+    )
+    return LinearConnector(HttpClient(settings.url, policy=policy, authorization=key), settings)
+
+
+def _open_git(settings: GitSettings, root: Path, policy: RetryPolicy) -> Connector:
+    return GitConnector(settings)
+
+
+def _open_jira_csv(settings: JiraCsvSettings, root: Path, policy: RetryPolicy) -> Connector:
+    return CsvConnector(settings.path, "jira-csv")
+
+
+def _open_transitions_csv(
+    settings: TransitionsCsvSettings, root: Path, policy: RetryPolicy
+) -> Connector:
+    return CsvConnector(settings.path, "transitions-csv")
+
+
+SOURCES: dict[str, Source] = {
+    s.name: s
+    for s in (
+        Source(
+            "jira",
+            "jira",
+            "a Jira API object (issue, status or changelog entry)",
+            jira_stream_of,
+            map_jira,
+            _open_jira,
+            ("statuses",),
+        ),
+        Source(
+            "github",
+            "github",
+            "a GitHub API object (pull request, review, commit, issue, event, run, ...)",
+            github_stream_of,
+            map_github,
+            _open_github,
+        ),
+        Source("git", "git", "a git commit, tag or head", git_stream_of, map_git, _open_git),
+        Source(
+            "linear",
+            "linear",
+            "a Linear issue or history entry",
+            linear_stream_of,
+            map_linear,
+            _open_linear,
+        ),
+        Source(
+            "jira-csv",
+            "jira_csv",
+            "a CSV row",
+            rows_stream_of,
+            map_jira_csv,
+            _open_jira_csv,
+            tabular=True,
+        ),
+        Source(
+            "transitions-csv",
+            "transitions_csv",
+            "a CSV row",
+            rows_stream_of,
+            map_transitions_csv,
+            _open_transitions_csv,
+            tabular=True,
+        ),
+    )
+}
+
+
+def source(name: str) -> Source:
+    """The source called `name`, or a `ConnectorError` listing the known ones."""
+    try:
+        return SOURCES[name]
+    except KeyError:
+        raise ConnectorError(
+            f"unknown source {name!r}; known sources: {', '.join(SOURCES)}"
+        ) from None
+
+
+@dataclass(frozen=True)
+class ReplayLine:
+    """A line of a replay file: its raw record, or why it cannot be one."""
+
+    line: int
+    record: RawRecord | None
+    reason: str = ""
+    text: str = ""
+
+
+# Lists of objects in a whole API answer saved as one line.
+_CONTAINERS = ("issues", "values", "workflow_runs", "nodes")
+
+
+def read_replay(path: Path, spec: Source) -> Iterator[ReplayLine]:
+    """The raw records of a replay file: JSON Lines of API objects, or CSV rows for file sources.
+
+    A line that is not JSON, or not an object of this source, comes back with its reason.
+    """
+    if spec.tabular or path.suffix.lower() == ".csv":
+        for line, row in csv_rows(path):
+            yield ReplayLine(line, RawRecord("rows", row, f"{path}:{line}"))
+        return
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConnectorError(f"{path}: cannot read the file ({exc.strerror})") from None
+    for index, data in enumerate(raw.split(b"\n"), 1):
+        if not data.strip():
+            continue
+        text = data.decode("utf-8", "replace")
+        try:
+            payload = json.loads(data)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            yield ReplayLine(index, None, f"not valid JSON: {exc}", text)
+            continue
+        objects = _unpack(payload, spec)
+        if objects is None:
+            yield ReplayLine(index, None, f"not {spec.what}", text)
+            continue
+        for stream, item in objects:
+            yield ReplayLine(index, RawRecord(stream, item, f"{path}:{index}"))
+
+
+def _unpack(payload: Any, spec: Source) -> list[tuple[str, dict[str, Any]]] | None:
+    if not isinstance(payload, dict):
+        return None
+    stream = spec.stream_of(payload)
+    if stream is not None:
+        return [(stream, payload)]
+    inner = (
+        payload.get("data", {}).get("issues") if isinstance(payload.get("data"), dict) else payload
+    )
+    for key in _CONTAINERS:
+        items = inner.get(key) if isinstance(inner, dict) else None
+        if isinstance(items, list):
+            found = []
+            for item in items:
+                kind = spec.stream_of(item) if isinstance(item, dict) else None
+                if kind is None:
+                    return None
+                found.append((kind, item))
+            return found
+    return None

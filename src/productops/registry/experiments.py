@@ -1,0 +1,324 @@
+"""The experiment registry in the store: register, start, stop, decide, analyse.
+
+Rows are written with `land_arrow` (validated and upserted as an import, source
+`productops`); totals are read through the workspace's Ibis backend, so an
+analysis runs on DuckDB or Spark. Ids: `productops:exp-<slug>` for experiments,
+`productops:decision-exp-<slug>` for their decision-log entries.
+
+>>> exp = register(store, team_id="growth", name="One-click checkout", hypothesis="...",
+...                owner_id=None, metrics=[parse_metric("conversion:goal")],
+...                arms=[parse_arm("control:0.5"), parse_arm("treatment:0.5")],
+...                at=now)  # doctest: +SKIP
+>>> exp.id  # doctest: +SKIP
+'productops:exp-one-click-checkout'
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from productops.engine import Store
+from productops.errors import UsageError
+from productops.experiments import (
+    DECISIONS,
+    ArmSpec,
+    Experiment,
+    MetricSpec,
+    Settings,
+    check_arms,
+    check_metrics,
+    decision_of,
+    experiment_id,
+    slug,
+)
+from productops.experiments.registry import ROLES
+from productops.ingest import land_arrow
+from productops.registry.analysis import Analysis, analyze_loaded
+from productops.schema import TABLES
+
+if TYPE_CHECKING:
+    from ibis.backends import BaseBackend
+
+__all__ = [
+    "Analysis",
+    "analyze_experiment",
+    "decide",
+    "list_experiments",
+    "load",
+    "register",
+    "start",
+    "stop",
+]
+
+SOURCE = "productops"
+_TS = pa.timestamp("us", tz="UTC")
+
+
+def _land(store: Store, table: str, data: pa.Table, label: str) -> None:
+    """Land rows; a row that fails validation is an error carrying the quarantine's reason."""
+    counts = land_arrow(store, TABLES[table], data, source=SOURCE, label=label)
+    if counts.quarantined:
+        reason = store.sql(
+            "SELECT reason FROM quarantine WHERE table_name = ? AND file = ? "
+            "ORDER BY ingested_at DESC LIMIT 1",
+            [table, label],
+        )
+        why = reason[0][0] if reason else "see `productops quarantine`"
+        raise UsageError(f"{table}: a row was not accepted: {why}")
+
+
+def _strings(values: Sequence[str | None]) -> pa.Array:  # type: ignore[type-arg]
+    return pa.array(list(values), pa.string())
+
+
+def register(
+    store: Store,
+    *,
+    team_id: str,
+    name: str,
+    hypothesis: str | None,
+    owner_id: str | None,
+    metrics: Sequence[MetricSpec],
+    arms: Sequence[ArmSpec],
+    at: datetime,
+) -> Experiment:
+    """Register a new experiment (status created) with its metrics and arms; return it."""
+    metrics, arms = check_metrics(metrics), check_arms(arms)
+    ident = experiment_id(name, SOURCE)
+    if store.sql("SELECT count(*) FROM experiment WHERE id = ?", [ident])[0][0]:
+        raise UsageError(f"{ident} exists already; give the new experiment another name")
+    if not store.sql("SELECT count(*) FROM team WHERE id = ?", [team_id])[0][0]:
+        raise UsageError(f"unknown team {team_id!r}; import it first (productops import team FILE)")
+    persons = store.sql("SELECT count(*), count(*) FILTER (WHERE id = ?) FROM person", [owner_id])
+    if owner_id and persons[0][0] and not persons[0][1]:
+        raise UsageError(f"unknown owner {owner_id!r}: no such id in the person table")
+    label = "productops experiment new"
+    experiment = pa.table(
+        {
+            "id": _strings([ident]),
+            "team_id": _strings([team_id]),
+            "name": _strings([name]),
+            "hypothesis": _strings([hypothesis]),
+            "owner_id": _strings([owner_id]),
+            "created_at": pa.array([at], _TS),
+        }
+    )
+    _land(store, "experiment", experiment, label)
+    _land(
+        store,
+        "experiment_metric",
+        pa.table(
+            {
+                "experiment_id": _strings([ident] * len(metrics)),
+                "metric": _strings([m.name for m in metrics]),
+                "role": _strings([m.role for m in metrics]),
+            }
+        ),
+        label,
+    )
+    _land(
+        store,
+        "experiment_arm",
+        pa.table(
+            {
+                "experiment_id": _strings([ident] * len(arms)),
+                "arm": _strings([a.name for a in arms]),
+                "planned_share": pa.array([a.share for a in arms], pa.float64()),
+                "is_control": pa.array([i == 0 for i in range(len(arms))], pa.bool_()),
+            }
+        ),
+        label,
+    )
+    return load(store, ident)
+
+
+def _resolve(store: Store, ref: str) -> str:
+    """The id of the experiment `ref` names: its id, or the id's part after the source."""
+    if store.sql("SELECT count(*) FROM experiment WHERE id = ?", [ref])[0][0]:
+        return ref
+    rows = store.sql(
+        "SELECT id FROM experiment WHERE ends_with(id, ':' || ?) OR ends_with(id, ':exp-' || ?) "
+        "ORDER BY id",
+        [ref, ref],
+    )
+    if len(rows) == 1:
+        return str(rows[0][0])
+    if rows:
+        raise UsageError(
+            f"{ref!r} names {len(rows)} experiments ({', '.join(r[0] for r in rows)}); give the full id"
+        )
+    raise UsageError(f"no experiment {ref!r}; `productops experiment list` shows them")
+
+
+def load(store: Store, ref: str) -> Experiment:
+    """The registered experiment named by `ref`, with its metrics and arms (control first)."""
+    ident = _resolve(store, ref)
+    row = store.arrow("SELECT * FROM experiment WHERE id = ?", [ident]).to_pylist()[0]
+    order = ", ".join(f"'{r}'" for r in ROLES)
+    metrics = tuple(
+        MetricSpec(m, role or "secondary")
+        for m, role in store.sql(
+            f"SELECT metric, role FROM experiment_metric WHERE experiment_id = ? "
+            f"ORDER BY list_position([{order}], role) NULLS LAST, metric",
+            [ident],
+        )
+    )
+    arms = tuple(
+        ArmSpec(arm, float(share) if share is not None else float("nan"))
+        for arm, share in store.sql(
+            "SELECT arm, planned_share FROM experiment_arm WHERE experiment_id = ? "
+            "ORDER BY coalesce(is_control, false) DESC, arm = 'control' DESC, arm",
+            [ident],
+        )
+    )
+    return Experiment(
+        id=ident,
+        team_id=row["team_id"],
+        name=row["name"],
+        hypothesis=row["hypothesis"],
+        owner_id=row["owner_id"],
+        created_at=row["created_at"],
+        started_at=row["started_at"],
+        stopped_at=row["stopped_at"],
+        decided_at=row["decided_at"],
+        decision=row["decision"],
+        metrics=metrics,
+        arms=arms,
+    )
+
+
+def list_experiments(store: Store, team_id: str | None = None) -> list[dict[str, Any]]:
+    """Every experiment with its status and setup time in days (created to started)."""
+    where, params = ("WHERE team_id = ?", [team_id]) if team_id else ("", [])
+    rows: list[dict[str, Any]] = store.arrow(
+        "SELECT id, team_id, name, CASE WHEN decided_at IS NOT NULL OR decision IS NOT NULL "
+        "THEN 'decided' WHEN stopped_at IS NOT NULL THEN 'stopped' WHEN started_at IS NOT NULL "
+        "THEN 'running' ELSE 'created' END AS status, created_at, started_at, stopped_at, decision, "
+        "(epoch(date_trunc('second', started_at)) - epoch(date_trunc('second', created_at))) "
+        f"/ 86400.0 AS setup_days FROM experiment {where} ORDER BY team_id, created_at, id",
+        params,
+    ).to_pylist()
+    return rows
+
+
+def _update(store: Store, ident: str, label: str, **changes: Any) -> None:
+    data = store.arrow("SELECT * EXCLUDE (ingested_at) FROM experiment WHERE id = ?", [ident])
+    for name, value in changes.items():
+        i = data.schema.get_field_index(name)
+        data = data.set_column(i, name, pa.array([value], data.schema.field(name).type))
+    _land(store, "experiment", data, label)
+
+
+def start(store: Store, ref: str, at: datetime) -> Experiment:
+    """Mark the experiment started at `at`."""
+    exp = load(store, ref)
+    exp.check_start(at)
+    _update(store, exp.id, "productops experiment start", started_at=at)
+    return load(store, exp.id)
+
+
+def stop(store: Store, ref: str, at: datetime) -> Experiment:
+    """Mark the experiment stopped at `at`."""
+    exp = load(store, ref)
+    exp.check_stop(at)
+    _update(store, exp.id, "productops experiment stop", stopped_at=at)
+    return load(store, exp.id)
+
+
+def analyze_experiment(
+    store: Store, backend: BaseBackend, ref: str, settings: Settings, now: datetime
+) -> Analysis:
+    """Analyse the registered experiment `ref` from its totals (`productops.experiments.analyze`).
+
+    The control is the arm marked `is_control` (else the one named control);
+    the sample-ratio check compares the units of the first goal metric with the
+    planned shares (an even split when none are registered).
+    """
+    return analyze_loaded(load(store, ref), backend, settings, now)
+
+
+def decide(
+    store: Store,
+    backend: BaseBackend,
+    ref: str,
+    *,
+    decision: str,
+    rationale: str,
+    deciders: str | None,
+    settings: Settings,
+    at: datetime,
+) -> tuple[str, Analysis]:
+    """Record the decision: a decision-log entry with each goal result as evidence.
+
+    Returns the decision's id and the analysis its evidence froze. The
+    evidence's `query` is the comparison's inputs as JSON and `query_hash` its
+    SHA-256; `value` is the effect; `data_as_of` when the totals last changed.
+    """
+    choice = decision_of(decision)
+    exp = load(store, ref)
+    exp.check_decide(at)
+    if not rationale.strip():
+        raise UsageError("give the decision's rationale: --rationale TEXT")
+    analysis = analyze_experiment(store, backend, exp.id, settings, at)
+    local = exp.id.split(":", 1)[1]
+    decision_id = f"{SOURCE}:decision-{local}"
+    goals = [r for r in analysis.rows if r["role"] == "goal"]
+    first_goal = next((m.name for m in exp.metrics if m.role == "goal"), None)
+    shipped = next((r for r in goals if r["metric"] == first_goal), None)
+    direction = None
+    if choice == "ship" and shipped is not None and shipped["effect"]:
+        direction = "up" if shipped["effect"] > 0 else "down"
+    _land(
+        store,
+        "decision",
+        pa.table(
+            {
+                "id": _strings([decision_id]),
+                "team_id": _strings([exp.team_id]),
+                "title": _strings([f"Experiment {exp.name or local}: {choice}"]),
+                "context": _strings([exp.hypothesis]),
+                "options": _strings([", ".join(DECISIONS)]),
+                "decision": _strings([f"{choice}: {rationale.strip()}"]),
+                "deciders": _strings([deciders or exp.owner_id]),
+                "status": _strings(["decided"]),
+                "decided_at": pa.array([at], _TS),
+                "expected_metric": _strings([first_goal]),
+                "expected_direction": _strings([direction]),
+            }
+        ),
+        "productops experiment decide",
+    )
+    if goals:
+        queries = [analysis.inputs(r["metric"], r["arm"]) for r in goals]
+        _land(
+            store,
+            "decision_evidence",
+            pa.table(
+                {
+                    "id": _strings(
+                        [
+                            f"{SOURCE}:evidence-{local}-{slug(r['metric'])}-{slug(r['arm'])}"
+                            for r in goals
+                        ]
+                    ),
+                    "decision_id": _strings([decision_id] * len(goals)),
+                    "kind": _strings(["experiment"] * len(goals)),
+                    "ref_id": _strings([exp.id] * len(goals)),
+                    "value": pa.array([r["effect"] for r in goals], pa.float64()),
+                    "query": _strings(queries),
+                    "query_hash": _strings(
+                        [hashlib.sha256(q.encode()).hexdigest() for q in queries]
+                    ),
+                    "data_as_of": pa.array([analysis.data_as_of] * len(goals), _TS),
+                    "captured_at": pa.array([at] * len(goals), _TS),
+                }
+            ),
+            "productops experiment decide",
+        )
+    _update(store, exp.id, "productops experiment decide", decision=choice, decided_at=at)
+    return decision_id, analysis

@@ -1,0 +1,122 @@
+"""The real Jira and GitHub fixtures synced into a workspace, for any test that needs them.
+
+Both go through the replay path (`productops sync SOURCE --from-file ...`), which
+lands the payloads in `raw_record` and maps them as an API sync does.
+
+>>> sync_jira_fixtures(ws)  # doctest: +SKIP
+>>> ws.store.sql("SELECT count(*) FROM work_item_transition")  # doctest: +SKIP
+[(165,)]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from productops.config import Config, GitHubSettings, JiraSettings, write_config
+from productops.sync import SyncReport, sync_source
+from productops.workspace import Workspace
+from tests.conftest import SHARED
+from tests.connectors.server import load_jsonl
+
+__all__ = [
+    "GITHUB_DIR",
+    "GITHUB_FILES",
+    "GITHUB_REPO",
+    "JIRA_CATEGORIES",
+    "JIRA_DIR",
+    "JIRA_FILES",
+    "JIRA_TEAMS",
+    "configure",
+    "github_fixture",
+    "jira_fixture",
+    "sync_github_fixtures",
+    "sync_jira_fixtures",
+]
+
+JIRA_DIR = SHARED / "fixtures" / "jira-cloud"
+GITHUB_DIR = SHARED / "fixtures" / "github"
+JIRA_FILES = ("statuses", "issues", "issues_with_links", "issue_changelogs")
+GITHUB_FILES = (
+    "pulls",
+    "pull_commits",
+    "pull_reviews",
+    "issues",
+    "issue_events",
+    "issue_comments",
+    "actions_runs",
+)
+GITHUB_REPO = "panjf2000/ants"
+# Project -> team for the two Jira sites in the fixtures.
+JIRA_TEAMS = {"EE": "ee", "K5": "k5", "DZFNK0168": "dz"}
+# Statuses the fixture's changelogs use that /status no longer lists (ids 10000, 10020, 10029).
+JIRA_CATEGORIES: dict[str, dict[str, str]] = {
+    "*": {"Inbox": "todo", "Ready for Dev": "todo", "To Do": "todo"}
+}
+
+
+def jira_fixture(name: str) -> list[dict[str, Any]]:
+    """The objects of shared/fixtures/jira-cloud/NAME.jsonl."""
+    return load_jsonl(JIRA_DIR / f"{name}.jsonl")
+
+
+def github_fixture(name: str) -> list[dict[str, Any]]:
+    """The objects of shared/fixtures/github/NAME.jsonl."""
+    return load_jsonl(GITHUB_DIR / f"{name}.jsonl")
+
+
+def configure(ws: Workspace, **connectors: Any) -> Config:
+    """Set fields of `[connectors]` in the workspace's config (and its productops.toml)."""
+    updated = ws.config.connectors.model_copy(update=connectors)
+    ws.config = ws.config.model_copy(update={"connectors": updated})
+    write_config(ws.root / "productops.toml", ws.config)
+    return ws.config
+
+
+def sync_jira_fixtures(
+    ws: Workspace,
+    *,
+    teams: Mapping[str, str] = JIRA_TEAMS,
+    categories: Mapping[str, Mapping[str, str]] = JIRA_CATEGORIES,
+) -> SyncReport:
+    """Sync every Jira fixture (statuses, issues with changelogs and links) into `ws`.
+
+    Work items are `jira:KEY` of teams ee, k5 and dz; the three issues of
+    issue_changelogs.jsonl are not in the fixtures, so their entries stay raw.
+    """
+    configure(
+        ws,
+        jira=JiraSettings(project_teams=dict(teams)),
+        status_categories={k: dict(v) for k, v in categories.items()},
+    )
+    files = [JIRA_DIR / f"{name}.jsonl" for name in JIRA_FILES]
+    return sync_source(ws.store, ws.config.connectors, ws.root, "jira", files=files)
+
+
+def sync_github_fixtures(
+    ws: Workspace,
+    *,
+    team: str = "ants",
+    deploy_workflow: str = "^CodeQL$",
+    deploy_branch: str | None = "master",
+    incident_labels: tuple[str, ...] = ("bug",),
+) -> SyncReport:
+    """Sync every GitHub fixture (panjf2000/ants) into `ws`, as team `team`.
+
+    ants has no deploy workflow, GitHub deployments or releases: successful and
+    failed runs of `deploy_workflow` on `deploy_branch` stand in for deployments,
+    and issues labelled `bug` for incidents.
+    """
+    configure(
+        ws,
+        github=GitHubSettings(
+            repos=[GITHUB_REPO],
+            default_team=team,
+            deploy_from=["actions"],
+            deploy_workflow=deploy_workflow,
+            deploy_branch=deploy_branch,
+            incident_labels=list(incident_labels),
+        ),
+    )
+    files = [GITHUB_DIR / f"{name}.jsonl" for name in GITHUB_FILES]
+    return sync_source(ws.store, ws.config.connectors, ws.root, "github", files=files)
