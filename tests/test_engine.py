@@ -8,23 +8,34 @@ import pytest
 
 from productops.engine import Store
 
+INSERT = "INSERT INTO team (id, name, source, ingested_at) VALUES (?, ?, 'test', now())"
+
+
+def _outer_fails(store: Store) -> None:
+    with store.transaction():
+        with store.transaction():
+            store.sql(INSERT, ["a", "A"])
+        store.sql(INSERT, ["b", "B"])
+        raise RuntimeError("the outer work fails")
+
+
+def _inner_fails(store: Store) -> None:
+    with store.transaction():
+        store.sql(INSERT, ["c", "C"])
+        with store.transaction():
+            raise RuntimeError("the inner work fails")
+
 
 def test_an_inner_transaction_commits_only_with_the_outer_one(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "s.duckdb")
-    insert = "INSERT INTO team (id, name, source, ingested_at) VALUES (?, ?, 'test', now())"
-    with pytest.raises(RuntimeError), store.transaction():
-        with store.transaction():
-            store.sql(insert, ["a", "A"])
-        store.sql(insert, ["b", "B"])
-        raise RuntimeError("the outer work fails")
+    with pytest.raises(RuntimeError):
+        _outer_fails(store)
     assert store.sql("SELECT count(*) FROM team") == [(0,)]
     with store.transaction():
         with store.transaction():
-            store.sql(insert, ["a", "A"])
-        store.sql(insert, ["b", "B"])
+            store.sql(INSERT, ["a", "A"])
+        store.sql(INSERT, ["b", "B"])
     assert store.sql("SELECT count(*) FROM team") == [(2,)]
-    with pytest.raises(RuntimeError), store.transaction():
-        store.sql(insert, ["c", "C"])
-        with store.transaction():
-            raise RuntimeError("the inner work fails")
+    with pytest.raises(RuntimeError):
+        _inner_fails(store)
     assert store.sql("SELECT count(*) FROM team") == [(2,)]
