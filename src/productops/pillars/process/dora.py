@@ -63,6 +63,10 @@ def change_lead_time(
 ) -> ir.Table:
     """Lead time for changes: first commit to the first successful production deployment, in hours.
 
+    The deployment that shipped a change is the first one `deployment_change`
+    records; for a merged change it records none for, the team's first
+    successful production deployment at or after the merge.
+
     Per team and period of the deployment, the median of the whole and of each
     stage: coding (first commit to pull request opened), pickup (opened to first
     review), review (first review to merge) and deploy (merge to deployment).
@@ -71,9 +75,22 @@ def change_lead_time(
     """
     prod = _production(deployment)
     shipped = deployment_change.join(prod, deployment_change.deployment_id == prod.id)
-    first = shipped.group_by(shipped_change=shipped.change_id).aggregate(
+    recorded = shipped.group_by(shipped_change=shipped.change_id).aggregate(
         deployed_at=shipped.finished_at.min()
     )
+    # Sources that do not record which changes a deployment shipped (GitHub Actions runs):
+    # the team's first successful production deployment after the merge shipped it.
+    merged = change.filter(change.merged_at.notnull()).anti_join(
+        deployment_change, change.id == deployment_change.change_id
+    )
+    later = prod.select(deploy_team=prod.team_id, finished_at=prod.finished_at)
+    after = merged.join(
+        later, [merged.team_id == later.deploy_team, later.finished_at >= merged.merged_at]
+    )
+    inferred = after.group_by(shipped_change=after.id).aggregate(
+        deployed_at=after.finished_at.min()
+    )
+    first = recorded.union(inferred)
     c = change.join(first, change.id == first.shipped_change)
     c = c.filter(c.first_commit_at.notnull())
 
