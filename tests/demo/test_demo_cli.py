@@ -22,7 +22,7 @@ def test_demo_builds_a_workspace_and_says_where_to_look(tmp_path: Path) -> None:
     assert f"Workspace: {target}" in result.stdout
     assert "delivery per team, whole history" in result.stdout
     assert "(MISMATCH)" not in result.stdout
-    assert result.stdout.count("(match)") == 3
+    assert result.stdout.count("(match)") == 5
     manifest = json.loads((target / "demo-manifest.json").read_text(encoding="utf-8"))
     assert manifest["bottleneck"]["team_id"] in result.stdout
     status = json.loads(runner.invoke(app, ["-w", str(target), "status", "-f", "json"]).stdout)

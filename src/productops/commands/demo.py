@@ -17,7 +17,9 @@ from productops.commands.common import FormatOption, err
 from productops.config import CONFIG_FILE
 from productops.demo import STEPS, build_demo
 from productops.errors import WorkspaceError
+from productops.experiments import Settings
 from productops.pillars import process as p
+from productops.registry import analyze_experiment, list_experiments
 from productops.render import Format, render_sections
 from productops.status import table_counts
 from productops.workspace import Workspace
@@ -153,6 +155,31 @@ def _dora(ws: Workspace, as_of: datetime) -> list[dict[str, Any]]:
     ]
 
 
+def _experiments(ws: Workspace, as_of: datetime) -> list[dict[str, Any]]:
+    """Each experiment's goal results, frequentist with Holm's correction."""
+    backend = ws.backend()
+    rows = []
+    for listed in list_experiments(ws.store):
+        analysis = analyze_experiment(ws.store, backend, listed["id"], Settings(), as_of)
+        trustworthy = analysis.summary["trustworthy"]
+        for r in analysis.rows:
+            if r["role"] == "goal":
+                rows.append(
+                    {
+                        "experiment_id": listed["id"],
+                        "team_id": listed["team_id"],
+                        "metric": r["metric"],
+                        "effect": r["effect"],
+                        "ci_low": r["ci_low"],
+                        "ci_high": r["ci_high"],
+                        "adjusted_p_value": r["adjusted_p_value"],
+                        "trustworthy": trustworthy,
+                        "decision": listed["decision"],
+                    }
+                )
+    return rows
+
+
 def _summary(ws: Workspace, manifest: dict[str, Any], fmt: Format) -> None:
     """What the demo holds, what the analyses found against what was planted, and where to look."""
     # The demo's history ends on its last day: measure as of the next midnight, not today.
@@ -160,6 +187,7 @@ def _summary(ws: Workspace, manifest: dict[str, Any], fmt: Format) -> None:
         days=1
     )
     delivery, pairs = _delivery(ws, as_of)
+    experiments = _experiments(ws, as_of)
     render_sections(
         {
             "demo organisation": (
@@ -181,6 +209,20 @@ def _summary(ws: Workspace, manifest: dict[str, Any], fmt: Format) -> None:
             "most blocking team pairs (productops flow blocking-pairs)": (
                 pairs,
                 ["blocking_team", "blocked_team", "links", "items_delayed", "blocked_days"],
+            ),
+            "experiments, goal metrics, relative effect (productops experiment analyze)": (
+                experiments,
+                [
+                    "experiment_id",
+                    "team_id",
+                    "metric",
+                    "effect",
+                    "ci_low",
+                    "ci_high",
+                    "adjusted_p_value",
+                    "trustworthy",
+                    "decision",
+                ],
             ),
             "DORA, latest full quarter, 2024 bands (productops dora)": (
                 _dora(ws, as_of),
@@ -212,6 +254,16 @@ def _summary(ws: Workspace, manifest: dict[str, Any], fmt: Format) -> None:
             f"{manifest['blocking_pair']['blocking_team']} -> {manifest['blocking_pair']['blocked_team']}",
         ),
         ("non-conforming team", least["team_id"], manifest["non_conforming_team"]),
+        (
+            "experiment with an effect",
+            _significant(experiments),
+            manifest["experiment_with_effect"],
+        ),
+        (
+            "experiment with a sample-ratio mismatch",
+            _untrustworthy(experiments),
+            manifest["experiment_with_srm"],
+        ),
     ]
     lines = [
         f"  {what}: found {got}, planted {want} {'(match)' if got == want else '(MISMATCH)'}"
@@ -226,4 +278,17 @@ def _summary(ws: Workspace, manifest: dict[str, Any], fmt: Format) -> None:
         f"      productops -w {ws.root} flow bottleneck --grain quarter",
         highlight=False,
         soft_wrap=True,
+    )
+
+
+def _significant(experiments: list[dict[str, Any]]) -> str:
+    """The trustworthy experiment with the smallest adjusted p-value below 0.05."""
+    found = [e for e in experiments if e["trustworthy"] and (e["adjusted_p_value"] or 1) < 0.05]
+    return min(found, key=lambda e: e["adjusted_p_value"])["experiment_id"] if found else "none"
+
+
+def _untrustworthy(experiments: list[dict[str, Any]]) -> str:
+    return (
+        ", ".join(sorted({e["experiment_id"] for e in experiments if not e["trustworthy"]}))
+        or "none"
     )
