@@ -170,14 +170,19 @@ def analytics_backend(store: Store, settings: EngineSettings, parquet_dir: Path)
     if settings.kind == "duckdb":
         return store.ibis()
     store.export_parquet(parquet_dir)
-    backend = ibis.pyspark.connect(spark_session(settings.spark_master))
+    session = spark_session(settings.spark_master, settings.spark_conf)
+    # Temporary views straight from Spark: Ibis's read_parquet runs a job per table.
     for name in TABLES:
-        backend.read_parquet(str(parquet_dir / f"{name}.parquet"), table_name=name)
-    return backend
+        session.read.parquet(str(parquet_dir / f"{name}.parquet")).createOrReplaceTempView(name)
+    return ibis.pyspark.connect(session)
 
 
-def spark_session(master: str) -> Any:
-    """A Spark session for analytics: UTC, UI off, warehouse in a temporary folder."""
+def spark_session(master: str, conf: dict[str, str] | None = None) -> Any:
+    """A Spark session for analytics: UTC, UI off, warehouse in a temporary folder, plus `conf`.
+
+    In local mode the shuffle uses two partitions: the default 200 cost more in
+    task start-up than small data costs to compute.
+    """
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         raise EngineError(
             "engine.kind = 'pyspark' needs Java 17: install it (apt-get install openjdk-17-jre-headless, "
@@ -189,15 +194,16 @@ def spark_session(master: str) -> Any:
         raise EngineError(
             "engine.kind = 'pyspark' needs PySpark: pip install 'productops[spark]'"
         ) from exc
-    warehouse = tempfile.mkdtemp(prefix="productops-spark-")
-    return (
-        SparkSession.builder.master(master)
-        .appName("productops")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.warehouse.dir", warehouse)
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
-        .getOrCreate()
-    )
+    settings = {
+        "spark.ui.enabled": "false",
+        "spark.sql.warehouse.dir": tempfile.mkdtemp(prefix="productops-spark-"),
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+        "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
+        **({"spark.sql.shuffle.partitions": "2"} if master.startswith("local") else {}),
+        **(conf or {}),
+    }
+    builder = SparkSession.builder.master(master).appName("productops")
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
