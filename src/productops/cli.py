@@ -10,7 +10,10 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from productops import __version__
+from productops.commands import activity as activity_commands
 from productops.commands import connectors, demo, dora, experiment, flow
+from productops.commands import metrics as metrics_commands
+from productops.commands import survey as survey_commands
 from productops.commands.common import FormatOption, Options, err, open_workspace
 from productops.config import ImportMapping
 from productops.errors import ProductOpsError, UsageError
@@ -53,9 +56,12 @@ def _version(value: bool) -> None:
 
 
 app.add_typer(flow.app, name="flow")
+app.add_typer(metrics_commands.app, name="metrics")
 app.add_typer(dora.app, name="dora")
 app.add_typer(experiment.app, name="experiment")
 app.add_typer(connectors.connect_app, name="connect")
+app.add_typer(survey_commands.app, name="survey")
+app.add_typer(activity_commands.app, name="activity")
 
 
 @app.callback()

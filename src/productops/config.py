@@ -27,6 +27,7 @@ __all__ = [
     "JiraSettings",
     "LinearSettings",
     "StatusCategory",
+    "SurveySettings",
     "TransitionsCsvSettings",
     "WorkflowSettings",
     "load_config",
@@ -53,6 +54,11 @@ class EngineSettings(_Settings):
     spark_master: str = Field(
         "local[2]",
         description="Spark master URL when kind is pyspark, e.g. local[2] or spark://host:7077.",
+    )
+    spark_conf: dict[str, str] = Field(
+        default_factory=dict,
+        description='Extra Spark settings, e.g. {"spark.sql.shuffle.partitions" = "200"} on a '
+        "cluster; in local mode the shuffle uses 2 partitions unless set here.",
     )
 
 
@@ -102,6 +108,15 @@ class WorkflowSettings(_Settings):
             "On Hold",
         ],
         description="Statuses in which work waits: the bottleneck and flow efficiency count time in them as waiting.",
+    )
+
+
+class SurveySettings(_Settings):
+    min_group: int = Field(
+        3,
+        ge=3,
+        description="Smallest group of respondents whose survey figures and comments are shown; "
+        "smaller groups are suppressed. May be raised, never below 3.",
     )
 
 
@@ -282,6 +297,9 @@ class Config(_Settings):
     workspace: WorkspaceSettings = WorkspaceSettings()
     engine: EngineSettings = EngineSettings()
     workflow: WorkflowSettings = WorkflowSettings()
+    surveys: SurveySettings = Field(
+        SurveySettings(), description="Survey anonymity (`productops survey results`)."
+    )
     imports: dict[str, ImportMapping] = Field(
         default_factory=dict,
         description="Column mappings per canonical table for `productops import`.",

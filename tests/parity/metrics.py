@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from productops import experiments as ex
 from productops.pillars import process as p
@@ -104,3 +104,85 @@ PARITY_METRICS.update(
         ),
     }
 )
+
+
+# -- surveys and activities (issue 7, items 2 and 3) ----------------------------------------------
+
+
+def _survey_metric(name: str) -> Callable[[BaseBackend], ir.Table]:
+    from productops import ops
+
+    def metric(b: BaseBackend) -> ir.Table:
+        result: ir.Table = getattr(ops, name)(b.table("survey"), b.table("survey_response"))
+        return result
+
+    return metric
+
+
+def _activity_metric(name: str, grain: str) -> Callable[[BaseBackend], ir.Table]:
+    from productops import ops
+
+    def metric(b: BaseBackend) -> ir.Table:
+        result: ir.Table = getattr(ops, name)(b.table("activity"), grain)
+        return result
+
+    return metric
+
+
+PARITY_METRICS.update(
+    {
+        **{
+            f"survey_{name}": _survey_metric(name)
+            for name in (
+                "health_check",
+                "satisfaction",
+                "pm_time",
+                "onboarding_survey",
+                "comments",
+                "survey_respondents",
+            )
+        },
+        "activity_counts_by_quarter": _activity_metric("activity_counts", "quarter"),
+        "onboarding_time_by_quarter": _activity_metric("onboarding_time", "quarter"),
+        "retrospectives_by_month": _activity_metric("retrospectives", "month"),
+    }
+)
+
+
+# -- metric catalog and product-analytics lenses (issue 6) ----------------------------------------
+
+
+def _catalog_metrics() -> dict[str, Callable[[BaseBackend], ir.Table]]:
+    from productops.pillars import data as d
+
+    catalog = d.load_catalog()
+
+    def query(name: str, **kw: Any) -> Callable[[BaseBackend], ir.Table]:
+        return lambda b: d.compile_metric(catalog, name, b.table, **kw)
+
+    metrics = {f"catalog_{n}_by_month": query(n, grain="month") for n in catalog.metrics}
+    metrics.update(
+        {
+            "catalog_feature_uses_by_feature_segment": query(
+                "feature_uses", grain="quarter", by=["feature", "segment"], where=["arr >= 1000"]
+            ),
+            "catalog_stickiness_by_plan_week": query(
+                "stickiness", grain="week", by=["plan"], where=["segment in (smb, enterprise)"]
+            ),
+            "catalog_activation_rate_by_segment": query(
+                "activation_rate", grain="month", by=["segment"]
+            ),
+            "catalog_items_done_by_team": query("items_done", grain="week", by=["team"]),
+            "lens_active_users": lambda b: d.active_users(b.table("event")),
+            "lens_cohort_retention": lambda b: d.cohort_retention(b.table("event"), "week"),
+            "lens_funnel": lambda b: d.funnel(
+                b.table("event"), ["sign_up", "login", "feature_used"], 3, "month"
+            ),
+            "lens_feature_adoption": lambda b: d.feature_adoption(b.table("event"), "quarter"),
+            "lens_lifecycle": lambda b: d.lifecycle(b.table("event"), "month"),
+        }
+    )
+    return metrics
+
+
+PARITY_METRICS.update(_catalog_metrics())

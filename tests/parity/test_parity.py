@@ -34,7 +34,9 @@ def parity_workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Works
 def backends(parity_workspace: Workspace) -> tuple[BaseBackend, BaseBackend]:
     duck = parity_workspace.backend()
     spark = analytics_backend(
-        parity_workspace.store, EngineSettings(kind="pyspark"), parity_workspace.root / "parquet"
+        parity_workspace.store,
+        EngineSettings(kind="pyspark", spark_conf={"spark.sql.shuffle.partitions": "1"}),
+        parity_workspace.root / "parquet",
     )
     return duck, spark
 

@@ -1,8 +1,9 @@
-"""Registries kept in the store: the experiment registry (see README.md).
+"""Registries kept in the store: experiments, surveys and activities (see README.md).
 
 May import `experiments`, `ingest`, `engine`, `schema` and `errors`; imported by the interfaces.
 """
 
+from productops.registry.activities import ACTIVITY_KINDS, list_activities, log_activity
 from productops.registry.experiments import (
     Analysis,
     analyze_experiment,
@@ -13,14 +14,39 @@ from productops.registry.experiments import (
     start,
     stop,
 )
+from productops.registry.surveys import (
+    HEALTH_INDICATORS,
+    SURVEY_KINDS,
+    Survey,
+    answer_survey,
+    close_survey,
+    create_survey,
+    list_surveys,
+    load_survey,
+    parse_answer,
+    respondent_hash,
+)
 
 __all__ = [
+    "ACTIVITY_KINDS",
+    "HEALTH_INDICATORS",
+    "SURVEY_KINDS",
     "Analysis",
+    "Survey",
     "analyze_experiment",
+    "answer_survey",
+    "close_survey",
+    "create_survey",
     "decide",
+    "list_activities",
     "list_experiments",
+    "list_surveys",
     "load",
+    "load_survey",
+    "log_activity",
+    "parse_answer",
     "register",
+    "respondent_hash",
     "start",
     "stop",
 ]

@@ -1,0 +1,283 @@
+"""`productops survey ...`: create, answer, close surveys and show their anonymous results
+(definitions and the anonymity rule: docs/surveys.md)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from productops import ops
+from productops.commands.common import (
+    FormatOption,
+    GrainOption,
+    TeamOption,
+    err,
+    grain,
+    open_workspace,
+)
+from productops.errors import UsageError
+from productops.registry import (
+    SURVEY_KINDS,
+    answer_survey,
+    close_survey,
+    create_survey,
+    list_surveys,
+    load_survey,
+    parse_answer,
+)
+from productops.render import Format, render, render_sections
+from productops.workspace import Workspace
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+app = typer.Typer(
+    help="Surveys: team health checks, stakeholder and Product Ops support satisfaction, "
+    "PM time, onboarding. Anonymous; groups under 3 respondents are never shown.",
+    no_args_is_help=True,
+)
+
+SALT_FILE = ".survey-salt"
+SurveyArg = Annotated[
+    str, typer.Argument(metavar="SURVEY", help="Survey id (or the part after 'survey-').")
+]
+AtOption = Annotated[
+    str | None,
+    typer.Option("--at", help="When, as ISO 8601 (default: now; no offset means UTC)."),
+]
+KindOption = Annotated[
+    str | None, typer.Option("--kind", "-k", help=f"Only this kind: {', '.join(SURVEY_KINDS)}.")
+]
+
+
+def moment(text: str | None, option: str = "--at") -> datetime:
+    """An ISO 8601 option value in UTC (naive is UTC), or now."""
+    if text is None:
+        return datetime.now(UTC).replace(microsecond=0)
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"{option} {text!r}: expected ISO 8601, e.g. 2026-03-01T09:30") from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _salt(ws: Workspace) -> str:
+    """The workspace's secret salt for respondent hashes, made on first use (readable by the owner)."""
+    path = ws.root / SALT_FILE
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(secrets.token_hex(32))
+    return path.read_text(encoding="utf-8").strip()
+
+
+def _kind(text: str | None) -> str | None:
+    if text is not None and text not in SURVEY_KINDS:
+        raise UsageError(f"--kind {text!r}: use one of {', '.join(SURVEY_KINDS)}")
+    return text
+
+
+@app.command("new")
+def new(
+    ctx: typer.Context,
+    team: Annotated[str, typer.Argument(help="Team (or group of teams) the survey asks.")],
+    kind: Annotated[str, typer.Argument(help=f"One of {', '.join(SURVEY_KINDS)}.")],
+    title: Annotated[str, typer.Argument(help="Title; the id is productops:survey-<team-title>.")],
+    at: AtOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Open a survey for a team: health_check, stakeholder, ops_support, pm_time or onboarding."""
+    survey = create_survey(
+        open_workspace(ctx).store, team_id=team, kind=kind, title=title, at=moment(at)
+    )
+    _survey_rows([vars(survey) | {"status": survey.status}], fmt, f"opened {survey.id}")
+    example = "speed=green" if kind == "health_check" else "satisfaction=4"
+    err.print(f"Next: productops survey answer {survey.id} --answer {example}", highlight=False)
+
+
+def _survey_rows(rows: list[dict[str, Any]], fmt: Format, title: str) -> None:
+    columns = ["id", "team_id", "kind", "title", "status", "opened_at", "closed_at"]
+    if rows and "respondents" in rows[0]:
+        columns.append("respondents")
+    render(rows, columns, fmt, title=title)
+
+
+@app.command("answer")
+def answer(
+    ctx: typer.Context,
+    survey: SurveyArg,
+    answer: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--answer",
+            "-a",
+            help="QUESTION=VALUE, repeatable: green/amber/red for a health check, 1-5 for a "
+            "rating, 0-100 for pm_time percentages, days for an onboarding 'days' question.",
+        ),
+    ] = None,
+    comment: Annotated[
+        str | None, typer.Option(help="Free text; shown only for 3 or more respondents.")
+    ] = None,
+    respondent: Annotated[
+        str | None,
+        typer.Option(
+            help="A private token of your choosing: answering again with it replaces your "
+            "answers. Stored only as a salted hash; default: a new anonymous respondent.",
+            envvar="PRODUCTOPS_RESPONDENT",
+        ),
+    ] = None,
+    at: AtOption = None,
+) -> None:
+    """Answer an open survey anonymously (no one's identity is stored)."""
+    ws = open_workspace(ctx)
+    found = load_survey(ws.store, survey)
+    answers = dict(parse_answer(found.kind, a) for a in answer or [])
+    done, count = answer_survey(
+        ws.store,
+        found.id,
+        answers,
+        comment=comment,
+        salt=_salt(ws),
+        token=respondent,
+        at=moment(at),
+    )
+    err.print(f"Recorded {count} answers to {done.id}, anonymously.", highlight=False)
+
+
+@app.command("close")
+def close(
+    ctx: typer.Context,
+    survey: SurveyArg,
+    at: AtOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Close a survey: it takes no more answers."""
+    done = close_survey(open_workspace(ctx).store, survey, moment(at))
+    _survey_rows([vars(done) | {"status": done.status}], fmt, f"closed {done.id}")
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    team: TeamOption = None,
+    kind: KindOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """List surveys with their status and number of respondents."""
+    rows = list_surveys(open_workspace(ctx).store, team, _kind(kind))
+    _survey_rows(rows, fmt, "surveys")
+
+
+_RESULTS: dict[str, list[str]] = {
+    "health_check": [
+        "team_id",
+        "survey_id",
+        "question",
+        "respondents",
+        "green_share",
+        "amber_share",
+        "red_share",
+        "score",
+        "colour",
+        "trend",
+        "suppressed",
+    ],
+    "stakeholder": [
+        "team_id",
+        "survey_id",
+        "question",
+        "respondents",
+        "mean",
+        "favourable_share",
+        "suppressed",
+    ],
+    "pm_time": [
+        "team_id",
+        "survey_id",
+        "respondents",
+        "strategic_share",
+        "operational_share",
+        "suppressed",
+    ],
+    "onboarding": [
+        "team_id",
+        "survey_id",
+        "respondents",
+        "rating_mean",
+        "favourable_share",
+        "days_median",
+        "days_mean",
+        "suppressed",
+    ],
+}
+_RESULTS["ops_support"] = _RESULTS["stakeholder"]
+
+
+def results_of(survey: ir.Table, response: ir.Table, kind: str, min_group: int, g: str) -> ir.Table:
+    """The results table of surveys of `kind` (see `productops.ops`)."""
+    period = grain(g)
+    if kind == "health_check":
+        return ops.health_check(survey, response, min_group, period)
+    if kind in ("stakeholder", "ops_support"):
+        return ops.satisfaction(survey, response, min_group, period, kinds=(kind,))
+    if kind == "pm_time":
+        return ops.pm_time(survey, response, min_group, period)
+    return ops.onboarding_survey(survey, response, min_group, period)
+
+
+@app.command("results")
+def results(
+    ctx: typer.Context,
+    survey: Annotated[
+        str | None, typer.Argument(metavar="[SURVEY]", help="One survey (default: all of --kind).")
+    ] = None,
+    kind: KindOption = None,
+    team: TeamOption = None,
+    period: GrainOption = "quarter",
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Results and comments of a survey, or of every survey of a kind; small groups suppressed."""
+    ws = open_workspace(ctx)
+    chosen = None if survey is None else load_survey(ws.store, survey)
+    what = chosen.kind if chosen is not None else _kind(kind) or "health_check"
+    if what is None:
+        raise UsageError(f"{survey}: the survey has no kind; it has no results to compute")
+    b = ws.backend()
+    s, r = b.table("survey"), b.table("survey_response")
+    min_group = ws.config.surveys.min_group
+    table = results_of(s, r, what, min_group, period)
+    said = ops.comments(s.filter(s.kind == what), r, min_group)
+    if chosen is not None:
+        table = table.filter(table.survey_id == chosen.id)
+        said = said.filter(said.survey_id == chosen.id)
+    if team is not None:
+        table = table.filter(table.team_id == team)
+        said = said.filter(said.team_id == team)
+    rows: list[dict[str, Any]] = table.to_pyarrow().to_pylist()
+    texts: list[dict[str, Any]] = said.to_pyarrow().to_pylist()
+    hidden = sum(1 for row in rows if row["suppressed"])
+    columns = _RESULTS[what]
+    if fmt is not Format.table:
+        columns = [c for c in rows[0] if c != "reason"] + ["reason"] if rows else columns
+    elif chosen is not None:  # one survey: its team and id are in the title
+        columns = [c for c in columns if c not in ("team_id", "survey_id")]
+    sections = {
+        f"{what} results" + (f" of {chosen.id}" if chosen and fmt is Format.table else ""): (
+            rows,
+            columns,
+        ),
+        "comments": (texts, ["team_id", "survey_id", "text"]),
+    }
+    if fmt is Format.table and not texts:
+        del sections["comments"]
+    render_sections(sections, fmt)
+    if hidden:
+        err.print(
+            f"{hidden} of {len(rows)} groups suppressed: fewer than {min_group} respondents "
+            "(their figures and comments are never shown).",
+            highlight=False,
+        )

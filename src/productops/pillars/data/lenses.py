@@ -1,0 +1,223 @@
+"""Product-analytics lenses over `event` (definitions: docs/catalog.md#lenses).
+
+Each is a function from Ibis tables to an Ibis table and is also a built-in
+catalog metric (`user_activity`, `cohort_retention`, `signup_funnel`,
+`feature_adoption`, `user_lifecycle`). Events without a `user_id` (or, for
+adoption, an `account_id`) are not counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import ibis
+
+from productops.durations import SECONDS_PER_DAY, Grain, period
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+__all__ = [
+    "active_users",
+    "cohort_retention",
+    "feature_adoption",
+    "funnel",
+    "json_text",
+    "lifecycle",
+    "period_index",
+]
+
+LIFECYCLE = ("new", "returning", "resurrecting", "dormant")
+
+
+def json_text(column: ir.StringValue, key: str) -> ir.StringValue:
+    """The string value of a top-level `key` in a JSON text column (null when absent).
+
+    A regular expression rather than a JSON function: the same on every backend.
+    `key` is checked by the catalog (letters, digits, underscores).
+    """
+    pattern = '"' + key + r'"\s*:\s*"([^"]*)"'
+    result: ir.StringValue = column.re_extract(pattern, 1).nullif("")
+    return result
+
+
+def period_index(start: ir.TimestampValue, grain: Grain) -> ir.IntegerValue:
+    """Consecutive integers for consecutive periods (`start` is a period's first instant)."""
+    seconds = start.epoch_seconds()
+    if grain == "day":
+        result: ir.IntegerValue = seconds // SECONDS_PER_DAY
+    elif grain == "week":
+        # 1970-01-01 was a Thursday: shift by three days so weeks start on Monday.
+        result = (seconds + 3 * SECONDS_PER_DAY) // (7 * SECONDS_PER_DAY)
+    elif grain == "month":
+        result = start.year() * 12 + start.month() - 1
+    else:
+        result = start.year() * 4 + start.quarter() - 1
+    return result
+
+
+def _users(event: ir.Table) -> ir.Table:
+    return event.filter(event.user_id.notnull())
+
+
+def active_users(event: ir.Table, windows: tuple[int, int, int] = (1, 7, 28)) -> ir.Table:
+    """Per day with events: users active that day (DAU), in the 7 and 28 days ending with it.
+
+    Returns `period_start, dau, wau, mau, stickiness` (stickiness = DAU / MAU).
+
+    >>> active_users(backend.table("event")).execute()  # doctest: +SKIP
+    """
+    e = _users(event)
+    days = e.select(user_id=e.user_id, day=period(e.ts, "day")).distinct()
+    days = days.mutate(i=period_index(days.day, "day"))
+    ends = days.select(period_start=days.day, end_i=days.i).distinct()
+    d, w, m = windows
+    # Each active day counts towards the m days from it on: an equi-join, fast on every backend.
+    spread = days.mutate(k=ibis.range(0, m).unnest())
+    spread = spread.mutate(end_i=spread.i + spread.k)
+    joined = spread.join(ends, "end_i")
+    out = joined.group_by("period_start").aggregate(
+        dau=joined.user_id.nunique(where=joined.k < d),
+        wau=joined.user_id.nunique(where=joined.k < w),
+        mau=joined.user_id.nunique(),
+    )
+    return out.mutate(stickiness=out.dau.cast("float64") / out.mau.cast("float64")).order_by(
+        "period_start"
+    )
+
+
+def cohort_retention(event: ir.Table, grain: Grain = "week", signup: str = "sign_up") -> ir.Table:
+    """Share of each signup cohort active in each later period.
+
+    A user's cohort is the period of their first `signup` event; they are active
+    in a period with any event. `period_offset` 0 is the signup period.
+    Returns `cohort_start, period_offset, cohort_users, active_users, retention`.
+    """
+    e = _users(event)
+    first = e.filter(e.name == signup).group_by("user_id").aggregate(signed_up=e.ts.min())
+    first = first.select("user_id", cohort_start=period(first.signed_up, grain))
+    active = e.select("user_id", active_start=period(e.ts, grain)).distinct()
+    joined = first.join(active, "user_id")
+    joined = joined.mutate(
+        period_offset=period_index(joined.active_start, grain)
+        - period_index(joined.cohort_start, grain)
+    )
+    joined = joined.filter(joined.period_offset >= 0)
+    sizes = first.group_by("cohort_start").aggregate(cohort_users=first.user_id.nunique())
+    counts = joined.group_by("cohort_start", "period_offset").aggregate(
+        active_users=joined.user_id.nunique()
+    )
+    out = counts.join(sizes, "cohort_start")
+    return out.select(
+        "cohort_start",
+        "period_offset",
+        "cohort_users",
+        "active_users",
+        retention=out.active_users.cast("float64") / out.cohort_users.cast("float64"),
+    ).order_by("cohort_start", "period_offset")
+
+
+def funnel(
+    event: ir.Table, steps: Sequence[str], window_days: int = 7, grain: Grain = "month"
+) -> ir.Table:
+    """Users reaching each step of an ordered funnel within `window_days` of entering it.
+
+    A user enters at their first `steps[0]` event; step k counts when a
+    `steps[k]` event follows (at or after) the step before it and no later than
+    the window after entry. Periods are those of entry.
+    Returns `period_start, step, event_name, users, conversion` (share of entrants).
+    """
+    e = _users(event)
+    reached = (
+        e.filter(e.name == steps[0]).group_by("user_id").aggregate(entered=e.ts.min())
+    ).mutate(reached=lambda t: t.entered)
+    levels = [reached]
+    for name in steps[1:]:
+        prev = levels[-1]
+        nxt = e.filter(e.name == name).select(u=e.user_id, t=e.ts)
+        joined = prev.join(
+            nxt,
+            [
+                prev.user_id == nxt.u,
+                nxt.t >= prev.reached,
+                nxt.t <= prev.entered + ibis.interval(days=window_days),
+            ],
+        )
+        levels.append(joined.group_by("user_id", "entered").aggregate(reached=joined.t.min()))
+    parts = []
+    for i, (name, level) in enumerate(zip(steps, levels, strict=True)):
+        level = level.mutate(period_start=period(level.entered, grain))
+        parts.append(
+            level.group_by("period_start").aggregate(
+                step=ibis.literal(i + 1), event_name=ibis.literal(name), users=level.count()
+            )
+        )
+    counts = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
+    entrants = parts[0].select("period_start", entrants=parts[0].users)
+    out = counts.join(entrants, "period_start")
+    return out.select(
+        "period_start",
+        "step",
+        "event_name",
+        "users",
+        conversion=out.users.cast("float64") / out.entrants.cast("float64"),
+    ).order_by("period_start", "step")
+
+
+def feature_adoption(
+    event: ir.Table,
+    grain: Grain = "month",
+    feature_event: str = "feature_used",
+    key: str = "feature",
+) -> ir.Table:
+    """Share of the accounts active in a period that used each feature in it.
+
+    A feature is the `key` property of a `feature_event` event; an account is
+    active with any event. Returns `period_start, feature, accounts, active_accounts, adoption`.
+    """
+    e = event.filter(event.account_id.notnull()).mutate(period_start=period(event.ts, grain))
+    active = e.group_by("period_start").aggregate(active_accounts=e.account_id.nunique())
+    used = e.filter(e.name == feature_event).mutate(feature=json_text(e.properties, key))
+    used = used.filter(used.feature.notnull())
+    per_feature = used.group_by("period_start", "feature").aggregate(
+        accounts=used.account_id.nunique()
+    )
+    out = per_feature.join(active, "period_start")
+    return out.select(
+        "period_start",
+        "feature",
+        "accounts",
+        "active_accounts",
+        adoption=out.accounts.cast("float64") / out.active_accounts.cast("float64"),
+    ).order_by("period_start", "feature")
+
+
+def lifecycle(event: ir.Table, grain: Grain = "week") -> ir.Table:
+    """Active users per period by lifecycle stage, and those who went dormant.
+
+    new: first active period; returning: also active the period before;
+    resurrecting: active before, but not the period before; dormant: active the
+    period before but not in this one (counted up to the last period with events).
+    Returns `period_start, status, users`.
+    """
+    e = _users(event)
+    active = e.select("user_id", period_start=period(e.ts, grain)).distinct()
+    active = active.mutate(i=period_index(active.period_start, grain))
+    by_user = ibis.window(group_by=active.user_id, order_by=active.i)
+    active = active.mutate(prev=active.i.lag().over(by_user), nxt=active.i.lead().over(by_user))
+    status = ibis.cases(
+        (active.prev.isnull(), "new"),
+        (active.prev == active.i - 1, "returning"),
+        else_="resurrecting",
+    )
+    stages = active.group_by("period_start", status=status).aggregate(users=active.count())
+    # Dormant users are counted in the period after their last active one of a run.
+    periods = active.select("period_start", "i").distinct()
+    gone = active.filter(active.nxt.isnull() | (active.nxt > active.i + 1))
+    gone = gone.select(user_id=gone.user_id, j=gone.i + 1)
+    gone = gone.join(periods, gone.j == periods.i)
+    dormant = gone.group_by("period_start").aggregate(
+        status=ibis.literal("dormant"), users=gone.count()
+    )
+    return stages.union(dormant).order_by("period_start", "status")

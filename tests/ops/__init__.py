@@ -1,0 +1,1 @@
+"""Tests of productops.ops: surveys and activities."""
