@@ -13,12 +13,14 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from productops import ops
 from productops.commands.common import FormatOption, err
 from productops.config import CONFIG_FILE
 from productops.demo import STEPS, build_demo
 from productops.errors import WorkspaceError
 from productops.experiments import Settings
 from productops.pillars import process as p
+from productops.pillars.data import compile_metric, load_catalog
 from productops.registry import analyze_experiment, list_experiments
 from productops.render import Format, render_sections
 from productops.status import table_counts
@@ -180,6 +182,50 @@ def _experiments(ws: Workspace, as_of: datetime) -> list[dict[str, Any]]:
     return rows
 
 
+def _usage(ws: Workspace, as_of: datetime) -> list[dict[str, Any]]:
+    """Catalog metrics of the product's use in the last full month, by segment."""
+    catalog = load_catalog([ws.root / "metrics"])
+    month = (as_of - timedelta(days=1)).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    rows: dict[str, dict[str, Any]] = {}
+    for name in ("dau", "mau", "stickiness"):
+        expr = compile_metric(
+            catalog, name, ws.backend().table, by=["segment"], grain="month", since=month
+        )
+        for r in expr.to_pyarrow().to_pylist():
+            rows.setdefault(r["segment"], {"segment": r["segment"]})[name] = r["value"]
+    return sorted(rows.values(), key=lambda r: str(r["segment"]))
+
+
+def _team_health(ws: Workspace) -> list[dict[str, Any]]:
+    """Each team's latest health check: indicators by colour, or why no figure is shown."""
+    b = ws.backend()
+    found = ops.health_check(
+        b.table("survey"), b.table("survey_response"), ws.config.surveys.min_group
+    )
+    latest = found.filter(found.opened_at == found.opened_at.max().over(group_by=found.team_id))
+    summary = latest.group_by("team_id").aggregate(
+        indicators=latest.count(),
+        respondents=latest.respondents.max(),
+        green=(latest.colour == "green").sum(),
+        amber=(latest.colour == "amber").sum(),
+        red=(latest.colour == "red").sum(),
+        worse=(latest.trend == "worse").sum(),
+        suppressed=latest.suppressed.any(),
+    )
+    rows: list[dict[str, Any]] = summary.order_by("team_id").to_pyarrow().to_pylist()
+    return rows
+
+
+def _activities(ws: Workspace) -> list[dict[str, Any]]:
+    """Activities held per kind over the whole history."""
+    counts = ops.activity_counts(ws.backend().table("activity"), "quarter")
+    totals = counts.group_by("kind").aggregate(
+        held=counts.activities.sum(), teams=counts.team_id.nunique()
+    )
+    rows: list[dict[str, Any]] = totals.order_by("kind").to_pyarrow().to_pylist()
+    return rows
+
+
 def _summary(ws: Workspace, manifest: dict[str, Any], fmt: Format) -> None:
     """What the demo holds, what the analyses found against what was planted, and where to look."""
     # The demo's history ends on its last day: measure as of the next midnight, not today.
@@ -223,6 +269,27 @@ def _summary(ws: Workspace, manifest: dict[str, Any], fmt: Format) -> None:
                     "trustworthy",
                     "decision",
                 ],
+            ),
+            "product use by segment, last full month (productops metrics query)": (
+                _usage(ws, as_of),
+                ["segment", "dau", "mau", "stickiness"],
+            ),
+            "team health, latest health check (productops survey results)": (
+                _team_health(ws),
+                [
+                    "team_id",
+                    "indicators",
+                    "respondents",
+                    "green",
+                    "amber",
+                    "red",
+                    "worse",
+                    "suppressed",
+                ],
+            ),
+            "activities held (productops activity summary)": (
+                _activities(ws),
+                ["kind", "held", "teams"],
             ),
             "DORA, latest full quarter, 2024 bands (productops dora)": (
                 _dora(ws, as_of),
