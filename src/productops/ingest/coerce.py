@@ -13,7 +13,14 @@ from productops.engine import quote
 from productops.schema import TABLES, Column, Table
 from productops.schema.model import DUCKDB_TYPES
 
-__all__ = ["BUILTIN_TIMESTAMP_FORMATS", "literal", "qualifies", "reason_sql", "typed_sql"]
+__all__ = [
+    "BUILTIN_TIMESTAMP_FORMATS",
+    "literal",
+    "qualifies",
+    "raw_name",
+    "reason_sql",
+    "typed_sql",
+]
 
 # Common export formats tried after ISO 8601: Jira's CSV and UI, US and European spreadsheets.
 BUILTIN_TIMESTAMP_FORMATS = (
@@ -107,13 +114,18 @@ def typed_sql(
     return exprs
 
 
+def raw_name(column: str) -> str:
+    """The quoted name under which a column's value as read sits beside its typed value."""
+    return quote(f"__raw__{column}")
+
+
 def reason_sql(table: Table, read_columns: dict[str, bool]) -> str:
-    """An expression over raw (`s.`) and typed (`t.`) columns: '' for a valid row, else why not."""
+    """An expression over typed (`t.col`) and raw (`t.__raw__col`) columns: '' if valid, else why not."""
     checks = []
     for col in table.columns:
         if col.name in ("source", "ingested_at"):
             continue
-        name, raw, typed = col.name, f"s.{quote(col.name)}", f"t.{quote(col.name)}"
+        name, raw, typed = col.name, f"t.{raw_name(col.name)}", f"t.{quote(col.name)}"
         shown = f"'\"' || left(CAST({raw} AS VARCHAR), 60) || '\"'"
         if col.required or col.name in table.key:
             what = "missing key" if col.name in table.key else "missing required value"

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pyarrow as pa
 
 from productops.engine import Store, quote
-from productops.ingest.coerce import literal, reason_sql, typed_sql
+from productops.ingest.coerce import literal, raw_name, reason_sql, typed_sql
 from productops.ingest.read import LINE, ReadResult
 from productops.schema import Table
 
@@ -69,11 +69,8 @@ def land(
         store.staged("_rejected", rejected),
         store.transaction(),
     ):
-        store.sql(
-            f"CREATE OR REPLACE TEMP TABLE _typed AS SELECT s.{LINE}, "
-            f"{', '.join(typed_sql(table, read_columns, source, timestamp_formats))} FROM _staged s"
-        )
-        _check(store, table, read_columns, key, read.line_label)
+        typed = typed_sql(table, read_columns, source, timestamp_formats)
+        _check(store, table, read_columns, typed, key, read.line_label)
         counts = _upsert(store, table, cols, key)
         quarantined = _quarantine(store, table, read_columns, file)
         store.sql(
@@ -91,24 +88,35 @@ def land(
                 datetime.now(UTC),
             ],
         )
-        for temp in ("_typed", "_checked", "_change"):
+        for temp in ("_checked", "_change"):
             store.sql(f"DROP TABLE IF EXISTS {temp}")
     return ImportCounts(table.name, file, *counts, quarantined, read.ignored_columns)
 
 
 def _check(
-    store: Store, table: Table, read_columns: dict[str, bool], key: list[str], label: str
+    store: Store,
+    table: Table,
+    read_columns: dict[str, bool],
+    typed: list[str],
+    key: list[str],
+    label: str,
 ) -> None:
-    """_checked: typed rows with `_reason`, '' when valid; later duplicates of a key are invalid."""
-    partition = ", ".join(f"t.{k}" for k in key)
+    """_checked: typed rows with `_reason`, '' when valid; later duplicates of a key are invalid.
+
+    One pass over the read rows: each value is typed beside its raw form, and
+    the reasons read both.
+    """
+    raw = [f"s.{quote(c)} AS {raw_name(c)}" for c in read_columns]
+    drop = f" EXCLUDE ({', '.join(raw_name(c) for c in read_columns)})" if read_columns else ""
+    partition = ", ".join(f"r.{k}" for k in key)
     store.sql(
         f"CREATE OR REPLACE TEMP TABLE _checked AS "
-        f"WITH r AS (SELECT t.*, {reason_sql(table, read_columns)} AS _reason "
-        f"FROM _typed t JOIN _staged s ON s.{LINE} = t.{LINE}) "
+        f"WITH t AS (SELECT {', '.join([f's.{LINE}', *typed, *raw])} FROM _staged s), "
+        f"r AS (SELECT t.*{drop}, {reason_sql(table, read_columns)} AS _reason FROM t) "
         f"SELECT t.* EXCLUDE (_reason, _first), CASE WHEN t._reason = '' AND t._first < t.{LINE} "
         f"THEN 'duplicate key in this file, first at {label} ' || t._first ELSE t._reason END AS _reason "
         f"FROM (SELECT r.*, min(r.{LINE}) FILTER (WHERE r._reason = '') OVER (PARTITION BY "
-        f"{partition.replace('t.', 'r.')}) AS _first FROM r) t"
+        f"{partition}) AS _first FROM r) t"
     )
 
 
