@@ -21,13 +21,12 @@ import pyarrow as pa
 from productops.engine import Store
 from productops.errors import UsageError
 from productops.experiments import slug
-from productops.registry.experiments import SOURCE, _land, _strings
+from productops.registry.rows import SOURCE, TIMESTAMP, land, strings
 from productops.schema import TABLES
 
 __all__ = ["ACTIVITY_KINDS", "activity_notes", "list_activities", "log_activity"]
 
 ACTIVITY_KINDS = TABLES["activity"].column("kind").choices
-_TS = pa.timestamp("us", tz="UTC")
 _FINDINGS = ("retrospective", "process_review")
 
 
@@ -86,18 +85,18 @@ def log_activity(
     ident = f"{SOURCE}:activity-{kind.replace('_', '-')}-{slug(team_id)}{who}-{moment}"
     data = pa.table(
         {
-            "id": _strings([ident]),
-            "team_id": _strings([team_id]),
-            "kind": _strings([kind]),
-            "title": _strings([title]),
-            "person_id": _strings([person_id]),
-            "held_at": pa.array([held_at], _TS),
-            "ended_at": pa.array([ended_at], _TS),
+            "id": strings([ident]),
+            "team_id": strings([team_id]),
+            "kind": strings([kind]),
+            "title": strings([title]),
+            "person_id": strings([person_id]),
+            "held_at": pa.array([held_at], TIMESTAMP),
+            "ended_at": pa.array([ended_at], TIMESTAMP),
             "attendees": pa.array([attendees], pa.int64()),
-            "notes": _strings([activity_notes(notes, bottlenecks, actions, done)]),
+            "notes": strings([activity_notes(notes, bottlenecks, actions, done)]),
         }
     )
-    _land(store, "activity", data, "productops activity log")
+    land(store, "activity", data, "productops activity log")
     return ident
 
 

@@ -37,9 +37,8 @@ from productops.experiments import (
     slug,
 )
 from productops.experiments.registry import ROLES
-from productops.ingest import land_arrow
 from productops.registry.analysis import Analysis, analyze_loaded
-from productops.schema import TABLES
+from productops.registry.rows import SOURCE, TIMESTAMP, land, resolve, strings
 
 if TYPE_CHECKING:
     from ibis.backends import BaseBackend
@@ -54,26 +53,6 @@ __all__ = [
     "start",
     "stop",
 ]
-
-SOURCE = "productops"
-_TS = pa.timestamp("us", tz="UTC")
-
-
-def _land(store: Store, table: str, data: pa.Table, label: str) -> None:
-    """Land rows; a row that fails validation is an error carrying the quarantine's reason."""
-    counts = land_arrow(store, TABLES[table], data, source=SOURCE, label=label)
-    if counts.quarantined:
-        reason = store.sql(
-            "SELECT reason FROM quarantine WHERE table_name = ? AND file = ? "
-            "ORDER BY ingested_at DESC LIMIT 1",
-            [table, label],
-        )
-        why = reason[0][0] if reason else "see `productops quarantine`"
-        raise UsageError(f"{table}: a row was not accepted: {why}")
-
-
-def _strings(values: Sequence[str | None]) -> pa.Array:  # type: ignore[type-arg]
-    return pa.array(list(values), pa.string())
 
 
 def register(
@@ -100,34 +79,34 @@ def register(
     label = "productops experiment new"
     experiment = pa.table(
         {
-            "id": _strings([ident]),
-            "team_id": _strings([team_id]),
-            "name": _strings([name]),
-            "hypothesis": _strings([hypothesis]),
-            "owner_id": _strings([owner_id]),
-            "created_at": pa.array([at], _TS),
+            "id": strings([ident]),
+            "team_id": strings([team_id]),
+            "name": strings([name]),
+            "hypothesis": strings([hypothesis]),
+            "owner_id": strings([owner_id]),
+            "created_at": pa.array([at], TIMESTAMP),
         }
     )
-    _land(store, "experiment", experiment, label)
-    _land(
+    land(store, "experiment", experiment, label)
+    land(
         store,
         "experiment_metric",
         pa.table(
             {
-                "experiment_id": _strings([ident] * len(metrics)),
-                "metric": _strings([m.name for m in metrics]),
-                "role": _strings([m.role for m in metrics]),
+                "experiment_id": strings([ident] * len(metrics)),
+                "metric": strings([m.name for m in metrics]),
+                "role": strings([m.role for m in metrics]),
             }
         ),
         label,
     )
-    _land(
+    land(
         store,
         "experiment_arm",
         pa.table(
             {
-                "experiment_id": _strings([ident] * len(arms)),
-                "arm": _strings([a.name for a in arms]),
+                "experiment_id": strings([ident] * len(arms)),
+                "arm": strings([a.name for a in arms]),
                 "planned_share": pa.array([a.share for a in arms], pa.float64()),
                 "is_control": pa.array([i == 0 for i in range(len(arms))], pa.bool_()),
             }
@@ -137,27 +116,9 @@ def register(
     return load(store, ident)
 
 
-def _resolve(store: Store, ref: str) -> str:
-    """The id of the experiment `ref` names: its id, or the id's part after the source."""
-    if store.sql("SELECT count(*) FROM experiment WHERE id = ?", [ref])[0][0]:
-        return ref
-    rows = store.sql(
-        "SELECT id FROM experiment WHERE ends_with(id, ':' || ?) OR ends_with(id, ':exp-' || ?) "
-        "ORDER BY id",
-        [ref, ref],
-    )
-    if len(rows) == 1:
-        return str(rows[0][0])
-    if rows:
-        raise UsageError(
-            f"{ref!r} names {len(rows)} experiments ({', '.join(r[0] for r in rows)}); give the full id"
-        )
-    raise UsageError(f"no experiment {ref!r}; `productops experiment list` shows them")
-
-
 def load(store: Store, ref: str) -> Experiment:
     """The registered experiment named by `ref`, with its metrics and arms (control first)."""
-    ident = _resolve(store, ref)
+    ident = resolve(store, "experiment", "exp", ref, "experiment")
     row = store.arrow("SELECT * FROM experiment WHERE id = ?", [ident]).to_pylist()[0]
     order = ", ".join(f"'{r}'" for r in ROLES)
     metrics = tuple(
@@ -211,7 +172,7 @@ def _update(store: Store, ident: str, label: str, **changes: Any) -> None:
     for name, value in changes.items():
         i = data.schema.get_field_index(name)
         data = data.set_column(i, name, pa.array([value], data.schema.field(name).type))
-    _land(store, "experiment", data, label)
+    land(store, "experiment", data, label)
 
 
 def start(store: Store, ref: str, at: datetime) -> Experiment:
@@ -273,49 +234,49 @@ def decide(
     direction = None
     if choice == "ship" and shipped is not None and shipped["effect"]:
         direction = "up" if shipped["effect"] > 0 else "down"
-    _land(
+    land(
         store,
         "decision",
         pa.table(
             {
-                "id": _strings([decision_id]),
-                "team_id": _strings([exp.team_id]),
-                "title": _strings([f"Experiment {exp.name or local}: {choice}"]),
-                "context": _strings([exp.hypothesis]),
-                "options": _strings([", ".join(DECISIONS)]),
-                "decision": _strings([f"{choice}: {rationale.strip()}"]),
-                "deciders": _strings([deciders or exp.owner_id]),
-                "status": _strings(["decided"]),
-                "decided_at": pa.array([at], _TS),
-                "expected_metric": _strings([first_goal]),
-                "expected_direction": _strings([direction]),
+                "id": strings([decision_id]),
+                "team_id": strings([exp.team_id]),
+                "title": strings([f"Experiment {exp.name or local}: {choice}"]),
+                "context": strings([exp.hypothesis]),
+                "options": strings([", ".join(DECISIONS)]),
+                "decision": strings([f"{choice}: {rationale.strip()}"]),
+                "deciders": strings([deciders or exp.owner_id]),
+                "status": strings(["decided"]),
+                "decided_at": pa.array([at], TIMESTAMP),
+                "expected_metric": strings([first_goal]),
+                "expected_direction": strings([direction]),
             }
         ),
         "productops experiment decide",
     )
     if goals:
         queries = [analysis.inputs(r["metric"], r["arm"]) for r in goals]
-        _land(
+        land(
             store,
             "decision_evidence",
             pa.table(
                 {
-                    "id": _strings(
+                    "id": strings(
                         [
                             f"{SOURCE}:evidence-{local}-{slug(r['metric'])}-{slug(r['arm'])}"
                             for r in goals
                         ]
                     ),
-                    "decision_id": _strings([decision_id] * len(goals)),
-                    "kind": _strings(["experiment"] * len(goals)),
-                    "ref_id": _strings([exp.id] * len(goals)),
+                    "decision_id": strings([decision_id] * len(goals)),
+                    "kind": strings(["experiment"] * len(goals)),
+                    "ref_id": strings([exp.id] * len(goals)),
                     "value": pa.array([r["effect"] for r in goals], pa.float64()),
-                    "query": _strings(queries),
-                    "query_hash": _strings(
+                    "query": strings(queries),
+                    "query_hash": strings(
                         [hashlib.sha256(q.encode()).hexdigest() for q in queries]
                     ),
-                    "data_as_of": pa.array([analysis.data_as_of] * len(goals), _TS),
-                    "captured_at": pa.array([at] * len(goals), _TS),
+                    "data_as_of": pa.array([analysis.data_as_of] * len(goals), TIMESTAMP),
+                    "captured_at": pa.array([at] * len(goals), TIMESTAMP),
                 }
             ),
             "productops experiment decide",

@@ -27,7 +27,7 @@ import pyarrow as pa
 from productops.engine import Store
 from productops.errors import UsageError
 from productops.experiments import slug
-from productops.registry.experiments import SOURCE, _land, _strings
+from productops.registry.rows import SOURCE, TIMESTAMP, land, resolve, strings
 
 __all__ = [
     "HEALTH_INDICATORS",
@@ -55,7 +55,6 @@ HEALTH_INDICATORS = (
 )
 """The indicators of Spotify's squad health check, as the demo asks them."""
 _COLOURS = {"red": 1.0, "amber": 2.0, "yellow": 2.0, "green": 3.0}
-_TS = pa.timestamp("us", tz="UTC")
 COMMENT = "comment"
 
 
@@ -98,38 +97,21 @@ def create_survey(store: Store, *, team_id: str, kind: str, title: str, at: date
         raise UsageError(f"unknown team {team_id!r}; import it first (productops import team FILE)")
     data = pa.table(
         {
-            "id": _strings([ident]),
-            "team_id": _strings([team_id]),
-            "kind": _strings([kind]),
-            "title": _strings([title.strip()]),
-            "opened_at": pa.array([at], _TS),
-            "closed_at": pa.array([None], _TS),
+            "id": strings([ident]),
+            "team_id": strings([team_id]),
+            "kind": strings([kind]),
+            "title": strings([title.strip()]),
+            "opened_at": pa.array([at], TIMESTAMP),
+            "closed_at": pa.array([None], TIMESTAMP),
         }
     )
-    _land(store, "survey", data, "productops survey new")
+    land(store, "survey", data, "productops survey new")
     return load_survey(store, ident)
-
-
-def _resolve(store: Store, ref: str) -> str:
-    if store.sql("SELECT count(*) FROM survey WHERE id = ?", [ref])[0][0]:
-        return ref
-    rows = store.sql(
-        "SELECT id FROM survey WHERE ends_with(id, ':' || ?) OR ends_with(id, ':survey-' || ?) "
-        "ORDER BY id",
-        [ref, ref],
-    )
-    if len(rows) == 1:
-        return str(rows[0][0])
-    if rows:
-        raise UsageError(
-            f"{ref!r} names {len(rows)} surveys ({', '.join(r[0] for r in rows)}); give the full id"
-        )
-    raise UsageError(f"no survey {ref!r}; `productops survey list` shows them")
 
 
 def load_survey(store: Store, ref: str) -> Survey:
     """The survey named by `ref`: its id, or the id's part after `source:` or `survey-`."""
-    ident = _resolve(store, ref)
+    ident = resolve(store, "survey", "survey", ref, "survey")
     row = store.arrow(
         "SELECT id, team_id, kind, title, opened_at, closed_at FROM survey WHERE id = ?", [ident]
     ).to_pylist()[0]
@@ -211,17 +193,17 @@ def answer_survey(
     ]
     data = pa.table(
         {
-            "id": _strings(ids),
-            "survey_id": _strings([survey.id] * len(rows)),
-            "team_id": _strings([survey.team_id] * len(rows)),
-            "respondent_hash": _strings([who] * len(rows)),
-            "question": _strings([r["question"] for r in rows]),
+            "id": strings(ids),
+            "survey_id": strings([survey.id] * len(rows)),
+            "team_id": strings([survey.team_id] * len(rows)),
+            "respondent_hash": strings([who] * len(rows)),
+            "question": strings([r["question"] for r in rows]),
             "value": pa.array([r["value"] for r in rows], pa.float64()),
-            "text": _strings([r["text"] for r in rows]),
-            "submitted_at": pa.array([day] * len(rows), _TS),
+            "text": strings([r["text"] for r in rows]),
+            "submitted_at": pa.array([day] * len(rows), TIMESTAMP),
         }
     )
-    _land(store, "survey_response", data, "productops survey answer")
+    land(store, "survey_response", data, "productops survey answer")
     return survey, len(rows)
 
 
@@ -235,7 +217,7 @@ def close_survey(store: Store, ref: str, at: datetime) -> Survey:
     data = store.arrow("SELECT * EXCLUDE (ingested_at) FROM survey WHERE id = ?", [survey.id])
     i = data.schema.get_field_index("closed_at")
     data = data.set_column(i, "closed_at", pa.array([at], data.schema.field(i).type))
-    _land(store, "survey", data, "productops survey close")
+    land(store, "survey", data, "productops survey close")
     return load_survey(store, survey.id)
 
 

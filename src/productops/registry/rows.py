@@ -1,0 +1,56 @@
+"""What every registry shares: landing its rows, and finding a record from a short reference."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pyarrow as pa
+
+from productops.engine import Store, quote
+from productops.errors import UsageError
+from productops.ingest import land_arrow
+from productops.schema import TABLES
+
+__all__ = ["SOURCE", "TIMESTAMP", "land", "resolve", "strings"]
+
+SOURCE = "productops"
+TIMESTAMP = pa.timestamp("us", tz="UTC")
+
+
+def land(store: Store, table: str, data: pa.Table, label: str) -> None:
+    """Land rows; a row that fails validation is an error carrying the quarantine's reason."""
+    counts = land_arrow(store, TABLES[table], data, source=SOURCE, label=label)
+    if counts.quarantined:
+        reason = store.sql(
+            "SELECT reason FROM quarantine WHERE table_name = ? AND file = ? "
+            "ORDER BY ingested_at DESC LIMIT 1",
+            [table, label],
+        )
+        why = reason[0][0] if reason else "see `productops quarantine`"
+        raise UsageError(f"{table}: a row was not accepted: {why}")
+
+
+def strings(values: Sequence[str | None]) -> pa.Array:  # type: ignore[type-arg]
+    return pa.array(list(values), pa.string())
+
+
+def resolve(store: Store, table: str, prefix: str, ref: str, noun: str) -> str:
+    """The id a reference names: the id itself, or its part after `source:` or `source:PREFIX-`.
+
+    >>> resolve(store, "survey", "survey", "payments-q1", "survey")  # doctest: +SKIP
+    'productops:survey-payments-q1'
+    """
+    name = quote(table)
+    if store.sql(f"SELECT count(*) FROM {name} WHERE id = ?", [ref])[0][0]:
+        return ref
+    rows = store.sql(
+        f"SELECT id FROM {name} WHERE ends_with(id, ':' || ?) OR ends_with(id, ':{prefix}-' || ?) "
+        "ORDER BY id",
+        [ref, ref],
+    )
+    if len(rows) == 1:
+        return str(rows[0][0])
+    if rows:
+        found = ", ".join(r[0] for r in rows)
+        raise UsageError(f"{ref!r} names {len(rows)} {noun}s ({found}); give the full id")
+    raise UsageError(f"no {noun} {ref!r}; `productops {noun} list` shows them")
