@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal, get_args
 
+import ibis
+import ibis.expr.datatypes as dt
+
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
@@ -27,11 +30,19 @@ GRAINS: tuple[Grain, ...] = get_args(Grain)
 _UNIT = {"day": "D", "week": "W", "month": "M", "quarter": "Q"}
 
 
+@ibis.udf.scalar.builtin(name="unix_micros")  # type: ignore[untyped-decorator]
+def _unix_micros(ts: dt.Timestamp(timezone="UTC")) -> int:  # type: ignore[empty-body, valid-type]
+    """Microseconds since 1970-01-01 UTC: Spark's unix_micros, which Ibis writes as DuckDB's epoch_us."""
+
+
 def seconds_between(start: ir.TimestampValue, end: ir.TimestampValue) -> ir.IntegerValue:
-    """Whole seconds from `start` to `end` (Spark's epoch seconds drop the fraction DuckDB keeps)."""
-    result: ir.IntegerValue = (
-        end.truncate("s").epoch_seconds() - start.truncate("s").epoch_seconds()
-    )
+    """Whole seconds from `start` to `end`: the difference of their epoch seconds rounded down.
+
+    Integer arithmetic on epoch microseconds, the same on every backend. Truncating the
+    TIMESTAMPTZ values or casting them to TIMESTAMP (what `truncate("s").epoch_seconds()`
+    compiles to) goes through ICU's calendar on DuckDB, tens of times slower.
+    """
+    result: ir.IntegerValue = _unix_micros(end) // 1_000_000 - _unix_micros(start) // 1_000_000
     return result
 
 

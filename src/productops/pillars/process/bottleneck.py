@@ -83,10 +83,10 @@ def bottleneck(
     """
     active = _done_active_stays(stays, work_item, grain)
     waits = [w.lower() for w in wait_statuses]
-    active = active.mutate(waiting=active.status.lower().isin(waits))
-    per_status = active.group_by("team_id", "period_start", "status", "waiting").aggregate(
+    per_status = active.group_by("team_id", "period_start", "status").aggregate(
         items=active.work_item_id.nunique(), seconds=active.seconds.sum()
     )
+    per_status = per_status.mutate(waiting=per_status.status.lower().isin(waits))
     team = ibis.window(group_by=[per_status.team_id, per_status.period_start])
     cycle = per_status.seconds.sum().over(team)
     waiting = per_status.seconds.sum(where=per_status.waiting).over(team)
@@ -132,17 +132,42 @@ def flow_efficiency(
     """
     active = _done_active_stays(stays, work_item, grain)
     waits = [w.lower() for w in wait_statuses]
-    active = active.mutate(stay=ibis.row_number().over(), waiting=active.status.lower().isin(waits))
+    active = active.select(
+        "work_item_id",
+        "team_id",
+        "period_start",
+        "entered_at",
+        "left_at",
+        "seconds",
+        waiting=active.status.lower().isin(waits),
+    )
     working = active.filter(~active.waiting)
     flags = flag.select(
-        flag_item=flag.work_item_id, flag_start=flag.started_at, flag_end=flag.ended_at
+        flag_item=flag.work_item_id,
+        flag_start=flag.started_at,
+        flag_end=flag.ended_at.fill_null(ibis.timestamp(as_of)),
     )
-    pairs = working.join(flags, working.work_item_id == flags.flag_item)
+    # Only the flags that overlap a stay (the others would add 0).
+    pairs = working.join(
+        flags,
+        [
+            working.work_item_id == flags.flag_item,
+            working.left_at.isnull() | (flags.flag_start < working.left_at),
+            flags.flag_end > working.entered_at,
+        ],
+    )
     start = ibis.greatest(pairs.entered_at, pairs.flag_start)
-    end = ibis.least(pairs.left_at, pairs.flag_end.fill_null(ibis.timestamp(as_of)))
+    end = ibis.least(pairs.left_at, pairs.flag_end)
     pairs = pairs.mutate(overlap=ibis.greatest(seconds_between(start, end), 0))
-    flagged = pairs.group_by(flagged_stay=pairs.stay).aggregate(flagged=pairs.overlap.sum())
-    active = active.left_join(flagged, active.stay == flagged.flagged_stay)
+    # A stay is its item and the instant it began (a stay sharing that instant with the
+    # next one lasts 0 s, so the cap below gives it no flagged time).
+    flagged = pairs.group_by(
+        flagged_item=pairs.work_item_id, flagged_from=pairs.entered_at
+    ).aggregate(flagged=pairs.overlap.sum())
+    active = active.left_join(
+        flagged,
+        [active.work_item_id == flagged.flagged_item, active.entered_at == flagged.flagged_from],
+    )
     flagged_seconds = ibis.least(active.flagged.fill_null(0), active.seconds)
     waiting = ibis.ifelse(active.waiting, active.seconds, flagged_seconds)
     active = active.mutate(waiting_seconds=waiting)

@@ -46,10 +46,6 @@ def deviations(
     names = [s.lower() for s in workflow.statuses]
     allowed = [(a.lower(), b.lower()) for a, b in workflow.allowed]
     t = transition.filter(transition.from_status.notnull())
-    t = t.join(
-        work_item.select(item=work_item.id, team_id=work_item.team_id),
-        t.work_item_id == work_item.id,
-    )
     src, dst = t.from_status.lower(), t.to_status.lower()
     t = t.mutate(
         from_rank=_rank(src, names),
@@ -65,7 +61,7 @@ def deviations(
         (t.to_rank < t.from_rank, "moved backwards"),
         else_=None,
     )
-    columns = ["work_item_id", "team_id", "changed_at", "from_status", "to_status"]
+    columns = ["work_item_id", "changed_at", "from_status", "to_status"]
     single = t.select(*columns, deviation=kind).filter(lambda r: r.deviation.notnull())
     optional = {o.lower() for o in workflow.optional}
     required = [(i, s) for i, s in enumerate(workflow.statuses) if s.lower() not in optional]
@@ -75,7 +71,11 @@ def deviations(
         lambda r: (r.step_rank > r.from_rank) & (r.step_rank < r.to_rank)
     )
     skipped = skipped.select(*columns, deviation="skipped " + skipped.step)
-    return single.union(skipped)
+    # The owner's team is looked up for the deviations only, not for every move.
+    found = single.union(skipped)
+    owners = work_item.select(item=work_item.id, team_id=work_item.team_id)
+    found = found.join(owners, found.work_item_id == owners.item)
+    return found.select("work_item_id", "team_id", *columns[1:], "deviation")
 
 
 def _rank(status: ir.StringValue, names: Sequence[str]) -> ir.IntegerValue:

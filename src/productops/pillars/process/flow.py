@@ -104,19 +104,18 @@ def wip(work_item: ir.Table, grain: Grain = "week") -> ir.Table:
     `team_id, period_start, wip` (items).
     """
     w = work_item.filter(work_item.started_at.notnull())
-    starts = w.select("team_id", ts=w.started_at, delta=ibis.literal(1))
+    starts = w.select("team_id", period_start=period(w.started_at, grain), delta=ibis.literal(1))
     ends = w.filter(w.resolved_at.notnull())
-    ends = ends.select("team_id", ts=ends.resolved_at, delta=ibis.literal(-1))
+    ends = ends.select(
+        "team_id", period_start=period(ends.resolved_at, grain), delta=ibis.literal(-1)
+    )
     events = starts.union(ends)
-    net = events.group_by("team_id", "ts").aggregate(delta=events.delta.sum())
-    running = ibis.cumulative_window(group_by=net.team_id, order_by=net.ts)
-    net = net.mutate(wip=net.delta.sum().over(running), period_start=period(net.ts, grain))
-    last = ibis.window(group_by=[net.team_id, net.period_start], order_by=ibis.desc(net.ts))
-    net = net.mutate(rank=ibis.row_number().over(last))
-    return (
-        net.filter(net.rank == 0)
-        .select("team_id", "period_start", "wip")
-        .order_by("team_id", "period_start")
+    # Every start and finish of a period is at or before its last one, so the WIP after
+    # that last event is the running sum of the periods' net starts.
+    net = events.group_by("team_id", "period_start").aggregate(delta=events.delta.sum())
+    running = ibis.cumulative_window(group_by=net.team_id, order_by=net.period_start)
+    return net.select("team_id", "period_start", wip=net.delta.sum().over(running)).order_by(
+        "team_id", "period_start"
     )
 
 
