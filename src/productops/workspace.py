@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +33,7 @@ class Workspace:
     root: Path
     config: Config
     store: Store
+    _backend: BaseBackend | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def init(cls, root: Path, config: Config | None = None) -> Workspace:
@@ -70,8 +71,14 @@ class Workspace:
         return self.root / "demo-manifest.json"
 
     def backend(self) -> BaseBackend:
-        """The Ibis backend analytics run on (DuckDB, or Spark per `engine.kind`)."""
-        return analytics_backend(self.store, self.config.engine, self.root / "parquet")
+        """The Ibis backend analytics run on (DuckDB, or Spark per `engine.kind`).
+
+        Made once per workspace object: on Spark that is one Parquet snapshot
+        of the store per command, taken at first use.
+        """
+        if self._backend is None:
+            self._backend = analytics_backend(self.store, self.config.engine, self.root / "parquet")
+        return self._backend
 
     def close(self) -> None:
         self.store.close()
