@@ -224,3 +224,21 @@ def test_a_file_that_cannot_be_read_is_an_error(with_teams: Workspace, tmp_path:
         import_file(with_teams.store, "team", broken)
     with pytest.raises(UsageError, match="kept by productops itself"):
         import_file(with_teams.store, "quarantine", no_key)
+
+
+def test_an_anonymous_table_keeps_only_the_day_it_landed(with_teams: Workspace) -> None:
+    from productops.ingest import land_arrow
+    from productops.schema import TABLES
+
+    land_arrow(
+        with_teams.store,
+        TABLES["survey_response"],
+        pa.table({"id": ["t:r1"], "survey_id": ["t:s1"], "question": ["fun"], "value": [3.0]}),
+        source="t",
+        label="test",
+    )
+    landed = with_teams.store.sql("SELECT ingested_at FROM survey_response")[0][0]
+    assert (landed.hour, landed.minute, landed.second, landed.microsecond) == (0, 0, 0, 0)
+    assert with_teams.store.sql(
+        "SELECT count(*) FROM import_run WHERE table_name = 'survey_response'"
+    )

@@ -48,7 +48,7 @@ def land(
     Re-landing the same rows changes nothing: rows are matched on the table's
     key and only new or changed ones are written.
     """
-    started = datetime.now(UTC)
+    started = _clock(table)
     read_columns = {
         name: pa.types.is_string(read.data.schema.field(name).type)
         or pa.types.is_large_string(read.data.schema.field(name).type)
@@ -81,16 +81,22 @@ def land(
                 table.name,
                 file,
                 started,
-                datetime.now(UTC),
+                _clock(table),
                 *counts,
                 quarantined,
                 source,
-                datetime.now(UTC),
+                _clock(table),
             ],
         )
         for temp in ("_checked", "_change"):
             store.sql(f"DROP TABLE IF EXISTS {temp}")
     return ImportCounts(table.name, file, *counts, quarantined, read.ignored_columns)
+
+
+def _clock(table: Table) -> datetime:
+    """Now; for an anonymous table only today, so no time of day records when someone answered."""
+    now = datetime.now(UTC)
+    return now.replace(hour=0, minute=0, second=0, microsecond=0) if table.anonymous else now
 
 
 def _check(
@@ -139,8 +145,9 @@ def _upsert(store: Store, table: Table, cols: list[str], key: list[str]) -> tupl
     if landed or updated:
         listed = ", ".join(quote(c) for c in cols)
         store.sql(
-            f"INSERT INTO {name} ({listed}, ingested_at) SELECT {listed}, now() FROM _change "
-            f"WHERE _kind <> 'unchanged'"
+            f"INSERT INTO {name} ({listed}, ingested_at) SELECT {listed}, ? FROM _change "
+            f"WHERE _kind <> 'unchanged'",
+            [_clock(table)],
         )
     return int(landed), int(updated), int(unchanged)
 

@@ -44,7 +44,9 @@ class Table:
     `key` is the upsert key. When `qualified` is true, key values (and values
     of string columns ending in `_id` that point to other qualified tables) are
     prefixed with their source, e.g. `jira:PROJ-12`; organisation-level tables
-    (team, person, account) keep the ids the organisation gives them.
+    (team, person, account) keep the ids the organisation gives them. An
+    `anonymous` table keeps only the day in `ingested_at`, so that when a row
+    landed cannot point to who wrote it.
     """
 
     name: str
@@ -54,6 +56,7 @@ class Table:
     columns: tuple[Column, ...]
     qualified: bool = True
     system: bool = field(default=False)
+    anonymous: bool = field(default=False)
 
     @property
     def column_names(self) -> list[str]:

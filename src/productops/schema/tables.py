@@ -35,8 +35,9 @@ def _t(
     *cols: C,
     qualified: bool = True,
     system: bool = False,
+    anonymous: bool = False,
 ) -> Table:
-    return Table(name, area, doc, key, (*cols, *COMMON_COLUMNS), qualified, system)
+    return Table(name, area, doc, key, (*cols, *COMMON_COLUMNS), qualified, system, anonymous)
 
 
 _TABLES = [
@@ -482,6 +483,7 @@ _TABLES = [
         C("value", "float"),
         C("text"),
         C("submitted_at", "timestamp"),
+        anonymous=True,
     ),
     # the platform itself
     _t(
