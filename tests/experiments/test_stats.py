@@ -323,3 +323,29 @@ def test_every_method_and_scale_runs_on_every_kind() -> None:
         for row in analyze(c, settings).rows():
             assert row["effect"] == pytest.approx(0, abs=1e-12)
             assert row["ci_low"] < 0 < row["ci_high"]
+
+
+def test_lower_is_better_turns_chance_to_win_and_swaps_the_risks() -> None:
+    both = ArmTotals.of(
+        np.array([3407.0, 3407.0]),
+        np.array([1396.87, 1396.87]),
+        np.array([52377.9767, 52377.9767]),
+    )
+    more = ArmTotals.of(
+        np.array([3461.0, 3461.0]),
+        np.array([2422.7, 2422.7]),
+        np.array([134698.29, 134698.29]),
+    )
+    c = Comparisons.of(
+        family=[0, 0], metric=["revenue", "latency"], arm=["t", "t"], role=["goal", "guardrail"],
+        kind=["mean", "mean"], control=both, treatment=more, lower_is_better=[False, True],
+    )  # fmt: skip
+    higher, lower = analyze(c, Settings(method="bayesian")).rows()
+    assert (higher["direction"], lower["direction"]) == ("higher", "lower")
+    assert higher["effect"] == lower["effect"] > 0
+    assert lower["chance_to_win"] == pytest.approx(1 - higher["chance_to_win"])
+    assert higher["chance_to_win"] > 0.9
+    assert (lower["risk_control"], lower["risk_treatment"]) == (
+        higher["risk_treatment"],
+        higher["risk_control"],
+    )

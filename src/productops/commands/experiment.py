@@ -182,7 +182,10 @@ def new(
     hypothesis: Annotated[str, typer.Option(help="What should change and why.")],
     metric: Annotated[
         list[str],
-        typer.Option(help="NAME:goal|guardrail|secondary, repeatable; at least one goal."),
+        typer.Option(
+            help="NAME:goal|guardrail|secondary[:lower], repeatable; at least one goal; "
+            ":lower when a lower value is better (latency)."
+        ),
     ],
     owner: Annotated[str | None, typer.Option(help="Owner's person id.")] = None,
     arm: Annotated[

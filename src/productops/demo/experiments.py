@@ -35,9 +35,9 @@ _EXPERIMENTS = (
 )
 EFFECT, SRM = 0, 2  # indices into _EXPERIMENTS, planted in the first group
 _METRICS = (
-    ("conversion_rate", "goal"),
-    ("page_load_ms", "guardrail"),
-    ("revenue_per_user", "secondary"),
+    ("conversion_rate", "goal", "higher"),
+    ("page_load_ms", "guardrail", "lower"),
+    ("revenue_per_user", "secondary", "higher"),
 )
 
 
@@ -90,8 +90,9 @@ def experiments(rng: np.random.Generator, org: Org) -> tuple[dict[str, pa.Table]
     metric = pa.table(
         {
             "experiment_id": strings([i for i in ids for _ in _METRICS]),
-            "metric": strings([m for _ in ids for m, _ in _METRICS]),
-            "role": strings([r for _ in ids for _, r in _METRICS]),
+            "metric": strings([m for _ in ids for m, _, _ in _METRICS]),
+            "role": strings([r for _ in ids for _, r, _ in _METRICS]),
+            "direction": strings([d for _ in ids for _, _, d in _METRICS]),
         }
     )
     rows: list[tuple[str, str, str, int, float, float]] = []

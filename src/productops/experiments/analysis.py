@@ -82,7 +82,8 @@ class Comparisons:
 
     `family` numbers the experiment a comparison belongs to (corrections and
     the SRM check work per family); `role` is goal, guardrail or secondary;
-    `kind` mean, proportion or ratio.
+    `kind` mean, proportion or ratio; `lower_is_better` turns chance to win
+    and risk towards the treatment being lower.
     """
 
     family: npt.NDArray[np.int64]
@@ -92,6 +93,7 @@ class Comparisons:
     kind: Strings
     control: ArmTotals
     treatment: ArmTotals
+    lower_is_better: npt.NDArray[np.bool_]
 
     @classmethod
     def of(
@@ -104,8 +106,9 @@ class Comparisons:
         kind: Sequence[str] | Strings,
         control: ArmTotals,
         treatment: ArmTotals,
+        lower_is_better: Sequence[bool] | npt.NDArray[np.bool_] | None = None,
     ) -> Comparisons:
-        """Labels as arrays, checked to have one entry per comparison."""
+        """Labels as arrays, checked to have one entry per comparison (higher is better by default)."""
         size = len(control)
         made = cls(
             np.asarray(family, dtype=np.int64),
@@ -115,8 +118,11 @@ class Comparisons:
             np.asarray(kind, dtype=str),
             control,
             treatment,
+            np.zeros(size, dtype=bool)
+            if lower_is_better is None
+            else np.asarray(lower_is_better, dtype=bool),
         )
-        for name in ("family", "metric", "arm", "role", "kind"):
+        for name in ("family", "metric", "arm", "role", "kind", "lower_is_better"):
             if getattr(made, name).shape != (size,):
                 raise UsageError(f"comparisons: {name} needs one entry per comparison ({size})")
         return made
@@ -155,6 +161,7 @@ class Results:
         columns: dict[str, Any] = {
             "metric": c.metric,
             "role": c.role,
+            "direction": np.where(c.lower_is_better, "lower", "higher"),
             "kind": c.kind,
             "arm": c.arm,
             "control_units": c.control.n,
@@ -210,7 +217,11 @@ def analyze(
     if s.method == "bayesian":
         b = bayesian_test(e, s.prior, s.alpha)
         est, se, low, high = b.effect, b.sd, b.ci_low, b.ci_high
-        ctw, risk_c, risk_t = b.chance_to_win, b.risk_control, b.risk_treatment
+        # Lower is better: the treatment wins when it is lower, and the risks trade places.
+        lower = c.lower_is_better
+        ctw = np.where(lower, 1.0 - b.chance_to_win, b.chance_to_win)
+        risk_c = np.where(lower, b.risk_treatment, b.risk_control)
+        risk_t = np.where(lower, b.risk_control, b.risk_treatment)
     else:
         f = (
             welch_test(e, s.alpha)

@@ -42,6 +42,8 @@ __all__ = [
 
 Role = Literal["goal", "guardrail", "secondary"]
 ROLES: tuple[Role, ...] = get_args(Role)
+Direction = Literal["higher", "lower"]
+DIRECTIONS: tuple[Direction, ...] = get_args(Direction)
 Decision = Literal["ship", "rollback", "iterate", "inconclusive"]
 DECISIONS: tuple[Decision, ...] = get_args(Decision)
 Status = Literal["created", "running", "stopped", "decided"]
@@ -49,10 +51,11 @@ Status = Literal["created", "running", "stopped", "decided"]
 
 @dataclass(frozen=True)
 class MetricSpec:
-    """A metric an experiment is judged on, and its role."""
+    """A metric an experiment is judged on, its role, and whether higher or lower is better."""
 
     name: str
     role: Role
+    direction: Direction = "higher"
 
 
 @dataclass(frozen=True)
@@ -79,13 +82,18 @@ def decision_of(text: str) -> Decision:
 
 
 def parse_metric(text: str) -> MetricSpec:
-    """`NAME:ROLE` (role goal, guardrail or secondary; `NAME` alone is a goal)."""
-    name, sep, role = text.rpartition(":")
-    if not sep:
-        name, role = text, "goal"
-    if not name.strip():
-        raise UsageError(f"--metric {text!r}: expected NAME:ROLE, e.g. conversion_rate:goal")
-    return MetricSpec(name.strip(), _role(role.strip().lower()))
+    """`NAME[:ROLE[:DIRECTION]]`: role goal (default), guardrail or secondary; direction
+    higher (default) or lower is better, e.g. `page_load_ms:guardrail:lower`."""
+    name, *rest = text.split(":")
+    if not name.strip() or len(rest) > 2:
+        raise UsageError(
+            f"--metric {text!r}: expected NAME:ROLE[:DIRECTION], e.g. page_load_ms:guardrail:lower"
+        )
+    role = rest[0].strip().lower() if rest else "goal"
+    direction = rest[1].strip().lower() if len(rest) > 1 else "higher"
+    if direction not in DIRECTIONS:
+        raise UsageError(f"--metric {text!r}: direction {direction!r}: use higher or lower")
+    return MetricSpec(name.strip(), _role(role), "lower" if direction == "lower" else "higher")
 
 
 def parse_arm(text: str) -> ArmSpec:
@@ -177,6 +185,10 @@ class Experiment:
     def role(self, metric: str) -> Role:
         """The metric's role (secondary when the registry does not name it)."""
         return next((m.role for m in self.metrics if m.name == metric), "secondary")
+
+    def lower_is_better(self, metric: str) -> bool:
+        """Whether a lower value of the metric is better (higher, when the registry does not say)."""
+        return any(m.name == metric and m.direction == "lower" for m in self.metrics)
 
     def check_start(self, at: datetime) -> None:
         """Refuse to start an experiment twice or before it was created."""

@@ -218,6 +218,7 @@ def analyze_loaded(
             metric=[m for m, _, _ in pairs.labels],
             arm=[a for _, a, _ in pairs.labels],
             role=[exp.role(m) for m, _, _ in pairs.labels],
+            lower_is_better=[exp.lower_is_better(m) for m, _, _ in pairs.labels],
             kind=[k for _, _, k in pairs.labels],
             control=_arm_totals(pairs.control_rows, exp.id),
             treatment=_arm_totals(pairs.treatment_rows, exp.id),

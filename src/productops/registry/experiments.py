@@ -96,6 +96,7 @@ def register(
                 "experiment_id": strings([ident] * len(metrics)),
                 "metric": strings([m.name for m in metrics]),
                 "role": strings([m.role for m in metrics]),
+                "direction": strings([m.direction for m in metrics]),
             }
         ),
         label,
@@ -122,9 +123,9 @@ def load(store: Store, ref: str) -> Experiment:
     row = store.arrow("SELECT * FROM experiment WHERE id = ?", [ident]).to_pylist()[0]
     order = ", ".join(f"'{r}'" for r in ROLES)
     metrics = tuple(
-        MetricSpec(m, role or "secondary")
-        for m, role in store.sql(
-            f"SELECT metric, role FROM experiment_metric WHERE experiment_id = ? "
+        MetricSpec(m, role or "secondary", "lower" if direction == "lower" else "higher")
+        for m, role, direction in store.sql(
+            f"SELECT metric, role, direction FROM experiment_metric WHERE experiment_id = ? "
             f"ORDER BY list_position([{order}], role) NULLS LAST, metric",
             [ident],
         )

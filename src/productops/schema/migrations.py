@@ -74,6 +74,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         "connectors: the stream each raw payload came from, so stored payloads can be re-mapped",
         (AddColumn("raw_record", "stream"),),
     ),
+    Migration(
+        5,
+        "experiment metrics: whether higher or lower is better",
+        (AddColumn("experiment_metric", "direction"),),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

@@ -301,6 +301,11 @@ _TABLES = [
         C("experiment_id", required=True, ref="experiment"),
         C("metric", required=True),
         C("role", choices=("goal", "guardrail", "secondary")),
+        C(
+            "direction",
+            doc="Whether a higher or a lower value is better (chance to win and risk follow it).",
+            choices=("higher", "lower"),
+        ),
     ),
     _t(
         "experiment_arm",
