@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import sys
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -13,7 +14,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-__all__ = ["Format", "render", "render_sections"]
+__all__ = ["Format", "plain", "render", "render_sections"]
 
 
 class Format(StrEnum):
@@ -22,11 +23,12 @@ class Format(StrEnum):
     csv = "csv"
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """A value for JSON or CSV: dates in ISO 8601, numbers at full precision, NaN or infinity as none."""
     if isinstance(value, datetime | date):
         return value.isoformat()
-    if isinstance(value, float):
-        return None if value != value else round(value, 4)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     return value
 
 
@@ -60,13 +62,13 @@ def render(
     """Print `rows` (dicts with at least `columns`) in `fmt` to standard output."""
     if fmt is Format.json:
         sys.stdout.write(
-            json.dumps([{c: _plain(r.get(c)) for c in columns} for r in rows], indent=2) + "\n"
+            json.dumps([{c: plain(r.get(c)) for c in columns} for r in rows], indent=2) + "\n"
         )
         return
     if fmt is Format.csv:
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(columns)
-        writer.writerows([_plain(r.get(c)) for c in columns] for r in rows)
+        writer.writerows([plain(r.get(c)) for c in columns] for r in rows)
         return
     table = Table(title=title or None, title_justify="left")
     for col in columns:
@@ -83,7 +85,7 @@ def render_sections(
     """Several tables: titled tables, one JSON object keyed by section, or CSV blocks split by a blank line."""
     if fmt is Format.json:
         data = {
-            name: [{c: _plain(r.get(c)) for c in cols} for r in rows]
+            name: [{c: plain(r.get(c)) for c in cols} for r in rows]
             for name, (rows, cols) in sections.items()
         }
         sys.stdout.write(json.dumps(data, indent=2) + "\n")

@@ -18,10 +18,10 @@ from productops.commands.common import (
     as_of,
     err,
     grain,
+    moment,
     open_workspace,
     show,
 )
-from productops.commands.survey import moment
 from productops.errors import UsageError
 from productops.registry import ACTIVITY_KINDS, list_activities, log_activity
 from productops.render import Format, render

@@ -29,6 +29,7 @@ __all__ = [
     "as_of",
     "err",
     "grain",
+    "moment",
     "open_workspace",
     "show",
 ]
@@ -78,6 +79,17 @@ def grain(text: str) -> Grain:
         if text == known:
             return known
     raise UsageError(f"--grain {text!r}: use {', '.join(GRAINS)}")
+
+
+def moment(text: str | None, option: str = "--at") -> datetime:
+    """An ISO 8601 option value in UTC (naive is UTC), or now to the second."""
+    if text is None:
+        return datetime.now(UTC).replace(microsecond=0)
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"{option} {text!r}: expected ISO 8601, e.g. 2026-03-01T09:30") from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def as_of(value: datetime | None) -> datetime:

@@ -6,13 +6,13 @@ import csv
 import json
 import math
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from productops.commands.common import FormatOption, err, open_workspace
+from productops.commands.common import FormatOption, err, moment, open_workspace
 from productops.errors import UsageError
 from productops.experiments import (
     CORRECTIONS,
@@ -35,7 +35,7 @@ from productops.registry import (
     start,
     stop,
 )
-from productops.render import Format, render
+from productops.render import Format, plain, render
 
 app = typer.Typer(
     help="Experiments: register, start, stop, decide, analyse, and plan their size.",
@@ -104,36 +104,18 @@ def _settings(
     )
 
 
-def _moment(text: str | None) -> datetime:
-    if text is None:
-        return datetime.now(UTC).replace(microsecond=0)
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"--at {text!r}: expected ISO 8601, e.g. 2026-03-01T09:30") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 # -- output: full precision for JSON and CSV, readable figures in tables --------------------------
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def _json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, default=_plain, allow_nan=False) + "\n")
+    sys.stdout.write(json.dumps(data, indent=2, default=plain, allow_nan=False) + "\n")
 
 
 def _csv(rows: list[dict[str, Any]], columns: list[str]) -> None:
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
-        values = [_plain(row.get(c)) for c in columns]
+        values = [plain(row.get(c)) for c in columns]
         writer.writerow(
             ["" if v is None else json.dumps(v) if isinstance(v, list) else v for v in values]
         )
@@ -205,7 +187,7 @@ def new(
         owner_id=owner,
         metrics=[parse_metric(m) for m in metric],
         arms=[parse_arm(a) for a in arm or ["control:0.5", "treatment:0.5"]],
-        at=_moment(at),
+        at=moment(at),
     )
     rows = [
         {"experiment_id": exp.id, "kind": "metric", "name": m.name, "value": m.role}
@@ -235,7 +217,7 @@ def start_(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Mark an experiment started (setup time runs from created to started)."""
-    when = _moment(at)
+    when = moment(at)
     exp = start(open_workspace(ctx).store, experiment, when)
     _lifecycle(exp.id, exp.status, when, fmt)
 
@@ -248,7 +230,7 @@ def stop_(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Mark an experiment stopped: no more units accrue."""
-    when = _moment(at)
+    when = moment(at)
     exp = stop(open_workspace(ctx).store, experiment, when)
     _lifecycle(exp.id, exp.status, when, fmt)
 
@@ -326,7 +308,7 @@ def analyze_(
         method, absolute, cuped, alpha, correction, prior_mean, prior_variance, target_effect, power
     )
     ws = open_workspace(ctx)
-    analysis = analyze_experiment(ws.store, ws.backend(), experiment, settings, _moment(None))
+    analysis = analyze_experiment(ws.store, ws.backend(), experiment, settings, moment(None))
     summary, rows = analysis.summary, analysis.rows
     if fmt is Format.json:
         _json({"experiment": summary, "metrics": rows})
@@ -400,7 +382,7 @@ def decide_(
         rationale=rationale,
         deciders=",".join(decider) if decider else None,
         settings=settings,
-        at=_moment(at),
+        at=moment(at),
     )
     goals = [r | {"decision_id": decision_id} for r in analysis.rows if r["role"] == "goal"]
     if fmt is Format.table:

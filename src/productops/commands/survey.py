@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import secrets
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -17,6 +16,7 @@ from productops.commands.common import (
     TeamOption,
     err,
     grain,
+    moment,
     open_workspace,
 )
 from productops.errors import UsageError
@@ -52,17 +52,6 @@ AtOption = Annotated[
 KindOption = Annotated[
     str | None, typer.Option("--kind", "-k", help=f"Only this kind: {', '.join(SURVEY_KINDS)}.")
 ]
-
-
-def moment(text: str | None, option: str = "--at") -> datetime:
-    """An ISO 8601 option value in UTC (naive is UTC), or now."""
-    if text is None:
-        return datetime.now(UTC).replace(microsecond=0)
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"{option} {text!r}: expected ISO 8601, e.g. 2026-03-01T09:30") from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _salt(ws: Workspace) -> str:
