@@ -161,7 +161,7 @@ def _experiments(ws: Workspace, as_of: datetime) -> list[dict[str, Any]]:
     """Each experiment's goal results, frequentist with Holm's correction."""
     backend = ws.backend()
     rows = []
-    for listed in list_experiments(ws.store):
+    for listed in list_experiments(backend):
         analysis = analyze_experiment(ws.store, backend, listed["id"], Settings(), as_of)
         trustworthy = analysis.summary["trustworthy"]
         for r in analysis.rows:

@@ -242,7 +242,7 @@ def list_(
     fmt: FormatOption = Format.table,
 ) -> None:
     """List experiments with their status and setup time in days."""
-    rows = list_experiments(open_workspace(ctx).store, team)
+    rows = list_experiments(open_workspace(ctx).backend(), team)
     columns = ["id", "team_id", "status", "created_at", "started_at", "setup_days", "decision"]
     _shown(rows, columns, fmt, "experiments")
 

@@ -20,8 +20,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import ibis
 import pyarrow as pa
 
+from productops.durations import days_between
 from productops.engine import Store
 from productops.errors import UsageError
 from productops.experiments import (
@@ -154,17 +156,29 @@ def load(store: Store, ref: str) -> Experiment:
     )
 
 
-def list_experiments(store: Store, team_id: str | None = None) -> list[dict[str, Any]]:
+def list_experiments(backend: BaseBackend, team_id: str | None = None) -> list[dict[str, Any]]:
     """Every experiment with its status and setup time in days (created to started)."""
-    where, params = ("WHERE team_id = ?", [team_id]) if team_id else ("", [])
-    rows: list[dict[str, Any]] = store.arrow(
-        "SELECT id, team_id, name, CASE WHEN decided_at IS NOT NULL OR decision IS NOT NULL "
-        "THEN 'decided' WHEN stopped_at IS NOT NULL THEN 'stopped' WHEN started_at IS NOT NULL "
-        "THEN 'running' ELSE 'created' END AS status, created_at, started_at, stopped_at, decision, "
-        "(epoch(date_trunc('second', started_at)) - epoch(date_trunc('second', created_at))) "
-        f"/ 86400.0 AS setup_days FROM experiment {where} ORDER BY team_id, created_at, id",
-        params,
-    ).to_pylist()
+    e = backend.table("experiment")
+    if team_id is not None:
+        e = e.filter(e.team_id == team_id)
+    status = ibis.cases(
+        (e.decided_at.notnull() | e.decision.notnull(), "decided"),
+        (e.stopped_at.notnull(), "stopped"),
+        (e.started_at.notnull(), "running"),
+        else_="created",
+    )
+    listed = e.select(
+        "id",
+        "team_id",
+        "name",
+        status=status,
+        created_at=e.created_at,
+        started_at=e.started_at,
+        stopped_at=e.stopped_at,
+        decision=e.decision,
+        setup_days=days_between(e.created_at, e.started_at),
+    ).order_by("team_id", "created_at", "id")
+    rows: list[dict[str, Any]] = listed.to_pyarrow().to_pylist()
     return rows
 
 
