@@ -17,8 +17,9 @@ import pyarrow as pa
 
 from productops.demo.columns import DAY, END, at, hex_strings, numbered, strings, timestamps
 from productops.demo.org import BOTTLENECK, NON_CONFORMING, SMALL_SURVEY_TEAM, Org
+from productops.schema.tables import HEALTH_CHECK_INDICATORS
 
-__all__ = ["HEALTH_QUESTIONS", "surveys"]
+__all__ = ["surveys"]
 
 QUARTERS = tuple(
     at(d)
@@ -34,16 +35,6 @@ QUARTERS = tuple(
     )
 )
 SMALL_SURVEY_QUARTER = 5
-HEALTH_QUESTIONS = (
-    "delivering_value",
-    "speed",
-    "easy_to_release",
-    "suitable_process",
-    "fun",
-    "learning",
-    "mission",
-    "teamwork",
-)
 _COMMENTS = (
     "More visibility into the roadmap, please.",
     "Great collaboration this quarter.",
@@ -69,7 +60,7 @@ def _traffic(green: float, amber: float) -> Answer:
 
 
 def _health(base: int, first_group: bool) -> dict[str, Answer]:
-    answers = {q: _traffic(0.55, 0.3) for q in HEALTH_QUESTIONS}
+    answers = {q: _traffic(0.55, 0.3) for q in HEALTH_CHECK_INDICATORS}
     if first_group and base == BOTTLENECK:
         answers["speed"] = answers["easy_to_release"] = _traffic(0.1, 0.35)
     if first_group and base == NON_CONFORMING:

@@ -15,7 +15,6 @@ from productops.registry.experiments import (
     stop,
 )
 from productops.registry.surveys import (
-    HEALTH_INDICATORS,
     SURVEY_KINDS,
     Survey,
     answer_survey,
@@ -29,7 +28,6 @@ from productops.registry.surveys import (
 
 __all__ = [
     "ACTIVITY_KINDS",
-    "HEALTH_INDICATORS",
     "SURVEY_KINDS",
     "Analysis",
     "Survey",

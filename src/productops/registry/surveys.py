@@ -28,9 +28,9 @@ from productops.engine import Store
 from productops.errors import UsageError
 from productops.experiments import slug
 from productops.registry.rows import SOURCE, TIMESTAMP, land, resolve, strings
+from productops.schema import TABLES
 
 __all__ = [
-    "HEALTH_INDICATORS",
     "SURVEY_KINDS",
     "Survey",
     "answer_survey",
@@ -42,18 +42,7 @@ __all__ = [
     "respondent_hash",
 ]
 
-SURVEY_KINDS = ("health_check", "stakeholder", "ops_support", "pm_time", "onboarding")
-HEALTH_INDICATORS = (
-    "delivering_value",
-    "speed",
-    "easy_to_release",
-    "suitable_process",
-    "fun",
-    "learning",
-    "mission",
-    "teamwork",
-)
-"""The indicators of Spotify's squad health check, as the demo asks them."""
+SURVEY_KINDS = TABLES["survey"].column("kind").choices
 _COLOURS = {"red": 1.0, "amber": 2.0, "yellow": 2.0, "green": 3.0}
 COMMENT = "comment"
 

@@ -10,7 +10,7 @@ from productops.errors import UsageError
 from productops.schema.model import Column as C
 from productops.schema.model import Table
 
-__all__ = ["COMMON_COLUMNS", "TABLES", "table"]
+__all__ = ["COMMON_COLUMNS", "HEALTH_CHECK_INDICATORS", "TABLES", "table"]
 
 COMMON_COLUMNS = (
     C(
@@ -22,6 +22,17 @@ COMMON_COLUMNS = (
     C("ingested_at", "timestamp", "When the row last changed in this store (UTC).", required=True),
 )
 
+# The indicators of Spotify's squad health check: the questions of a `health_check` survey.
+HEALTH_CHECK_INDICATORS = (
+    "delivering_value",
+    "speed",
+    "easy_to_release",
+    "suitable_process",
+    "fun",
+    "learning",
+    "mission",
+    "teamwork",
+)
 STATUS_CATEGORIES = ("todo", "in_progress", "done", "cancelled")
 PILLARS = ("data", "customer", "process")
 TEAM = C("team_id", "string", "Owning team.", ref="team")
