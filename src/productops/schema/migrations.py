@@ -79,6 +79,36 @@ MIGRATIONS: tuple[Migration, ...] = (
         "experiment metrics: whether higher or lower is better",
         (AddColumn("experiment_metric", "direction"),),
     ),
+    Migration(
+        6,
+        "data incidents and check severity; decision outcomes and re-runnable evidence; "
+        "team targets, maturity readings, nudge and initiative tracking; billing subscriptions; feedback sentiment, duplicates, "
+        "theme details and an embedding cache",
+        (
+            *(
+                AddColumn("feedback", c)
+                for c in ("text_hash", "sentiment", "sentiment_label", "duplicate_of")
+            ),
+            *(
+                AddColumn("theme", c)
+                for c in ("language", "size", "quotes", "centroid", "split_from")
+            ),
+            *(AddColumn("decision", c) for c in ("outcome_value", "outcome_at")),
+            *(AddColumn("decision_evidence", c) for c in ("spec", "result")),
+            *(AddColumn("initiative", c) for c in ("stage_at", "baseline_period")),
+            *(
+                AddColumn("nudge", c)
+                for c in ("criterion", "reason", "status_at", "baseline", "after", "measured_at")
+            ),
+            *(AddColumn("metric_snapshot", c) for c in ("reason", "target")),
+            CreateTable("maturity_reading"),
+            CreateTable("subscription"),
+            CreateTable("criterion_target"),
+            *(AddColumn("data_check", c) for c in ("severity", "description")),
+            CreateTable("data_incident"),
+            CreateTable("embedding"),
+        ),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
