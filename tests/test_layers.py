@@ -31,7 +31,7 @@ LAYERS = {
     "cli": 9,
     "__main__": 10,
     "web": 8,
-    "reports": 8,
+    "reports": 7,
     "notify": 8,
 }
 BACKENDS = {"duckdb", "pyspark"}

@@ -10,10 +10,20 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from productops import __version__
+from productops.commands import accounts as accounts_commands
 from productops.commands import activity as activity_commands
+from productops.commands import check as check_commands
 from productops.commands import connectors, demo, dora, experiment, flow
+from productops.commands import decision as decision_commands
+from productops.commands import feedback as feedback_commands
+from productops.commands import initiative as initiative_commands
+from productops.commands import insights as insights_commands
 from productops.commands import metrics as metrics_commands
+from productops.commands import nudge as nudge_commands
+from productops.commands import report as report_commands
+from productops.commands import scorecard as scorecard_commands
 from productops.commands import survey as survey_commands
+from productops.commands import themes as themes_commands
 from productops.commands.common import FormatOption, Options, err, open_workspace
 from productops.config import ImportMapping
 from productops.errors import ProductOpsError, UsageError
@@ -57,11 +67,20 @@ def _version(value: bool) -> None:
 
 app.add_typer(flow.app, name="flow")
 app.add_typer(metrics_commands.app, name="metrics")
+app.add_typer(decision_commands.app, name="decision")
 app.add_typer(dora.app, name="dora")
 app.add_typer(experiment.app, name="experiment")
 app.add_typer(connectors.connect_app, name="connect")
+app.add_typer(feedback_commands.app, name="feedback")
+app.add_typer(insights_commands.app, name="insights")
+app.add_typer(accounts_commands.app, name="accounts")
 app.add_typer(survey_commands.app, name="survey")
+app.add_typer(themes_commands.app, name="themes")
 app.add_typer(activity_commands.app, name="activity")
+app.add_typer(check_commands.app, name="check")
+app.add_typer(scorecard_commands.app, name="scorecard")
+app.add_typer(nudge_commands.app, name="nudge")
+app.add_typer(initiative_commands.app, name="initiative")
 
 
 @app.callback()
@@ -219,5 +238,6 @@ def schema(
 
 
 # Registered last so that help lists them after the commands above.
+app.command()(report_commands.report)
 app.command()(demo.demo)
 app.command()(connectors.sync)

@@ -18,18 +18,22 @@ __all__ = [
     "CONFIG_FILE",
     "Config",
     "ConnectorSettings",
+    "CustomCriterion",
     "EngineSettings",
     "GitHubSettings",
     "GitSettings",
     "HttpSettings",
     "ImportMapping",
+    "IntercomSettings",
     "JiraCsvSettings",
     "JiraSettings",
     "LinearSettings",
+    "ScorecardSettings",
     "StatusCategory",
     "SurveySettings",
     "TransitionsCsvSettings",
     "WorkflowSettings",
+    "ZendeskSettings",
     "load_config",
     "write_config",
 ]
@@ -43,6 +47,11 @@ class _Settings(BaseModel):
 
 class WorkspaceSettings(_Settings):
     name: str = Field("productops", description="A name for this workspace, shown in reports.")
+    user: str | None = Field(
+        None,
+        description="Person id (from the person table) that usage of productops is logged for; "
+        "the PRODUCTOPS_USER environment variable overrides it; none logs no person.",
+    )
 
 
 class EngineSettings(_Settings):
@@ -117,6 +126,39 @@ class SurveySettings(_Settings):
         ge=3,
         description="Smallest group of respondents whose survey figures and comments are shown; "
         "smaller groups are suppressed. May be raised, never below 3.",
+    )
+
+
+class CustomCriterion(_Settings):
+    id: str = Field(description="Id of the criterion, e.g. data.weekly_active_users.")
+    metric: str = Field(description="Catalog metric it is computed from (`productops metrics list`).")
+    pillar: Literal["data", "customer", "process", "operations", "business"] = Field(
+        description="Pillar or group it belongs to."
+    )
+    direction: Literal["higher", "lower"] = Field(description="Whether higher or lower is better.")
+    name: str | None = Field(None, description="Display name (default: the metric's label).")
+    unit: str | None = Field(None, description="Unit shown (default: the metric's unit).")
+
+
+class ScorecardSettings(_Settings):
+    disabled: list[str] = Field(
+        default_factory=list, description="Built-in criteria switched off (ids, docs/scorecard.md)."
+    )
+    custom: list[CustomCriterion] = Field(
+        default_factory=list, description="Own criteria computed from catalog metrics."
+    )
+    habitual_periods: int = Field(
+        3, ge=1, description="Periods in a row with targets met (and no Product Ops effort) "
+        "that make a pillar habitual.",
+    )
+    max_open_nudges: int = Field(
+        3, ge=1, description="A team with this many open nudges is offered no more."
+    )
+    dismissed_days: int = Field(
+        90, ge=0, description="A nudge dismissed by a team is not offered again for this many days."
+    )
+    measure_days: int = Field(
+        90, ge=1, description="Days after acceptance when a nudge's effect is measured."
     )
 
 
@@ -270,6 +312,46 @@ class TransitionsCsvSettings(_Settings):
     )
 
 
+class ZendeskSettings(_Settings):
+    url: str | None = Field(
+        None,
+        description="Zendesk Support site, e.g. https://acme.zendesk.com; none for replays only.",
+    )
+    email_env: str = Field(
+        "ZENDESK_EMAIL", description="Environment variable holding the agent's e-mail."
+    )
+    token_env: str | None = Field(
+        "ZENDESK_API_TOKEN",
+        description="Environment variable holding the API token (never stored in the workspace).",
+    )
+    token_file: str | None = Field(
+        None, description="Or a file outside the workspace holding the API token."
+    )
+    start: str | None = Field(
+        None, description="First sync: tickets changed since this ISO date (default: all)."
+    )
+    channel: str = Field("support", description="feedback.channel of tickets.")
+    page_size: int = Field(
+        1000, ge=1, le=1000, description="Tickets per export page (Zendesk allows 1000)."
+    )
+
+
+class IntercomSettings(_Settings):
+    url: str = Field("https://api.intercom.io", description="Intercom REST API root.")
+    token_env: str | None = Field(
+        "INTERCOM_TOKEN",
+        description="Environment variable holding the access token (never stored).",
+    )
+    token_file: str | None = Field(
+        None, description="Or a file outside the workspace holding the access token."
+    )
+    version: str = Field("2.11", description="Intercom-Version header: the API version.")
+    channel: str = Field("support", description="feedback.channel of conversations.")
+    page_size: int = Field(
+        50, ge=1, le=150, description="Conversations per page (Intercom allows 150)."
+    )
+
+
 class ConnectorSettings(_Settings):
     http: HttpSettings = Field(
         HttpSettings(), description="Retries, waits and timeouts of every API connector."
@@ -291,6 +373,12 @@ class ConnectorSettings(_Settings):
     transitions_csv: TransitionsCsvSettings | None = Field(
         None, description="A generic transitions CSV (`productops connect transitions-csv`)."
     )
+    zendesk: ZendeskSettings | None = Field(
+        None, description="Zendesk Support tickets (`productops connect zendesk`)."
+    )
+    intercom: IntercomSettings | None = Field(
+        None, description="Intercom conversations (`productops connect intercom`)."
+    )
 
 
 class Config(_Settings):
@@ -299,6 +387,10 @@ class Config(_Settings):
     workflow: WorkflowSettings = WorkflowSettings()
     surveys: SurveySettings = Field(
         SurveySettings(), description="Survey anonymity (`productops survey results`)."
+    )
+    scorecard: ScorecardSettings = Field(
+        ScorecardSettings(),
+        description="Success criteria, maturity and nudges (`productops scorecard`).",
     )
     imports: dict[str, ImportMapping] = Field(
         default_factory=dict,

@@ -15,6 +15,13 @@ there.
 `--from-file` lands a replay file's payloads in `raw_record` (unreadable lines
 go to `quarantine`) and `--replay` maps what `raw_record` holds, without
 pulling: both re-map every stored payload of the source.
+
+Sources of feedback (`Source.personal`) have their payloads scrubbed before
+they land (`ingest.privacy.scrub`: no e-mail, phone or card number, no name)
+and their feedback rows redacted, hashed, language-tagged and matched to
+accounts (`ingest.feedback.prepare_feedback`). `import_rows` lands a feedback
+or account file the same way, quarantining a bad row with its line
+(docs/feedback.md).
 """
 
 from __future__ import annotations
@@ -42,10 +49,12 @@ from productops.connectors import (
 from productops.engine import Store
 from productops.errors import UsageError
 from productops.ingest import ImportCounts, ReadResult, Rejection, land, land_arrow
+from productops.ingest.feedback import account_domains, prepare_feedback
+from productops.ingest.privacy import redact, scrub, workspace_salt
 from productops.ingest.read import LINE
 from productops.schema import TABLES, Table
 
-__all__ = ["SyncReport", "configured_sources", "sync_source"]
+__all__ = ["SyncReport", "configured_sources", "import_rows", "sync_source"]
 
 # Tables in the order they land: teams before what refers to them.
 ORDER = (
@@ -58,6 +67,8 @@ ORDER = (
     "deployment",
     "deployment_change",
     "incident",
+    "account",
+    "feedback",
 )
 _TEAM_TABLES = ("work_item", "change", "deployment", "incident")
 _TIMESTAMP = pa.timestamp("us", tz="UTC")
@@ -141,13 +152,15 @@ def sync_source(
         )
     report = SyncReport(name)
     overrides = connectors.status_categories
+    salt = workspace_salt(root) if spec.personal else None
     if files:
         for path in files:
-            _land_replay_file(store, spec, path, report)
+            _land_replay_file(store, spec, path, report, salt)
     if files or replay:
         records = load_raw(store, name)
         mapped = spec.mapper(records, settings, overrides)
-        _land_rows(store, name, mapped.rows, f"sync {name} (re-mapped from raw_record)", report)
+        label = f"sync {name} (re-mapped from raw_record)"
+        _land_rows(store, name, mapped.rows, label, report, salt)
         for text in mapped.notes:
             report.note(text)
         return report
@@ -155,9 +168,12 @@ def sync_source(
     reference = load_raw(store, name, spec.reference_streams) if spec.reference_streams else []
     connector = spec.opener(settings, root, policy or RetryPolicy.from_settings(connectors.http))
     try:
-        for page in connector.pages(cursors):
+        for pulled in connector.pages(cursors):
+            page = _scrubbed(pulled, salt)
             with store.transaction():
-                reference = _sync_page(store, spec, settings, overrides, page, reference, report)
+                reference = _sync_page(
+                    store, spec, settings, overrides, page, reference, report, salt
+                )
                 if page.cursor is not None and page.cursor != cursors.get(page.stream):
                     _land_cursor(store, name, page.stream, page.cursor)
             if page.cursor is not None:
@@ -178,6 +194,7 @@ def _sync_page(
     page: Page,
     reference: list[RawRecord],
     report: SyncReport,
+    salt: str | None = None,
 ) -> list[RawRecord]:
     """Land one page's raw records and mapped rows; returns the reference records now known."""
     if not page.records:
@@ -191,7 +208,7 @@ def _sync_page(
     others = [r for r in page.records if r.stream not in spec.reference_streams]
     if others:
         mapped = spec.mapper([*reference, *others], settings, overrides)
-        _land_rows(store, spec.name, mapped.rows, label, report)
+        _land_rows(store, spec.name, mapped.rows, label, report, salt)
         for text in mapped.notes:
             report.note(text)
     return reference
@@ -242,15 +259,22 @@ def _stored_ids(store: Store, name: str, ids: list[Any]) -> set[str]:
     return {r[0].split(":", 1)[1] for r in rows}
 
 
-def _land_replay_file(store: Store, spec: Source, path: Path, report: SyncReport) -> None:
-    """Land a replay file's payloads; lines that are not this source's objects are quarantined."""
+def _land_replay_file(
+    store: Store, spec: Source, path: Path, report: SyncReport, salt: str | None = None
+) -> list[RawRecord]:
+    """Land a replay file's payloads; lines that are not this source's objects are quarantined.
+
+    Returns the file's records (scrubbed when `salt` is given).
+    """
     if not path.is_file():
         raise UsageError(f"--from-file {path}: no such file")
     lines = list(read_replay(path, spec))
-    records = [line.record for line in lines if line.record is not None]
+    records = _scrubbed_records([line.record for line in lines if line.record is not None], salt)
     numbers = [line.line for line in lines if line.record is not None]
     rejected = [
-        Rejection(line.line, line.reason, line.text) for line in lines if line.record is None
+        Rejection(line.line, line.reason, redact(line.text) if salt else line.text)
+        for line in lines
+        if line.record is None
     ]
     data = _raw_table(records)
     ids = [str(i) for i in data["id"].to_pylist()]
@@ -279,6 +303,62 @@ def _land_replay_file(store: Store, spec: Source, path: Path, report: SyncReport
     )
     if not records:
         report.note(f"{path}: no line is {spec.what}; see `productops quarantine`")
+    return records
+
+
+def _scrubbed_records(records: list[RawRecord], salt: str | None) -> list[RawRecord]:
+    if salt is None:
+        return records
+    return [RawRecord(r.stream, scrub(r.payload, salt), r.endpoint) for r in records]
+
+
+def _scrubbed(page: Page, salt: str | None) -> Page:
+    """The page with its payloads scrubbed of personal data (when `salt` is given)."""
+    if salt is None:
+        return page
+    return Page(page.stream, _scrubbed_records(page.records, salt), page.cursor)
+
+
+def import_rows(store: Store, root: Path, spec: Source, settings: Any, path: Path) -> SyncReport:
+    """Land a feedback or account file: its rows raw, then mapped, a bad row quarantined with its line.
+
+    `settings` is what the source's mapper takes (the feedback kind, the account format).
+    """
+    report = SyncReport(spec.name)
+    salt = workspace_salt(root) if spec.personal else None
+    records = _land_replay_file(store, spec, path, report, salt)
+    mapped = spec.mapper(records, settings, {})
+    for text in mapped.notes:
+        report.note(text)
+    domains = account_domains(store)
+    for table_name in ORDER:
+        found = mapped.rows.get(table_name)
+        if not found:
+            continue
+        data = _feedback_ready(store, TABLES[table_name], found, salt, domains)
+        data = data.append_column(LINE, pa.array([r["_line"] for r in found], pa.int64()))
+        report.add(
+            land(store, TABLES[table_name], ReadResult(data), source=spec.name, file=str(path))
+        )
+    return report
+
+
+def _feedback_ready(
+    store: Store,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    salt: str | None,
+    domains: dict[str, str] | None = None,
+) -> pa.Table:
+    """`rows` as Arrow; feedback redacted, hashed, language-tagged and matched to accounts."""
+    data = to_arrow(table, rows)
+    if table.name != "feedback":
+        return data
+    if salt is None:
+        raise UsageError("feedback rows need the workspace salt: mark their source personal")
+    requesters = [r.get("requester") for r in rows]
+    known = account_domains(store) if domains is None else domains
+    return prepare_feedback(data, salt, requesters, known)
 
 
 def load_raw(store: Store, name: str, streams: Sequence[str] | None = None) -> list[RawRecord]:
@@ -319,7 +399,9 @@ def _land_cursor(store: Store, name: str, stream: str, cursor: str) -> None:
 # -- canonical rows ------------------------------------------------------------------
 
 
-def _land_rows(store: Store, name: str, rows: Rows, label: str, report: SyncReport) -> None:
+def _land_rows(
+    store: Store, name: str, rows: Rows, label: str, report: SyncReport, salt: str | None = None
+) -> None:
     teams = _missing_teams(store, rows)
     if teams:
         rows = {**rows, "team": [{"id": t, "name": t} for t in teams]}
@@ -329,7 +411,7 @@ def _land_rows(store: Store, name: str, rows: Rows, label: str, report: SyncRepo
     for table_name in ORDER:
         found = rows.get(table_name)
         if found:
-            data = to_arrow(TABLES[table_name], found)
+            data = _feedback_ready(store, TABLES[table_name], found, salt)
             report.add(land_arrow(store, TABLES[table_name], data, source=name, label=label))
 
 

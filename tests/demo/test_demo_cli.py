@@ -22,13 +22,15 @@ def test_demo_builds_a_workspace_and_says_where_to_look(tmp_path: Path) -> None:
     assert f"Workspace: {target}" in result.stdout
     assert "delivery per team, whole history" in result.stdout
     assert "(MISMATCH)" not in result.stdout
-    assert result.stdout.count("(match)") == 5
+    assert result.stdout.count("(match)") == 6
     manifest = json.loads((target / "demo-manifest.json").read_text(encoding="utf-8"))
     assert manifest["bottleneck"]["team_id"] in result.stdout
     status = json.loads(runner.invoke(app, ["-w", str(target), "status", "-f", "json"]).stdout)
     rows = {r["table"]: r["rows"] for r in status["tables"]}
     assert rows["work_item"] == manifest["row_counts"]["work_item"]
     assert sum(r["quarantined"] for r in status["tables"]) == 0
+    for name in ("report.html", "report.pdf", "report.md"):  # the scorecard report
+        assert (target / "reports" / name).stat().st_size > 1000, name
 
     again = runner.invoke(app, ["demo", str(target)])
     assert again.exit_code == 1

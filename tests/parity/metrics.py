@@ -186,3 +186,137 @@ def _catalog_metrics() -> dict[str, Callable[[BaseBackend], ir.Table]]:
 
 
 PARITY_METRICS.update(_catalog_metrics())
+
+
+# -- data quality: reconciliation cells and keys (issue 6, item 3) --------------------------------
+
+
+def _reconciliations() -> dict[str, Callable[[BaseBackend], ir.Table]]:
+    import yaml
+
+    from productops.demo.billing import CHECKS
+    from productops.pillars import data as d
+    from productops.pillars.data import reconcile as r
+    from productops.pillars.data.quality import Reconciliation, Side
+
+    catalog = d.load_catalog()
+    billing = Reconciliation.model_validate(yaml.safe_load(CHECKS)["reconciliations"][0])
+    done = Reconciliation(
+        id="done",
+        grain="month",
+        left=Side(metric="items_done", segment="team"),
+        right=Side(
+            table="work_item",
+            time="resolved_at",
+            segment="team_id",
+            where=["status_category = done", "type != bug"],
+        ),
+    )
+    return {
+        "reconciliation_keys_crm_billing": lambda b: r.reconciliation_keys(billing, b.table),
+        "reconciliation_cells_crm_billing": lambda b: r.reconciliation_cells(billing, b.table),
+        "reconciliation_cells_metric_by_month": lambda b: r.reconciliation_cells(
+            done, b.table, catalog
+        ),
+    }
+
+
+PARITY_METRICS.update(_reconciliations())
+
+
+# -- decision log and platform usage (issue 6, items 4 and 5) -------------------------------------
+
+
+def _decision_and_usage_metrics() -> dict[str, Callable[[BaseBackend], ir.Table]]:
+    from productops.pillars import data as d
+
+    return {
+        "decisions_informed_by_quarter": lambda b: d.decisions_informed(
+            b.table("decision"), b.table("decision_evidence"), "quarter"
+        ),
+        "outcomes_met_by_quarter": lambda b: d.outcomes_met(
+            b.table("decision"), b.table("decision_evidence"), "quarter"
+        ),
+        "search_to_open": lambda b: d.search_to_open(b.table("usage_event")),
+        "time_to_locate_by_month": lambda b: d.time_to_locate(b.table("usage_event"), "month"),
+        "dashboard_usage_by_month": lambda b: d.dashboard_usage(
+            b.table("usage_event"), b.table("person"), "month"
+        ),
+        "self_sufficiency_by_quarter": lambda b: d.self_sufficiency(
+            b.table("usage_event"), b.table("person"), b.table("insight"), "quarter"
+        ),
+    }
+
+
+PARITY_METRICS.update(_decision_and_usage_metrics())
+
+
+# -- customer insights (issue 4: sentiment, trends, demand, roadmap links, insights) --------------
+
+
+def _keyword_themes(b: BaseBackend) -> ir.Table:
+    """`feedback_theme` as the demo's planted keywords assign it, under the ids its insights use
+    (the demo lands no themes: discovery finds them)."""
+    import ibis
+
+    from productops.demo.customers import theme_id
+    from productops.demo.text import THEMES
+
+    f = b.table("feedback")
+    text = f.text.lower()
+    found = [
+        (ibis.or_(*(text.contains(k) for k in t.keywords)), theme_id(i))
+        for i, t in enumerate(THEMES)
+    ]
+    tagged = f.select(feedback_id=f.id, theme_id=ibis.cases(*found, else_=None))
+    return tagged.filter(tagged.theme_id.notnull())
+
+
+def _customer_metrics() -> dict[str, Callable[[BaseBackend], ir.Table]]:
+    from productops.pillars.customer import demand as cd
+    from productops.pillars.customer import insights as ci
+    from productops.pillars.customer.sentiment import theme_sentiment
+    from productops.pillars.customer.trends import theme_trend
+
+    ft = _keyword_themes
+    return {
+        "customer_theme_trend_by_week": lambda b: theme_trend(b.table("feedback"), ft(b)),
+        "customer_theme_sentiment": lambda b: theme_sentiment(b.table("feedback"), ft(b)),
+        "customer_theme_demand_by_month": lambda b: cd.theme_demand(
+            b.table("feedback"), ft(b), b.table("account"), "month"
+        ),
+        "customer_segment_demand": lambda b: cd.segment_demand(
+            b.table("feedback"), ft(b), b.table("account")
+        ),
+        "customer_item_demand": lambda b: cd.item_demand(
+            b.table("feedback"),
+            b.table("feedback_link"),
+            b.table("account"),
+            ("confirmed", "suggested"),
+        ),
+        "customer_feedback_linked_by_month": lambda b: ci.feedback_linked(
+            b.table("feedback"), b.table("feedback_link"), "month"
+        ),
+        "customer_feedback_incorporated_by_quarter": lambda b: ci.feedback_incorporated(
+            b.table("feedback"), b.table("feedback_link"), b.table("work_item"), "quarter"
+        ),
+        "customer_insight_coverage": lambda b: ci.insight_coverage(
+            b.table("feedback"), ft(b), b.table("insight")
+        ),
+        "customer_time_to_insight_by_month": lambda b: ci.time_to_insight(
+            b.table("feedback"), ft(b), b.table("insight"), "month"
+        ),
+        "customer_insight_time_to_market": lambda b: ci.insight_time_to_market(
+            b.table("feedback"),
+            b.table("feedback_link"),
+            b.table("work_item"),
+            ft(b),
+            b.table("insight"),
+        ),
+        "customer_feature_satisfaction": lambda b: ci.feature_satisfaction(
+            b.table("feedback"), b.table("feedback_link"), b.table("work_item")
+        ),
+    }
+
+
+PARITY_METRICS.update(_customer_metrics())

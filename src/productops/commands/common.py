@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +13,7 @@ from rich.console import Console
 
 from productops.errors import UsageError
 from productops.pillars.process import GRAINS, Grain
+from productops.registry.usage import record_usage
 from productops.render import Format, render
 from productops.workspace import Workspace
 
@@ -20,15 +22,18 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AsOfOption",
+    "ByOption",
     "FormatOption",
     "GrainOption",
     "Options",
     "SinceOption",
     "TeamOption",
     "UntilOption",
+    "WhereOption",
     "as_of",
     "err",
     "grain",
+    "log_usage",
     "moment",
     "open_workspace",
     "show",
@@ -55,6 +60,17 @@ AsOfOption = Annotated[
 GrainOption = Annotated[
     str, typer.Option("--grain", "-g", help="Period: day, week, month or quarter.")
 ]
+ByOption = Annotated[
+    list[str] | None, typer.Option("--by", "-b", help="Group by this dimension (repeatable).")
+]
+WhereOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--where",
+        "-w",
+        help="Filter, e.g. 'segment in (smb, enterprise)' or 'plan != free' (repeatable).",
+    ),
+]
 
 
 @dataclass
@@ -71,6 +87,17 @@ def open_workspace(ctx: typer.Context) -> Workspace:
     if options.workspace is not None:
         return Workspace.open(options.workspace)
     return Workspace.find()
+
+
+def log_usage(
+    ws: Workspace, kind: str, target: str | None, team_id: str | None = None, **properties: Any
+) -> None:
+    """Log a use of productops for the workspace's user (PRODUCTOPS_USER, else `[workspace] user`)."""
+    person = os.environ.get("PRODUCTOPS_USER") or ws.config.workspace.user
+    record_usage(
+        ws.store, kind, target, person_id=person, at=datetime.now(UTC), team_id=team_id,
+        properties=properties or None,
+    )  # fmt: skip
 
 
 def grain(text: str) -> Grain:

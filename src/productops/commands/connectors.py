@@ -21,10 +21,12 @@ from productops.config import (
     CONFIG_FILE,
     GitHubSettings,
     GitSettings,
+    IntercomSettings,
     JiraCsvSettings,
     JiraSettings,
     LinearSettings,
     TransitionsCsvSettings,
+    ZendeskSettings,
     write_config,
 )
 from productops.connectors import CATEGORIES, check_env_name, check_secret_file
@@ -307,6 +309,60 @@ def connect_transitions_csv(
     )
 
 
+@connect_app.command("zendesk")
+def connect_zendesk(
+    ctx: typer.Context,
+    url: Annotated[
+        str | None, typer.Option(help="Zendesk Support site, e.g. https://acme.zendesk.com.")
+    ] = None,
+    email_env: Annotated[
+        str | None,
+        typer.Option("--email-env", help="NAME of the variable holding the agent e-mail."),
+    ] = None,
+    token_env: TokenEnv = None,
+    token_file: TokenFile = None,
+    start: Annotated[
+        str | None, typer.Option(help="First sync: tickets changed since this ISO date.")
+    ] = None,
+    channel: Annotated[str | None, typer.Option(help="feedback.channel of tickets.")] = None,
+) -> None:
+    """Zendesk Support: tickets from the incremental export, as feedback (docs/feedback.md)."""
+    _save(
+        ctx,
+        "zendesk",
+        ZendeskSettings,
+        {
+            "url": url,
+            "email_env": email_env,
+            "token_env": token_env,
+            "start": start,
+            "channel": channel,
+        },
+        secret_file=token_file,
+    )
+
+
+@connect_app.command("intercom")
+def connect_intercom(
+    ctx: typer.Context,
+    url: Annotated[
+        str | None, typer.Option(help="API root (EU: https://api.eu.intercom.io).")
+    ] = None,
+    token_env: TokenEnv = None,
+    token_file: TokenFile = None,
+    version: Annotated[str | None, typer.Option(help="Intercom-Version header.")] = None,
+    channel: Annotated[str | None, typer.Option(help="feedback.channel of conversations.")] = None,
+) -> None:
+    """Intercom: conversations customers started, as feedback (docs/feedback.md)."""
+    _save(
+        ctx,
+        "intercom",
+        IntercomSettings,
+        {"url": url, "token_env": token_env, "version": version, "channel": channel},
+        secret_file=token_file,
+    )
+
+
 @connect_app.command("status-category")
 def connect_status_category(
     ctx: typer.Context,
@@ -362,7 +418,8 @@ def sync(
     source: Annotated[
         str | None,
         typer.Argument(
-            help="jira, github, git, linear, jira-csv or transitions-csv (default: all connected)."
+            help="jira, github, git, linear, jira-csv, transitions-csv, zendesk or intercom "
+            "(default: all connected)."
         ),
     ] = None,
     from_file: Annotated[

@@ -15,12 +15,15 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from productops import ops
 from productops.commands.common import FormatOption, err
+from productops.commands.report import write_report
 from productops.config import CONFIG_FILE
 from productops.demo import STEPS, build_demo
 from productops.errors import WorkspaceError
 from productops.experiments import Settings
 from productops.pillars import process as p
 from productops.pillars.data import compile_metric, load_catalog
+from productops.pillars.data.quality import load_checks
+from productops.pillars.data.reconcile import reconcile
 from productops.registry import analyze_experiment, list_experiments
 from productops.render import Format, render_sections
 from productops.status import table_counts
@@ -68,6 +71,7 @@ def demo(
     ws = Workspace.open(directory)
     try:
         _summary(ws, manifest, fmt)
+        _reports(ws, manifest)
     finally:
         ws.close()
 
@@ -228,10 +232,7 @@ def _activities(ws: Workspace) -> list[dict[str, Any]]:
 
 def _summary(ws: Workspace, manifest: dict[str, Any], fmt: Format) -> None:
     """What the demo holds, what the analyses found against what was planted, and where to look."""
-    # The demo's history ends on its last day: measure as of the next midnight, not today.
-    as_of = datetime.fromisoformat(manifest["period"]["end"]).replace(tzinfo=UTC) + timedelta(
-        days=1
-    )
+    as_of = _as_of(manifest)
     delivery, pairs = _delivery(ws, as_of)
     experiments = _experiments(ws, as_of)
     render_sections(
@@ -331,6 +332,11 @@ def _summary(ws: Workspace, manifest: dict[str, Any], fmt: Format) -> None:
             _untrustworthy(experiments),
             manifest["experiment_with_srm"],
         ),
+        (
+            "accounts billed other than their CRM ARR (productops check)",
+            _misbilled(ws),
+            ", ".join(manifest["arr_discrepancy"]["account_ids"]),
+        ),
     ]
     lines = [
         f"  {what}: found {got}, planted {want} {'(match)' if got == want else '(MISMATCH)'}"
@@ -354,8 +360,32 @@ def _significant(experiments: list[dict[str, Any]]) -> str:
     return min(found, key=lambda e: e["adjusted_p_value"])["experiment_id"] if found else "none"
 
 
+def _misbilled(ws: Workspace) -> str:
+    """The accounts the demo's CRM-against-billing reconciliation finds differing."""
+    declared = load_checks([ws.root / "checks"], builtins=False)
+    found = reconcile(declared.reconciliations["crm_vs_billing_arr"], ws.backend().table)
+    return ", ".join(found.details["failing_keys"]) or "none"
+
+
 def _untrustworthy(experiments: list[dict[str, Any]]) -> str:
     return (
         ", ".join(sorted({e["experiment_id"] for e in experiments if not e["trustworthy"]}))
         or "none"
+    )
+
+
+def _as_of(manifest: dict[str, Any]) -> datetime:
+    """The demo's history ends on its last day: measure as of the next midnight, not today."""
+    return datetime.fromisoformat(manifest["period"]["end"]).replace(tzinfo=UTC) + timedelta(days=1)
+
+
+def _reports(ws: Workspace, manifest: dict[str, Any]) -> None:
+    """The scorecard report of the last 8 quarters (HTML, PDF, Markdown) in the demo's reports/."""
+    written = write_report(
+        ws, ws.root / "reports", ["html", "pdf", "md"], "quarter", 8, _as_of(manifest)
+    )
+    err.print(
+        "Reports:\n" + "\n".join(f"  {p.resolve()}" for p in written),
+        highlight=False,
+        soft_wrap=True,
     )

@@ -8,11 +8,14 @@ import ibis
 import typer
 
 from productops.commands.common import (
+    ByOption,
     FormatOption,
     GrainOption,
     SinceOption,
     UntilOption,
+    WhereOption,
     grain,
+    log_usage,
     open_workspace,
 )
 from productops.pillars.data import Catalog, compile_metric, dimensions_of, load_catalog
@@ -58,8 +61,10 @@ def list_(
 @app.command()
 def search(ctx: typer.Context, text: str, fmt: FormatOption = Format.table) -> None:
     """Metrics whose name, owner or description match every word of TEXT, best first."""
-    catalog = workspace_catalog(open_workspace(ctx))
+    ws = open_workspace(ctx)
+    catalog = workspace_catalog(ws)
     rows = [{"score": score, **_row(catalog, m.name)} for score, m in catalog.search(text)]
+    log_usage(ws, "search", text, results=len(rows))
     render(rows, ["score", *LIST_COLUMNS], fmt, title=f"metrics matching {text!r}")
 
 
@@ -74,6 +79,7 @@ def show_(
     ws = open_workspace(ctx)
     catalog = workspace_catalog(ws)
     m = catalog.metric(metric)
+    log_usage(ws, "open", metric)
     origin = catalog.origins[f"metric:{metric}"]
     expr = compile_metric(catalog, metric, ws.backend().table, grain=grain(period))
     where = f"{'built-in ' + origin.path.name if origin.builtin else origin.path}:{origin.line}"
@@ -109,18 +115,9 @@ def show_(
 def query(
     ctx: typer.Context,
     metric: str,
-    by: Annotated[
-        list[str] | None, typer.Option("--by", "-b", help="Group by this dimension (repeatable).")
-    ] = None,
+    by: ByOption = None,
     period: GrainOption = "week",
-    where: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--where",
-            "-w",
-            help="Filter, e.g. 'segment in (smb, enterprise)' or 'plan != free' (repeatable).",
-        ),
-    ] = None,
+    where: WhereOption = None,
     since: SinceOption = None,
     until: UntilOption = None,
     limit: Annotated[int | None, typer.Option(help="Show at most this many rows.")] = None,
@@ -140,5 +137,6 @@ def query(
         until=until,
     )
     rows: list[dict[str, Any]] = (expr.limit(limit) if limit else expr).to_pyarrow().to_pylist()
+    log_usage(ws, "query", metric, by=by or [], grain=period, where=where or [], rows=len(rows))
     unit = catalog.metrics[metric].unit
     render(rows, list(expr.columns), fmt, title=f"{metric} ({unit}) per {period}")

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -20,6 +18,7 @@ from productops.commands.common import (
     open_workspace,
 )
 from productops.errors import UsageError
+from productops.ingest.privacy import workspace_salt
 from productops.registry import (
     SURVEY_KINDS,
     answer_survey,
@@ -30,7 +29,6 @@ from productops.registry import (
     parse_answer,
 )
 from productops.render import Format, render, render_sections
-from productops.workspace import Workspace
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -41,7 +39,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-SALT_FILE = ".survey-salt"
 SurveyArg = Annotated[
     str, typer.Argument(metavar="SURVEY", help="Survey id (or the part after 'survey-').")
 ]
@@ -52,16 +49,6 @@ AtOption = Annotated[
 KindOption = Annotated[
     str | None, typer.Option("--kind", "-k", help=f"Only this kind: {', '.join(SURVEY_KINDS)}.")
 ]
-
-
-def _salt(ws: Workspace) -> str:
-    """The workspace's secret salt for respondent hashes, made on first use (readable by the owner)."""
-    path = ws.root / SALT_FILE
-    if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(secrets.token_hex(32))
-    return path.read_text(encoding="utf-8").strip()
 
 
 def _kind(text: str | None) -> str | None:
@@ -130,7 +117,7 @@ def answer(
         found.id,
         answers,
         comment=comment,
-        salt=_salt(ws),
+        salt=workspace_salt(ws.root),
         token=respondent,
         at=moment(at),
     )

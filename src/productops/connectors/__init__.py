@@ -22,10 +22,20 @@ from productops.connectors.http import HttpClient, JsonResponse, RetryPolicy
 from productops.connectors.jira import JiraConnector
 from productops.connectors.linear import LinearConnector
 from productops.connectors.secrets import check_env_name, check_secret_file, read_secret
-from productops.connectors.sources import SOURCES, ReplayLine, Source, read_replay, source
+from productops.connectors.sources import (
+    ACCOUNT_FILES,
+    FEEDBACK_FILES,
+    SOURCES,
+    ReplayLine,
+    Source,
+    read_replay,
+    source,
+)
 
 __all__ = [
+    "ACCOUNT_FILES",
     "CATEGORIES",
+    "FEEDBACK_FILES",
     "JIRA_CSV_NOTE",
     "SOURCES",
     "Connector",

@@ -50,9 +50,14 @@ _CATEGORY_NAMES = {"to do": "todo", "in progress": "in_progress", "done": "done"
 
 
 def csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    """(line, row) of a CSV file; a repeated column name keeps its first non-empty value."""
+    """(line, row) of a CSV file; a repeated column name keeps its first non-empty value.
+
+    UTF-8, or UTF-16 with a byte-order mark (as the Google Play Console writes reports).
+    """
     try:
-        handle = path.open(encoding="utf-8-sig", newline="")
+        with path.open("rb") as raw:
+            utf16 = raw.read(2) in (b"\xff\xfe", b"\xfe\xff")
+        handle = path.open(encoding="utf-16" if utf16 else "utf-8-sig", newline="")
     except OSError as exc:
         raise ConnectorError(f"{path}: cannot read the file ({exc.strerror})") from None
     with handle:

@@ -12,12 +12,15 @@ from productops.config import (
     ConnectorSettings,
     GitHubSettings,
     GitSettings,
+    IntercomSettings,
     JiraCsvSettings,
     JiraSettings,
     LinearSettings,
     TransitionsCsvSettings,
+    ZendeskSettings,
 )
 from productops.connectors.base import Connector, ConnectorError, Mapped, RawRecord
+from productops.connectors.feedback_files import FEEDBACK_KINDS, map_accounts, map_feedback_file
 from productops.connectors.files import (
     CsvConnector,
     csv_rows,
@@ -28,11 +31,21 @@ from productops.connectors.files import (
 from productops.connectors.git import GitConnector, git_stream_of, map_git
 from productops.connectors.github import GitHubConnector, github_stream_of, map_github
 from productops.connectors.http import HttpClient, RetryPolicy
+from productops.connectors.intercom import IntercomConnector, intercom_stream_of, map_intercom
 from productops.connectors.jira import JiraConnector, jira_stream_of, map_jira
 from productops.connectors.linear import LinearConnector, linear_stream_of, map_linear
 from productops.connectors.secrets import read_secret
+from productops.connectors.zendesk import ZendeskConnector, map_zendesk, zendesk_stream_of
 
-__all__ = ["SOURCES", "ReplayLine", "Source", "read_replay", "source"]
+__all__ = [
+    "ACCOUNT_FILES",
+    "FEEDBACK_FILES",
+    "SOURCES",
+    "ReplayLine",
+    "Source",
+    "read_replay",
+    "source",
+]
 
 Overrides = Mapping[str, Mapping[str, str]]
 
@@ -42,6 +55,8 @@ class Source:
     """A source: where its settings live, how to open it, read its replays and map its records.
 
     `reference_streams` are streams every mapping needs in full (Jira's statuses).
+    `personal`: its payloads hold people's words and addresses, so they are
+    scrubbed before they land and its feedback is redacted (ingest.privacy).
     """
 
     name: str
@@ -52,6 +67,7 @@ class Source:
     opener: Callable[[Any, Path, RetryPolicy], Connector]
     reference_streams: tuple[str, ...] = ()
     tabular: bool = False
+    personal: bool = False
 
     def settings(self, connectors: ConnectorSettings) -> Any:
         return getattr(connectors, self.settings_key)
@@ -100,6 +116,36 @@ def _open_linear(settings: LinearSettings, root: Path, policy: RetryPolicy) -> C
 
 def _open_git(settings: GitSettings, root: Path, policy: RetryPolicy) -> Connector:
     return GitConnector(settings)
+
+
+def _open_zendesk(settings: ZendeskSettings, root: Path, policy: RetryPolicy) -> Connector:
+    if not settings.url:
+        raise ConnectorError(
+            "zendesk: no site URL; run `productops connect zendesk --url https://SITE.zendesk.com`, "
+            "or replay exported tickets with `productops sync zendesk --from-file FILE`"
+        )
+    email = read_secret(
+        env=settings.email_env, file=None, workspace=root, what="zendesk agent e-mail"
+    )
+    token = read_secret(
+        env=settings.token_env, file=settings.token_file, workspace=root, what="zendesk API token"
+    )
+    http = HttpClient(settings.url, policy=policy, basic=(f"{email}/token", token or ""))
+    return ZendeskConnector(http, settings)
+
+
+def _open_intercom(settings: IntercomSettings, root: Path, policy: RetryPolicy) -> Connector:
+    token = read_secret(
+        env=settings.token_env, file=settings.token_file, workspace=root, what="intercom token"
+    )
+    headers = {"Intercom-Version": settings.version}
+    return IntercomConnector(
+        HttpClient(settings.url, policy=policy, bearer=token, headers=headers), settings
+    )
+
+
+def _open_file(settings: Any, root: Path, policy: RetryPolicy) -> Connector:
+    raise ConnectorError("a file source has nothing to pull; import its file instead")
 
 
 def _open_jira_csv(settings: JiraCsvSettings, root: Path, policy: RetryPolicy) -> Connector:
@@ -159,8 +205,44 @@ SOURCES: dict[str, Source] = {
             _open_transitions_csv,
             tabular=True,
         ),
+        Source(
+            "zendesk",
+            "zendesk",
+            "a Zendesk ticket, user or organization",
+            zendesk_stream_of,
+            map_zendesk,
+            _open_zendesk,
+            personal=True,
+        ),
+        Source(
+            "intercom",
+            "intercom",
+            "an Intercom conversation",
+            intercom_stream_of,
+            map_intercom,
+            _open_intercom,
+            personal=True,
+        ),
     )
 }
+# Feedback files (`productops feedback import KIND FILE`): settings are the kind itself.
+FEEDBACK_FILES: dict[str, Source] = {
+    kind: Source(
+        spec.source,
+        "",
+        "a CSV row",
+        rows_stream_of,
+        map_feedback_file,
+        _open_file,
+        tabular=True,
+        personal=True,
+    )
+    for kind, spec in FEEDBACK_KINDS.items()
+}
+# Account exports (`productops accounts import FILE`): settings are the format, or None for any.
+ACCOUNT_FILES = Source(
+    "accounts", "", "a CSV row", rows_stream_of, map_accounts, _open_file, tabular=True
+)
 
 
 def source(name: str) -> Source:

@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from productops.demo.activities import activities, nudges
+from productops.demo.billing import CHECKS, subscriptions
 from productops.demo.customers import accounts, feedback
 from productops.demo.delivery import delivery_tables, work_items
 from productops.demo.experiments import experiments
@@ -49,8 +50,10 @@ STEPS = (
     "deployment_change",
     "incident",
     "account",
+    "subscription",
     "feedback",
     "feedback_link",
+    "insight",
     "event",
     "experiment",
     "experiment_metric",
@@ -79,7 +82,8 @@ def build_demo(
 
     `scale` multiplies the organisation (scale N: N groups of six teams, N times the rows);
     the same `seed` and `scale` give the same rows. `on_step(table, rows)` is called after each
-    of the `len(STEPS)` tables is landed.
+    of the `len(STEPS)` tables is landed. Beside the manifest, `checks/demo.yml` declares the
+    reconciliation that finds the planted billing discrepancy.
 
     >>> build_demo(Store.open(Path("demo.duckdb")), Path("manifest.json"))["bottleneck"]  # doctest: +SKIP
     {'team_id': 'payments', 'status': 'In Review'}
@@ -98,6 +102,8 @@ def build_demo(
             on_step(name, row_counts[name])
     result = manifest(org, seed, facts, row_counts)
     write_manifest(manifest_path, result)
+    (manifest_path.parent / "checks").mkdir(exist_ok=True)
+    (manifest_path.parent / "checks" / "demo.yml").write_text(CHECKS, encoding="utf-8")
     return result
 
 
@@ -125,6 +131,9 @@ def _tables(
     yield from release.items()
     acc = accounts(r_accounts, org.scale)
     yield "account", acc.table
+    subscription, billing_facts = subscriptions(r_accounts, acc)
+    facts.update(billing_facts)
+    yield "subscription", subscription
     customer, customer_facts = feedback(r_feedback, acc, items, org.scale)
     facts.update(customer_facts)
     yield from customer.items()
@@ -135,13 +144,12 @@ def _tables(
     experiment_ids = [str(i) for i in experiment["experiment"]["id"].to_pylist()]
     # Evidence cites feedback: a sample of ids is enough to draw from.
     cited = customer["feedback"]["id"].take(np.arange(0, customer["feedback"].num_rows, 97))
-    yield from decisions(
-        r_governance, org, experiment_ids, [str(i) for i in cited.to_pylist()]
-    ).items()
+    governance = decisions(r_governance, org, experiment_ids, [str(i) for i in cited.to_pylist()])
+    yield from governance.items()
     yield "initiative", initiatives(org)
     yield "activity", activities(r_governance, org)
     yield "nudge", nudges(org)
     survey, survey_facts = surveys(r_surveys, org)
     facts.update(survey_facts)
     yield from survey.items()
-    yield "usage_event", usage_events(r_usage, org)
+    yield "usage_event", usage_events(r_usage, org, governance["decision"])

@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 from productops.demo.columns import (
     DAY,
     END,
+    HOUR,
     MINUTE,
     START,
     WEEK,
@@ -35,15 +36,19 @@ from productops.demo.columns import (
     within,
 )
 from productops.demo.delivery import WorkItems
+from productops.demo.org import BASE_TEAMS
 from productops.demo.text import LANGUAGES, POSITIVE, THEMES, render
+from productops.ingest.feedback import prepare_feedback
 
-__all__ = ["SPIKE_THEME", "SPIKE_WEEK", "Accounts", "accounts", "feedback"]
+__all__ = ["SPIKE_THEME", "SPIKE_WEEK", "Accounts", "accounts", "feedback", "theme_id"]
 
 SEGMENTS = ("smb", "mid_market", "enterprise")
 CHANNELS = ("support", "nps", "csat", "review", "sales", "survey")
 SPIKE_THEME = 1  # App crashes on upload
 SPIKE_WEEK = at("2026-03-16")  # a Monday
+SPIKE_INSIGHT = at("2026-03-25") + 14 * HOUR  # the spike's insight, 9.6 days on
 FIRST_MONDAY = at("2024-10-28")  # weeks run Monday to Sunday, as date_trunc('week') does
+DEMO_SALT = "productops-demo"  # its people are made up: a fixed salt keeps the demo reproducible
 _PREFIXES = (
     "North",
     "Blue",
@@ -239,7 +244,7 @@ def feedback(
     rows = {k: np.concatenate((main[k], spike[k])) for k in main}
     rows["rating"] = _ratings(rng, rows["channel"], rows["theme"])
     rows["hash"] = np.where(rows["review"], -1, rows["requester"])
-    text = render(rng, rows["theme"], rows["language"])
+    text = _with_contacts(render(rng, rows["theme"], rows["language"]), rows, acc)
 
     # Some requesters paste the same support text several times within hours.
     support = np.flatnonzero((rows["channel"] == 0) & (rows["created"] < END - DAY))
@@ -264,21 +269,35 @@ def feedback(
         pa.array(rows["hash"] < 0), reviewer, take(acc.requester_hash, np.maximum(rows["hash"], 0))
     )
     ids = numbered("demo:fb-", np.arange(1, n + 1), 7)
-    table = pa.table(
+    drawn = pa.table(
         {
             "id": ids,
             "channel": take(strings(CHANNELS), rows["channel"]),
             "account_id": take(acc.ids, rows["account"], rows["account"] < 0),
-            "requester_hash": requester_hash,
             "text": text,
-            "language": take(strings(LANGUAGES), rows["language"]),
             "created_at": timestamps(rows["created"]),
             "rating": pa.array(rows["rating"], mask=np.isnan(rows["rating"])),
         }
     )
+    # Redacted, hashed and language-detected as every channel's feedback is (docs/feedback.md).
+    table = prepare_feedback(drawn, DEMO_SALT, requester_hash.to_pylist())
     links = _links(rng, items, ids, rows)
     facts = _facts(table, rows["theme"], rows["created"])
-    return {"feedback": table, "feedback_link": links}, facts
+    insight = _insights(rng)
+    facts["spike"]["insight_days"] = round((SPIKE_INSIGHT - SPIKE_WEEK) / DAY, 2)
+    return {"feedback": table, "feedback_link": links, "insight": insight}, facts
+
+
+def _with_contacts(text: Column, rows: dict[str, Any], acc: Accounts) -> Column:
+    """Every 800th text without a theme ends with an e-mail address and a phone number, as
+    customers write them; landing redacts both."""
+    values = text.to_pylist()
+    domains = acc.table["domain"].to_pylist()
+    for i in np.flatnonzero(rows["theme"] < 0)[::800]:
+        account = int(rows["account"][i])
+        domain = domains[account] if account >= 0 else "example.com"
+        values[i] += f" (user{i}@{domain}, +1 415 555 {i % 10_000:04d})"
+    return strings(values)
 
 
 def _links(
@@ -309,6 +328,66 @@ def _links(
             "state": pc.if_else(pa.array(confirmed), "confirmed", "suggested"),
             "score": pa.array(score, mask=confirmed & (rng.random(len(chosen)) < 0.5)),
             "created_at": timestamps(within(created)),
+        }
+    )
+
+
+def theme_id(theme: int) -> str:
+    """The id insights use for planted theme `theme` (index into THEMES): `demo:theme-01`, ...
+
+    The demo lands no themes: theme discovery finds them. These ids name the planted themes
+    for a workspace (or test) that assigns feedback to them, e.g. by their keywords.
+    """
+    return f"demo:theme-{theme + 1:02d}"
+
+
+_INSIGHT_TITLES = (
+    "what customers tell us",
+    "who is asking and why",
+    "evidence for the roadmap",
+    "quarterly review",
+)
+
+
+def _insights(rng: np.random.Generator) -> pa.Table:
+    """Insights the owning teams publish on each planted theme every two to four months, one
+    on two themes now and then; the spiking theme gets one 9.6 days after its spike began
+    (and none in between)."""
+    rows: list[dict[str, Any]] = []
+    for index in range(len(THEMES)):
+        day = int(rng.integers(45, 150))
+        while START + day * DAY < END:
+            when = START + day * DAY + int(rng.integers(9, 17)) * HOUR
+            if not (index == SPIKE_THEME and SPIKE_WEEK <= when <= SPIKE_INSIGHT):
+                rows.append({"theme": index, "at": when})
+            day += int(rng.integers(60, 120))
+    rows.append({"theme": SPIKE_THEME, "at": SPIKE_INSIGHT, "spike": True})
+    rows.sort(key=lambda r: (r["at"], r["theme"]))
+    extra = rng.integers(0, len(THEMES), len(rows))
+    paired = rng.random(len(rows)) < 0.15
+    published, themes, teams, titles = [], [], [], []
+    for row, other, pair in zip(rows, extra, paired, strict=True):
+        theme = THEMES[row["theme"]]
+        named = [row["theme"]] + ([int(other)] if pair and other != row["theme"] else [])
+        title = "spike in crash reports" if row.get("spike") else rng.choice(_INSIGHT_TITLES)
+        published.append(row["at"])
+        themes.append("[" + ", ".join(f'"{theme_id(t)}"' for t in named) + "]")
+        teams.append(BASE_TEAMS[theme.team][0])
+        titles.append(f"{theme.name}: {title}")
+    n = len(rows)
+    return pa.table(
+        {
+            "id": numbered("demo:insight-", np.arange(1, n + 1), 3),
+            "team_id": strings(teams),
+            "title": strings(titles),
+            "summary": strings(
+                [f"Feedback on {t.split(':')[0].lower()}, with quotes." for t in titles]
+            ),
+            "theme_ids": strings(themes),
+            "audience": take(
+                strings(("product", "leadership", "sales", "everyone")), rng.integers(0, 4, n)
+            ),
+            "published_at": timestamps(np.asarray(published, dtype=np.int64)),
         }
     )
 

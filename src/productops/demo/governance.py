@@ -5,7 +5,7 @@ These tables are small (tens of rows per group), so plain Python builds them.
 
 from __future__ import annotations
 
-import hashlib
+import json
 from typing import Any
 
 import numpy as np
@@ -79,6 +79,17 @@ _DECISIONS = (
     "Set team OKRs each quarter",
     "Move tier-1 support to the product teams",
 )
+# Catalog metrics a decision expects to move, and which way (delivery ones are per team).
+_EXPECTED = (
+    ("activation_rate", "up"),
+    ("wau", "up"),
+    ("stickiness", "up"),
+    ("active_accounts", "up"),
+    ("items_done", "up"),
+    ("lead_time_p50", "down"),
+    ("bugs_share", "down"),
+)
+_TEAM_METRICS = ("items_done", "lead_time_p50", "bugs_share")
 _CONTEXTS = (
     "Raised in quarterly planning.",
     "Came up in a retrospective.",
@@ -128,7 +139,7 @@ def decisions(
         when = np.sort(START + (rng.random(10) * (END - 30 * DAY - START)).astype(np.int64))
         status = rng.choice(("decided", "proposed", "superseded"), 10, p=(0.7, 0.2, 0.1))
         for i in range(10):
-            kpi = KPIS[int(rng.integers(len(KPIS)))]
+            metric, direction = _EXPECTED[int(rng.integers(len(_EXPECTED)))]
             decided = str(status[i]) != "proposed"
             review = int(when[i] + rng.uniform(60, 120) * DAY)
             measured = decided and rng.random() < 0.8
@@ -145,13 +156,15 @@ def decisions(
                     "deciders": f"{_person(org, 'pm', t)},{_person(org, 'em', t)}",
                     "status": str(status[i]),
                     "decided_at": int(when[i]) if decided else -1,
-                    "expected_metric": kpi[0] if measured else None,
-                    "expected_direction": ("up" if kpi[4] == "higher" else "down")
-                    if measured
-                    else None,
+                    "expected_metric": metric if measured else None,
+                    "expected_direction": direction if measured else None,
                     "expected_by": int(when[i] + 90 * DAY) if measured else -1,
                     "review_at": review if measured else -1,
                     "outcome_met": bool(rng.random() < 0.65) if measured and review < END else None,
+                    "outcome_value": round(float(rng.uniform(5, 80)), 2)
+                    if measured and review < END
+                    else None,
+                    "outcome_at": review if measured and review < END else -1,
                 }
             )
         team_rows = rows[-10:]
@@ -182,6 +195,8 @@ def decisions(
             "expected_by": timestamps(np.asarray([r["expected_by"] for r in rows])),
             "review_at": timestamps(np.asarray([r["review_at"] for r in rows])),
             "outcome_met": pa.array([r["outcome_met"] for r in rows], pa.bool_()),
+            "outcome_value": pa.array([r["outcome_value"] for r in rows], pa.float64()),
+            "outcome_at": timestamps(np.asarray([r["outcome_at"] for r in rows])),
         }
     )
     return {
@@ -204,11 +219,11 @@ def _evidence(
             kind = str(
                 rng.choice(("metric", "experiment", "insight", "feedback"), p=(0.5, 0.2, 0.1, 0.2))
             )
-            ref, value, query = None, None, None
+            ref, value, spec = None, None, None
             if kind == "metric":
-                ref = d["expected_metric"] or KPIS[int(rng.integers(len(KPIS)))][0]
+                ref = d["expected_metric"] or _EXPECTED[int(rng.integers(len(_EXPECTED)))][0]
                 value = round(float(rng.uniform(5, 80)), 2)
-                query = f"SELECT avg(value) FROM metric_snapshot WHERE metric = '{ref}'"
+                spec = _spec(ref, d["team_id"])
             elif kind == "experiment":
                 ref, value = (
                     experiment_ids[int(rng.integers(len(experiment_ids)))],
@@ -223,8 +238,7 @@ def _evidence(
                     "kind": kind,
                     "ref_id": ref,
                     "value": value,
-                    "query": query,
-                    "query_hash": hashlib.md5(query.encode()).hexdigest() if query else None,
+                    "spec": spec,
                     "data_as_of": d["decided_at"] - DAY,
                     "captured_at": d["decided_at"] - 2 * HOUR,
                 }
@@ -233,12 +247,22 @@ def _evidence(
         {
             **{c: strings([r[c] for r in rows]) for c in ("id", "decision_id", "kind", "ref_id")},
             "value": pa.array([r["value"] for r in rows], pa.float64()),
-            "query": strings([r["query"] for r in rows]),
-            "query_hash": strings([r["query_hash"] for r in rows]),
+            "spec": strings([r["spec"] for r in rows]),
             "data_as_of": timestamps(np.asarray([r["data_as_of"] for r in rows], dtype=np.int64)),
             "captured_at": timestamps(np.asarray([r["captured_at"] for r in rows], dtype=np.int64)),
         }
     )
+
+
+def _spec(metric: str, team: str) -> str:
+    """The request a metric evidence entry asked: weekly, for the team when the metric has teams.
+
+    The demo keeps the request and the value seen but no frozen rows: its history was never
+    queried live, so `productops decision verify` reports these entries as not frozen.
+    """
+    where = [f"team = {team}"] if metric in _TEAM_METRICS else []
+    request = {"metric": metric, "by": [], "grain": "week", "where": where}
+    return json.dumps(request | {"since": None, "until": None}, sort_keys=True)
 
 
 def initiatives(org: Org) -> pa.Table:

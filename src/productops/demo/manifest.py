@@ -13,14 +13,18 @@ Keys, in this order (tests check every fact against the store):
   cross-team `blocks` links.
 - `themes`: `[{name, keywords, count}]`: each planted feedback theme, the lowercase keywords
   every one of its texts contains one of (no other text does), and its number of items.
-- `spike`: `{theme, week_start, baseline_per_week, spike_count}`: the theme's items in the
-  week starting Monday `week_start` against its mean over the other full weeks.
+- `spike`: `{theme, week_start, baseline_per_week, spike_count, insight_days}`: the theme's
+  items in the week starting Monday `week_start` against its mean over the other full weeks,
+  and the days from `week_start` to the first insight published on the theme after it
+  (insights name planted themes as `demo:theme-NN`, NN the theme's 1-based position here).
 - `duplicates`: `{groups, items}`: (requester_hash, text) pairs given more than once, and
   the feedback items in them.
 - `experiment_with_effect`, `experiment_with_srm`: experiment ids with a real effect on the
   goal metric and with a sample-ratio mismatch.
 - `small_survey`: `{survey_id, team_id, respondents}`: a health check answered by fewer
   than three people.
+- `arr_discrepancy`: `{segment, account_ids}`: accounts of that segment whose billing
+  (`subscription.mrr` x 12) disagrees with their CRM ARR, or that have no subscription.
 - `row_counts`: rows landed per table.
 """
 
@@ -50,6 +54,7 @@ KEYS = (
     "experiment_with_effect",
     "experiment_with_srm",
     "small_survey",
+    "arr_discrepancy",
     "row_counts",
 )
 

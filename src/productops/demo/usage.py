@@ -8,6 +8,7 @@ adoption have realistic shapes; the `ai_assistant` feature launches mid-period.
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -16,6 +17,8 @@ from productops.demo.columns import (
     END,
     MINUTE,
     START,
+    Column,
+    Ints,
     at,
     choose,
     concat,
@@ -26,7 +29,7 @@ from productops.demo.columns import (
     timestamps,
 )
 from productops.demo.customers import Accounts
-from productops.demo.org import Org
+from productops.demo.org import BASE_TEAMS, Org
 
 __all__ = ["AI_LAUNCH", "FEATURES", "events", "usage_events"]
 
@@ -111,14 +114,17 @@ def events(rng: np.random.Generator, acc: Accounts, scale: int) -> pa.Table:
     )
 
 
-def usage_events(rng: np.random.Generator, org: Org) -> pa.Table:
-    """Catalog searches (most followed by opening a metric) and page views in productops."""
+def usage_events(rng: np.random.Generator, org: Org, decision: pa.Table) -> pa.Table:
+    """Use of productops by pms, ems, data people and Product Ops: catalog searches (most followed
+    by opening a metric within a minute or so), metric queries, page views, and who wrote each
+    decided decision. Product Ops query and write for the product teams of their group."""
     eligible = np.flatnonzero(np.isin(org.person_role, ("pm", "em", "product_ops", "data")))
     sessions = 700 * org.scale
     person = eligible[rng.integers(0, len(eligible), sessions)]
     # Use grows after adoption: later sessions are more frequent.
     at_ = ADOPTED + (np.sqrt(rng.random(sessions)) * (END - ADOPTED - DAY)).astype(np.int64)
-    search = rng.random(sessions) < 0.45
+    draw = rng.random(sessions)
+    search, query = draw < 0.4, (draw >= 0.4) & (draw < 0.55)
     opened = search & (rng.random(sessions) < 0.7)
     query_index = rng.integers(0, len(_QUERIES), sessions)
     page, page_index = choose(rng, _PAGES, sessions)
@@ -126,7 +132,14 @@ def usage_events(rng: np.random.Generator, org: Org) -> pa.Table:
     page = pc.if_else(
         pa.array(team_page), concat(page, strings(org.person_team[person]), "/flow"), page
     )
-    s_idx, o_idx, p_idx = np.flatnonzero(search), np.flatnonzero(opened), np.flatnonzero(~search)
+    served = org.person_group[person] * len(BASE_TEAMS) + rng.integers(0, len(BASE_TEAMS), sessions)
+    for_team = np.where(
+        org.person_role[person] == "product_ops",
+        np.asarray(org.team_ids)[served],
+        org.person_team[person],
+    )
+    s_idx, o_idx = np.flatnonzero(search), np.flatnonzero(opened)
+    q_idx, p_idx = np.flatnonzero(query), np.flatnonzero(~search & ~query)
     gap = (lognormal(rng, 20.0, 0.6, len(o_idx)) * 1_000_000).astype(np.int64)
     queries = strings([q for q, _ in _QUERIES])
     metrics = strings([m for _, m in _QUERIES])
@@ -134,46 +147,60 @@ def usage_events(rng: np.random.Generator, org: Org) -> pa.Table:
     rank = pc.cast(pa.array(rng.choice((1, 1, 1, 2, 3), len(o_idx))), pa.string())
     rows = pa.concat_tables(
         [
-            pa.table(
-                {
-                    "p": pa.array(person[s_idx]),
-                    "ts": pa.array(at_[s_idx]),
-                    "kind": pa.array(np.full(len(s_idx), "catalog_search")),
-                    "target": take(queries, query_index[s_idx]),
-                    "properties": concat('{"results": ', results, "}"),
-                }
-            ),
-            pa.table(
-                {
-                    "p": pa.array(person[o_idx]),
-                    "ts": pa.array(at_[o_idx] + gap),
-                    "kind": pa.array(np.full(len(o_idx), "catalog_open")),
-                    "target": take(metrics, query_index[o_idx]),
-                    "properties": concat('{"rank": ', rank, "}"),
-                }
-            ),
-            pa.table(
-                {
-                    "p": pa.array(person[p_idx]),
-                    "ts": pa.array(at_[p_idx]),
-                    "kind": pa.array(np.full(len(p_idx), "page_view")),
-                    "target": take(page, p_idx),
-                    "properties": pa.nulls(len(p_idx), pa.string()),
-                }
-            ),
+            _usage(person[s_idx], at_[s_idx], org.person_team[person[s_idx]], "search",
+                   take(queries, query_index[s_idx]), concat('{"results": ', results, "}")),
+            _usage(person[o_idx], at_[o_idx] + gap, org.person_team[person[o_idx]], "open",
+                   take(metrics, query_index[o_idx]), concat('{"rank": ', rank, "}")),
+            _usage(person[q_idx], at_[q_idx], for_team[q_idx], "query",
+                   take(metrics, query_index[q_idx]), strings(['{"grain": "week"}'] * len(q_idx))),
+            _usage(person[p_idx], at_[p_idx], org.person_team[person[p_idx]], "page_view",
+                   take(page, p_idx), pa.nulls(len(p_idx), pa.string())),
+            _authors(rng, org, decision),
         ]
-    )
+    )  # fmt: skip
     order = np.argsort(np.asarray(rows["ts"]), kind="stable")
     rows = rows.take(order)
-    who = np.asarray(rows["p"])
     return pa.table(
         {
             "id": numbered("demo:ue-", np.arange(1, rows.num_rows + 1), 6),
             "ts": timestamps(np.asarray(rows["ts"])),
-            "person_id": strings(org.person_ids[who]),
-            "team_id": strings(org.person_team[who]),
-            "kind": rows["kind"].combine_chunks(),
-            "target": rows["target"].combine_chunks(),
-            "properties": rows["properties"].combine_chunks(),
+            "person_id": strings(org.person_ids[np.asarray(rows["p"])]),
+            **{c: rows[c].combine_chunks() for c in ("team_id", "kind", "target", "properties")},
         }
     )
+
+
+def _usage(
+    person: Ints, ts: Ints, team: npt.NDArray[np.object_], kind: str, target: Column, props: Column
+) -> pa.Table:
+    return pa.table(
+        {
+            "p": pa.array(person, pa.int64()),
+            "ts": pa.array(ts, pa.int64()),
+            "team_id": strings(team),
+            "kind": strings([kind] * len(person)),
+            "target": target,
+            "properties": props,
+        }
+    )
+
+
+def _authors(rng: np.random.Generator, org: Org, decision: pa.Table) -> pa.Table:
+    """Each decided decision written two days before, by its team's pm or, one time in three, by
+    a Product Ops person of the team's group."""
+    decided = decision.filter(pc.is_valid(decision["decided_at"]))
+    team = np.asarray(
+        [org.team_ids.index(str(t)) for t in decided["team_id"].to_pylist()], np.int64
+    )
+    pm = org.pick(rng, "pm", team)
+    ops = np.flatnonzero(org.person_role == "product_ops")
+    ops_of_team = ops[np.searchsorted(org.person_group[ops], org.team_group[team])]
+    index = {str(p): i for i, p in enumerate(org.person_ids)}
+    author = np.where(
+        rng.random(len(team)) < 1 / 3, ops_of_team, [index[str(p)] for p in pm]
+    ).astype(np.int64)
+    when = pc.cast(decided["decided_at"], pa.int64()).to_numpy() - 2 * DAY
+    return _usage(
+        author, when, np.asarray(decided["team_id"].to_pylist(), dtype=object), "author",
+        decided["id"].combine_chunks(), strings(['{"table": "decision"}'] * decided.num_rows),
+    )  # fmt: skip

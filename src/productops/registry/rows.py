@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import pyarrow as pa
 
@@ -11,7 +12,7 @@ from productops.errors import UsageError
 from productops.ingest import land_arrow
 from productops.schema import TABLES
 
-__all__ = ["SOURCE", "TIMESTAMP", "land", "resolve", "strings"]
+__all__ = ["SOURCE", "TIMESTAMP", "land", "resolve", "strings", "update"]
 
 SOURCE = "productops"
 TIMESTAMP = pa.timestamp("us", tz="UTC")
@@ -28,6 +29,15 @@ def land(store: Store, table: str, data: pa.Table, label: str) -> None:
         )
         why = reason[0][0] if reason else "see `productops quarantine`"
         raise UsageError(f"{table}: a row was not accepted: {why}")
+
+
+def update(store: Store, table: str, ident: str, label: str, **changes: Any) -> None:
+    """Change some columns of the row `ident` of `table` (keyed by `id`), landing it again."""
+    data = store.arrow(f"SELECT * EXCLUDE (ingested_at) FROM {quote(table)} WHERE id = ?", [ident])
+    for name, value in changes.items():
+        i = data.schema.get_field_index(name)
+        data = data.set_column(i, name, pa.array([value], data.schema.field(name).type))
+    land(store, table, data, label)
 
 
 def strings(values: Sequence[str | None]) -> pa.Array:  # type: ignore[type-arg]

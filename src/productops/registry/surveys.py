@@ -138,6 +138,8 @@ def parse_answer(kind: str | None, text: str) -> tuple[str, float]:
         low, high = 0.0, 100.0
     elif kind == "onboarding" and "days" in question:
         low, high = 0.0, math.inf
+    elif kind == "self_assessment":  # per pillar: 1 unaware .. 4 habitual (docs/scorecard.md)
+        low, high = 1.0, 4.0
     if not low <= value <= high or (kind == "health_check" and not value.is_integer()):
         scale = "1 (red), 2 (amber) or 3 (green)" if kind == "health_check" else f"{low:g}-{high:g}"
         raise UsageError(f"--answer {text!r}: {value:g} is off the scale ({scale})")

@@ -518,7 +518,17 @@ _TABLES = [
         ("id",),
         C("id", required=True),
         TEAM,
-        C("kind", choices=("health_check", "stakeholder", "ops_support", "pm_time", "onboarding")),
+        C(
+            "kind",
+            choices=(
+                "health_check",
+                "stakeholder",
+                "ops_support",
+                "pm_time",
+                "onboarding",
+                "self_assessment",
+            ),
+        ),
         C("title"),
         C("opened_at", "timestamp"),
         C("closed_at", "timestamp"),

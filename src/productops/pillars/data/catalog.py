@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from productops.errors import ConfigError, UsageError
+from productops.pillars.data.yamlfile import item_line, read_yaml
 from productops.schema import TABLES
 
 __all__ = [
@@ -266,60 +266,6 @@ class Catalog:
 # -- loading ------------------------------------------------------------------------------------
 
 
-def _line(node: yaml.Node, loc: Iterable[int | str]) -> int:
-    """The 1-based line of the YAML node at pydantic's `loc` (the deepest one that exists)."""
-    for part in loc:
-        nxt: yaml.Node | None = None
-        if isinstance(node, yaml.MappingNode):
-            nxt = next((v for k, v in node.value if k.value == part), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            nxt = node.value[part] if part < len(node.value) else None
-        if nxt is None:
-            break
-        node = nxt
-    return int(node.start_mark.line) + 1
-
-
-def _item_node(root: yaml.Node, section: str, index: int) -> yaml.Node:
-    line_node = root
-    if isinstance(root, yaml.MappingNode):
-        for k, v in root.value:
-            if k.value == section and isinstance(v, yaml.SequenceNode) and index < len(v.value):
-                line_node = v.value[index]
-    return line_node
-
-
-def _read(path: Path) -> tuple[CatalogFile, yaml.Node | None]:
-    try:
-        text = path.read_text(encoding="utf-8")
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the catalog file: {exc}") from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        problem = getattr(exc, "problem", None) or exc
-        raise ConfigError(f"{where}: not valid YAML: {problem}") from exc
-    if data is None:
-        return CatalogFile(), node
-    try:
-        return CatalogFile.model_validate(data), node
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = [p for p in first["loc"] if isinstance(p, str | int)]
-        line = _line(node, loc) if node is not None else 1
-        fields = ".".join(str(p) for p in loc) or "(top level)"
-        if len(loc) >= 2 and isinstance(data, dict) and isinstance(loc[1], int):
-            items = data.get(loc[0])
-            item = items[loc[1]] if isinstance(items, list) and loc[1] < len(items) else None
-            if isinstance(item, dict) and isinstance(item.get("name"), str):
-                fields += f" (of {item['name']})"
-        raise ConfigError(
-            f"{path}:{line}: {fields}: {first['msg']}; fix the definition (see docs/catalog.md)"
-        ) from exc
-
-
 def _check(catalog: Catalog) -> None:
     """Cross-references: tables, columns, models, measures, metrics and filters exist."""
     from productops.pillars.data.filters import parse_filters
@@ -408,7 +354,7 @@ def load_catalog(folders: Iterable[Path] = (), *, builtins: bool = True) -> Cata
             continue
         files = sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")])
         for path in files:
-            parsed, root = _read(path)
+            parsed, root = read_yaml(path, CatalogFile, "docs/catalog.md")
             sections: list[tuple[str, Sequence[SemanticModel | Metric]]] = [
                 ("semantic_models", parsed.semantic_models),
                 ("metrics", parsed.metrics),
@@ -417,7 +363,7 @@ def load_catalog(folders: Iterable[Path] = (), *, builtins: bool = True) -> Cata
                 for i, item in enumerate(items):
                     kind = "model" if section == "semantic_models" else "metric"
                     key = f"{kind}:{item.name}"
-                    line = _item_node(root, section, i).start_mark.line + 1 if root else 1
+                    line = item_line(root, section, i)
                     before = catalog.origins.get(key)
                     if before is not None and before.path == path:
                         raise ConfigError(

@@ -29,6 +29,8 @@ __all__ = ["TableSource", "compile_metric", "dimensions_of"]
 
 TableSource = Callable[[str], "ir.Table"]
 _STEP = {"day": {"days": 1}, "week": {"days": 7}, "month": {"months": 1}, "quarter": {"months": 3}}
+_SHORTEST_DAYS = {"day": 1, "week": 7, "month": 28, "quarter": 90}
+_LONGEST_DAYS = {"day": 1, "week": 7, "month": 31, "quarter": 92}
 
 
 def dimensions_of(catalog: Catalog, metric: Metric) -> dict[str, str]:
@@ -148,6 +150,9 @@ class _Compiler:
         measure = model.measure(str(metric.measure))
         t = self._prepared(metric)
         t = t.filter(t._time.notnull())
+        window = metric.window_days
+        if window is not None and window <= _SHORTEST_DAYS[self.grain]:
+            return self._own_period(t, measure, window)
         t = t.select(*self._keys(t), _m=_measure_value(t, measure), _day=period(t._time, "day"))
         keys = ["_day", *self.by]
         agg = measure.agg
@@ -172,6 +177,19 @@ class _Compiler:
             joined = periods.join(spread, "_last")
         return joined.group_by("period_start", *self.by).aggregate(
             value=_aggregate(joined._m, agg, joined)
+        )
+
+    def _own_period(self, t: ir.Table, measure: Measure, window: int) -> ir.Table:
+        """A window no longer than the shortest period: each day counts towards its own
+        period only, when it is one of the period's last `window` days."""
+        t = t.select(*self._keys(t), _m=_measure_value(t, measure), _time=t._time)
+        if measure.agg == "count_distinct":
+            t = t.filter(t._m.notnull())
+        if window < _LONGEST_DAYS[self.grain]:
+            later = lenses.period_index(t._time + ibis.interval(days=window), self.grain)
+            t = t.filter(later > lenses.period_index(t._time, self.grain))
+        return lenses.per_period(
+            t, "_time", self.grain, self.by, value=_aggregate(t._m, measure.agg, t)
         )
 
     def _conversion(self, metric: Metric) -> ir.Table:

@@ -9,11 +9,12 @@ adoption, an `account_id`) are not counted.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import ibis
 
-from productops.durations import SECONDS_PER_DAY, Grain, period
+from productops.durations import SECONDS_PER_DAY, Grain, period, seconds_between
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -25,10 +26,12 @@ __all__ = [
     "funnel",
     "json_text",
     "lifecycle",
+    "per_period",
     "period_index",
 ]
 
 LIFECYCLE = ("new", "returning", "resurrecting", "dormant")
+_EPOCH = ibis.timestamp(datetime(1970, 1, 1, tzinfo=UTC))
 
 
 def json_text(column: ir.StringValue, key: str) -> ir.StringValue:
@@ -42,19 +45,34 @@ def json_text(column: ir.StringValue, key: str) -> ir.StringValue:
     return result
 
 
-def period_index(start: ir.TimestampValue, grain: Grain) -> ir.IntegerValue:
-    """Consecutive integers for consecutive periods (`start` is a period's first instant)."""
-    seconds = start.epoch_seconds()
-    if grain == "day":
-        result: ir.IntegerValue = seconds // SECONDS_PER_DAY
-    elif grain == "week":
+def period_index(ts: ir.TimestampValue, grain: Grain) -> ir.IntegerValue:
+    """Consecutive integers for consecutive periods: the number of the period holding `ts`.
+
+    Days and weeks (from Monday) are counted in integer arithmetic on epoch seconds: on
+    DuckDB, truncating a TIMESTAMPTZ or casting it to TIMESTAMP goes through ICU's
+    calendar, which costs more than the rest of a query over many rows.
+    """
+    if grain in ("day", "week"):
+        days = seconds_between(_EPOCH, ts) // SECONDS_PER_DAY
         # 1970-01-01 was a Thursday: shift by three days so weeks start on Monday.
-        result = (seconds + 3 * SECONDS_PER_DAY) // (7 * SECONDS_PER_DAY)
+        result: ir.IntegerValue = days if grain == "day" else (days + 3) // 7
     elif grain == "month":
-        result = start.year() * 12 + start.month() - 1
+        result = ts.year() * 12 + ts.month() - 1
     else:
-        result = start.year() * 4 + start.quarter() - 1
+        result = ts.year() * 4 + ts.quarter() - 1
     return result
+
+
+def per_period(
+    t: ir.Table, ts: str, grain: Grain, keys: Sequence[str] = (), **values: ir.Scalar
+) -> ir.Table:
+    """`t` aggregated per period of its column `ts` (and `keys`): `period_start, *keys, *values`.
+
+    Groups by the period's number and truncates only each group's first instant, so
+    the calendar is consulted once per group rather than once per row.
+    """
+    g = t.group_by(_p=period_index(t[ts], grain), *keys).aggregate(_s=t[ts].min(), **values)
+    return g.select(period(g._s, grain).name("period_start"), *keys, *values)
 
 
 def _users(event: ir.Table) -> ir.Table:
@@ -96,24 +114,20 @@ def cohort_retention(event: ir.Table, grain: Grain = "week", signup: str = "sign
     """
     e = _users(event)
     first = e.filter(e.name == signup).group_by("user_id").aggregate(signed_up=e.ts.min())
-    first = first.select("user_id", cohort_start=period(first.signed_up, grain))
-    active = e.select("user_id", active_start=period(e.ts, grain)).distinct()
+    first = first.mutate(_c=period_index(first.signed_up, grain))
+    active = e.select("user_id", _i=period_index(e.ts, grain)).distinct()
     joined = first.join(active, "user_id")
-    joined = joined.mutate(
-        period_offset=period_index(joined.active_start, grain)
-        - period_index(joined.cohort_start, grain)
-    )
+    joined = joined.mutate(period_offset=joined._i - joined._c)
     joined = joined.filter(joined.period_offset >= 0)
-    sizes = first.group_by("cohort_start").aggregate(cohort_users=first.user_id.nunique())
-    counts = joined.group_by("cohort_start", "period_offset").aggregate(
-        active_users=joined.user_id.nunique()
-    )
-    out = counts.join(sizes, "cohort_start")
+    # One row per user and active period, so counting rows counts distinct users.
+    counts = joined.group_by("_c", "period_offset").aggregate(active_users=joined.count())
+    sizes = first.group_by("_c").aggregate(cohort_users=first.count(), _s=first.signed_up.min())
+    out = counts.join(sizes, "_c")
     return out.select(
-        "cohort_start",
-        "period_offset",
-        "cohort_users",
-        "active_users",
+        cohort_start=period(out._s, grain),
+        period_offset=out.period_offset,
+        cohort_users=out.cohort_users,
+        active_users=out.active_users,
         retention=out.active_users.cast("float64") / out.cohort_users.cast("float64"),
     ).order_by("cohort_start", "period_offset")
 
@@ -129,30 +143,29 @@ def funnel(
     Returns `period_start, step, event_name, users, conversion` (share of entrants).
     """
     e = _users(event)
-    reached = (
-        e.filter(e.name == steps[0]).group_by("user_id").aggregate(entered=e.ts.min())
-    ).mutate(reached=lambda t: t.entered)
-    levels = [reached]
-    for name in steps[1:]:
+    entered = e.filter(e.name == steps[0]).group_by("user_id").aggregate(entered=e.ts.min())
+    levels = [
+        entered.mutate(
+            reached=entered.entered, until=entered.entered + ibis.interval(days=window_days)
+        )
+    ]
+    for k, name in enumerate(steps[1:], start=2):
         prev = levels[-1]
         nxt = e.filter(e.name == name).select(u=e.user_id, t=e.ts)
-        joined = prev.join(
-            nxt,
-            [
-                prev.user_id == nxt.u,
-                nxt.t >= prev.reached,
-                nxt.t <= prev.entered + ibis.interval(days=window_days),
-            ],
+        within = [prev.user_id == nxt.u, nxt.t >= prev.reached, nxt.t <= prev.until]
+        if k == len(steps):  # the last step: whether it was reached, not when
+            levels.append(prev.semi_join(nxt, within))
+            continue
+        joined = prev.join(nxt, within)
+        levels.append(
+            joined.group_by("user_id", "entered", "until").aggregate(reached=joined.t.min())
         )
-        levels.append(joined.group_by("user_id", "entered").aggregate(reached=joined.t.min()))
-    parts = []
-    for i, (name, level) in enumerate(zip(steps, levels, strict=True)):
-        level = level.mutate(period_start=period(level.entered, grain))
-        parts.append(
-            level.group_by("period_start").aggregate(
-                step=ibis.literal(i + 1), event_name=ibis.literal(name), users=level.count()
-            )
+    parts = [
+        per_period(level, "entered", grain, users=level.count()).mutate(
+            step=ibis.literal(i + 1), event_name=ibis.literal(name)
         )
+        for i, (name, level) in enumerate(zip(steps, levels, strict=True))
+    ]
     counts = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
     entrants = parts[0].select("period_start", entrants=parts[0].users)
     out = counts.join(entrants, "period_start")

@@ -1,0 +1,250 @@
+"""`productops decision ...`: the decision log and its frozen evidence (docs/decisions.md)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import typer
+
+from productops.commands.common import (
+    ByOption,
+    FormatOption,
+    GrainOption,
+    TeamOption,
+    WhereOption,
+    grain,
+    log_usage,
+    moment,
+    open_workspace,
+)
+from productops.commands.metrics import workspace_catalog
+from productops.errors import UsageError
+from productops.registry.decisions import (
+    STATUSES,
+    attach_metric,
+    attach_record,
+    evidence_of,
+    list_decisions,
+    load_decision,
+    parse_expectation,
+    propose,
+    record_choice,
+    review_outcome,
+    supersede,
+    verify_evidence,
+)
+from productops.registry.evidence import MetricRequest
+from productops.render import Format, render, render_sections
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    help="The decision log: decisions, the evidence behind them frozen as seen, their outcomes.",
+    no_args_is_help=True,
+)
+
+DecisionArg = Annotated[
+    str, typer.Argument(metavar="DECISION", help="Decision id (or the part after 'decision-').")
+]
+LIST_COLUMNS = ["id", "team_id", "title", "status", "decided_at", "expected", "review_at"]
+SHOW_FIELDS = [
+    "id", "team_id", "title", "status", "context", "options", "decision", "deciders",
+    "decided_at", "superseded_by", "expected_metric", "expected_direction", "expected_by",
+    "review_at", "outcome_value", "outcome_at", "outcome_met",
+]  # fmt: skip
+EVIDENCE_COLUMNS = ["id", "kind", "ref_id", "value", "data_as_of", "captured_at", "query_hash"]
+VERIFY_COLUMNS = [
+    "evidence", "kind", "ref", "data_as_of", "value", "reproduced_value", "reproduced",
+    "now_value", "since", "query", "changes",
+]  # fmt: skip
+
+
+def _date(text: str | None, option: str) -> datetime | None:
+    return None if text is None else moment(text, option)
+
+
+def _decision_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    for r in rows:
+        metric, direction = r.get("expected_metric"), r.get("expected_direction")
+        r["expected"] = f"{metric} {direction}" if metric else None
+    return rows
+
+
+@app.command()
+def new(
+    ctx: typer.Context,
+    title: str,
+    team: Annotated[str, typer.Option("--team", "-t", help="Team the decision belongs to.")],
+    context: Annotated[str | None, typer.Option(help="Why the decision is needed.")] = None,
+    option: Annotated[
+        list[str] | None, typer.Option("--option", help="An option considered (repeatable).")
+    ] = None,
+    decider: Annotated[
+        list[str] | None, typer.Option("--decider", help="Person id deciding (repeatable).")
+    ] = None,
+    expect: Annotated[
+        str | None,
+        typer.Option(help="Expected outcome: a catalog metric and direction, METRIC:up|down."),
+    ] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Date the outcome is expected by (ISO 8601).")
+    ] = None,
+    review: Annotated[
+        str | None, typer.Option("--review", help="Date to review the outcome (ISO 8601).")
+    ] = None,
+    at: Annotated[str | None, typer.Option(help="When it was logged (default: now).")] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Log a proposed decision with its options, deciders and expected outcome."""
+    ws = open_workspace(ctx)
+    d = propose(
+        ws.store,
+        workspace_catalog(ws),
+        team_id=team,
+        title=title,
+        context=context,
+        options=option or [],
+        deciders=decider or [],
+        expect=parse_expectation(expect) if expect else None,
+        expected_by=_date(by, "--by"),
+        review_at=_date(review, "--review"),
+        at=moment(at),
+    )
+    log_usage(ws, "author", d["id"], team_id=team, table="decision")
+    render(_decision_rows([d]), LIST_COLUMNS, fmt, title="decision logged")
+
+
+@app.command()
+def decide(
+    ctx: typer.Context,
+    decision: DecisionArg,
+    choice: Annotated[str, typer.Option(help="The option chosen: its text or its number.")],
+    rationale: Annotated[str | None, typer.Option(help="Why, in a sentence.")] = None,
+    at: Annotated[str | None, typer.Option(help="When it was decided (default: now).")] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Record what was decided: the decision's status becomes decided."""
+    ws = open_workspace(ctx)
+    d = record_choice(ws.store, decision, choice, rationale, moment(at))
+    render(_decision_rows([d]), [*LIST_COLUMNS, "decision"], fmt, title="decided")
+
+
+@app.command("supersede")
+def supersede_(
+    ctx: typer.Context,
+    decision: DecisionArg,
+    by: Annotated[str, typer.Option("--by", help="The decision that replaces it.")],
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Mark a decision superseded by another one."""
+    ws = open_workspace(ctx)
+    d = supersede(ws.store, decision, by)
+    render(_decision_rows([d]), [*LIST_COLUMNS, "superseded_by"], fmt, title="superseded")
+
+
+@app.command()
+def evidence(
+    ctx: typer.Context,
+    decision: DecisionArg,
+    metric: Annotated[
+        str | None, typer.Option(help="Freeze this catalog metric's query as evidence.")
+    ] = None,
+    by: ByOption = None,
+    period: GrainOption = "week",
+    where: WhereOption = None,
+    since: Annotated[str | None, typer.Option(help="Only periods from this date on.")] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Only periods starting before this date.")
+    ] = None,
+    experiment: Annotated[str | None, typer.Option(help="Cite this experiment.")] = None,
+    insight: Annotated[str | None, typer.Option(help="Cite this insight.")] = None,
+    feedback: Annotated[str | None, typer.Option(help="Cite this feedback.")] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Attach evidence: a metric query (frozen with its rows, SQL, hash and data time) or a record."""
+    ws = open_workspace(ctx)
+    records = {"experiment": experiment, "insight": insight, "feedback": feedback}
+    given = [k for k, v in records.items() if v is not None] + (["metric"] if metric else [])
+    if len(given) != 1:
+        raise UsageError(
+            "give exactly one of --metric, --experiment, --insight or --feedback"
+            + (f" (got {', '.join('--' + g for g in given)})" if given else "")
+        )
+    now = datetime.now(UTC)
+    if metric is None:
+        kind = given[0]
+        row = attach_record(ws.store, decision, kind, str(records[kind]), now)
+    else:
+        request = MetricRequest(
+            metric,
+            tuple(by or ()),
+            grain(period),
+            tuple(where or ()),
+            _date(since, "--since"),
+            _date(until, "--until"),
+        )
+        row = attach_metric(ws.store, ws.backend(), workspace_catalog(ws), decision, request, now)
+    render([row], EVIDENCE_COLUMNS, fmt, title="evidence frozen")
+
+
+@app.command()
+def verify(ctx: typer.Context, decision: DecisionArg, fmt: FormatOption = Format.table) -> None:
+    """Re-run each frozen evidence: does it reproduce, and has the data changed since?"""
+    ws = open_workspace(ctx)
+    rows = verify_evidence(
+        ws.store, ws.backend(), workspace_catalog(ws), decision, datetime.now(UTC)
+    )
+    render(
+        rows, VERIFY_COLUMNS, fmt, title=f"evidence of {load_decision(ws.store, decision)['id']}"
+    )
+
+
+@app.command("review")
+def review_(
+    ctx: typer.Context,
+    decision: DecisionArg,
+    at: Annotated[str | None, typer.Option(help="Review as of this date (default: now).")] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Measure the expected metric again and record the outcome (value, when, met or not)."""
+    ws = open_workspace(ctx)
+    d = review_outcome(ws.store, ws.backend(), workspace_catalog(ws), decision, moment(at))
+    render(
+        _decision_rows([d]),
+        ["id", "expected", "baseline", "outcome_value", "outcome_at", "outcome_met"],
+        fmt,
+        title="outcome recorded",
+    )
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    team: TeamOption = None,
+    status: Annotated[
+        str | None,
+        typer.Option(help="Only decisions in this status: proposed, decided, superseded."),
+    ] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Every decision: status, expected outcome, review date and how much evidence it has."""
+    if status not in (None, *STATUSES):
+        raise UsageError(f"--status {status!r}: use one of {', '.join(STATUSES)}")
+    rows = _decision_rows(list_decisions(open_workspace(ctx).store, team, status))
+    render(rows, [*LIST_COLUMNS, "evidence", "outcome_met"], fmt, title="decisions")
+
+
+@app.command()
+def show(ctx: typer.Context, decision: DecisionArg, fmt: FormatOption = Format.table) -> None:
+    """A decision with its evidence."""
+    ws = open_workspace(ctx)
+    d = load_decision(ws.store, decision)
+    fields = [{"field": f, "value": d[f]} for f in SHOW_FIELDS]
+    render_sections(
+        {
+            d["id"]: (fields, ["field", "value"]),
+            "evidence": (evidence_of(ws.store, d["id"]), EVIDENCE_COLUMNS),
+        },
+        fmt,
+    )

@@ -1,0 +1,70 @@
+"""`productops feedback ...`: customer feedback (docs/feedback.md).
+
+`import KIND FILE` lands a feedback file (app-store reviews, NPS and CSAT
+verbatims, sales notes, a generic feedback CSV) through the same path as the
+Zendesk and Intercom syncs: rows raw first, then redacted, hashed,
+language-tagged and matched to accounts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from productops.commands.common import FormatOption, err, open_workspace
+from productops.connectors import FEEDBACK_FILES
+from productops.connectors.feedback_files import FEEDBACK_KINDS
+from productops.errors import UsageError
+from productops.render import Format, render
+from productops.sync import SyncReport, import_rows
+
+__all__ = ["app", "show_import"]
+
+app = typer.Typer(
+    help="Customer feedback from every channel: import files; analyse themes, trends, demand.",
+    no_args_is_help=True,
+)
+
+
+def show_import(report: SyncReport, fmt: Format, what: str) -> None:
+    """Print what an import landed and quarantined, with its notes."""
+    for note in report.notes:
+        err.print(f"{report.source}: {note}", markup=False, highlight=False, soft_wrap=True)
+    render(
+        report.rows(),
+        ["source", "table", "landed", "updated", "unchanged", "quarantined"],
+        fmt,
+        title=what,
+    )
+    if any(row["quarantined"] for row in report.rows()):
+        err.print(
+            f"quarantined rows and why: `productops quarantine --table {what}`",
+            markup=False,
+            highlight=False,
+        )
+
+
+@app.command("import")
+def import_feedback(
+    ctx: typer.Context,
+    kind: Annotated[
+        str,
+        typer.Argument(metavar="KIND", help=f"What the file holds: {', '.join(FEEDBACK_KINDS)}."),
+    ],
+    file: Annotated[Path, typer.Argument(help="The exported CSV (or JSON Lines) file.")],
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Import a feedback file: app_store, google_play, nps, csat, sales_notes or generic."""
+    if kind not in FEEDBACK_KINDS:
+        raise UsageError(f"feedback kind {kind!r}: use one of {', '.join(FEEDBACK_KINDS)}")
+    ws = open_workspace(ctx)
+    try:
+        with err.status(f"Importing {kind} feedback from {file}"):
+            report = import_rows(
+                ws.store, ws.root, FEEDBACK_FILES[kind], FEEDBACK_KINDS[kind], file
+            )
+        show_import(report, fmt, "feedback")
+    finally:
+        ws.close()

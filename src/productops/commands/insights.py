@@ -1,0 +1,288 @@
+"""`productops insights ...`: sentiment, trends, spikes, repeats, demand and roadmap links of
+customer feedback, and published insights (definitions: docs/customer-insights.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from productops.commands.common import (
+    FormatOption,
+    SinceOption,
+    TeamOption,
+    UntilOption,
+    as_of,
+    err,
+    grain,
+    moment,
+    open_workspace,
+    show,
+)
+from productops.errors import UsageError
+from productops.pillars.customer import demand as cd
+from productops.pillars.customer import insights as ci
+from productops.pillars.customer.duplicates import DuplicateRule
+from productops.pillars.customer.embeddings import Embedder, default_embedder, fallback_embedder
+from productops.pillars.customer.sentiment import theme_sentiment
+from productops.pillars.customer.trends import SpikeRule, theme_trend
+from productops.registry import feedback_analysis as fa
+from productops.render import Format, render, render_sections
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+    from ibis.backends import BaseBackend
+
+app = typer.Typer(
+    help="Customer insights: sentiment, trends and spikes per theme, repeated feedback, "
+    "ARR-weighted demand, links to work items, published insights and how fast they come.",
+    no_args_is_help=True,
+)
+
+PeriodOption = Annotated[str, typer.Option("--period", "-g", help="day, week, month or quarter.")]
+ModelOption = Annotated[
+    str,
+    typer.Option(
+        "--model", help="Embeddings: default (MiniLM if installed, else fallback) or fallback."
+    ),
+]
+
+
+def _embedder(name: str) -> Embedder:
+    if name == "default":
+        return default_embedder()
+    if name == "fallback":
+        return fallback_embedder()
+    raise UsageError(f"--model {name!r}: use default or fallback")
+
+
+def _labelled(expr: ir.Table, backend: BaseBackend) -> ir.Table:
+    """`expr` with each theme's label beside its `theme_id`."""
+    theme = backend.table("theme")
+    labels = theme.select(tid=theme.id, label=theme.label)
+    j = expr.left_join(labels, expr.theme_id == labels.tid)
+    return j.select(*expr.columns, "label")
+
+
+@app.command()
+def sentiment(
+    ctx: typer.Context,
+    rescore: Annotated[
+        bool, typer.Option(help="Read every item again, not only those without a label.")
+    ] = False,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Read the sentiment of feedback not read yet, then show sentiment per theme."""
+    ws = open_workspace(ctx)
+    try:
+        scored = fa.score_sentiment(ws.store, rescore)
+        err.print(f"Read the sentiment of {scored:,} feedback items.")
+        b = ws.backend()
+        expr = _labelled(theme_sentiment(b.table("feedback"), b.table("feedback_theme")), b)
+        columns = ["theme_id", "label", "items", "mean_sentiment", "negative", "neutral"]
+        show(expr, [*columns, "positive", "request", "negative_share"], fmt, "sentiment per theme")
+    finally:
+        ws.close()
+
+
+@app.command()
+def trends(
+    ctx: typer.Context,
+    period: PeriodOption = "week",
+    theme: Annotated[str | None, typer.Option(help="Only this theme id.")] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Feedback per theme and period: items, mean sentiment, complaints and requests."""
+    g = grain(period)
+    b = open_workspace(ctx).backend()
+    expr = _labelled(theme_trend(b.table("feedback"), b.table("feedback_theme"), g), b)
+    if theme is not None:
+        expr = expr.filter(expr.theme_id == theme)
+    columns = ["theme_id", "label", "period_start", "items", "mean_sentiment", "negative"]
+    show(expr, [*columns, "request"], fmt, f"feedback per theme and {g}", None, since, until)
+
+
+@app.command()
+def spikes(
+    ctx: typer.Context,
+    weeks: Annotated[int, typer.Option(help="Trailing weeks that form the baseline.")] = 8,
+    k: Annotated[float, typer.Option(help="Robust deviations above the median.")] = 5.0,
+    min_count: Annotated[int, typer.Option(help="Fewest items a spike week has.")] = 5,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Weeks in which a theme's feedback jumped far above its own trailing baseline."""
+    rule = SpikeRule(weeks=weeks, k=k, min_count=min_count, min_history=min(4, weeks))
+    rows = fa.spike_report(open_workspace(ctx).backend(), rule)
+    columns = ["theme_id", "label", "week_start", "items", "baseline", "threshold", "ratio"]
+    render(rows, [*columns, "insight_days"], fmt, title="feedback spikes")
+
+
+@app.command()
+def duplicates(
+    ctx: typer.Context,
+    threshold: Annotated[float, typer.Option(help="Least cosine similarity of a repeat.")] = 0.92,
+    window_days: Annotated[
+        float, typer.Option(help="Most days between an item and its repeat.")
+    ] = 7,
+    any_requester: Annotated[
+        bool, typer.Option(help="Also count different people's texts as repeats.")
+    ] = False,
+    model: ModelOption = "default",
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Mark repeated feedback (duplicate_of): similar text, same person and language, close in time."""
+    rule = DuplicateRule(threshold, timedelta(days=window_days), not any_requester)
+    ws = open_workspace(ctx)
+    try:
+        with err.status("Comparing feedback"):
+            checked, repeats = fa.mark_duplicates(ws.store, _embedder(model), rule)
+        render([{"checked": checked, "repeats": repeats}], ["checked", "repeats"], fmt)
+    finally:
+        ws.close()
+
+
+@app.command()
+def demand(
+    ctx: typer.Context,
+    by: Annotated[str, typer.Option(help="theme, segment or item.")] = "theme",
+    period: Annotated[
+        str | None, typer.Option("--period", "-g", help="Per theme and period (by theme only).")
+    ] = None,
+    suggested: Annotated[
+        bool, typer.Option(help="By item: count suggested links too, not only confirmed.")
+    ] = False,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Who asks: requesters, accounts, ARR and churned ARR per theme, segment or work item."""
+    b = open_workspace(ctx).backend()
+    f, ft, acc = b.table("feedback"), b.table("feedback_theme"), b.table("account")
+    money = ["accounts", "arr", "churned_accounts", "churned_arr"]
+    if by == "theme":
+        g = grain(period) if period else None
+        expr = _labelled(cd.theme_demand(f, ft, acc, g), b)
+        first = ["theme_id", "label", *(["period_start"] if g else [])]
+        show(expr, [*first, "items", "requesters", *money], fmt, "demand per theme")
+    elif by == "segment":
+        expr = _labelled(cd.segment_demand(f, ft, acc), b)
+        show(expr, ["theme_id", "label", "segment", *money], fmt, "demand per theme and segment")
+    elif by == "item":
+        states = ("confirmed", "suggested") if suggested else ("confirmed",)
+        expr = cd.item_demand(f, b.table("feedback_link"), acc, states)
+        columns = ["work_item_id", "items", "requesters", *money, "importance"]
+        show(expr, columns, fmt, "demand per work item")
+    else:
+        raise UsageError(f"--by {by!r}: use theme, segment or item")
+
+
+@app.command()
+def links(
+    ctx: typer.Context,
+    suggest: Annotated[
+        bool, typer.Option("--suggest", help="First suggest links by text similarity.")
+    ] = False,
+    by_theme: Annotated[
+        bool, typer.Option(help="Suggest per theme (its centroid), for all of its feedback.")
+    ] = False,
+    threshold: Annotated[float, typer.Option(help="Least similarity of a suggestion.")] = 0.5,
+    top: Annotated[int, typer.Option(help="Most suggestions per feedback or theme.")] = 1,
+    state: Annotated[
+        str | None, typer.Option(help="Only suggested, confirmed or rejected.")
+    ] = None,
+    model: ModelOption = "default",
+    limit: Annotated[int, typer.Option(help="Show at most this many links.")] = 50,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """List links from feedback to work items, best first; with --suggest, add suggestions."""
+    ws = open_workspace(ctx)
+    try:
+        if suggest:
+            with err.status("Suggesting links"):
+                added = fa.suggest_feedback_links(
+                    ws.store, _embedder(model), threshold, top, by_theme
+                )
+            err.print(f"Suggested {added:,} new links.")
+        link = ws.backend().table("feedback_link")
+        if state is not None:
+            link = link.filter(link.state == state)
+        link = link.order_by(link.score.desc(), "feedback_id", "work_item_id").limit(limit)
+        columns = ["feedback_id", "work_item_id", "state", "importance", "score", "created_at"]
+        show(link, columns, fmt, "feedback links")
+    finally:
+        ws.close()
+
+
+@app.command()
+def link(
+    ctx: typer.Context,
+    feedback: Annotated[str, typer.Argument(help="Feedback id (or its part after `source:`).")],
+    item: Annotated[str, typer.Argument(help="Work item id (or its part after `source:`).")],
+    reject: Annotated[bool, typer.Option("--reject", help="Reject instead of confirm.")] = False,
+    importance: Annotated[
+        int | None,
+        typer.Option(help="Customer importance: 0 none, 1 nice, 2 important, 3 critical."),
+    ] = None,
+) -> None:
+    """Confirm (or reject) that a piece of feedback asks for a work item."""
+    ws = open_workspace(ctx)
+    try:
+        state = "rejected" if reject else "confirmed"
+        feedback_id, item_id = fa.set_link(ws.store, feedback, item, state, importance)
+        err.print(f"{feedback_id} -> {item_id}: {state}")
+    finally:
+        ws.close()
+
+
+@app.command()
+def publish(
+    ctx: typer.Context,
+    title: Annotated[str, typer.Argument(help="The insight's title.")],
+    theme: Annotated[list[str], typer.Option("--theme", help="A theme it covers; repeatable.")],
+    team: TeamOption = None,
+    summary: Annotated[str | None, typer.Option(help="What was learned.")] = None,
+    audience: Annotated[str | None, typer.Option(help="Who it is for.")] = None,
+    at: Annotated[str | None, typer.Option("--at", help="When published (default: now).")] = None,
+) -> None:
+    """Publish an insight on one or more themes (starts the time-to-insight clock's stop)."""
+    ws = open_workspace(ctx)
+    try:
+        when: datetime = moment(at)
+        ident = fa.publish_insight(ws.store, title, theme, team, summary, audience, when)
+        err.print(f"Published {ident}")
+    finally:
+        ws.close()
+
+
+@app.command()
+def roadmap(
+    ctx: typer.Context,
+    period: PeriodOption = "quarter",
+    team: TeamOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Feedback linked to and delivered on the roadmap, time to insight, time-to-market of
+    insight-driven items and satisfaction before and after they shipped, per team and period."""
+    g = grain(period)
+    b = open_workspace(ctx).backend()
+    f, fl, w = b.table("feedback"), b.table("feedback_link"), b.table("work_item")
+    ft, ins = b.table("feedback_theme"), b.table("insight")
+    exprs = {
+        "feedback incorporated": ci.feedback_incorporated(f, fl, w, g),
+        "time to insight (days)": ci.time_to_insight(f, ft, ins, g),
+        "insight time-to-market (days)": ci.insight_time_to_market(f, fl, w, ft, ins, g),
+        "satisfaction around releases": ci.feature_satisfaction(f, fl, w, g),
+    }
+    sections: dict[str, tuple[list[dict[str, Any]], list[str]]] = {}
+    for name, expr in exprs.items():
+        if team is not None:
+            expr = expr.filter(expr.team_id == team)
+        if since is not None:
+            expr = expr.filter(expr.period_start >= as_of(since))
+        if until is not None:
+            expr = expr.filter(expr.period_start < as_of(until))
+        sections[name] = (expr.to_pyarrow().to_pylist(), list(expr.columns))
+    render_sections(sections, fmt)

@@ -1,0 +1,65 @@
+"""`productops report`: the scorecard as an HTML page, a PDF and a Markdown digest."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from productops.commands.common import GrainOption, err, grain, open_workspace
+from productops.commands.scorecard import refresh, resolve_periods
+from productops.durations import Grain
+from productops.reports import NoScorecardError, build_report, formats, write_files
+from productops.workspace import Workspace
+
+__all__ = ["report", "write_report"]
+
+
+def write_report(
+    ws: Workspace, out: Path, chosen: list[str], g: Grain, periods: int, as_of: datetime
+) -> list[Path]:
+    """Write the report files into `out`, computing the scorecard as of `as_of` if none is kept.
+
+    The report reads the kept rows straight from the store: small, and current even on Spark,
+    whose backend reads a copy of the store taken at its first use.
+    """
+    now = datetime.now(UTC)
+    try:
+        report = build_report(ws.store.ibis(), g, periods, now)
+    except NoScorecardError:
+        err.print(f"No scorecard kept yet: computing it for the last {periods} {g}s first")
+        refresh(ws, resolve_periods(None, g, periods, as_of), g, as_of)
+        report = build_report(ws.store.ibis(), g, periods, now)
+    return write_files(report, out, chosen)
+
+
+def report(
+    ctx: typer.Context,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Folder for the reports (default: WORKSPACE/reports)."),
+    ] = None,
+    by: GrainOption = "quarter",
+    periods: Annotated[
+        int, typer.Option(min=1, help="Show the last N periods that have scorecard snapshots.")
+    ] = 8,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format", "-f", help="Comma-separated outputs: html, pdf, md (default: all three)."
+        ),
+    ] = "html,pdf,md",
+) -> None:
+    """Write the scorecard report: report.html (self-contained), report.pdf and report.md.
+
+    Shows the scorecard as kept by `productops scorecard`; computes it first if none is kept.
+    """
+    chosen, g = formats(fmt), grain(by)
+    ws = open_workspace(ctx)
+    folder = out if out is not None else ws.root / "reports"
+    with err.status("Writing the reports"):
+        written = write_report(ws, folder, chosen, g, periods, datetime.now(UTC))
+    for path in written:
+        typer.echo(str(path))

@@ -1,0 +1,129 @@
+"""`productops themes ...`: discover feedback themes and curate them (definitions: docs/themes.md)."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated, Any
+
+import typer
+
+from productops.commands.common import FormatOption, err, moment, open_workspace
+from productops.pillars.customer.embeddings import Embedder, default_embedder, fallback_embedder
+from productops.registry.themes import (
+    discover_themes,
+    list_themes,
+    merge_themes,
+    rename_theme,
+    split_theme,
+    theme_feedback,
+)
+from productops.render import Format, render
+
+app = typer.Typer(
+    help="Feedback themes: discovered without being told how many, kept stable across runs; "
+    "rename, merge and split them and later runs keep your changes.",
+    no_args_is_help=True,
+)
+
+ThemeArg = Annotated[str, typer.Argument(metavar="THEME", help="Theme id (or its number).")]
+FallbackOption = Annotated[
+    bool,
+    typer.Option(
+        "--fallback", help="Use the model-free embedder (hashed n-grams) instead of MiniLM."
+    ),
+]
+_COLUMNS = ["id", "label", "language", "size", "status", "keywords"]
+
+
+def _embedder(fallback: bool) -> Embedder:
+    return fallback_embedder() if fallback else default_embedder()
+
+
+def _person() -> str:
+    return os.environ.get("PRODUCTOPS_USER") or os.environ.get("USER") or "someone"
+
+
+@app.command("discover")
+def discover(
+    ctx: typer.Context,
+    reduce_outliers: Annotated[
+        float | None,
+        typer.Option(
+            "--reduce-outliers",
+            help="Also join outliers to their nearest theme when their cosine similarity to it "
+            "is at least this (0-1, e.g. 0.2).",
+        ),
+    ] = None,
+    fallback: FallbackOption = False,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Assign all feedback to themes per language; new themes open where enough fits none."""
+    ws = open_workspace(ctx)
+    embedder = _embedder(fallback)
+    runs = discover_themes(ws.store, embedder, moment(None), outlier_similarity=reduce_outliers)
+    rows = [vars(r) | {"outlier_share": round(r.outlier_share, 4)} for r in runs]
+    columns = ["language", "feedback", "themes", "new_themes", "outliers", "outlier_share"]
+    render(rows, columns, fmt, title=f"themes ({embedder.name})")
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Include merged, split and archived themes.")
+    ] = False,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Themes, largest first."""
+    rows = list_themes(open_workspace(ctx).store, include_inactive=all_)
+    columns = _COLUMNS + (["merged_into", "split_from"] if all_ else [])
+    render(rows, columns, fmt, title="themes")
+
+
+@app.command("show")
+def show(ctx: typer.Context, theme: ThemeArg, fmt: FormatOption = Format.table) -> None:
+    """A theme's feedback, most similar to the theme first (score: cosine similarity 0-1)."""
+    found, members = theme_feedback(open_workspace(ctx).store, theme)
+    if fmt is Format.table:
+        err.print(f"{found['id']}: {found['label']} ({found['keywords']})", highlight=False)
+    render(members, ["id", "score", "text"], fmt, title=f"{found['label']}")
+
+
+def _done(rows: list[dict[str, Any]], fmt: Format, title: str) -> None:
+    render(rows, _COLUMNS, fmt, title=title)
+
+
+@app.command("rename")
+def rename(
+    ctx: typer.Context,
+    theme: ThemeArg,
+    label: Annotated[str, typer.Argument(help="The new label; later runs keep it.")],
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Rename a theme (recorded as renamed by PRODUCTOPS_USER)."""
+    _done([rename_theme(open_workspace(ctx).store, theme, label, _person())], fmt, "renamed")
+
+
+@app.command("merge")
+def merge(
+    ctx: typer.Context,
+    theme: ThemeArg,
+    into: Annotated[str, typer.Argument(metavar="INTO", help="The theme it merges into.")],
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Merge THEME into INTO: its feedback moves, and later runs keep it merged."""
+    _done([merge_themes(open_workspace(ctx).store, theme, into)], fmt, "merged into")
+
+
+@app.command("split")
+def split(
+    ctx: typer.Context,
+    theme: ThemeArg,
+    parts: Annotated[int, typer.Option("--parts", min=2, help="Into how many themes.")] = 2,
+    fallback: FallbackOption = False,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Split a theme into new ones by its feedback's meaning; later runs keep it split."""
+    ws = open_workspace(ctx)
+    children = split_theme(ws.store, _embedder(fallback), theme, moment(None), parts)
+    _done(children, fmt, "split into")

@@ -1,0 +1,169 @@
+"""Privacy of feedback: redact contact and card details from text; keep people only as salted hashes.
+
+- `redact(text)`: e-mail addresses become `[email]`, card-like numbers `[card]`
+  (13 to 19 digits, single spaces or dashes between them, a first digit of a card
+  network, 2 to 6, and a valid Luhn check digit), phone numbers `[phone]` (7 to 15
+  digits that start with `+` or `(`, come in three or more groups split by
+  spaces, dots or dashes, or are a national number, `0` and an area code then
+  the rest (`0171 1234567`, `030/1234567`); dates, times, versions, thousands, IP addresses and
+  plain digit runs such as order numbers are left alone).
+- `scrub(payload, salt)`: a raw payload with every string redacted (but the
+  values of ids, URLs, dates and types), a person's name (`name`, `first name`,
+  ... in an object that holds an e-mail address) removed, and a whole-value e-mail
+  replaced by a pseudonym that keeps its domain (`pseudonym-<hash>@domain`),
+  so raw records can be re-mapped and matched to accounts without holding
+  the address.
+- `person_hash(salt, identity)`: SHA-256 of the workspace salt and the
+  identity (case-folded), the only trace of a person in `feedback`.
+- `workspace_salt(root)`: the workspace's secret salt (`.survey-salt`, shared
+  with survey respondent hashes), made on first use, readable by its owner only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "EMAIL",
+    "SALT_FILE",
+    "domain_of",
+    "luhn_valid",
+    "person_hash",
+    "redact",
+    "redact_all",
+    "scrub",
+    "text_hash",
+    "workspace_salt",
+]
+
+SALT_FILE = ".survey-salt"
+EMAIL = re.compile(r"(?<![\w.+-])[\w.%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?![\w-])")
+_WHOLE_EMAIL = re.compile(r"[\w.%+-]+@((?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,})")
+_CARD = re.compile(r"(?<![\w.+-])[2-6]\d{3}(?:[ -]?\d){9,15}(?![\w-])")
+_PHONE = re.compile(
+    r"(?<![\w.+/-])(?:\+\d[\d .()-]{5,20}\d|\(\d{1,5}\)[ .-]?\d[\d .-]{4,16}\d"
+    r"|\d{1,5}(?:[ .-]\d{2,5}){2,5}|0\d{1,5}[ /-]\d{3,10})(?![\w/-]|[.,]\d)"
+)
+# Digit groups that are not phone numbers: dates, thousands, IPv4 addresses.
+_NOT_PHONE = re.compile(
+    r"\d{4}[./-]\d{1,2}[./-]\d{1,2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}"
+    r"|\d{1,3}(?:[ .,]\d{3})+|\d{1,3}(?:\.\d{1,3}){3}"
+)
+# Keys whose values identify records rather than hold text: never redacted.
+_KEEP = re.compile(r"(?:id|ids|url|uri|link|_at|date|cursor|timestamp|type|key)$")
+# Keys of a person's name, dropped from an object that also holds an e-mail.
+_NAMES = re.compile(r"(?:first|last|full|given|family|contact|respondent|customer)?[ _]?name")
+
+
+def luhn_valid(digits: str) -> bool:
+    """Whether a string of digits passes the Luhn check (card numbers do).
+
+    >>> luhn_valid("4111111111111111"), luhn_valid("4111111111111112")
+    (True, False)
+    """
+    total = 0
+    for i, char in enumerate(reversed(digits)):
+        n = int(char)
+        if i % 2:
+            n = n * 2 - 9 if n > 4 else n * 2
+        total += n
+    return total % 10 == 0
+
+
+def _card(match: re.Match[str]) -> str:
+    digits = re.sub(r"\D", "", match.group(0))
+    return "[card]" if 13 <= len(digits) <= 19 and luhn_valid(digits) else match.group(0)
+
+
+def _phone(match: re.Match[str]) -> str:
+    found = match.group(0)
+    digits = sum(c.isdigit() for c in found)
+    if not 7 <= digits <= 15 or _NOT_PHONE.fullmatch(found):
+        return found
+    return "[phone]"
+
+
+def redact(text: str) -> str:
+    """`text` without e-mail addresses, card-like numbers and phone numbers.
+
+    >>> redact("Mail ana@acme.io or call +49 30 1234567; card 4111 1111 1111 1111, order 88231")
+    'Mail [email] or call [phone]; card [card], order 88231'
+    """
+    if "@" in text:
+        text = EMAIL.sub("[email]", text)
+    if sum(c.isdigit() for c in text) < 7:
+        return text
+    text = _CARD.sub(_card, text)
+    return _PHONE.sub(_phone, text)
+
+
+def redact_all(texts: Iterable[str | None]) -> list[str | None]:
+    """`redact` over a column of texts (None stays None)."""
+    return [None if t is None else redact(t) for t in texts]
+
+
+def text_hash(text: str) -> str:
+    """SHA-256 (hex) of a redacted text: the key of the embedding cache."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def person_hash(salt: str, identity: str) -> str:
+    """SHA-256 (hex) of the salt and a person's identity (e-mail or id, case-folded)."""
+    return hashlib.sha256(f"{salt}\x00{identity.strip().casefold()}".encode()).hexdigest()
+
+
+def domain_of(identity: str | None) -> str | None:
+    """The lower-case domain of an e-mail address (or pseudonym), else None.
+
+    >>> domain_of("Ana.Lopez@Acme.IO")
+    'acme.io'
+    """
+    found = _WHOLE_EMAIL.fullmatch(identity.strip()) if identity else None
+    return found.group(1).lower() if found else None
+
+
+def scrub(payload: Any, salt: str) -> Any:
+    """A raw payload safe to keep: see the module docstring."""
+    if isinstance(payload, dict):
+        person = any(isinstance(v, str) and domain_of(v) for v in payload.values())
+        return {
+            key: _scrub_value(key, value, salt)
+            for key, value in payload.items()
+            if not (person and _NAMES.fullmatch(str(key).casefold()))
+        }
+    if isinstance(payload, list):
+        return [scrub(item, salt) for item in payload]
+    if isinstance(payload, str):
+        return _scrub_text(payload, salt)
+    return payload
+
+
+def _scrub_value(key: str, value: Any, salt: str) -> Any:
+    if isinstance(value, str) and _KEEP.search(str(key).casefold()):
+        return value
+    return scrub(value, salt)
+
+
+def _scrub_text(text: str, salt: str) -> str:
+    domain = domain_of(text)
+    if domain is not None:
+        if text.startswith("pseudonym-"):
+            return text
+        return f"pseudonym-{person_hash(salt, text)[:24]}@{domain}"
+    return redact(text)
+
+
+def workspace_salt(root: Path) -> str:
+    """The workspace's secret salt, made on first use (readable by its owner only)."""
+    path = root / SALT_FILE
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(secrets.token_hex(32))
+    return path.read_text(encoding="utf-8").strip()

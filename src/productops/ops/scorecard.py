@@ -1,0 +1,294 @@
+"""The scorecard: every success criterion per team and period, with trend, target and rollup.
+
+Values come from `ops.measures` (built-in criteria) or the metric catalog (a workspace's own
+criteria, `[scorecard] custom`); a team and period without data gets a reason instead of a
+number. The organisation's row (`ORG`) rolls the team values up as each criterion states.
+
+>>> rows = scorecard(backend.table, periods_ending(latest_complete(now, "quarter"), "quarter", 4))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import ibis
+
+from productops.config import CustomCriterion
+from productops.durations import Grain
+from productops.errors import UsageError
+from productops.ops.criteria import CRITERIA, ORG, Criterion
+from productops.ops.measures import MEASURES, Inputs, Measure
+from productops.pillars.data import Catalog, compile_metric, dimensions_of
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+__all__ = [
+    "ORGANISATION_WIDE",
+    "Score",
+    "criteria_in_use",
+    "latest_complete",
+    "leaf_teams",
+    "period_start",
+    "periods_ending",
+    "scorecard",
+    "shift",
+]
+
+ORGANISATION_WIDE = f"organisation-wide: see the {ORG} row"
+
+
+@dataclass(frozen=True)
+class Score:
+    """One criterion for one team (or `ORG`) and period."""
+
+    criterion: str
+    pillar: str
+    team_id: str
+    grain: str
+    period_start: datetime
+    value: float | None
+    unit: str
+    n: int | None
+    reason: str | None
+    target: float | None
+    previous: float | None
+    trend: str | None
+    met: bool | None
+
+
+def period_start(ts: datetime, grain: Grain) -> datetime:
+    """The start (UTC) of the period holding `ts`, as `durations.period` computes it in queries."""
+    t = ts.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if grain == "week":
+        return t - timedelta(days=t.weekday())
+    if grain == "month":
+        return t.replace(day=1)
+    if grain == "quarter":
+        return t.replace(month=(t.month - 1) // 3 * 3 + 1, day=1)
+    return t
+
+
+def shift(start: datetime, grain: Grain, k: int) -> datetime:
+    """The start of the period `k` periods after (negative: before) the one starting at `start`."""
+    if grain in ("day", "week"):
+        return start + timedelta(days=k * (7 if grain == "week" else 1))
+    months = k * (3 if grain == "quarter" else 1)
+    index = start.year * 12 + start.month - 1 + months
+    return start.replace(year=index // 12, month=index % 12 + 1)
+
+
+def latest_complete(as_of: datetime, grain: Grain) -> datetime:
+    """The start of the last period that ended before `as_of`."""
+    return shift(period_start(as_of, grain), grain, -1)
+
+
+def periods_ending(last: datetime, grain: Grain, count: int) -> list[datetime]:
+    """`count` period starts, oldest first, the last being the period holding `last`."""
+    if count < 1:
+        raise UsageError(f"--periods {count}: give 1 or more")
+    end = period_start(last, grain)
+    return [shift(end, grain, -i) for i in reversed(range(count))]
+
+
+def leaf_teams(team: ir.Table) -> list[str]:
+    """The product teams: teams that are no other team's parent (groups are left out)."""
+    rows = team.select("id", "parent_id").to_pyarrow().to_pylist()
+    parents = {r["parent_id"] for r in rows}
+    return sorted(r["id"] for r in rows if r["id"] not in parents)
+
+
+def criteria_in_use(
+    disabled: Iterable[str] = (), custom: Sequence[CustomCriterion] = ()
+) -> list[Criterion]:
+    """The built-in criteria not switched off, then the workspace's own ones."""
+    off = set(disabled)
+    unknown = off - set(CRITERIA)
+    if unknown:
+        raise UsageError(
+            f"scorecard.disabled: unknown criteria {', '.join(sorted(unknown))}; "
+            "see docs/scorecard.md for the ids"
+        )
+    own = [
+        Criterion(
+            c.id,
+            c.pillar,
+            "The workspace's own criterion",
+            c.name or c.metric,
+            f"Catalog metric {c.metric} per team and period.",
+            c.unit or "",
+            c.direction,
+            (f"metric {c.metric}",),
+        )
+        for c in custom
+    ]
+    clash = {c.id for c in own} & set(CRITERIA)
+    if clash:
+        raise UsageError(f"scorecard.custom: {', '.join(sorted(clash))} is a built-in criterion id")
+    return [c for c in CRITERIA.values() if c.id not in off] + own
+
+
+def _catalog_measure(catalog: Catalog, metric: str) -> tuple[Measure, bool]:
+    """A workspace criterion: the catalog metric per team (when it has a team dimension)."""
+    dims = dimensions_of(catalog, catalog.metric(metric))
+    by = next((d for d in ("team", "team_id") if d in dims), None)
+
+    def compute(x: Inputs) -> ir.Table:
+        t = compile_metric(catalog, metric, x.table, by=(by,) if by else (), grain=x.grain)
+        return t.select(
+            team_id=t[by].cast("string") if by else ibis.literal(ORG),
+            period_start=t.period_start,
+            value=t.value.cast("float64"),
+            n=ibis.literal(1).cast("int64"),
+            reason=ibis.null().cast("string"),
+        )
+
+    return Measure(compute, f"values of metric {metric}", ()), by is not None
+
+
+def _trend(value: float | None, previous: float | None, direction: str) -> str | None:
+    if value is None or previous is None:
+        return None
+    if value == previous:
+        return "same"
+    return "better" if (value > previous) == (direction == "higher") else "worse"
+
+
+def _met(value: float | None, target: float | None, direction: str) -> bool | None:
+    if value is None or target is None:
+        return None
+    return value >= target if direction == "higher" else value <= target
+
+
+def _rollup(c: Criterion, found: list[tuple[float, int]]) -> float | None:
+    if not found:
+        return None
+    values = [v for v, _ in found]
+    if c.rollup == "median":
+        return float(statistics.median(values))
+    if c.rollup == "sum":
+        return float(sum(values))
+    weight = sum(n for _, n in found)
+    if weight <= 0:
+        return float(statistics.fmean(values))
+    return sum(v * n for v, n in found) / weight
+
+
+Found = dict[tuple[str, datetime], dict[str, Any]]
+
+
+def _run(measure: Measure, x: Inputs, present: Callable[[str], bool]) -> Found | str:
+    """The measure's rows for the periods asked, or why there is no data at all."""
+    lacking = [t for t in measure.required if not present(t)]
+    if lacking:
+        return f"not enough data: needs {measure.missing} (no {', '.join(lacking)} rows)"
+    expr = measure.compute(x)
+    starts = [ibis.timestamp(p) for p in x.periods]
+    expr = expr.filter(expr.period_start.isin(starts))
+    out: Found = {}
+    for r in expr.to_pyarrow().to_pylist():
+        out[(r["team_id"], r["period_start"].astimezone(UTC))] = r
+    return out
+
+
+def _cell(
+    c: Criterion, m: Measure, found: Found | str, team: str, start: datetime
+) -> tuple[float | None, int | None, str | None]:
+    if isinstance(found, str):
+        return None, None, found
+    if c.rollup == "organisation" and team != ORG:
+        return None, None, ORGANISATION_WIDE
+    r = found.get((team, start))
+    if r is None:
+        return None, None, f"not enough data: needs {m.missing} in the period"
+    n = r["n"]
+    if r["value"] is None or r["value"] != r["value"]:
+        return None, n, r["reason"] or f"not enough data: needs {m.missing} in the period"
+    if n is not None and n < m.min_n:
+        return None, n, f"not enough data: needs at least {m.min_n} (has {n})"
+    return float(r["value"]), n, None
+
+
+def scorecard(
+    table: Callable[[str], ir.Table],
+    periods: Sequence[datetime],
+    *,
+    grain: Grain = "quarter",
+    criteria: Sequence[Criterion] | None = None,
+    catalog: Catalog | None = None,
+    custom_metrics: Mapping[str, str] | None = None,
+    targets: Mapping[tuple[str, str], float] | None = None,
+    teams: Sequence[str] | None = None,
+    as_of: datetime | None = None,
+    min_group: int = 3,
+) -> list[Score]:
+    """Every criterion for every team and `ORG`, for `periods` (each compared with the one before).
+
+    `custom_metrics` maps a workspace criterion's id to its catalog metric (needs `catalog`);
+    `targets` maps (criterion, team) to the team's target; `teams` defaults to `leaf_teams`.
+    """
+    chosen = list(CRITERIA.values()) if criteria is None else list(criteria)
+    starts = sorted(period_start(p, grain) for p in periods)
+    asked = [shift(starts[0], grain, -1), *starts]
+    now = as_of or datetime.now(UTC)
+    x = Inputs(table, grain, asked, now, min_group, catalog=catalog)
+    counted: dict[str, bool] = {}
+
+    def present(name: str) -> bool:
+        if name not in counted:
+            counted[name] = int(table(name).count().execute()) > 0
+        return counted[name]
+
+    team_ids = list(teams) if teams is not None else leaf_teams(table("team"))
+    goals = targets or {}
+    out: list[Score] = []
+    for c in chosen:
+        metric = (custom_metrics or {}).get(c.id)
+        if metric is not None and catalog is None:
+            raise UsageError(f"criterion {c.id}: computing catalog metric {metric} needs a catalog")
+        if metric is None:
+            m = MEASURES[c.id]
+        else:
+            m, by_team = _catalog_measure(catalog, metric)  # type: ignore[arg-type]
+            c = c if by_team else replace(c, rollup="organisation")
+        found = _run(m, x, present)
+        rows: dict[tuple[str, datetime], Score] = {}
+        for team in [*team_ids, ORG]:
+            for start in asked:
+                value, n, reason = _cell(c, m, found, team, start)
+                rows[(team, start)] = Score(
+                    c.id, c.pillar, team, grain, start, value, c.unit, n, reason,
+                    goals.get((c.id, team)), None, None, None,
+                )  # fmt: skip
+        if c.rollup != "organisation":
+            for start in asked:
+                got = [
+                    (rows[(t, start)].value, rows[(t, start)].n or 0)
+                    for t in team_ids
+                    if rows[(t, start)].value is not None
+                ]
+                value = _rollup(c, got)  # type: ignore[arg-type]
+                reason = None if value is not None else rows[(ORG, start)].reason
+                if isinstance(found, str):
+                    reason = found
+                elif value is None:
+                    reason = f"not enough data: needs {m.missing} in the period"
+                n = sum(k for _, k in got) if got else None
+                rows[(ORG, start)] = replace(rows[(ORG, start)], value=value, n=n, reason=reason)
+        for (team, start), s in rows.items():
+            if start == asked[0]:
+                continue
+            before = rows[(team, shift(start, grain, -1))].value
+            out.append(
+                replace(
+                    s,
+                    previous=before,
+                    trend=_trend(s.value, before, c.direction),
+                    met=_met(s.value, s.target, c.direction),
+                )
+            )
+    return out

@@ -1,0 +1,186 @@
+"""Theme discovery on unit-length embeddings, without being told how many themes there are.
+
+Discovery: centre the vectors, smooth each one towards its nearest neighbours (which sharpens
+dense groups the way UMAP does for BERTopic), cut a Ward tree at a fixed height, refine with a few
+nearest-centroid rounds, then mark as outliers the items less similar to their theme's centroid
+than `min_similarity` and the themes smaller than `min_size`. Incremental runs assign items to
+known centroids first and discover only among the rest. Definitions: docs/themes.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+from sklearn.cluster import AgglomerativeClustering
+
+from productops.pillars.customer.embeddings import Matrix, normalise
+
+__all__ = [
+    "OUTLIER",
+    "Clustering",
+    "ThemeSettings",
+    "assign",
+    "centroids",
+    "discover",
+    "reduce_outliers",
+    "representatives",
+    "split",
+    "update",
+]
+
+OUTLIER = -1
+Labels = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class ThemeSettings:
+    """Knobs of discovery; the defaults are the ones measured in bench/bench_themes.py."""
+
+    neighbours: int = 15  # items each vector is smoothed towards (at most sqrt(n) / 4)
+    height: float = 2.75  # Ward merge height at which the tree is cut
+    rounds: int = 5  # nearest-centroid refinement rounds
+    min_size: int = 3  # smaller groups are outliers
+    min_similarity: float = 0.3  # cosine to the theme's centroid needed to belong to it
+    min_new: int = 5  # items an incremental run needs, fitting no theme, to open a new one
+
+
+@dataclass(frozen=True)
+class Clustering:
+    """Labels (theme index, OUTLIER for none), the centroids, and each item's score: its cosine
+    to its theme's centroid (an outlier's: to the nearest centroid)."""
+
+    labels: Labels
+    scores: npt.NDArray[np.float32]
+    centroids: Matrix = field(repr=False)
+
+    @property
+    def outlier_share(self) -> float:
+        """Fraction of items in no theme, 0-1."""
+        return float(np.mean(self.labels == OUTLIER)) if len(self.labels) else 0.0
+
+
+def centroids(vectors: Matrix, labels: Labels, count: int) -> Matrix:
+    """Unit-length mean vector of each theme 0..count-1 (zero for an empty one)."""
+    sums = np.zeros((count, vectors.shape[1]), dtype=np.float64)
+    inside = labels >= 0
+    np.add.at(sums, labels[inside], vectors[inside])
+    return normalise(sums)
+
+
+def assign(vectors: Matrix, known: Matrix, min_similarity: float) -> Clustering:
+    """Each item to its most similar centroid, or OUTLIER when that cosine is below the bar."""
+    if not len(known) or not len(vectors):
+        empty = np.full(len(vectors), OUTLIER, dtype=np.int64)
+        return Clustering(empty, np.zeros(len(vectors), np.float32), known)
+    similarity = vectors @ known.T
+    best = similarity.argmax(axis=1).astype(np.int64)
+    scores = similarity[np.arange(len(vectors)), best].astype(np.float32)
+    return Clustering(np.where(scores >= min_similarity, best, OUTLIER), scores, known)
+
+
+def reduce_outliers(vectors: Matrix, clustering: Clustering, min_similarity: float) -> Clustering:
+    """Outliers joined to their nearest theme when their cosine to it reaches `min_similarity`."""
+    nearest = assign(vectors, clustering.centroids, min_similarity)
+    out = clustering.labels == OUTLIER
+    labels = np.where(out, nearest.labels, clustering.labels)
+    scores = np.where(out, nearest.scores, clustering.scores).astype(np.float32)
+    return Clustering(labels, scores, clustering.centroids)
+
+
+def _smooth(vectors: Matrix, neighbours: int, chunk: int = 2048) -> Matrix:
+    """Each vector replaced by the mean of its `neighbours` most similar vectors (itself included)."""
+    out = np.empty_like(vectors)
+    for start in range(0, len(vectors), chunk):
+        similarity = vectors[start : start + chunk] @ vectors.T
+        nearest = np.argpartition(-similarity, neighbours - 1, axis=1)[:, :neighbours]
+        out[start : start + chunk] = vectors[nearest].mean(axis=1)
+    return normalise(out)
+
+
+def _refine(vectors: Matrix, labels: Labels, rounds: int) -> Labels:
+    for _ in range(rounds):
+        used, dense = np.unique(labels, return_inverse=True)
+        moved = (vectors @ centroids(vectors, dense, len(used)).T).argmax(axis=1)
+        if np.array_equal(moved, dense):
+            return moved.astype(np.int64)
+        labels = moved.astype(np.int64)
+    return labels
+
+
+def _finish(vectors: Matrix, labels: Labels, settings: ThemeSettings) -> Clustering:
+    """Outliers by similarity and size; themes numbered by size, largest first."""
+    count = int(labels.max()) + 1 if len(labels) else 0
+    for _ in range(2):
+        found = assign(vectors, centroids(vectors, labels, count), -1.0)
+        close = (found.labels == labels) & (found.scores >= settings.min_similarity)
+        labels = np.where(close, labels, OUTLIER)
+        sizes = np.bincount(labels[labels >= 0], minlength=count + 1)
+        labels = np.where(sizes[labels] >= settings.min_size, labels, OUTLIER)
+    sizes = np.bincount(labels[labels >= 0], minlength=count)
+    order = np.argsort(-sizes, kind="stable")[: int(np.count_nonzero(sizes))]
+    rank = np.full(count + 1, OUTLIER, dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    labels = rank[labels]
+    found = assign(vectors, centroids(vectors, labels, len(order)), -1.0)
+    own = (vectors * found.centroids[np.maximum(labels, 0)]).sum(axis=1) if len(order) else 0.0
+    scores = np.where(labels >= 0, own, found.scores).astype(np.float32)
+    return Clustering(labels, scores, found.centroids)
+
+
+def discover(vectors: Matrix, settings: ThemeSettings | None = None) -> Clustering:
+    """Themes among `vectors` (unit rows), their number found from the data; see the module."""
+    settings = settings or ThemeSettings()
+    if len(vectors) < max(settings.min_size, 2):
+        return _finish(vectors, np.full(len(vectors), OUTLIER, dtype=np.int64), settings)
+    centred = normalise(vectors - vectors.mean(axis=0))
+    smoothed = _smooth(centred, min(settings.neighbours, max(1, round(len(vectors) ** 0.5 / 4))))
+    tree = AgglomerativeClustering(
+        n_clusters=None, distance_threshold=settings.height, linkage="ward"
+    )
+    labels = _refine(centred, tree.fit(smoothed).labels_.astype(np.int64), settings.rounds)
+    return _finish(vectors, labels, settings)
+
+
+def update(vectors: Matrix, known: Matrix, settings: ThemeSettings | None = None) -> Clustering:
+    """Items assigned to the `known` centroids first; new themes discovered among the rest.
+
+    Labels below len(known) are known themes; from len(known) on, new ones (each at least
+    `min_new` items). The returned centroids are the known ones followed by the new ones.
+    """
+    settings = settings or ThemeSettings()
+    first = assign(vectors, known, settings.min_similarity)
+    rest = np.flatnonzero(first.labels == OUTLIER)
+    labels, scores = first.labels.copy(), first.scores.copy()
+    fresh = np.zeros((0, vectors.shape[1]), dtype=np.float32)
+    if len(rest) >= settings.min_new:
+        found = discover(vectors[rest], settings)
+        sizes = np.bincount(found.labels[found.labels >= 0], minlength=len(found.centroids))
+        keep = np.flatnonzero(sizes >= settings.min_new)
+        new_index = np.full(len(found.centroids) + 1, OUTLIER, dtype=np.int64)
+        new_index[keep] = len(known) + np.arange(len(keep))
+        labels[rest] = new_index[found.labels]
+        inside = labels[rest] >= 0
+        scores[rest] = np.where(inside, found.scores, scores[rest])
+        fresh = found.centroids[keep]
+    return Clustering(labels, scores, np.concatenate([known, fresh]).astype(np.float32))
+
+
+def split(vectors: Matrix, parts: int = 2) -> Labels:
+    """A theme's items cut into `parts` groups (Ward on the centred vectors)."""
+    if len(vectors) < parts:
+        return np.arange(len(vectors), dtype=np.int64)
+    centred = normalise(vectors - vectors.mean(axis=0))
+    tree = AgglomerativeClustering(n_clusters=parts, linkage="ward")
+    return tree.fit(centred).labels_.astype(np.int64)
+
+
+def representatives(clustering: Clustering, count: int = 3) -> list[list[int]]:
+    """Per theme, the indices of its `count` items most similar to its centroid."""
+    out: list[list[int]] = []
+    for theme in range(len(clustering.centroids)):
+        members = np.flatnonzero(clustering.labels == theme)
+        best = members[np.argsort(-clustering.scores[members], kind="stable")[:count]]
+        out.append([int(i) for i in best])
+    return out

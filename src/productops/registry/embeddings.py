@@ -1,0 +1,62 @@
+"""The embedding cache: vectors kept per (sha256 of the text, model), so re-runs embed only new text.
+
+A system table written directly (insert-only, keyed by hash and model): a cached vector never
+changes, so there is nothing to validate or upsert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyarrow as pa
+
+from productops.engine import Store
+from productops.pillars.customer.embeddings import Embedder, Matrix, text_hash
+from productops.registry.rows import SOURCE
+
+__all__ = ["cached_embeddings"]
+
+
+def _vectors(found: pa.Table, dimensions: int) -> Matrix:
+    values = found.column("vector").combine_chunks().flatten().to_numpy()
+    return np.asarray(values, dtype=np.float32).reshape(found.num_rows, dimensions)
+
+
+def cached_embeddings(store: Store, embedder: Embedder, texts: Sequence[str]) -> Matrix:
+    """Vectors of `texts` in order: cached ones read, the others embedded once and cached."""
+    hashes = [text_hash(t) for t in texts]
+    unique = list(dict.fromkeys(hashes))
+    wanted = pa.table({"text_hash": pa.array(unique, pa.string())})
+    with store.staged("_wanted", wanted):
+        found = store.arrow(
+            "SELECT e.text_hash, CAST(e.vector AS FLOAT[]) AS vector FROM embedding e "
+            "JOIN _wanted w ON w.text_hash = e.text_hash WHERE e.model = ?",
+            [embedder.name],
+        )
+    row = {h: i for i, h in enumerate(found.column("text_hash").to_pylist())}
+    known = _vectors(found, embedder.dimensions)
+    missing = [h for h in unique if h not in row]
+    first_text = dict(zip(hashes, texts, strict=True))
+    fresh = embedder.embed([first_text[h] for h in missing]) if missing else known[:0]
+    if missing:
+        new = pa.table(
+            {
+                "text_hash": pa.array(missing, pa.string()),
+                "vector": pa.FixedSizeListArray.from_arrays(
+                    pa.array(fresh.ravel(), pa.float32()), embedder.dimensions
+                ),
+            }
+        )
+        with store.transaction(), store.staged("_new", new):
+            store.sql(
+                "INSERT INTO embedding (text_hash, model, vector, source, ingested_at) "
+                "SELECT n.text_hash, ?, CAST(to_json(CAST(n.vector AS FLOAT[])) AS VARCHAR), ?, "
+                "now() FROM _new n ANTI JOIN embedding e "
+                "ON e.text_hash = n.text_hash AND e.model = ?",
+                [embedder.name, SOURCE, embedder.name],
+            )
+    offset = len(row)
+    row.update({h: offset + i for i, h in enumerate(missing)})
+    table = np.concatenate([known, fresh]) if missing else known
+    return np.ascontiguousarray(table[[row[h] for h in hashes]])

@@ -1,0 +1,264 @@
+"""Feedback analyses written back to the store: sentiment, repeats, suggested and confirmed links
+to work items, and published insights (docs/customer-insights.md).
+
+Every write re-lands whole canonical rows through `ingest.land_arrow` (validated, upserted);
+the computations are `productops.pillars.customer`'s.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+
+from productops.engine import Store
+from productops.errors import UsageError
+from productops.pillars.customer.duplicates import DuplicateRule, find_duplicates
+from productops.pillars.customer.embeddings import Embedder, normalise, text_hash
+from productops.pillars.customer.insights import insight_themes
+from productops.pillars.customer.links import Suggestion, suggest_links
+from productops.pillars.customer.sentiment import read_sentiment
+from productops.pillars.customer.trends import SpikeRule, find_spikes, theme_trend
+from productops.registry.embeddings import cached_embeddings
+from productops.registry.rows import TIMESTAMP, land, strings
+
+if TYPE_CHECKING:
+    from ibis.backends import BaseBackend
+
+__all__ = [
+    "LINK_STATES",
+    "mark_duplicates",
+    "publish_insight",
+    "score_sentiment",
+    "set_link",
+    "spike_report",
+    "suggest_feedback_links",
+]
+
+LINK_STATES = ("suggested", "confirmed", "rejected")
+SUGGESTED_IMPORTANCE = 1  # "nice to have" until a person says otherwise
+
+
+def _rows(store: Store, where: str = "", params: Sequence[Any] = ()) -> pa.Table:
+    return store.arrow(
+        f"SELECT * EXCLUDE (ingested_at) FROM feedback {where} ORDER BY created_at, id", params
+    )
+
+
+def _strs(data: pa.Table, column: str) -> list[str]:
+    return [str(v) for v in data.column(column).to_pylist()]
+
+
+def _replace(data: pa.Table, **columns: pa.Array) -> pa.Table:  # type: ignore[type-arg]
+    for name, values in columns.items():
+        data = data.set_column(data.schema.get_field_index(name), name, values)
+    return data
+
+
+def score_sentiment(store: Store, rescore: bool = False) -> int:
+    """Read and store the sentiment of feedback without a label (all feedback if `rescore`);
+    returns how many items were scored."""
+    data = _rows(store, "" if rescore else "WHERE sentiment_label IS NULL")
+    if not data.num_rows:
+        return 0
+    texts = data.column("text").to_pylist()
+    languages = data.column("language").to_pylist()
+    unique = list(dict.fromkeys(zip(texts, languages, strict=True)))
+    readings = dict(zip(unique, read_sentiment(*zip(*unique, strict=True)), strict=True))
+    got = [readings[(t, lang)] for t, lang in zip(texts, languages, strict=True)]
+    scored = _replace(
+        data,
+        sentiment=pa.array([r.score for r in got], pa.float64()),
+        sentiment_label=strings([r.label for r in got]),
+    )
+    land(store, "feedback", scored, "sentiment")
+    return data.num_rows
+
+
+def mark_duplicates(store: Store, embedder: Embedder, rule: DuplicateRule) -> tuple[int, int]:
+    """Set `duplicate_of` on every feedback item by `rule` (clearing it where no longer a
+    repeat); returns (items checked, repeats found)."""
+    data = _rows(store)
+    if not data.num_rows:
+        return 0, 0
+    ids = _strs(data, "id")
+    vectors = cached_embeddings(store, embedder, _strs(data, "text"))
+    times = [t for t in data.column("created_at").to_pylist() if t is not None]
+    languages = data.column("language").to_pylist()
+    if rule.same_requester:
+        who = data.column("requester_hash").to_pylist()
+        groups = [f"{w}|{lang}" if w else i for w, lang, i in zip(who, languages, ids, strict=True)]
+    else:
+        groups = [str(lang) for lang in languages]
+    found = find_duplicates(ids, times, groups, vectors, rule)
+    new = [found.get(i) for i in ids]
+    changed = np.flatnonzero(
+        [a != b for a, b in zip(new, data.column("duplicate_of").to_pylist(), strict=True)]
+    )
+    if len(changed):
+        updated = _replace(data, duplicate_of=strings(new)).take(changed)
+        land(store, "feedback", updated, "duplicates")
+    return len(ids), len(found)
+
+
+def _items(store: Store) -> tuple[list[str], list[str]]:
+    rows = store.sql(
+        "SELECT id, title FROM work_item WHERE title IS NOT NULL AND "
+        "coalesce(status_category, '') <> 'cancelled' ORDER BY id"
+    )
+    return [r[0] for r in rows], [r[1] for r in rows]
+
+
+def _link_rows(pairs: list[tuple[str, str, float]]) -> pa.Table:
+    now = datetime.now(UTC).replace(microsecond=0)
+    return pa.table(
+        {
+            "feedback_id": strings([p[0] for p in pairs]),
+            "work_item_id": strings([p[1] for p in pairs]),
+            "importance": pa.array([SUGGESTED_IMPORTANCE] * len(pairs), pa.int64()),
+            "state": strings(["suggested"] * len(pairs)),
+            "score": pa.array([p[2] for p in pairs], pa.float64()),
+            "created_at": pa.array([now] * len(pairs), TIMESTAMP),
+        }
+    )
+
+
+def suggest_feedback_links(
+    store: Store, embedder: Embedder, threshold: float, top: int, by_theme: bool = False
+) -> int:
+    """Suggest links from feedback (or, `by_theme`, from each theme's centroid to all of its
+    feedback) to the work items whose titles read most alike; pairs already linked in any
+    state are left alone. Returns the number of links suggested."""
+    item_ids, titles = _items(store)
+    if not item_ids:
+        return 0
+    item_vectors = embedder.embed(titles)
+    feedback = store.arrow(
+        "SELECT f.id, f.text, ft.theme_id FROM feedback f LEFT JOIN feedback_theme ft "
+        "ON ft.feedback_id = f.id WHERE f.duplicate_of IS NULL ORDER BY f.id, ft.theme_id"
+    )
+    ids = _strs(feedback, "id")
+    vectors = cached_embeddings(store, embedder, _strs(feedback, "text"))
+    suggestions: list[Suggestion]
+    if by_theme:
+        themes = feedback.column("theme_id").to_pylist()
+        names = sorted({t for t in themes if t is not None})
+        members = {t: [i for i, x in enumerate(themes) if x == t] for t in names}
+        centroids = normalise(np.stack([vectors[members[t]].mean(axis=0) for t in names]))
+        found = suggest_links(names, centroids, item_ids, item_vectors, threshold, top)
+        suggestions = [
+            Suggestion(ids[i], s.work_item_id, s.score) for s in found for i in members[s.source_id]
+        ]
+    else:
+        seen: dict[str, int] = {}
+        for k, i in enumerate(ids):
+            seen.setdefault(i, k)
+        first = list(seen.values())
+        suggestions = suggest_links(
+            [ids[i] for i in first], vectors[first], item_ids, item_vectors, threshold, top
+        )
+    existing = set(store.sql("SELECT feedback_id, work_item_id FROM feedback_link"))
+    pairs = list(
+        {
+            (s.source_id, s.work_item_id): s.score
+            for s in suggestions
+            if (s.source_id, s.work_item_id) not in existing
+        }.items()
+    )
+    if pairs:
+        land(
+            store, "feedback_link", _link_rows([(f, w, score) for (f, w), score in pairs]), "links"
+        )
+    return len(pairs)
+
+
+def _one(store: Store, table: str, ref: str, noun: str) -> str:
+    rows = store.sql(
+        f"SELECT id FROM {table} WHERE id = ? OR ends_with(id, ':' || ?) ORDER BY id", [ref, ref]
+    )
+    if len(rows) != 1:
+        why = "matches several" if rows else "matches none"
+        raise UsageError(f"{noun} {ref!r} {why}; give its full id")
+    return str(rows[0][0])
+
+
+def set_link(
+    store: Store, feedback_ref: str, item_ref: str, state: str, importance: int | None = None
+) -> tuple[str, str]:
+    """Confirm or reject a link (creating it if it was never suggested); returns its ids."""
+    if state not in LINK_STATES:
+        raise UsageError(f"link state {state!r}: use one of {', '.join(LINK_STATES)}")
+    if importance is not None and not 0 <= importance <= 3:
+        raise UsageError(f"importance {importance}: use 0 (none) to 3 (critical)")
+    feedback_id = _one(store, "feedback", feedback_ref, "feedback")
+    item_id = _one(store, "work_item", item_ref, "work item")
+    old = store.sql(
+        "SELECT importance, score, created_at FROM feedback_link "
+        "WHERE feedback_id = ? AND work_item_id = ?",
+        [feedback_id, item_id],
+    )
+    keep, score, created = old[0] if old else (SUGGESTED_IMPORTANCE, None, None)
+    row = {
+        "feedback_id": strings([feedback_id]),
+        "work_item_id": strings([item_id]),
+        "importance": pa.array([importance if importance is not None else keep], pa.int64()),
+        "state": strings([state]),
+        "score": pa.array([score], pa.float64()),
+        "created_at": pa.array([created or datetime.now(UTC).replace(microsecond=0)], TIMESTAMP),
+    }
+    land(store, "feedback_link", pa.table(row), "links")
+    return feedback_id, item_id
+
+
+def publish_insight(
+    store: Store,
+    title: str,
+    theme_refs: Sequence[str],
+    team: str | None = None,
+    summary: str | None = None,
+    audience: str | None = None,
+    published_at: datetime | None = None,
+) -> str:
+    """Publish an insight on existing themes; returns its id."""
+    if not title.strip():
+        raise UsageError("an insight needs a title")
+    if not theme_refs:
+        raise UsageError("an insight names at least one theme (--theme ID)")
+    themes = [_one(store, "theme", ref, "theme") for ref in theme_refs]
+    when = published_at or datetime.now(UTC).replace(microsecond=0)
+    ident = f"productops:insight-{when:%Y%m%d%H%M%S}-{text_hash(title)[:6]}"
+    row = {
+        "id": strings([ident]),
+        "team_id": strings([team]),
+        "title": strings([title.strip()]),
+        "summary": strings([summary]),
+        "theme_ids": strings([json.dumps(themes)]),
+        "audience": strings([audience]),
+        "published_at": pa.array([when], TIMESTAMP),
+    }
+    land(store, "insight", pa.table(row), "insights")
+    return ident
+
+
+def spike_report(backend: BaseBackend, rule: SpikeRule) -> list[dict[str, Any]]:
+    """Spikes per theme with the theme's label and the days from the spike week's start to the
+    first insight published on the theme from then on (None: none yet)."""
+    trend = theme_trend(backend.table("feedback"), backend.table("feedback_theme"), "week")
+    spikes = find_spikes(trend.to_pyarrow().to_pylist(), rule)
+    theme = backend.table("theme")
+    labels = {r["id"]: r["label"] for r in theme.select("id", "label").to_pyarrow().to_pylist()}
+    named = insight_themes(backend.table("insight"), backend.table("feedback_theme"))
+    published: dict[str, list[datetime]] = {}
+    for r in named.select("theme_id", "published_at").to_pyarrow().to_pylist():
+        published.setdefault(r["theme_id"], []).append(r["published_at"])
+    rows = []
+    for s in spikes:
+        start = s.week_start.replace(tzinfo=UTC)
+        after = [p for p in published.get(s.theme_id, []) if p >= start]
+        days = round((min(after) - start).total_seconds() / 86_400, 2) if after else None
+        rows.append(vars(s) | {"label": labels.get(s.theme_id), "insight_days": days})
+    return rows

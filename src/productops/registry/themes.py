@@ -1,0 +1,303 @@
+"""Feedback themes in the store: discover (incrementally), rename, merge, split.
+
+A run embeds the feedback (through the embedding cache), and within each language assigns
+it to the active themes' stored centroids; among what fits none it discovers new themes. Theme
+ids (`productops:theme-N`) never change. A renamed theme keeps its label; a merged or split
+theme is no longer active, so its feedback goes to the theme it was merged into or split into.
+Definitions: docs/themes.md.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from productops.engine import Store
+from productops.errors import UsageError
+from productops.pillars.customer.embeddings import Embedder, Matrix, normalise
+from productops.pillars.customer.labels import keywords, label
+from productops.pillars.customer.themes import (
+    OUTLIER,
+    Clustering,
+    ThemeSettings,
+    reduce_outliers,
+    representatives,
+    split,
+    update,
+)
+from productops.registry.embeddings import cached_embeddings
+from productops.registry.rows import TIMESTAMP, land, resolve
+from productops.schema import TABLES
+
+__all__ = [
+    "ThemeRun",
+    "discover_themes",
+    "list_themes",
+    "merge_themes",
+    "rename_theme",
+    "split_theme",
+    "theme_feedback",
+]
+
+UNKNOWN_LANGUAGE = "und"
+_COLUMNS = [c.name for c in TABLES["theme"].columns if c.name not in ("source", "ingested_at")]
+
+
+@dataclass(frozen=True)
+class ThemeRun:
+    """What one discovery run did in one language."""
+
+    language: str
+    feedback: int
+    themes: int
+    new_themes: int
+    outliers: int
+
+    @property
+    def outlier_share(self) -> float:
+        """Fraction of the language's feedback in no theme, 0-1."""
+        return self.outliers / self.feedback if self.feedback else 0.0
+
+
+def _arrow(rows: Sequence[dict[str, Any]]) -> pa.Table:
+    types = {"size": pa.int64(), "created_at": TIMESTAMP}
+    return pa.table(
+        {c: pa.array([r.get(c) for r in rows], types.get(c, pa.string())) for c in _COLUMNS}
+    )
+
+
+def _save(store: Store, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        land(store, "theme", _arrow(rows), "themes")
+
+
+def _themes(store: Store, where: str = "TRUE", params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    listed = ", ".join(_COLUMNS)
+    rows: list[dict[str, Any]] = store.arrow(
+        f"SELECT {listed} FROM theme WHERE {where} ORDER BY id", list(params)
+    ).to_pylist()
+    return rows
+
+
+def _next_number(store: Store) -> int:
+    found = store.sql(
+        "SELECT max(TRY_CAST(regexp_extract(id, 'theme-([0-9]+)$', 1) AS BIGINT)) FROM theme"
+    )
+    return int(found[0][0] or 0) + 1
+
+
+def _vector(text: str | None, dimensions: int) -> Matrix:
+    values = json.loads(text) if text else []
+    if len(values) != dimensions:
+        return np.zeros((1, dimensions), dtype=np.float32)
+    return normalise(np.asarray([values], dtype=np.float32))
+
+
+def _describe(
+    theme: dict[str, Any], texts: Sequence[str], ids: Sequence[str], words: list[str]
+) -> None:
+    """Keywords, label (unless a person renamed it), size and quotes from its members."""
+    theme["keywords"] = ", ".join(words)
+    if not theme.get("renamed_by"):
+        theme["label"] = label(words)
+    theme["size"] = len(texts)
+    theme["quotes"] = json.dumps(list(ids))
+
+
+def _fit_language(
+    store: Store,
+    embedder: Embedder,
+    language: str,
+    feedback: list[dict[str, Any]],
+    settings: ThemeSettings,
+    outlier_similarity: float | None,
+    at: datetime,
+) -> tuple[list[dict[str, Any]], list[tuple[str, str, float]], ThemeRun]:
+    """Theme rows to save and (feedback, theme, score) assignments for one language."""
+    texts = [f["text"] for f in feedback]
+    vectors = cached_embeddings(store, embedder, texts)
+    active = _themes(
+        store,
+        "coalesce(status, 'active') = 'active' AND coalesce(language, ?) = ?",
+        [UNKNOWN_LANGUAGE, language],
+    )
+    known = np.concatenate(
+        [_vector(t["centroid"], embedder.dimensions) for t in active]
+        or [np.zeros((0, embedder.dimensions), np.float32)]
+    )
+    found: Clustering = update(vectors, known, settings)
+    if outlier_similarity is not None:
+        found = reduce_outliers(vectors, found, outlier_similarity)
+    number = _next_number(store)
+    themes = active + [
+        {"id": f"productops:theme-{number + i}", "status": "active", "created_at": at}
+        for i in range(len(found.centroids) - len(active))
+    ]
+    words = keywords(texts, found.labels, len(themes))
+    quotes = representatives(found)
+    for index, theme in enumerate(themes):
+        members = np.flatnonzero(found.labels == index)
+        theme["language"] = language
+        if len(members):
+            theme["centroid"] = json.dumps(
+                np.round(normalise(vectors[members].mean(axis=0, keepdims=True))[0], 6).tolist()
+            )
+        _describe(
+            theme,
+            [texts[i] for i in members],
+            [feedback[i]["id"] for i in quotes[index]],
+            words[index],
+        )
+    links = [
+        (feedback[i]["id"], themes[int(t)]["id"], float(max(found.scores[i], 0.0)))
+        for i, t in enumerate(found.labels)
+        if t != OUTLIER
+    ]
+    outliers = int(np.count_nonzero(found.labels == OUTLIER))
+    run = ThemeRun(language, len(feedback), len(themes), len(themes) - len(active), outliers)
+    return themes, links, run
+
+
+def _land_links(store: Store, links: Sequence[tuple[str, str, float]]) -> None:
+    if links:
+        feedback_ids, theme_ids, scores = zip(*links, strict=True)
+        data = pa.table(
+            {
+                "feedback_id": pa.array(feedback_ids, pa.string()),
+                "theme_id": pa.array(theme_ids, pa.string()),
+                "score": pa.array(scores, pa.float64()),
+            }
+        )
+        land(store, "feedback_theme", data, "themes")
+
+
+def discover_themes(
+    store: Store,
+    embedder: Embedder,
+    at: datetime,
+    settings: ThemeSettings | None = None,
+    outlier_similarity: float | None = None,
+) -> list[ThemeRun]:
+    """Assign all feedback to themes, per language, opening new themes where enough fits none.
+
+    `outlier_similarity`: also join outliers to their nearest theme at this cosine or more.
+    """
+    settings = settings or ThemeSettings()
+    rows = store.arrow(
+        "SELECT id, text, coalesce(language, ?) AS language FROM feedback "
+        "WHERE text IS NOT NULL ORDER BY id",
+        [UNKNOWN_LANGUAGE],
+    ).to_pylist()
+    by_language: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_language.setdefault(row["language"], []).append(row)
+    runs: list[ThemeRun] = []
+    with store.transaction():
+        store.sql("DELETE FROM feedback_theme")
+        for language in sorted(by_language):
+            themes, links, run = _fit_language(
+                store, embedder, language, by_language[language], settings, outlier_similarity, at
+            )
+            _save(store, themes)
+            _land_links(store, links)
+            runs.append(run)
+    return runs
+
+
+def list_themes(store: Store, include_inactive: bool = False) -> list[dict[str, Any]]:
+    """Themes, largest first: id, label, language, size, status, keywords and lineage."""
+    where = "TRUE" if include_inactive else "coalesce(status, 'active') = 'active'"
+    found = _themes(store, where)
+    return sorted(found, key=lambda t: (-(t["size"] or 0), t["id"]))
+
+
+def _one(store: Store, ref: str) -> dict[str, Any]:
+    return _themes(store, "id = ?", [resolve(store, "theme", "theme", ref, "theme")])[0]
+
+
+def theme_feedback(store: Store, ref: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A theme and its feedback (id, text, score), most similar first."""
+    theme = _one(store, ref)
+    members: list[dict[str, Any]] = store.arrow(
+        "SELECT f.id, f.text, ft.score FROM feedback_theme ft JOIN feedback f "
+        "ON f.id = ft.feedback_id WHERE ft.theme_id = ? ORDER BY ft.score DESC, f.id",
+        [theme["id"]],
+    ).to_pylist()
+    return theme, members
+
+
+def rename_theme(store: Store, ref: str, new_label: str, person: str) -> dict[str, Any]:
+    """Give a theme a label that later runs keep."""
+    if not new_label.strip():
+        raise UsageError("a theme's label cannot be empty")
+    theme = _one(store, ref) | {"label": new_label.strip(), "renamed_by": person}
+    _save(store, [theme])
+    return theme
+
+
+def merge_themes(store: Store, source_ref: str, target_ref: str) -> dict[str, Any]:
+    """Merge theme A into B: A's feedback moves to B, A stays merged on later runs."""
+    source, target = _one(store, source_ref), _one(store, target_ref)
+    if source["id"] == target["id"]:
+        raise UsageError(f"cannot merge {source['id']} into itself")
+    if source["status"] not in (None, "active") or target["status"] not in (None, "active"):
+        raise UsageError(f"only active themes merge: {source['id']}, {target['id']}")
+    sizes = np.array([[source["size"] or 0], [target["size"] or 0]], dtype=np.float32)
+    vectors = [json.loads(t["centroid"]) for t in (source, target) if t["centroid"]]
+    if len(vectors) == 2:
+        mean = (np.asarray(vectors, dtype=np.float32) * np.maximum(sizes, 1)).sum(axis=0)
+        target["centroid"] = json.dumps(np.round(normalise(mean[None])[0], 6).tolist())
+    target["size"] = int(sizes.sum())
+    with store.transaction():
+        moved = store.arrow(
+            "SELECT feedback_id, ? AS theme_id, score FROM feedback_theme WHERE theme_id = ?",
+            [target["id"], source["id"]],
+        )
+        store.sql("DELETE FROM feedback_theme WHERE theme_id = ?", [source["id"]])
+        if moved.num_rows:
+            land(store, "feedback_theme", moved, "themes")
+        _save(store, [source | {"status": "merged", "merged_into": target["id"], "size": 0}, target])
+    return target
+
+
+def split_theme(
+    store: Store, embedder: Embedder, ref: str, at: datetime, parts: int = 2
+) -> list[dict[str, Any]]:
+    """Split a theme into `parts` new themes (split_from it); it stays split on later runs."""
+    theme, members = theme_feedback(store, ref)
+    if theme["status"] not in (None, "active") or len(members) < parts:
+        raise UsageError(f"{theme['id']}: only an active theme with {parts}+ feedback splits")
+    texts = [m["text"] for m in members]
+    vectors = cached_embeddings(store, embedder, texts)
+    labels = split(vectors, parts)
+    number = _next_number(store)
+    words = keywords(texts, labels, parts)
+    children: list[dict[str, Any]] = []
+    links: list[tuple[str, str, float]] = []
+    for part in range(parts):
+        inside = np.flatnonzero(labels == part)
+        centroid = normalise(vectors[inside].mean(axis=0, keepdims=True))[0]
+        scores = vectors[inside] @ centroid
+        best = inside[np.argsort(-scores, kind="stable")[:3]]
+        child: dict[str, Any] = {
+            "id": f"productops:theme-{number + part}",
+            "status": "active",
+            "created_at": at,
+            "language": theme["language"],
+            "split_from": theme["id"],
+            "centroid": json.dumps(np.round(centroid, 6).tolist()),
+        }
+        _describe(child, [texts[i] for i in inside], [members[i]["id"] for i in best], words[part])
+        children.append(child)
+        links += [(members[i]["id"], child["id"], float(s)) for i, s in zip(inside, scores, strict=True)]
+    with store.transaction():
+        store.sql("DELETE FROM feedback_theme WHERE theme_id = ?", [theme["id"]])
+        _save(store, [theme | {"status": "split", "size": 0}, *children])
+        _land_links(store, links)
+    return children

@@ -1,0 +1,90 @@
+"""The report's short Markdown digest: headlines per pillar, misses, maturity, open nudges."""
+
+from __future__ import annotations
+
+from productops.reports.labels import number, period_label
+from productops.reports.model import MATURITY_PILLARS, Listing, Report, Value, listings
+
+__all__ = ["to_markdown"]
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _table(columns: list[str], rows: list[list[str]]) -> list[str]:
+    return [
+        "| " + " | ".join(columns) + " |",
+        "|" + "---|" * len(columns),
+        *("| " + " | ".join(_cell(c) for c in r) + " |" for r in rows),
+        "",
+    ]
+
+
+def _shown(value: Value | None, why: bool = True) -> str:
+    """The value with its unit, else the reason it has none (or just "no value")."""
+    if value is None or value.value is None:
+        return (value.reason if value and why else None) or "no value"
+    return number(value.value, value.unit)
+
+
+def to_markdown(report: Report) -> str:
+    """The digest as Markdown text."""
+    latest = period_label(report.periods[-1], report.grain)
+    lines = [
+        f"# Product Ops digest, {latest}",
+        "",
+        f"Organisation scorecard for {latest} ({report.grain}ly), generated "
+        f"{report.generated_at:%Y-%m-%d %H:%M} UTC.",
+        "",
+    ]
+    for s in report.sections:
+        counts = s.counts(-1)
+        lines += [
+            f"## {s.title}: {counts['on target']} of {len(s.trends)} on target",
+            "",
+            *_table(
+                ["Criterion", "Latest", "Previous", "Target", "Status"],
+                [
+                    [
+                        t.label.name,
+                        _shown(t.latest),
+                        _shown(t.previous, why=False),
+                        number(t.latest.target, t.latest.unit) if t.latest else "",
+                        t.status(),
+                    ]
+                    for t in s.trends
+                ],
+            ),
+        ]
+    lists = listings(report)
+    lines += _listing(lists["off_target"])
+    teams = report.maturity_teams()
+    lines += ["## Maturity", ""]
+    lines += (
+        _table(
+            ["Team", *(p.title() for p in MATURITY_PILLARS)],
+            [
+                [
+                    report.team_name(t),
+                    *(
+                        report.maturity[(t, p)].stage if (t, p) in report.maturity else ""
+                        for p in MATURITY_PILLARS
+                    ),
+                ]
+                for t in teams
+            ],
+        )
+        if teams
+        else ["No maturity readings yet.", ""]
+    )
+    lines += _listing(lists["nudges"])
+    return "\n".join(lines)
+
+
+def _listing(found: Listing) -> list[str]:
+    return [
+        f"## {found.title}",
+        "",
+        *(_table(found.columns, found.rows) if found.rows else [found.empty, ""]),
+    ]

@@ -1,0 +1,124 @@
+"""Customer-insight metrics on the hand-made history (tests/pillars/customer/scenario.py),
+each expected value worked out by hand from the rows there."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from productops.pillars.customer import insights as ci
+from productops.workspace import Workspace
+from tests.pillars.customer.scenario import build
+
+APRIL, MAY, Q2 = (datetime(2024, m, 1) for m in (4, 5, 4))
+
+
+@pytest.fixture
+def tables(workspace: Workspace) -> Any:
+    build(workspace.store)
+    return workspace.backend().table
+
+
+def _rows(expr: Any) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = expr.to_pyarrow().to_pylist()
+    return rows
+
+
+def test_feedback_linked_counts_originals_with_a_confirmed_link(tables: Any) -> None:
+    rows = _rows(ci.feedback_linked(tables("feedback"), tables("feedback_link"), "month"))
+    # April: f1 f3 f4 f5 f6 f7 (f2 repeats f1); f1 f3 f4 f5 confirmed; May: f8, f9.
+    assert rows == [
+        {"period_start": APRIL, "feedback": 6, "linked": 4, "share_linked": pytest.approx(4 / 6)},
+        {"period_start": MAY, "feedback": 2, "linked": 0, "share_linked": 0.0},
+    ]
+
+
+def test_feedback_incorporated_per_team(tables: Any) -> None:
+    expr = ci.feedback_incorporated(
+        tables("feedback"), tables("feedback_link"), tables("work_item"), "month"
+    )
+    assert _rows(expr) == [
+        {
+            "team_id": "alpha",
+            "period_start": APRIL,
+            "feedback": 6,
+            "linked": 3,
+            "incorporated": 3,
+            "share_linked": 0.5,
+            "share_incorporated": 0.5,
+        },
+        {
+            "team_id": "beta",
+            "period_start": APRIL,
+            "feedback": 6,
+            "linked": 1,
+            "incorporated": 0,
+            "share_linked": pytest.approx(1 / 6),
+            "share_incorporated": 0.0,
+        },
+    ]
+
+
+def test_insight_coverage_takes_the_first_insight_after_each_feedback(tables: Any) -> None:
+    expr = ci.insight_coverage(tables("feedback"), tables("feedback_theme"), tables("insight"))
+    got = {r["feedback_id"]: (r["insight_id"], r["days"]) for r in _rows(expr)}
+    # i3 is unpublished; "thX" names no theme with feedback.
+    assert got == {
+        "t:f1": ("t:i1", 12.0),
+        "t:f3": ("t:i1", 9.0),
+        "t:f4": ("t:i1", 4.0),
+        "t:f5": ("t:i2", 21.0),
+        "t:f6": ("t:i2", 20.0),
+    }
+
+
+def test_time_to_insight_median_per_team_and_month(tables: Any) -> None:
+    expr = ci.time_to_insight(tables("feedback"), tables("feedback_theme"), tables("insight"))
+    rows = _rows(expr)
+    assert [(r["team_id"], r["period_start"], r["insights"], r["feedback"]) for r in rows] == [
+        ("alpha", APRIL, 1, 3),
+        ("beta", MAY, 1, 2),
+    ]
+    assert [r["p50_days"] for r in rows] == [9.0, 20.5]
+
+
+def test_insight_time_to_market(tables: Any) -> None:
+    expr = ci.insight_time_to_market(
+        tables("feedback"),
+        tables("feedback_link"),
+        tables("work_item"),
+        tables("feedback_theme"),
+        tables("insight"),
+    )
+    # w1: first linked feedback f1 on day 0, insight i1 on day 12, released on day 40.
+    assert _rows(expr) == [
+        {
+            "team_id": "alpha",
+            "period_start": Q2,
+            "items": 1,
+            "p50_days_from_feedback": 40.0,
+            "insight_items": 1,
+            "p50_days_from_insight": 28.0,
+        },
+    ]
+
+
+def test_feature_satisfaction_before_and_after_release(tables: Any) -> None:
+    expr = ci.feature_satisfaction(tables("feedback"), tables("feedback_link"), tables("work_item"))
+    (row,) = _rows(expr)
+    # Accounts a1, a2 of w1 (released day 40). Before: f1 f3 f4 f7 (CSAT 2 -> 0.25);
+    # after: f8 (NPS 9 -> 0.9), f9 (CSAT 5 -> 1.0).
+    assert row == {
+        "team_id": "alpha",
+        "period_start": Q2,
+        "items": 1,
+        "accounts": 2,
+        "ratings_before": 1,
+        "ratings_after": 2,
+        "satisfaction_before": 0.25,
+        "satisfaction_after": pytest.approx(0.95),
+        "sentiment_before": pytest.approx((-0.5 + 0.0 - 0.8 - 0.4) / 4),
+        "sentiment_after": pytest.approx(0.7),
+    }

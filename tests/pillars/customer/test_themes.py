@@ -1,0 +1,142 @@
+"""Theme discovery on small hand-made data and on the demo's planted themes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from productops.demo.text import LANGUAGES, THEMES, render
+from productops.pillars.customer.embeddings import fallback_embedder
+from productops.pillars.customer.labels import keywords, label
+from productops.pillars.customer.themes import (
+    OUTLIER,
+    Clustering,
+    ThemeSettings,
+    assign,
+    discover,
+    reduce_outliers,
+    representatives,
+    split,
+    update,
+)
+
+DARK = [
+    "please add a dark mode",
+    "dark mode would be great",
+    "we need dark mode in the app",
+    "is dark mode on the roadmap",
+    "dark mode for the editor please",
+    "add a dark mode option",
+]
+CRASH = [
+    "the app crashes on upload",
+    "upload crashes the app",
+    "app crashes when I upload a photo",
+    "crashes every upload",
+    "uploading a file crashes the app",
+    "the upload keeps crashing",
+]
+INVOICE = [
+    "invoice shows the wrong vat",
+    "wrong vat on my invoice",
+    "the invoice vat is wrong",
+    "vat on invoices is incorrect",
+    "invoice has a vat error",
+    "our invoice vat looks wrong",
+]
+
+
+def _labelled(*groups: list[str]) -> tuple[list[str], np.ndarray]:
+    texts = [t for g in groups for t in g]
+    truth = np.repeat(np.arange(len(groups)), [len(g) for g in groups])
+    return texts, truth
+
+
+def _purity(truth: np.ndarray, labels: np.ndarray) -> float:
+    inside = labels != OUTLIER
+    top = sum(np.bincount(truth[inside & (labels == k)]).max() for k in set(labels[inside]))
+    return float(top / inside.sum())
+
+
+def test_discovers_the_hand_made_themes_without_being_told_how_many() -> None:
+    texts, truth = _labelled(DARK, CRASH, INVOICE)
+    found = discover(fallback_embedder().embed(texts))
+    assert len(found.centroids) == 3
+    assert found.outlier_share == 0.0
+    # each theme is one group: same labels up to renumbering
+    pairs = set(zip(truth.tolist(), found.labels.tolist(), strict=True))
+    assert len(pairs) == 3
+    np.testing.assert_allclose(np.linalg.norm(found.centroids, axis=1), 1.0, atol=1e-5)
+
+
+def test_keywords_label_and_quotes() -> None:
+    texts, truth = _labelled(DARK, CRASH)
+    words = keywords(texts, truth, 2, top=3)
+    assert words[0][0] == "dark mode"
+    assert "upload" in " ".join(words[1])
+    assert label(words[0]).startswith("dark mode · ")
+    vectors = fallback_embedder().embed(texts)
+    found = discover(vectors)
+    quotes = representatives(found)
+    assert [len(q) for q in quotes] == [3, 3]
+    for theme, chosen in enumerate(quotes):
+        members = np.flatnonzero(found.labels == theme)
+        best = np.sort(found.scores[members])[::-1][:3]
+        np.testing.assert_allclose(np.sort(found.scores[chosen])[::-1], best)
+
+
+def test_outliers_are_shown_and_reduced_by_similarity() -> None:
+    vectors = np.array([[1, 0], [0.8, 0.6], [0, 1]], dtype=np.float32)
+    centroid = np.array([[1, 0]], dtype=np.float32)
+    # cosines to the centroid: 1, 0.8, 0
+    found = assign(vectors, centroid, min_similarity=0.9)
+    assert found.labels.tolist() == [0, OUTLIER, OUTLIER]
+    assert found.outlier_share == 2 / 3
+    reduced = reduce_outliers(vectors, found, min_similarity=0.5)
+    assert reduced.labels.tolist() == [0, 0, OUTLIER]
+    np.testing.assert_allclose(reduced.scores, [1.0, 0.8, 0.0], atol=1e-6)
+
+
+def test_incremental_update_keeps_known_themes_and_opens_a_new_one() -> None:
+    embedder = fallback_embedder()
+    first = discover(embedder.embed(DARK + CRASH))
+    texts = [*DARK[:2], *CRASH[:2], *INVOICE]
+    later = update(embedder.embed(texts), first.centroids, ThemeSettings(min_new=5))
+    dark, crash = first.labels[0], first.labels[len(DARK)]
+    assert later.labels[:4].tolist() == [dark, dark, crash, crash]
+    assert set(later.labels[4:].tolist()) == {2}  # one new theme, numbered after the known ones
+    np.testing.assert_array_equal(later.centroids[:2], first.centroids)
+    # too few misfits open no theme: they stay outliers
+    fewer = update(embedder.embed(INVOICE[:3]), first.centroids, ThemeSettings(min_new=5))
+    assert fewer.labels.tolist() == [OUTLIER] * 3
+
+
+def test_split_separates_mixed_theme() -> None:
+    texts, truth = _labelled(DARK, INVOICE)
+    parts = split(fallback_embedder().embed(texts), 2)
+    assert _purity(truth, parts) == 1.0
+
+
+def test_too_little_data_is_all_outliers() -> None:
+    found = discover(fallback_embedder().embed(["one lonely text", "another"]))
+    assert found.labels.tolist() == [OUTLIER, OUTLIER]
+    assert isinstance(found, Clustering)
+    assert len(found.centroids) == 0
+
+
+def test_demo_planted_themes_are_recovered_in_every_language() -> None:
+    rng = np.random.default_rng(7)
+    planted = rng.integers(-1, len(THEMES), 400)
+    embedder = fallback_embedder()
+    for language in range(len(LANGUAGES)):
+        texts = render(rng, planted, np.full(len(planted), language)).to_pylist()
+        found = discover(embedder.embed(texts))
+        labels = found.labels
+        assert _purity(planted + 1, labels) >= 0.9, LANGUAGES[language]
+        assert found.outlier_share <= 0.05
+        # every planted theme is the majority of at least one discovered theme
+        majorities = {
+            int(np.bincount(planted[labels == k] + 1).argmax()) - 1
+            for k in range(len(found.centroids))
+        }
+        assert set(range(len(THEMES))) <= majorities, LANGUAGES[language]
+        assert len(found.centroids) <= 4 * len(THEMES)
