@@ -29,6 +29,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
+from productops.durations import Grain
 from productops.pillars.data import compile_metric, load_catalog
 from productops.workspace import Workspace
 
@@ -150,7 +151,7 @@ FROM counts JOIN sizes USING (cohort_start) ORDER BY period_start, period_offset
 """,
 }
 # The same through the catalog: metric and grain.
-CATALOG = {
+CATALOG: dict[str, tuple[str, Grain]] = {
     "dau": ("dau", "day"),
     "funnel": ("signup_funnel", "week"),
     "retention": ("cohort_retention", "week"),
@@ -203,9 +204,7 @@ def measure(root: Path, queries: list[str], repeat: int) -> dict[str, dict[str, 
     for name in queries:
         runs = {"catalog": through_catalog(name), "sql": through_sql(name)}
         first = {side: _frame(run()) for side, run in runs.items()}
-        pd.testing.assert_frame_equal(
-            first["catalog"], first["sql"], check_dtype=False, rtol=1e-12
-        )
+        pd.testing.assert_frame_equal(first["catalog"], first["sql"], check_dtype=False, rtol=1e-12)
         seconds: dict[str, list[float]] = {side: [] for side in runs}
         for _ in range(repeat):
             for side, run in runs.items():
@@ -225,7 +224,9 @@ def main() -> None:
         "--dir", help="keep the generated workspace in DIR/events-N and reuse it next time"
     )
     parser.add_argument("--repeat", type=int, default=3, help="timed runs of each; the best counts")
-    parser.add_argument("--queries", default=",".join(SQL), help="comma-separated, of: dau, funnel, retention")
+    parser.add_argument(
+        "--queries", default=",".join(SQL), help="comma-separated, of: dau, funnel, retention"
+    )
     parser.add_argument("--generate", help=argparse.SUPPRESS)
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -31,7 +31,7 @@ def texts(n: int, seed: int = 1) -> tuple[list[str], list[str]]:
     """`n` demo texts (86% en, 7% de, 4% es, 3% fr) and their languages; every 50th with contacts."""
     rng = np.random.default_rng(seed)
     language = rng.choice(len(LANGUAGES), n, p=(0.86, 0.07, 0.04, 0.03))
-    drawn = render(rng, rng.integers(-1, len(THEMES), n), language).to_pylist()
+    drawn = [str(t) for t in render(rng, rng.integers(-1, len(THEMES), n), language).to_pylist()]
     for i in range(0, n, 50):
         drawn[i] += f" Mail me at user{i}@acme.io, +49 30 {1000000 + i}, card 4111 1111 1111 1111."
     return drawn, [LANGUAGES[i] for i in language]

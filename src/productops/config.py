@@ -131,7 +131,9 @@ class SurveySettings(_Settings):
 
 class CustomCriterion(_Settings):
     id: str = Field(description="Id of the criterion, e.g. data.weekly_active_users.")
-    metric: str = Field(description="Catalog metric it is computed from (`productops metrics list`).")
+    metric: str = Field(
+        description="Catalog metric it is computed from (`productops metrics list`)."
+    )
     pillar: Literal["data", "customer", "process", "operations", "business"] = Field(
         description="Pillar or group it belongs to."
     )
@@ -148,7 +150,9 @@ class ScorecardSettings(_Settings):
         default_factory=list, description="Own criteria computed from catalog metrics."
     )
     habitual_periods: int = Field(
-        3, ge=1, description="Periods in a row with targets met (and no Product Ops effort) "
+        3,
+        ge=1,
+        description="Periods in a row with targets met (and no Product Ops effort) "
         "that make a pillar habitual.",
     )
     max_open_nudges: int = Field(

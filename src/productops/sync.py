@@ -337,9 +337,8 @@ def import_rows(store: Store, root: Path, spec: Source, settings: Any, path: Pat
             continue
         data = _feedback_ready(store, TABLES[table_name], found, salt, domains)
         data = data.append_column(LINE, pa.array([r["_line"] for r in found], pa.int64()))
-        report.add(
-            land(store, TABLES[table_name], ReadResult(data), source=spec.name, file=str(path))
-        )
+        where = str(path.resolve())
+        report.add(land(store, TABLES[table_name], ReadResult(data), source=spec.name, file=where))
     return report
 
 

@@ -318,6 +318,18 @@ def test_feedback_speaks_several_languages(demo: Built) -> None:
     ) == [(True,)]
 
 
+def test_feedback_is_redacted_and_hashed(demo: Built) -> None:
+    """Contact details planted in a few texts are redacted; hashes as docs/feedback.md says."""
+    planted = demo.store.sql(
+        "SELECT count(*) FROM feedback WHERE contains(text, '([email], [phone])')"
+    )[0][0]
+    assert 5 <= planted <= 40
+    assert demo.store.sql(
+        "SELECT count(*) FROM feedback WHERE regexp_matches(text, '@|\\+1 415') "
+        "OR text_hash <> sha256(text) OR length(requester_hash) <> 64 OR language IS NULL"
+    ) == [(0,)]
+
+
 def test_ratings_follow_the_channel(demo: Built) -> None:
     ranges = {
         channel: (low, high, rated, n)

@@ -308,3 +308,13 @@ def test_commands(workspace: Workspace, tmp_path: Path) -> None:
     missing = runner.invoke(app, [*base, "feedback", "import", "csat", str(tmp_path / "no.csv")])
     assert missing.exit_code == 1
     assert "no such file" in missing.output
+
+
+def test_plain_import_of_feedback_is_refused(workspace: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "feedback.csv"
+    path.write_text("id,channel,text,created_at\n1,support,mail me at a@b.io,2024-01-01\n")
+    done = CliRunner().invoke(
+        app, ["--workspace", str(workspace.root), "import", "feedback", str(path)]
+    )
+    assert done.exit_code == 1
+    assert "productops feedback import generic" in done.output

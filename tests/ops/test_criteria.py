@@ -433,6 +433,10 @@ def test_experiments_run_setup_time_and_self_sufficiency(with_teams: Workspace) 
     land(with_teams.store, "insight", [insight | {"published_at": at(5)}])
     assert value(with_teams, "operations.experiments_run") == 3.0
     assert value(with_teams, "operations.experiment_setup_time") == 15.0  # 10, 15, 30
+    land(with_teams.store, "experiment", [exp("x5", 0, 10, "m1") | {"team_id": "growth"}])
+    assert score(with_teams, "operations.experiment_setup_time", "growth").reason == (
+        "not enough data: needs at least 3 experiments started (has 1)"
+    )
     assert value(with_teams, "operations.self_sufficiency") == 80.0  # 3 queries, i1 of five
 
 

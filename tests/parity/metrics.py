@@ -272,6 +272,19 @@ def _keyword_themes(b: BaseBackend) -> ir.Table:
     return tagged.filter(tagged.theme_id.notnull())
 
 
+def _scored(b: BaseBackend) -> ir.Table:
+    """Demo feedback with a sentiment (the demo stores none): from the rating where there is
+    one (NPS over -5..5, CSAT and stars over -4..0, both / 5), else 0."""
+    import ibis
+
+    f = b.table("feedback")
+    score = ibis.ifelse(f.rating.isnull(), 0.0, (f.rating - 5.0) / 5.0)
+    label = ibis.ifelse(
+        score < 0, "negative", ibis.ifelse(f.channel == "sales", "request", "neutral")
+    )
+    return f.mutate(sentiment=score, sentiment_label=label)
+
+
 def _customer_metrics() -> dict[str, Callable[[BaseBackend], ir.Table]]:
     from productops.pillars.customer import demand as cd
     from productops.pillars.customer import insights as ci
@@ -280,8 +293,8 @@ def _customer_metrics() -> dict[str, Callable[[BaseBackend], ir.Table]]:
 
     ft = _keyword_themes
     return {
-        "customer_theme_trend_by_week": lambda b: theme_trend(b.table("feedback"), ft(b)),
-        "customer_theme_sentiment": lambda b: theme_sentiment(b.table("feedback"), ft(b)),
+        "customer_theme_trend_by_week": lambda b: theme_trend(_scored(b), ft(b)),
+        "customer_theme_sentiment": lambda b: theme_sentiment(_scored(b), ft(b)),
         "customer_theme_demand_by_month": lambda b: cd.theme_demand(
             b.table("feedback"), ft(b), b.table("account"), "month"
         ),

@@ -23,7 +23,7 @@ from productops.sync import SyncReport, import_rows
 __all__ = ["app", "show_import"]
 
 app = typer.Typer(
-    help="Customer feedback from every channel: import files; analyse themes, trends, demand.",
+    help="Customer feedback files: app-store reviews, NPS and CSAT verbatims, sales notes, any CSV.",
     no_args_is_help=True,
 )
 

@@ -26,6 +26,7 @@ from productops.demo.manifest import KEYS, manifest, write_manifest
 from productops.demo.org import Org, organisation, team_tables
 from productops.demo.release import releases
 from productops.demo.surveys import surveys
+from productops.demo.targets import targets
 from productops.demo.usage import events, usage_events
 from productops.engine import Store
 from productops.errors import UsageError
@@ -66,6 +67,7 @@ STEPS = (
     "survey",
     "survey_response",
     "usage_event",
+    "criterion_target",
 )
 
 
@@ -153,3 +155,4 @@ def _tables(
     facts.update(survey_facts)
     yield from survey.items()
     yield "usage_event", usage_events(r_usage, org, governance["decision"])
+    yield "criterion_target", targets(org)

@@ -36,6 +36,11 @@ def import_file(
     table = canonical_table(table_name)
     if table.system:
         raise UsageError(f"{table_name} is kept by productops itself and cannot be imported")
+    if table.name == "feedback":
+        raise UsageError(
+            "feedback is redacted and its people hashed on the way in: import it with "
+            "`productops feedback import generic FILE` (or another kind, docs/feedback.md)"
+        )
     mapping = mapping or ImportMapping()
     source = source or mapping.source or "file"
     if not _SOURCE.fullmatch(source):

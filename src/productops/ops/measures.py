@@ -434,7 +434,7 @@ MEASURES: dict[str, Measure] = {
     ),
     "operations.experiments_run": Measure(_experiments_run, "experiments started", ("experiment",)),
     "operations.experiment_setup_time": Measure(
-        _experiment_setup_time, "experiments started", ("experiment",)
+        _experiment_setup_time, "experiments started", ("experiment",), min_n=3
     ),
     "operations.trainings_tools": Measure(
         lambda x: _activities(x, ("training", "tool_onboarding")),

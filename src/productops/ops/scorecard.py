@@ -209,7 +209,7 @@ def _cell(
     if r["value"] is None or r["value"] != r["value"]:
         return None, n, r["reason"] or f"not enough data: needs {m.missing} in the period"
     if n is not None and n < m.min_n:
-        return None, n, f"not enough data: needs at least {m.min_n} (has {n})"
+        return None, n, f"not enough data: needs at least {m.min_n} {m.missing} (has {n})"
     return float(r["value"]), n, None
 
 

@@ -39,7 +39,7 @@ class ThemeSettings:
     """Knobs of discovery; the defaults are the ones measured in bench/bench_themes.py."""
 
     neighbours: int = 15  # items each vector is smoothed towards (at most sqrt(n) / 4)
-    height: float = 2.75  # Ward merge height at which the tree is cut
+    height: float = 2.5  # Ward merge height at which the tree is cut
     rounds: int = 5  # nearest-centroid refinement rounds
     min_size: int = 3  # smaller groups are outliers
     min_similarity: float = 0.3  # cosine to the theme's centroid needed to belong to it

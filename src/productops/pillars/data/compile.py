@@ -135,25 +135,25 @@ class _Compiler:
         result: ir.Table = getattr(self, f"_{metric.type}")(metric)
         return result
 
-    def _simple(self, metric: Metric) -> ir.Table:
+    def _measured(self, metric: Metric) -> tuple[ir.Table, Measure]:
+        """The rows of a simple or cumulative metric that have a time: `*by, _m, _time`."""
         model = self.catalog.models[str(metric.model)]
         measure = model.measure(str(metric.measure))
         t = self._prepared(metric)
-        t = t.mutate(_m=_measure_value(t, measure), period_start=period(t._time, self.grain))
         t = t.filter(t._time.notnull())
-        return t.group_by("period_start", *self._keys(t)).aggregate(
-            value=_aggregate(t._m, measure.agg, t)
-        )
+        return t.select(*self._keys(t), _m=_measure_value(t, measure), _time=t._time), measure
+
+    def _simple(self, metric: Metric) -> ir.Table:
+        t, measure = self._measured(metric)
+        value = _aggregate(t._m, measure.agg, t)
+        return lenses.per_period(t, "_time", self.grain, self.by, value=value)
 
     def _cumulative(self, metric: Metric) -> ir.Table:
-        model = self.catalog.models[str(metric.model)]
-        measure = model.measure(str(metric.measure))
-        t = self._prepared(metric)
-        t = t.filter(t._time.notnull())
+        t, measure = self._measured(metric)
         window = metric.window_days
         if window is not None and window <= _SHORTEST_DAYS[self.grain]:
             return self._own_period(t, measure, window)
-        t = t.select(*self._keys(t), _m=_measure_value(t, measure), _day=period(t._time, "day"))
+        t = t.select(*self.by, "_m", _day=period(t._time, "day"))
         keys = ["_day", *self.by]
         agg = measure.agg
         if agg == "count_distinct":
@@ -182,7 +182,6 @@ class _Compiler:
     def _own_period(self, t: ir.Table, measure: Measure, window: int) -> ir.Table:
         """A window no longer than the shortest period: each day counts towards its own
         period only, when it is one of the period's last `window` days."""
-        t = t.select(*self._keys(t), _m=_measure_value(t, measure), _time=t._time)
         if measure.agg == "count_distinct":
             t = t.filter(t._m.notnull())
         if window < _LONGEST_DAYS[self.grain]:

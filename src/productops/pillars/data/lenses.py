@@ -71,7 +71,8 @@ def per_period(
     Groups by the period's number and truncates only each group's first instant, so
     the calendar is consulted once per group rather than once per row.
     """
-    g = t.group_by(_p=period_index(t[ts], grain), *keys).aggregate(_s=t[ts].min(), **values)
+    g = t.group_by(period_index(t[ts], grain).name("_p"), *keys)
+    g = g.aggregate(_s=t[ts].min(), **values)
     return g.select(period(g._s, grain).name("period_start"), *keys, *values)
 
 
