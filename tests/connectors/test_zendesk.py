@@ -232,3 +232,15 @@ def test_stream_of_replayed_objects() -> None:
     assert zendesk_stream_of(EXPORT["organizations"][0]) == "organizations"
     assert zendesk_stream_of({"issues": []}) is None
     assert isinstance(utc("2024-02-05T09:12:44Z"), datetime)
+
+
+def test_a_ticket_without_text_is_quarantined(ws: Workspace, tmp_path: Path) -> None:
+    empty = {**EXPORT["tickets"][0], "id": 35499, "subject": "", "description": "  "}
+    path = tmp_path / "empty.jsonl"
+    path.write_text(json.dumps(empty) + "\n", encoding="utf-8")
+    configure(ws, zendesk=ZendeskSettings())
+    report = sync_source(ws.store, ws.config.connectors, ws.root, "zendesk", files=[path])
+    assert [r["quarantined"] for r in report.rows() if r["table"] == "feedback"] == [1]
+    assert ws.store.sql("SELECT reason FROM quarantine WHERE table_name = 'feedback'") == [
+        ("missing required value text",)
+    ]

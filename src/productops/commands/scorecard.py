@@ -195,6 +195,8 @@ def show_scorecard(
     starts = resolve_periods(period, g, periods, now)
     scores = compute(ws, starts, g, now)
     keep(ws, scores, now)
+    if team is not None and team not in {s.team_id for s in scores}:
+        raise UsageError(f"--team {team!r}: not a product team (or {crit.ORG})")
     rows = [asdict(s) for s in scores if team is None or s.team_id == team]
     columns = COLUMNS
     if fmt is Format.table:  # narrow: one team or period needs no column for it

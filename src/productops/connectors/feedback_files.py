@@ -278,7 +278,7 @@ ACCOUNT_FORMATS: dict[str, AccountFile] = {
 }
 
 
-def account_format(headers: Sequence[str]) -> AccountFile:
+def _account_format(headers: Sequence[str]) -> AccountFile:
     """The export a header row comes from: HubSpot, Salesforce, else the canonical CSV."""
     folded = {_fold(h) for h in headers}
     if folded & {"recordid", "companydomainname", "hsobjectid", "companyname"}:
@@ -319,7 +319,7 @@ def map_accounts(
     notes: list[str] = []
     if not records:
         return Mapped(rows)
-    kind = settings or account_format(list({k: 0 for r in records for k in r.payload}))
+    kind = settings or _account_format(list({k: 0 for r in records for k in r.payload}))
     notes.append(f"read as a {kind.format} export")
     cols = kind.columns
     for record in records:

@@ -4,10 +4,10 @@
   `&starting_after=` the `pages.next.starting_after` of each answer, until an
   answer has no `pages.next`. The `Intercom-Version` header pins the API version.
 - Incremental: the stream's cursor is the newest `updated_at` (epoch seconds)
-  synced; the next sync stops at the first page whose conversations are all
-  that old or older, and skips those it has already seen. The cursor moves
-  only with the last page, so an interrupted sync starts over (re-landing
-  nothing twice).
+  synced; the next sync keeps the conversations updated since that second
+  (those of that very second again: landing them twice changes nothing) and
+  stops at the first page holding an older one. The cursor moves only with
+  the last page, so an interrupted sync starts over.
 - Authentication: a bearer access token from an environment variable.
 
 Raw records: `conversations`. A conversation started by a customer becomes one
@@ -70,7 +70,7 @@ class IntercomConnector:
         while True:
             response = self.http.get("/conversations", params)
             items = as_objects(response, expect(response, "conversations", list))
-            fresh = [c for c in items if (_epoch(c.get("updated_at")) or 0) > since]
+            fresh = [c for c in items if (_epoch(c.get("updated_at")) or 0) >= since]
             newest = max([newest, *((_epoch(c.get("updated_at")) or 0) for c in fresh)])
             after = ((response.data.get("pages") or {}).get("next") or {}).get("starting_after")
             last = not after or len(fresh) < len(items)

@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
-    "EMAIL",
     "SALT_FILE",
     "domain_of",
     "luhn_valid",
@@ -43,7 +42,7 @@ __all__ = [
 ]
 
 SALT_FILE = ".survey-salt"
-EMAIL = re.compile(r"(?<![\w.+-])[\w.%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?![\w-])")
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?![\w-])")
 _WHOLE_EMAIL = re.compile(r"[\w.%+-]+@((?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,})")
 _CARD = re.compile(r"(?<![\w.+-])[2-6]\d{3}(?:[ -]?\d){9,15}(?![\w-])")
 _PHONE = re.compile(
@@ -96,7 +95,7 @@ def redact(text: str) -> str:
     'Mail [email] or call [phone]; card [card], order 88231'
     """
     if "@" in text:
-        text = EMAIL.sub("[email]", text)
+        text = _EMAIL.sub("[email]", text)
     if sum(c.isdigit() for c in text) < 7:
         return text
     text = _CARD.sub(_card, text)

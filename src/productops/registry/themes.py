@@ -262,7 +262,9 @@ def merge_themes(store: Store, source_ref: str, target_ref: str) -> dict[str, An
         store.sql("DELETE FROM feedback_theme WHERE theme_id = ?", [source["id"]])
         if moved.num_rows:
             land(store, "feedback_theme", moved, "themes")
-        _save(store, [source | {"status": "merged", "merged_into": target["id"], "size": 0}, target])
+        _save(
+            store, [source | {"status": "merged", "merged_into": target["id"], "size": 0}, target]
+        )
     return target
 
 
@@ -295,7 +297,9 @@ def split_theme(
         }
         _describe(child, [texts[i] for i in inside], [members[i]["id"] for i in best], words[part])
         children.append(child)
-        links += [(members[i]["id"], child["id"], float(s)) for i, s in zip(inside, scores, strict=True)]
+        links += [
+            (members[i]["id"], child["id"], float(s)) for i, s in zip(inside, scores, strict=True)
+        ]
     with store.transaction():
         store.sql("DELETE FROM feedback_theme WHERE theme_id = ?", [theme["id"]])
         _save(store, [theme | {"status": "split", "size": 0}, *children])

@@ -142,7 +142,7 @@ def test_demo_planted_themes_are_recovered_in_every_language(
     embedder: Embedder, purity: float
 ) -> None:
     rng = np.random.default_rng(7)
-    planted = rng.integers(-1, len(THEMES), 400)
+    planted = rng.integers(-1, len(THEMES), 240)
     for language in range(len(LANGUAGES)):
         texts = render(rng, planted, np.full(len(planted), language)).to_pylist()
         found = discover(embedder.embed(texts))

@@ -20,22 +20,7 @@ __all__ = ["keywords", "label", "terms"]
 _WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
 
 STOP_WORDS = frozenset(
-    """
-    a about after again all also am an and any are as at be because been before being but by can
-    could did do does doing don't for from get got had has have having he her here hi his how i if
-    in into is it its just let me more most my no not now of on once only or other our out over
-    please same she should so some still such than thank thanks that the their them then there
-    these they this those to too up very was we were what when where which while who why will with
-    would you your yours hello team regards any update note quick fyi us really much also every
-    aber alle als am an auch auf aus bei bin bis bitte da das dass dem den der des die doch du ein
-    eine einen einer es für gibt hallo hat ich ihr im in ist ja kann mit nach nicht noch nur oder
-    sehr sie sind so und uns viele vom von vor war wir wie wird zu zum zur danke grüße kurze
-    al algo como con de del el en es esta está este hay la las le lo los más me mi muy no nos para
-    pero por que qué se si sin su sus también un una y ya hola equipo gracias saludos rápido
-    au aux avec ce ces dans de des du elle en est et il ils je la le les leur mais me merci mes
-    mon ne nous on ou par pas plus pour qu que qui sa se ses son sur ta te tes un une vous bonjour
-    petit retour cordialement très
-    """.split()
+    ["a", "about", "after", "again", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "but", "by", "can", "could", "did", "do", "does", "doing", "don't", "for", "from", "get", "got", "had", "has", "have", "having", "he", "her", "here", "hi", "his", "how", "i", "if", "in", "into", "is", "it", "its", "just", "let", "me", "more", "most", "my", "no", "not", "now", "of", "on", "once", "only", "or", "other", "our", "out", "over", "please", "same", "she", "should", "so", "some", "still", "such", "than", "thank", "thanks", "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "to", "too", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "why", "will", "with", "would", "you", "your", "yours", "hello", "team", "regards", "any", "update", "note", "quick", "fyi", "us", "really", "much", "also", "every", "aber", "alle", "als", "am", "an", "auch", "auf", "aus", "bei", "bin", "bis", "bitte", "da", "das", "dass", "dem", "den", "der", "des", "die", "doch", "du", "ein", "eine", "einen", "einer", "es", "für", "gibt", "hallo", "hat", "ich", "ihr", "im", "in", "ist", "ja", "kann", "mit", "nach", "nicht", "noch", "nur", "oder", "sehr", "sie", "sind", "so", "und", "uns", "viele", "vom", "von", "vor", "war", "wir", "wie", "wird", "zu", "zum", "zur", "danke", "grüße", "kurze", "al", "algo", "como", "con", "de", "del", "el", "en", "es", "esta", "está", "este", "hay", "la", "las", "le", "lo", "los", "más", "me", "mi", "muy", "no", "nos", "para", "pero", "por", "que", "qué", "se", "si", "sin", "su", "sus", "también", "un", "una", "y", "ya", "hola", "equipo", "gracias", "saludos", "rápido", "au", "aux", "avec", "ce", "ces", "dans", "de", "des", "du", "elle", "en", "est", "et", "il", "ils", "je", "la", "le", "les", "leur", "mais", "me", "merci", "mes", "mon", "ne", "nous", "on", "ou", "par", "pas", "plus", "pour", "qu", "que", "qui", "sa", "se", "ses", "son", "sur", "ta", "te", "tes", "un", "une", "vous", "bonjour", "petit", "retour", "cordialement", "très"]
 )
 
 

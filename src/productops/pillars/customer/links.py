@@ -39,7 +39,7 @@ def suggest_links(
     top: int = 1,
 ) -> list[Suggestion]:
     """The `top` most similar items per source at or above `threshold` (cosine of unit rows),
-    best first within each source; sources in input order."""
+    best first within each source (ties: the earlier item); sources in input order."""
     if not 0 < threshold <= 1 or top < 1:
         raise UsageError(f"link suggestions: threshold {threshold} in (0, 1], top {top} >= 1")
     if len(source_ids) != len(source_vectors) or len(item_ids) != len(item_vectors):
@@ -50,8 +50,9 @@ def suggest_links(
     k = min(top, len(item_ids))
     for start in range(0, len(source_ids), _CHUNK):
         sims = source_vectors[start : start + _CHUNK] @ item_vectors.T
-        best = np.argsort(-sims, axis=1, kind="stable")[:, :k]
-        for row, cols in enumerate(best):
+        best = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        order = np.lexsort((best, -np.take_along_axis(sims, best, axis=1)), axis=1)
+        for row, cols in enumerate(np.take_along_axis(best, order, axis=1)):
             for col in cols:
                 score = float(sims[row, col])
                 if score >= threshold:

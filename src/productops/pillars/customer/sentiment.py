@@ -175,9 +175,7 @@ _POLITE = (
     r"thanks|thank you|please look into it|regards|cheers|hi team|hello|quick note|danke|"
     r"viele grusse|hallo zusammen|gracias|saludos|hola equipo|merci|cordialement|bonjour"
 )
-_COURTESY = re.compile(
-    rf"^\s*({_POLITE})\s*[!.,:]+\s|\s\W*({_POLITE})\s*[!.]*\s*$", re.IGNORECASE
-)
+_COURTESY = re.compile(rf"^\s*({_POLITE})\s*[!.,:]+\s|\s\W*({_POLITE})\s*[!.]*\s*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -148,8 +148,11 @@ def update(vectors: Matrix, known: Matrix, settings: ThemeSettings | None = None
 
     Labels below len(known) are known themes; from len(known) on, new ones (each at least
     `min_new` items). The returned centroids are the known ones followed by the new ones.
+    With no known themes this is `discover`.
     """
     settings = settings or ThemeSettings()
+    if not len(known):
+        return discover(vectors, settings)
     first = assign(vectors, known, settings.min_similarity)
     rest = np.flatnonzero(first.labels == OUTLIER)
     labels, scores = first.labels.copy(), first.scores.copy()
