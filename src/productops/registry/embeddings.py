@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from productops.engine import Store
 from productops.pillars.customer.embeddings import Embedder, Matrix, text_hash
@@ -19,7 +20,7 @@ __all__ = ["cached_embeddings"]
 
 
 def _vectors(found: pa.Table, dimensions: int) -> Matrix:
-    values = found.column("vector").combine_chunks().flatten().to_numpy()
+    values = pc.list_flatten(found.column("vector")).to_numpy()
     return np.asarray(values, dtype=np.float32).reshape(found.num_rows, dimensions)
 
 

@@ -122,3 +122,19 @@ def test_feature_satisfaction_before_and_after_release(tables: Any) -> None:
         "sentiment_before": pytest.approx((-0.5 + 0.0 - 0.8 - 0.4) / 4),
         "sentiment_after": pytest.approx(0.7),
     }
+
+
+def test_every_customer_metric_has_a_definition_with_a_unit() -> None:
+    from pathlib import Path
+
+    from productops.pillars.customer import demand
+
+    docs = (Path(__file__).resolve().parents[3] / "docs" / "customer-insights.md").read_text(
+        encoding="utf-8"
+    )
+    names = [n for n in (*ci.__all__, *demand.__all__) if n != "insight_themes"]
+    names += ["theme_sentiment", "theme_trend", "sentiment", "spikes", "duplicates", "links"]
+    for name in names:
+        section = docs.split(f"### {name}\n", 1)
+        assert len(section) == 2, f"docs/customer-insights.md has no section for {name}"
+        assert "**Unit:**" in section[1].split("\n### ", 1)[0], name

@@ -91,7 +91,8 @@ def test_runs_keep_ids_and_open_a_theme_for_new_feedback(workspace: Workspace) -
     themes = {t["id"]: t for t in list_themes(store)}
     invoice = themes["productops:theme-3"]
     assert invoice["size"] == 6
-    assert "invoice" in invoice["keywords"] and "vat" in invoice["label"] + invoice["keywords"]
+    assert "invoice" in invoice["keywords"]
+    assert "vat" in invoice["label"] + invoice["keywords"]
     assert len(json.loads(invoice["quotes"])) == 3
     assert len(json.loads(invoice["centroid"])) == embedder.dimensions
 
@@ -115,7 +116,8 @@ def test_rename_merge_and_split_survive_the_next_run(workspace: Workspace) -> No
     assert themes[invoice]["status"] == "split"
     members = _members(store)
     assert {members[f"t:f{i}"] for i in range(6, 18)} <= {c["id"] for c in children}
-    assert crash not in members.values() and invoice not in members.values()
+    assert crash not in members.values()
+    assert invoice not in members.values()
     assert not [t for t in list_themes(store) if t["id"] in (crash, invoice)]
 
 
@@ -125,9 +127,11 @@ def test_outliers_are_reduced_on_request_and_languages_kept_apart(workspace: Wor
     _feedback(store, ["Bitte einen Dunkelmodus einbauen"] * 4, "t:d", "de")
     _feedback(store, ["Hello there", "dark mode in the app would help"], "t:o")
     runs = {r.language: r for r in discover_themes(store, embedder, T0)}
-    assert runs["de"].themes == 1 and runs["en"].themes == 2
+    assert runs["de"].themes == 1
+    assert runs["en"].themes == 2
     strict = runs["en"].outliers
-    assert strict >= 1 and runs["en"].outlier_share == strict / runs["en"].feedback
+    assert strict >= 1
+    assert runs["en"].outlier_share == strict / runs["en"].feedback
     reduced = {r.language: r for r in discover_themes(store, embedder, T0, outlier_similarity=0.0)}
     assert reduced["en"].outliers == 0
     languages = {t["id"]: t["language"] for t in list_themes(store)}
@@ -149,7 +153,8 @@ def test_cli_discover_list_show_rename_merge_split(workspace: Workspace, tmp_pat
     listed = run("list")
     assert [t["size"] for t in listed] == [6, 6, 6]
     shown = run("show", "1")
-    assert len(shown) == 6 and shown[0]["score"] >= shown[-1]["score"]
+    assert len(shown) == 6
+    assert shown[0]["score"] >= shown[-1]["score"]
     assert run("rename", "1", "Night mode")[0]["label"] == "Night mode"
     assert run("merge", "2", "3")[0]["size"] == 12
     assert len(run("split", "3", "--fallback")) == 2

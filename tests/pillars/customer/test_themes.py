@@ -144,7 +144,7 @@ def test_demo_planted_themes_are_recovered_in_every_language(
     rng = np.random.default_rng(7)
     planted = rng.integers(-1, len(THEMES), 240)
     for language in range(len(LANGUAGES)):
-        texts = render(rng, planted, np.full(len(planted), language)).to_pylist()
+        texts = [str(t) for t in render(rng, planted, np.full(len(planted), language)).to_pylist()]
         found = discover(embedder.embed(texts))
         labels = found.labels
         assert _purity(planted + 1, labels) >= purity, LANGUAGES[language]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import itertools
 import json
 import re
 import struct
@@ -53,7 +54,8 @@ def normalise(vectors: npt.NDArray[Any]) -> Matrix:
     """Rows scaled to unit length (all-zero rows stay zero), as float32."""
     out = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(out, axis=1, keepdims=True)
-    return np.divide(out, norms, out=np.zeros_like(out), where=norms > 0)
+    scaled: Matrix = np.divide(out, norms, out=np.zeros_like(out), where=norms > 0)
+    return scaled
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -75,7 +77,7 @@ class HashedNgrams:
         folded = "".join(c for c in folded if not unicodedata.combining(c))
         words = _WORD.findall(folded)
         feats: list[tuple[str, float]] = [("w:" + w, 1.0) for w in words]
-        feats += [(f"b:{a} {b}", 0.7) for a, b in zip(words, words[1:], strict=False)]
+        feats += [(f"b:{a} {b}", 0.7) for a, b in itertools.pairwise(words)]
         for w in words:
             padded = f"<{w}>"
             for n in (3, 4, 5):
@@ -190,7 +192,8 @@ class MiniLM:
             ctx = (scores @ v).transpose(0, 2, 1, 3).reshape(batch * length, d)
             x = _layer_norm(x + ctx @ lw["out"] + lw["out_b"], lw["ln1"], lw["ln1_b"])
             up = x @ lw["up"] + lw["up_b"]
-            up = up * np.float32(0.5) * (np.float32(1.0) + erf(up * np.float32(2**-0.5)))
+            gate = np.asarray(erf(up * np.float32(2**-0.5)), dtype=np.float32)
+            up *= (gate + 1) / 2
             x = _layer_norm(x + up @ lw["down"] + lw["down_b"], lw["ln2"], lw["ln2_b"])
         tokens = x.reshape(batch, length, d) * mask[:, :, None]
         return np.asarray(tokens.sum(axis=1) / mask.sum(axis=1, keepdims=True), dtype=np.float32)

@@ -102,10 +102,11 @@ def _smooth(vectors: Matrix, neighbours: int, chunk: int = 2048) -> Matrix:
 def _refine(vectors: Matrix, labels: Labels, rounds: int) -> Labels:
     for _ in range(rounds):
         used, dense = np.unique(labels, return_inverse=True)
-        moved = (vectors @ centroids(vectors, dense, len(used)).T).argmax(axis=1)
+        similarity = vectors @ centroids(vectors, dense, len(used)).T
+        moved: Labels = np.asarray(similarity.argmax(axis=1), dtype=np.int64)
         if np.array_equal(moved, dense):
-            return moved.astype(np.int64)
-        labels = moved.astype(np.int64)
+            return moved
+        labels = moved
     return labels
 
 
@@ -176,7 +177,8 @@ def split(vectors: Matrix, parts: int = 2) -> Labels:
         return np.arange(len(vectors), dtype=np.int64)
     centred = normalise(vectors - vectors.mean(axis=0))
     tree = AgglomerativeClustering(n_clusters=parts, linkage="ward")
-    return tree.fit(centred).labels_.astype(np.int64)
+    labels: Labels = np.asarray(tree.fit(centred).labels_, dtype=np.int64)
+    return labels
 
 
 def representatives(clustering: Clustering, count: int = 3) -> list[list[int]]:
