@@ -150,6 +150,60 @@ SELECT cohort_start AS period_start, period_offset, cohort_users, active_users,
 FROM counts JOIN sizes USING (cohort_start) ORDER BY period_start, period_offset
 """,
 }
+# The same, tuned the way the catalog compiles them: periods grouped by their number in
+# integer arithmetic on epoch microseconds, and only each group's first instant truncated
+# (date_trunc on a TIMESTAMPTZ goes through ICU's calendar, costly per row).
+TUNED = {
+    "dau": """
+SELECT date_trunc('day', min(ts)) AS period_start, count(DISTINCT user_id) AS value
+FROM event WHERE user_id IS NOT NULL
+GROUP BY epoch_us(ts) // 86400000000 ORDER BY 1
+""",
+    "funnel": """
+WITH e AS (
+    SELECT user_id, name, ts FROM event
+    WHERE user_id IS NOT NULL AND name IN ('sign_up', 'login', 'feature_used')
+), s1 AS (
+    SELECT user_id, min(ts) AS entered, min(ts) + INTERVAL 7 DAY AS until
+    FROM e WHERE name = 'sign_up' GROUP BY user_id
+), s2 AS (
+    SELECT s1.user_id, s1.entered, s1.until, min(e.ts) AS reached
+    FROM s1 JOIN e ON e.user_id = s1.user_id AND e.name = 'login'
+        AND e.ts >= s1.entered AND e.ts <= s1.until
+    GROUP BY s1.user_id, s1.entered, s1.until
+), s3 AS (
+    SELECT s2.entered FROM s2 SEMI JOIN e ON e.user_id = s2.user_id
+        AND e.name = 'feature_used' AND e.ts >= s2.reached AND e.ts <= s2.until
+), steps AS (
+    SELECT 1 AS step, 'sign_up' AS event_name, entered FROM s1
+    UNION ALL SELECT 2, 'login', entered FROM s2
+    UNION ALL SELECT 3, 'feature_used', entered FROM s3
+), counts AS (
+    SELECT date_trunc('week', min(entered)) AS period_start, step, event_name, count(*) AS users
+    FROM steps GROUP BY (epoch_us(entered) // 86400000000 + 3) // 7, step, event_name
+)
+SELECT period_start, step, event_name, users,
+       users / first_value(users) OVER (PARTITION BY period_start ORDER BY step) AS conversion
+FROM counts ORDER BY period_start, step
+""",
+    "retention": """
+WITH cohort AS (
+    SELECT user_id, min(ts) AS signed_up, (epoch_us(min(ts)) // 86400000000 + 3) // 7 AS c
+    FROM event WHERE name = 'sign_up' AND user_id IS NOT NULL GROUP BY user_id
+), active AS (
+    SELECT DISTINCT user_id, (epoch_us(ts) // 86400000000 + 3) // 7 AS w
+    FROM event WHERE user_id IS NOT NULL
+), counts AS (
+    SELECT c, w - c AS period_offset, count(*) AS active_users
+    FROM cohort JOIN active USING (user_id) WHERE w >= c GROUP BY ALL
+), sizes AS (
+    SELECT c, count(*) AS cohort_users, min(signed_up) AS signed_up FROM cohort GROUP BY c
+)
+SELECT date_trunc('week', signed_up) AS period_start, period_offset, cohort_users,
+       active_users, active_users / cohort_users AS retention
+FROM counts JOIN sizes USING (c) ORDER BY period_start, period_offset
+""",
+}
 # The same through the catalog: metric and grain.
 CATALOG: dict[str, tuple[str, Grain]] = {
     "dau": ("dau", "day"),
@@ -197,14 +251,21 @@ def measure(root: Path, queries: list[str], repeat: int) -> dict[str, dict[str, 
         metric, grain = CATALOG[name]
         return lambda: compile_metric(catalog, metric, backend.table, grain=grain).to_pyarrow()
 
-    def through_sql(name: str) -> Callable[[], pa.Table]:
-        return lambda: ws.store.arrow(SQL[name])
+    def through_sql(sql: str) -> Callable[[], pa.Table]:
+        return lambda: ws.store.arrow(sql)
 
     results: dict[str, dict[str, object]] = {}
     for name in queries:
-        runs = {"catalog": through_catalog(name), "sql": through_sql(name)}
+        runs = {
+            "catalog": through_catalog(name),
+            "sql": through_sql(SQL[name]),
+            "tuned": through_sql(TUNED[name]),
+        }
         first = {side: _frame(run()) for side, run in runs.items()}
-        pd.testing.assert_frame_equal(first["catalog"], first["sql"], check_dtype=False, rtol=1e-12)
+        for side in ("sql", "tuned"):
+            pd.testing.assert_frame_equal(
+                first["catalog"], first[side], check_dtype=False, rtol=1e-12
+            )
         seconds: dict[str, list[float]] = {side: [] for side in runs}
         for _ in range(repeat):
             for side, run in runs.items():
@@ -269,10 +330,11 @@ def main() -> None:
         runs = {side: ", ".join(f"{s:.2f}" for s in v) for side, v in seconds.items()}
         print(
             f"{name:>9} ({result['rows']:,} rows, results equal): catalog {best['catalog']:.2f} s "
-            f"(runs {runs['catalog']}), SQL {best['sql']:.2f} s (runs {runs['sql']}); "
-            f"catalog/SQL {ratio:.2f}"
+            f"(runs {runs['catalog']}), SQL {best['sql']:.2f} s (runs {runs['sql']}), "
+            f"tuned SQL {best['tuned']:.2f} s (runs {runs['tuned']}); catalog/SQL {ratio:.2f}, "
+            f"catalog/tuned SQL {best['catalog'] / best['tuned']:.2f}"
         )
-    print(f"peak RSS {peak:,.0f} MB (both paths, one process)")
+    print(f"peak RSS {peak:,.0f} MB (every path, one process)")
     print(
         f"targets (each < {TARGET_SECONDS:.0f} s and <= {TARGET_RATIO}x the SQL): "
         + ("met" if met else "NOT met")

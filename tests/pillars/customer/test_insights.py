@@ -10,6 +10,7 @@ import pytest
 
 from productops.pillars.customer import insights as ci
 from productops.workspace import Workspace
+from tests.pillars.builders import at, land
 from tests.pillars.customer.scenario import build
 
 APRIL, MAY, Q2 = (datetime(2024, m, 1) for m in (4, 5, 4))
@@ -138,3 +139,28 @@ def test_every_customer_metric_has_a_definition_with_a_unit() -> None:
         section = docs.split(f"### {name}\n", 1)
         assert len(section) == 2, f"docs/customer-insights.md has no section for {name}"
         assert "**Unit:**" in section[1].split("\n### ", 1)[0], name
+
+
+def test_feedback_after_a_release_does_not_drive_it(workspace: Workspace) -> None:
+    build(workspace.store)
+    land(
+        workspace.store,
+        "work_item",
+        [{"id": "w3", "team_id": "alpha", "created_at": at(1), "released_at": at(35)}],
+    )
+    land(
+        workspace.store,
+        "feedback",
+        [{"id": "late", "channel": "support", "text": "x", "created_at": at(41)}],
+    )
+    land(
+        workspace.store,
+        "feedback_link",
+        [{"feedback_id": "late", "work_item_id": "w3", "importance": 1, "state": "confirmed"}],
+    )
+    t = workspace.backend().table
+    expr = ci.insight_time_to_market(
+        t("feedback"), t("feedback_link"), t("work_item"), t("feedback_theme"), t("insight")
+    )
+    # w3's only feedback came after its release: only w1 counts.
+    assert [(r["items"], r["p50_days_from_feedback"]) for r in _rows(expr)] == [(1, 40.0)]

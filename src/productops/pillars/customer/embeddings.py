@@ -131,6 +131,12 @@ def _layer_norm(x: Matrix, weight: Matrix, bias: Matrix, eps: float = 1e-12) -> 
     return np.asarray(centred / np.sqrt(var + eps) * weight + bias, dtype=np.float32)
 
 
+def _gelu(x: Matrix) -> Matrix:
+    """BERT's exact GELU, x * Phi(x), in place."""
+    x *= (erf(x * np.float32(2**-0.5)) + 1) / 2
+    return np.asarray(x, dtype=np.float32)
+
+
 class MiniLM:
     """all-MiniLM-L6-v2: 6-layer BERT, mean pooling over tokens, unit length; 384 dimensions."""
 
@@ -191,9 +197,7 @@ class MiniLM:
             scores /= scores.sum(axis=-1, keepdims=True)
             ctx = (scores @ v).transpose(0, 2, 1, 3).reshape(batch * length, d)
             x = _layer_norm(x + ctx @ lw["out"] + lw["out_b"], lw["ln1"], lw["ln1_b"])
-            up = x @ lw["up"] + lw["up_b"]
-            gate = np.asarray(erf(up * np.float32(2**-0.5)), dtype=np.float32)
-            up *= (gate + 1) / 2
+            up = _gelu(x @ lw["up"] + lw["up_b"])
             x = _layer_norm(x + up @ lw["down"] + lw["down_b"], lw["ln2"], lw["ln2_b"])
         tokens = x.reshape(batch, length, d) * mask[:, :, None]
         return np.asarray(tokens.sum(axis=1) / mask.sum(axis=1, keepdims=True), dtype=np.float32)

@@ -178,14 +178,16 @@ def insight_time_to_market(
     insight: ir.Table,
     grain: Grain = "quarter",
 ) -> ir.Table:
-    """Per team and period of release, the released items with confirmed feedback: days from
-    their first linked feedback to release, and, for those addressing an insight (one published
-    before the release on a theme of their linked feedback), days from that insight to release.
+    """Per team and period of release, the released items with confirmed feedback received
+    before the release: days from their first linked feedback to release, and, for those
+    addressing an insight (one published before the release on a theme of that feedback),
+    days from that insight to release.
 
     Returns `team_id, period_start, items, p50_days_from_feedback, insight_items,
     p50_days_from_insight`.
     """
     r = _released_links(feedback, feedback_link, work_item)
+    r = r.filter(r.created_at <= r.released_at)
     per_item = r.group_by("work_item_id", "team_id", "released_at").aggregate(
         first_feedback=r.created_at.min()
     )
