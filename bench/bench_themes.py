@@ -4,8 +4,8 @@ Target (issue 4): NMI >= 0.91 and ARI >= 0.72 against the intent labels, at most
 and fewer than 1.3x as many themes as intents, the number of themes not given. Baseline in the
 same run: k-means told the true number of intents, on the same embeddings. Printed for MiniLM
 (when installed) and for the model-free fallback: embedding speed, discovery time, NMI, ARI,
-outlier share and number of themes, raw and after outlier reduction; and the time to assign
-1,000 new items to the discovered themes.
+outlier share and number of themes, raw and after outlier reduction; the time to assign
+1,000 new items to the discovered themes; and discovery on 100,000 vectors (--scale).
 
     .venv/bin/python bench/bench_themes.py [--data ../shared/eval/clinc150_test.csv]
 """
@@ -27,6 +27,7 @@ from productops.pillars.customer.embeddings import (
     fallback_embedder,
     minilm_dir,
     minilm_embedder,
+    normalise,
 )
 from productops.pillars.customer.themes import (
     Clustering,
@@ -48,7 +49,7 @@ def _scores(name: str, truth: list[str], labels: np.ndarray, seconds: float) -> 
     )
 
 
-def run(embedder: Embedder, texts: list[str], truth: list[str]) -> None:
+def run(embedder: Embedder, texts: list[str], truth: list[str]) -> np.ndarray:
     start = time.perf_counter()
     vectors = embedder.embed(texts)
     seconds = time.perf_counter() - start
@@ -70,19 +71,35 @@ def run(embedder: Embedder, texts: list[str], truth: list[str]) -> None:
     print(
         f"  assign 1,000 new items to {len(found.centroids)} themes: {time.perf_counter() - start:.4f} s"
     )
+    return vectors
+
+
+def scaled(vectors: np.ndarray, count: int) -> None:
+    """Discovery on `count` vectors: the given ones repeated with a little noise, renormalised."""
+    rng = np.random.default_rng(0)
+    many = vectors[rng.integers(0, len(vectors), count)]
+    many = normalise(many + rng.normal(0, 0.02, many.shape).astype(np.float32))
+    start = time.perf_counter()
+    found = discover(many)
+    print(
+        f"discovery on {count:,} vectors of {many.shape[1]} dimensions: "
+        f"{time.perf_counter() - start:.1f} s, {len(found.centroids)} themes, "
+        f"outliers {found.outlier_share:.1%}"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--scale", type=int, default=100_000, help="items for the speed run")
     args = parser.parse_args()
     with args.data.open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     texts, truth = [r["text"] for r in rows], [r["intent"] for r in rows]
     print(f"{len(texts)} texts, {len(set(truth))} intents; load average {os.getloadavg()[0]:.1f}")
     embedders = [minilm_embedder()] if minilm_dir() is not None else []
-    for embedder in [*embedders, fallback_embedder()]:
-        run(embedder, texts, truth)
+    vectors = [run(embedder, texts, truth) for embedder in [*embedders, fallback_embedder()]]
+    scaled(vectors[0], args.scale)
     print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 

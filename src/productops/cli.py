@@ -17,7 +17,6 @@ from productops.commands import connectors, demo, dora, experiment, flow
 from productops.commands import decision as decision_commands
 from productops.commands import feedback as feedback_commands
 from productops.commands import initiative as initiative_commands
-from productops.commands import insights as insights_commands
 from productops.commands import metrics as metrics_commands
 from productops.commands import nudge as nudge_commands
 from productops.commands import report as report_commands
@@ -72,7 +71,6 @@ app.add_typer(dora.app, name="dora")
 app.add_typer(experiment.app, name="experiment")
 app.add_typer(connectors.connect_app, name="connect")
 app.add_typer(feedback_commands.app, name="feedback")
-app.add_typer(insights_commands.app, name="insights")
 app.add_typer(accounts_commands.app, name="accounts")
 app.add_typer(survey_commands.app, name="survey")
 app.add_typer(themes_commands.app, name="themes")

@@ -17,6 +17,11 @@ from productops.demo import MANIFEST_KEYS, STEPS, build_demo
 from productops.demo.text import NOISE, THEMES, phrasings
 from productops.engine import Store, quote
 from productops.errors import UsageError
+from productops.ops.criteria import CRITERIA
+from productops.ops.initiatives import CYCLE
+from productops.ops.maturity import HIGH_RATING, MATURITY_PILLARS
+from productops.ops.nudges import RULES
+from productops.ops.surveys import MIN_GROUP
 from productops.schema import TABLES
 
 STANDARD_MOVES = (
@@ -398,6 +403,12 @@ def test_one_experiment_has_an_effect_and_one_a_sample_ratio_mismatch(demo: Buil
         srm = experiment == demo.manifest["experiment_with_srm"]
         assert (z > 3) if effect else (abs(z) < 2), experiment
         assert (chi2 > 10.83) if srm else (chi2 < 3.84), experiment
+    planned = demo.store.sql(
+        "SELECT experiment_id, sum(planned_share), count(*) FILTER (WHERE is_control) "
+        "FROM experiment_arm GROUP BY 1"
+    )
+    assert len(planned) == demo.manifest["row_counts"]["experiment"]
+    assert all(share == pytest.approx(1.0) and controls == 1 for _, share, controls in planned)
     negative_variance = demo.store.sql(
         "SELECT count(*) FROM experiment_arm_stat WHERE sum_squares / units < (sum / units) ^ 2"
     )
@@ -423,8 +434,49 @@ def test_small_survey_is_below_the_anonymity_threshold(demo: Built) -> None:
         "onboarding",
         "ops_support",
         "pm_time",
+        "self_assessment",
         "stakeholder",
     ]
+
+
+def test_every_team_assesses_itself_each_quarter_and_one_overrates_itself(demo: Built) -> None:
+    rows = demo.store.sql(
+        "SELECT s.team_id, s.id, r.question, count(DISTINCT r.respondent_hash), avg(r.value), "
+        "min(r.value), max(r.value) FROM survey s JOIN survey_response r ON r.survey_id = s.id "
+        "WHERE s.kind = 'self_assessment' GROUP BY ALL ORDER BY s.team_id, s.id, r.question"
+    )
+    assert {r[0] for r in rows} == set(demo.manifest["teams"])
+    assert len({r[1] for r in rows}) == 8 * len(demo.manifest["teams"])
+    assert {r[2] for r in rows} == set(MATURITY_PILLARS)
+    assert all(r[3] >= MIN_GROUP and 1 <= r[5] <= r[6] <= 4 for r in rows)
+    planted = demo.manifest["overconfident_team"]
+    latest = [r for r in rows if r[1] == planted["survey_id"] and r[2] == planted["pillar"]]
+    assert latest[0][0] == planted["team_id"]
+    assert latest[0][4] == pytest.approx(planted["rating"], abs=0.01)
+    assert planted["rating"] >= HIGH_RATING
+    target = demo.store.sql(
+        "SELECT count(*) FROM criterion_target WHERE team_id = ? AND criterion LIKE ?",
+        [planted["team_id"], f"{planted['pillar']}.%"],
+    )
+    assert target[0][0] > 0  # rated high against its own, missed, targets
+
+
+def test_nudges_and_initiatives_name_real_rules_and_criteria(demo: Built) -> None:
+    nudges = demo.store.arrow("SELECT * FROM nudge").to_pylist()
+    assert {n["status"] for n in nudges} == {"offered", "accepted", "dismissed", "done"}
+    for n in nudges:
+        assert n["criterion"] == RULES[n["rule"]].criterion, n["id"]
+        assert (n["reason"] is not None) == (n["status"] == "dismissed"), n["id"]
+        assert (n["baseline"] is not None) == (n["status"] in ("accepted", "done")), n["id"]
+        assert (n["after"] is not None) == (n["measured_at"] is not None), n["id"]
+        assert json.loads(n["readiness"])["stage"] in RULES[n["rule"]].stages, n["id"]
+    initiatives = demo.store.arrow("SELECT * FROM initiative").to_pylist()
+    for i in initiatives:
+        assert i["target_metric"] in CRITERIA, i["id"]
+        assert i["started_at"] <= i["stage_at"], i["id"]
+        assert i["baseline_period"].startswith("quarter:"), i["id"]
+        implemented = i["stage"] == CYCLE[-1]
+        assert (i["after"] is not None) == implemented == (i["ended_at"] is not None), i["id"]
 
 
 def test_governance_tables_are_varied(demo: Built) -> None:

@@ -299,6 +299,16 @@ def test_stakeholder_surveys_give_satisfaction_and_communication(with_teams: Wor
     assert value(with_teams, "process.communication") == pytest.approx(200 / 3)  # 4 and 5 of 3
 
 
+def test_communication_is_a_percentage_of_favourable_answers(with_teams: Workspace) -> None:
+    """Per survey the mean of its questions' favourable shares, then the mean over surveys, x100."""
+    answers = {"communication_with_sales": [5, 4, 1, 2], "alignment_on_goals": [4, 4, 4, 1]}
+    _survey(with_teams, "s1", "payments", "stakeholder", answers | {"satisfaction": [5, 5, 5, 5]})
+    _survey(with_teams, "s2", "payments", "stakeholder", {"clarity_of_priorities": [1, 2, 3]})
+    found = score(with_teams, "process.communication")
+    assert found.unit == "%" == CRITERIA["process.communication"].unit
+    assert found.value == pytest.approx(((50 + 75) / 2 + 0) / 2)  # s1: 50% and 75%; s2: 0%
+
+
 def test_a_survey_below_three_respondents_gives_the_anonymity_reason(
     with_teams: Workspace,
 ) -> None:

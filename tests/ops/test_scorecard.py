@@ -279,3 +279,8 @@ def test_demo_cli_scorecard_and_maturity(demo: Workspace) -> None:
         for p in ("data", "process")
     )
     assert demo.store.sql("SELECT count(*) FROM maturity_reading")[0][0] == len(grid) * 3
+    planted = json.loads(Path(demo.manifest_path).read_text())["overconfident_team"]
+    row = next(r for r in grid if r["team_id"] == planted["team_id"])
+    assert row[planted["pillar"]] == "unaware"
+    assert "rates itself high while its measures are low" in row[f"{planted['pillar']}_why"]
+    assert len({r[p] for r in grid for p in ("data", "customer", "process")}) == 4

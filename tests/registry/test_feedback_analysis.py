@@ -145,11 +145,11 @@ def test_an_insight_is_published_on_known_themes(ws: Workspace) -> None:
 
 
 def test_the_insights_commands(ws: Workspace) -> None:
-    root = ["-w", str(ws.root), "insights"]
+    root = ["-w", str(ws.root), "feedback"]
     out = runner.invoke(app, [*root, "demand", "--by", "item", "-f", "json"])
     assert out.exit_code == 0, out.output
     assert json.loads(out.stdout)[0]["importance"] == 6
-    out = runner.invoke(app, [*root, "roadmap", "--period", "month", "-f", "json"])
+    out = runner.invoke(app, [*root, "roadmap", "--grain", "month", "-f", "json"])
     assert json.loads(out.stdout)["time to insight (days)"][0]["p50_days"] == 9.0
     out = runner.invoke(app, [*root, "trends", "--theme", "t:th2", "-f", "csv"])
     assert out.stdout.splitlines()[1].startswith("t:th2,Two,2024-04-08")

@@ -1,4 +1,4 @@
-"""`productops feedback ...`: customer feedback (docs/feedback.md).
+"""`productops feedback ...`: customer feedback (docs/feedback.md, docs/customer-insights.md).
 
 `import KIND FILE` lands a feedback file (app-store reviews, NPS and CSAT
 verbatims, sales notes, a generic feedback CSV) through the same path as the
@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from productops.commands import insights
 from productops.commands.common import FormatOption, err, open_workspace
 from productops.connectors import FEEDBACK_FILES
 from productops.connectors.feedback_files import FEEDBACK_KINDS
@@ -23,9 +24,12 @@ from productops.sync import SyncReport, import_rows
 __all__ = ["app", "show_import"]
 
 app = typer.Typer(
-    help="Customer feedback files: app-store reviews, NPS and CSAT verbatims, sales notes, any CSV.",
+    help="Customer feedback: import it, find its themes, sentiment, trends, spikes and repeats, "
+    "weigh demand by ARR, link it to the roadmap and publish insights.",
     no_args_is_help=True,
 )
+# The analysis commands live in their own module; `feedback` is their one group.
+app.registered_commands += insights.app.registered_commands
 
 
 def show_import(report: SyncReport, fmt: Format, what: str) -> None:

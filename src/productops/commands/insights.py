@@ -1,5 +1,8 @@
-"""`productops insights ...`: sentiment, trends, spikes, repeats, demand and roadmap links of
-customer feedback, and published insights (definitions: docs/customer-insights.md)."""
+"""`productops feedback sentiment|trends|spikes|duplicates|demand|links|link|insight|roadmap`:
+what customer feedback says and how fast it reaches the roadmap (docs/customer-insights.md).
+
+The commands are registered on the `feedback` group (commands/feedback.py).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import typer
 
 from productops.commands.common import (
     FormatOption,
+    GrainOption,
     SinceOption,
     TeamOption,
     UntilOption,
@@ -40,7 +44,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-PeriodOption = Annotated[str, typer.Option("--period", "-g", help="day, week, month or quarter.")]
 ModelOption = Annotated[
     str,
     typer.Option(
@@ -89,7 +92,7 @@ def sentiment(
 @app.command()
 def trends(
     ctx: typer.Context,
-    period: PeriodOption = "week",
+    period: GrainOption = "week",
     theme: Annotated[str | None, typer.Option(help="Only this theme id.")] = None,
     since: SinceOption = None,
     until: UntilOption = None,
@@ -149,7 +152,7 @@ def demand(
     ctx: typer.Context,
     by: Annotated[str, typer.Option(help="theme, segment or item.")] = "theme",
     period: Annotated[
-        str | None, typer.Option("--period", "-g", help="Per theme and period (by theme only).")
+        str | None, typer.Option("--grain", "-g", help="Per theme and period (by theme only).")
     ] = None,
     suggested: Annotated[
         bool, typer.Option(help="By item: count suggested links too, not only confirmed.")
@@ -235,7 +238,7 @@ def link(
         ws.close()
 
 
-@app.command()
+@app.command("insight")
 def publish(
     ctx: typer.Context,
     title: Annotated[str, typer.Argument(help="The insight's title.")],
@@ -258,7 +261,7 @@ def publish(
 @app.command()
 def roadmap(
     ctx: typer.Context,
-    period: PeriodOption = "quarter",
+    period: GrainOption = "quarter",
     team: TeamOption = None,
     since: SinceOption = None,
     until: UntilOption = None,

@@ -58,6 +58,7 @@ STEPS = (
     "event",
     "experiment",
     "experiment_metric",
+    "experiment_arm",
     "experiment_arm_stat",
     "decision",
     "decision_evidence",

@@ -1,8 +1,14 @@
 """Activities (retrospectives, reviews, workshops, insight sessions, trainings, tool and
-people onboarding) and a few nudges offered to teams.
+people onboarding) and the nudges offered to first-group teams, each with its rule's criterion.
+
+Quarterly process reviews name the status work waits in (`Bottleneck: ...`), an action and,
+once done, `Done: ...`: the planted bottleneck team names In Review, the others In Progress.
 """
 
 from __future__ import annotations
+
+import json
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -21,7 +27,7 @@ from productops.demo.columns import (
     timestamps,
     within,
 )
-from productops.demo.org import Org
+from productops.demo.org import BOTTLENECK, Org
 
 __all__ = ["activities", "nudges"]
 
@@ -148,30 +154,110 @@ def activities(rng: np.random.Generator, org: Org) -> pa.Table:
             "attendees": pa.array(
                 np.where(kind[keep] == "onboarding", 2, np.maximum(attendees, 2))
             ),
+            "notes": strings(
+                [
+                    _review_notes(org, str(t), int(h)) if k == "process_review" else None
+                    for t, k, h in zip(team[keep], kind[keep], held[keep], strict=True)
+                ]
+            ),
         }
     )
 
 
-def nudges(org: Org) -> pa.Table:
-    """A few suggestions offered to first-group teams near the end of the period."""
-    specs = (
-        (0, "review_wait_high", "offered", None),
-        (4, "workflow_nonconforming", "offered", None),
-        (1, "blocked_dependencies", "accepted", "Dependency workshop planned"),
-        (2, "health_check_low_response", "dismissed", None),
+def _review_notes(org: Org, team: str, held: int) -> str:
+    """A process review's notes: the status work waits in, the action agreed and, if done, that.
+
+    The planted bottleneck team names In Review; actions of the last quarter are not done yet.
+    """
+    t = org.team_ids.index(team)
+    planted = org.team_group[t] == 0 and org.team_base[t] == BOTTLENECK
+    status, action = (
+        ("In Review", "Review in pairs every morning")
+        if planted
+        else ("In Progress", "Limit work in progress to the team's size")
     )
+    notes = f"Bottleneck: {status}\nAction: {action}"
+    return notes + (f"\nDone: {action}" if held < END - 91 * DAY else "")
+
+
+@dataclass(frozen=True)
+class _Nudge:
+    """A demo nudge: a rule of `productops.ops.nudges` offered to a first-group team.
+
+    `value` is the criterion when offered and `baseline` when accepted (each the latest complete
+    quarter then), `after` when measured 90 days after acceptance: read off the seed-7 scorecard.
+    """
+
+    team: int
+    rule: str
+    criterion: str
+    stage: str
+    focus: str
+    offered: str
+    value: float
+    target: float | None = None
+    status: str = "offered"
+    status_at: str | None = None
+    accepted: str | None = None
+    baseline: float | None = None
+    after: float | None = None
+    measured: str | None = None
+    reason: str | None = None
+    outcome: str | None = None
+
+
+_NUDGES = (
+    _Nudge(
+        5, "ownership_gaps", "process.clarity", "aware", "process", "2026-01-05", 85.2,
+        status="done", status_at="2026-03-20", accepted="2026-01-12", baseline=85.2,
+        after=88.5, measured="2026-04-13", outcome="Unowned items reviewed in every stand-up",
+    ),
+    _Nudge(
+        4, "feedback_not_linked", "customer.feedback_incorporated", "aware", "customer",
+        "2026-04-06", 0.4, status="dismissed", status_at="2026-04-20",
+        reason="Support triages feedback weekly; linking waits for the new tracker",
+    ),
+    _Nudge(
+        1, "feedback_not_linked", "customer.feedback_incorporated", "aware", "customer",
+        "2026-07-06", 0.3, status="accepted", status_at="2026-07-13", accepted="2026-07-13",
+        baseline=0.3,
+    ),
+    _Nudge(
+        0, "review_wait_high", "process.time_to_market", "aware", "process", "2026-10-05",
+        16.9, target=12.0,
+    ),
+    _Nudge(
+        2, "feedback_not_linked", "customer.feedback_incorporated", "aware", "customer",
+        "2026-10-05", 0.8,
+    ),
+)  # fmt: skip
+
+
+def _when(text: str | None) -> int:
+    return -1 if text is None else at(text)
+
+
+def nudges(org: Org) -> pa.Table:
+    """Nudges offered to first-group teams in the last year: done, dismissed, accepted, open."""
+    ready = [
+        {"stage": n.stage, "focus": n.focus, "open": 0, "value": n.value, "target": n.target}
+        | ({"accepted_at": f"{n.accepted}T00:00:00+00:00"} if n.accepted else {})
+        for n in _NUDGES
+    ]
     return pa.table(
         {
-            "id": strings([f"demo:nudge-{i + 1}" for i in range(len(specs))]),
-            "team_id": strings([org.team_ids[s[0]] for s in specs]),
-            "rule": strings([s[1] for s in specs]),
-            "readiness": strings(
-                ['{"stage": "conscious_incompetence", "score": 0.6}'] * len(specs)
-            ),
-            "status": strings([s[2] for s in specs]),
-            "outcome": strings([s[3] for s in specs]),
-            "offered_at": timestamps(
-                np.asarray([at("2026-10-01") + i * DAY for i in range(len(specs))])
-            ),
+            "id": strings([f"demo:nudge-{i + 1}" for i in range(len(_NUDGES))]),
+            "team_id": strings([org.team_ids[n.team] for n in _NUDGES]),
+            "rule": strings([n.rule for n in _NUDGES]),
+            "readiness": strings([json.dumps(r) for r in ready]),
+            "status": strings([n.status for n in _NUDGES]),
+            "outcome": strings([n.outcome for n in _NUDGES]),
+            "offered_at": timestamps(np.asarray([at(n.offered) for n in _NUDGES])),
+            "criterion": strings([n.criterion for n in _NUDGES]),
+            "reason": strings([n.reason for n in _NUDGES]),
+            "status_at": timestamps(np.asarray([_when(n.status_at or n.offered) for n in _NUDGES])),
+            "baseline": pa.array([n.baseline for n in _NUDGES], pa.float64()),
+            "after": pa.array([n.after for n in _NUDGES], pa.float64()),
+            "measured_at": timestamps(np.asarray([_when(n.measured) for n in _NUDGES])),
         }
     )

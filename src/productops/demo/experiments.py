@@ -1,4 +1,4 @@
-"""Experiments: a dozen per group, with goal and guardrail metrics and per-arm totals.
+"""Experiments: a dozen per group, with goal and guardrail metrics, arms and per-arm totals.
 
 Arm totals are sufficient statistics (units, sum, sum of squares) drawn to be
 consistent with a mean and variance. In the first group one experiment has a
@@ -16,7 +16,7 @@ import pyarrow as pa
 from productops.demo.columns import DAY, END, START, strings, timestamps, within
 from productops.demo.org import Org
 
-__all__ = ["EFFECT", "SRM", "experiments"]
+__all__ = ["ARMS", "EFFECT", "SRM", "experiments"]
 
 # (name, base team, hypothesis)
 _EXPERIMENTS = (
@@ -34,6 +34,8 @@ _EXPERIMENTS = (
     ("guided_tour", 3, "A guided tour shortens time to first search."),
 )
 EFFECT, SRM = 0, 2  # indices into _EXPERIMENTS, planted in the first group
+ARMS = ("control", "treatment")
+"""Every experiment's arms, the first the control, each planned for half the units."""
 _METRICS = (
     ("conversion_rate", "goal", "higher"),
     ("page_load_ms", "guardrail", "lower"),
@@ -50,7 +52,7 @@ def _ids(org: Org) -> list[str]:
 
 
 def experiments(rng: np.random.Generator, org: Org) -> tuple[dict[str, pa.Table], dict[str, Any]]:
-    """experiment, experiment_metric and experiment_arm_stat, with the planted ids."""
+    """experiment, experiment_metric, experiment_arm (split evenly), experiment_arm_stat; facts."""
     k = len(_EXPERIMENTS)
     n = k * org.scale
     ids = _ids(org)
@@ -95,6 +97,14 @@ def experiments(rng: np.random.Generator, org: Org) -> tuple[dict[str, pa.Table]
             "direction": strings([d for _ in ids for _, _, d in _METRICS]),
         }
     )
+    arm = pa.table(
+        {
+            "experiment_id": strings([i for i in ids for _ in ARMS]),
+            "arm": strings([a for _ in ids for a in ARMS]),
+            "planned_share": pa.array([0.5] * len(ids) * len(ARMS), pa.float64()),
+            "is_control": pa.array([a == ARMS[0] for _ in ids for a in ARMS], pa.bool_()),
+        }
+    )
     rows: list[tuple[str, str, str, int, float, float]] = []
     for e in np.flatnonzero(within(started) >= 0):  # a dozen per group: small
         rows += _arm_stats(
@@ -114,6 +124,7 @@ def experiments(rng: np.random.Generator, org: Org) -> tuple[dict[str, pa.Table]
     return {
         "experiment": experiment,
         "experiment_metric": metric,
+        "experiment_arm": arm,
         "experiment_arm_stat": stat,
     }, facts
 
@@ -127,7 +138,7 @@ def _arm_stats(
         total = 40_000
     # An even split off by at most 1.5 standard errors, or a clear mismatch when planted.
     shift = 0.04 * total if srm else rng.uniform(-1.5, 1.5) * 0.5 * np.sqrt(total)
-    units = {"control": int(total / 2 + shift), "treatment": total - int(total / 2 + shift)}
+    units = dict(zip(ARMS, (int(total / 2 + shift), total - int(total / 2 + shift)), strict=True))
     base_rate = rng.uniform(0.05, 0.2)
     rows = []
     for arm, n in units.items():

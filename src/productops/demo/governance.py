@@ -16,9 +16,9 @@ from productops.demo.columns import (
     END,
     HOUR,
     START,
+    at,
     strings,
     timestamps,
-    within,
 )
 from productops.demo.org import Org
 
@@ -96,17 +96,30 @@ _CONTEXTS = (
     "Requested by customer success.",
     "Follow-up of an incident review.",
 )
-# (base team or -1 for the group, title, stage, target metric, baseline, after, start offset days)
-_INITIATIVES = (
-    (0, "Cut code review waits", "prototype", "review_wait_hours", 80.0, None, 560),
-    (4, "Agree a shared definition of done", "define", "workflow_conformance", 0.55, None, 620),
-    (1, "Unblock platform dependencies earlier", "ideate", "blocked_days", 4.5, None, 600),
-    (2, "Make health checks a habit", "implement", "health_check_response_rate", 0.6, 0.85, 200),
-    (3, "Feedback to insight in a week", "test", "feedback_to_insight_days", 21.0, 12.0, 400),
-    (5, "Deploy on every merge", "implement", "deployment_frequency", 1.2, 3.5, 120),
-    (-1, "Metric catalog adoption", "empathize", "catalog_searches_per_week", 5.0, None, 660),
-    (0, "Decision log for every bet", "test", "decisions_with_evidence", 0.3, 0.55, 450),
-)
+# (base team, title, stage, criterion, started, stage entered, baseline quarter, baseline,
+# after). The baseline is the team's criterion in the latest complete quarter at the start;
+# an implemented one's after-value the same at implement (its end). Values read off the
+# seed-7 scorecard of the first group; other groups and seeds reuse them.
+_INITIATIVES: tuple[
+    tuple[int, str, str, str, str, str, str, float | None, float | None], ...
+] = (
+    (0, "Cut code review waits", "prototype", "process.time_to_market",
+     "2026-05-15", "2026-09-07", "2026-01-01", 17.1, None),
+    (4, "Agree a shared definition of done", "define", "process.workflow_adherence",
+     "2026-07-14", "2026-08-25", "2026-04-01", 45.0, None),
+    (1, "Unblock platform dependencies earlier", "ideate", "process.dependency_delays",
+     "2026-06-24", "2026-09-14", "2026-01-01", 143.0, None),
+    (2, "Name an owner for every item", "implement", "process.clarity",
+     "2025-10-06", "2026-01-12", "2025-07-01", 87.4, 90.4),
+    (3, "Freeze epic scope at kick-off", "test", "business.scope_creep",
+     "2025-12-06", "2026-09-15", "2025-07-01", 86.4, None),
+    (5, "Ship in smaller batches", "implement", "process.time_to_market",
+     "2026-07-06", "2026-10-06", "2026-04-01", 12.9, 10.2),
+    (4, "Metric catalog adoption", "empathize", "data.dashboard_usage",
+     "2026-08-24", "2026-08-24", "2026-04-01", 25.0, None),
+    (0, "Decision log for every bet", "test", "data.decisions_informed",
+     "2025-02-09", "2026-06-02", "2024-10-01", 66.7, None),
+)  # fmt: skip
 
 
 def kpis(org: Org) -> pa.Table:
@@ -268,8 +281,7 @@ def _spec(metric: str, team: str) -> str:
 def initiatives(org: Org) -> pa.Table:
     """The same eight initiatives per group, at their design-thinking stages."""
     rows = [(g, *spec) for g in range(org.scale) for spec in _INITIATIVES]
-    started = np.asarray([START + r[7] * DAY for r in rows])
-    done = np.asarray([r[3] == "implement" for r in rows])
+    done = [r[3] == "implement" for r in rows]
     return pa.table(
         {
             "id": strings(
@@ -279,15 +291,17 @@ def initiatives(org: Org) -> pa.Table:
                     for i in range(len(_INITIATIVES))
                 ]
             ),
-            "team_id": strings(
-                [org.group_ids[r[0]] if r[1] < 0 else org.team_ids[r[0] * 6 + r[1]] for r in rows]
-            ),
+            "team_id": strings([org.team_ids[r[0] * 6 + r[1]] for r in rows]),
             "title": strings([r[2] for r in rows]),
             "stage": strings([r[3] for r in rows]),
             "target_metric": strings([r[4] for r in rows]),
-            "baseline": pa.array([r[5] for r in rows], pa.float64()),
-            "after": pa.array([r[6] for r in rows], pa.float64()),
-            "started_at": timestamps(started),
-            "ended_at": timestamps(within(np.where(done, started + 150 * DAY, -1))),
+            "baseline": pa.array([r[8] for r in rows], pa.float64()),
+            "after": pa.array([r[9] for r in rows], pa.float64()),
+            "started_at": timestamps(np.asarray([at(r[5]) for r in rows])),
+            "ended_at": timestamps(
+                np.asarray([at(r[6]) if d else -1 for r, d in zip(rows, done, strict=True)])
+            ),
+            "stage_at": timestamps(np.asarray([at(r[6]) for r in rows])),
+            "baseline_period": strings([f"quarter:{r[7]}" for r in rows]),
         }
     )

@@ -23,6 +23,9 @@ Keys, in this order (tests check every fact against the store):
   goal metric and with a sample-ratio mismatch.
 - `small_survey`: `{survey_id, team_id, respondents}`: a health check answered by fewer
   than three people.
+- `overconfident_team`: `{team_id, pillar, survey_id, rating}`: the team whose latest
+  self-assessment (`survey_id`) rates that pillar high (`rating`, mean of 1-4, 3 or more)
+  while it misses its targets there, so its maturity in the pillar reads unaware.
 - `arr_discrepancy`: `{segment, account_ids}`: accounts of that segment whose billing
   (`subscription.mrr` x 12) disagrees with their CRM ARR, or that have no subscription.
 - `row_counts`: rows landed per table.
@@ -54,6 +57,7 @@ KEYS = (
     "experiment_with_effect",
     "experiment_with_srm",
     "small_survey",
+    "overconfident_team",
     "arr_discrepancy",
     "row_counts",
 )

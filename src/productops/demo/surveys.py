@@ -4,6 +4,11 @@ Product Ops support, PM time and onboarding surveys.
 Health checks answer 1 = red, 2 = amber, 3 = green. Planted: the bottleneck
 team is red on speed and release, and one first-group team has a quarter with
 only two respondents (below the anonymity threshold of three).
+
+Each team also rates itself each quarter per maturity pillar (`self_assessment`, questions
+`data`, `customer`, `process`, 1-4): high (3 or 4) where it meets its own targets, low
+otherwise, except the planted overconfident team, which rates its process high while it
+misses its workflow-adherence target (its process maturity reads unaware).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import pyarrow as pa
 
 from productops.demo.columns import DAY, END, at, hex_strings, numbered, strings, timestamps
 from productops.demo.org import BOTTLENECK, NON_CONFORMING, SMALL_SURVEY_TEAM, Org
+from productops.demo.targets import ACTIVATION, PLATFORM, SEARCH
 from productops.schema.tables import HEALTH_CHECK_INDICATORS
 
 __all__ = ["surveys"]
@@ -35,6 +41,11 @@ QUARTERS = tuple(
     )
 )
 SMALL_SURVEY_QUARTER = 5
+SELF_PILLARS = ("data", "customer", "process")
+OVERCONFIDENT = (NON_CONFORMING, "process")
+"""The first-group team and pillar rated high while its measures are low."""
+_CONFIDENT = {(ACTIVATION, "process"), (SEARCH, "data"), (PLATFORM, "customer"), OVERCONFIDENT}
+"""Rated high in the first group: the pillars whose targets the team meets, and the planted one."""
 _COMMENTS = (
     "More visibility into the roadmap, please.",
     "Great collaboration this quarter.",
@@ -43,6 +54,8 @@ _COMMENTS = (
 )
 
 Answer = Callable[[np.random.Generator, int], npt.NDArray[np.float64]]
+Spec = tuple[str, str, str, str, int, int, dict[str, Answer] | None]
+"""A survey to draw: id, team, kind, title, opened, respondents, answer per question."""
 
 
 def _scale(low: int, high: int, mean: float) -> Answer:
@@ -57,6 +70,46 @@ def _traffic(green: float, amber: float) -> Answer:
         return rng.choice((3.0, 2.0, 1.0), n, p=(green, amber, 1 - green - amber))
 
     return answer
+
+
+def _rating(high: bool) -> Answer:
+    """Self-assessment answers (1-4): high ones are 3 or 4; low ones include a 2, so mean below 3."""
+
+    def answer(rng: np.random.Generator, n: int) -> npt.NDArray[np.float64]:
+        if high:
+            return rng.choice((3.0, 4.0), n, p=(0.45, 0.55))
+        values = rng.choice((1.0, 2.0, 3.0), n, p=(0.2, 0.55, 0.25))
+        values[0] = 2.0
+        return values
+
+    return answer
+
+
+def _self_assessments(rng: np.random.Generator, org: Org) -> list[Spec]:
+    """A self-assessment per team and quarter, answered by most of the team."""
+    specs: list[Spec] = []
+    for start in QUARTERS:
+        opened = start + 40 * DAY
+        for t, tid in enumerate(org.team_ids):
+            members = int(np.count_nonzero((org.person_team == tid) & (org.person_joined < opened)))
+            n = min(members, max(3, int(rng.binomial(members, 0.7))))
+            first = bool(org.team_group[t] == 0)
+            answers = {
+                p: _rating(first and (int(org.team_base[t]), p) in _CONFIDENT) for p in SELF_PILLARS
+            }
+            title = f"Self-assessment {_month(start)}"
+            specs.append(
+                (
+                    f"demo:self-{tid}-{_month(start)}",
+                    tid,
+                    "self_assessment",
+                    title,
+                    opened,
+                    n,
+                    answers,
+                )
+            )
+    return specs
 
 
 def _health(base: int, first_group: bool) -> dict[str, Answer]:
@@ -79,7 +132,7 @@ def _pm_time(rng: np.random.Generator, n: int) -> dict[str, npt.NDArray[np.float
 
 def surveys(rng: np.random.Generator, org: Org) -> tuple[dict[str, pa.Table], dict[str, Any]]:
     """survey and survey_response, with the planted small survey."""
-    specs: list[tuple[str, str, str, str, int, int, dict[str, Answer] | None]] = []
+    specs: list[Spec] = []
     small: dict[str, Any] = {}
     for q, start in enumerate(QUARTERS):
         opened = start + 45 * DAY
@@ -162,7 +215,8 @@ def surveys(rng: np.random.Generator, org: Org) -> tuple[dict[str, pa.Table], di
                         },
                     )
                 )
-    specs = [s for s in specs if s[4] < END]
+    # From a child stream and answered last, so the other surveys' answers stay as they were.
+    specs = [s for s in [*specs, *_self_assessments(rng.spawn(1)[0], org)] if s[4] < END]
     columns: dict[str, list[Any]] = {
         k: [] for k in ("survey", "team", "respondent", "question", "value", "text", "submitted")
     }
@@ -213,7 +267,23 @@ def surveys(rng: np.random.Generator, org: Org) -> tuple[dict[str, pa.Table], di
             "submitted_at": timestamps(np.asarray(columns["submitted"], dtype=np.int64)),
         }
     )
-    return {"survey": survey, "survey_response": response}, {"small_survey": small}
+    planted = org.team_ids[OVERCONFIDENT[0]]
+    last = max(
+        (s for s in specs if s[1] == planted and s[2] == "self_assessment"), key=lambda s: s[4]
+    )
+    rated = [
+        v
+        for sid, q, v in zip(columns["survey"], columns["question"], columns["value"], strict=True)
+        if sid == last[0] and q == OVERCONFIDENT[1]
+    ]
+    overconfident = {
+        "team_id": planted,
+        "pillar": OVERCONFIDENT[1],
+        "survey_id": last[0],
+        "rating": round(float(np.mean(rated)), 2),
+    }
+    tables = {"survey": survey, "survey_response": response}
+    return tables, {"small_survey": small, "overconfident_team": overconfident}
 
 
 def _month(us: int) -> str:

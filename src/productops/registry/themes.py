@@ -92,11 +92,12 @@ def _next_number(store: Store) -> int:
     return int(found[0][0] or 0) + 1
 
 
-def _vector(text: str | None, dimensions: int) -> Matrix:
-    values = json.loads(text) if text else []
-    if len(values) != dimensions:
-        return np.zeros((1, dimensions), dtype=np.float32)
-    return normalise(np.asarray([values], dtype=np.float32))
+def _centroid(theme: dict[str, Any], vectors: Matrix, members: list[int]) -> Matrix:
+    """The stored centroid; if made by another model, the mean of its members' vectors now."""
+    values = json.loads(theme["centroid"]) if theme["centroid"] else []
+    if len(values) == vectors.shape[1]:
+        return normalise(np.asarray([values], dtype=np.float32))
+    return normalise(vectors[members].sum(axis=0, keepdims=True))
 
 
 def _describe(
@@ -115,6 +116,7 @@ def _fit_language(
     embedder: Embedder,
     language: str,
     feedback: list[dict[str, Any]],
+    before: dict[str, str],
     settings: ThemeSettings,
     outlier_similarity: float | None,
     at: datetime,
@@ -127,8 +129,11 @@ def _fit_language(
         "coalesce(status, 'active') = 'active' AND coalesce(language, ?) = ?",
         [UNKNOWN_LANGUAGE, language],
     )
+    members = [
+        [i for i, f in enumerate(feedback) if before.get(f["id"]) == t["id"]] for t in active
+    ]
     known = np.concatenate(
-        [_vector(t["centroid"], embedder.dimensions) for t in active]
+        [_centroid(t, vectors, m) for t, m in zip(active, members, strict=True)]
         or [np.zeros((0, embedder.dimensions), np.float32)]
     )
     found: Clustering = update(vectors, known, settings)
@@ -142,15 +147,14 @@ def _fit_language(
     words = keywords(texts, found.labels, len(themes))
     quotes = representatives(found)
     for index, theme in enumerate(themes):
-        members = np.flatnonzero(found.labels == index)
+        inside = np.flatnonzero(found.labels == index)
         theme["language"] = language
-        if len(members):
-            theme["centroid"] = json.dumps(
-                np.round(normalise(vectors[members].mean(axis=0, keepdims=True))[0], 6).tolist()
-            )
+        if len(inside):
+            centroid = normalise(vectors[inside].mean(axis=0, keepdims=True))[0]
+            theme["centroid"] = json.dumps(np.round(centroid, 6).tolist())
         _describe(
             theme,
-            [texts[i] for i in members],
+            [texts[i] for i in inside],
             [feedback[i]["id"] for i in quotes[index]],
             words[index],
         )
@@ -199,10 +203,18 @@ def discover_themes(
         by_language.setdefault(row["language"], []).append(row)
     runs: list[ThemeRun] = []
     with store.transaction():
+        before = dict(store.sql("SELECT feedback_id, theme_id FROM feedback_theme"))
         store.sql("DELETE FROM feedback_theme")
         for language in sorted(by_language):
             themes, links, run = _fit_language(
-                store, embedder, language, by_language[language], settings, outlier_similarity, at
+                store,
+                embedder,
+                language,
+                by_language[language],
+                before,
+                settings,
+                outlier_similarity,
+                at,
             )
             _save(store, themes)
             _land_links(store, links)

@@ -159,3 +159,14 @@ def test_cli_discover_list_show_rename_merge_split(workspace: Workspace, tmp_pat
     assert run("merge", "2", "3")[0]["size"] == 12
     assert len(run("split", "3", "--fallback")) == 2
     assert {t["status"] for t in run("list", "--all")} == {"active", "merged", "split"}
+
+
+def test_another_model_keeps_the_themes(workspace: Workspace) -> None:
+    store = workspace.store
+    _feedback(store, DARK + CRASH, "t:f")
+    discover_themes(store, Counting(), T0)
+    before = _members(store)
+    runs = discover_themes(store, HashedNgrams(dimensions=512), T0)
+    assert (runs[0].themes, runs[0].new_themes) == (2, 0)
+    assert _members(store) == before
+    assert {len(json.loads(t["centroid"])) for t in list_themes(store)} == {512}

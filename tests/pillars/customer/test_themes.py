@@ -156,3 +156,10 @@ def test_demo_planted_themes_are_recovered_in_every_language(
         }
         assert set(range(len(THEMES))) <= majorities, LANGUAGES[language]
         assert len(found.centroids) <= 4 * len(THEMES)
+
+
+def test_large_sets_are_clustered_on_a_sample_and_the_rest_assigned() -> None:
+    texts, truth = _labelled(DARK, CRASH, INVOICE)
+    found = discover(fallback_embedder().embed(texts), ThemeSettings(sample=15, height=2.0))
+    assert len(found.centroids) == 3
+    assert len(set(zip(truth.tolist(), found.labels.tolist(), strict=True))) == 3

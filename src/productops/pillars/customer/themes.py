@@ -3,8 +3,10 @@
 Discovery: centre the vectors, smooth each one towards its nearest neighbours (which sharpens
 dense groups the way UMAP does for BERTopic), cut a Ward tree at a fixed height, refine with a few
 nearest-centroid rounds, then mark as outliers the items less similar to their theme's centroid
-than `min_similarity` and the themes smaller than `min_size`. Incremental runs assign items to
-known centroids first and discover only among the rest. Definitions: docs/themes.md.
+than `min_similarity` and the themes smaller than `min_size`. Above `sample` items (the tree
+needs memory quadratic in them) a fixed random sample is clustered and every item assigned to
+its nearest theme. Incremental runs assign items to known centroids first and discover only
+among the rest. Definitions: docs/themes.md.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class ThemeSettings:
     min_size: int = 3  # smaller groups are outliers
     min_similarity: float = 0.3  # cosine to the theme's centroid needed to belong to it
     min_new: int = 5  # items an incremental run needs, fitting no theme, to open a new one
+    sample: int = 8000  # above this many items, discover on a sample and assign the rest
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,10 @@ def discover(vectors: Matrix, settings: ThemeSettings | None = None) -> Clusteri
     settings = settings or ThemeSettings()
     if len(vectors) < max(settings.min_size, 2):
         return _finish(vectors, np.full(len(vectors), OUTLIER, dtype=np.int64), settings)
+    if len(vectors) > settings.sample:
+        chosen = np.sort(np.random.default_rng(0).choice(len(vectors), settings.sample, False))
+        found = discover(vectors[chosen], settings)
+        return _finish(vectors, assign(vectors, found.centroids, -1.0).labels, settings)
     centred = normalise(vectors - vectors.mean(axis=0))
     smoothed = _smooth(centred, min(settings.neighbours, max(1, round(len(vectors) ** 0.5 / 4))))
     tree = AgglomerativeClustering(
