@@ -303,11 +303,16 @@ def _with_contacts(text: Column, rows: dict[str, Any], acc: Accounts) -> Column:
 def _links(
     rng: np.random.Generator, items: WorkItems, ids: Column, rows: dict[str, Any]
 ) -> pa.Table:
-    """About one in eight themed items linked to one of its theme's work items."""
+    """About one in eight themed items linked to the next of its theme's work items to finish
+    after it arrived (none once they all had)."""
     theme = rows["theme"]
     chosen = np.flatnonzero((theme >= 0) & (rng.random(len(theme)) < 0.12))
-    candidates = np.stack(items.theme_items)  # theme x 4
-    item = candidates[theme[chosen], rng.integers(0, candidates.shape[1], len(chosen))]
+    candidates = np.stack(items.theme_items)[theme[chosen]]  # chosen x 4
+    finish = items.done[candidates]
+    never = np.iinfo(np.int64).max
+    waiting = np.where(finish > rows["created"][chosen, None], finish, never)
+    item = candidates[np.arange(len(chosen)), waiting.argmin(axis=1)]
+    open_ = waiting.min(axis=1) < never
     segment = rows["segment"][chosen]
     weights = np.asarray(
         ((0.2, 0.2, 0.2, 0.2), (0.4, 0.35, 0.3, 0.15), (0.3, 0.3, 0.3, 0.3), (0.1, 0.15, 0.2, 0.35))
@@ -329,7 +334,7 @@ def _links(
             "score": pa.array(score, mask=confirmed & (rng.random(len(chosen)) < 0.5)),
             "created_at": timestamps(within(created)),
         }
-    )
+    ).filter(pa.array(open_))
 
 
 def theme_id(theme: int) -> str:

@@ -45,6 +45,8 @@ STATUSES = ("To Do", "In Progress", "In Review", "QA", "Done", "Won't Do")
 TODO, PROGRESS, REVIEW, QA, DONE, WONT = range(6)
 CATEGORIES = ("todo", "in_progress", "in_progress", "in_progress", "done", "cancelled")
 STANDARD, SKIPPED, CANCELLED = range(3)
+SCOPE_CREEP = 0.15  # share of an epic's children added after it started
+KPI_TIED = (0.04, 0.0, 0.0, 0.7)  # per type: share tied to a KPI (epics are the roadmap's units)
 
 _VERBS = ("Add", "Improve", "Support", "Redesign", "Show", "Allow editing of", "Simplify")
 _OBJECTS = (
@@ -171,7 +173,7 @@ def work_items(rng: np.random.Generator, org: Org) -> WorkItems:
     owner = org.pick(rng, "engineer", team)
     owner[rng.random(n) >= np.where(started, 0.9, 0.5)] = None
     title = _titles(rng, kind)
-    theme_items = _theme_items(rng, org, team, kind, path, title)
+    theme_items = _theme_items(rng, team, kind, path, done, title)
     return WorkItems(
         ids=numbered(concat("demo:", take(strings(org.team_keys), team), "-"), number),
         team=team,
@@ -205,18 +207,21 @@ def _titles(rng: np.random.Generator, kind: Ints) -> npt.NDArray[np.object_]:
 
 def _theme_items(
     rng: np.random.Generator,
-    org: Org,
     team: Ints,
     kind: Ints,
     path: Ints,
+    done: Times,
     title: npt.NDArray[np.object_],
 ) -> list[Ints]:
-    """Retitle four stories of the owning first-group team per theme; returns their indices."""
+    """Retitle four stories of the owning first-group team per theme, three finished by END and
+    one still open (each theme has work in flight); returns their indices."""
     taken = np.zeros(len(team), dtype=bool)
     chosen = []
     for theme in THEMES:
-        pool = np.flatnonzero((team == theme.team) & (kind == STORY) & (path == STANDARD) & ~taken)
-        items = np.sort(rng.choice(pool, 4, replace=False))
+        pool = (team == theme.team) & (kind == STORY) & (path == STANDARD) & ~taken
+        finished = rng.choice(np.flatnonzero(pool & (done < END)), 3, replace=False)
+        waiting = rng.choice(np.flatnonzero(pool & (done >= END)), 1)
+        items = np.sort(np.concatenate((finished, waiting)))
         taken[items] = True
         for item, part in zip(items, ("", ": backend", ": UI", ": rollout"), strict=True):
             title[item] = theme.item_title + part
@@ -378,7 +383,7 @@ def delivery_tables(
         }
     )
     links, blocker = _links(rng, org, items)
-    tied = np.flatnonzero(np.isin(items.kind, (STORY, EPIC)) & (rng.random(n) < 0.06))
+    tied = np.flatnonzero(rng.random(n) < np.asarray(KPI_TIED)[items.kind])
     kpi, _ = choose(rng, [k[0] for k in KPIS], len(tied))
     impact, _ = choose(rng, ("+1pp", "+2pp", "+5%", "-10%", "small", "large"), len(tied))
     return {
@@ -397,11 +402,21 @@ def delivery_tables(
 
 
 def _parents(rng: np.random.Generator, items: WorkItems) -> Ints:
-    """An earlier epic of the same team for about 60% of other items, else -1."""
+    """An epic of the same team for about 60% of other items, else -1.
+
+    Teams break an epic down before it starts: a child is mostly one of the next three epics
+    to start after it was created; about one in seven is added to the epic running when it
+    was created (scope creep).
+    """
     epics = np.flatnonzero(items.kind == EPIC)
-    key = (items.team << 51) | items.created  # items are sorted by team, then created
-    pos = np.searchsorted(key[epics], key) - 1 - rng.integers(0, 3, len(items))
-    ok = (pos >= 0) & (items.kind != EPIC) & (rng.random(len(items)) < 0.6)
+    epics = epics[np.lexsort((items.start[epics], items.team[epics]))]
+    began = (items.team[epics] << 51) | items.start[epics]
+    after = np.searchsorted(began, (items.team << 51) | items.created, side="right")
+    offset, u = rng.integers(0, 3, len(items)), rng.random(len(items))
+    added = u < 0.6 * SCOPE_CREEP
+    pos = np.where(added, after - 1, after + offset)
+    ok = (pos >= 0) & (pos < len(epics)) & (items.kind != EPIC) & (u < 0.6)
     pos = np.clip(pos, 0, max(len(epics) - 1, 0))
     parent = epics[pos] if len(epics) else np.zeros(len(items), dtype=np.int64)
-    return np.where(ok & (items.team[parent] == items.team), parent, -1)
+    running = items.done[parent] > items.created
+    return np.where(ok & (items.team[parent] == items.team) & (~added | running), parent, -1)

@@ -13,7 +13,7 @@ __all__ = ["CRITERIA", "ORG", "PILLAR_GROUPS", "Criterion", "Rollup"]
 ORG = "(organisation)"
 PILLAR_GROUPS = ("data", "customer", "process", "operations", "business")
 
-Rollup = Literal["weighted_mean", "median", "sum", "organisation"]
+Rollup = Literal["weighted_mean", "median", "sum", "pooled", "organisation"]
 
 
 @dataclass(frozen=True)
@@ -22,8 +22,9 @@ class Criterion:
 
     `rollup` says how the organisation row is formed: `weighted_mean` (of the team values,
     weighted by the items behind each), `median` (of the team values), `sum` (of the team
-    values), or `organisation` (computed once over the whole organisation's rows; the
-    criterion has no per-team value).
+    values), `pooled` (computed as for a team, over all the teams' rows together: the median
+    of every experiment, not of the team medians), or `organisation` (computed once over the
+    whole organisation's rows; the criterion has no per-team value).
     """
 
     id: str
@@ -118,12 +119,12 @@ _LIST = [
         "customer",
         _CUSTOMER,
         "Feedback incorporated into the roadmap",
-        "Share of all feedback received in the period (repeats left out) that is linked "
-        "(confirmed) to one of the team's work items.",
+        "Of the feedback received in the period (repeats left out) and linked (confirmed) to "
+        "the team's work items, the share whose item has been delivered (released, or resolved "
+        "as done).",
         "%",
         "higher",
         ("feedback", "feedback_link", "work_item"),
-        "sum",
     ),
     Criterion(
         "customer.time_to_insight",
@@ -267,11 +268,11 @@ _LIST = [
         _OPERATIONS,
         "Experiment setup time",
         "Median days from an experiment's creation to its start, for experiments started "
-        "in the period.",
+        "in the period (the organisation's: over every team's experiments).",
         "days",
         "lower",
         ("experiment",),
-        "median",
+        "pooled",
     ),
     Criterion(
         "operations.trainings_tools",
@@ -322,8 +323,9 @@ _LIST = [
         "business",
         _BUSINESS,
         "Features tied to business KPIs",
-        "Share of the team's epics, features and stories released in the period that are "
-        "tied to a business KPI.",
+        "Share of the team's epics and features (what the roadmap commits to; stories, bugs "
+        "and tasks are their slices) delivered in the period (released, or resolved as done) "
+        "that are tied to a business KPI.",
         "%",
         "higher",
         ("work_item", "work_item_kpi"),
@@ -367,8 +369,8 @@ _LIST = [
         "business",
         _BUSINESS,
         "Scope creep",
-        "Share of the children of the team's epics started in the period that were added "
-        "after the epic started.",
+        "Share of the children of the team's epics started in the period that were created "
+        "after the epic started (added to a committed scope).",
         "%",
         "lower",
         ("work_item",),

@@ -57,6 +57,8 @@ __all__ = ["COMMUNICATION_WORDS", "MEASURES", "Inputs", "Measure"]
 COMMUNICATION_WORDS = ("communication", "alignment", "clarity")
 """Stakeholder-survey questions naming one of these measure communication and alignment."""
 WINDOW_DAYS = 90
+ROADMAP_TYPES = ("epic", "feature", "initiative")
+"""Work item types the roadmap commits to (stories, bugs and tasks are their slices)."""
 """Days before and after a review over which the waiting time of its bottleneck is compared."""
 
 
@@ -80,7 +82,6 @@ class Measure:
     compute: Callable[[Inputs], ir.Table]
     missing: str
     required: tuple[str, ...]
-    min_n: int = 1
 
 
 def _out(
@@ -97,6 +98,11 @@ def _out(
 
 def _pct(part: ir.Value, whole: ir.Value) -> ir.Value:
     return ibis.ifelse(whole > 0, part.cast("float64") * 100.0 / whole.cast("float64"), None)
+
+
+def _pooled(t: ir.Table) -> ir.Table:
+    """`t`'s rows, and the same rows again as the organisation's (`ORG`): for a pooled rollup."""
+    return t.union(t.mutate(team_id=ibis.literal(ORG)))
 
 
 def _member_teams(x: Inputs, t: ir.Table) -> ir.Table:
@@ -175,7 +181,7 @@ def _feedback_incorporated(x: Inputs) -> ir.Table:
     f = feedback_incorporated(
         x.table("feedback"), x.table("feedback_link"), x.table("work_item"), x.grain
     )
-    return _out(f, f.share_linked * 100.0, f.linked)
+    return _out(f, _pct(f.incorporated, f.linked), f.linked)
 
 
 def _time_to_insight(x: Inputs) -> ir.Table:
@@ -304,7 +310,7 @@ def _experiments_run(x: Inputs) -> ir.Table:
 
 
 def _experiment_setup_time(x: Inputs) -> ir.Table:
-    e = _experiments(x)
+    e = _pooled(_experiments(x))
     g = e.group_by("team_id", "period_start").aggregate(value=e.setup.quantile(0.5), n=e.count())
     return _out(g, g.value, g.n)
 
@@ -316,11 +322,15 @@ def _self_sufficiency(x: Inputs) -> ir.Table:
 
 def _kpi_alignment(x: Inputs) -> ir.Table:
     w = x.table("work_item")
-    w = w.filter(w.type.lower().isin(("feature", "story", "epic")) & w.released_at.notnull())
+    done = (w.status_category == "done") & w.resolved_at.notnull()
+    w = w.mutate(
+        delivered_at=ibis.cases((w.released_at.notnull(), w.released_at), (done, w.resolved_at))
+    )
+    w = w.filter(w.type.lower().isin(ROADMAP_TYPES) & w.delivered_at.notnull())
     k = x.table("work_item_kpi")
     tied = k.select(tied_id=k.work_item_id).distinct()
     w = w.left_join(tied, w.id == tied.tied_id)
-    w = w.mutate(period_start=period(w.released_at, x.grain))
+    w = w.mutate(period_start=period(w.delivered_at, x.grain))
     g = w.group_by("team_id", "period_start").aggregate(part=w.tied_id.notnull().sum(), n=w.count())
     return _out(g, _pct(g.part, g.n), g.n)
 
@@ -434,7 +444,7 @@ MEASURES: dict[str, Measure] = {
     ),
     "operations.experiments_run": Measure(_experiments_run, "experiments started", ("experiment",)),
     "operations.experiment_setup_time": Measure(
-        _experiment_setup_time, "experiments started", ("experiment",), min_n=3
+        _experiment_setup_time, "experiments started", ("experiment",)
     ),
     "operations.trainings_tools": Measure(
         lambda x: _activities(x, ("training", "tool_onboarding")),
@@ -448,7 +458,9 @@ MEASURES: dict[str, Measure] = {
         lambda x: _satisfaction(x, "ops_support", None), "ops-support survey answers", ("survey",)
     ),
     "operations.strategic_time": Measure(_strategic_time, "PM-time survey answers", ("survey",)),
-    "business.kpi_alignment": Measure(_kpi_alignment, "released features", ("work_item",)),
+    "business.kpi_alignment": Measure(
+        _kpi_alignment, "delivered epics or features", ("work_item",)
+    ),
     "business.churn": Measure(_churn, "customer accounts", ("account",)),
     "business.support_volume": Measure(
         _support_volume, "customer accounts and support feedback", ("account", "feedback")

@@ -2,7 +2,8 @@
 
 Values come from `ops.measures` (built-in criteria) or the metric catalog (a workspace's own
 criteria, `[scorecard] custom`); a team and period without data gets a reason instead of a
-number. The organisation's row (`ORG`) rolls the team values up as each criterion states.
+number. The organisation's row (`ORG`) rolls the team values up as each criterion states, or
+comes from the measure itself (`organisation` and `pooled` criteria).
 
 >>> rows = scorecard(backend.table, periods_ending(latest_complete(now, "quarter"), "quarter", 4))  # doctest: +SKIP
 """
@@ -208,8 +209,6 @@ def _cell(
     n = r["n"]
     if r["value"] is None or r["value"] != r["value"]:
         return None, n, r["reason"] or f"not enough data: needs {m.missing} in the period"
-    if n is not None and n < m.min_n:
-        return None, n, f"not enough data: needs at least {m.min_n} {m.missing} (has {n})"
     return float(r["value"]), n, None
 
 
@@ -264,7 +263,7 @@ def scorecard(
                     c.id, c.pillar, team, grain, start, value, c.unit, n, reason,
                     goals.get((c.id, team)), None, None, None,
                 )  # fmt: skip
-        if c.rollup != "organisation":
+        if c.rollup not in ("organisation", "pooled"):
             for start in asked:
                 got = [
                     (rows[(t, start)].value, rows[(t, start)].n or 0)

@@ -46,7 +46,7 @@ class ThemeSettings:
     min_size: int = 3  # smaller groups are outliers
     min_similarity: float = 0.3  # cosine to the theme's centroid needed to belong to it
     min_new: int = 5  # items an incremental run needs, fitting no theme, to open a new one
-    sample: int = 8000  # above this many items, discover on a sample and assign the rest
+    sample: int = 5000  # above this many items, discover on a sample and assign the rest
 
 
 @dataclass(frozen=True)

@@ -88,9 +88,10 @@ def active_users(event: ir.Table, windows: tuple[int, int, int] = (1, 7, 28)) ->
     >>> active_users(backend.table("event")).execute()  # doctest: +SKIP
     """
     e = _users(event)
-    days = e.select(user_id=e.user_id, day=period(e.ts, "day")).distinct()
-    days = days.mutate(i=period_index(days.day, "day"))
-    ends = days.select(period_start=days.day, end_i=days.i).distinct()
+    days = e.group_by("user_id", i=period_index(e.ts, "day")).aggregate(_s=e.ts.min())
+    ends = days.group_by(end_i=days.i).aggregate(_s=days._s.min())
+    ends = ends.select("end_i", period_start=period(ends._s, "day"))
+    days = days.drop("_s")
     d, w, m = windows
     # Each active day counts towards the m days from it on: an equi-join, fast on every backend.
     spread = days.mutate(k=ibis.range(0, m).unnest())
@@ -216,8 +217,7 @@ def lifecycle(event: ir.Table, grain: Grain = "week") -> ir.Table:
     Returns `period_start, status, users`.
     """
     e = _users(event)
-    active = e.select("user_id", period_start=period(e.ts, grain)).distinct()
-    active = active.mutate(i=period_index(active.period_start, grain))
+    active = e.group_by("user_id", i=period_index(e.ts, grain)).aggregate(_s=e.ts.min())
     by_user = ibis.window(group_by=active.user_id, order_by=active.i)
     active = active.mutate(prev=active.i.lag().over(by_user), nxt=active.i.lead().over(by_user))
     status = ibis.cases(
@@ -225,9 +225,13 @@ def lifecycle(event: ir.Table, grain: Grain = "week") -> ir.Table:
         (active.prev == active.i - 1, "returning"),
         else_="resurrecting",
     )
-    stages = active.group_by("period_start", status=status).aggregate(users=active.count())
+    stages = active.group_by("i", status=status).aggregate(users=active.count(), _s=active._s.min())
+    stages = stages.select(
+        period_start=period(stages._s, grain), status=stages.status, users=stages.users
+    )
     # Dormant users are counted in the period after their last active one of a run.
-    periods = active.select("period_start", "i").distinct()
+    periods = active.group_by("i").aggregate(_s=active._s.min())
+    periods = periods.select("i", period_start=period(periods._s, grain))
     gone = active.filter(active.nxt.isnull() | (active.nxt > active.i + 1))
     gone = gone.select(user_id=gone.user_id, j=gone.i + 1)
     gone = gone.join(periods, gone.j == periods.i)
