@@ -22,7 +22,6 @@ from productops.commands import nudge as nudge_commands
 from productops.commands import report as report_commands
 from productops.commands import scorecard as scorecard_commands
 from productops.commands import survey as survey_commands
-from productops.commands import themes as themes_commands
 from productops.commands.common import FormatOption, Options, err, open_workspace
 from productops.config import ImportMapping
 from productops.errors import ProductOpsError, UsageError
@@ -73,7 +72,6 @@ app.add_typer(connectors.connect_app, name="connect")
 app.add_typer(feedback_commands.app, name="feedback")
 app.add_typer(accounts_commands.app, name="accounts")
 app.add_typer(survey_commands.app, name="survey")
-app.add_typer(themes_commands.app, name="themes")
 app.add_typer(activity_commands.app, name="activity")
 app.add_typer(check_commands.app, name="check")
 app.add_typer(scorecard_commands.app, name="scorecard")

@@ -188,19 +188,29 @@ def _feedback(ws: Workspace, rows: list[tuple[str, float, dict[str, Any]]]) -> N
     )
 
 
-def test_feedback_incorporated_is_the_share_linked(with_teams: Workspace) -> None:
-    _feedback(with_teams, [(f"f{i}", i, {}) for i in range(4)])
-    items(with_teams.store, item("w1", "payments", 0, []))
+def test_feedback_incorporated_is_the_share_of_linked_feedback_delivered(
+    with_teams: Workspace,
+) -> None:
+    _feedback(with_teams, [(f"f{i}", i, {}) for i in range(6)])
+    items(
+        with_teams.store,
+        item("w1", "payments", 0, [], released_at=at(10)),
+        item("w2", "payments", 0, [(5, "In Progress", "in_progress")]),
+        item("g1", "growth", 0, [(5, "In Progress", "in_progress"), (8, "Done", "done")]),
+    )
+    links = [("f0", "w1", "confirmed"), ("f1", "w2", "confirmed"), ("f2", "w2", "confirmed")]
+    links += [("f2", "w1", "suggested"), ("f3", "g1", "confirmed"), ("f4", "w1", "suggested")]
     land(
         with_teams.store,
         "feedback_link",
-        [
-            {"feedback_id": "f0", "work_item_id": "w1", "state": "confirmed"},
-            {"feedback_id": "f1", "work_item_id": "w1", "state": "suggested"},
-        ],
+        [{"feedback_id": f, "work_item_id": w, "state": s} for f, w, s in links],
     )
-    assert value(with_teams, "customer.feedback_incorporated") == 25.0  # f0 of four
-    assert value(with_teams, "customer.feedback_incorporated", ORG) == 25.0  # rollup: sum
+    # payments: f0, f1, f2 linked, f0's item released; growth: f3 linked, its item done.
+    assert value(with_teams, "customer.feedback_incorporated") == pytest.approx(100 / 3)
+    assert score(with_teams, "customer.feedback_incorporated").n == 3
+    assert value(with_teams, "customer.feedback_incorporated", "growth") == 100.0
+    # The organisation's linked feedback that shipped: f0 and f3 of four.
+    assert value(with_teams, "customer.feedback_incorporated", ORG) == 50.0
 
 
 def test_time_to_insight_is_the_median_days_to_the_first_insight(with_teams: Workspace) -> None:
@@ -443,18 +453,38 @@ def test_experiments_run_setup_time_and_self_sufficiency(with_teams: Workspace) 
     land(with_teams.store, "insight", [insight | {"published_at": at(5)}])
     assert value(with_teams, "operations.experiments_run") == 3.0
     assert value(with_teams, "operations.experiment_setup_time") == 15.0  # 10, 15, 30
-    land(with_teams.store, "experiment", [exp("x5", 0, 10, "m1") | {"team_id": "growth"}])
-    assert score(with_teams, "operations.experiment_setup_time", "growth").reason == (
-        "not enough data: needs at least 3 experiments started (has 1)"
-    )
+    land(with_teams.store, "experiment", [exp("x5", 0, 40, "m1") | {"team_id": "growth"}])
+    assert value(with_teams, "operations.experiment_setup_time", "growth") == 40.0
+    assert score(with_teams, "operations.experiment_setup_time", "growth").n == 1
+    # Pooled: the median of 10, 15, 30, 40 (the median of the team medians 15, 40 is 27.5).
+    org = score(with_teams, "operations.experiment_setup_time", ORG)
+    assert (org.value, org.n) == (22.5, 4)
     assert value(with_teams, "operations.self_sufficiency") == 80.0  # 3 queries, i1 of five
 
 
-def test_kpi_alignment_is_the_share_of_released_features_tied(with_teams: Workspace) -> None:
-    items(with_teams.store, *(_released(f"w{i}", 0, 10 + i) for i in range(4)))
+def test_kpi_alignment_is_the_share_of_delivered_epics_and_features_tied(
+    with_teams: Workspace,
+) -> None:
+    done: list[tuple[float, str, str]] = [(5, "In Progress", "in_progress"), (30, "Done", "done")]
+    items(
+        with_teams.store,
+        item("e1", "payments", 0, done, type="epic"),  # delivered: resolved as done
+        item("e2", "payments", 0, done, type="Epic"),
+        item("e3", "payments", 0, [(5, "In Progress", "in_progress")], type="epic"),  # open
+        item("f1", "payments", 0, [], type="feature", released_at=at(40)),
+        item("f2", "payments", 0, [], type="feature", released_at=at(120)),  # next quarter
+        _released("s1", 0, 20),  # a story: a slice, not counted
+        item("e4", "payments", 0, [(9, "Won't Do", "cancelled")], type="epic"),  # not delivered
+    )
     land(with_teams.store, "kpi", [{"id": "k1", "name": "Revenue"}])
-    land(with_teams.store, "work_item_kpi", [{"work_item_id": "w0", "kpi_id": "k1"}])
-    assert value(with_teams, "business.kpi_alignment") == 25.0
+    land(
+        with_teams.store,
+        "work_item_kpi",
+        [{"work_item_id": w, "kpi_id": "k1"} for w in ("e1", "e3", "f2", "s1")],
+    )
+    # Delivered in the quarter: e1, e2 (resolved as done), f1 (released); e1 is tied.
+    assert value(with_teams, "business.kpi_alignment") == pytest.approx(100 / 3)
+    assert score(with_teams, "business.kpi_alignment").n == 3
 
 
 def test_churn_and_support_volume_per_active_account(with_teams: Workspace) -> None:

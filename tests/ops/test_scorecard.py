@@ -264,6 +264,33 @@ def test_demo_planted_facts_move_the_right_criteria(demo: Workspace) -> None:
     assert max(delays, key=delays.__getitem__) == manifest["blocking_pair"]["blocked_team"]
 
 
+def test_demo_values_are_plausible(demo: Workspace) -> None:
+    """The demo organisation reads like a real one: bounds a Product Ops lead would accept."""
+    starts = periods_ending(datetime(2026, 7, 1, tzinfo=UTC), "quarter", 8)
+    rows = scorecard(demo.backend().table, starts, as_of=datetime(2026, 11, 1, tzinfo=UTC))
+
+    def values(criterion: str, team: str | None = None) -> list[float]:
+        return [
+            r.value
+            for r in sorted(rows, key=lambda r: r.period_start)
+            if r.criterion == criterion and (team is None or r.team_id == team)
+            if r.value is not None
+        ]
+
+    # Time from the first request to release stays months, not the demo's age.
+    assert max(values("customer.insight_time_to_market")) < 450
+    creep, tied = values("business.scope_creep", ORG), values("business.kpi_alignment", ORG)
+    assert 5 <= min(creep) <= max(creep) <= 30
+    assert 30 <= min(tied) <= max(tied) <= 90
+    # Feedback received long ago has shipped; the latest waits on open work.
+    incorporated = values("customer.feedback_incorporated", ORG)
+    assert min(incorporated[:4]) >= 90
+    assert incorporated[-1] < 90
+    setup = values("operations.experiment_setup_time", ORG)
+    assert len(setup) >= 6
+    assert all(5 <= v <= 20 for v in setup)
+
+
 def test_demo_cli_scorecard_and_maturity(demo: Workspace) -> None:
     out = _cli(demo, "scorecard", "--period", "2026-Q3", "--periods", "2", "-f", "csv")
     assert out.output.count("\n") > len(CRITERIA) * 7 * 2

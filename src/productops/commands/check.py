@@ -15,6 +15,7 @@ from productops.pillars.data.quality import Check, load_checks
 from productops.pillars.data.reconcile import reconcile
 from productops.registry.checks import check_history, last_details, list_incidents, record_run
 from productops.render import Format, render
+from productops.workspace import Workspace
 
 __all__ = ["app"]
 
@@ -41,6 +42,21 @@ def check(
     if ctx.invoked_subcommand is not None:
         return
     ws = open_workspace(ctx)
+    run_at = datetime.now(UTC)  # to the microsecond: two runs never share a result's key
+    try:
+        rows = run_checks(ws, as_of(when), run_at, only or [])
+    finally:
+        ws.close()
+    render(rows, COLUMNS, fmt, title=f"data checks at {run_at:%Y-%m-%d %H:%M} UTC")
+    if any(r["status"] == "error" for r in rows):
+        raise typer.Exit(1)
+
+
+def run_checks(
+    ws: Workspace, measured_at: datetime, run_at: datetime, only: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """Run the declared checks and reconciliations (all, or `only` these ids) on the data as of
+    `measured_at`, store each result stamped `run_at`, open or resolve incidents; one row each."""
     catalog = workspace_catalog(ws)
     declared = load_checks([ws.root / "checks"], catalog=catalog)
     items = declared.all()
@@ -48,19 +64,17 @@ def check(
     if unknown:
         known = ", ".join(sorted(i.id for i in items)) or "none"
         raise UsageError(f"--only {', '.join(unknown)}: no such check; declared: {known}")
-    items = [i for i in items if not only or i.id in only]
-    run_at = datetime.now(UTC)  # to the microsecond: two runs never share a result's key
-    measured_at = as_of(when)
     table = ws.backend().table
     rows: list[dict[str, Any]] = []
     for item in items:
+        if only and item.id not in only:
+            continue
         outcome: Outcome
         if isinstance(item, Check):
             previous = last_details(ws.store, item.id)
             outcome = run_check(item, table, measured_at, catalog=catalog, previous=previous)
         else:
             outcome = reconcile(item, table, catalog)
-        incident = record_run(ws.store, item, outcome, run_at)
         rows.append(
             {
                 "id": item.id,
@@ -69,12 +83,11 @@ def check(
                 "status": outcome.status,
                 "observed": outcome.observed,
                 "summary": outcome.summary,
-                "incident": incident,
+                "incident": record_run(ws.store, item, outcome, run_at),
+                "failing_keys": outcome.details.get("failing_keys", []),
             }
         )
-    render(rows, COLUMNS, fmt, title=f"data checks at {run_at:%Y-%m-%d %H:%M} UTC")
-    if any(r["status"] == "error" for r in rows):
-        raise typer.Exit(1)
+    return rows
 
 
 @app.command()

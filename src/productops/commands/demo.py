@@ -15,16 +15,19 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from productops import ops
 from productops.commands.common import FormatOption, err
+from productops.commands.demo_pipeline import analyse, planted_themes
 from productops.commands.report import write_report
+from productops.commands.themes import FallbackOption
 from productops.config import CONFIG_FILE
 from productops.demo import STEPS, build_demo
 from productops.errors import WorkspaceError
 from productops.experiments import Settings
 from productops.pillars import process as p
+from productops.pillars.customer.embeddings import default_embedder, fallback_embedder
+from productops.pillars.customer.trends import SpikeRule
 from productops.pillars.data import compile_metric, load_catalog
-from productops.pillars.data.quality import load_checks
-from productops.pillars.data.reconcile import reconcile
 from productops.registry import analyze_experiment, list_experiments
+from productops.registry.feedback_analysis import spike_report
 from productops.render import Format, render_sections
 from productops.status import table_counts
 from productops.workspace import Workspace
@@ -43,6 +46,7 @@ def demo(
     replace: Annotated[
         bool, typer.Option(help="Rebuild an existing demo workspace in DIRECTORY.")
     ] = False,
+    fallback: FallbackOption = False,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Build a realistic demo organisation in a fresh workspace and run every analysis on it."""
@@ -70,7 +74,10 @@ def demo(
         shutil.rmtree(building, ignore_errors=True)
     ws = Workspace.open(directory)
     try:
-        _summary(ws, manifest, fmt)
+        err.print("Running the data checks and finding the feedback's themes ...")
+        embedder = fallback_embedder() if fallback else default_embedder()
+        checks = analyse(ws, _as_of(manifest), embedder)
+        _summary(ws, manifest, checks, fmt)
         _reports(ws, manifest)
     finally:
         ws.close()
@@ -230,7 +237,9 @@ def _activities(ws: Workspace) -> list[dict[str, Any]]:
     return rows
 
 
-def _summary(ws: Workspace, manifest: dict[str, Any], fmt: Format) -> None:
+def _summary(
+    ws: Workspace, manifest: dict[str, Any], checks: list[dict[str, Any]], fmt: Format
+) -> None:
     """What the demo holds, what the analyses found against what was planted, and where to look."""
     as_of = _as_of(manifest)
     delivery, pairs = _delivery(ws, as_of)
@@ -334,8 +343,13 @@ def _summary(ws: Workspace, manifest: dict[str, Any], fmt: Format) -> None:
         ),
         (
             "accounts billed other than their CRM ARR (productops check)",
-            _misbilled(ws),
+            _misbilled(checks),
             ", ".join(manifest["arr_discrepancy"]["account_ids"]),
+        ),
+        (
+            "theme with a weekly spike (productops feedback spikes)",
+            _spiking(ws, manifest),
+            f"{manifest['spike']['theme']}, week of {manifest['spike']['week_start']}",
         ),
     ]
     lines = [
@@ -360,11 +374,26 @@ def _significant(experiments: list[dict[str, Any]]) -> str:
     return min(found, key=lambda e: e["adjusted_p_value"])["experiment_id"] if found else "none"
 
 
-def _misbilled(ws: Workspace) -> str:
-    """The accounts the demo's CRM-against-billing reconciliation finds differing."""
-    declared = load_checks([ws.root / "checks"], builtins=False)
-    found = reconcile(declared.reconciliations["crm_vs_billing_arr"], ws.backend().table)
-    return ", ".join(found.details["failing_keys"]) or "none"
+def _misbilled(checks: list[dict[str, Any]]) -> str:
+    """The accounts the demo's CRM-against-billing reconciliation found differing."""
+    found = next(c for c in checks if c["id"] == "crm_vs_billing_arr")
+    return ", ".join(found["failing_keys"]) or "none"
+
+
+def _spiking(ws: Workspace, manifest: dict[str, Any]) -> str:
+    """The planted theme whose themes found hold the steepest weekly spike, and its week."""
+    spikes = spike_report(ws.backend(), SpikeRule())
+    if not spikes:
+        return "none"
+    top = max(spikes, key=lambda s: s["ratio"])
+    planted = planted_themes(ws, manifest["themes"])
+    names = {
+        theme: manifest["themes"][int(key.rsplit("-", 1)[1]) - 1]["name"]
+        for key, found in planted.items()
+        for theme in found
+    }
+    name = names.get(top["theme_id"], top["label"])
+    return f"{name}, week of {top['week_start']:%Y-%m-%d}"
 
 
 def _untrustworthy(experiments: list[dict[str, Any]]) -> str:

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from productops.commands import insights
+from productops.commands import insights, themes
 from productops.commands.common import FormatOption, err, open_workspace
 from productops.connectors import FEEDBACK_FILES
 from productops.connectors.feedback_files import FEEDBACK_KINDS
@@ -28,8 +28,9 @@ app = typer.Typer(
     "weigh demand by ARR, link it to the roadmap and publish insights.",
     no_args_is_help=True,
 )
-# The analysis commands live in their own module; `feedback` is their one group.
+# The analysis commands live in their own modules; `feedback` is their one group.
 app.registered_commands += insights.app.registered_commands
+app.add_typer(themes.app, name="themes")
 
 
 def show_import(report: SyncReport, fmt: Format, what: str) -> None:

@@ -112,7 +112,7 @@ _INITIATIVES: tuple[
     (2, "Name an owner for every item", "implement", "process.clarity",
      "2025-10-06", "2026-01-12", "2025-07-01", 87.4, 90.4),
     (3, "Freeze epic scope at kick-off", "test", "business.scope_creep",
-     "2025-12-06", "2026-09-15", "2025-07-01", 86.4, None),
+     "2025-12-06", "2026-09-15", "2025-07-01", 34.1, None),
     (5, "Ship in smaller batches", "implement", "process.time_to_market",
      "2026-07-06", "2026-10-06", "2026-04-01", 12.9, 10.2),
     (4, "Metric catalog adoption", "empathize", "data.dashboard_usage",

@@ -44,8 +44,12 @@ def strings(values: Sequence[str | None]) -> pa.Array:  # type: ignore[type-arg]
     return pa.array(list(values), pa.string())
 
 
-def resolve(store: Store, table: str, prefix: str, ref: str, noun: str) -> str:
+def resolve(
+    store: Store, table: str, prefix: str, ref: str, noun: str, listing: str | None = None
+) -> str:
     """The id a reference names: the id itself, or its part after `source:` or `source:PREFIX-`.
+
+    `listing` is the command that lists them (default `productops NOUN list`).
 
     >>> resolve(store, "survey", "survey", "payments-q1", "survey")  # doctest: +SKIP
     'productops:survey-payments-q1'
@@ -63,4 +67,4 @@ def resolve(store: Store, table: str, prefix: str, ref: str, noun: str) -> str:
     if rows:
         found = ", ".join(r[0] for r in rows)
         raise UsageError(f"{ref!r} names {len(rows)} {noun}s ({found}); give the full id")
-    raise UsageError(f"no {noun} {ref!r}; `productops {noun} list` shows them")
+    raise UsageError(f"no {noun} {ref!r}; `{listing or f'productops {noun} list'}` shows them")

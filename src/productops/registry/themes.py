@@ -230,7 +230,11 @@ def list_themes(store: Store, include_inactive: bool = False) -> list[dict[str, 
 
 
 def _one(store: Store, ref: str) -> dict[str, Any]:
-    return _themes(store, "id = ?", [resolve(store, "theme", "theme", ref, "theme")])[0]
+    return _themes(
+        store,
+        "id = ?",
+        [resolve(store, "theme", "theme", ref, "theme", "productops feedback themes list")],
+    )[0]
 
 
 def theme_feedback(store: Store, ref: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:

@@ -145,7 +145,7 @@ def test_cli_discover_list_show_rename_merge_split(workspace: Workspace, tmp_pat
     runner = CliRunner()
 
     def run(*args: str) -> Any:
-        result = runner.invoke(app, ["--workspace", root, "themes", *args, "--format", "json"])
+        result = runner.invoke(app, ["--workspace", root, "feedback", "themes", *args, "--format", "json"])
         assert result.exit_code == 0, result.output
         return json.loads(result.stdout)
 

@@ -1,0 +1,90 @@
+"""The analyses `productops demo` runs on its new organisation before it summarises and reports:
+data checks, feedback themes, sentiment and repeats, as a workspace's own runs would.
+
+The demo's insights name its planted themes (`demo:theme-NN`: the demo lands no themes, theme
+discovery has to find them). Once themes are found, each insight is re-pointed to the themes
+found whose feedback mostly carries the planted theme's keywords, as an analyst publishing on
+the themes productops shows would have named them.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import pyarrow as pa
+
+from productops.commands.check import run_checks
+from productops.ingest import land_arrow
+from productops.pillars.customer.duplicates import DuplicateRule
+from productops.pillars.customer.embeddings import Embedder
+from productops.registry.feedback_analysis import mark_duplicates, score_sentiment
+from productops.registry.themes import discover_themes
+from productops.schema import TABLES
+from productops.workspace import Workspace
+
+__all__ = ["PLANTED_THEME", "analyse", "planted_themes"]
+
+# The id the demo's insights give planted theme number N (1-based), as demo.customers.theme_id.
+PLANTED_THEME = "demo:theme-{:02d}"
+
+
+def analyse(ws: Workspace, as_of: datetime, embedder: Embedder) -> list[dict[str, Any]]:
+    """Run the data checks (results stamped `as_of`), find themes with `embedder`, read
+    sentiment, mark repeats and re-point the insights to the themes found; returns the checks'
+    rows."""
+    checks = run_checks(ws, as_of, as_of)
+    discover_themes(ws.store, embedder, as_of)
+    score_sentiment(ws.store)
+    mark_duplicates(ws.store, embedder, DuplicateRule())
+    _repoint_insights(ws, planted_themes(ws, _manifest_themes(ws)))
+    return checks
+
+
+def _manifest_themes(ws: Workspace) -> list[dict[str, Any]]:
+    themes: list[dict[str, Any]] = json.loads(ws.manifest_path.read_text())["themes"]
+    return themes
+
+
+def planted_themes(ws: Workspace, planted: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """For each planted theme id, the themes found whose feedback mostly (over half) carries
+    that planted theme's keywords (a planted theme's phrasings carry only its own keywords)."""
+    pattern = pa.table(
+        {
+            "planted": [PLANTED_THEME.format(i + 1) for i in range(len(planted))],
+            "pattern": ["|".join(k.lower() for k in t["keywords"]) for t in planted],
+        }
+    )
+    with ws.store.staged("planted_pattern", pattern):
+        rows = ws.store.sql(
+            """
+            WITH sizes AS (SELECT theme_id, count(*) AS size FROM feedback_theme GROUP BY 1),
+            hits AS (
+                SELECT ft.theme_id, p.planted, count(*) AS n
+                FROM feedback f
+                JOIN feedback_theme ft ON ft.feedback_id = f.id
+                JOIN planted_pattern p ON regexp_matches(lower(f.text), p.pattern)
+                GROUP BY ALL
+            )
+            SELECT planted, list(theme_id ORDER BY theme_id)
+            FROM hits JOIN sizes USING (theme_id)
+            WHERE n * 2 > size
+            GROUP BY planted
+            """
+        )
+    return {planted: list(found) for planted, found in rows}
+
+
+def _repoint_insights(ws: Workspace, found: dict[str, list[str]]) -> None:
+    """Name the themes found instead of the planted ones in every insight's theme_ids."""
+    data = ws.store.arrow(
+        "SELECT * EXCLUDE (ingested_at) FROM insight WHERE theme_ids LIKE '%demo:theme-%'"
+    )
+    named = [
+        json.dumps([t for planted in json.loads(str(ids)) for t in found.get(planted, [planted])])
+        for ids in data.column("theme_ids").to_pylist()
+    ]
+    index = data.schema.get_field_index("theme_ids")
+    repointed = data.set_column(index, "theme_ids", pa.array(named, pa.string()))
+    land_arrow(ws.store, TABLES["insight"], repointed, source="demo", label="demo")
