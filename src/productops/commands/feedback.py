@@ -31,6 +31,7 @@ app = typer.Typer(
 # The analysis commands live in their own modules; `feedback` is their one group.
 app.registered_commands += insights.app.registered_commands
 app.add_typer(themes.app, name="themes")
+app.command("cluster")(themes.cluster)
 
 
 def show_import(report: SyncReport, fmt: Format, what: str) -> None:

@@ -1,14 +1,22 @@
-"""`productops themes ...`: discover feedback themes and curate them (definitions: docs/themes.md)."""
+"""`productops feedback themes ...`: discover feedback themes and curate them; `productops feedback
+cluster FILE.csv` clusters any CSV without a workspace (definitions: docs/themes.md)."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import typer
 
 from productops.commands.common import FormatOption, err, moment, open_workspace
+from productops.errors import UsageError
+from productops.ingest.read import LINE, read_file
 from productops.pillars.customer.embeddings import Embedder, default_embedder, fallback_embedder
+from productops.pillars.customer.labels import keywords, label
+from productops.pillars.customer.themes import ThemeSettings
+from productops.pillars.customer.themes import discover as discover_in
 from productops.registry.themes import (
     discover_themes,
     list_themes,
@@ -127,3 +135,53 @@ def split(
     ws = open_workspace(ctx)
     children = split_theme(ws.store, _embedder(fallback), theme, moment(None), parts)
     _done(children, fmt, "split into")
+
+
+def cluster(
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="A CSV, JSON Lines or Parquet file.")
+    ],
+    text_column: Annotated[
+        str, typer.Option("--text-column", help="The column holding the texts.")
+    ] = "text",
+    height: Annotated[
+        float,
+        typer.Option(
+            "--height",
+            min=0.1,
+            help="Where the Ward tree is cut: higher gives fewer, broader themes (docs/themes.md).",
+        ),
+    ] = ThemeSettings.height,
+    fallback: FallbackOption = False,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Cluster any file's texts, no workspace needed: each row's theme (-1: outlier) and label."""
+    read = read_file(file, ["text"], {"text": text_column})
+    if "text" not in read.data.column_names:
+        raise UsageError(f"{file}: no column {text_column!r}; pick one with --text-column")
+    texts = [str(t or "") for t in read.data.column("text").to_pylist()]
+    distinct, index = np.unique(np.asarray(texts, dtype=object), return_inverse=True)
+    embedder = _embedder(fallback)
+    vectors = embedder.embed([str(t) for t in distinct])[index]
+    found = discover_in(vectors, ThemeSettings(height=height))
+    labels = [label(words) for words in keywords(texts, found.labels, len(found.centroids))]
+    rows = [
+        {
+            read.line_label: line,
+            "theme": int(theme),
+            "label": labels[theme] if theme >= 0 else "(outlier)",
+            "score": round(float(score), 4),
+            "text": text,
+        }
+        for line, theme, score, text in zip(
+            read.data.column(LINE).to_pylist(), found.labels, found.scores, texts, strict=True
+        )
+    ]
+    for rejection in read.rejected:
+        err.print(f"{file}: skipped line {rejection.line}: {rejection.reason}", markup=False)
+    if fmt is Format.table:
+        err.print(
+            f"{len(found.centroids)} themes, {found.outlier_share:.1%} outliers ({embedder.name})",
+            highlight=False,
+        )
+    render(rows, [read.line_label, "theme", "label", "score", "text"], fmt, title=str(file))

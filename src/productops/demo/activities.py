@@ -213,22 +213,21 @@ _NUDGES = (
         after=88.5, measured="2026-04-13", outcome="Unowned items reviewed in every stand-up",
     ),
     _Nudge(
-        4, "feedback_not_linked", "customer.feedback_incorporated", "aware", "customer",
-        "2026-04-06", 0.4, status="dismissed", status_at="2026-04-20",
-        reason="Support triages feedback weekly; linking waits for the new tracker",
+        4, "slow_insight", "customer.time_to_insight", "aware", "customer", "2026-04-06",
+        34.1, status="dismissed", status_at="2026-04-20",
+        reason="The crash spike had its insight within ten days; the rest can wait",
     ),
     _Nudge(
-        1, "feedback_not_linked", "customer.feedback_incorporated", "aware", "customer",
-        "2026-07-06", 0.3, status="accepted", status_at="2026-07-13", accepted="2026-07-13",
-        baseline=0.3,
+        1, "slow_insight", "customer.time_to_insight", "aware", "customer", "2026-07-06",
+        45.6, status="accepted", status_at="2026-07-13", accepted="2026-07-13", baseline=45.6,
     ),
     _Nudge(
         0, "review_wait_high", "process.time_to_market", "aware", "process", "2026-10-05",
         16.9, target=12.0,
     ),
     _Nudge(
-        2, "feedback_not_linked", "customer.feedback_incorporated", "aware", "customer",
-        "2026-10-05", 0.8,
+        2, "feedback_not_shipped", "customer.feedback_incorporated", "aware", "customer",
+        "2026-10-05", 0.0,
     ),
 )  # fmt: skip
 

@@ -97,16 +97,16 @@ RULES: dict[str, Rule] = {
             ),
         ),
         Rule(
-            "feedback_not_linked",
+            "feedback_not_shipped",
             "customer",
             "customer.feedback_incorporated",
-            10.0,
+            60.0,
             _EARLY,
-            "Triage last month's feedback and link it to roadmap items.",
+            "Review the roadmap items customers asked for that have not shipped.",
             (
-                "Take the largest feedback themes.",
-                "Confirm the suggested links to work items, reject the wrong ones.",
-                "Tell the customers whose feedback shipped.",
+                "List the confirmed feedback links whose items are still open, oldest first.",
+                "Per item: ship it next, re-plan it with a date, or close it and say why.",
+                "Tell the customers whose feedback shipped, and those whose did not.",
             ),
         ),
         Rule(

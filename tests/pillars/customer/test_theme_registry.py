@@ -145,7 +145,9 @@ def test_cli_discover_list_show_rename_merge_split(workspace: Workspace, tmp_pat
     runner = CliRunner()
 
     def run(*args: str) -> Any:
-        result = runner.invoke(app, ["--workspace", root, "feedback", "themes", *args, "--format", "json"])
+        result = runner.invoke(
+            app, ["--workspace", root, "feedback", "themes", *args, "--format", "json"]
+        )
         assert result.exit_code == 0, result.output
         return json.loads(result.stdout)
 
@@ -170,3 +172,28 @@ def test_another_model_keeps_the_themes(workspace: Workspace) -> None:
     assert (runs[0].themes, runs[0].new_themes) == (2, 0)
     assert _members(store) == before
     assert {len(json.loads(t["centroid"])) for t in list_themes(store)} == {512}
+
+
+def test_cli_cluster_labels_each_row_of_any_file_without_a_workspace(tmp_path: Path) -> None:
+    texts = [*DARK, *CRASH, *INVOICE, DARK[0]]
+    path = tmp_path / "mine.csv"
+    path.write_text("id,body\n" + "".join(f'{i},"{t}"\n' for i, t in enumerate(texts)))
+    runner = CliRunner()
+    args = ["feedback", "cluster", str(path), "--text-column", "body", "--fallback"]
+    result = runner.invoke(app, [*args, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [r["line"] for r in rows] == list(range(2, len(texts) + 2))  # the header is line 1
+    assert [r["text"] for r in rows] == texts
+    themes = [r["theme"] for r in rows]
+    groups = [themes[0:6], themes[6:12], themes[12:18]]
+    assert [len(set(g)) for g in groups] == [1, 1, 1]
+    assert len({g[0] for g in groups}) == 3
+    assert themes[-1] == themes[0]
+    assert {r["label"].split(" · ")[0] for r in rows if r["theme"] == themes[0]} == {"dark mode"}
+    assert all(0 < r["score"] <= 1.0001 for r in rows)
+    csv_out = runner.invoke(app, [*args, "--format", "csv"])
+    assert csv_out.stdout.splitlines()[0] == "line,theme,label,score,text"
+    missing = runner.invoke(app, ["feedback", "cluster", str(path), "--fallback"])
+    assert missing.exit_code != 0
+    assert "no column 'text'" in missing.output

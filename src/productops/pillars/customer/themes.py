@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
+from scipy import sparse
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.spatial.distance import squareform
 from sklearn.cluster import AgglomerativeClustering
 
 from productops.pillars.customer.embeddings import Matrix, normalise
@@ -66,10 +69,10 @@ class Clustering:
 
 def centroids(vectors: Matrix, labels: Labels, count: int) -> Matrix:
     """Unit-length mean vector of each theme 0..count-1 (zero for an empty one)."""
-    sums = np.zeros((count, vectors.shape[1]), dtype=np.float64)
-    inside = labels >= 0
-    np.add.at(sums, labels[inside], vectors[inside])
-    return normalise(sums)
+    inside = np.flatnonzero(labels >= 0)
+    ones = np.ones(len(inside), dtype=np.float32)
+    members = sparse.csr_array((ones, (labels[inside], inside)), shape=(count, len(vectors)))
+    return normalise(members @ vectors)
 
 
 def assign(vectors: Matrix, known: Matrix, min_similarity: float) -> Clustering:
@@ -100,6 +103,20 @@ def _smooth(vectors: Matrix, neighbours: int, chunk: int = 2048) -> Matrix:
         nearest = np.argpartition(-similarity, neighbours - 1, axis=1)[:, :neighbours]
         out[start : start + chunk] = vectors[nearest].mean(axis=1)
     return normalise(out)
+
+
+def _ward(vectors: Matrix, height: float) -> Labels:
+    """Groups of the Ward tree cut at `height`; the pairwise distances by one matrix product."""
+    squared = np.einsum("ij,ij->i", vectors, vectors)
+    distances = vectors @ vectors.T
+    distances *= np.float32(-2.0)
+    distances += squared[:, None]
+    distances += squared[None, :]
+    np.maximum(distances, 0.0, out=distances)
+    np.sqrt(distances, out=distances)
+    np.fill_diagonal(distances, 0.0)
+    tree = linkage(squareform(distances.astype(np.float64), checks=False), "ward")
+    return np.asarray(fcluster(tree, height, "distance"), dtype=np.int64) - 1
 
 
 def _refine(vectors: Matrix, labels: Labels, rounds: int) -> Labels:
@@ -144,10 +161,7 @@ def discover(vectors: Matrix, settings: ThemeSettings | None = None) -> Clusteri
         return _finish(vectors, assign(vectors, found.centroids, -1.0).labels, settings)
     centred = normalise(vectors - vectors.mean(axis=0))
     smoothed = _smooth(centred, min(settings.neighbours, max(1, round(len(vectors) ** 0.5 / 4))))
-    tree = AgglomerativeClustering(
-        n_clusters=None, distance_threshold=settings.height, linkage="ward"
-    )
-    labels = _refine(centred, tree.fit(smoothed).labels_.astype(np.int64), settings.rounds)
+    labels = _refine(centred, _ward(smoothed, settings.height), settings.rounds)
     return _finish(vectors, labels, settings)
 
 
