@@ -40,6 +40,14 @@ FallbackOption = Annotated[
         "--fallback", help="Use the model-free embedder (hashed n-grams) instead of MiniLM."
     ),
 ]
+HeightOption = Annotated[
+    float,
+    typer.Option(
+        "--height",
+        min=0.1,
+        help="Where the Ward tree is cut: higher gives fewer, broader themes (docs/themes.md).",
+    ),
+]
 _COLUMNS = ["id", "label", "language", "size", "status", "keywords"]
 
 
@@ -62,13 +70,17 @@ def discover(
             "is at least this (0-1, e.g. 0.2).",
         ),
     ] = None,
+    height: HeightOption = ThemeSettings.height,
     fallback: FallbackOption = False,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Assign all feedback to themes per language; new themes open where enough fits none."""
     ws = open_workspace(ctx)
     embedder = _embedder(fallback)
-    runs = discover_themes(ws.store, embedder, moment(None), outlier_similarity=reduce_outliers)
+    settings = ThemeSettings(height=height)
+    runs = discover_themes(
+        ws.store, embedder, moment(None), settings, outlier_similarity=reduce_outliers
+    )
     rows = [vars(r) | {"outlier_share": round(r.outlier_share, 4)} for r in runs]
     columns = ["language", "feedback", "themes", "new_themes", "outliers", "outlier_share"]
     render(rows, columns, fmt, title=f"themes ({embedder.name})")
@@ -144,14 +156,7 @@ def cluster(
     text_column: Annotated[
         str, typer.Option("--text-column", help="The column holding the texts.")
     ] = "text",
-    height: Annotated[
-        float,
-        typer.Option(
-            "--height",
-            min=0.1,
-            help="Where the Ward tree is cut: higher gives fewer, broader themes (docs/themes.md).",
-        ),
-    ] = ThemeSettings.height,
+    height: HeightOption = ThemeSettings.height,
     fallback: FallbackOption = False,
     fmt: FormatOption = Format.table,
 ) -> None:

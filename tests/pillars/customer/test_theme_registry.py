@@ -197,3 +197,18 @@ def test_cli_cluster_labels_each_row_of_any_file_without_a_workspace(tmp_path: P
     missing = runner.invoke(app, ["feedback", "cluster", str(path), "--fallback"])
     assert missing.exit_code != 0
     assert "no column 'text'" in missing.output
+
+
+def test_cli_cluster_height_sets_the_granularity(tmp_path: Path) -> None:
+    path = tmp_path / "mine.csv"
+    path.write_text("text\n" + "".join(f'"{t}"\n' for t in [*DARK, *CRASH, *INVOICE]))
+    runner = CliRunner()
+
+    def themes(height: str) -> set[int]:
+        args = ["feedback", "cluster", str(path), "--fallback", "--height", height, "-f", "json"]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        return {r["theme"] for r in json.loads(result.stdout)} - {-1}
+
+    assert len(themes("2.5")) == 3
+    assert len(themes("100")) <= 1

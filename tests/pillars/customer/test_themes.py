@@ -8,9 +8,11 @@ import pytest
 from productops.demo.text import LANGUAGES, THEMES, render
 from productops.pillars.customer.embeddings import (
     Embedder,
+    Matrix,
     fallback_embedder,
     minilm_dir,
     minilm_embedder,
+    normalise,
 )
 from productops.pillars.customer.labels import keywords, label
 from productops.pillars.customer.themes import (
@@ -163,3 +165,27 @@ def test_large_sets_are_clustered_on_a_sample_and_the_rest_assigned() -> None:
     found = discover(fallback_embedder().embed(texts), ThemeSettings(sample=15, height=2.0))
     assert len(found.centroids) == 3
     assert len(set(zip(truth.tolist(), found.labels.tolist(), strict=True))) == 3
+
+
+def _blobs(directions: np.ndarray, per: int, spread: float) -> Matrix:
+    """`per` unit vectors around each direction (Gaussian noise of `spread` per coordinate)."""
+    rng = np.random.default_rng(3)
+    points = np.repeat(directions, per, axis=0)
+    return normalise(points + rng.normal(0, spread, points.shape))
+
+
+def test_themes_with_nearly_the_same_centroid_are_joined() -> None:
+    # a and b at cosine 0.9, c orthogonal to both: the tree's cut splits a from b
+    a, c = np.eye(64)[0], np.eye(64)[2]
+    b = 0.9 * a + np.sqrt(1 - 0.9**2) * np.eye(64)[1]
+    vectors = _blobs(np.stack([a, b, c]), 40, 0.03)
+    truth = np.repeat([0, 0, 1], 40)
+    means = np.stack([vectors[:40].mean(axis=0), vectors[40:80].mean(axis=0)])
+    means /= np.linalg.norm(means, axis=1, keepdims=True)
+    assert means[0] @ means[1] > 0.85
+    apart = discover(vectors, ThemeSettings(merge_similarity=1.01))
+    assert len(apart.centroids) == 3
+    joined = discover(vectors)  # merge_similarity 0.8
+    assert len(joined.centroids) == 2
+    assert _purity(truth, joined.labels) == 1.0
+    assert joined.outlier_share == 0.0

@@ -2,7 +2,8 @@
 
 Discovery: centre the vectors, smooth each one towards its nearest neighbours (which sharpens
 dense groups the way UMAP does for BERTopic), cut a Ward tree at a fixed height, refine with a few
-nearest-centroid rounds, then mark as outliers the items less similar to their theme's centroid
+nearest-centroid rounds, join themes whose centroids are nearly the same (and refine again), then
+mark as outliers the items less similar to their theme's centroid
 than `min_similarity` and the themes smaller than `min_size`. Above `sample` items (the tree
 needs memory quadratic in them) a fixed random sample is clustered and every item assigned to
 its nearest theme. Incremental runs assign items to known centroids first and discover only
@@ -17,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 from scipy.cluster.hierarchy import fcluster, linkage
-from scipy.spatial.distance import squareform
+from scipy.sparse.csgraph import connected_components
 from sklearn.cluster import AgglomerativeClustering
 
 from productops.pillars.customer.embeddings import Matrix, normalise
@@ -46,6 +47,7 @@ class ThemeSettings:
     neighbours: int = 15  # items each vector is smoothed towards (at most sqrt(n) / 4)
     height: float = 2.5  # Ward merge height at which the tree is cut
     rounds: int = 5  # nearest-centroid refinement rounds
+    merge_similarity: float = 0.8  # themes whose centroids are this similar (cosine) are joined
     min_size: int = 3  # smaller groups are outliers
     min_similarity: float = 0.3  # cosine to the theme's centroid needed to belong to it
     min_new: int = 5  # items an incremental run needs, fitting no theme, to open a new one
@@ -106,17 +108,18 @@ def _smooth(vectors: Matrix, neighbours: int, chunk: int = 2048) -> Matrix:
 
 
 def _ward(vectors: Matrix, height: float) -> Labels:
-    """Groups of the Ward tree cut at `height`; the pairwise distances by one matrix product."""
+    """Groups of the Ward tree cut at `height`; the pairwise distances from one matrix product."""
+    count = len(vectors)
     squared = np.einsum("ij,ij->i", vectors, vectors)
-    distances = vectors @ vectors.T
-    distances *= np.float32(-2.0)
-    distances += squared[:, None]
-    distances += squared[None, :]
-    np.maximum(distances, 0.0, out=distances)
-    np.sqrt(distances, out=distances)
-    np.fill_diagonal(distances, 0.0)
-    tree = linkage(squareform(distances.astype(np.float64), checks=False), "ward")
-    return np.asarray(fcluster(tree, height, "distance"), dtype=np.int64) - 1
+    gram = vectors @ vectors.T
+    condensed = np.empty(count * (count - 1) // 2)  # row i's distances to items i+1.. in turn
+    start = 0
+    for i in range(count - 1):
+        end = start + count - 1 - i
+        condensed[start:end] = squared[i] + squared[i + 1 :] - 2 * gram[i, i + 1 :]
+        start = end
+    np.sqrt(np.maximum(condensed, 0.0, out=condensed), out=condensed)
+    return np.asarray(fcluster(linkage(condensed, "ward"), height, "distance"), np.int64) - 1
 
 
 def _refine(vectors: Matrix, labels: Labels, rounds: int) -> Labels:
@@ -128,6 +131,14 @@ def _refine(vectors: Matrix, labels: Labels, rounds: int) -> Labels:
             return moved
         labels = moved
     return labels
+
+
+def _join_close(vectors: Matrix, labels: Labels, similarity: float) -> Labels:
+    """Themes joined, transitively, where their centroids' cosine similarity reaches `similarity`."""
+    used, dense = np.unique(labels, return_inverse=True)
+    known = centroids(vectors, dense, len(used))
+    _, joined = connected_components(known @ known.T >= similarity)
+    return np.asarray(joined, dtype=np.int64)[dense]
 
 
 def _finish(vectors: Matrix, labels: Labels, settings: ThemeSettings) -> Clustering:
@@ -162,6 +173,8 @@ def discover(vectors: Matrix, settings: ThemeSettings | None = None) -> Clusteri
     centred = normalise(vectors - vectors.mean(axis=0))
     smoothed = _smooth(centred, min(settings.neighbours, max(1, round(len(vectors) ** 0.5 / 4))))
     labels = _refine(centred, _ward(smoothed, settings.height), settings.rounds)
+    labels = _join_close(vectors, labels, settings.merge_similarity)
+    labels = _refine(centred, labels, settings.rounds)
     return _finish(vectors, labels, settings)
 
 
