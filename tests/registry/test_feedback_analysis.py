@@ -155,7 +155,7 @@ def test_the_insights_commands(ws: Workspace) -> None:
     assert out.stdout.splitlines()[1].startswith("t:th2,Two,2024-04-08")
     out = runner.invoke(app, [*root, "link", "f6", "w2", "--importance", "2"])
     assert out.exit_code == 0, out.output
-    for command in (["spikes"], ["sentiment"], ["duplicates", "--model", "fallback"]):
+    for command in (["spikes"], ["sentiment"], ["duplicates", "--fallback"]):
         assert runner.invoke(app, [*root, *command]).exit_code == 0, command
     out = runner.invoke(app, [*root, "demand", "--by", "colour"])
     assert out.exit_code == 1

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from productops.errors import UsageError
+from productops.pillars.customer.embeddings import Embedder, default_embedder, fallback_embedder
 from productops.pillars.process import GRAINS, Grain
 from productops.registry.usage import record_usage
 from productops.render import Format, render
@@ -60,6 +61,12 @@ AsOfOption = Annotated[
 GrainOption = Annotated[
     str, typer.Option("--grain", "-g", help="Period: day, week, month or quarter.")
 ]
+FallbackOption = Annotated[
+    bool,
+    typer.Option(
+        "--fallback", help="Use the model-free embedder (hashed n-grams) instead of MiniLM."
+    ),
+]
 ByOption = Annotated[
     list[str] | None, typer.Option("--by", "-b", help="Group by this dimension (repeatable).")
 ]
@@ -89,13 +96,22 @@ def open_workspace(ctx: typer.Context) -> Workspace:
     return Workspace.find()
 
 
+def current_user(ws: Workspace) -> str | None:
+    """The person using productops: PRODUCTOPS_USER, else `[workspace] user`, else nobody."""
+    return os.environ.get("PRODUCTOPS_USER") or ws.config.workspace.user
+
+
+def pick_embedder(fallback: bool) -> Embedder:
+    """The embedder a --fallback flag picks: MiniLM (if installed) or the model-free one."""
+    return fallback_embedder() if fallback else default_embedder()
+
+
 def log_usage(
     ws: Workspace, kind: str, target: str | None, team_id: str | None = None, **properties: Any
 ) -> None:
-    """Log a use of productops for the workspace's user (PRODUCTOPS_USER, else `[workspace] user`)."""
-    person = os.environ.get("PRODUCTOPS_USER") or ws.config.workspace.user
+    """Log a use of productops for the workspace's user (`current_user`)."""
     record_usage(
-        ws.store, kind, target, person_id=person, at=datetime.now(UTC), team_id=team_id,
+        ws.store, kind, target, person_id=current_user(ws), at=datetime.now(UTC), team_id=team_id,
         properties=properties or None,
     )  # fmt: skip
 

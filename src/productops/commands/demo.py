@@ -14,16 +14,14 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from productops import ops
-from productops.commands.common import FormatOption, err
+from productops.commands.common import FallbackOption, FormatOption, err, pick_embedder
 from productops.commands.demo_pipeline import analyse, planted_themes
 from productops.commands.report import write_report
-from productops.commands.themes import FallbackOption
 from productops.config import CONFIG_FILE
 from productops.demo import STEPS, build_demo
 from productops.errors import WorkspaceError
 from productops.experiments import Settings
 from productops.pillars import process as p
-from productops.pillars.customer.embeddings import default_embedder, fallback_embedder
 from productops.pillars.customer.trends import SpikeRule
 from productops.pillars.data import compile_metric, load_catalog
 from productops.registry import analyze_experiment, list_experiments
@@ -75,8 +73,7 @@ def demo(
     ws = Workspace.open(directory)
     try:
         err.print("Running the data checks and finding the feedback's themes ...")
-        embedder = fallback_embedder() if fallback else default_embedder()
-        checks = analyse(ws, _as_of(manifest), embedder)
+        checks = analyse(ws, _as_of(manifest), pick_embedder(fallback))
         _summary(ws, manifest, checks, fmt)
         _reports(ws, manifest)
     finally:

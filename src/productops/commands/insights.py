@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from productops.commands.common import (
+    FallbackOption,
     FormatOption,
     GrainOption,
     SinceOption,
@@ -22,13 +23,13 @@ from productops.commands.common import (
     grain,
     moment,
     open_workspace,
+    pick_embedder,
     show,
 )
 from productops.errors import UsageError
 from productops.pillars.customer import demand as cd
 from productops.pillars.customer import insights as ci
 from productops.pillars.customer.duplicates import DuplicateRule
-from productops.pillars.customer.embeddings import Embedder, default_embedder, fallback_embedder
 from productops.pillars.customer.sentiment import theme_sentiment
 from productops.pillars.customer.trends import SpikeRule, theme_trend
 from productops.registry import feedback_analysis as fa
@@ -43,21 +44,6 @@ app = typer.Typer(
     "ARR-weighted demand, links to work items, published insights and how fast they come.",
     no_args_is_help=True,
 )
-
-ModelOption = Annotated[
-    str,
-    typer.Option(
-        "--model", help="Embeddings: default (MiniLM if installed, else fallback) or fallback."
-    ),
-]
-
-
-def _embedder(name: str) -> Embedder:
-    if name == "default":
-        return default_embedder()
-    if name == "fallback":
-        return fallback_embedder()
-    raise UsageError(f"--model {name!r}: use default or fallback")
 
 
 def _labelled(expr: ir.Table, backend: BaseBackend) -> ir.Table:
@@ -133,7 +119,7 @@ def duplicates(
     any_requester: Annotated[
         bool, typer.Option(help="Also count different people's texts as repeats.")
     ] = False,
-    model: ModelOption = "default",
+    fallback: FallbackOption = False,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Mark repeated feedback (duplicate_of): similar text, same person and language, close in time."""
@@ -141,7 +127,7 @@ def duplicates(
     ws = open_workspace(ctx)
     try:
         with err.status("Comparing feedback"):
-            checked, repeats = fa.mark_duplicates(ws.store, _embedder(model), rule)
+            checked, repeats = fa.mark_duplicates(ws.store, pick_embedder(fallback), rule)
         render([{"checked": checked, "repeats": repeats}], ["checked", "repeats"], fmt)
     finally:
         ws.close()
@@ -194,7 +180,7 @@ def links(
     state: Annotated[
         str | None, typer.Option(help="Only suggested, confirmed or rejected.")
     ] = None,
-    model: ModelOption = "default",
+    fallback: FallbackOption = False,
     limit: Annotated[int, typer.Option(help="Show at most this many links.")] = 50,
     fmt: FormatOption = Format.table,
 ) -> None:
@@ -204,7 +190,7 @@ def links(
         if suggest:
             with err.status("Suggesting links"):
                 added = fa.suggest_feedback_links(
-                    ws.store, _embedder(model), threshold, top, by_theme
+                    ws.store, pick_embedder(fallback), threshold, top, by_theme
                 )
             err.print(f"Suggested {added:,} new links.")
         link = ws.backend().table("feedback_link")

@@ -3,17 +3,23 @@ cluster FILE.csv` clusters any CSV without a workspace (definitions: docs/themes
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
 import typer
 
-from productops.commands.common import FormatOption, err, moment, open_workspace
+from productops.commands.common import (
+    FallbackOption,
+    FormatOption,
+    current_user,
+    err,
+    moment,
+    open_workspace,
+    pick_embedder,
+)
 from productops.errors import UsageError
 from productops.ingest.read import LINE, read_file
-from productops.pillars.customer.embeddings import Embedder, default_embedder, fallback_embedder
 from productops.pillars.customer.labels import keywords, label
 from productops.pillars.customer.themes import ThemeSettings
 from productops.pillars.customer.themes import discover as discover_in
@@ -34,12 +40,6 @@ app = typer.Typer(
 )
 
 ThemeArg = Annotated[str, typer.Argument(metavar="THEME", help="Theme id (or its number).")]
-FallbackOption = Annotated[
-    bool,
-    typer.Option(
-        "--fallback", help="Use the model-free embedder (hashed n-grams) instead of MiniLM."
-    ),
-]
 HeightOption = Annotated[
     float,
     typer.Option(
@@ -49,14 +49,6 @@ HeightOption = Annotated[
     ),
 ]
 _COLUMNS = ["id", "label", "language", "size", "status", "keywords"]
-
-
-def _embedder(fallback: bool) -> Embedder:
-    return fallback_embedder() if fallback else default_embedder()
-
-
-def _person() -> str:
-    return os.environ.get("PRODUCTOPS_USER") or os.environ.get("USER") or "someone"
 
 
 @app.command("discover")
@@ -76,7 +68,7 @@ def discover(
 ) -> None:
     """Assign all feedback to themes per language; new themes open where enough fits none."""
     ws = open_workspace(ctx)
-    embedder = _embedder(fallback)
+    embedder = pick_embedder(fallback)
     settings = ThemeSettings(height=height)
     runs = discover_themes(
         ws.store, embedder, moment(None), settings, outlier_similarity=reduce_outliers
@@ -120,8 +112,10 @@ def rename(
     label: Annotated[str, typer.Argument(help="The new label; later runs keep it.")],
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Rename a theme (recorded as renamed by PRODUCTOPS_USER)."""
-    _done([rename_theme(open_workspace(ctx).store, theme, label, _person())], fmt, "renamed")
+    """Rename a theme (recorded as renamed by the current user: PRODUCTOPS_USER or
+    `[workspace] user`)."""
+    ws = open_workspace(ctx)
+    _done([rename_theme(ws.store, theme, label, current_user(ws))], fmt, "renamed")
 
 
 @app.command("merge")
@@ -145,7 +139,7 @@ def split(
 ) -> None:
     """Split a theme into new ones by its feedback's meaning; later runs keep it split."""
     ws = open_workspace(ctx)
-    children = split_theme(ws.store, _embedder(fallback), theme, moment(None), parts)
+    children = split_theme(ws.store, pick_embedder(fallback), theme, moment(None), parts)
     _done(children, fmt, "split into")
 
 
@@ -166,7 +160,7 @@ def cluster(
         raise UsageError(f"{file}: no column {text_column!r}; pick one with --text-column")
     texts = [str(t or "") for t in read.data.column("text").to_pylist()]
     distinct, index = np.unique(np.asarray(texts, dtype=object), return_inverse=True)
-    embedder = _embedder(fallback)
+    embedder = pick_embedder(fallback)
     vectors = embedder.embed([str(t) for t in distinct])[index]
     found = discover_in(vectors, ThemeSettings(height=height))
     labels = [label(words) for words in keywords(texts, found.labels, len(found.centroids))]

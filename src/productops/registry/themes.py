@@ -248,7 +248,7 @@ def theme_feedback(store: Store, ref: str) -> tuple[dict[str, Any], list[dict[st
     return theme, members
 
 
-def rename_theme(store: Store, ref: str, new_label: str, person: str) -> dict[str, Any]:
+def rename_theme(store: Store, ref: str, new_label: str, person: str | None) -> dict[str, Any]:
     """Give a theme a label that later runs keep."""
     if not new_label.strip():
         raise UsageError("a theme's label cannot be empty")
