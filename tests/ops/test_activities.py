@@ -11,12 +11,7 @@ from productops.registry import activities as registry
 from productops.registry import log_activity
 from productops.registry.activities import activity_notes
 from productops.workspace import Workspace
-from tests.pillars.builders import at, land
-
-
-def _rows(expr: Any) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = expr.to_pyarrow().to_pylist()
-    return rows
+from tests.pillars.builders import at, land, result_rows
 
 
 def _activity(id: str, team: str, kind: str, held: float, **extra: Any) -> dict[str, Any]:
@@ -35,7 +30,7 @@ def test_counts_per_team_period_and_kind(with_teams: Workspace) -> None:
             _activity("a5", "product", "training", 3, attendees=12),
         ],
     )
-    rows = _rows(ops.activity_counts(with_teams.backend().table("activity"), "quarter"))
+    rows = result_rows(ops.activity_counts(with_teams.backend().table("activity"), "quarter"))
     found = {(r["team_id"], r["period_start"].month, r["kind"]): r for r in rows}
     assert found[("payments", 4, "retrospective")]["activities"] == 2
     assert found[("payments", 4, "retrospective")]["attendees"] == 11
@@ -62,7 +57,7 @@ def test_onboarding_days_median_per_team_and_period(with_teams: Workspace) -> No
             _activity("r1", "payments", "retrospective", 2, ended_at=at(2.1)),
         ],
     )
-    (row,) = _rows(ops.onboarding_time(with_teams.backend().table("activity"), "quarter"))
+    (row,) = result_rows(ops.onboarding_time(with_teams.backend().table("activity"), "quarter"))
     assert row["team_id"] == "payments"
     assert row["members"] == 3
     assert row["median_days"] == pytest.approx(20)
@@ -89,7 +84,7 @@ def test_retrospectives_count_bottlenecks_actions_and_done(with_teams: Workspace
             _activity("w1", "payments", "workshop", 30, notes="Action: not counted"),
         ],
     )
-    rows = _rows(ops.retrospectives(with_teams.backend().table("activity"), "quarter"))
+    rows = result_rows(ops.retrospectives(with_teams.backend().table("activity"), "quarter"))
     found = {r["kind"]: r for r in rows}
     assert set(found) == {"retrospective", "process_review"}
     retro = found["retrospective"]
@@ -120,5 +115,5 @@ def test_logged_notes_use_the_marks_ops_counts(with_teams: Workspace) -> None:
         actions=["Add a tester"],
     )
     assert ident == "productops:activity-process-review-payments-20240402T0900"
-    (row,) = _rows(ops.retrospectives(with_teams.backend().table("activity")))
+    (row,) = result_rows(ops.retrospectives(with_teams.backend().table("activity")))
     assert (row["with_bottleneck"], row["actions"]) == (1, 1)

@@ -9,7 +9,7 @@ import pytest
 from productops import ops
 from productops.errors import UsageError
 from productops.workspace import Workspace
-from tests.pillars.builders import at, land
+from tests.pillars.builders import at, land, result_rows
 
 
 def _survey(ws: Workspace, sid: str, team: str, kind: str, opened: float) -> None:
@@ -39,18 +39,13 @@ def _answers(ws: Workspace, sid: str, answers: dict[str, list[float | None]], **
     land(ws.store, "survey_response", rows)
 
 
-def _rows(expr: Any) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = expr.to_pyarrow().to_pylist()
-    return rows
-
-
 def _by(rows: list[dict[str, Any]], *keys: str) -> dict[tuple[Any, ...], dict[str, Any]]:
     return {tuple(r[k] for k in keys): r for r in rows}
 
 
 def _health(ws: Workspace, min_group: int = ops.MIN_GROUP) -> dict[tuple[Any, ...], dict[str, Any]]:
     b = ws.backend()
-    rows = _rows(ops.health_check(b.table("survey"), b.table("survey_response"), min_group))
+    rows = result_rows(ops.health_check(b.table("survey"), b.table("survey_response"), min_group))
     return _by(rows, "survey_id", "question")
 
 
@@ -154,7 +149,7 @@ def test_comments_only_for_three_respondents_and_never_who(with_teams: Workspace
     b = ws.backend()
 
     def said() -> list[dict[str, Any]]:
-        return _rows(ops.comments(b.table("survey"), b.table("survey_response")))
+        return result_rows(ops.comments(b.table("survey"), b.table("survey_response")))
 
     assert said() == []
     _answers(ws, "t:st", {"satisfaction": [None, None, 3]})
@@ -173,7 +168,7 @@ def test_satisfaction_mean_and_favourable_share(with_teams: Workspace) -> None:
     _answers(ws, "t:hc", {"speed": [3, 3, 3]})
     b = ws.backend()
     rows = _by(
-        _rows(ops.satisfaction(b.table("survey"), b.table("survey_response"))),
+        result_rows(ops.satisfaction(b.table("survey"), b.table("survey_response"))),
         "survey_id",
         "question",
     )
@@ -203,13 +198,13 @@ def test_pm_time_strategic_and_operational_shares(with_teams: Workspace) -> None
         },
     )
     b = ws.backend()
-    (row,) = _rows(ops.pm_time(b.table("survey"), b.table("survey_response")))
+    (row,) = result_rows(ops.pm_time(b.table("survey"), b.table("survey_response")))
     assert row["respondents"] == 3
     assert row["strategic_share"] == pytest.approx((0.3 + 0.1 + 0.5) / 3)
     assert row["operational_share"] == pytest.approx(1 - 0.3)
     _survey(ws, "t:pm2", "product", "pm_time", 90)
     _answers(ws, "t:pm2", {"pct_discovery": [50, 50], "pct_delivery": [50, 50]})
-    rows = _by(_rows(ops.pm_time(b.table("survey"), b.table("survey_response"))), "survey_id")
+    rows = _by(result_rows(ops.pm_time(b.table("survey"), b.table("survey_response"))), "survey_id")
     assert rows[("t:pm2",)]["suppressed"] is True
     assert rows[("t:pm2",)]["strategic_share"] is None
 
@@ -221,7 +216,7 @@ def test_onboarding_survey_rating_and_days(with_teams: Workspace) -> None:
         ws, "t:on", {"onboarding_rating": [5, 4, 2], "days_to_first_contribution": [10, 40, 20]}
     )
     b = ws.backend()
-    (row,) = _rows(ops.onboarding_survey(b.table("survey"), b.table("survey_response")))
+    (row,) = result_rows(ops.onboarding_survey(b.table("survey"), b.table("survey_response")))
     assert row["respondents"] == 3
     assert row["rating_mean"] == pytest.approx(11 / 3)
     assert row["favourable_share"] == pytest.approx(2 / 3)
@@ -240,7 +235,8 @@ def test_the_trend_skips_a_suppressed_health_check(with_teams: Workspace) -> Non
     assert rows[("t:hc2", "speed")]["trend"] == "better"
     b = ws.backend()
     counts = _by(
-        _rows(ops.survey_respondents(b.table("survey"), b.table("survey_response"))), "survey_id"
+        result_rows(ops.survey_respondents(b.table("survey"), b.table("survey_response"))),
+        "survey_id",
     )
     assert counts[("t:hc1",)]["respondents"] == 2
     assert counts[("t:hc1",)]["suppressed"] is True

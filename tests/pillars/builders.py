@@ -16,6 +16,12 @@ DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
 
 
+def result_rows(expr: Any) -> list[dict[str, Any]]:
+    """Execute the Ibis expression `expr`: its rows as dicts."""
+    rows: list[dict[str, Any]] = expr.to_pyarrow().to_pylist()
+    return rows
+
+
 def at(days: float) -> datetime:
     """`days` after T0."""
     return T0 + timedelta(days=days)

@@ -19,13 +19,9 @@ from tests.connectors.fixtures import configure, sync_github_fixtures, sync_jira
 from tests.connectors.test_git import Repo
 from tests.connectors.test_git import repo as repo  # the fixture
 from tests.connectors.test_jira import ISSUES, by_hand_category, by_hand_transitions
+from tests.pillars.builders import result_rows
 
 AS_OF = datetime(2030, 1, 1, tzinfo=UTC)
-
-
-def _rows(expr: Any) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = expr.to_pyarrow().to_pylist()
-    return rows
 
 
 def _seconds(a: datetime, b: datetime) -> float:
@@ -65,9 +61,9 @@ def test_time_in_status_and_cycle_time_match_the_raw_jira_changelogs(workspace: 
     stays = p.status_stays(b.table("work_item"), b.table("work_item_transition"), AS_OF)
     closed = stays.filter(stays.left_at.notnull())
     per_item: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for r in _rows(closed):
+    for r in result_rows(closed):
         per_item[r["work_item_id"]][r["status"]] += r["seconds"]
-    items = {r["work_item_id"]: r for r in _rows(p.flow_items(b.table("work_item"), stays))}
+    items = {r["work_item_id"]: r for r in result_rows(p.flow_items(b.table("work_item"), stays))}
     checked = 0
     for issue in ISSUES:
         key = f"jira:{issue['key']}"
@@ -111,10 +107,10 @@ def test_dora_on_the_github_fixture_matches_by_hand(workspace: Workspace) -> Non
     assert len(deployed) > 3
     assert sum(len(h) for h in leads.values()) > 3
     b = workspace.backend()
-    freq = _rows(p.deployment_frequency(b.table("deployment"), "quarter"))
+    freq = result_rows(p.deployment_frequency(b.table("deployment"), "quarter"))
     assert sum(r["deployments"] for r in freq) == len(deployed)
     assert sum(r["deployment_days"] for r in freq) == len({(d.date()) for d in deployed})
-    lead = _rows(
+    lead = result_rows(
         p.change_lead_time(
             b.table("change"), b.table("deployment"), b.table("deployment_change"), "quarter"
         )
@@ -124,7 +120,9 @@ def test_dora_on_the_github_fixture_matches_by_hand(workspace: Workspace) -> Non
         q: (len(hours), pytest.approx(statistics.median(hours), abs=1e-3))
         for q, hours in leads.items()
     }
-    incidents = _rows(p.change_failure_rate(b.table("deployment"), b.table("incident"), "quarter"))
+    incidents = result_rows(
+        p.change_failure_rate(b.table("deployment"), b.table("incident"), "quarter")
+    )
     assert sum(r["deployments"] for r in incidents) == len(deployed)
 
 
@@ -134,10 +132,10 @@ def test_dora_on_a_git_repository_matches_by_hand(
     configure(workspace, git=GitSettings(path=str(repo.path), tag_pattern="v*", default_team="web"))
     sync_source(workspace.store, workspace.config.connectors, workspace.root, "git")
     b = workspace.backend()
-    (freq,) = _rows(p.deployment_frequency(b.table("deployment"), "week"))
+    (freq,) = result_rows(p.deployment_frequency(b.table("deployment"), "week"))
     # v1.0 on Thursday 4 January and v1.1 on Sunday 7 January 2024: one ISO week.
     assert (freq["deployments"], freq["deployment_days"], freq["per_week"]) == (2, 2, 2.0)
-    (lead,) = _rows(
+    (lead,) = result_rows(
         p.change_lead_time(
             b.table("change"), b.table("deployment"), b.table("deployment_change"), "week"
         )

@@ -8,7 +8,7 @@ import pytest
 
 from productops.pillars import process as p
 from productops.workspace import Workspace
-from tests.pillars.builders import DAY, HOUR, T0, at, item, items, land, teams
+from tests.pillars.builders import DAY, HOUR, T0, at, item, items, land, result_rows, teams
 
 IP, REV, DONE = "in_progress", "in_progress", "done"
 AS_OF = at(40)
@@ -54,18 +54,13 @@ def ws(workspace: Workspace) -> Workspace:
     return workspace
 
 
-def _rows(expr: Any) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = expr.to_pyarrow().to_pylist()
-    return rows
-
-
 def _stays(ws: Workspace) -> Any:
     b = ws.backend()
     return p.status_stays(b.table("work_item"), b.table("work_item_transition"), AS_OF)
 
 
 def test_time_in_status_sums_reentries_and_counts_the_initial_status(ws: Workspace) -> None:
-    rows = _rows(p.time_in_status(_stays(ws)).order_by("work_item_id", "status"))
+    rows = result_rows(p.time_in_status(_stays(ws)).order_by("work_item_id", "status"))
     a1 = {r["status"]: (r["days"], r["entries"]) for r in rows if r["work_item_id"] == "t:A-1"}
     assert a1 == {"To Do": (2.0, 1), "In Progress": (5.0, 2), "In Review": (2.0, 2)}
     a3 = {r["status"]: r["days"] for r in rows if r["work_item_id"] == "t:A-3"}
@@ -74,7 +69,9 @@ def test_time_in_status_sums_reentries_and_counts_the_initial_status(ws: Workspa
 
 def test_flow_items_lead_and_cycle_time(ws: Workspace) -> None:
     b = ws.backend()
-    rows = {r["work_item_id"]: r for r in _rows(p.flow_items(b.table("work_item"), _stays(ws)))}
+    rows = {
+        r["work_item_id"]: r for r in result_rows(p.flow_items(b.table("work_item"), _stays(ws)))
+    }
     assert (rows["t:A-1"]["lead_time_days"], rows["t:A-1"]["cycle_time_days"]) == (9.0, 7.0)
     assert rows["t:A-1"]["status_changes"] == 5
     assert (rows["t:A-2"]["lead_time_days"], rows["t:A-2"]["cycle_time_days"]) == (3.0, 0.0)
@@ -85,13 +82,13 @@ def test_flow_items_lead_and_cycle_time(ws: Workspace) -> None:
 
 def test_cycle_time_percentiles_per_team(ws: Workspace) -> None:
     b = ws.backend()
-    found = _rows(p.cycle_time(p.flow_items(b.table("work_item"), _stays(ws)), "quarter"))
+    found = result_rows(p.cycle_time(p.flow_items(b.table("work_item"), _stays(ws)), "quarter"))
     a = next(r for r in found if r["team_id"] == "a")
     assert (a["items"], a["p50"], a["p95"]) == (2, 3.5, pytest.approx(6.65))
 
 
 def test_wip_at_the_end_of_each_week(ws: Workspace) -> None:
-    rows = _rows(p.wip(ws.backend().table("work_item"), "week"))
+    rows = result_rows(p.wip(ws.backend().table("work_item"), "week"))
     a = [(r["period_start"].date().isoformat(), r["wip"]) for r in rows if r["team_id"] == "a"]
     # A-1 started day 2 (Apr 3) and done day 9 (Apr 10); A-3 started day 10 (Apr 11), still open.
     assert a == [("2024-04-01", 1), ("2024-04-08", 1)]
@@ -99,7 +96,7 @@ def test_wip_at_the_end_of_each_week(ws: Workspace) -> None:
 
 def test_aging_wip_bands_against_the_team_history(ws: Workspace) -> None:
     b = ws.backend()
-    rows = _rows(p.aging_wip(p.flow_items(b.table("work_item"), _stays(ws)), AS_OF))
+    rows = result_rows(p.aging_wip(p.flow_items(b.table("work_item"), _stays(ws)), AS_OF))
     assert [(r["work_item_id"], r["age_days"], r["band"]) for r in rows] == [
         ("t:A-3", 30.0, "over p95")
     ]
@@ -107,7 +104,7 @@ def test_aging_wip_bands_against_the_team_history(ws: Workspace) -> None:
 
 def test_bottleneck_is_the_wait_status_with_most_waiting(ws: Workspace) -> None:
     b = ws.backend()
-    rows = _rows(p.bottleneck(_stays(ws), b.table("work_item"), "quarter"))
+    rows = result_rows(p.bottleneck(_stays(ws), b.table("work_item"), "quarter"))
     found = {r["team_id"]: r for r in rows}
     # Team b: In Review 6 days of 6 waiting; cycle = 1 + 6 (B-1) + 9 + 1 (B-2) = 17 days.
     assert found["b"]["status"] == "In Review"
@@ -132,7 +129,7 @@ def test_flow_efficiency_counts_wait_statuses_and_flags_as_waiting(ws: Workspace
         ],
     )
     b = ws.backend()
-    rows = _rows(
+    rows = result_rows(
         p.flow_efficiency(
             _stays(ws), b.table("work_item"), b.table("work_item_flag"), AS_OF, "quarter"
         )
@@ -146,7 +143,7 @@ def test_flow_efficiency_counts_wait_statuses_and_flags_as_waiting(ws: Workspace
 def test_conformance_finds_skips_and_reopens(ws: Workspace) -> None:
     b = ws.backend()
     found = p.deviations(b.table("work_item"), b.table("work_item_transition"))
-    kinds = sorted((r["work_item_id"], r["deviation"]) for r in _rows(found))
+    kinds = sorted((r["work_item_id"], r["deviation"]) for r in result_rows(found))
     assert kinds == [
         ("t:A-1", "moved backwards"),  # In Review -> In Progress
         ("t:A-2", "skipped In Progress"),  # To Do -> Done
@@ -155,7 +152,9 @@ def test_conformance_finds_skips_and_reopens(ws: Workspace) -> None:
         ("t:B-2", "skipped In Review"),  # In Progress -> Done, twice
         ("t:B-2", "skipped In Review"),
     ]
-    shares = {r["team_id"]: r for r in _rows(p.conformance(b.table("work_item"), found, "quarter"))}
+    shares = {
+        r["team_id"]: r for r in result_rows(p.conformance(b.table("work_item"), found, "quarter"))
+    }
     assert (shares["a"]["items"], shares["a"]["conforming"], shares["a"]["team_conforms"]) == (
         2,
         0,
@@ -163,7 +162,9 @@ def test_conformance_finds_skips_and_reopens(ws: Workspace) -> None:
     )
     assert (shares["b"]["items"], shares["b"]["conforming"], shares["b"]["share"]) == (2, 1, 0.5)
     allowed = p.Workflow(allowed=(("In Review", "In Progress"),))
-    relaxed = _rows(p.deviations(b.table("work_item"), b.table("work_item_transition"), allowed))
+    relaxed = result_rows(
+        p.deviations(b.table("work_item"), b.table("work_item_transition"), allowed)
+    )
     assert not any(
         r["deviation"] == "moved backwards" and r["work_item_id"] == "t:A-1" for r in relaxed
     )
@@ -189,11 +190,11 @@ def test_cross_team_blocks_and_pairs(ws: Workspace) -> None:
     )
     b = ws.backend()
     blocks = p.cross_team_blocks(b.table("work_item"), b.table("work_item_link"), AS_OF)
-    rows = {r["blocked_id"]: r for r in _rows(blocks)}
+    rows = {r["blocked_id"]: r for r in result_rows(blocks)}
     assert set(rows) == {"t:B-1", "t:B-2"}
     assert (rows["t:B-1"]["blocked_days"], rows["t:B-1"]["delayed"]) == (12.0, True)
     assert (rows["t:B-2"]["blocked_days"], rows["t:B-2"]["delayed"]) == (0.0, False)
-    pairs = _rows(p.blocking_pairs(blocks))
+    pairs = result_rows(p.blocking_pairs(blocks))
     assert pairs == [
         {
             "blocking_team": "a",
@@ -203,7 +204,7 @@ def test_cross_team_blocks_and_pairs(ws: Workspace) -> None:
             "blocked_days": 12.0,
         }
     ]
-    delays = _rows(p.dependency_delays(blocks, "quarter"))
+    delays = result_rows(p.dependency_delays(blocks, "quarter"))
     assert [(r["team_id"], r["items_delayed"], r["blocked_days"]) for r in delays] == [
         ("b", 1, 12.0)
     ]
@@ -248,7 +249,9 @@ def test_time_to_market_splits_insight_driven_features(ws: Workspace) -> None:
         [{"feedback_id": "t:fb1", "work_item_id": "t:F-2", "state": "confirmed"}],
     )
     b = ws.backend()
-    (row,) = _rows(p.time_to_market(b.table("work_item"), b.table("feedback_link"), "quarter"))
+    (row,) = result_rows(
+        p.time_to_market(b.table("work_item"), b.table("feedback_link"), "quarter")
+    )
     assert (row["features"], row["p50_days"], row["insight_features"], row["insight_p50_days"]) == (
         2,
         20.0,
@@ -348,14 +351,14 @@ def test_dora_metrics_on_a_hand_made_release_history(workspace: Workspace) -> No
         ],
     )
     b = workspace.backend()
-    (freq,) = _rows(p.deployment_frequency(b.table("deployment"), "week"))
+    (freq,) = result_rows(p.deployment_frequency(b.table("deployment"), "week"))
     assert (freq["deployments"], freq["deployment_days"], freq["per_week"], freq["band"]) == (
         3,
         2,
         2.0,
         "high",
     )
-    (lead,) = _rows(
+    (lead,) = result_rows(
         p.change_lead_time(
             b.table("change"), b.table("deployment"), b.table("deployment_change"), "week"
         )
@@ -368,16 +371,16 @@ def test_dora_metrics_on_a_hand_made_release_history(workspace: Workspace) -> No
         20.0,
         "high",
     )
-    (cfr,) = _rows(p.change_failure_rate(b.table("deployment"), b.table("incident"), "week"))
+    (cfr,) = result_rows(p.change_failure_rate(b.table("deployment"), b.table("incident"), "week"))
     assert (cfr["deployments"], cfr["failed"], cfr["rate"]) == (3, 1, pytest.approx(1 / 3))
     assert cfr["band"] == "low"
     assert (
-        _rows(p.change_failure_rate(b.table("deployment"), b.table("incident"), "week", 2021))[0][
-            "band"
-        ]
+        result_rows(
+            p.change_failure_rate(b.table("deployment"), b.table("incident"), "week", 2021)
+        )[0]["band"]
         == "low"
     )
-    (rec,) = _rows(p.recovery_time(b.table("incident"), "week"))
+    (rec,) = result_rows(p.recovery_time(b.table("incident"), "week"))
     assert (rec["incidents"], rec["median_hours"], rec["band"]) == (1, 3.0, "high")
 
 

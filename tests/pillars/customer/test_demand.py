@@ -11,6 +11,7 @@ from productops.pillars.customer import demand as cd
 from productops.pillars.customer.sentiment import theme_sentiment
 from productops.pillars.customer.trends import theme_trend
 from productops.workspace import Workspace
+from tests.pillars.builders import result_rows
 from tests.pillars.customer.scenario import build
 
 
@@ -20,13 +21,10 @@ def tables(workspace: Workspace) -> Any:
     return workspace.backend().table
 
 
-def _rows(expr: Any) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = expr.to_pyarrow().to_pylist()
-    return rows
-
-
 def test_theme_demand_counts_each_account_once(tables: Any) -> None:
-    rows = _rows(cd.theme_demand(tables("feedback"), tables("feedback_theme"), tables("account")))
+    rows = result_rows(
+        cd.theme_demand(tables("feedback"), tables("feedback_theme"), tables("account"))
+    )
     # th1: f1 f3 f4 (f2 repeats f1): requesters r1 r2 r3, accounts a1 a2 (a2 churned);
     # th2: f5 (a3) and the review f6 without an account.
     assert rows == [
@@ -53,13 +51,15 @@ def test_theme_demand_counts_each_account_once(tables: Any) -> None:
 
 def test_theme_demand_per_week(tables: Any) -> None:
     expr = cd.theme_demand(tables("feedback"), tables("feedback_theme"), tables("account"), "week")
-    got = [(r["theme_id"], r["period_start"].day, r["items"], r["arr"]) for r in _rows(expr)]
+    got = [(r["theme_id"], r["period_start"].day, r["items"], r["arr"]) for r in result_rows(expr)]
     # Weeks start Monday 1 and 8 April 2024: f1 f3 | f4; f5 f6.
     assert got == [("t:th1", 1, 2, 1000.0), ("t:th1", 8, 1, 50000.0), ("t:th2", 8, 2, 5000.0)]
 
 
 def test_segment_demand(tables: Any) -> None:
-    rows = _rows(cd.segment_demand(tables("feedback"), tables("feedback_theme"), tables("account")))
+    rows = result_rows(
+        cd.segment_demand(tables("feedback"), tables("feedback_theme"), tables("account"))
+    )
     got = [(r["theme_id"], r["segment"], r["accounts"], r["arr"]) for r in rows]
     assert got == [
         ("t:th1", "enterprise", 1, 50000.0),
@@ -69,7 +69,9 @@ def test_segment_demand(tables: Any) -> None:
 
 
 def test_item_demand_sums_each_requesters_top_importance(tables: Any) -> None:
-    rows = _rows(cd.item_demand(tables("feedback"), tables("feedback_link"), tables("account")))
+    rows = result_rows(
+        cd.item_demand(tables("feedback"), tables("feedback_link"), tables("account"))
+    )
     # w1: f1 (r1, 2), f3 (r2, 3), f4 (r3, 1); the repeat f2 (importance 3) is left out.
     # w2: f5 (r4, 2); f6 is only suggested.
     assert [
@@ -82,11 +84,11 @@ def test_item_demand_sums_each_requesters_top_importance(tables: Any) -> None:
     both = cd.item_demand(
         tables("feedback"), tables("feedback_link"), tables("account"), ("confirmed", "suggested")
     )
-    assert {r["work_item_id"]: r["importance"] for r in _rows(both)}["t:w2"] == 2 + 3
+    assert {r["work_item_id"]: r["importance"] for r in result_rows(both)}["t:w2"] == 2 + 3
 
 
 def test_theme_sentiment(tables: Any) -> None:
-    rows = _rows(theme_sentiment(tables("feedback"), tables("feedback_theme")))
+    rows = result_rows(theme_sentiment(tables("feedback"), tables("feedback_theme")))
     th1, th2 = rows
     assert (th1["items"], th1["negative"], th1["request"], th1["positive"]) == (3, 2, 1, 0)
     assert th1["mean_sentiment"] == pytest.approx((-0.5 + 0.0 - 0.8) / 3)
@@ -98,7 +100,7 @@ def test_theme_sentiment(tables: Any) -> None:
 
 
 def test_theme_trend_per_week(tables: Any) -> None:
-    rows = _rows(theme_trend(tables("feedback"), tables("feedback_theme"), "week"))
+    rows = result_rows(theme_trend(tables("feedback"), tables("feedback_theme"), "week"))
     assert [(r["theme_id"], r["period_start"], r["items"], r["negative"]) for r in rows] == [
         ("t:th1", datetime(2024, 4, 1), 2, 1),
         ("t:th1", datetime(2024, 4, 8), 1, 1),

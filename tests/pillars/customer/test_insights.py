@@ -10,7 +10,7 @@ import pytest
 
 from productops.pillars.customer import insights as ci
 from productops.workspace import Workspace
-from tests.pillars.builders import at, land
+from tests.pillars.builders import at, land, result_rows
 from tests.pillars.customer.scenario import build
 
 APRIL, MAY, Q2 = (datetime(2024, m, 1) for m in (4, 5, 4))
@@ -22,13 +22,8 @@ def tables(workspace: Workspace) -> Any:
     return workspace.backend().table
 
 
-def _rows(expr: Any) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = expr.to_pyarrow().to_pylist()
-    return rows
-
-
 def test_feedback_linked_counts_originals_with_a_confirmed_link(tables: Any) -> None:
-    rows = _rows(ci.feedback_linked(tables("feedback"), tables("feedback_link"), "month"))
+    rows = result_rows(ci.feedback_linked(tables("feedback"), tables("feedback_link"), "month"))
     # April: f1 f3 f4 f5 f6 f7 (f2 repeats f1); f1 f3 f4 f5 confirmed; May: f8, f9.
     assert rows == [
         {"period_start": APRIL, "feedback": 6, "linked": 4, "share_linked": pytest.approx(4 / 6)},
@@ -40,7 +35,7 @@ def test_feedback_incorporated_per_team(tables: Any) -> None:
     expr = ci.feedback_incorporated(
         tables("feedback"), tables("feedback_link"), tables("work_item"), "month"
     )
-    assert _rows(expr) == [
+    assert result_rows(expr) == [
         {
             "team_id": "alpha",
             "period_start": APRIL,
@@ -64,7 +59,7 @@ def test_feedback_incorporated_per_team(tables: Any) -> None:
 
 def test_insight_coverage_takes_the_first_insight_after_each_feedback(tables: Any) -> None:
     expr = ci.insight_coverage(tables("feedback"), tables("feedback_theme"), tables("insight"))
-    got = {r["feedback_id"]: (r["insight_id"], r["days"]) for r in _rows(expr)}
+    got = {r["feedback_id"]: (r["insight_id"], r["days"]) for r in result_rows(expr)}
     # i3 is unpublished; "thX" names no theme with feedback.
     assert got == {
         "t:f1": ("t:i1", 12.0),
@@ -77,7 +72,7 @@ def test_insight_coverage_takes_the_first_insight_after_each_feedback(tables: An
 
 def test_time_to_insight_median_per_team_and_month(tables: Any) -> None:
     expr = ci.time_to_insight(tables("feedback"), tables("feedback_theme"), tables("insight"))
-    rows = _rows(expr)
+    rows = result_rows(expr)
     assert [(r["team_id"], r["period_start"], r["insights"], r["feedback"]) for r in rows] == [
         ("alpha", APRIL, 1, 3),
         ("beta", MAY, 1, 2),
@@ -94,7 +89,7 @@ def test_insight_time_to_market(tables: Any) -> None:
         tables("insight"),
     )
     # w1: first linked feedback f1 on day 0, insight i1 on day 12, released on day 40.
-    assert _rows(expr) == [
+    assert result_rows(expr) == [
         {
             "team_id": "alpha",
             "period_start": Q2,
@@ -108,7 +103,7 @@ def test_insight_time_to_market(tables: Any) -> None:
 
 def test_feature_satisfaction_before_and_after_release(tables: Any) -> None:
     expr = ci.feature_satisfaction(tables("feedback"), tables("feedback_link"), tables("work_item"))
-    (row,) = _rows(expr)
+    (row,) = result_rows(expr)
     # Accounts a1, a2 of w1 (released day 40). Before: f1 f3 f4 f7 (CSAT 2 -> 0.25);
     # after: f8 (NPS 9 -> 0.9), f9 (CSAT 5 -> 1.0).
     assert row == {
@@ -163,4 +158,4 @@ def test_feedback_after_a_release_does_not_drive_it(workspace: Workspace) -> Non
         t("feedback"), t("feedback_link"), t("work_item"), t("feedback_theme"), t("insight")
     )
     # w3's only feedback came after its release: only w1 counts.
-    assert [(r["items"], r["p50_days_from_feedback"]) for r in _rows(expr)] == [(1, 40.0)]
+    assert [(r["items"], r["p50_days_from_feedback"]) for r in result_rows(expr)] == [(1, 40.0)]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pyarrow as pa
 import pytest
 
@@ -17,7 +15,7 @@ from productops.pillars.data.reconcile import (
 )
 from productops.schema import TABLES
 from productops.workspace import Workspace
-from tests.pillars.builders import T0, at, land, teams
+from tests.pillars.builders import T0, at, land, result_rows, teams
 
 
 def _billing(ws: Workspace) -> None:
@@ -53,14 +51,9 @@ def _crm(**tolerance: float) -> Reconciliation:
     )
 
 
-def _rows(expr: Any) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = expr.to_pyarrow().to_pylist()
-    return rows
-
-
 def test_keys_present_on_one_side_or_different(workspace: Workspace) -> None:
     _billing(workspace)
-    keys = _rows(reconciliation_keys(_crm(), workspace.backend().table).order_by("key"))
+    keys = result_rows(reconciliation_keys(_crm(), workspace.backend().table).order_by("key"))
     assert [(r["key"], r["segment"], r["left"], r["right"], r["issue"]) for r in keys] == [
         ("a1", "smb", 1200.0, 1200.0, "same"),
         ("a2", "smb", 2400.0, 1800.0, "different"),
@@ -71,7 +64,7 @@ def test_keys_present_on_one_side_or_different(workspace: Workspace) -> None:
 
 def test_cells_sum_the_keys_of_each_segment(workspace: Workspace) -> None:
     _billing(workspace)
-    cells = _rows(reconciliation_cells(_crm(), workspace.backend().table).order_by("segment"))
+    cells = result_rows(reconciliation_cells(_crm(), workspace.backend().table).order_by("segment"))
     assert [
         (c["segment"], c["left"], c["right"], c["keys"], c["mismatched_keys"]) for c in cells
     ] == [
@@ -96,7 +89,7 @@ def test_relative_tolerance_accepts_small_differences(workspace: Workspace) -> N
 def test_absolute_tolerance(workspace: Workspace) -> None:
     _billing(workspace)
     rec = _crm(absolute=600)
-    keys = _rows(reconciliation_keys(rec, workspace.backend().table))
+    keys = result_rows(reconciliation_keys(rec, workspace.backend().table))
     assert sorted(k["key"] for k in keys if k["mismatch"]) == ["a3", "a4"]
 
 
@@ -130,7 +123,7 @@ def test_counts_per_day_and_segment_without_keys(workspace: Workspace) -> None:
         right=Side(**side, where=["source = github"]),
         tolerance=Tolerance(relative=0.5),
     )
-    cells = _rows(reconciliation_cells(rec, workspace.backend().table).order_by("period"))
+    cells = result_rows(reconciliation_cells(rec, workspace.backend().table).order_by("period"))
     day = T0.date()
     assert [(c["period"], c["left"], c["right"], c["mismatch"]) for c in cells] == [
         (str(day), 2.0, 2.0, False),
