@@ -71,6 +71,7 @@ def land(
     ):
         typed = typed_sql(table, read_columns, source, timestamp_formats)
         _check(store, table, read_columns, typed, key, read.line_label)
+        _keep_derived(store, table, read_columns, key)
         counts = _upsert(store, table, cols, key)
         quarantined = _quarantine(store, table, read_columns, file)
         store.sql(
@@ -126,10 +127,31 @@ def _check(
     )
 
 
+def _keep_derived(
+    store: Store, table: Table, read_columns: dict[str, bool], key: list[str]
+) -> None:
+    """In `_checked`, derived columns the rows do not carry take the stored row's values where
+    the column they derive from is unchanged; elsewhere they stay empty, to be computed again."""
+    derived = {
+        c.name: c.derived_from
+        for c in table.columns
+        if c.derived_from is not None and c.name not in read_columns
+    }
+    if not derived:
+        return
+    on = " AND ".join(f"e.{quote(k)} = g.{quote(k)}" for k in key)
+    sets = ", ".join(
+        f"{quote(name)} = CASE WHEN g.{quote(basis)} IS NOT DISTINCT FROM e.{quote(basis)} "
+        f"THEN e.{quote(name)} END"
+        for name, basis in derived.items()
+    )
+    store.sql(f"UPDATE _checked g SET {sets} FROM {quote(table.name)} e WHERE {on}")
+
+
 def _upsert(store: Store, table: Table, cols: list[str], key: list[str]) -> tuple[int, int, int]:
     """Insert new keys, replace changed rows, leave identical ones; returns the three counts."""
     name = quote(table.name)
-    on = " AND ".join(f"e.{k} = g.{k}" for k in key)
+    on = " AND ".join(f"e.{quote(k)} = g.{quote(k)}" for k in key)
     differs = " OR ".join(f"g.{quote(c)} IS DISTINCT FROM e.{quote(c)}" for c in cols)
     store.sql(
         f"CREATE OR REPLACE TEMP TABLE _change AS SELECT g.* EXCLUDE ({LINE}, _reason), "

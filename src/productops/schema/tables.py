@@ -238,13 +238,24 @@ _TABLES = [
         C("rating", "float", "Score given with it (NPS 0-10, CSAT 1-5, stars 1-5)."),
         C("url"),
         C("text_hash", doc="sha256 of the redacted text: the key of the embedding cache."),
-        C("sentiment", "float", "Sentiment score, -1 (negative) to 1 (positive)."),
+        C(
+            "sentiment",
+            "float",
+            "Sentiment score, -1 (negative) to 1 (positive).",
+            derived_from="text",
+        ),
         C(
             "sentiment_label",
             doc="How the text reads.",
             choices=("negative", "neutral", "positive", "request"),
+            derived_from="text",
         ),
-        C("duplicate_of", doc="Earlier feedback this one repeats.", ref="feedback"),
+        C(
+            "duplicate_of",
+            doc="Earlier feedback this one repeats.",
+            ref="feedback",
+            derived_from="text",
+        ),
     ),
     _t(
         "theme",
