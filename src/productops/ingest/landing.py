@@ -139,7 +139,7 @@ def _keep_derived(
     }
     if not derived:
         return
-    on = " AND ".join(f"e.{quote(k)} = g.{quote(k)}" for k in key)
+    on = " AND ".join(f"e.{k} = g.{k}" for k in key)
     sets = ", ".join(
         f"{quote(name)} = CASE WHEN g.{quote(basis)} IS NOT DISTINCT FROM e.{quote(basis)} "
         f"THEN e.{quote(name)} END"
@@ -151,7 +151,7 @@ def _keep_derived(
 def _upsert(store: Store, table: Table, cols: list[str], key: list[str]) -> tuple[int, int, int]:
     """Insert new keys, replace changed rows, leave identical ones; returns the three counts."""
     name = quote(table.name)
-    on = " AND ".join(f"e.{quote(k)} = g.{quote(k)}" for k in key)
+    on = " AND ".join(f"e.{k} = g.{k}" for k in key)
     differs = " OR ".join(f"g.{quote(c)} IS DISTINCT FROM e.{quote(c)}" for c in cols)
     store.sql(
         f"CREATE OR REPLACE TEMP TABLE _change AS SELECT g.* EXCLUDE ({LINE}, _reason), "
