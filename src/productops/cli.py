@@ -1,41 +1,176 @@
-"""The `productops` command line: thin commands over the workspace."""
+"""The `productops` command line: thin commands over the workspace.
+
+Command modules load lazily, so that `productops --help` and `--version` import no engine, Ibis or
+models: the root `_Group` holds a stub for each command of `LAZY` (its name and the first sentence
+of its help, enough to list it) and imports the module the first time the command is read, when it
+runs or shows its own help. Top-level commands here import what they use inside their body.
+"""
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Iterator, Mapping, MutableMapping
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from productops import __version__
-from productops.commands import accounts as accounts_commands
-from productops.commands import activity as activity_commands
-from productops.commands import check as check_commands
-from productops.commands import connectors, demo, dora, experiment, flow
-from productops.commands import decision as decision_commands
-from productops.commands import feedback as feedback_commands
-from productops.commands import initiative as initiative_commands
-from productops.commands import metrics as metrics_commands
-from productops.commands import nudge as nudge_commands
-from productops.commands import report as report_commands
-from productops.commands import scorecard as scorecard_commands
-from productops.commands import survey as survey_commands
 from productops.commands.common import FormatOption, Options, err, open_workspace
-from productops.config import ImportMapping
 from productops.errors import ProductOpsError, UsageError
-from productops.ingest import import_file
 from productops.render import Format, render, render_sections
 from productops.schema import TABLES, table
-from productops.status import import_history, quarantined_rows, table_counts
-from productops.workspace import Workspace
 
-__all__ = ["app"]
+__all__ = ["LAZY", "app"]
+
+# name: ("module:attribute" in productops.commands, a Typer app or a command function;
+#        the first sentence of its help, which tests/test_cli_lazy.py checks against the module)
+LAZY: dict[str, tuple[str, str]] = {
+    "report": (
+        "report:report",
+        "Write the scorecard report: report.html (self-contained), report.pdf and report.md.",
+    ),
+    "demo": (
+        "demo:demo",
+        "Build a realistic demo organisation in a fresh workspace and run every analysis on it.",
+    ),
+    "sync": (
+        "connectors:sync",
+        "Pull connected sources from their last cursor into the canonical tables.",
+    ),
+    "flow": (
+        "flow:app",
+        "Delivery flow: lead and cycle time, throughput, WIP, time in status, bottlenecks, "
+        "dependencies, workflow conformance, time-to-market, forecasts.",
+    ),
+    "metrics": (
+        "metrics:app",
+        "The metric catalog: find, read and query governed metrics (docs/catalog.md).",
+    ),
+    "decision": (
+        "decision:app",
+        "The decision log: decisions, the evidence behind them frozen as seen, their outcomes.",
+    ),
+    "dora": (
+        "dora:app",
+        "DORA: deployment frequency, lead time for changes, change failure rate, recovery time.",
+    ),
+    "experiment": (
+        "experiment:app",
+        "Experiments: register, start, stop, decide, analyse, and plan their size.",
+    ),
+    "connect": (
+        "connectors:connect_app",
+        "Store a source's settings in productops.toml (secrets stay in environment variables "
+        "or files outside the workspace).",
+    ),
+    "feedback": (
+        "feedback:app",
+        "Customer feedback: import it, find its themes, sentiment, trends, spikes and repeats, "
+        "weigh demand by ARR, link it to the roadmap and publish insights.",
+    ),
+    "accounts": (
+        "accounts:app",
+        "Customer accounts (ARR, segment, plan, churn date) that feedback is matched to.",
+    ),
+    "survey": (
+        "survey:app",
+        "Surveys: team health checks, stakeholder and Product Ops support satisfaction, "
+        "PM time, onboarding.",
+    ),
+    "activity": (
+        "activity:app",
+        "Activities: workshops, insight sessions, trainings, tools onboarded, retrospectives, "
+        "process reviews and onboarding of new members.",
+    ),
+    "check": (
+        "check:app",
+        "Data quality: run the declared checks and reconciliations, see their history "
+        "and the data incidents they opened (docs/data-quality.md).",
+    ),
+    "scorecard": (
+        "scorecard:app",
+        "The Product Ops scorecard: success criteria per team and period, with targets, "
+        "trend, the organisation's rollup and maturity (docs/scorecard.md).",
+    ),
+    "nudge": (
+        "nudge:app",
+        "Nudges: suggestions triggered by a criterion's gap, offered only where a team is ready.",
+    ),
+    "initiative": (
+        "initiative:app",
+        "Improvement initiatives: empathize, define, ideate, prototype, test, implement.",
+    ),
+}
+
+
+class _Stub(TyperCommand):
+    """Stands for a command of `LAZY` until it is read: its name and help, and how to load it."""
+
+    def __init__(self, name: str, target: str, help_text: str, markup: Any) -> None:
+        super().__init__(name, help=help_text, rich_markup_mode=markup)
+        self.key = name
+        self.target = target
+
+    def load(self) -> Any:
+        """The real command, built as `app.add_typer` or `app.command` would build it."""
+        module, attribute = self.target.split(":")
+        found = getattr(importlib.import_module(f"productops.commands.{module}"), attribute)
+        holder = typer.Typer(rich_markup_mode=self.rich_markup_mode)
+        if isinstance(found, typer.Typer):
+            holder.add_typer(found, name=self.key)
+        else:
+            holder.command(self.key)(found)
+        return typer.main.get_group(holder).commands[self.key]
+
+
+class _Commands(MutableMapping[str, Any]):
+    """The root's commands by name; reading a `_Stub` replaces it with the real command."""
+
+    def __init__(self, commands: Mapping[str, Any]) -> None:
+        self.held = dict(commands)
+
+    def __getitem__(self, name: str) -> Any:
+        command = self.held[name]
+        if isinstance(command, _Stub):
+            command = self.held[name] = command.load()
+        return command
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self.held[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self.held[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.held)
+
+    def __len__(self) -> int:
+        return len(self.held)
 
 
 class _Group(TyperGroup):
-    """Shows a `ProductOpsError` as one line and exit code 1 (a traceback only with --debug)."""
+    """The root command: loads `LAZY` commands when read, and shows a `ProductOpsError` as one line
+    and exit code 1 (a traceback only with --debug)."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        stubs = {n: _Stub(n, t, h, self.rich_markup_mode) for n, (t, h) in LAZY.items()}
+        self.lazy = _Commands({**self.commands, **stubs})
+        self.commands = self.lazy
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        """The names in the order help shows them, importing nothing."""
+        return list(self.commands)
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        """List the commands as Typer does, stubs from their own help (importing nothing)."""
+        shown = [(name, c) for name, c in self.lazy.held.items() if not c.hidden]
+        limit = formatter.width - 6 - max(len(name) for name, _ in shown)
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, c.get_short_help_str(limit)) for name, c in shown])
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -63,22 +198,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-app.add_typer(flow.app, name="flow")
-app.add_typer(metrics_commands.app, name="metrics")
-app.add_typer(decision_commands.app, name="decision")
-app.add_typer(dora.app, name="dora")
-app.add_typer(experiment.app, name="experiment")
-app.add_typer(connectors.connect_app, name="connect")
-app.add_typer(feedback_commands.app, name="feedback")
-app.add_typer(accounts_commands.app, name="accounts")
-app.add_typer(survey_commands.app, name="survey")
-app.add_typer(activity_commands.app, name="activity")
-app.add_typer(check_commands.app, name="check")
-app.add_typer(scorecard_commands.app, name="scorecard")
-app.add_typer(nudge_commands.app, name="nudge")
-app.add_typer(initiative_commands.app, name="initiative")
-
-
 @app.callback()
 def _main(
     ctx: typer.Context,
@@ -104,6 +223,8 @@ def init(
     directory: Annotated[Path, typer.Argument(help="Folder for the new workspace.")] = Path("."),
 ) -> None:
     """Create a workspace: productops.toml and the embedded DuckDB store."""
+    from productops.workspace import Workspace
+
     ws = Workspace.init(directory)
     ws.close()
     err.print(f"Created a workspace in {directory.resolve()} (settings: productops.toml)")
@@ -112,6 +233,8 @@ def init(
 @app.command()
 def status(ctx: typer.Context, fmt: FormatOption = Format.table) -> None:
     """Show what the workspace holds: rows per table, imports per source, quarantined rows."""
+    from productops.status import import_history, table_counts
+
     ws = open_workspace(ctx)
     render_sections(
         {
@@ -152,6 +275,9 @@ def import_(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Import a CSV, JSON Lines or Parquet file into a canonical table (bad rows are quarantined)."""
+    from productops.config import ImportMapping
+    from productops.ingest import import_file
+
     ws = open_workspace(ctx)
     configured = ws.config.imports.get(table_name, ImportMapping())
     extra = dict(_pair(m) for m in column or [])
@@ -191,6 +317,8 @@ def quarantine(
     fmt: FormatOption = Format.table,
 ) -> None:
     """List quarantined rows with file, line and reason."""
+    from productops.status import quarantined_rows
+
     ws = open_workspace(ctx)
     rows = quarantined_rows(ws.store, table_name, limit)
     render(rows, ["table_name", "file", "line", "reason", "record"], fmt, title="quarantine")
@@ -231,9 +359,3 @@ def schema(
         fmt,
         title=f"{t.name}: {t.doc}",
     )
-
-
-# Registered last so that help lists them after the commands above.
-app.command()(report_commands.report)
-app.command()(demo.demo)
-app.command()(connectors.sync)

@@ -12,14 +12,15 @@ import typer
 from rich.console import Console
 
 from productops.errors import UsageError
-from productops.pillars.customer.embeddings import Embedder, default_embedder, fallback_embedder
-from productops.pillars.process import GRAINS, Grain
-from productops.registry.usage import record_usage
 from productops.render import Format, render
-from productops.workspace import Workspace
 
+# Imported where used, so that `--help` imports no engine, Ibis or models (see cli.py).
 if TYPE_CHECKING:
     import ibis.expr.types as ir
+
+    from productops.durations import Grain
+    from productops.pillars.customer.embeddings import Embedder
+    from productops.workspace import Workspace
 
 __all__ = [
     "AsOfOption",
@@ -90,6 +91,8 @@ class Options:
 
 def open_workspace(ctx: typer.Context) -> Workspace:
     """The workspace named by --workspace, else the one at or above the current folder."""
+    from productops.workspace import Workspace
+
     options: Options = ctx.find_root().obj
     if options.workspace is not None:
         return Workspace.open(options.workspace)
@@ -103,6 +106,8 @@ def current_user(ws: Workspace) -> str | None:
 
 def pick_embedder(fallback: bool) -> Embedder:
     """The embedder a --fallback flag picks: MiniLM (if installed) or the model-free one."""
+    from productops.pillars.customer.embeddings import default_embedder, fallback_embedder
+
     return fallback_embedder() if fallback else default_embedder()
 
 
@@ -110,6 +115,8 @@ def log_usage(
     ws: Workspace, kind: str, target: str | None, team_id: str | None = None, **properties: Any
 ) -> None:
     """Log a use of productops for the workspace's user (`current_user`)."""
+    from productops.registry.usage import record_usage
+
     record_usage(
         ws.store, kind, target, person_id=current_user(ws), at=datetime.now(UTC), team_id=team_id,
         properties=properties or None,
@@ -118,6 +125,8 @@ def log_usage(
 
 def grain(text: str) -> Grain:
     """Check a --grain value."""
+    from productops.durations import GRAINS
+
     for known in GRAINS:
         if text == known:
             return known
