@@ -353,6 +353,7 @@ def _summary(
         f"  {what}: found {got}, planted {want} {'(match)' if got == want else '(MISMATCH)'}"
         for what, got, want in found
     ]
+    lines.append(_theme_groups(ws, manifest))
     notes.print(
         "What the analyses found, against what the demo planted:\n" + "\n".join(lines) + "\n"
         f"\nWorkspace: {ws.root.resolve()}\n"
@@ -391,6 +392,27 @@ def _spiking(ws: Workspace, manifest: dict[str, Any]) -> str:
     }
     name = names.get(top["theme_id"], top["label"])
     return f"{name}, week of {top['week_start']:%Y-%m-%d}"
+
+
+def _theme_groups(ws: Workspace, manifest: dict[str, Any]) -> str:
+    """How the English theme groups hold the planted themes (each planted theme's themes found)."""
+    group_of = dict(
+        ws.store.sql(
+            "SELECT id, group_id FROM theme WHERE language = 'en' AND group_id IS NOT NULL "
+            "AND coalesce(status, 'active') = 'active'"
+        )
+    )
+    planted = [
+        {group_of[t] for t in themes if t in group_of}
+        for themes in planted_themes(ws, manifest["themes"]).values()
+    ]
+    holding = {group for groups in planted for group in groups}
+    whole = sum(len(groups) == 1 for groups in planted)
+    return (
+        f"  theme groups in English (productops feedback themes groups): found "
+        f"{len(set(group_of.values()))}; the {len(manifest['themes'])} planted themes lie in "
+        f"{len(holding)} of them, {whole} each within one group"
+    )
 
 
 def _untrustworthy(experiments: list[dict[str, Any]]) -> str:

@@ -25,6 +25,7 @@ from productops.pillars.customer.themes import ThemeSettings
 from productops.pillars.customer.themes import discover as discover_in
 from productops.registry.themes import (
     discover_themes,
+    list_groups,
     list_themes,
     merge_themes,
     rename_theme,
@@ -48,7 +49,7 @@ HeightOption = Annotated[
         help="Where the Ward tree is cut: higher gives fewer, broader themes (docs/themes.md).",
     ),
 ]
-_COLUMNS = ["id", "label", "language", "size", "status", "keywords"]
+_COLUMNS = ["id", "label", "language", "size", "status", "group_id", "keywords"]
 
 
 @app.command("discover")
@@ -74,7 +75,15 @@ def discover(
         ws.store, embedder, moment(None), settings, outlier_similarity=reduce_outliers
     )
     rows = [vars(r) | {"outlier_share": round(r.outlier_share, 4)} for r in runs]
-    columns = ["language", "feedback", "themes", "new_themes", "outliers", "outlier_share"]
+    columns = [
+        "language",
+        "feedback",
+        "themes",
+        "new_themes",
+        "outliers",
+        "outlier_share",
+        "groups",
+    ]
     render(rows, columns, fmt, title=f"themes ({embedder.name})")
 
 
@@ -90,6 +99,15 @@ def list_(
     rows = list_themes(open_workspace(ctx).store, include_inactive=all_)
     columns = _COLUMNS + (["merged_into", "split_from"] if all_ else [])
     render(rows, columns, fmt, title="themes")
+
+
+@app.command("groups")
+def groups(ctx: typer.Context, fmt: FormatOption = Format.table) -> None:
+    """Theme groups, largest first: similar themes of one language under one label (size:
+    feedback items in their themes), recomputed by each `themes discover`."""
+    rows = list_groups(open_workspace(ctx).store)
+    columns = ["id", "label", "language", "themes", "size", "keywords", "theme_ids"]
+    render(rows, columns, fmt, title="theme groups")
 
 
 @app.command("show")

@@ -4,6 +4,8 @@ A run embeds the feedback (through the embedding cache), and within each languag
 it to the active themes' stored centroids; among what fits none it discovers new themes. Theme
 ids (`productops:theme-N`) never change. A renamed theme keeps its label; a merged or split
 theme is no longer active, so its feedback goes to the theme it was merged into or split into.
+Each run also groups each language's themes into theme groups (`groups.py`), recomputed every
+run; a group keeps its id while it keeps most of its themes.
 Definitions: docs/themes.md.
 """
 
@@ -16,11 +18,13 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
 from productops.engine import Store
 from productops.errors import UsageError
 from productops.pillars.customer.embeddings import Embedder, Matrix, normalise
+from productops.pillars.customer.groups import group_themes
 from productops.pillars.customer.labels import keywords, label
 from productops.pillars.customer.themes import (
     OUTLIER,
@@ -38,6 +42,7 @@ from productops.schema import TABLES
 __all__ = [
     "ThemeRun",
     "discover_themes",
+    "list_groups",
     "list_themes",
     "merge_themes",
     "rename_theme",
@@ -58,6 +63,7 @@ class ThemeRun:
     themes: int
     new_themes: int
     outliers: int
+    groups: int
 
     @property
     def outlier_share(self) -> float:
@@ -85,9 +91,9 @@ def _themes(store: Store, where: str = "TRUE", params: Sequence[Any] = ()) -> li
     return rows
 
 
-def _next_number(store: Store) -> int:
+def _next_number(store: Store, table: str = "theme", prefix: str = "theme") -> int:
     found = store.sql(
-        "SELECT max(TRY_CAST(regexp_extract(id, 'theme-([0-9]+)$', 1) AS BIGINT)) FROM theme"
+        f"SELECT max(TRY_CAST(regexp_extract(id, '{prefix}-([0-9]+)$', 1) AS BIGINT)) FROM {table}"
     )
     return int(found[0][0] or 0) + 1
 
@@ -120,8 +126,8 @@ def _fit_language(
     settings: ThemeSettings,
     outlier_similarity: float | None,
     at: datetime,
-) -> tuple[list[dict[str, Any]], list[tuple[str, str, float]], ThemeRun]:
-    """Theme rows to save and (feedback, theme, score) assignments for one language."""
+) -> tuple[list[dict[str, Any]], list[tuple[str, str, float]], ThemeRun, list[dict[str, Any]]]:
+    """Theme rows, (feedback, theme, score) assignments and theme groups of one language."""
     texts = [f["text"] for f in feedback]
     vectors = cached_embeddings(store, embedder, texts)
     active = _themes(
@@ -163,9 +169,56 @@ def _fit_language(
         for i, t in enumerate(found.labels)
         if t != OUTLIER
     ]
+    groups = _group(store, language, themes, texts, vectors, found.labels)
     outliers = int(np.count_nonzero(found.labels == OUTLIER))
-    run = ThemeRun(language, len(feedback), len(themes), len(themes) - len(active), outliers)
-    return themes, links, run
+    run = ThemeRun(
+        language, len(feedback), len(themes), len(themes) - len(active), outliers, len(groups)
+    )
+    return themes, links, run, groups
+
+
+def _group(
+    store: Store,
+    language: str,
+    themes: list[dict[str, Any]],
+    texts: Sequence[str],
+    vectors: Matrix,
+    labels: npt.NDArray[np.int64],
+) -> list[dict[str, Any]]:
+    """Group the themes (sets each theme's `group_id`); the group rows to save. A group keeps
+    the id of the earlier group sharing over half of their themes (Jaccard over 0.5: at most
+    one earlier group can), else gets the next id."""
+    of_theme = group_themes(vectors, labels, len(themes))
+    count = int(of_theme.max()) + 1 if len(of_theme) else 0
+    earlier: dict[str, set[str]] = {}
+    for theme in themes:
+        if theme.get("group_id"):
+            earlier.setdefault(theme["group_id"], set()).add(theme["id"])
+    words = keywords(texts, np.where(labels >= 0, of_theme[labels], OUTLIER), count)
+    number = _next_number(store, "theme_group", "group")
+    groups: list[dict[str, Any]] = []
+    for index in range(count):
+        members = {t["id"] for t, g in zip(themes, of_theme, strict=True) if g == index}
+        same = [g for g, old in earlier.items() if len(old & members) * 2 > len(old | members)]
+        if same:
+            ident = same[0]
+            del earlier[ident]
+        else:
+            ident, number = f"productops:group-{number}", number + 1
+        terms = words[index]
+        groups.append(
+            {"id": ident, "label": label(terms), "keywords": ", ".join(terms), "language": language}
+        )
+    for theme, index in zip(themes, of_theme, strict=True):
+        theme["group_id"] = groups[index]["id"] if index >= 0 else None
+    return groups
+
+
+def _save_groups(store: Store, groups: Sequence[dict[str, Any]]) -> None:
+    if groups:
+        columns = ("id", "label", "keywords", "language")
+        data = pa.table({c: pa.array([g[c] for g in groups], pa.string()) for c in columns})
+        land(store, "theme_group", data, "themes")
 
 
 def _land_links(store: Store, links: Sequence[tuple[str, str, float]]) -> None:
@@ -206,7 +259,7 @@ def discover_themes(
         before = dict(store.sql("SELECT feedback_id, theme_id FROM feedback_theme"))
         store.sql("DELETE FROM feedback_theme")
         for language in sorted(by_language):
-            themes, links, run = _fit_language(
+            themes, links, run, groups = _fit_language(
                 store,
                 embedder,
                 language,
@@ -216,6 +269,7 @@ def discover_themes(
                 outlier_similarity,
                 at,
             )
+            _save_groups(store, groups)
             _save(store, themes)
             _land_links(store, links)
             runs.append(run)
@@ -227,6 +281,20 @@ def list_themes(store: Store, include_inactive: bool = False) -> list[dict[str, 
     where = "TRUE" if include_inactive else "coalesce(status, 'active') = 'active'"
     found = _themes(store, where)
     return sorted(found, key=lambda t: (-(t["size"] or 0), t["id"]))
+
+
+def list_groups(store: Store) -> list[dict[str, Any]]:
+    """Theme groups with active themes, largest first: id, label, language, themes (how many),
+    size (their feedback), keywords and the member themes' ids, largest first."""
+    rows: list[dict[str, Any]] = store.arrow(
+        "SELECT g.id, g.label, g.language, count(*) AS themes, "
+        "CAST(coalesce(sum(t.size), 0) AS BIGINT) AS size, g.keywords, "
+        "string_agg(t.id, ', ' ORDER BY t.size DESC NULLS LAST, t.id) AS theme_ids "
+        "FROM theme_group g JOIN theme t ON t.group_id = g.id "
+        "WHERE coalesce(t.status, 'active') = 'active' "
+        "GROUP BY g.id, g.label, g.language, g.keywords ORDER BY size DESC, g.id"
+    ).to_pylist()
+    return rows
 
 
 def _one(store: Store, ref: str) -> dict[str, Any]:
@@ -309,6 +377,7 @@ def split_theme(
             "created_at": at,
             "language": theme["language"],
             "split_from": theme["id"],
+            "group_id": theme.get("group_id"),
             "centroid": json.dumps(np.round(centroid, 6).tolist()),
         }
         _describe(child, [texts[i] for i in inside], [members[i]["id"] for i in best], words[part])

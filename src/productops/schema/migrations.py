@@ -109,6 +109,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             CreateTable("embedding"),
         ),
     ),
+    Migration(
+        7,
+        "theme groups: a coarser level over the feedback themes",
+        (CreateTable("theme_group"), AddColumn("theme", "group_id")),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

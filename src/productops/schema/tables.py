@@ -274,6 +274,17 @@ _TABLES = [
         C("quotes", "json", "JSON list of representative feedback ids."),
         C("centroid", "json", "JSON list: the mean embedding of its feedback."),
         C("split_from", doc="Theme this one was split from.", ref="theme"),
+        C("group_id", doc="Theme group it belongs to (recomputed by each run).", ref="theme_group"),
+    ),
+    _t(
+        "theme_group",
+        "customers",
+        "A group of similar themes in one language, recomputed by each discovery run.",
+        ("id",),
+        C("id", required=True),
+        C("label", required=True),
+        C("keywords", doc="Comma-separated."),
+        C("language", doc="Language of its themes' feedback (ISO 639-1)."),
     ),
     _t(
         "feedback_theme",
