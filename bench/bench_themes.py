@@ -167,6 +167,17 @@ def distinct_texts(texts: list[str], count: int) -> list[str]:
     return [f"{texts[p // len(texts)]} {texts[p % len(texts)]}" for p in pairs.tolist()]
 
 
+def short_texts(texts: list[str], count: int) -> list[str]:
+    """`count` distinct texts as long as one of `texts`: the first half of one text's words
+    followed by the second half of another's (the pairs are drawn without repeats)."""
+    words = [t.split() for t in texts]
+    heads = [" ".join(w[: len(w) // 2]) for w in words]
+    tails = [" ".join(w[len(w) // 2 :]) for w in words]
+    pairs = np.random.default_rng(0).choice(len(texts) ** 2, count * 2, replace=False).tolist()
+    made = dict.fromkeys(f"{heads[p // len(texts)]} {tails[p % len(texts)]}".strip() for p in pairs)
+    return list(made)[:count]
+
+
 def through_workspace(name: str, texts: list[str], folder: Path) -> None:
     """Raw texts to themes as a user runs it, timed per command: `productops init`, `feedback
     import generic` of a CSV (redaction, language, landing) and `feedback themes discover`
@@ -203,6 +214,7 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=100_000, help="items for the speed run")
     parser.add_argument("--end-to-end", type=int, default=0, help="demo texts to run whole")
     parser.add_argument("--distinct", type=int, default=0, help="distinct texts to run whole")
+    parser.add_argument("--short", type=int, default=0, help="distinct short texts to run whole")
     parser.add_argument("--dir", type=Path, default=Path("/tmp"), help="for the workspace runs")
     parser.add_argument("--no-bertopic", action="store_true", help="skip BERTopic")
     args = parser.parse_args()
@@ -223,6 +235,8 @@ def main() -> None:
         through_workspace("demo texts", demo_texts(args.end_to_end), args.dir)
     if args.distinct:
         through_workspace("CLINC utterance pairs", distinct_texts(texts, args.distinct), args.dir)
+    if args.short:
+        through_workspace("CLINC half-and-half texts", short_texts(texts, args.short), args.dir)
     print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 

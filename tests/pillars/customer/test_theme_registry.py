@@ -212,3 +212,15 @@ def test_cli_cluster_height_sets_the_granularity(tmp_path: Path) -> None:
 
     assert len(themes("2.5")) == 3
     assert len(themes("100")) <= 1
+
+
+def test_a_language_too_small_for_a_theme_leaves_its_feedback_unthemed(
+    workspace: Workspace,
+) -> None:
+    store = workspace.store
+    _feedback(store, DARK + CRASH, "t:f")
+    _feedback(store, ["Per favore aggiungete la modalità scura"], "t:i", "it")
+    runs = {r.language: r for r in discover_themes(store, Counting(), T0)}
+    assert (runs["it"].themes, runs["it"].outliers, runs["it"].groups) == (0, 1, 0)
+    assert runs["en"].themes == 2
+    assert "t:i0" not in _members(store)
