@@ -135,9 +135,11 @@ def _fit_language(
         "coalesce(status, 'active') = 'active' AND coalesce(language, ?) = ?",
         [UNKNOWN_LANGUAGE, language],
     )
-    members = [
-        [i for i, f in enumerate(feedback) if before.get(f["id"]) == t["id"]] for t in active
-    ]
+    position = {t["id"]: k for k, t in enumerate(active)}
+    members: list[list[int]] = [[] for _ in active]
+    for i, f in enumerate(feedback):
+        if (k := position.get(before.get(f["id"], ""))) is not None:
+            members[k].append(i)
     known = np.concatenate(
         [_centroid(t, vectors, m) for t, m in zip(active, members, strict=True)]
         or [np.zeros((0, embedder.dimensions), np.float32)]
