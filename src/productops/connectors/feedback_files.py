@@ -30,6 +30,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from productops.connectors.base import Mapped, RawRecord, Rows, add_row
@@ -156,6 +157,7 @@ FEEDBACK_KINDS: dict[str, FeedbackFile] = {
 }
 
 
+@cache
 def _fold(name: str) -> str:
     return re.sub(r"[\s_\-]+", "", name.casefold())
 

@@ -54,7 +54,7 @@ def detect_languages(
     identifier = _identifier(tuple(languages))
     found: list[str | None] = []
     for text in texts:
-        if text is None or sum(c.isalpha() for c in text) < MIN_LETTERS:
+        if text is None or sum(map(str.isalpha, text)) < MIN_LETTERS:
             found.append(None)
         else:
             found.append(str(identifier.classify(text)[0]))
