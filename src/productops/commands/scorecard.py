@@ -209,22 +209,34 @@ def show_scorecard(
 def target(
     ctx: typer.Context,
     criterion: Annotated[str, typer.Argument(help="Criterion id, e.g. process.time_to_market.")],
-    value: Annotated[
-        float, typer.Argument(help="The team's target value, in the criterion's unit.")
-    ],
-    team: Annotated[str, typer.Option("--team", "-t", help="The team setting the target.")],
+    value: Annotated[float, typer.Argument(help="The target value, in the criterion's unit.")],
+    team: Annotated[
+        str | None, typer.Option("--team", "-t", help="The team setting its own target.")
+    ] = None,
+    organisation: Annotated[
+        bool,
+        typer.Option(
+            "--organisation",
+            help=f"Set the organisation's target (the {crit.ORG} row) instead of a team's.",
+        ),
+    ] = False,
 ) -> None:
-    """Set a team's own target for a criterion (met per the criterion's direction)."""
+    """Set a team's own target for a criterion, or the organisation's (met per its direction)."""
+    if (team is None) != organisation:
+        raise UsageError("scorecard target: give exactly one of --team TEAM and --organisation")
+    if team == crit.ORG:
+        raise UsageError(f"--team {team}: use --organisation for the organisation's target")
     ws = open_workspace(ctx)
     known = {c.id: c for c in criteria_in_use(custom=ws.config.scorecard.custom)}
     if criterion not in known:
         raise UsageError(
             f"unknown criterion {criterion!r}; `productops scorecard criteria` lists them"
         )
-    set_target(ws.store, criterion, team, value, datetime.now(UTC))
+    who = crit.ORG if team is None else team
+    set_target(ws.store, criterion, who, value, datetime.now(UTC), also=(crit.ORG,))
     c = known[criterion]
     better = "at least" if c.direction == "higher" else "at most"
-    typer.echo(f"{team}: {criterion} target {value:g} {c.unit} ({better})")
+    typer.echo(f"{who}: {criterion} target {value:g} {c.unit} ({better})")
 
 
 @app.command("criteria")

@@ -228,7 +228,8 @@ def scorecard(
     """Every criterion for every team and `ORG`, for `periods` (each compared with the one before).
 
     `custom_metrics` maps a workspace criterion's id to its catalog metric (needs `catalog`);
-    `targets` maps (criterion, team) to the team's target; `teams` defaults to `leaf_teams`.
+    `targets` maps (criterion, team) to the team's target, and (criterion, `ORG`) to the
+    organisation's, which only its row carries; `teams` defaults to `leaf_teams`.
     """
     chosen = list(CRITERIA.values()) if criteria is None else list(criteria)
     starts = sorted(period_start(p, grain) for p in periods)

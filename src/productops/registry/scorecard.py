@@ -1,4 +1,4 @@
-"""What the scorecard keeps: the teams' targets, the snapshots of criteria, maturity readings.
+"""What the scorecard keeps: targets, the snapshots of criteria, maturity readings.
 
 Snapshots are upserted per (metric, team, grain, period): re-computing a period replaces its
 value, and a value that did not change keeps the `computed_at` of when it was first computed,
@@ -10,7 +10,7 @@ so the history of every period survives re-computation.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,9 +23,22 @@ from productops.registry.rows import TIMESTAMP, land, strings
 __all__ = ["list_targets", "save_readings", "save_snapshots", "set_target", "targets"]
 
 
-def set_target(store: Store, criterion: str, team_id: str, target: float, at: datetime) -> None:
-    """Set (or replace) a team's target for a criterion."""
-    if not store.sql("SELECT count(*) FROM team WHERE id = ?", [team_id])[0][0]:
+def set_target(
+    store: Store,
+    criterion: str,
+    team_id: str,
+    target: float,
+    at: datetime,
+    *,
+    also: Collection[str] = (),
+) -> None:
+    """Set (or replace) a team's target for a criterion.
+
+    `team_id` must be a team, or one of `also`: the ids of rows that are no team (the
+    organisation's, `ops.criteria.ORG`, which registry may not import).
+    """
+    known = team_id in also or store.sql("SELECT count(*) FROM team WHERE id = ?", [team_id])[0][0]
+    if not known:
         raise UsageError(f"unknown team {team_id!r}; import it first (productops import team FILE)")
     if target != target:
         raise UsageError(f"target of {criterion}: give a number")

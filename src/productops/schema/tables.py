@@ -602,10 +602,15 @@ _TABLES = [
     _t(
         "criterion_target",
         "platform",
-        "A team's own target for a success criterion.",
+        "A team's own target for a success criterion, or the organisation's.",
         ("criterion", "team_id"),
         C("criterion", required=True),
-        C("team_id", required=True, ref="team"),
+        C(
+            "team_id",
+            required=True,
+            doc="A team's id, or (organisation) for the organisation's row "
+            "(checked by `productops scorecard target`, not on import).",
+        ),
         C("target", "float", required=True),
         C("set_at", "timestamp"),
         qualified=False,
