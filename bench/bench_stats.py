@@ -24,17 +24,13 @@ from typing import Any
 
 import numpy as np
 
-from productops.experiments import (
-    ArmTotals,
-    Comparisons,
-    GaussianPrior,
-    Settings,
-    analyze,
-    effect,
-    sample_size,
-    srm_test,
-    welch_test,
-)
+from productops.experiments.analysis import Comparisons, Settings, analyze
+from productops.experiments.bayesian import GaussianPrior
+from productops.experiments.effects import effect
+from productops.experiments.frequentist import welch_test
+from productops.experiments.power import sample_size
+from productops.experiments.srm import srm_test
+from productops.experiments.totals import ArmTotals
 
 
 def _best(work: Callable[[], Any], repeat: int = 3) -> float:

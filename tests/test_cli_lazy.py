@@ -52,6 +52,19 @@ def test_a_group_s_help_imports_that_group_only(tmp_path: Path) -> None:
     assert "scipy" not in loaded
 
 
+@pytest.mark.parametrize(
+    "group", ["decision", "survey", "activity", "scorecard", "nudge", "initiative", "report"]
+)
+def test_a_group_s_help_loads_no_statistics_or_clustering_library(
+    tmp_path: Path, group: str
+) -> None:
+    """The `registry` and `experiments` packages import none of their modules, so a group that
+    needs no statistics engine (scipy, pandas) or clustering (scikit-learn) shows help without."""
+    loaded = loaded_after(tmp_path, group, "--help")
+    assert f"productops.commands.{group}" in loaded
+    assert not {"scipy", "sklearn", "pandas"} & set(loaded)
+
+
 def root() -> Any:
     return typer.main.get_command(app)
 

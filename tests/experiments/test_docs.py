@@ -10,7 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from productops.cli import app
-from productops.experiments import WARNINGS, Comparisons, Settings, analyze, analyze_cases
+from productops.experiments.analysis import Comparisons, Settings, analyze
+from productops.experiments.cases import analyze_cases
+from productops.experiments.flags import WARNINGS
 from productops.experiments.scorecard import experiment_setup_time, experiments_run
 from tests.experiments.golden import golden_cases
 from tests.experiments.test_stats import CONTROL, TREATMENT

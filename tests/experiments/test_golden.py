@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from productops.cli import app
-from productops.experiments import analyze_case
+from productops.experiments.cases import analyze_case
 from tests.experiments.golden import GOLDEN, close, golden_cases, mismatches
 
 CASES = golden_cases()

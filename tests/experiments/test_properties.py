@@ -10,14 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from productops.experiments import (
-    ArmTotals,
-    Effect,
-    bayesian_test,
-    effect,
-    sequential_test,
-    welch_test,
-)
+from productops.experiments.bayesian import bayesian_test
+from productops.experiments.effects import Effect, effect
+from productops.experiments.frequentist import sequential_test, welch_test
+from productops.experiments.totals import ArmTotals
 
 
 @st.composite

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from productops.cli import app
 from productops.demo import build_demo
-from productops.experiments import experiment_setup_time, experiments_run, setup_time
+from productops.experiments.scorecard import experiment_setup_time, experiments_run, setup_time
 from productops.ingest import land_arrow
 from productops.schema import TABLES
 from productops.workspace import Workspace

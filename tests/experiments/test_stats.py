@@ -12,26 +12,21 @@ import pytest
 
 import productops.experiments
 from productops.errors import UsageError
-from productops.experiments import (
-    METHODS,
-    ArmTotals,
-    Comparisons,
-    GaussianPrior,
-    Settings,
+from productops.experiments.analysis import METHODS, Comparisons, Settings, analyze
+from productops.experiments.bayesian import GaussianPrior, bayesian_test
+from productops.experiments.cases import analyze_case
+from productops.experiments.corrections import adjust_p_values
+from productops.experiments.effects import effect
+from productops.experiments.frequentist import sequential_test, welch_test
+from productops.experiments.power import (
     achieved_power,
-    adjust_p_values,
-    analyze,
-    analyze_case,
-    bayesian_test,
     days_remaining,
-    effect,
     minimum_detectable_effect,
     required_units,
     sample_size,
-    sequential_test,
-    srm_test,
-    welch_test,
 )
+from productops.experiments.srm import srm_test
+from productops.experiments.totals import ArmTotals
 
 CONTROL = ArmTotals.of(3407, 1396.87, 52377.9767)
 TREATMENT = ArmTotals.of(3461, 2422.7, 134698.29)

@@ -8,8 +8,7 @@ import pytest
 
 from productops import ops
 from productops.registry import activities as registry
-from productops.registry import log_activity
-from productops.registry.activities import activity_notes
+from productops.registry.activities import activity_notes, log_activity
 from productops.workspace import Workspace
 from tests.pillars.builders import at, land, result_rows
 

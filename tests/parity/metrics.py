@@ -10,7 +10,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from productops import experiments as ex
+from productops.experiments.observations import arm_totals
+from productops.experiments.scorecard import experiment_setup_time, experiments_run, setup_time
 from productops.pillars import process as p
 from productops.pillars.process import lead_time, throughput
 
@@ -94,14 +95,12 @@ def _observations(b: BaseBackend) -> ir.Table:
 
 PARITY_METRICS.update(
     {
-        "experiment_arm_totals": lambda b: ex.arm_totals(_observations(b)),
-        "experiment_setup_time": lambda b: ex.setup_time(b.table("experiment")),
-        "experiment_setup_time_by_month": lambda b: ex.experiment_setup_time(
+        "experiment_arm_totals": lambda b: arm_totals(_observations(b)),
+        "experiment_setup_time": lambda b: setup_time(b.table("experiment")),
+        "experiment_setup_time_by_month": lambda b: experiment_setup_time(
             b.table("experiment"), "month"
         ),
-        "experiments_run_by_quarter": lambda b: ex.experiments_run(
-            b.table("experiment"), "quarter"
-        ),
+        "experiments_run_by_quarter": lambda b: experiments_run(b.table("experiment"), "quarter"),
     }
 )
 

@@ -23,7 +23,7 @@ from productops.commands.common import (
     show,
 )
 from productops.errors import UsageError
-from productops.registry import ACTIVITY_KINDS, list_activities, log_activity
+from productops.registry.activities import ACTIVITY_KINDS, list_activities, log_activity
 from productops.render import Format, render
 
 if TYPE_CHECKING:

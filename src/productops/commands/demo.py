@@ -20,11 +20,11 @@ from productops.commands.report import write_report
 from productops.config import CONFIG_FILE
 from productops.demo import STEPS, build_demo
 from productops.errors import WorkspaceError
-from productops.experiments import Settings
+from productops.experiments.analysis import Settings
 from productops.pillars import process as p
 from productops.pillars.customer.trends import SpikeRule
 from productops.pillars.data import compile_metric, load_catalog
-from productops.registry import analyze_experiment, list_experiments
+from productops.registry.experiments import analyze_experiment, list_experiments
 from productops.registry.feedback_analysis import spike_report
 from productops.render import Format, render_sections
 from productops.status import table_counts

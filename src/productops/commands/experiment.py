@@ -14,20 +14,18 @@ import typer
 
 from productops.commands.common import FormatOption, err, moment, open_workspace
 from productops.errors import UsageError
-from productops.experiments import (
-    CORRECTIONS,
-    METHODS,
-    GaussianPrior,
-    Settings,
+from productops.experiments.analysis import METHODS, Settings
+from productops.experiments.bayesian import GaussianPrior
+from productops.experiments.cases import analyze_cases
+from productops.experiments.corrections import CORRECTIONS
+from productops.experiments.power import (
     achieved_power,
-    analyze_cases,
     days_remaining,
     minimum_detectable_effect,
-    parse_arm,
-    parse_metric,
     sample_size,
 )
-from productops.registry import (
+from productops.experiments.registry import parse_arm, parse_metric
+from productops.registry.experiments import (
     analyze_experiment,
     decide,
     list_experiments,

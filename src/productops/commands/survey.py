@@ -19,7 +19,7 @@ from productops.commands.common import (
 )
 from productops.errors import UsageError
 from productops.ingest.privacy import workspace_salt
-from productops.registry import (
+from productops.registry.surveys import (
     SURVEY_KINDS,
     answer_survey,
     close_survey,

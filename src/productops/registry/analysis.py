@@ -16,16 +16,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from productops.errors import UsageError
-from productops.experiments import (
-    TOTAL_COLUMNS,
-    ArmTotals,
-    Comparisons,
-    Experiment,
-    Settings,
-    analyze,
-    arm_totals,
-    srm_test,
-)
+from productops.experiments.analysis import Comparisons, Settings, analyze
+from productops.experiments.observations import TOTAL_COLUMNS, arm_totals
+from productops.experiments.registry import Experiment
+from productops.experiments.srm import srm_test
+from productops.experiments.totals import ArmTotals
 
 if TYPE_CHECKING:
     from ibis.backends import BaseBackend

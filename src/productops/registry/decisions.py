@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from productops.engine import Store
 from productops.errors import UsageError
-from productops.experiments import slug
+from productops.experiments.registry import slug
 from productops.pillars.data import Catalog, dimensions_of
 from productops.registry.evidence import (
     MetricRequest,

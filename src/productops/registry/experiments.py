@@ -26,19 +26,19 @@ import pyarrow as pa
 from productops.durations import days_between
 from productops.engine import Store
 from productops.errors import UsageError
-from productops.experiments import (
+from productops.experiments.analysis import Settings
+from productops.experiments.registry import (
     DECISIONS,
+    ROLES,
     ArmSpec,
     Experiment,
     MetricSpec,
-    Settings,
     check_arms,
     check_metrics,
     decision_of,
     experiment_id,
     slug,
 )
-from productops.experiments.registry import ROLES
 from productops.registry.analysis import Analysis, analyze_loaded
 from productops.registry.rows import SOURCE, TIMESTAMP, land, resolve, strings
 

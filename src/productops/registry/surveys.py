@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from productops.engine import Store
 from productops.errors import UsageError
-from productops.experiments import slug
+from productops.experiments.registry import slug
 from productops.registry.rows import SOURCE, TIMESTAMP, land, resolve, strings
 from productops.schema import TABLES
 
