@@ -53,7 +53,8 @@ def test_a_group_s_help_imports_that_group_only(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "group", ["decision", "survey", "activity", "scorecard", "nudge", "initiative", "report"]
+    "group",
+    ["decision", "survey", "activity", "scorecard", "nudge", "initiative", "report", "feedback"],
 )
 def test_a_group_s_help_loads_no_statistics_or_clustering_library(
     tmp_path: Path, group: str

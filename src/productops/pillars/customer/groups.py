@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy import sparse
 
 from productops.pillars.customer.embeddings import Matrix, normalise
 from productops.pillars.customer.themes import OUTLIER, Labels
@@ -48,6 +47,8 @@ def _merges(means: Floats, sizes: Floats) -> list[tuple[int, int]]:
 def silhouette(distance: Floats, groups: Labels) -> float:
     """Mean silhouette of the points (rows of a distance matrix) in `groups`; 0 for a point alone
     in its group (as scikit-learn's)."""
+    from scipy import sparse
+
     count = int(groups.max()) + 1
     members = np.bincount(groups, minlength=count).astype(np.float64)
     ones = np.ones(len(groups))
@@ -66,6 +67,8 @@ def silhouette(distance: Floats, groups: Labels) -> float:
 def group_themes(vectors: Matrix, labels: Labels, count: int) -> Labels:
     """The group of each theme 0..count-1 (OUTLIER for a theme without items), groups numbered
     by their items, largest first. `labels`: each item's theme (OUTLIER for none)."""
+    from scipy import sparse
+
     inside = labels >= 0
     sizes = np.bincount(labels[inside], minlength=count).astype(np.float64)
     used = np.flatnonzero(sizes > 0)

@@ -7,7 +7,8 @@ mark as outliers the items less similar to their theme's centroid
 than `min_similarity` and the themes smaller than `min_size`. Above `sample` items (the tree
 needs memory quadratic in them) a fixed random sample is clustered and every item assigned to
 its nearest theme. Incremental runs assign items to known centroids first and discover only
-among the rest. Definitions: docs/themes.md.
+among the rest. SciPy is imported where it is used, so loading the command line stays quick.
+Definitions: docs/themes.md.
 """
 
 from __future__ import annotations
@@ -16,10 +17,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
-from scipy import sparse
-from scipy.cluster.hierarchy import fcluster, linkage
-from scipy.sparse.csgraph import connected_components
-from sklearn.cluster import AgglomerativeClustering
 
 from productops.pillars.customer.embeddings import Matrix, normalise
 
@@ -71,6 +68,8 @@ class Clustering:
 
 def centroids(vectors: Matrix, labels: Labels, count: int) -> Matrix:
     """Unit-length mean vector of each theme 0..count-1 (zero for an empty one)."""
+    from scipy import sparse
+
     inside = np.flatnonzero(labels >= 0)
     ones = np.ones(len(inside), dtype=np.float32)
     members = sparse.csr_array((ones, (labels[inside], inside)), shape=(count, len(vectors)))
@@ -109,6 +108,8 @@ def _smooth(vectors: Matrix, neighbours: int, chunk: int = 2048) -> Matrix:
 
 def _ward(vectors: Matrix, height: float) -> Labels:
     """Groups of the Ward tree cut at `height`; the pairwise distances from one matrix product."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+
     count = len(vectors)
     squared = np.einsum("ij,ij->i", vectors, vectors)
     gram = vectors @ vectors.T
@@ -135,6 +136,8 @@ def _refine(vectors: Matrix, labels: Labels, rounds: int) -> Labels:
 
 def _join_close(vectors: Matrix, labels: Labels, similarity: float) -> Labels:
     """Themes joined, transitively, where their centroids' cosine similarity reaches `similarity`."""
+    from scipy.sparse.csgraph import connected_components
+
     used, dense = np.unique(labels, return_inverse=True)
     known = centroids(vectors, dense, len(used))
     _, joined = connected_components(known @ known.T >= similarity)
@@ -209,10 +212,11 @@ def split(vectors: Matrix, parts: int = 2) -> Labels:
     """A theme's items cut into `parts` groups (Ward on the centred vectors)."""
     if len(vectors) < parts:
         return np.arange(len(vectors), dtype=np.int64)
+    from scipy.cluster.hierarchy import fcluster, linkage
+
     centred = normalise(vectors - vectors.mean(axis=0))
-    tree = AgglomerativeClustering(n_clusters=parts, linkage="ward")
-    labels: Labels = np.asarray(tree.fit(centred).labels_, dtype=np.int64)
-    return labels
+    tree = linkage(centred.astype(np.float64), "ward")
+    return np.asarray(fcluster(tree, parts, "maxclust"), dtype=np.int64) - 1
 
 
 def representatives(clustering: Clustering, count: int = 3) -> list[list[int]]:
