@@ -20,6 +20,7 @@ from productops.commands.common import (
 )
 from productops.errors import UsageError
 from productops.ingest.read import LINE, read_file
+from productops.pillars.customer.groups import group_themes
 from productops.pillars.customer.labels import keywords, label
 from productops.pillars.customer.themes import ThemeSettings
 from productops.pillars.customer.themes import discover as discover_in
@@ -172,7 +173,8 @@ def cluster(
     fallback: FallbackOption = False,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Cluster any file's texts, no workspace needed: each row's theme (-1: outlier) and label."""
+    """Cluster any file's texts, no workspace needed: each row's theme (-1: outlier), its label
+    and the theme's group (docs/themes.md)."""
     read = read_file(file, ["text"], {"text": text_column})
     if "text" not in read.data.column_names:
         raise UsageError(f"{file}: no column {text_column!r}; pick one with --text-column")
@@ -182,11 +184,13 @@ def cluster(
     vectors = embedder.embed([str(t) for t in distinct])[index]
     found = discover_in(vectors, ThemeSettings(height=height))
     labels = [label(words) for words in keywords(texts, found.labels, len(found.centroids))]
+    groups = group_themes(vectors, found.labels, len(found.centroids))
     rows = [
         {
             read.line_label: line,
             "theme": int(theme),
             "label": labels[theme] if theme >= 0 else "(outlier)",
+            "group": int(groups[theme]) if theme >= 0 else -1,
             "score": round(float(score), 4),
             "text": text,
         }
@@ -198,7 +202,9 @@ def cluster(
         err.print(f"{file}: skipped line {rejection.line}: {rejection.reason}", markup=False)
     if fmt is Format.table:
         err.print(
-            f"{len(found.centroids)} themes, {found.outlier_share:.1%} outliers ({embedder.name})",
+            f"{len(found.centroids)} themes in {int(groups.max(initial=-1)) + 1} groups, "
+            f"{found.outlier_share:.1%} outliers ({embedder.name})",
             highlight=False,
         )
-    render(rows, [read.line_label, "theme", "label", "score", "text"], fmt, title=str(file))
+    columns = [read.line_label, "theme", "label", "group", "score", "text"]
+    render(rows, columns, fmt, title=str(file))

@@ -192,8 +192,11 @@ def test_cli_cluster_labels_each_row_of_any_file_without_a_workspace(tmp_path: P
     assert themes[-1] == themes[0]
     assert {r["label"].split(" · ")[0] for r in rows if r["theme"] == themes[0]} == {"dark mode"}
     assert all(0 < r["score"] <= 1.0001 for r in rows)
+    group_of = {r["theme"]: r["group"] for r in rows}  # one group per theme
+    assert len(group_of) == len({(r["theme"], r["group"]) for r in rows})
+    assert all(g >= 0 for g in group_of.values())
     csv_out = runner.invoke(app, [*args, "--format", "csv"])
-    assert csv_out.stdout.splitlines()[0] == "line,theme,label,score,text"
+    assert csv_out.stdout.splitlines()[0] == "line,theme,label,group,score,text"
     missing = runner.invoke(app, ["feedback", "cluster", str(path), "--fallback"])
     assert missing.exit_code != 0
     assert "no column 'text'" in missing.output
