@@ -12,6 +12,7 @@ Definitions: docs/themes.md.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,7 +26,7 @@ from productops.engine import Store
 from productops.errors import UsageError
 from productops.pillars.customer.embeddings import Embedder, Matrix, normalise
 from productops.pillars.customer.groups import group_themes
-from productops.pillars.customer.labels import keywords, label
+from productops.pillars.customer.labels import keywords, label, term_counts, top_terms
 from productops.pillars.customer.themes import (
     OUTLIER,
     Clustering,
@@ -152,7 +153,8 @@ def _fit_language(
         {"id": f"productops:theme-{number + i}", "status": "active", "created_at": at}
         for i in range(len(found.centroids) - len(active))
     ]
-    words = keywords(texts, found.labels, len(themes))
+    counts = term_counts(texts, found.labels, len(themes))
+    words = top_terms(counts)
     quotes = representatives(found)
     for index, theme in enumerate(themes):
         inside = np.flatnonzero(found.labels == index)
@@ -171,7 +173,7 @@ def _fit_language(
         for i, t in enumerate(found.labels)
         if t != OUTLIER
     ]
-    groups = _group(store, language, themes, texts, vectors, found.labels)
+    groups = _group(store, language, themes, counts, vectors, found.labels)
     outliers = int(np.count_nonzero(found.labels == OUTLIER))
     run = ThemeRun(
         language, len(feedback), len(themes), len(themes) - len(active), outliers, len(groups)
@@ -183,13 +185,14 @@ def _group(
     store: Store,
     language: str,
     themes: list[dict[str, Any]],
-    texts: Sequence[str],
+    counts: Sequence[Counter[str]],
     vectors: Matrix,
     labels: npt.NDArray[np.int64],
 ) -> list[dict[str, Any]]:
-    """Group the themes (sets each theme's `group_id`); the group rows to save. A group keeps
-    the id of the earlier group sharing over half of their themes (Jaccard over 0.5: at most
-    one earlier group can), else gets the next id."""
+    """Group the themes (sets each theme's `group_id`); the group rows to save. A group's
+    keywords come from its themes' summed `counts` (their term counts). A group keeps the id
+    of the earlier group sharing over half of their themes (Jaccard over 0.5: at most one
+    earlier group can), else gets the next id."""
     if not themes:
         return []
     of_theme = group_themes(vectors, labels, len(themes))
@@ -198,9 +201,11 @@ def _group(
     for theme in themes:
         if theme.get("group_id"):
             earlier.setdefault(theme["group_id"], set()).add(theme["id"])
-    item_group = np.full(len(labels), OUTLIER)
-    item_group[labels >= 0] = of_theme[labels[labels >= 0]]
-    words = keywords(texts, item_group, count)
+    per_group = [Counter[str]() for _ in range(count)]
+    for theme_counts, group in zip(counts, of_theme, strict=True):
+        if group >= 0:
+            per_group[group].update(theme_counts)
+    words = top_terms(per_group)
     number = _next_number(store, "theme_group", "group")
     groups: list[dict[str, Any]] = []
     for index in range(count):

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["keywords", "label", "terms"]
+__all__ = ["keywords", "label", "term_counts", "terms", "top_terms"]
 
 _WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
 
@@ -298,18 +298,23 @@ def terms(text: str) -> list[str]:
     return words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
 
 
-def keywords(
-    texts: Sequence[str], labels: npt.NDArray[np.int64], count: int, top: int = 5
-) -> list[list[str]]:
-    """The `top` c-TF-IDF terms of each theme 0..count-1 (label -1, an outlier, is ignored)."""
+def term_counts(
+    texts: Sequence[str], labels: npt.NDArray[np.int64], count: int
+) -> list[Counter[str]]:
+    """The `terms` counted over each theme 0..count-1 (label -1, an outlier, is ignored)."""
     per_theme = [Counter[str]() for _ in range(count)]
     for text, theme in zip(texts, labels, strict=True):
         if theme >= 0:
             per_theme[int(theme)].update(terms(text))
+    return per_theme
+
+
+def top_terms(per_theme: Sequence[Counter[str]], top: int = 5) -> list[list[str]]:
+    """The `top` c-TF-IDF terms of each theme, from its `term_counts`."""
     overall = Counter[str]()
     for counts in per_theme:
         overall.update(counts)
-    average = sum(overall.values()) / max(count, 1)
+    average = sum(overall.values()) / max(len(per_theme), 1)
     out: list[list[str]] = []
     for counts in per_theme:
         total = sum(counts.values()) or 1
@@ -327,6 +332,13 @@ def keywords(
                 break
         out.append(chosen)
     return out
+
+
+def keywords(
+    texts: Sequence[str], labels: npt.NDArray[np.int64], count: int, top: int = 5
+) -> list[list[str]]:
+    """The `top` c-TF-IDF terms of each theme 0..count-1 (label -1, an outlier, is ignored)."""
+    return top_terms(term_counts(texts, labels, count), top)
 
 
 def label(words: Sequence[str]) -> str:
