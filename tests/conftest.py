@@ -9,7 +9,7 @@ import pytest
 
 from productops.workspace import Workspace
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from typing import Any
 from productops.config import Config, GitHubSettings, JiraSettings, write_config
 from productops.sync import SyncReport, sync_source
 from productops.workspace import Workspace
-from tests.conftest import SHARED
+from tests.conftest import FIXTURES
 from tests.connectors.server import load_jsonl
 
 __all__ = [
@@ -34,8 +34,8 @@ __all__ = [
     "sync_jira_fixtures",
 ]
 
-JIRA_DIR = SHARED / "fixtures" / "jira-cloud"
-GITHUB_DIR = SHARED / "fixtures" / "github"
+JIRA_DIR = FIXTURES / "jira-cloud"
+GITHUB_DIR = FIXTURES / "github"
 JIRA_FILES = ("statuses", "issues", "issues_with_links", "issue_changelogs")
 GITHUB_FILES = (
     "pulls",
@@ -56,12 +56,12 @@ JIRA_CATEGORIES: dict[str, dict[str, str]] = {
 
 
 def jira_fixture(name: str) -> list[dict[str, Any]]:
-    """The objects of shared/fixtures/jira-cloud/NAME.jsonl."""
+    """The objects of tests/fixtures/jira-cloud/NAME.jsonl."""
     return load_jsonl(JIRA_DIR / f"{name}.jsonl")
 
 
 def github_fixture(name: str) -> list[dict[str, Any]]:
-    """The objects of shared/fixtures/github/NAME.jsonl."""
+    """The objects of tests/fixtures/github/NAME.jsonl."""
     return load_jsonl(GITHUB_DIR / f"{name}.jsonl")
 
 

@@ -1,6 +1,6 @@
 """A real HTTP server on 127.0.0.1 that serves APIs from fixture payloads, with injected faults.
 
-`JiraSite` and `GitHubSite` page the real payloads of ../shared/fixtures the way
+`JiraSite` and `GitHubSite` page the real payloads of tests/fixtures the way
 the real APIs do (Jira: `nextPageToken` on `POST /rest/api/3/search/jql` and
 startAt/maxResults/isLast on changelog pages; GitHub: `Link: rel="next"` with
 rate-limit headers). `LinearSite` serves a GraphQL answer (no Linear fixture

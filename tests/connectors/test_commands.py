@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from productops.cli import app
 from productops.config import ConnectorSettings
-from tests.connectors.fixtures import jira_fixture
+from tests.connectors.fixtures import JIRA_DIR, jira_fixture
 from tests.connectors.server import FixtureServer, JiraSite, Reply
 
 runner = CliRunner()
@@ -143,7 +143,7 @@ def test_sync_needs_a_connected_source(ws: Path) -> None:
 def test_replay_remaps_without_pulling(ws: Path, server: FixtureServer, tmp_path: Path) -> None:
     issues = tmp_path / "issues.jsonl"
     issues.write_text(
-        (Path(__file__).parents[3] / "shared/fixtures/jira-cloud/issues.jsonl").read_text()
+        (JIRA_DIR / "issues.jsonl").read_text()
     )
     run("-w", str(ws), "connect", "jira", "--default-team", "ee")
     assert "jira,work_item,33,0,0,0" in run(

@@ -1,6 +1,6 @@
 """Jira Cloud against a local server paging the real fixture payloads; values checked by hand.
 
-"By hand" means straight from the raw changelog JSON in ../shared/fixtures,
+"By hand" means straight from the raw changelog JSON in tests/fixtures,
 without the connector's code: every status item of every changelog entry,
 in time order, gives the transitions; the gaps between them give the time
 in each status; the first move into a status whose category (statuses.jsonl,

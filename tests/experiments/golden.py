@@ -1,4 +1,4 @@
-"""Matching a result against ../shared/eval/stats_golden.json: the file's own tolerance rule."""
+"""Matching a result against tests/fixtures/stats_golden.json: the file's own tolerance rule."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from tests.conftest import SHARED
+from tests.conftest import FIXTURES
 
-GOLDEN = SHARED / "eval" / "stats_golden.json"
+GOLDEN = FIXTURES / "stats_golden.json"
 
 
 def golden_cases() -> list[dict[str, Any]]:
