@@ -12,7 +12,8 @@ def test_no_test_reads_shared() -> None:
         if path.name == Path(__file__).name:
             continue
         text = path.read_text(encoding="utf-8")
-        assert '"shared"' not in text and "shared/" not in text, f"{path} reads ../shared"
+        assert '"shared"' not in text, f"{path} reads ../shared"
+        assert "shared/" not in text, f"{path} reads ../shared"
 
 
 def test_every_fixture_has_a_notice() -> None:

@@ -142,9 +142,7 @@ def test_sync_needs_a_connected_source(ws: Path) -> None:
 
 def test_replay_remaps_without_pulling(ws: Path, server: FixtureServer, tmp_path: Path) -> None:
     issues = tmp_path / "issues.jsonl"
-    issues.write_text(
-        (JIRA_DIR / "issues.jsonl").read_text()
-    )
+    issues.write_text((JIRA_DIR / "issues.jsonl").read_text())
     run("-w", str(ws), "connect", "jira", "--default-team", "ee")
     assert "jira,work_item,33,0,0,0" in run(
         "-w", str(ws), "sync", "jira", "--from-file", str(issues), "-f", "csv"
