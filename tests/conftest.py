@@ -6,10 +6,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from productops.workspace import Workspace
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+# Property tests judge results, never speed: on a loaded machine Hypothesis's timing checks
+# (deadline, too_slow) would fail a correct test.
+settings.register_profile("productops", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("productops")
 
 
 @pytest.fixture
