@@ -40,6 +40,7 @@ from productops.connectors import (
     SOURCES,
     Page,
     RawRecord,
+    ReplayLine,
     RetryPolicy,
     Rows,
     Source,
@@ -47,11 +48,11 @@ from productops.connectors import (
     source,
 )
 from productops.engine import Store
-from productops.errors import UsageError
+from productops.errors import ImportFileError, UsageError
 from productops.ingest import ImportCounts, ReadResult, Rejection, land, land_arrow
 from productops.ingest.feedback import account_domains, prepare_feedback
 from productops.ingest.privacy import redact, scrub, workspace_salt
-from productops.ingest.read import LINE
+from productops.ingest.read import LINE, read_rows
 from productops.schema import TABLES, Table
 
 __all__ = ["SyncReport", "configured_sources", "import_rows", "sync_source"]
@@ -262,13 +263,24 @@ def _stored_ids(store: Store, name: str, ids: list[Any]) -> set[str]:
 def _land_replay_file(
     store: Store, spec: Source, path: Path, report: SyncReport, salt: str | None = None
 ) -> list[RawRecord]:
-    """Land a replay file's payloads; lines that are not this source's objects are quarantined.
+    """Land a replay file's payloads; lines that are not this source's objects are quarantined."""
+    if not path.is_file():
+        raise UsageError(f"--from-file {path}: no such file")
+    return _land_lines(store, spec, path, list(read_replay(path, spec)), report, salt)
+
+
+def _land_lines(
+    store: Store,
+    spec: Source,
+    path: Path,
+    lines: Sequence[ReplayLine],
+    report: SyncReport,
+    salt: str | None = None,
+) -> list[RawRecord]:
+    """Land the records of a file's `lines` raw; a line without one is quarantined with its reason.
 
     Returns the file's records (scrubbed when `salt` is given).
     """
-    if not path.is_file():
-        raise UsageError(f"--from-file {path}: no such file")
-    lines = list(read_replay(path, spec))
     records = _scrubbed_records([line.record for line in lines if line.record is not None], salt)
     numbers = [line.line for line in lines if line.record is not None]
     rejected = [
@@ -322,24 +334,48 @@ def _scrubbed(page: Page, salt: str | None) -> Page:
 def import_rows(store: Store, root: Path, spec: Source, settings: Any, path: Path) -> SyncReport:
     """Land a feedback or account file: its rows raw, then mapped, a bad row quarantined with its line.
 
-    `settings` is what the source's mapper takes (the feedback kind, the account format).
+    The file is read as `productops import` reads it (`ingest.read.read_rows`:
+    CSV, JSON Lines or Parquet, gzipped or not, UTF-8 or UTF-16). Its raw rows
+    and their mapping land in one transaction: an import that fails or is
+    killed part-way leaves the store as it was. `settings` is what the
+    source's mapper takes (the feedback kind, the account format).
     """
+    found = read_rows(path)
+    if not found.rows and not found.rejected:
+        raise ImportFileError(f"{path}: no rows to import")
+    lines = [
+        ReplayLine(line, RawRecord("rows", _payload(found.header, fields), f"{path}:{line}"))
+        for line, fields in found.rows
+    ]
+    lines += [ReplayLine(r.line, None, r.reason, r.record) for r in found.rejected]
     report = SyncReport(spec.name)
     salt = workspace_salt(root) if spec.personal else None
-    records = _land_replay_file(store, spec, path, report, salt)
-    mapped = spec.mapper(records, settings, {})
-    for text in mapped.notes:
-        report.note(text)
-    domains = account_domains(store)
-    for table_name in ORDER:
-        found = mapped.rows.get(table_name)
-        if not found:
-            continue
-        data = _feedback_ready(store, TABLES[table_name], found, salt, domains)
-        data = data.append_column(LINE, pa.array([r["_line"] for r in found], pa.int64()))
-        where = str(path.resolve())
-        report.add(land(store, TABLES[table_name], ReadResult(data), source=spec.name, file=where))
+    with store.transaction():
+        records = _land_lines(store, spec, path, lines, report, salt)
+        mapped = spec.mapper(records, settings, {})
+        for text in mapped.notes:
+            report.note(text)
+        domains = account_domains(store)
+        for table_name in ORDER:
+            found_rows = mapped.rows.get(table_name)
+            if not found_rows:
+                continue
+            data = _feedback_ready(store, TABLES[table_name], found_rows, salt, domains)
+            data = data.append_column(LINE, pa.array([r["_line"] for r in found_rows], pa.int64()))
+            where = str(path.resolve())
+            report.add(
+                land(store, TABLES[table_name], ReadResult(data), source=spec.name, file=where)
+            )
     return report
+
+
+def _payload(header: Sequence[str], fields: Sequence[str | None]) -> dict[str, str]:
+    """A row as header -> value, both trimmed; a repeated column keeps its first non-empty value."""
+    row: dict[str, str] = {}
+    for name, value in zip(header, fields, strict=True):
+        if value is not None and value.strip() and not row.get(name.strip()):
+            row[name.strip()] = value.strip()
+    return row
 
 
 def _feedback_ready(

@@ -26,7 +26,12 @@ app = typer.Typer(
 @app.command("import")
 def import_accounts(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="A CSV of accounts, or a CRM export.")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="A CSV of accounts, or a CRM export (CSV, JSON Lines or Parquet, gzipped or not)."
+        ),
+    ],
     export: Annotated[
         str | None,
         typer.Option(
@@ -45,6 +50,6 @@ def import_accounts(
         settings = ACCOUNT_FORMATS[export] if export else None
         with err.status(f"Importing accounts from {file}"):
             report = import_rows(ws.store, ws.root, ACCOUNT_FILES, settings, file)
-        show_import(report, fmt, "account")
+        show_import(report, fmt, "account", file)
     finally:
         ws.close()

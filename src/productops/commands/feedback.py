@@ -17,7 +17,7 @@ from productops.commands import insights, themes
 from productops.commands.common import FormatOption, err, open_workspace
 from productops.connectors import FEEDBACK_FILES
 from productops.connectors.feedback_files import FEEDBACK_KINDS
-from productops.errors import UsageError
+from productops.errors import ImportFileError, UsageError
 from productops.render import Format, render
 from productops.sync import SyncReport, import_rows
 
@@ -34,22 +34,29 @@ app.add_typer(themes.app, name="themes")
 app.command("cluster")(themes.cluster)
 
 
-def show_import(report: SyncReport, fmt: Format, what: str) -> None:
-    """Print what an import landed and quarantined, with its notes."""
+def show_import(report: SyncReport, fmt: Format, what: str, file: Path) -> None:
+    """Print what an import of `file` landed and quarantined, with its notes.
+
+    Raises `ImportFileError` (exit code 1) when no row of the file could be imported.
+    """
     for note in report.notes:
         err.print(f"{report.source}: {note}", markup=False, highlight=False, soft_wrap=True)
+    rows = report.rows()
     render(
-        report.rows(),
-        ["source", "table", "landed", "updated", "unchanged", "quarantined"],
-        fmt,
-        title=what,
+        rows, ["source", "table", "landed", "updated", "unchanged", "quarantined"], fmt, title=what
     )
-    if any(row["quarantined"] for row in report.rows()):
-        err.print(
-            f"quarantined rows and why: `productops quarantine --table {what}`",
-            markup=False,
-            highlight=False,
-        )
+    hints = ", ".join(
+        f"`productops quarantine --table {row['table']}`" for row in rows if row["quarantined"]
+    )
+    if not any(
+        row["landed"] + row["updated"] + row["unchanged"]
+        for row in rows
+        if row["table"] != "raw_record"
+    ):
+        why = f"; see why with {hints}" if hints else ""
+        raise ImportFileError(f"{file}: no row could be imported as {what}{why}")
+    if hints:
+        err.print(f"quarantined rows and why: {hints}", markup=False, highlight=False)
 
 
 @app.command("import")
@@ -59,7 +66,12 @@ def import_feedback(
         str,
         typer.Argument(metavar="KIND", help=f"What the file holds: {', '.join(FEEDBACK_KINDS)}."),
     ],
-    file: Annotated[Path, typer.Argument(help="The exported CSV (or JSON Lines) file.")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="The exported file: CSV (UTF-8 or UTF-16), JSON Lines or Parquet, gzipped or not."
+        ),
+    ],
     fmt: FormatOption = Format.table,
 ) -> None:
     """Import a feedback file: app_store, google_play, nps, csat, sales_notes or generic."""
@@ -71,6 +83,6 @@ def import_feedback(
             report = import_rows(
                 ws.store, ws.root, FEEDBACK_FILES[kind], FEEDBACK_KINDS[kind], file
             )
-        show_import(report, fmt, "feedback")
+        show_import(report, fmt, "feedback", file)
     finally:
         ws.close()

@@ -53,6 +53,7 @@ def csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     """(line, row) of a CSV file; a repeated column name keeps its first non-empty value.
 
     UTF-8, or UTF-16 with a byte-order mark (as the Google Play Console writes reports).
+    Other bytes, or a field past the CSV field limit, are a one-line `ConnectorError`.
     """
     try:
         with path.open("rb") as raw:
@@ -62,20 +63,28 @@ def csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
         raise ConnectorError(f"{path}: cannot read the file ({exc.strerror})") from None
     with handle:
         reader = csv.reader(handle)
-        header = next(reader, None)
-        if header is None:
-            raise ConnectorError(f"{path}: the file is empty; expected a header row")
-        previous_end = reader.line_num
-        for fields in reader:
-            line = previous_end + 1
+        try:
+            header = next(reader, None)
+            if header is None:
+                raise ConnectorError(f"{path}: the file is empty; expected a header row")
             previous_end = reader.line_num
-            if not any(f.strip() for f in fields):
-                continue
-            row: dict[str, str] = {}
-            for name, value in zip(header, fields, strict=False):
-                if value.strip() and not row.get(name.strip()):
-                    row[name.strip()] = value.strip()
-            yield line, row
+            for fields in reader:
+                line = previous_end + 1
+                previous_end = reader.line_num
+                if not any(f.strip() for f in fields):
+                    continue
+                row: dict[str, str] = {}
+                for name, value in zip(header, fields, strict=False):
+                    if value.strip() and not row.get(name.strip()):
+                        row[name.strip()] = value.strip()
+                yield line, row
+        except UnicodeDecodeError:
+            raise ConnectorError(
+                f"{path}: not UTF-8 or UTF-16 text (near line {reader.line_num + 1}); "
+                "save it as UTF-8"
+            ) from None
+        except csv.Error as exc:
+            raise ConnectorError(f"{path}, line {reader.line_num}: {exc}") from None
 
 
 class CsvConnector:
