@@ -177,7 +177,10 @@ def test_a_read_only_store_can_still_be_read(ws: Path, read_only: str) -> None:
         target.chmod(mode)
     assert written.returncode == 1
     note, error = written.stderr.strip().splitlines()
-    assert note.startswith("note: ") and "is read-only: the store is open read-only" in note
+    reason = f"{store} is" if target == store else f"the store's folder {ws} is"
+    assert (
+        note == f"note: {reason} read-only: the store is open read-only, commands that write fail"
+    )
     assert error == f"error: {store} is open read-only and this command writes to it: " + (
         "make the file and its folder writable, then retry"
     )
@@ -196,7 +199,8 @@ def holder(ws: Path, request: pytest.FixtureRequest) -> Iterator[subprocess.Pope
         stdout=subprocess.PIPE,
         text=True,
     )
-    assert child.stdout is not None and child.stdout.readline() == "ready\n"
+    assert child.stdout is not None
+    assert child.stdout.readline() == "ready\n"
     yield child
     child.communicate("")
 
