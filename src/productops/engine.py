@@ -81,11 +81,11 @@ class Store:
         cls.last_opened = path
         store = cls._connect(path, (read_only or _unwritable(path) is not None) and path.exists())
         try:
-            if store.read_only and store.schema_version() < upgrade_to:
+            if store.read_only and (version := store.schema_version()) < upgrade_to:
                 if store.unwritable:
                     raise WorkspaceError(
-                        f"{path} has schema version {store.schema_version()} and this productops "
-                        f"needs {upgrade_to}, but it cannot be upgraded: {store.unwritable}; "
+                        f"{path} has schema version {version} and this productops needs "
+                        f"{upgrade_to}, but it cannot be upgraded: {store.unwritable}; "
                         "make it writable and run any command"
                     )
                 store.close()
