@@ -9,9 +9,10 @@ runs or shows its own help. Top-level commands here import what they use inside 
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Iterator, Mapping, MutableMapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -22,6 +23,9 @@ from productops.commands.common import FormatOption, Options, err, open_workspac
 from productops.errors import ProductOpsError, UsageError
 from productops.render import Format, render, render_sections
 from productops.schema import TABLES, table
+
+if TYPE_CHECKING:
+    from productops.workspace import Workspace
 
 __all__ = ["LAZY", "app"]
 
@@ -175,11 +179,22 @@ class _Group(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
-        except ProductOpsError as exc:
-            if ctx.obj is not None and ctx.obj.debug:
+        except Exception as exc:
+            error = exc if isinstance(exc, ProductOpsError) else _store_error(exc)
+            if error is None or (ctx.obj is not None and ctx.obj.debug):
                 raise
-            err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+            err.print(f"[red]error:[/red] {escape(str(error))}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from exc
+
+
+def _store_error(exc: Exception) -> ProductOpsError | None:
+    """A DuckDB error about the store itself (damaged, locked, read-only) as a user's error."""
+    duckdb = sys.modules.get("duckdb")
+    if duckdb is None or not isinstance(exc, duckdb.Error):
+        return None
+    from productops.engine import store_error
+
+    return store_error(exc)
 
 
 app = typer.Typer(
@@ -235,9 +250,9 @@ def status(ctx: typer.Context, fmt: FormatOption = Format.table) -> None:
     """Show what the workspace holds: rows per table, imports per source, quarantined rows."""
     from productops.status import import_history, table_counts
 
-    ws = open_workspace(ctx)
-    render_sections(
-        {
+    ws = open_workspace(ctx, read_only=True)
+    try:
+        sections = {
             "tables": (
                 table_counts(ws.store),
                 ["table", "area", "rows", "quarantined", "last_import"],
@@ -246,9 +261,10 @@ def status(ctx: typer.Context, fmt: FormatOption = Format.table) -> None:
                 import_history(ws.store),
                 ["source", "table", "runs", "last_import", "landed", "updated", "quarantined"],
             ),
-        },
-        fmt,
-    )
+        }
+    finally:
+        ws.close()
+    render_sections(sections, fmt)
 
 
 @app.command("import")
@@ -275,19 +291,30 @@ def import_(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Import a CSV, JSON Lines or Parquet file into a canonical table (bad rows are quarantined)."""
-    from productops.config import ImportMapping
+    from productops.config import CONFIG_FILE, ImportMapping
+    from productops.errors import ConfigError
     from productops.ingest import import_file
 
     ws = open_workspace(ctx)
-    configured = ws.config.imports.get(table_name, ImportMapping())
-    extra = dict(_pair(m) for m in column or [])
-    mapping = ImportMapping(
-        source=configured.source,
-        columns={**configured.columns, **extra},
-        timestamp_formats=[*(timestamp_format or []), *configured.timestamp_formats],
-    )
-    with err.status(f"Importing {file} into {table_name}"):
-        counts = import_file(ws.store, table_name, file, mapping, source)
+    try:
+        configured = ws.config.imports.get(table_name, ImportMapping())
+        extra = dict(_pair(m) for m in column or [])
+        _check_formats(ws, timestamp_format or [], "--timestamp-format", UsageError)
+        _check_formats(
+            ws,
+            configured.timestamp_formats,
+            f"{ws.root / CONFIG_FILE}: imports.{table_name}.timestamp_formats",
+            ConfigError,
+        )
+        mapping = ImportMapping(
+            source=configured.source,
+            columns={**configured.columns, **extra},
+            timestamp_formats=[*(timestamp_format or []), *configured.timestamp_formats],
+        )
+        with err.status(f"Importing {file} into {table_name}"):
+            counts = import_file(ws.store, table_name, file, mapping, source)
+    finally:
+        ws.close()
     render([vars(counts)], ["table", "landed", "updated", "unchanged", "quarantined"], fmt)
     if counts.ignored_columns:
         err.print(f"Ignored columns (no canonical column): {', '.join(counts.ignored_columns)}")
@@ -298,6 +325,18 @@ def import_(
     if counts.quarantined == counts.read:
         err.print(f"[red]error:[/red] no valid row in {file}", highlight=False)
         raise typer.Exit(1)
+
+
+def _check_formats(
+    ws: Workspace, formats: list[str], where: str, error: type[ProductOpsError]
+) -> None:
+    """Refuse a timestamp format DuckDB cannot use, before importing anything."""
+    for fmt in formats:
+        if problem := ws.store.strptime_problem(fmt):
+            raise error(
+                f"{where} {fmt!r}: {problem}; use DuckDB's strptime specifiers, e.g. "
+                "'%d/%m/%Y %H:%M' (https://duckdb.org/docs/sql/functions/dateformat)"
+            )
 
 
 def _pair(text: str) -> tuple[str, str]:
@@ -319,8 +358,11 @@ def quarantine(
     """List quarantined rows with file, line and reason."""
     from productops.status import quarantined_rows
 
-    ws = open_workspace(ctx)
-    rows = quarantined_rows(ws.store, table_name, limit)
+    ws = open_workspace(ctx, read_only=True)
+    try:
+        rows = quarantined_rows(ws.store, table_name, limit)
+    finally:
+        ws.close()
     render(rows, ["table_name", "file", "line", "reason", "record"], fmt, title="quarantine")
 
 

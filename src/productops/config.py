@@ -418,6 +418,15 @@ def load_config(path: Path) -> Config:
         raise ConfigError(
             f"{path}: not found; run `productops init` to create a workspace"
         ) from exc
+    except IsADirectoryError as exc:
+        raise ConfigError(
+            f"{path} is a folder, not the settings file: move it aside, "
+            f"then `productops init {path.parent}` writes a new one"
+        ) from exc
+    except OSError as exc:
+        raise ConfigError(
+            f"{path}: cannot read it ({exc.strerror}); check its permissions"
+        ) from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
     try:

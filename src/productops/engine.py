@@ -10,18 +10,19 @@ Parquet.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import duckdb
 import ibis
 import pyarrow as pa
 
-from productops.errors import EngineError, SchemaVersionError, WorkspaceError
+from productops.errors import EngineError, SchemaVersionError, StoreDamagedError, WorkspaceError
 from productops.schema import SCHEMA_VERSION, TABLES, statements
 
 if TYPE_CHECKING:
@@ -29,9 +30,17 @@ if TYPE_CHECKING:
 
     from productops.config import EngineSettings
 
-__all__ = ["Store", "analytics_backend", "quote"]
+__all__ = ["Store", "analytics_backend", "quote", "store_error"]
 
 META_TABLE = "_productops_meta"
+RESTORE = "restore it from a backup, or move it aside and re-import/re-sync (a new one is made)"
+# What DuckDB says of a truncated or corrupt file.
+_DAMAGE = (
+    "Corrupt database file",
+    "not a valid DuckDB database file",
+    "Could not read enough bytes",
+)
+_LOCK = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
 
 
 def quote(name: str) -> str:
@@ -47,22 +56,68 @@ class Store:
     [(6,)]
     """
 
-    def __init__(self, path: Path, con: duckdb.DuckDBPyConnection) -> None:
+    # The store opened last, which `store_error` names when DuckDB's message does not.
+    last_opened: ClassVar[Path | None] = None
+
+    def __init__(self, path: Path, con: duckdb.DuckDBPyConnection, read_only: bool) -> None:
         self.path = path
         self._con = con
         self._depth = 0
+        self.read_only = read_only
+        # Why this process may not write the store (then it is open read-only), or None.
+        self.unwritable = _unwritable(path)
 
     @classmethod
-    def open(cls, path: Path, *, upgrade_to: int = SCHEMA_VERSION) -> Store:
-        """Open (or create) the store at `path` and bring its schema up to `upgrade_to`."""
+    def open(
+        cls, path: Path, *, read_only: bool = False, upgrade_to: int = SCHEMA_VERSION
+    ) -> Store:
+        """Open (or create) the store at `path` and bring its schema up to `upgrade_to`.
+
+        `read_only` opens an existing store for reading, beside other readers; so does a store
+        this process may not write (`unwritable` says why). A read-only store older than
+        `upgrade_to` is opened for writing to be upgraded, which an unwritable one cannot be.
+        A damaged, locked or unreadable store is a `WorkspaceError` saying what to do.
+        """
+        cls.last_opened = path
+        store = cls._connect(path, (read_only or _unwritable(path) is not None) and path.exists())
         try:
-            con = duckdb.connect(str(path))
+            if store.read_only and (version := store.schema_version()) < upgrade_to:
+                if store.unwritable:
+                    raise WorkspaceError(
+                        f"{path} has schema version {version} and this productops needs "
+                        f"{upgrade_to}, but it cannot be upgraded: {store.unwritable}; "
+                        "make it writable and run any command"
+                    )
+                store.close()
+                store = cls._connect(path, False)
+            store._migrate(upgrade_to)
         except duckdb.Error as exc:
-            raise WorkspaceError(f"{path}: cannot open the store: {exc}") from exc
-        con.execute("SET TimeZone = 'UTC'")
-        store = cls(path, con)
-        store._migrate(upgrade_to)
+            store.close()
+            error = store_error(exc, path)
+            if error is None:
+                raise
+            raise error from exc
+        except BaseException:
+            store.close()
+            raise
         return store
+
+    @classmethod
+    def _connect(cls, path: Path, read_only: bool) -> Store:
+        try:
+            try:
+                con = duckdb.connect(str(path), read_only=read_only)
+            except duckdb.ConnectionException as exc:
+                if not read_only or "different configuration" not in str(exc):
+                    raise
+                # This process has the store open for writing already: share that.
+                con, read_only = duckdb.connect(str(path)), False
+        except duckdb.Error as exc:
+            raise store_error(exc, path) or WorkspaceError(
+                f"{path}: cannot open the store: {exc}"
+            ) from exc
+        con.execute("SET TimeZone = 'UTC'")
+        return cls(path, con, read_only)
 
     def close(self) -> None:
         self._con.close()
@@ -70,12 +125,22 @@ class Store:
     # -- schema versions ------------------------------------------------------
 
     def schema_version(self) -> int:
+        """The schema version the store was written at (0: empty); unreadable is damage."""
         exists = self.sql(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [META_TABLE]
         )[0][0]
         if not exists:
             return 0
-        return int(self.sql(f"SELECT value FROM {META_TABLE} WHERE key = 'schema_version'")[0][0])
+        rows = self.sql(f"SELECT value FROM {META_TABLE} WHERE key = 'schema_version'")
+        if len(rows) == 1 and str(rows[0][0]).isdecimal():
+            return int(rows[0][0])
+        if not rows:
+            problem = f"no schema_version in {META_TABLE}"
+        elif len(rows) > 1:
+            problem = f"{len(rows)} schema_version rows in {META_TABLE}"
+        else:
+            problem = f"schema_version {rows[0][0]!r} in {META_TABLE} is not a number"
+        raise StoreDamagedError(f"{self.path} is damaged ({problem}); {RESTORE}")
 
     def _migrate(self, target: int) -> None:
         current = self.schema_version()
@@ -98,6 +163,15 @@ class Store:
             )
 
     # -- queries ----------------------------------------------------------------
+
+    def strptime_problem(self, fmt: str) -> str | None:
+        """Why DuckDB's strptime rejects the format `fmt` (e.g. `%Q`), or None if it takes it."""
+        try:
+            self.sql("SELECT try_strptime('', ?)", [fmt])
+        except duckdb.InvalidInputException as exc:
+            # "Invalid Input Error: Failed to parse format specifier %Q: Unrecognized format ..."
+            return str(exc).split(": ", 2)[-1]
+        return None
 
     def sql(self, query: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         """Run `query` with `?` parameters and return all rows."""
@@ -163,6 +237,40 @@ class Store:
         if folder.exists():
             shutil.rmtree(folder)
         fresh.rename(folder)
+
+
+def store_error(exc: duckdb.Error, path: Path | None = None) -> WorkspaceError | None:
+    """The user's error for DuckDB's `exc` about the store at `path` (default: the last opened):
+    damaged, locked by another process, read-only or not permitted; None for any other error."""
+    message = str(exc).splitlines()[0]
+    name = path or Store.last_opened or "the workspace's productops.duckdb"
+    if any(sign in message for sign in _DAMAGE):
+        return StoreDamagedError(f"{name} is damaged ({message}); {RESTORE}")
+    if "Could not set lock" in message:
+        lock = _LOCK.search(message)
+        holder = f"process {lock['pid']} ({lock['program']})" if lock else "another process"
+        return WorkspaceError(
+            f"{name} is held by {holder}, and no other process may open it while one writes: "
+            "wait for that one to finish, or stop it, then retry (while the productops server "
+            "runs, it owns the store: work through it)"
+        )
+    if "read-only mode" in message:
+        return WorkspaceError(
+            f"{name} is open read-only and this command writes to it: "
+            "make the file and its folder writable, then retry"
+        )
+    if "Permission denied" in message or "Read-only file system" in message:
+        return WorkspaceError(f"{name}: cannot open the store ({message}); check its permissions")
+    return None
+
+
+def _unwritable(path: Path) -> str | None:
+    """Why this process may not write the store at `path` (the file or its folder), or None."""
+    if path.exists() and not os.access(path, os.W_OK):
+        return f"{path} is read-only"
+    if not os.access(path.parent, os.W_OK):
+        return f"the store's folder {path.parent} is read-only"
+    return None
 
 
 def analytics_backend(store: Store, settings: EngineSettings, parquet_dir: Path) -> BaseBackend:

@@ -6,7 +6,8 @@ The CLI prints the message on one line and exits non-zero.
     ProductOpsError
     ├── ConfigError (ValueError)       productops.toml is missing a value or has a wrong one
     ├── WorkspaceError                 no workspace here, or it cannot be opened
-    │   └── SchemaVersionError         the workspace was written by a newer productops
+    │   ├── SchemaVersionError         the workspace was written by a newer productops
+    │   └── StoreDamagedError          productops.duckdb is truncated or corrupt: restore it
     ├── ImportFileError (ValueError)   a file to import cannot be read at all
     ├── UsageError (ValueError)        a command got an argument it cannot use (unknown table, ...)
     └── EngineError                    the analytics backend cannot be started
@@ -20,6 +21,7 @@ __all__ = [
     "ImportFileError",
     "ProductOpsError",
     "SchemaVersionError",
+    "StoreDamagedError",
     "UsageError",
     "WorkspaceError",
 ]
@@ -39,6 +41,10 @@ class WorkspaceError(ProductOpsError):
 
 class SchemaVersionError(WorkspaceError):
     """The workspace's store was written by a newer version of productops."""
+
+
+class StoreDamagedError(WorkspaceError):
+    """The workspace's store is truncated or corrupt, or its schema version is unreadable."""
 
 
 class ImportFileError(ValueError, ProductOpsError):

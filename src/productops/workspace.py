@@ -38,29 +38,36 @@ class Workspace:
     @classmethod
     def init(cls, root: Path, config: Config | None = None) -> Workspace:
         """Create a workspace in `root` (made if missing); refuse one that exists."""
-        root.mkdir(parents=True, exist_ok=True)
+        if root.exists() and not root.is_dir():
+            raise WorkspaceError(f"{root} is a file: give `productops init` a folder, new or not")
         if (root / CONFIG_FILE).exists():
             raise WorkspaceError(f"{root / CONFIG_FILE}: a workspace already exists here")
-        write_config(root / CONFIG_FILE, config or Config())
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            write_config(root / CONFIG_FILE, config or Config())
+        except OSError as exc:
+            raise WorkspaceError(
+                f"{root}: cannot make a workspace here ({exc.strerror}); choose a folder you may write"
+            ) from exc
         return cls.open(root)
 
     @classmethod
-    def open(cls, root: Path) -> Workspace:
-        """Open the workspace in `root`, upgrading an older store."""
+    def open(cls, root: Path, *, read_only: bool = False) -> Workspace:
+        """Open the workspace in `root`, upgrading an older store; `read_only`: see `Store.open`."""
         if not (root / CONFIG_FILE).exists():
             raise WorkspaceError(
                 f"{root} is not a workspace (no {CONFIG_FILE}); run `productops init {root}`"
             )
         config = load_config(root / CONFIG_FILE)
-        return cls(root, config, Store.open(root / STORE_FILE))
+        return cls(root, config, Store.open(root / STORE_FILE, read_only=read_only))
 
     @classmethod
-    def find(cls, start: Path | None = None) -> Workspace:
+    def find(cls, start: Path | None = None, *, read_only: bool = False) -> Workspace:
         """Open the workspace at `start` or the nearest folder above it holding `productops.toml`."""
         here = (start or Path.cwd()).resolve()
         for folder in (here, *here.parents):
             if (folder / CONFIG_FILE).exists():
-                return cls.open(folder)
+                return cls.open(folder, read_only=read_only)
         raise WorkspaceError(
             f"no {CONFIG_FILE} in {here} or above; run `productops init DIR` or pass --workspace DIR"
         )

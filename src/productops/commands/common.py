@@ -89,14 +89,25 @@ class Options:
     debug: bool
 
 
-def open_workspace(ctx: typer.Context) -> Workspace:
-    """The workspace named by --workspace, else the one at or above the current folder."""
+def open_workspace(ctx: typer.Context, read_only: bool = False) -> Workspace:
+    """The workspace named by --workspace, else the one at or above the current folder.
+
+    `read_only` for a command that only reads; a store this process may not write opens
+    read-only anyway, with a note.
+    """
     from productops.workspace import Workspace
 
     options: Options = ctx.find_root().obj
     if options.workspace is not None:
-        return Workspace.open(options.workspace)
-    return Workspace.find()
+        ws = Workspace.open(options.workspace, read_only=read_only)
+    else:
+        ws = Workspace.find(read_only=read_only)
+    if ws.store.unwritable and not read_only:
+        err.print(
+            f"note: {ws.store.unwritable}: the store is open read-only, commands that write fail",
+            soft_wrap=True,
+        )
+    return ws
 
 
 def current_user(ws: Workspace) -> str | None:
@@ -114,8 +125,11 @@ def pick_embedder(fallback: bool) -> Embedder:
 def log_usage(
     ws: Workspace, kind: str, target: str | None, team_id: str | None = None, **properties: Any
 ) -> None:
-    """Log a use of productops for the workspace's user (`current_user`)."""
+    """Log a use of productops for the workspace's user (`current_user`); not on a read-only store."""
     from productops.registry.usage import record_usage
+
+    if ws.store.read_only:
+        return
 
     record_usage(
         ws.store, kind, target, person_id=current_user(ws), at=datetime.now(UTC), team_id=team_id,
