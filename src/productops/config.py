@@ -529,4 +529,12 @@ def _edit(table: MutableMapping[str, Any], old: dict[str, Any], new: dict[str, A
         if isinstance(value, dict) and isinstance(before, dict) and isinstance(current, dict):
             _edit(current, before, value)
         else:
-            table[key] = value
+            table[key] = _item(value)
+
+
+def _item(value: Any) -> Any:
+    """`value` as a TOML item; a table ends with a blank line, like the tables around it."""
+    item = tomlkit.item(value)
+    if isinstance(item, tomlkit.items.Table):
+        item.add(tomlkit.nl())
+    return item
