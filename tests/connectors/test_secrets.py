@@ -174,10 +174,11 @@ def test_a_secret_in_urls_the_server_sends_is_never_stored_or_shown(
         )
     finally:
         workspace.close()
-    github.fault("page=2", Reply(500, {"message": f"bad access_token={SECRET}"}))
+    github.fault("page=2", Reply(400, {"message": f"bad access_token {SECRET}"}))
     failed = run("-w", str(ws), "sync", "github", code=1)
     assert_one_line_without(failed, SECRET, TOKEN)
     assert "access_token=***" in failed
+    assert 'HTTP 400: {"message": "bad access_token ***"}' in failed
     out = run("-w", str(ws), "sync", "github", "-f", "csv")
     assert "github,work_item," in out
     assert any(r.query.get("access_token") == SECRET for r in github.requests)

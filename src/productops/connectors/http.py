@@ -18,7 +18,7 @@ Secrets travel only in headers, over https (plain http only to this
 machine), and only to the API root's host. Messages, logs and the URLs
 handed back (stored as `raw_record.endpoint`) never hold `user:password@`
 or the value of a secret-looking query parameter (`redact_url`), and any
-secret value that a server echoes is masked.
+secret value that a server echoes (ours, or one from a URL it sent) is masked.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ import httpx
 
 from productops.config import HttpSettings, api_url_problem, is_loopback
 from productops.connectors.base import ConnectorError
-from productops.connectors.secrets import redact_url
+from productops.connectors.secrets import redact_url, url_secrets
 
 __all__ = ["HttpClient", "JsonResponse", "RetryPolicy", "as_objects", "expect"]
 
@@ -327,7 +327,10 @@ class HttpClient:
         return JsonResponse(shown, data, response.headers, next_link)
 
     def _show(self, url: httpx.URL) -> str:
-        """`url` as messages and `raw_record.endpoint` hold it: no secret in it."""
+        """`url` as messages and `raw_record.endpoint` hold it; its secrets are masked from now on."""
+        for secret in url_secrets(str(url)):
+            if secret not in self._secrets:
+                self._secrets.append(secret)
         return self._safe(redact_url(str(url)))
 
     def _safe(self, text: str) -> str:

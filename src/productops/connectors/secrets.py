@@ -10,18 +10,18 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from productops.connectors.base import ConnectorError
 from productops.errors import UsageError
 
-__all__ = ["check_env_name", "check_secret_file", "read_secret", "redact_url"]
+__all__ = ["check_env_name", "check_secret_file", "read_secret", "redact_url", "url_secrets"]
 
 _ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,63}")
 # Query parameters that carry secrets: ?token=, access_token=, api_key=, key=, sig=, ...
 _SECRET_PARAM = re.compile(
     r"(?i)(?<![^&])([^&=]*(?:token|secret|passw|pwd|api[_-]?key|credential|session)[^&=]*"
-    r"|key|sig|signature|auth|code)=[^&]*"
+    r"|key|sig|signature|auth|code)=([^&]*)"
 )
 
 
@@ -40,6 +40,25 @@ def redact_url(url: str) -> str:
     if (host, query) == (parts.netloc, parts.query):
         return url
     return urlunsplit((parts.scheme, host, parts.path, query, parts.fragment))
+
+
+def url_secrets(url: str) -> list[str]:
+    """The secrets `redact_url` takes out of `url` (as written and decoded), to mask them elsewhere.
+
+    Values shorter than 4 characters are left out: masking them in every
+    message would garble it.
+
+    >>> url_secrets("https://me:pw@host/p?page=2&access_token=a%2Bb")
+    ['pw', 'a%2Bb', 'a+b']
+    """
+    try:
+        parts = urlsplit(url)
+        found = [parts.password or ""]
+    except ValueError:
+        return []
+    found += [m.group(2) for m in _SECRET_PARAM.finditer(parts.query)]
+    both = [v for value in found for v in dict.fromkeys((value, unquote(value)))]
+    return [value for value in both if len(value) >= 4]
 
 
 def check_env_name(name: str, option: str) -> str:
