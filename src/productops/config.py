@@ -6,11 +6,14 @@ An unknown key or a wrong value is a `ConfigError` naming the key and the file.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import MutableMapping
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+import tomlkit
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticCustomError
 
 from productops.errors import ConfigError
 
@@ -34,11 +37,60 @@ __all__ = [
     "TransitionsCsvSettings",
     "WorkflowSettings",
     "ZendeskSettings",
+    "api_url_problem",
+    "is_loopback",
     "load_config",
     "write_config",
 ]
 
 CONFIG_FILE = "productops.toml"
+
+
+def is_loopback(host: str | None) -> bool:
+    """Whether `host` is this machine (localhost, 127.0.0.1, ::1): plain http stays on it."""
+    return host in ("localhost", "127.0.0.1", "::1")
+
+
+def api_url_problem(url: str) -> str | None:
+    """Why `url` cannot be an API root, or None; the answer never quotes `url` (it may hold a secret).
+
+    Refused: anything but http(s), credentials (`user:password@host`), a query
+    string (`?token=...`), and plain http to another host than this machine.
+
+    >>> api_url_problem("https://me:SECRET@acme.atlassian.net")
+    'must not hold credentials (user:password@); name the variable holding the token with token_env'
+    """
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return "is not a URL; give one like https://acme.atlassian.net"
+    if parts.scheme not in ("https", "http") or not host:
+        return "is not an https:// URL; give one like https://acme.atlassian.net"
+    if "@" in parts.netloc:
+        return (
+            "must not hold credentials (user:password@); name the variable holding the token "
+            "with token_env"
+        )
+    if parts.query or parts.fragment:
+        return (
+            "must not hold a query string (a ?token= would be stored); name the variable "
+            "holding the token with token_env"
+        )
+    if parts.scheme == "http" and not is_loopback(host):
+        return "must use https:// (plain http:// sends the token in clear; only localhost may)"
+    return None
+
+
+def _api_url(url: str) -> str:
+    problem = api_url_problem(url)
+    if problem is not None:
+        raise PydanticCustomError("api_url", "the URL " + problem)
+    return url
+
+
+# An API root a connector sends its token to (checked by `api_url_problem`).
+ApiUrl = Annotated[str, AfterValidator(_api_url)]
 
 
 class _Settings(BaseModel):
@@ -184,11 +236,22 @@ class HttpSettings(_Settings):
         ge=0,
         description="Longest single wait, also for a Retry-After or rate-limit reset the server asks for.",
     )
-    timeout_seconds: float = Field(30.0, gt=0, description="Timeout of one HTTP request.")
+    timeout_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="Longest time one HTTP request may take, from sending it to the last byte "
+        "of the answer.",
+    )
+    max_page_bytes: int = Field(
+        50 * 1024 * 1024,
+        ge=1024,
+        description="Largest answer (one page, in bytes) a connector accepts; a larger one fails "
+        "the sync and stores nothing of it.",
+    )
 
 
 class JiraSettings(_Settings):
-    url: str | None = Field(
+    url: ApiUrl | None = Field(
         None,
         description="Jira Cloud site, e.g. https://acme.atlassian.net; none for replays from files only.",
     )
@@ -226,7 +289,7 @@ class JiraSettings(_Settings):
 
 
 class GitHubSettings(_Settings):
-    api_url: str = Field(
+    api_url: ApiUrl = Field(
         "https://api.github.com",
         description="GitHub REST API root (GitHub Enterprise: .../api/v3).",
     )
@@ -280,7 +343,7 @@ class GitSettings(_Settings):
 
 
 class LinearSettings(_Settings):
-    url: str = Field("https://api.linear.app/graphql", description="Linear GraphQL endpoint.")
+    url: ApiUrl = Field("https://api.linear.app/graphql", description="Linear GraphQL endpoint.")
     token_env: str | None = Field(
         "LINEAR_API_KEY", description="Environment variable holding the API key (never stored)."
     )
@@ -317,7 +380,7 @@ class TransitionsCsvSettings(_Settings):
 
 
 class ZendeskSettings(_Settings):
-    url: str | None = Field(
+    url: ApiUrl | None = Field(
         None,
         description="Zendesk Support site, e.g. https://acme.zendesk.com; none for replays only.",
     )
@@ -341,7 +404,7 @@ class ZendeskSettings(_Settings):
 
 
 class IntercomSettings(_Settings):
-    url: str = Field("https://api.intercom.io", description="Intercom REST API root.")
+    url: ApiUrl = Field("https://api.intercom.io", description="Intercom REST API root.")
     token_env: str | None = Field(
         "INTERCOM_TOKEN",
         description="Environment variable holding the access token (never stored).",
@@ -435,16 +498,52 @@ def load_config(path: Path) -> Config:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc'])}: {_describe(err)}" for err in exc.errors()
         )
-        raise ConfigError(f"{path}: {problems}") from exc
+        # Not chained: pydantic's own message quotes every value, secrets too.
+        raise ConfigError(f"{path}: {problems}") from None
 
 
 def _describe(err: object) -> str:
     assert isinstance(err, dict)
+    if err["type"] == "api_url":
+        return str(err["msg"])
     if err["type"] == "extra_forbidden":
         return "unknown key (check its spelling against `productops init`'s file)"
     return f"{err['msg']} (got {err.get('input')!r})"
 
 
 def write_config(path: Path, config: Config) -> None:
-    """Write `config` as TOML, with defaults spelled out so the file documents itself."""
-    path.write_text(tomli_w.dumps(config.model_dump(exclude_none=True)), encoding="utf-8")
+    """Write `config` as TOML; an existing file is edited in place, keeping comments and order.
+
+    A new file, and a table new to the file, have their defaults spelled out so
+    the file documents itself; in an existing file only the values that change
+    are written, and a value no longer set is removed.
+    """
+    new = config.model_dump(mode="json", exclude_none=True)
+    if not path.exists():
+        path.write_text(tomlkit.dumps(new), encoding="utf-8")
+        return
+    document = tomlkit.parse(path.read_text(encoding="utf-8"))
+    _edit(document, load_config(path).model_dump(mode="json", exclude_none=True), new)
+    path.write_text(tomlkit.dumps(document), encoding="utf-8")
+
+
+def _edit(table: MutableMapping[str, Any], old: dict[str, Any], new: dict[str, Any]) -> None:
+    """Change `table` (as read from the file) to say `new` where it said `old`."""
+    for key in old.keys() - new.keys():
+        table.pop(key, None)
+    for key, value in new.items():
+        before, current = old.get(key), table.get(key)
+        if before == value:
+            continue
+        if isinstance(value, dict) and isinstance(before, dict) and isinstance(current, dict):
+            _edit(current, before, value)
+        else:
+            table[key] = _item(value)
+
+
+def _item(value: Any) -> Any:
+    """`value` as a TOML item; a table ends with a blank line, like the tables around it."""
+    item = tomlkit.item(value)
+    if isinstance(item, tomlkit.items.Table):
+        item.add(tomlkit.nl())
+    return item

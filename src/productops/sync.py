@@ -16,6 +16,10 @@ there.
 go to `quarantine`) and `--replay` maps what `raw_record` holds, without
 pulling: both re-map every stored payload of the source.
 
+No secret is stored: endpoints (`raw_record.endpoint`) and what
+`import_run.file` records go through `redact_url` (no `user:password@`, no
+`?token=` value), whatever the connector hands over.
+
 Sources of feedback (`Source.personal`) have their payloads scrubbed before
 they land (`ingest.privacy.scrub`: no e-mail, phone or card number, no name)
 and their feedback rows redacted, hashed, language-tagged and matched to
@@ -45,6 +49,7 @@ from productops.connectors import (
     Rows,
     Source,
     read_replay,
+    redact_url,
     source,
 )
 from productops.engine import Store
@@ -200,7 +205,7 @@ def _sync_page(
     """Land one page's raw records and mapped rows; returns the reference records now known."""
     if not page.records:
         return reference
-    label = f"sync {spec.name} {page.stream}: {page.records[0].endpoint}"
+    label = f"sync {spec.name} {page.stream}: {redact_url(page.records[0].endpoint)}"
     report.add(_land_raw(store, spec.name, page.records, label))
     fresh = [r for r in page.records if r.stream in spec.reference_streams]
     if fresh:
@@ -225,7 +230,7 @@ def _raw_table(records: Sequence[RawRecord]) -> pa.Table:
         {
             "id": pa.array([r.id for r in unique], pa.string()),
             "stream": pa.array([r.stream for r in unique], pa.string()),
-            "endpoint": pa.array([r.endpoint for r in unique], pa.string()),
+            "endpoint": pa.array([redact_url(r.endpoint) for r in unique], pa.string()),
             "fetched_at": pa.array([now] * len(unique), _TIMESTAMP),
             "payload": pa.array(
                 [json.dumps(r.payload, ensure_ascii=False) for r in unique], pa.string()

@@ -36,10 +36,15 @@ class Request:
 
 @dataclass
 class Reply:
+    """An answer; `trickle` sends its body a byte at a time, that many seconds apart, and
+    `sized=False` leaves out Content-Length (the body ends when the connection closes)."""
+
     status: int = 200
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     raw: bytes | None = None
+    trickle: float = 0.0
+    sized: bool = True
 
 
 @dataclass
@@ -120,11 +125,21 @@ def _handler(server: FixtureServer) -> type[BaseHTTPRequestHandler]:
             data = reply.raw if reply.raw is not None else json.dumps(reply.body).encode()
             self.send_response(reply.status)
             self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
+            if reply.sized:
+                self.send_header("Content-Length", str(len(data)))
             for name, value in reply.headers.items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(data)
+            if not reply.trickle:
+                self.wfile.write(data)
+                return
+            try:
+                for byte in data:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(reply.trickle)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up, as it should
 
         do_GET = _serve
         do_POST = _serve

@@ -21,7 +21,12 @@ from productops.connectors.github import GitHubConnector
 from productops.connectors.http import HttpClient, JsonResponse, RetryPolicy
 from productops.connectors.jira import JiraConnector
 from productops.connectors.linear import LinearConnector
-from productops.connectors.secrets import check_env_name, check_secret_file, read_secret
+from productops.connectors.secrets import (
+    check_env_name,
+    check_secret_file,
+    read_secret,
+    redact_url,
+)
 from productops.connectors.sources import (
     ACCOUNT_FILES,
     FEEDBACK_FILES,
@@ -60,5 +65,6 @@ __all__ = [
     "parse_time",
     "read_replay",
     "read_secret",
+    "redact_url",
     "source",
 ]

@@ -9,14 +9,22 @@
   `max_attempts` the request fails with a `ConnectorError` naming the URL.
 - A body that is not JSON is a `ConnectorError` naming the URL: nothing of
   that page is stored, and the stream's cursor stays where it was.
+- `timeout_seconds` bounds the whole request, from sending it to the last
+  byte of the answer (a server trickling bytes is cut off), and an answer
+  larger than `max_page_bytes` is refused; the body is streamed and checked
+  per chunk.
 
-Secrets travel only in headers; messages and logs hold URLs, never headers,
-and any secret value that a server echoes is masked.
+Secrets travel only in headers, over https (plain http only to this
+machine), and only to the API root's host. Messages, logs and the URLs
+handed back (stored as `raw_record.endpoint`) never hold `user:password@`
+or the value of a secret-looking query parameter (`redact_url`), and any
+secret value that a server echoes (ours, or one from a URL it sent) is masked.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -26,8 +34,9 @@ from typing import Any
 
 import httpx
 
-from productops.config import HttpSettings
+from productops.config import HttpSettings, api_url_problem, is_loopback
 from productops.connectors.base import ConnectorError
+from productops.connectors.secrets import redact_url, url_secrets
 
 __all__ = ["HttpClient", "JsonResponse", "RetryPolicy", "as_objects", "expect"]
 
@@ -36,12 +45,16 @@ log = logging.getLogger("productops.connectors")
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How long and how often to retry; `sleep` is replaceable so tests need not wait."""
+    """How long and how often to retry, and how long and large one answer may be.
+
+    `sleep` is replaceable so tests need not wait.
+    """
 
     max_attempts: int = 6
     backoff_seconds: float = 1.0
     max_wait_seconds: float = 300.0
     timeout_seconds: float = 30.0
+    max_page_bytes: int = 50 * 1024 * 1024
     sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
 
     @classmethod
@@ -51,6 +64,7 @@ class RetryPolicy:
             settings.backoff_seconds,
             settings.max_wait_seconds,
             settings.timeout_seconds,
+            settings.max_page_bytes,
         )
 
 
@@ -83,6 +97,11 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
+        problem = api_url_problem(base_url)
+        if problem is not None:
+            raise ConnectorError(
+                f"{redact_url(base_url)}: the URL {problem} (connectors section of productops.toml)"
+            )
         self.policy = policy or RetryPolicy()
         all_headers = {"Accept": "application/json", "User-Agent": "productops"}
         all_headers.update(headers or {})
@@ -104,6 +123,7 @@ class HttpClient:
             transport=transport,
             follow_redirects=True,
         )
+        self._host = self._client.base_url.host
         self._resume_at = 0.0
 
     def __enter__(self) -> HttpClient:
@@ -143,29 +163,76 @@ class HttpClient:
         json_body: Any = None,
     ) -> JsonResponse:
         """One request with retries; the JSON body, or a `ConnectorError` naming the URL."""
-        shown = self._shown(url, params)
+        built = self._client.build_request(method, url, params=params, json=json_body)
+        shown = self._show(built.url)
+        self._check_target(built.url, shown)
         last = ""
         for attempt in range(1, self.policy.max_attempts + 1):
             self._wait_for_rate_limit(shown)
             try:
-                response = self._client.request(method, url, params=params, json=json_body)
+                response, body = self._send(built, shown)
             except httpx.TransportError as exc:
                 last = f"{type(exc).__name__}: {self._safe(str(exc))}"
                 self._wait(self._backoff(attempt), f"{method} {shown}: {last}", attempt)
                 continue
-            shown = self._safe(str(response.url))
+            shown = self._show(response.url)
             self._note_rate_limit(response)
             wait = self._retry_wait(response, attempt)
             if wait is not None:
                 last = f"HTTP {response.status_code}"
                 self._wait(wait, f"{method} {shown}: {last}", attempt)
                 continue
-            self._raise_for_status(method, shown, response)
-            return self._parse(shown, response)
+            self._raise_for_status(method, shown, response, body)
+            return self._parse(shown, response, body)
         raise ConnectorError(
             f"{method} {shown}: still failing after {self.policy.max_attempts} attempts "
             f"(last: {last}); try again later, or raise connectors.http.max_attempts"
         )
+
+    def _send(self, request: httpx.Request, shown: str) -> tuple[httpx.Response, bytes]:
+        """Send `request` and read the whole answer within `timeout_seconds` and `max_page_bytes`."""
+        deadline = time.monotonic() + self.policy.timeout_seconds
+        response = self._client.send(request, stream=True)
+        try:
+            declared = response.headers.get("Content-Length", "")
+            body = bytearray()
+            if declared.isdigit() and int(declared) > self.policy.max_page_bytes:
+                self._too_large(request.method, shown)
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > self.policy.max_page_bytes:
+                    self._too_large(request.method, shown)
+                if time.monotonic() > deadline:
+                    raise httpx.ReadTimeout(
+                        f"no whole answer within {self.policy.timeout_seconds:g}s "
+                        "(connectors.http.timeout_seconds)",
+                        request=request,
+                    )
+        finally:
+            response.close()
+        return response, bytes(body)
+
+    def _too_large(self, method: str, shown: str) -> None:
+        raise ConnectorError(
+            f"{method} {shown}: the answer is larger than {self.policy.max_page_bytes:,} bytes "
+            "(connectors.http.max_page_bytes); nothing from this page was stored; ask for smaller "
+            "pages (the connector's page_size) or raise the cap"
+        )
+
+    def _check_target(self, url: httpx.URL, shown: str) -> None:
+        """Refuse to send a secret in clear (http:// off this machine) or to another host."""
+        if not self._secrets:
+            return
+        if url.scheme != "https" and not is_loopback(url.host):
+            raise ConnectorError(
+                f"{shown}: refusing to send the token over plain http://; use https:// "
+                "(only localhost may use http)"
+            )
+        if url.host != self._host:
+            raise ConnectorError(
+                f"{shown}: the server links to another host than {self._host}; refusing to "
+                "send the token there"
+            )
 
     # -- retries and rate limits -------------------------------------------------
 
@@ -228,7 +295,9 @@ class HttpClient:
 
     # -- answers ------------------------------------------------------------------
 
-    def _raise_for_status(self, method: str, shown: str, response: httpx.Response) -> None:
+    def _raise_for_status(
+        self, method: str, shown: str, response: httpx.Response, body: bytes
+    ) -> None:
         status = response.status_code
         if response.is_success:
             return
@@ -242,12 +311,13 @@ class HttpClient:
                 f"{method} {shown}: HTTP 404, not found; check the URL and names in "
                 "the connectors section of productops.toml"
             )
-        detail = self._safe(response.text[:200].replace("\n", " "))
+        text = body[:200].decode(response.encoding or "utf-8", errors="replace")
+        detail = self._safe(text.replace("\n", " "))
         raise ConnectorError(f"{method} {shown}: HTTP {status}: {detail}")
 
-    def _parse(self, shown: str, response: httpx.Response) -> JsonResponse:
+    def _parse(self, shown: str, response: httpx.Response, body: bytes) -> JsonResponse:
         try:
-            data = response.json()
+            data = json.loads(body)
         except ValueError as exc:
             raise ConnectorError(
                 f"{shown}: the response is not valid JSON ({self._safe(str(exc))}); nothing from "
@@ -256,9 +326,12 @@ class HttpClient:
         next_link = response.links.get("next", {}).get("url")
         return JsonResponse(shown, data, response.headers, next_link)
 
-    def _shown(self, url: str, params: Mapping[str, Any] | None) -> str:
-        full = self._client.build_request("GET", url, params=params).url
-        return self._safe(str(full))
+    def _show(self, url: httpx.URL) -> str:
+        """`url` as messages and `raw_record.endpoint` hold it; its secrets are masked from now on."""
+        for secret in url_secrets(str(url)):
+            if secret not in self._secrets:
+                self._secrets.append(secret)
+        return self._safe(redact_url(str(url)))
 
     def _safe(self, text: str) -> str:
         for secret in self._secrets:

@@ -1,7 +1,8 @@
 """Secrets: read at sync time from an environment variable or a file outside the workspace.
 
 Settings name where a secret is (`token_env`, `token_file`), never the secret
-itself; no message here ever holds a secret's value.
+itself; no message here ever holds a secret's value. `redact_url` takes what
+could be a secret out of a URL before it is shown or stored.
 """
 
 from __future__ import annotations
@@ -9,13 +10,55 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from productops.connectors.base import ConnectorError
 from productops.errors import UsageError
 
-__all__ = ["check_env_name", "check_secret_file", "read_secret"]
+__all__ = ["check_env_name", "check_secret_file", "read_secret", "redact_url", "url_secrets"]
 
 _ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,63}")
+# Query parameters that carry secrets: ?token=, access_token=, api_key=, key=, sig=, ...
+_SECRET_PARAM = re.compile(
+    r"(?i)(?<![^&])([^&=]*(?:token|secret|passw|pwd|api[_-]?key|credential|session)[^&=]*"
+    r"|key|sig|signature|auth|code)=([^&]*)"
+)
+
+
+def redact_url(url: str) -> str:
+    """`url` without `user:password@` and with the values of secret-looking query parameters as ***.
+
+    >>> redact_url("https://me:pw@host/p?page=2&access_token=abc")
+    'https://host/p?page=2&access_token=***'
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "(a URL that cannot be read)"
+    host = parts.netloc.rpartition("@")[2]
+    query = _SECRET_PARAM.sub(lambda m: f"{m.group(1)}=***", parts.query)
+    if (host, query) == (parts.netloc, parts.query):
+        return url
+    return urlunsplit((parts.scheme, host, parts.path, query, parts.fragment))
+
+
+def url_secrets(url: str) -> list[str]:
+    """The secrets `redact_url` takes out of `url` (as written and decoded), to mask them elsewhere.
+
+    Values shorter than 4 characters are left out: masking them in every
+    message would garble it.
+
+    >>> url_secrets("https://me:pw@host/p?page=2&access_token=a%2Bb")
+    ['pw', 'a%2Bb', 'a+b']
+    """
+    try:
+        parts = urlsplit(url)
+        found = [parts.password or ""]
+    except ValueError:
+        return []
+    found += [m.group(2) for m in _SECRET_PARAM.finditer(parts.query)]
+    both = [v for value in found for v in dict.fromkeys((value, unquote(value)))]
+    return [value for value in both if len(value) >= 4]
 
 
 def check_env_name(name: str, option: str) -> str:
