@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import shlex
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -54,7 +53,8 @@ def _write_inputs(folder: Path) -> None:
         "utf-8",
     )
     (folder / "mine.csv").write_text(
-        "text\n" + "".join(f"the app crashes on upload {i}\ndark mode please {i}\n" for i in range(6)),
+        "text\n"
+        + "".join(f"the app crashes on upload {i}\ndark mode please {i}\n" for i in range(6)),
         "utf-8",
     )
     shutil.copy(FIXTURES / "stats_golden.json", folder / "cases.json")
@@ -65,12 +65,12 @@ def _write_inputs(folder: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("readme") / "demo-org"
     result = runner.invoke(app, ["demo", str(folder)])
     assert result.exit_code == 0, result.output
     _write_inputs(folder)
-    yield folder
+    return folder
 
 
 def test_every_readme_command_runs_on_the_demo(

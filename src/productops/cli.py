@@ -21,7 +21,7 @@ from typer.core import TyperCommand, TyperGroup
 from productops import __version__
 from productops.commands.common import FormatOption, Options, err, open_workspace
 from productops.errors import ProductOpsError, UsageError
-from productops.render import Format, render, render_sections
+from productops.render import Format, literal, render, render_sections
 from productops.schema import TABLES, table
 
 if TYPE_CHECKING:
@@ -242,7 +242,7 @@ def init(
 
     ws = Workspace.init(directory)
     ws.close()
-    err.print(f"Created a workspace in {directory.resolve()} (settings: productops.toml)")
+    err.print(literal(f"Created a workspace in {directory.resolve()} (settings: productops.toml)"))
 
 
 @app.command()
@@ -311,19 +311,21 @@ def import_(
             columns={**configured.columns, **extra},
             timestamp_formats=[*(timestamp_format or []), *configured.timestamp_formats],
         )
-        with err.status(f"Importing {file} into {table_name}"):
+        with err.status(literal(f"Importing {file} into {table_name}")):
             counts = import_file(ws.store, table_name, file, mapping, source)
     finally:
         ws.close()
     render([vars(counts)], ["table", "landed", "updated", "unchanged", "quarantined"], fmt)
     if counts.ignored_columns:
-        err.print(f"Ignored columns (no canonical column): {', '.join(counts.ignored_columns)}")
+        err.print(
+            literal(f"Ignored columns (no canonical column): {', '.join(counts.ignored_columns)}")
+        )
     if counts.quarantined:
         err.print(
             f"{counts.quarantined} rows quarantined: `productops quarantine --table {table_name}`"
         )
     if counts.quarantined == counts.read:
-        err.print(f"[red]error:[/red] no valid row in {file}", highlight=False)
+        err.print(f"[red]error:[/red] no valid row in {escape(str(file))}", highlight=False)
         raise typer.Exit(1)
 
 
@@ -352,7 +354,7 @@ def quarantine(
     table_name: Annotated[
         str | None, typer.Option("--table", help="Only rows meant for this table.")
     ] = None,
-    limit: Annotated[int, typer.Option(help="Show at most this many rows.")] = 50,
+    limit: Annotated[int, typer.Option(min=1, help="Show at most this many rows.")] = 50,
     fmt: FormatOption = Format.table,
 ) -> None:
     """List quarantined rows with file, line and reason."""

@@ -1,4 +1,8 @@
-"""Printing rows as a Rich table, JSON or CSV: the one way every command shows a table."""
+"""Printing rows as a Rich table, JSON or CSV: the one way every command shows a table.
+
+Data is printed as it is: never read as Rich markup (`literal`), and a CSV cell never starts
+a spreadsheet formula (`csv_cell`).
+"""
 
 from __future__ import annotations
 
@@ -13,8 +17,16 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-__all__ = ["Format", "plain", "render", "render_sections"]
+__all__ = ["Format", "csv_cell", "literal", "plain", "render", "render_sections"]
+
+# Terminal control characters (C0 but tab and newline, DEL, C1) shown as \xNN, so that data cannot
+# move the cursor, recolour the terminal or open a link; a carriage return is dropped as Rich does.
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0)) if c not in (9, 10)}
+_CONTROLS[13] = ""
+# Leading characters a spreadsheet reads as a formula (OWASP, CSV injection).
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 class Format(StrEnum):
@@ -30,6 +42,20 @@ def plain(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+def literal(value: object) -> Text:
+    """`value` as Rich text that shows as it is: no markup, emoji codes or control characters."""
+    return Text(str(value).translate(_CONTROLS))
+
+
+def csv_cell(value: Any) -> Any:
+    """A CSV cell that a spreadsheet cannot run: a string starting a formula gets a leading ',
+    and its line breaks are written as \\n (which the writer quotes; a lone \\r it would not)."""
+    if not isinstance(value, str):
+        return value
+    text = value.replace("\r\n", "\n").replace("\r", "\n")
+    return "'" + text if value.startswith(_FORMULA) else text
 
 
 def _shown(value: Any) -> str:
@@ -67,15 +93,15 @@ def render(
         return
     if fmt is Format.csv:
         writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows([plain(r.get(c)) for c in columns] for r in rows)
+        writer.writerow(csv_cell(c) for c in columns)
+        writer.writerows([csv_cell(plain(r.get(c))) for c in columns] for r in rows)
         return
-    table = Table(title=title or None, title_justify="left")
+    table = Table(title=literal(title) if title else None, title_justify="left")
     for col in columns:
         numeric = any(isinstance(r.get(col), int | float) for r in rows)
-        table.add_column(col, justify="right" if numeric else "left")
+        table.add_column(literal(col), justify="right" if numeric else "left")
     for r in rows:
-        table.add_row(*(_shown(r.get(c)) for c in columns))
+        table.add_row(*(literal(_shown(r.get(c))) for c in columns))
     (console or Console()).print(table)
 
 

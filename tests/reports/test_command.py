@@ -43,6 +43,16 @@ def test_bad_format(workspace: Workspace) -> None:
     assert not (workspace.root / "reports").exists()
 
 
+def test_out_that_is_a_file_is_one_line(ws: Path, tmp_path: Path) -> None:
+    file = tmp_path / "taken"
+    file.write_text("keep", encoding="utf-8")
+    for out in (file, file / "sub"):
+        said = run("-w", str(ws), "report", "--out", str(out), "-f", "md", code=1)
+        assert said.startswith(f"error: --out {out}: cannot hold the reports (")
+        assert len(said.strip().splitlines()) == 1
+    assert file.read_text(encoding="utf-8") == "keep"
+
+
 def test_empty_workspace_computes_the_scorecard_first(workspace: Workspace) -> None:
     result = runner.invoke(app, ["-w", str(workspace.root), "report", "--periods", "1", "-f", "md"])
     assert result.exit_code == 0, result.output

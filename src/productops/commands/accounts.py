@@ -12,7 +12,7 @@ from productops.commands.feedback import show_import
 from productops.connectors import ACCOUNT_FILES
 from productops.connectors.feedback_files import ACCOUNT_FORMATS
 from productops.errors import UsageError
-from productops.render import Format
+from productops.render import Format, literal
 from productops.sync import import_rows
 
 __all__ = ["app"]
@@ -48,7 +48,7 @@ def import_accounts(
     ws = open_workspace(ctx)
     try:
         settings = ACCOUNT_FORMATS[export] if export else None
-        with err.status(f"Importing accounts from {file}"):
+        with err.status(literal(f"Importing accounts from {file}")):
             report = import_rows(ws.store, ws.root, ACCOUNT_FILES, settings, file)
         show_import(report, fmt, "account", file)
     finally:

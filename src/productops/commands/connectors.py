@@ -31,7 +31,7 @@ from productops.config import (
 )
 from productops.connectors import CATEGORIES, check_env_name, check_secret_file
 from productops.errors import UsageError
-from productops.render import Format, render
+from productops.render import Format, literal, render
 from productops.sync import SyncReport, configured_sources, sync_source
 from productops.workspace import Workspace
 
@@ -461,11 +461,13 @@ def sync(
 
 def _sync_one(ws: Workspace, name: str, files: list[Path], replay: bool) -> SyncReport:
     what = "Replaying" if files or replay else "Syncing"
-    with err.status(f"{what} {name}") as status, _waits_shown():
+    with err.status(literal(f"{what} {name}")) as status, _waits_shown():
 
         def progress(report: SyncReport) -> None:
             landed = sum(c[0] + c[1] for c in report.counts.values())
-            status.update(f"{what} {name}: page {report.pages}, {landed:,} rows landed or updated")
+            status.update(
+                literal(f"{what} {name}: page {report.pages}, {landed:,} rows landed or updated")
+            )
 
         return sync_source(
             ws.store,

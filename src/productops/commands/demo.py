@@ -26,7 +26,7 @@ from productops.pillars.customer.trends import SpikeRule
 from productops.pillars.data import compile_metric, load_catalog
 from productops.registry.experiments import analyze_experiment, list_experiments
 from productops.registry.feedback_analysis import spike_report
-from productops.render import Format, render_sections
+from productops.render import Format, literal, render_sections
 from productops.status import table_counts
 from productops.workspace import Workspace
 
@@ -355,13 +355,14 @@ def _summary(
     ]
     lines.append(_theme_groups(ws, manifest))
     notes.print(
-        "What the analyses found, against what the demo planted:\n" + "\n".join(lines) + "\n"
-        f"\nWorkspace: {ws.root.resolve()}\n"
-        f"  store:    {ws.store.path.resolve()}\n"
-        f"  manifest: {ws.manifest_path.resolve()}\n"
-        f"Next: productops -w {ws.root} status\n"
-        f"      productops -w {ws.root} flow bottleneck --grain quarter",
-        highlight=False,
+        literal(
+            "What the analyses found, against what the demo planted:\n" + "\n".join(lines) + "\n"
+            f"\nWorkspace: {ws.root.resolve()}\n"
+            f"  store:    {ws.store.path.resolve()}\n"
+            f"  manifest: {ws.manifest_path.resolve()}\n"
+            f"Next: productops -w {ws.root} status\n"
+            f"      productops -w {ws.root} flow bottleneck --grain quarter"
+        ),
         soft_wrap=True,
     )
 
@@ -433,7 +434,5 @@ def _reports(ws: Workspace, manifest: dict[str, Any]) -> None:
         ws, ws.root / "reports", ["html", "pdf", "md"], "quarter", 8, _as_of(manifest)
     )
     err.print(
-        "Reports:\n" + "\n".join(f"  {p.resolve()}" for p in written),
-        highlight=False,
-        soft_wrap=True,
+        literal("Reports:\n" + "\n".join(f"  {p.resolve()}" for p in written)), soft_wrap=True
     )

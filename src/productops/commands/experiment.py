@@ -33,7 +33,7 @@ from productops.registry.experiments import (
     start,
     stop,
 )
-from productops.render import Format, plain, render
+from productops.render import Format, csv_cell, literal, plain, render
 
 app = typer.Typer(
     help="Experiments: register, start, stop, decide, analyse, and plan their size.",
@@ -115,7 +115,10 @@ def _csv(rows: list[dict[str, Any]], columns: list[str]) -> None:
     for row in rows:
         values = [plain(row.get(c)) for c in columns]
         writer.writerow(
-            ["" if v is None else json.dumps(v) if isinstance(v, list) else v for v in values]
+            [
+                "" if v is None else json.dumps(v) if isinstance(v, list) else csv_cell(v)
+                for v in values
+            ]
         )
 
 
@@ -195,7 +198,7 @@ def new(
         for a in exp.arms
     ]
     _shown(rows, ["experiment_id", "kind", "name", "value"], fmt, f"registered {exp.id}")
-    err.print(f"Next: productops experiment start {exp.id}", highlight=False)
+    err.print(literal(f"Next: productops experiment start {exp.id}"))
 
 
 def _lifecycle(exp_id: str, status: str, when: datetime, fmt: Format) -> None:
@@ -332,7 +335,10 @@ def analyze_(
     render(head, ["field", "value"], fmt, title=analysis.experiment.name or "")
     if not rows:
         err.print(
-            f"No totals for {summary['experiment_id']} in experiment_arm_stat or experiment_observation."
+            literal(
+                f"No totals for {summary['experiment_id']} in experiment_arm_stat or "
+                "experiment_observation."
+            )
         )
         return
     shown = _metric_table(rows)

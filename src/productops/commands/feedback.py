@@ -18,7 +18,7 @@ from productops.commands.common import FormatOption, err, open_workspace
 from productops.connectors import FEEDBACK_FILES
 from productops.connectors.feedback_files import FEEDBACK_KINDS
 from productops.errors import ImportFileError, UsageError
-from productops.render import Format, render
+from productops.render import Format, literal, render
 from productops.sync import SyncReport, import_rows
 
 __all__ = ["app", "show_import"]
@@ -79,7 +79,7 @@ def import_feedback(
         raise UsageError(f"feedback kind {kind!r}: use one of {', '.join(FEEDBACK_KINDS)}")
     ws = open_workspace(ctx)
     try:
-        with err.status(f"Importing {kind} feedback from {file}"):
+        with err.status(literal(f"Importing {kind} feedback from {file}")):
             report = import_rows(
                 ws.store, ws.root, FEEDBACK_FILES[kind], FEEDBACK_KINDS[kind], file
             )

@@ -33,7 +33,7 @@ from productops.pillars.customer.duplicates import DuplicateRule
 from productops.pillars.customer.sentiment import theme_sentiment
 from productops.pillars.customer.trends import SpikeRule, theme_trend
 from productops.registry import feedback_analysis as fa
-from productops.render import Format, render, render_sections
+from productops.render import Format, literal, render, render_sections
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -219,7 +219,7 @@ def link(
     try:
         state = "rejected" if reject else "confirmed"
         feedback_id, item_id = fa.set_link(ws.store, feedback, item, state, importance)
-        err.print(f"{feedback_id} -> {item_id}: {state}")
+        err.print(literal(f"{feedback_id} -> {item_id}: {state}"))
     finally:
         ws.close()
 
@@ -239,7 +239,7 @@ def publish(
     try:
         when: datetime = moment(at)
         ident = fa.publish_insight(ws.store, title, theme, team, summary, audience, when)
-        err.print(f"Published {ident}")
+        err.print(literal(f"Published {ident}"))
     finally:
         ws.close()
 

@@ -11,6 +11,7 @@ import typer
 from productops.commands.common import GrainOption, err, grain, open_workspace
 from productops.commands.scorecard import refresh, resolve_periods
 from productops.durations import Grain
+from productops.errors import UsageError
 from productops.reports import NoScorecardError, build_report, formats, write_files
 from productops.workspace import Workspace
 
@@ -59,6 +60,13 @@ def report(
     chosen, g = formats(fmt), grain(by)
     ws = open_workspace(ctx)
     folder = out if out is not None else ws.root / "reports"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file of that name, a file on the way, no permission
+        why = "it is a file" if folder.is_file() else exc.strerror
+        raise UsageError(
+            f"--out {folder}: cannot hold the reports ({why}); give a folder, new or existing"
+        ) from None
     with err.status("Writing the reports"):
         written = write_report(ws, folder, chosen, g, periods, datetime.now(UTC))
     for path in written:

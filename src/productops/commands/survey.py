@@ -28,7 +28,7 @@ from productops.registry.surveys import (
     load_survey,
     parse_answer,
 )
-from productops.render import Format, render, render_sections
+from productops.render import Format, literal, render, render_sections
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -72,7 +72,7 @@ def new(
     )
     _survey_rows([vars(survey) | {"status": survey.status}], fmt, f"opened {survey.id}")
     example = "speed=green" if kind == "health_check" else "satisfaction=4"
-    err.print(f"Next: productops survey answer {survey.id} --answer {example}", highlight=False)
+    err.print(literal(f"Next: productops survey answer {survey.id} --answer {example}"))
 
 
 def _survey_rows(rows: list[dict[str, Any]], fmt: Format, title: str) -> None:
@@ -121,7 +121,7 @@ def answer(
         token=respondent,
         at=moment(at),
     )
-    err.print(f"Recorded {count} answers to {done.id}, anonymously.", highlight=False)
+    err.print(literal(f"Recorded {count} answers to {done.id}, anonymously."))
 
 
 @app.command("close")

@@ -33,7 +33,7 @@ from productops.registry.themes import (
     split_theme,
     theme_feedback,
 )
-from productops.render import Format, render
+from productops.render import Format, literal, render
 
 app = typer.Typer(
     help="Feedback themes: discovered without being told how many, kept stable across runs; "
@@ -116,7 +116,7 @@ def show(ctx: typer.Context, theme: ThemeArg, fmt: FormatOption = Format.table) 
     """A theme's feedback, most similar to the theme first (score: cosine similarity 0-1)."""
     found, members = theme_feedback(open_workspace(ctx).store, theme)
     if fmt is Format.table:
-        err.print(f"{found['id']}: {found['label']} ({found['keywords']})", highlight=False)
+        err.print(literal(f"{found['id']}: {found['label']} ({found['keywords']})"))
     render(members, ["id", "score", "text"], fmt, title=f"{found['label']}")
 
 

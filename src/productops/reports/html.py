@@ -38,7 +38,7 @@ def to_html(report: Report) -> str:
         f'<p class="meta">{escape(report.grain.title())}ly, {escape(names[0])} to '
         f"{escape(names[-1])} &middot; generated {report.generated_at:%Y-%m-%d %H:%M} UTC</p>",
         "<nav>"
-        + "".join(f'<a href="#{s.pillar}">{escape(s.title)}</a>' for s in report.sections)
+        + "".join(f'<a href="#{escape(s.pillar)}">{escape(s.title)}</a>' for s in report.sections)
         + '<a href="#maturity">Maturity</a><a href="#nudges">Nudges</a></nav></header>',
         _cards(report.sections),
     ]

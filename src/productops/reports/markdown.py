@@ -1,22 +1,33 @@
-"""The report's short Markdown digest: headlines per pillar, misses, maturity, open nudges."""
+"""The report's short Markdown digest: headlines per pillar, misses, maturity, open nudges.
+
+Every piece of data is written as text (`_text`): no HTML, link, image or formatting of its own.
+"""
 
 from __future__ import annotations
+
+import re
+from html import escape
 
 from productops.reports.labels import number, period_label
 from productops.reports.model import MATURITY_PILLARS, Listing, Report, Value, listings
 
 __all__ = ["to_markdown"]
 
+# What Markdown reads as syntax inside a line: emphasis, code, links and images, table cells;
+# an underscore between letters or digits (usage_event) emphasises nothing and stays as it is.
+_SYNTAX = re.compile(r"([\\`*~\[\]|]|(?<![^\W_])_|_(?![^\W_]))")
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+
+def _text(value: str) -> str:
+    """`value` as Markdown that shows it verbatim, on one line: HTML as entities, syntax escaped."""
+    return _SYNTAX.sub(r"\\\1", escape(" ".join(value.splitlines()), quote=False))
 
 
 def _table(columns: list[str], rows: list[list[str]]) -> list[str]:
     return [
         "| " + " | ".join(columns) + " |",
         "|" + "---|" * len(columns),
-        *("| " + " | ".join(_cell(c) for c in r) + " |" for r in rows),
+        *("| " + " | ".join(_text(c) for c in r) + " |" for r in rows),
         "",
     ]
 
@@ -41,7 +52,7 @@ def to_markdown(report: Report) -> str:
     for s in report.sections:
         counts = s.counts(-1)
         lines += [
-            f"## {s.title}: {counts['on target']} of {len(s.trends)} on target",
+            f"## {_text(s.title)}: {counts['on target']} of {len(s.trends)} on target",
             "",
             *_table(
                 ["Criterion", "Latest", "Previous", "Target", "Status"],
@@ -84,7 +95,7 @@ def to_markdown(report: Report) -> str:
 
 def _listing(found: Listing) -> list[str]:
     return [
-        f"## {found.title}",
+        f"## {_text(found.title)}",
         "",
         *(_table(found.columns, found.rows) if found.rows else [found.empty, ""]),
     ]
