@@ -281,10 +281,11 @@ def import_(
     ws = open_workspace(ctx)
     configured = ws.config.imports.get(table_name, ImportMapping())
     extra = dict(_pair(m) for m in column or [])
-    mapping = ImportMapping(
-        source=configured.source,
-        columns={**configured.columns, **extra},
-        timestamp_formats=[*(timestamp_format or []), *configured.timestamp_formats],
+    mapping = configured.model_copy(
+        update={
+            "columns": {**configured.columns, **extra},
+            "timestamp_formats": [*(timestamp_format or []), *configured.timestamp_formats],
+        }
     )
     with err.status(f"Importing {file} into {table_name}"):
         counts = import_file(ws.store, table_name, file, mapping, source)

@@ -35,7 +35,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from productops.config import ConnectorSettings
+from productops.config import ConnectorSettings, ImportMapping
 from productops.connectors import (
     SOURCES,
     Page,
@@ -319,10 +319,18 @@ def _scrubbed(page: Page, salt: str | None) -> Page:
     return Page(page.stream, _scrubbed_records(page.records, salt), page.cursor)
 
 
-def import_rows(store: Store, root: Path, spec: Source, settings: Any, path: Path) -> SyncReport:
+def import_rows(
+    store: Store,
+    root: Path,
+    spec: Source,
+    settings: Any,
+    path: Path,
+    mapping: ImportMapping | None = None,
+) -> SyncReport:
     """Land a feedback or account file: its rows raw, then mapped, a bad row quarantined with its line.
 
-    `settings` is what the source's mapper takes (the feedback kind, the account format).
+    `settings` is what the source's mapper takes (the feedback kind, the account format);
+    `mapping` how its values read (`[imports.feedback]`, `[imports.account]`).
     """
     report = SyncReport(spec.name)
     salt = workspace_salt(root) if spec.personal else None
@@ -338,7 +346,10 @@ def import_rows(store: Store, root: Path, spec: Source, settings: Any, path: Pat
         data = _feedback_ready(store, TABLES[table_name], found, salt, domains)
         data = data.append_column(LINE, pa.array([r["_line"] for r in found], pa.int64()))
         where = str(path.resolve())
-        report.add(land(store, TABLES[table_name], ReadResult(data), source=spec.name, file=where))
+        read = ReadResult(data)
+        report.add(
+            land(store, TABLES[table_name], read, source=spec.name, file=where, mapping=mapping)
+        )
     return report
 
 

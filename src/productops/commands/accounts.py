@@ -44,7 +44,8 @@ def import_accounts(
     try:
         settings = ACCOUNT_FORMATS[export] if export else None
         with err.status(f"Importing accounts from {file}"):
-            report = import_rows(ws.store, ws.root, ACCOUNT_FILES, settings, file)
+            mapping = ws.config.imports.get("account")
+            report = import_rows(ws.store, ws.root, ACCOUNT_FILES, settings, file, mapping)
         show_import(report, fmt, "account")
     finally:
         ws.close()
