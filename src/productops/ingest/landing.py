@@ -11,8 +11,8 @@ import pyarrow as pa
 from productops.config import DateOrder, ImportMapping
 from productops.engine import Store, quote
 from productops.ingest.coerce import date_evidence_sql, literal, raw_name, reason_sql, typed_sql
-from productops.ingest.cycles import quarantine_cycles
 from productops.ingest.read import LINE, ReadResult
+from productops.ingest.team_tree import check_team_tree
 from productops.schema import Table
 
 __all__ = ["ImportCounts", "land", "land_arrow"]
@@ -79,7 +79,7 @@ def land(
         reasons = reason_sql(table, read_columns, reading)
         _check(store, read_columns, typed, reasons, key, read.line_label)
         if table.name == "team":
-            quarantine_cycles(store)
+            check_team_tree(store)
         _keep_derived(store, table, read_columns, key)
         counts = _upsert(store, table, cols, key)
         quarantined = _quarantine(store, table, read_columns, file)
