@@ -299,3 +299,35 @@ def test_a_row_that_would_close_a_cycle_of_parents_is_quarantined(
         3: 'parent_id: the row of team "e" is quarantined; fix it first',
         4: 'parent_id: "d" would close the cycle e -> d -> e; break it',
     }
+
+
+def test_a_transitions_csv_reads_its_times_as_an_import_does(tmp_path: Path) -> None:
+    runner = CliRunner()
+    ws = tmp_path / "ws"
+    path = _csv(
+        tmp_path,
+        "moves.csv",
+        "item,changed_at,from_status,to_status\n"
+        "P-1,2024-04-01T09:00:00+20:00,Backlog,Doing\n"
+        "P-2,01/04/2024 09:00,Backlog,Doing\n"
+        "P-3,13/04/2024 09:00,Backlog,Doing\n",
+    )
+    for args in (
+        ["init", str(ws)],
+        ["-w", str(ws), "connect", "transitions-csv", "--path", str(path), "--default-team", "ops"],
+        ["-w", str(ws), "sync", "transitions-csv"],
+    ):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+    workspace = Workspace.open(ws)
+    try:
+        moves = dict(
+            workspace.store.sql("SELECT work_item_id, changed_at FROM work_item_transition")
+        )
+        reasons = [r for (r,) in workspace.store.sql("SELECT reason FROM quarantine")]
+    finally:
+        workspace.close()
+    assert moves == {"jira:P-2": _day(2024, 4, 1, 9), "jira:P-3": _day(2024, 4, 13, 9)}
+    assert reasons == [
+        'changed_at: "2024-04-01T09:00:00+20:00" has a UTC offset beyond ±14:00 or past :59 minutes'
+    ]
