@@ -306,10 +306,11 @@ def import_(
             f"{ws.root / CONFIG_FILE}: imports.{table_name}.timestamp_formats",
             ConfigError,
         )
-        mapping = ImportMapping(
-            source=configured.source,
-            columns={**configured.columns, **extra},
-            timestamp_formats=[*(timestamp_format or []), *configured.timestamp_formats],
+        mapping = configured.model_copy(
+            update={
+                "columns": {**configured.columns, **extra},
+                "timestamp_formats": [*(timestamp_format or []), *configured.timestamp_formats],
+            }
         )
         with err.status(literal(f"Importing {file} into {table_name}")):
             counts = import_file(ws.store, table_name, file, mapping, source)

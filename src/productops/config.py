@@ -22,6 +22,8 @@ __all__ = [
     "Config",
     "ConnectorSettings",
     "CustomCriterion",
+    "DateOrder",
+    "DecimalSeparator",
     "EngineSettings",
     "GitHubSettings",
     "GitSettings",
@@ -123,6 +125,10 @@ class EngineSettings(_Settings):
     )
 
 
+DateOrder = Literal["auto", "dmy", "mdy"]
+DecimalSeparator = Literal[".", ","]
+
+
 class ImportMapping(_Settings):
     source: str | None = Field(
         None,
@@ -134,6 +140,16 @@ class ImportMapping(_Settings):
     timestamp_formats: list[str] = Field(
         default_factory=list,
         description="Extra strptime formats tried for timestamps, before the built-in ones.",
+    )
+    date_order: DateOrder = Field(
+        "auto",
+        description="How numeric dates like 01/02/2024 read: dmy (day first), mdy (month first) "
+        "or auto (from the column's other values; a row still ambiguous is quarantined).",
+    )
+    decimal_separator: DecimalSeparator = Field(
+        ".",
+        description="Decimal separator of numbers in the file; the other of . and , may group "
+        "thousands (1,234.5 or 1.234,5).",
     )
 
 

@@ -39,7 +39,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from productops.config import ConnectorSettings
+from productops.config import ConnectorSettings, ImportMapping
 from productops.connectors import (
     SOURCES,
     Page,
@@ -336,14 +336,22 @@ def _scrubbed(page: Page, salt: str | None) -> Page:
     return Page(page.stream, _scrubbed_records(page.records, salt), page.cursor)
 
 
-def import_rows(store: Store, root: Path, spec: Source, settings: Any, path: Path) -> SyncReport:
+def import_rows(
+    store: Store,
+    root: Path,
+    spec: Source,
+    settings: Any,
+    path: Path,
+    mapping: ImportMapping | None = None,
+) -> SyncReport:
     """Land a feedback or account file: its rows raw, then mapped, a bad row quarantined with its line.
 
     The file is read as `productops import` reads it (`ingest.read.read_rows`:
     CSV, JSON Lines or Parquet, gzipped or not, UTF-8 or UTF-16). Its raw rows
     and their mapping land in one transaction: an import that fails or is
     killed part-way leaves the store as it was. `settings` is what the
-    source's mapper takes (the feedback kind, the account format).
+    source's mapper takes (the feedback kind, the account format); `mapping`
+    how its values read (`[imports.feedback]`, `[imports.account]`).
     """
     found = read_rows(path)
     if not found.rows and not found.rejected:
@@ -368,8 +376,9 @@ def import_rows(store: Store, root: Path, spec: Source, settings: Any, path: Pat
             data = _feedback_ready(store, TABLES[table_name], found_rows, salt, domains)
             data = data.append_column(LINE, pa.array([r["_line"] for r in found_rows], pa.int64()))
             where = str(path.resolve())
+            read = ReadResult(data)
             report.add(
-                land(store, TABLES[table_name], ReadResult(data), source=spec.name, file=where)
+                land(store, TABLES[table_name], read, source=spec.name, file=where, mapping=mapping)
             )
     return report
 

@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from productops.cli import app
+from productops.config import ImportMapping
 from productops.connectors import ACCOUNT_FILES, FEEDBACK_FILES
 from productops.connectors.feedback_files import ACCOUNT_FORMATS, FEEDBACK_KINDS
 from productops.ingest.privacy import person_hash, workspace_salt
@@ -23,9 +24,12 @@ from tests.connectors.feedback_sites import FIXTURES
 from tests.connectors.server import utc
 
 
-def feedback_file(ws: Workspace, kind: str, name: str | None = None) -> SyncReport:
+def feedback_file(
+    ws: Workspace, kind: str, name: str | None = None, mapping: ImportMapping | None = None
+) -> SyncReport:
     path = FIXTURES / (name or f"{kind}.csv")
-    return import_rows(ws.store, ws.root, FEEDBACK_FILES[kind], FEEDBACK_KINDS[kind], path)
+    spec, settings = FEEDBACK_FILES[kind], FEEDBACK_KINDS[kind]
+    return import_rows(ws.store, ws.root, spec, settings, path, mapping)
 
 
 def accounts_file(ws: Workspace, name: str, fmt: str | None = None) -> SyncReport:
@@ -150,7 +154,8 @@ def test_nps_verbatims_with_scores(ws: Workspace) -> None:
 
 
 def test_csat_sales_notes_and_generic(ws: Workspace) -> None:
-    feedback_file(ws, "csat")
+    # 02/10/2024 reads two ways and no other date in the file tells which: say it.
+    feedback_file(ws, "csat", mapping=ImportMapping(date_order="mdy"))
     feedback_file(ws, "sales_notes")
     feedback_file(ws, "generic")
     assert rows(ws) == [

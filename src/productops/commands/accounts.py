@@ -49,7 +49,8 @@ def import_accounts(
     try:
         settings = ACCOUNT_FORMATS[export] if export else None
         with err.status(literal(f"Importing accounts from {file}")):
-            report = import_rows(ws.store, ws.root, ACCOUNT_FILES, settings, file)
+            mapping = ws.config.imports.get("account")
+            report = import_rows(ws.store, ws.root, ACCOUNT_FILES, settings, file, mapping)
         show_import(report, fmt, "account", file)
     finally:
         ws.close()

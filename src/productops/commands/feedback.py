@@ -81,7 +81,12 @@ def import_feedback(
     try:
         with err.status(literal(f"Importing {kind} feedback from {file}")):
             report = import_rows(
-                ws.store, ws.root, FEEDBACK_FILES[kind], FEEDBACK_KINDS[kind], file
+                ws.store,
+                ws.root,
+                FEEDBACK_FILES[kind],
+                FEEDBACK_KINDS[kind],
+                file,
+                ws.config.imports.get("feedback"),
             )
         show_import(report, fmt, "feedback", file)
     finally:

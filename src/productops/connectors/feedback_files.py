@@ -300,15 +300,19 @@ def _domain(value: str | None) -> str | None:
     return host.removeprefix("www.") or None
 
 
-def _money(value: str | None) -> float | str | None:
-    """An amount as written in exports (`$45,000.00`, `45000`, `45 000 EUR`); else the text."""
+# A currency symbol or ISO code before or after an amount, and spaces or apostrophes
+# that group its thousands (45 000, 45'000).
+_CURRENCY = re.compile(r"^[\s$€£¥₹]*(?:[A-Z]{3})?[\s$€£¥₹]*|[\s$€£¥₹]*(?:[A-Z]{3})?[\s$€£¥₹]*$")
+_GROUPING = re.compile("(?<=\\d)[\\s'\u2019](?=\\d)")
+
+
+def _money(value: str | None) -> str | None:
+    """An amount as written in exports (`$45,000.00`, `45 000 EUR`) without its currency,
+    for landing to read with the import's decimal separator (or quarantine, saying why)."""
     if value is None:
         return None
-    cleaned = re.sub(r"[^\d.\-]", "", value.replace(",", ""))
-    try:
-        return float(cleaned)
-    except ValueError:
-        return value
+    amount = _GROUPING.sub("", _CURRENCY.sub("", value))
+    return amount or value
 
 
 def map_accounts(

@@ -28,7 +28,6 @@ from productops.connectors.base import (
     Rows,
     StatusCategories,
     add_row,
-    parse_time,
     slug,
     unique_rows,
 )
@@ -113,7 +112,8 @@ def rows_stream_of(payload: dict[str, Any]) -> str | None:
 
 
 def _time(value: str | None, fmt: str | None = None) -> datetime | str | None:
-    """The value as UTC; left as text when unreadable, so landing quarantines it with the reason."""
+    """The value in `fmt` as UTC; else the text, which landing reads as an import does (ISO
+    8601, offsets up to ±14:00, the date order, 1900-2199) or quarantines with the reason."""
     if not value:
         return None
     if fmt:
@@ -121,7 +121,7 @@ def _time(value: str | None, fmt: str | None = None) -> datetime | str | None:
             return datetime.strptime(value, fmt).replace(tzinfo=UTC)
         except ValueError:
             pass
-    return parse_time(value) or value
+    return value
 
 
 def _get(row: dict[str, Any], *names: str) -> str | None:

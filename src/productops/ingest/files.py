@@ -62,5 +62,5 @@ def import_file(
         read,
         source=source,
         file=str(path.resolve()),
-        timestamp_formats=mapping.timestamp_formats,
+        mapping=mapping,
     )

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pyarrow as pa
 
+from productops.config import DateOrder, ImportMapping
 from productops.engine import Store, quote
-from productops.ingest.coerce import literal, raw_name, reason_sql, typed_sql
+from productops.ingest.coerce import date_evidence_sql, literal, raw_name, reason_sql, typed_sql
 from productops.ingest.read import LINE, ReadResult
+from productops.ingest.team_tree import check_team_tree
 from productops.schema import Table
 
 __all__ = ["ImportCounts", "land", "land_arrow"]
@@ -41,13 +42,15 @@ def land(
     *,
     source: str,
     file: str,
-    timestamp_formats: Sequence[str] = (),
+    mapping: ImportMapping | None = None,
 ) -> ImportCounts:
     """Validate `read` against `table`, quarantine bad rows and upsert the rest, atomically.
 
-    Re-landing the same rows changes nothing: rows are matched on the table's
-    key and only new or changed ones are written.
+    `mapping` says how text values read (timestamp formats, date order, decimal
+    separator). Re-landing the same rows changes nothing: rows are matched on
+    the table's key and only new or changed ones are written.
     """
+    mapping = mapping or ImportMapping()
     started = _clock(table)
     read_columns = {
         name: pa.types.is_string(read.data.schema.field(name).type)
@@ -69,8 +72,14 @@ def land(
         store.staged("_rejected", rejected),
         store.transaction(),
     ):
-        typed = typed_sql(table, read_columns, source, timestamp_formats)
-        _check(store, table, read_columns, typed, key, read.line_label)
+        reading = mapping.model_copy(
+            update={"date_order": _date_order(store, table, read_columns, mapping)}
+        )
+        typed = typed_sql(table, read_columns, source, reading)
+        reasons = reason_sql(table, read_columns, reading)
+        _check(store, read_columns, typed, reasons, key, read.line_label)
+        if table.name == "team":
+            check_team_tree(store)
         _keep_derived(store, table, read_columns, key)
         counts = _upsert(store, table, cols, key)
         quarantined = _quarantine(store, table, read_columns, file)
@@ -100,11 +109,27 @@ def _clock(table: Table) -> datetime:
     return now.replace(hour=0, minute=0, second=0, microsecond=0) if table.anonymous else now
 
 
+def _date_order(
+    store: Store, table: Table, read_columns: dict[str, bool], mapping: ImportMapping
+) -> DateOrder:
+    """The mapping's date order; for auto, as the file's text timestamps tell it: dmy if some
+    read only day-first (13/01/2024) and none only month-first, mdy the other way, else auto."""
+    names = [c.name for c in table.columns if c.type == "timestamp" and read_columns.get(c.name)]
+    if mapping.date_order != "auto" or not names:
+        return mapping.date_order
+    evidence = ", ".join(date_evidence_sql(f"s.{quote(n)}") for n in names)
+    found = store.sql(f"SELECT {evidence} FROM _staged s")[0]
+    day_first, month_first = any(found[0::2]), any(found[1::2])
+    if day_first == month_first:
+        return "auto"
+    return "dmy" if day_first else "mdy"
+
+
 def _check(
     store: Store,
-    table: Table,
     read_columns: dict[str, bool],
     typed: list[str],
+    reasons: str,
     key: list[str],
     label: str,
 ) -> None:
@@ -119,7 +144,7 @@ def _check(
     store.sql(
         f"CREATE OR REPLACE TEMP TABLE _checked AS "
         f"WITH t AS (SELECT {', '.join([f's.{LINE}', *typed, *raw])} FROM _staged s), "
-        f"r AS (SELECT t.*{drop}, {reason_sql(table, read_columns)} AS _reason FROM t) "
+        f"r AS (SELECT t.*{drop}, {reasons} AS _reason FROM t) "
         f"SELECT t.* EXCLUDE (_reason, _first), CASE WHEN t._reason = '' AND t._first < t.{LINE} "
         f"THEN 'duplicate key in this file, first at {label} ' || t._first ELSE t._reason END AS _reason "
         f"FROM (SELECT r.*, min(r.{LINE}) FILTER (WHERE r._reason = '') OVER (PARTITION BY "
@@ -190,7 +215,7 @@ def _quarantine(store: Store, table: Table, read_columns: dict[str, bool], file:
             "INSERT INTO quarantine (id, table_name, file, line, reason, record, source, ingested_at) "
             "SELECT b.id, ?, ?, b.line, b.reason, b.record, 'import', now() FROM ("
             "SELECT md5(concat_ws('|', ?, ?, line, reason, record)) AS id, * FROM _bad) b "
-            "WHERE b.id NOT IN (SELECT id FROM quarantine)",
+            "WHERE NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.id = b.id)",
             [table.name, file, table.name, file],
         )
     store.sql("DROP TABLE _bad")

@@ -26,7 +26,9 @@ class Column:
     """One canonical column.
 
     `ref` names the table whose `id` a value must exist in (checked on import);
-    `choices` lists the accepted values; `derived_from` marks a value productops computes
+    `choices` lists the accepted values; `not_before` names a timestamp column of the same row
+    that this one can never precede (resolved before created is bad data, quarantined on
+    import); `derived_from` marks a value productops computes
     after landing from that column of the same row: landing rows without it keeps the stored
     value while that column is unchanged and clears it (to be computed again) when it changed.
     """
@@ -38,6 +40,7 @@ class Column:
     choices: tuple[str, ...] = ()
     ref: str | None = None
     derived_from: str | None = None
+    not_before: str | None = None
 
 
 @dataclass(frozen=True)
