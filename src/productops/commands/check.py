@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from productops.commands.common import AsOfOption, FormatOption, as_of, open_workspace
+from productops.commands.common import AsOfOption, FormatOption, as_of, known, open_workspace
 from productops.commands.metrics import workspace_catalog
 from productops.errors import UsageError
 from productops.pillars.data.checks_run import Outcome, run_check
@@ -30,7 +30,8 @@ COLUMNS = ["id", "kind", "target", "status", "observed", "summary", "incident"]
 def check(
     ctx: typer.Context,
     only: Annotated[
-        list[str] | None, typer.Option("--only", help="Run only this check (repeatable).")
+        list[str] | None,
+        typer.Option("--only", help="Run only this check (repeatable).", callback=known("check")),
     ] = None,
     when: AsOfOption = None,
     fmt: FormatOption = Format.table,
@@ -93,7 +94,9 @@ def run_checks(
 @app.command()
 def history(
     ctx: typer.Context,
-    check_id: Annotated[str | None, typer.Argument(help="Only this check's results.")] = None,
+    check_id: Annotated[
+        str | None, typer.Argument(help="Only this check's results.", callback=known("check"))
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, help="Show at most this many results.")] = 50,
     fmt: FormatOption = Format.table,
 ) -> None:

@@ -15,6 +15,7 @@ from productops.commands.common import (
     UntilOption,
     WhereOption,
     grain,
+    known,
     log_usage,
     open_workspace,
 )
@@ -28,6 +29,9 @@ app = typer.Typer(
     help="The metric catalog: find, read and query governed metrics (docs/catalog.md).",
     no_args_is_help=True,
 )
+MetricArg = Annotated[
+    str, typer.Argument(help="The metric's name (or its start).", callback=known("metric"))
+]
 LIST_COLUMNS = ["name", "type", "unit", "direction", "status", "owner", "description"]
 
 
@@ -71,7 +75,7 @@ def search(ctx: typer.Context, text: str, fmt: FormatOption = Format.table) -> N
 @app.command("show")
 def show_(
     ctx: typer.Context,
-    metric: str,
+    metric: MetricArg,
     period: GrainOption = "week",
     fmt: FormatOption = Format.table,
 ) -> None:
@@ -114,7 +118,7 @@ def show_(
 @app.command()
 def query(
     ctx: typer.Context,
-    metric: str,
+    metric: MetricArg,
     by: ByOption = None,
     period: GrainOption = "week",
     where: WhereOption = None,

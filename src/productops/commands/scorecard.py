@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
@@ -13,10 +12,11 @@ import typer
 from productops.commands.common import (
     FormatOption,
     GrainOption,
-    TeamOption,
     grain,
+    known,
     moment,
     open_workspace,
+    when,
 )
 from productops.commands.metrics import workspace_catalog
 from productops.errors import UsageError
@@ -61,7 +61,8 @@ PeriodOption = Annotated[
     typer.Option(
         "--period",
         "-p",
-        help="The (last) period: a date in it or YYYY-Qn; default the latest complete one.",
+        help="The (last) period: a date in it, YYYY-MM, YYYY-Qn or YYYY; default the latest "
+        "complete one.",
     ),
 ]
 PeriodsOption = Annotated[int, typer.Option("--periods", "-n", min=1, help="Periods to show.")]
@@ -76,11 +77,7 @@ def resolve_periods(text: str | None, g: Grain, count: int, now: datetime) -> li
     """The `count` periods ending with the one `text` names (default: the latest complete one)."""
     if text is None:
         return periods_ending(latest_complete(now, g), g, count)
-    quarter = re.fullmatch(r"(\d{4})-?Q([1-4])", text.strip(), re.IGNORECASE)
-    if quarter:
-        day = datetime(int(quarter[1]), int(quarter[2]) * 3 - 2, 1, tzinfo=UTC)
-        return periods_ending(day, g, count)
-    return periods_ending(moment(text, "--period"), g, count)
+    return periods_ending(when(text, "--period", "start"), g, count)
 
 
 def compute(
@@ -180,7 +177,15 @@ def refresh(
 @app.callback()
 def show_scorecard(
     ctx: typer.Context,
-    team: TeamOption = None,
+    team: Annotated[
+        str | None,
+        typer.Option(
+            "--team",
+            "-t",
+            help=f"Only this team (or {crit.ORG}, the organisation).",
+            callback=known("team", crit.ORG),
+        ),
+    ] = None,
     period: PeriodOption = None,
     by: GrainOption = "quarter",
     periods: PeriodsOption = 1,
@@ -208,10 +213,18 @@ def show_scorecard(
 @app.command("target")
 def target(
     ctx: typer.Context,
-    criterion: Annotated[str, typer.Argument(help="Criterion id, e.g. process.time_to_market.")],
+    criterion: Annotated[
+        str,
+        typer.Argument(
+            help="Criterion id, e.g. process.time_to_market.", callback=known("criterion")
+        ),
+    ],
     value: Annotated[float, typer.Argument(help="The target value, in the criterion's unit.")],
     team: Annotated[
-        str | None, typer.Option("--team", "-t", help="The team setting its own target.")
+        str | None,
+        typer.Option(
+            "--team", "-t", help="The team setting its own target.", callback=known("team")
+        ),
     ] = None,
     organisation: Annotated[
         bool,
