@@ -36,7 +36,7 @@ def one_line_error(*args: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A workspace with teams and one record of each kind the resolver looks up."""
     root = tmp_path_factory.mktemp("resolve") / "ws"
     teams = root.parent / "teams.csv"
@@ -61,7 +61,7 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     themes |= {"label": ["slow checkout", "login fails"], "status": ["active", "active"]}
     land(opened.store, "theme", pa.table(themes), "test")
     opened.close()
-    yield root
+    return root
 
 
 @pytest.mark.parametrize(

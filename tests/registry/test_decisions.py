@@ -156,7 +156,7 @@ def test_review_records_the_outcome(ws: Path) -> None:
         (("evidence", "add-a-qa-step", "--metric", "items_done", "--by", "colour"), "--by colour"),
         (("evidence", "add-a-qa-step", "--insight", "nope"), "unknown insight 'nope'"),
         (("show", "nope"), "unknown decision 'nope'"),
-        (("new", "X", "--team", "payments", "--review", "soon"), "--review 'soon': expected a date"),
+        (("new", "X", "--team", "payments", "--review", "soon"), "--review 'soon': expected"),
         (("new", "X", "--team", "nope"), "unknown team 'nope'"),
         (("new", "?!", "--team", "payments"), "decision title '?!': use letters or digits"),
         (("new", "X", "--team", "payments", "--expect", "items_done"), "METRIC:up or METRIC:down"),

@@ -77,15 +77,15 @@ def show_(
     ctx: typer.Context,
     metric: MetricArg,
     period: GrainOption = "week",
+    sql: Annotated[bool, typer.Option("--sql", help="Also print the compiled SQL.")] = False,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """A metric's definition, dimensions, where it is defined, and its compiled SQL."""
+    """A metric's definition, dimensions and where it is defined (with --sql, its SQL)."""
     ws = open_workspace(ctx)
     catalog = workspace_catalog(ws)
     m = catalog.metric(metric)
     log_usage(ws, "open", metric)
     origin = catalog.origins[f"metric:{metric}"]
-    expr = compile_metric(catalog, metric, ws.backend().table, grain=grain(period))
     where = f"{'built-in ' + origin.path.name if origin.builtin else origin.path}:{origin.line}"
     if origin.overrides is not None:
         where += f" (overrides the definition in {origin.overrides})"
@@ -106,12 +106,15 @@ def show_(
             if fmt is Format.json
             else "; ".join(f"{k}: {v}" for k, v in definition.items()),
         },
-        {"field": "sql", "value": ibis.to_sql(expr)},
     ]
+    shown = ibis.to_sql(compile_metric(catalog, metric, ws.backend().table, grain=grain(period)))
     if fmt is Format.table:
-        render(fields[:-1], ["field", "value"], fmt, title=m.name)
-        typer.echo(str(fields[-1]["value"]))
+        render(fields, ["field", "value"], fmt, title=m.name)
+        if sql:
+            typer.echo(str(shown))
         return
+    if sql:
+        fields.append({"field": "sql", "value": shown})
     render_sections({m.name: (fields, ["field", "value"])}, fmt)
 
 

@@ -69,7 +69,7 @@ PeriodsOption = Annotated[int, typer.Option("--periods", "-n", min=1, help="Peri
 AsOf = Annotated[
     str | None, typer.Option("--as-of", help="Compute as of this time (ISO 8601; default now).")
 ]
-COLUMNS = ["criterion", "pillar", "team_id", "period_start", "value", "unit", "target"]
+COLUMNS = ["criterion", "name", "pillar", "team_id", "period_start", "value", "unit", "target"]
 COLUMNS += ["previous", "trend", "met", "reason"]
 
 
@@ -202,7 +202,10 @@ def show_scorecard(
     keep(ws, scores, now)
     if team is not None and team not in {s.team_id for s in scores}:
         raise UsageError(f"--team {team!r}: not a product team (or {crit.ORG})")
+    names = {c.id: c.name for c in criteria_in_use(custom=ws.config.scorecard.custom)}
     rows = [asdict(s) for s in scores if team is None or s.team_id == team]
+    for row in rows:
+        row["name"] = names.get(row["criterion"])
     columns = COLUMNS
     if fmt is Format.table:  # narrow: one team or period needs no column for it
         drop = {"pillar", "previous"} | ({"team_id"} if team else set())
@@ -274,17 +277,16 @@ def maturity(
     now, g = moment(at, "--as-of"), grain(by)
     starts = resolve_periods(period, g, ws.config.scorecard.habitual_periods, now)
     _, readings = refresh(ws, starts, g, now)
+    title = f"maturity ({period_start(starts[-1], g):%Y-%m-%d})"
+    if fmt is Format.table:  # one row per team and pillar, so that the reasons can be read
+        rows = [asdict(r) | {"why": "; ".join(r.reasons)} for r in readings]
+        render(rows, ["team_id", "pillar", "stage", "why"], fmt, title=title)
+        return
     grid: dict[str, dict[str, Any]] = {}
     for r in readings:
         row = grid.setdefault(r.team_id, {"team_id": r.team_id, "period_start": r.period_start})
         row[r.pillar] = r.stage
         row[f"{r.pillar}_why"] = "; ".join(r.reasons)
     columns = ["team_id", "period_start", "data", "customer", "process"]
-    if fmt is not Format.table:
-        columns += ["data_why", "customer_why", "process_why"]
-    render(
-        list(grid.values()),
-        columns,
-        fmt,
-        title=f"maturity ({period_start(starts[-1], g):%Y-%m-%d})",
-    )
+    columns += ["data_why", "customer_why", "process_why"]
+    render(list(grid.values()), columns, fmt, title=title)
