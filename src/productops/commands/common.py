@@ -84,7 +84,6 @@ def resolve(ws: Workspace, kind: str, given: str, *also: str) -> str:
 _LISTINGS = {
     "criterion": "productops scorecard criteria",
     "metric": "productops metrics list",
-    "check": "productops check history",
 }
 
 

@@ -226,7 +226,10 @@ def target(
     team: Annotated[
         str | None,
         typer.Option(
-            "--team", "-t", help="The team setting its own target.", callback=known("team")
+            "--team",
+            "-t",
+            help="The team setting its own target.",
+            callback=known("team", crit.ORG),  # ORG: told to use --organisation
         ),
     ] = None,
     organisation: Annotated[
