@@ -9,6 +9,7 @@ runs or shows its own help. Top-level commands here import what they use inside 
 from __future__ import annotations
 
 import importlib
+import inspect
 import sys
 from collections.abc import Iterator, Mapping, MutableMapping
 from pathlib import Path
@@ -19,7 +20,7 @@ from rich.markup import escape
 from typer.core import TyperCommand, TyperGroup
 
 from productops import __version__
-from productops.commands.common import FormatOption, Options, err, open_workspace
+from productops.commands.common import FormatOption, Options, TeamOption, err, open_workspace
 from productops.errors import ProductOpsError, UsageError
 from productops.render import Format, literal, render, render_sections
 from productops.schema import TABLES, table
@@ -127,7 +128,47 @@ class _Stub(TyperCommand):
             holder.add_typer(found, name=self.key)
         else:
             holder.command(self.key)(found)
-        return typer.main.get_group(holder).commands[self.key]
+        return _with_workspace(typer.main.get_group(holder).commands[self.key])
+
+
+def _workspace_here(ctx: typer.Context, value: Path | None) -> None:
+    if value is not None:
+        ctx.find_root().obj.workspace = value
+
+
+def _workspace_option() -> Any:
+    """-w/--workspace for a subcommand: eager, so it is read before the options that look up a
+    team or an id in the workspace."""
+    holder = typer.Typer()
+
+    @holder.command()
+    def hold(
+        workspace: Annotated[
+            Path | None,
+            typer.Option(
+                "--workspace",
+                "-w",
+                is_eager=True,
+                expose_value=False,
+                callback=_workspace_here,
+                help="Workspace folder (as before the command).",
+            ),
+        ] = None,
+    ) -> None:
+        """Holds the option."""
+
+    return typer.main.get_command(holder).params[0]
+
+
+def _with_workspace(command: Any) -> Any:
+    """`command` and its subcommands that open a workspace, each also taking -w/--workspace."""
+    for sub in getattr(command, "commands", {}).values():
+        _with_workspace(sub)
+    callback = command.callback
+    takes_ctx = callback is not None and "ctx" in inspect.signature(callback).parameters
+    if takes_ctx and not any("--workspace" in p.opts for p in command.params):
+        command.params.append(_workspace_option())
+    return command
 
 
 class _Commands(MutableMapping[str, Any]):
@@ -161,6 +202,8 @@ class _Group(TyperGroup):
 
     def __init__(self, **attrs: Any) -> None:
         super().__init__(**attrs)
+        for command in self.commands.values():
+            _with_workspace(command)
         stubs = {n: _Stub(n, t, h, self.rich_markup_mode) for n, (t, h) in LAZY.items()}
         self.lazy = _Commands({**self.commands, **stubs})
         self.commands = self.lazy
@@ -201,7 +244,7 @@ app = typer.Typer(
     cls=_Group,
     help="productops: evidence for product decisions from the data your organisation already has.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
@@ -367,6 +410,18 @@ def quarantine(
     finally:
         ws.close()
     render(rows, ["table_name", "file", "line", "reason", "record"], fmt, title="quarantine")
+
+
+@app.command()
+def people(ctx: typer.Context, team: TeamOption = None, fmt: FormatOption = Format.table) -> None:
+    """List people: id, team, role and when they joined (no names or e-mail addresses)."""
+    ws = open_workspace(ctx)
+    where, params = ("WHERE team_id = ?", [team]) if team else ("", [])
+    columns = ["id", "team_id", "role", "joined_at"]
+    rows = ws.store.arrow(
+        f"SELECT {', '.join(columns)} FROM person {where} ORDER BY team_id, id", params
+    ).to_pylist()
+    render(rows, columns, fmt, title="people")
 
 
 @app.command()

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.table import Table
 from rich.text import Text
 
@@ -96,13 +96,32 @@ def render(
         writer.writerow(csv_cell(c) for c in columns)
         writer.writerows([csv_cell(plain(r.get(c))) for c in columns] for r in rows)
         return
+    console = console or Console()
+    cells = [[_shown(r.get(c)) for c in columns] for r in rows]
+    ids = [i for i, c in enumerate(columns) if _is_id(c)]
+    # ids are never cut: whole on one line when they fit beside the other columns, else folded
+    need = sum(3 + max((len(row[i]) for row in cells), default=0) for i in ids)
+    whole = need + 10 * (len(columns) - len(ids)) <= console.width
     table = Table(title=literal(title) if title else None, title_justify="left")
-    for col in columns:
+    for i, col in enumerate(columns):
         numeric = any(isinstance(r.get(col), int | float) for r in rows)
-        table.add_column(literal(col), justify="right" if numeric else "left")
-    for r in rows:
-        table.add_row(*(literal(_shown(r.get(c))) for c in columns))
-    (console or Console()).print(table)
+        justify: JustifyMethod = "right" if numeric else "left"
+        if i in ids:
+            table.add_column(literal(col), justify=justify, overflow="fold", no_wrap=whole)
+        else:
+            table.add_column(literal(col), justify=justify)
+    for row in cells:
+        table.add_row(*(literal(cell) for cell in row))
+    console.print(table)
+
+
+ID_COLUMNS = {"blocked_team", "blocking_team", "criterion", "evidence", "ref", "rule"}
+ID_COLUMNS |= {"superseded_by", "theme_ids"}
+
+
+def _is_id(column: str) -> bool:
+    """Whether a column holds ids, which a table never cuts off."""
+    return column == "id" or column.endswith("_id") or column in ID_COLUMNS
 
 
 def render_sections(

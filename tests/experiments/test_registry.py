@@ -155,7 +155,7 @@ def test_lifecycle_rules_are_one_line_errors(ws: Path) -> None:
     assert "decision 'maybe'" in run(
         "-w", str(ws), "experiment", "decide", EXP, "maybe", "--rationale", "r", code=1
     )
-    assert "no experiment 'nope'" in run("-w", str(ws), "experiment", "start", "nope", code=1)
+    assert "unknown experiment 'nope'" in run("-w", str(ws), "experiment", "start", "nope", code=1)
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from productops.cli import app
+from productops.config import CONFIG_FILE, ImportMapping, write_config
 from productops.connectors.feedback_files import FEEDBACK_KINDS
 from productops.workspace import Workspace
 from tests.connectors.feedback_sites import FIXTURES
@@ -209,6 +210,11 @@ FILES = [
 def test_every_kind_takes_the_same_rows_as_gzipped_json_lines(
     workspace: Workspace, tmp_path: Path, command: list[str], fixture: str
 ) -> None:
+    # The csat file's 02/10/2024 reads two ways and no other date in it tells which: say it.
+    imports = {"feedback": ImportMapping(date_order="mdy")}
+    write_config(
+        workspace.root / CONFIG_FILE, workspace.config.model_copy(update={"imports": imports})
+    )
     first = run(workspace, *command, str(FIXTURES / fixture))
     jsonl = tmp_path / "same.jsonl.gz"
     lines = "".join(json.dumps(row) + "\n" for row in _csv_dicts(FIXTURES / fixture))

@@ -150,13 +150,13 @@ def test_review_records_the_outcome(ws: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("evidence", "add-a-qa-step", "--metric", "nope"), "no metric 'nope' in the catalog"),
-        (("evidence", "nope", "--metric", "items_done"), "no decision 'nope'"),
+        (("evidence", "add-a-qa-step", "--metric", "nope"), "unknown metric 'nope'"),
+        (("evidence", "nope", "--metric", "items_done"), "unknown decision 'nope'"),
         (("evidence", "add-a-qa-step"), "give exactly one of --metric"),
         (("evidence", "add-a-qa-step", "--metric", "items_done", "--by", "colour"), "--by colour"),
-        (("evidence", "add-a-qa-step", "--insight", "nope"), "no insight 'nope'"),
-        (("show", "nope"), "no decision 'nope'"),
-        (("new", "X", "--team", "payments", "--review", "soon"), "--review 'soon': expected ISO"),
+        (("evidence", "add-a-qa-step", "--insight", "nope"), "unknown insight 'nope'"),
+        (("show", "nope"), "unknown decision 'nope'"),
+        (("new", "X", "--team", "payments", "--review", "soon"), "--review 'soon': expected"),
         (("new", "X", "--team", "nope"), "unknown team 'nope'"),
         (("new", "?!", "--team", "payments"), "decision title '?!': use letters or digits"),
         (("new", "X", "--team", "payments", "--expect", "items_done"), "METRIC:up or METRIC:down"),

@@ -18,6 +18,7 @@ from productops.commands.common import (
     as_of,
     err,
     grain,
+    known,
     moment,
     open_workspace,
     show,
@@ -52,7 +53,9 @@ def _kind(text: str | None) -> str | None:
 @app.command("log")
 def log(
     ctx: typer.Context,
-    team: Annotated[str, typer.Argument(help="Team (or group of teams) that held it.")],
+    team: Annotated[
+        str, typer.Argument(help="Team (or group of teams) that held it.", callback=known("team"))
+    ],
     kind: Annotated[str, typer.Argument(help=f"One of {', '.join(ACTIVITY_KINDS)}.")],
     title: Annotated[str | None, typer.Option(help="What it was, e.g. 'Sprint 12 retro'.")] = None,
     at: Annotated[

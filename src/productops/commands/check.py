@@ -7,14 +7,14 @@ from typing import Annotated, Any
 
 import typer
 
-from productops.commands.common import AsOfOption, FormatOption, as_of, open_workspace
+from productops.commands.common import AsOfOption, FormatOption, as_of, known, open_workspace
 from productops.commands.metrics import workspace_catalog
 from productops.errors import UsageError
 from productops.pillars.data.checks_run import Outcome, run_check
 from productops.pillars.data.quality import Check, load_checks
 from productops.pillars.data.reconcile import reconcile
 from productops.registry.checks import check_history, last_details, list_incidents, record_run
-from productops.render import Format, render
+from productops.render import Format, render, render_sections
 from productops.workspace import Workspace
 
 __all__ = ["app"]
@@ -30,7 +30,8 @@ COLUMNS = ["id", "kind", "target", "status", "observed", "summary", "incident"]
 def check(
     ctx: typer.Context,
     only: Annotated[
-        list[str] | None, typer.Option("--only", help="Run only this check (repeatable).")
+        list[str] | None,
+        typer.Option("--only", help="Run only this check (repeatable).", callback=known("check")),
     ] = None,
     when: AsOfOption = None,
     fmt: FormatOption = Format.table,
@@ -93,7 +94,9 @@ def run_checks(
 @app.command()
 def history(
     ctx: typer.Context,
-    check_id: Annotated[str | None, typer.Argument(help="Only this check's results.")] = None,
+    check_id: Annotated[
+        str | None, typer.Argument(help="Only this check's results.", callback=known("check"))
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, help="Show at most this many results.")] = 50,
     fmt: FormatOption = Format.table,
 ) -> None:
@@ -102,6 +105,29 @@ def history(
     rows = check_history(ws.store, check_id, limit)
     columns = ["run_at", "id", "kind", "target", "status", "observed", "summary"]
     render(rows, columns, fmt, title=f"results of {check_id or 'every check'}")
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The check's id.", callback=known("check"))],
+    fmt: FormatOption = Format.table,
+) -> None:
+    """A check's latest result and the keys that differ (reconciliations: with both values)."""
+    ws = open_workspace(ctx)
+    latest = check_history(ws.store, name, 1)
+    details = last_details(ws.store, name)
+    if not latest or details is None:
+        raise UsageError(f"check {name!r} has not run yet; run `productops check --only {name}`")
+    keys = details.get("key_sample") or [{"key": k} for k in details.get("failing_keys", [])]
+    columns = list(dict.fromkeys(c for row in keys for c in row)) or ["key"]
+    render_sections(
+        {
+            name: (latest, ["run_at", "kind", "target", "status", "observed", "summary"]),
+            "keys that differ": (keys, columns),
+        },
+        fmt,
+    )
 
 
 @app.command()

@@ -1,8 +1,12 @@
-"""What every command shares: the global options, the --format option, the error console."""
+"""What every command shares: the global options, the --format option, the error console, and
+`resolve`: the one way a team, criterion, metric, check or record id given to a command is checked
+(unknown: an error naming the nearest; a unique start of an id is enough)."""
 
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
-from productops.errors import UsageError
+from productops.errors import ProductOpsError, UsageError
 from productops.render import Format, render
 
 # Imported where used, so that `--help` imports no engine, Ibis or models (see cli.py).
@@ -35,28 +39,159 @@ __all__ = [
     "as_of",
     "err",
     "grain",
+    "known",
     "log_usage",
     "moment",
     "open_workspace",
+    "resolve",
     "show",
+    "when",
 ]
 
 err = Console(stderr=True)
 
+# Where each kind of record `resolve` knows lives: table, the prefix of its ids after `source:`,
+# and the command that lists them.
+RECORDS = {
+    "decision": ("decision", "decision", "productops decision list"),
+    "nudge": ("nudge", "nudge", "productops nudge list"),
+    "initiative": ("initiative", "initiative", "productops initiative list"),
+    "experiment": ("experiment", "exp", "productops experiment list"),
+    "survey": ("survey", "survey", "productops survey list"),
+    "theme": ("theme", "theme", "productops feedback themes list"),
+}
+DATE_FORMS = (
+    "a date (2025-03-01), a time (2025-03-01T09:30), a month (2025-03), "
+    "a quarter (2025-Q1) or a year (2025)"
+)
+
+
+def resolve(ws: Workspace, kind: str, given: str, *also: str) -> str:
+    """The id of `kind` (team, criterion, metric, check or a kind of `RECORDS`) that `given`
+    names, or `given` if it is one of `also`; unknown or ambiguous: a `UsageError`."""
+    from productops.registry.lookup import pick
+
+    if given in also:
+        return given
+    if kind in RECORDS:
+        from productops.registry.rows import resolve as record
+
+        table, prefix, listing = RECORDS[kind]
+        return record(ws.store, table, prefix, given, kind, listing)
+    return pick(kind, given, [*_known_ids(ws, kind), *also], listing=_LISTINGS.get(kind, ""))
+
+
+_LISTINGS = {
+    "criterion": "productops scorecard criteria",
+    "metric": "productops metrics list",
+}
+
+
+def _known_ids(ws: Workspace, kind: str) -> list[str]:
+    if kind == "team":
+        return [r[0] for r in ws.store.sql("SELECT id FROM team")]
+    if kind == "criterion":
+        from productops.ops.scorecard import criteria_in_use
+
+        return [c.id for c in criteria_in_use(custom=ws.config.scorecard.custom)]
+    from productops.commands.metrics import workspace_catalog
+
+    catalog = workspace_catalog(ws)
+    if kind == "metric":
+        return list(catalog.metrics)
+    if kind == "check":
+        from productops.pillars.data.quality import load_checks
+
+        stored = ws.store.sql("SELECT split_part(id, ':', 2) FROM data_check")
+        return [i.id for i in load_checks([ws.root / "checks"], catalog=catalog).all()] + [
+            r[0] for r in stored
+        ]
+    raise ValueError(f"resolve: no kind {kind!r}")
+
+
+def known(kind: str, *also: str) -> Callable[[typer.Context, Any], Any]:
+    """An option's or argument's callback that replaces its value(s) by `resolve`'s id."""
+
+    def check(ctx: typer.Context, value: Any) -> Any:
+        if value is None or ctx.resilient_parsing:
+            return value
+        ws = open_workspace(ctx)
+        if isinstance(value, list | tuple):
+            return [resolve(ws, kind, v, *also) for v in value]
+        return resolve(ws, kind, value, *also)
+
+    return check
+
+
+def parse_when(option: str, edge: str = "moment") -> Callable[[str], datetime]:
+    """A date option's parser (`when`). Its error is a plain `ProductOpsError`, not a ValueError,
+    which Typer would turn into a usage message: the CLI shows it in one line."""
+
+    def parse(text: str) -> datetime:
+        try:
+            return when(text, option, edge)
+        except UsageError as exc:
+            raise ProductOpsError(str(exc)) from None
+
+    return parse
+
+
+def when(text: str, option: str, edge: str = "moment") -> datetime:
+    """The time `text` names in UTC: a date or time as given (naive is UTC), or for a month
+    (2025-03), quarter (2025-Q1) or year (2025) its first moment, or with `edge="end"` the first
+    moment after it; `edge="moment"` takes a date or time only."""
+    found = re.fullmatch(r"(\d{4})(?:-(\d{1,2})|-?[Qq]([1-4]))?", text.strip())
+    if found and edge != "moment":
+        year, month, quarter = int(found[1]), found[2], found[3]
+        first, months = (
+            (int(month), 1) if month else (int(quarter) * 3 - 2, 3) if quarter else (1, 12)
+        )
+        if not 1 <= first <= 12:
+            raise UsageError(f"{option} {text!r}: no month {first}; expected {DATE_FORMS}")
+        if edge == "end":
+            year, first = year + (first + months - 1) // 12, (first + months - 1) % 12 + 1
+        return datetime(year, first, 1, tzinfo=UTC)
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        forms = (
+            DATE_FORMS if edge != "moment" else "a date (2025-03-01) or a time (2025-03-01T09:30)"
+        )
+        raise UsageError(f"{option} {text!r}: expected {forms}") from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 FormatOption = Annotated[
     Format, typer.Option("--format", "-f", help="Output as a table, JSON or CSV.")
 ]
-TeamOption = Annotated[str | None, typer.Option("--team", "-t", help="Only this team.")]
+TeamOption = Annotated[
+    str | None, typer.Option("--team", "-t", help="Only this team.", callback=known("team"))
+]
 SinceOption = Annotated[
-    datetime | None, typer.Option(help="Only periods starting on or after this date (UTC).")
+    datetime | None,
+    typer.Option(
+        parser=parse_when("--since", "start"),
+        metavar="WHEN",
+        help="Only periods starting on or after this date, or the start of this month "
+        "(2025-03), quarter (2025-Q1) or year (UTC).",
+    ),
 ]
 UntilOption = Annotated[
-    datetime | None, typer.Option(help="Only periods starting before this date (UTC).")
+    datetime | None,
+    typer.Option(
+        parser=parse_when("--until", "end"),
+        metavar="WHEN",
+        help="Only periods starting before this date, or the end of this month (2025-03), "
+        "quarter (2025-Q1) or year (UTC).",
+    ),
 ]
 AsOfOption = Annotated[
     datetime | None,
     typer.Option(
-        "--as-of", help="Measure open items and ages as of this time (default: now, UTC)."
+        "--as-of",
+        parser=parse_when("--as-of"),
+        metavar="WHEN",
+        help="Measure open items and ages as of this time (default: now, UTC).",
     ),
 ]
 GrainOption = Annotated[
@@ -75,7 +210,6 @@ WhereOption = Annotated[
     list[str] | None,
     typer.Option(
         "--where",
-        "-w",
         help="Filter, e.g. 'segment in (smb, enterprise)' or 'plan != free' (repeatable).",
     ),
 ]
@@ -87,6 +221,7 @@ class Options:
 
     workspace: Path | None
     debug: bool
+    opened: Workspace | None = None
 
 
 def open_workspace(ctx: typer.Context, read_only: bool = False) -> Workspace:
@@ -98,16 +233,19 @@ def open_workspace(ctx: typer.Context, read_only: bool = False) -> Workspace:
     from productops.workspace import Workspace
 
     options: Options = ctx.find_root().obj
-    if options.workspace is not None:
-        ws = Workspace.open(options.workspace, read_only=read_only)
-    else:
-        ws = Workspace.find(read_only=read_only)
-    if ws.store.unwritable and not read_only:
-        err.print(
-            f"note: {ws.store.unwritable}: the store is open read-only, commands that write fail",
-            soft_wrap=True,
-        )
-    return ws
+    if options.opened is None:
+        found = options.workspace
+        if found is not None:
+            ws = Workspace.open(found, read_only=read_only)
+        else:
+            ws = Workspace.find(read_only=read_only)
+        if ws.store.unwritable and not read_only:
+            err.print(
+                f"note: {ws.store.unwritable}: the store is open read-only, commands that write fail",
+                soft_wrap=True,
+            )
+        options.opened = ws
+    return options.opened
 
 
 def current_user(ws: Workspace) -> str | None:
@@ -151,11 +289,7 @@ def moment(text: str | None, option: str = "--at") -> datetime:
     """An ISO 8601 option value in UTC (naive is UTC), or now to the second."""
     if text is None:
         return datetime.now(UTC).replace(microsecond=0)
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"{option} {text!r}: expected ISO 8601, e.g. 2026-03-01T09:30") from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return when(text, option)
 
 
 def as_of(value: datetime | None) -> datetime:

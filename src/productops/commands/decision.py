@@ -14,9 +14,11 @@ from productops.commands.common import (
     TeamOption,
     WhereOption,
     grain,
+    known,
     log_usage,
     moment,
     open_workspace,
+    when,
 )
 from productops.commands.metrics import workspace_catalog
 from productops.errors import UsageError
@@ -45,7 +47,12 @@ app = typer.Typer(
 )
 
 DecisionArg = Annotated[
-    str, typer.Argument(metavar="DECISION", help="Decision id (or the part after 'decision-').")
+    str,
+    typer.Argument(
+        metavar="DECISION",
+        help="Decision id (or the part after 'decision-', or its start).",
+        callback=known("decision"),
+    ),
 ]
 LIST_COLUMNS = ["id", "team_id", "title", "status", "decided_at", "expected", "review_at"]
 SHOW_FIELDS = [
@@ -75,7 +82,10 @@ def _decision_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def new(
     ctx: typer.Context,
     title: str,
-    team: Annotated[str, typer.Option("--team", "-t", help="Team the decision belongs to.")],
+    team: Annotated[
+        str,
+        typer.Option("--team", "-t", help="Team the decision belongs to.", callback=known("team")),
+    ],
     context: Annotated[str | None, typer.Option(help="Why the decision is needed.")] = None,
     option: Annotated[
         list[str] | None, typer.Option("--option", help="An option considered (repeatable).")
@@ -134,7 +144,9 @@ def decide(
 def supersede_(
     ctx: typer.Context,
     decision: DecisionArg,
-    by: Annotated[str, typer.Option("--by", help="The decision that replaces it.")],
+    by: Annotated[
+        str, typer.Option("--by", help="The decision that replaces it.", callback=known("decision"))
+    ],
     fmt: FormatOption = Format.table,
 ) -> None:
     """Mark a decision superseded by another one."""
@@ -148,16 +160,29 @@ def evidence(
     ctx: typer.Context,
     decision: DecisionArg,
     metric: Annotated[
-        str | None, typer.Option(help="Freeze this catalog metric's query as evidence.")
+        str | None,
+        typer.Option(
+            help="Freeze this catalog metric's query as evidence.", callback=known("metric")
+        ),
     ] = None,
     by: ByOption = None,
     period: GrainOption = "week",
     where: WhereOption = None,
-    since: Annotated[str | None, typer.Option(help="Only periods from this date on.")] = None,
-    until: Annotated[
-        str | None, typer.Option(help="Only periods starting before this date.")
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="Only periods from this date on, or from the start of a month or quarter."
+        ),
     ] = None,
-    experiment: Annotated[str | None, typer.Option(help="Cite this experiment.")] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(
+            help="Only periods starting before this date, or the end of a month or quarter."
+        ),
+    ] = None,
+    experiment: Annotated[
+        str | None, typer.Option(help="Cite this experiment.", callback=known("experiment"))
+    ] = None,
     insight: Annotated[str | None, typer.Option(help="Cite this insight.")] = None,
     feedback: Annotated[str | None, typer.Option(help="Cite this feedback.")] = None,
     fmt: FormatOption = Format.table,
@@ -181,8 +206,8 @@ def evidence(
             tuple(by or ()),
             grain(period),
             tuple(where or ()),
-            _date(since, "--since"),
-            _date(until, "--until"),
+            None if since is None else when(since, "--since", "start"),
+            None if until is None else when(until, "--until", "end"),
         )
         row = attach_metric(ws.store, ws.backend(), workspace_catalog(ws), decision, request, now)
     render([row], EVIDENCE_COLUMNS, fmt, title="evidence frozen")

@@ -12,7 +12,14 @@ from typing import Annotated, Any
 
 import typer
 
-from productops.commands.common import FormatOption, err, moment, open_workspace
+from productops.commands.common import (
+    FormatOption,
+    TeamOption,
+    err,
+    known,
+    moment,
+    open_workspace,
+)
 from productops.errors import UsageError
 from productops.experiments.analysis import METHODS, Settings
 from productops.experiments.bayesian import GaussianPrior
@@ -41,7 +48,12 @@ app = typer.Typer(
 )
 
 ExperimentArg = Annotated[
-    str, typer.Argument(metavar="EXPERIMENT", help="Experiment id (or the part after 'source:').")
+    str,
+    typer.Argument(
+        metavar="EXPERIMENT",
+        help="Experiment id (or the part after 'source:', or its start).",
+        callback=known("experiment"),
+    ),
 ]
 AtOption = Annotated[
     str | None,
@@ -160,7 +172,9 @@ def _shown(rows: list[dict[str, Any]], columns: list[str], fmt: Format, title: s
 @app.command("new")
 def new(
     ctx: typer.Context,
-    team: Annotated[str, typer.Argument(help="Team id that runs the experiment.")],
+    team: Annotated[
+        str, typer.Argument(help="Team id that runs the experiment.", callback=known("team"))
+    ],
     name: Annotated[str, typer.Argument(help="Experiment name; its id is productops:exp-<name>.")],
     hypothesis: Annotated[str, typer.Option(help="What should change and why.")],
     metric: Annotated[
@@ -239,7 +253,7 @@ def stop_(
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    team: Annotated[str | None, typer.Option(help="Only this team's experiments.")] = None,
+    team: TeamOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """List experiments with their status and setup time in days."""
@@ -282,7 +296,10 @@ def _metric_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def analyze_(
     ctx: typer.Context,
     experiment: Annotated[
-        str | None, typer.Argument(metavar="[EXPERIMENT]", help="Experiment id to analyse.")
+        str | None,
+        typer.Argument(
+            metavar="[EXPERIMENT]", help="Experiment id to analyse.", callback=known("experiment")
+        ),
     ] = None,
     from_json: Annotated[
         Path | None,

@@ -18,6 +18,7 @@ from productops.commands.common import (
     UntilOption,
     as_of,
     grain,
+    known,
     open_workspace,
     show,
 )
@@ -375,7 +376,9 @@ def time_to_market(
 @app.command()
 def forecast(
     ctx: typer.Context,
-    team: Annotated[str, typer.Option("--team", "-t", help="The team to forecast.")],
+    team: Annotated[
+        str, typer.Option("--team", "-t", help="The team to forecast.", callback=known("team"))
+    ],
     items_: Annotated[
         int | None, typer.Option("--items", help="When will this many more items be done?")
     ] = None,

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from productops.commands.common import FormatOption, TeamOption, moment, open_workspace
+from productops.commands.common import FormatOption, TeamOption, known, moment, open_workspace
 from productops.commands.scorecard import AsOf, criterion_value
 from productops.ops.initiatives import CYCLE, check_criterion, next_stage
 from productops.registry import improvement
@@ -21,7 +21,11 @@ app = typer.Typer(
 COLUMNS = ["id", "team_id", "title", "stage", "target_metric", "baseline", "baseline_period"]
 COLUMNS += ["after", "started_at", "stage_at", "ended_at"]
 Ref = Annotated[
-    str, typer.Argument(help="The initiative's id or the part after `productops:initiative-`.")
+    str,
+    typer.Argument(
+        help="The initiative's id or the part after `productops:initiative-` (or its start).",
+        callback=known("initiative"),
+    ),
 ]
 
 
@@ -32,10 +36,16 @@ def _show(rows: list[dict[str, Any]], fmt: Format, title: str) -> None:
 @app.command("new")
 def new(
     ctx: typer.Context,
-    team: Annotated[str, typer.Argument(help="The team running it.")],
+    team: Annotated[str, typer.Argument(help="The team running it.", callback=known("team"))],
     title: Annotated[str, typer.Argument(help="What it sets out to improve.")],
     criterion: Annotated[
-        str, typer.Option("--criterion", "-c", help="Criterion it should move (its id).")
+        str,
+        typer.Option(
+            "--criterion",
+            "-c",
+            help="Criterion it should move (its id).",
+            callback=known("criterion"),
+        ),
     ],
     at: AsOf = None,
     fmt: FormatOption = Format.table,

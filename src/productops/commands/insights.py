@@ -21,6 +21,7 @@ from productops.commands.common import (
     as_of,
     err,
     grain,
+    known,
     moment,
     open_workspace,
     pick_embedder,
@@ -79,7 +80,9 @@ def sentiment(
 def trends(
     ctx: typer.Context,
     period: GrainOption = "week",
-    theme: Annotated[str | None, typer.Option(help="Only this theme id.")] = None,
+    theme: Annotated[
+        str | None, typer.Option(help="Only this theme id.", callback=known("theme"))
+    ] = None,
     since: SinceOption = None,
     until: UntilOption = None,
     fmt: FormatOption = Format.table,
@@ -228,7 +231,10 @@ def link(
 def publish(
     ctx: typer.Context,
     title: Annotated[str, typer.Argument(help="The insight's title.")],
-    theme: Annotated[list[str], typer.Option("--theme", help="A theme it covers; repeatable.")],
+    theme: Annotated[
+        list[str],
+        typer.Option("--theme", help="A theme it covers; repeatable.", callback=known("theme")),
+    ],
     team: TeamOption = None,
     summary: Annotated[str | None, typer.Option(help="What was learned.")] = None,
     audience: Annotated[str | None, typer.Option(help="Who it is for.")] = None,

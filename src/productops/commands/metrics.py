@@ -15,6 +15,7 @@ from productops.commands.common import (
     UntilOption,
     WhereOption,
     grain,
+    known,
     log_usage,
     open_workspace,
 )
@@ -28,6 +29,9 @@ app = typer.Typer(
     help="The metric catalog: find, read and query governed metrics (docs/catalog.md).",
     no_args_is_help=True,
 )
+MetricArg = Annotated[
+    str, typer.Argument(help="The metric's name (or its start).", callback=known("metric"))
+]
 LIST_COLUMNS = ["name", "type", "unit", "direction", "status", "owner", "description"]
 
 
@@ -71,17 +75,17 @@ def search(ctx: typer.Context, text: str, fmt: FormatOption = Format.table) -> N
 @app.command("show")
 def show_(
     ctx: typer.Context,
-    metric: str,
+    metric: MetricArg,
     period: GrainOption = "week",
+    sql: Annotated[bool, typer.Option("--sql", help="Also print the compiled SQL.")] = False,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """A metric's definition, dimensions, where it is defined, and its compiled SQL."""
+    """A metric's definition, dimensions and where it is defined (with --sql, its SQL)."""
     ws = open_workspace(ctx)
     catalog = workspace_catalog(ws)
     m = catalog.metric(metric)
     log_usage(ws, "open", metric)
     origin = catalog.origins[f"metric:{metric}"]
-    expr = compile_metric(catalog, metric, ws.backend().table, grain=grain(period))
     where = f"{'built-in ' + origin.path.name if origin.builtin else origin.path}:{origin.line}"
     if origin.overrides is not None:
         where += f" (overrides the definition in {origin.overrides})"
@@ -102,19 +106,22 @@ def show_(
             if fmt is Format.json
             else "; ".join(f"{k}: {v}" for k, v in definition.items()),
         },
-        {"field": "sql", "value": ibis.to_sql(expr)},
     ]
+    shown = ibis.to_sql(compile_metric(catalog, metric, ws.backend().table, grain=grain(period)))
     if fmt is Format.table:
-        render(fields[:-1], ["field", "value"], fmt, title=m.name)
-        typer.echo(str(fields[-1]["value"]))
+        render(fields, ["field", "value"], fmt, title=m.name)
+        if sql:
+            typer.echo(str(shown))
         return
+    if sql:
+        fields.append({"field": "sql", "value": shown})
     render_sections({m.name: (fields, ["field", "value"])}, fmt)
 
 
 @app.command()
 def query(
     ctx: typer.Context,
-    metric: str,
+    metric: MetricArg,
     by: ByOption = None,
     period: GrainOption = "week",
     where: WhereOption = None,

@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from productops.commands.common import FormatOption, GrainOption, TeamOption, grain, moment
+from productops.commands.common import (
+    FormatOption,
+    GrainOption,
+    TeamOption,
+    grain,
+    known,
+    moment,
+)
 from productops.commands.common import open_workspace as open_ws
 from productops.commands.scorecard import (
     AsOf,
@@ -34,7 +41,13 @@ app = typer.Typer(
 
 COLUMNS = ["id", "team_id", "rule", "criterion", "status", "status_at", "reason"]
 COLUMNS += ["baseline", "after", "measured_at"]
-Ref = Annotated[str, typer.Argument(help="The nudge's id or the part after `productops:nudge-`.")]
+Ref = Annotated[
+    str,
+    typer.Argument(
+        help="The nudge's id or the part after `productops:nudge-` (or its start).",
+        callback=known("nudge"),
+    ),
+]
 
 
 def _show(rows: list[dict[str, Any]], fmt: Format, title: str) -> None:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
@@ -13,10 +12,11 @@ import typer
 from productops.commands.common import (
     FormatOption,
     GrainOption,
-    TeamOption,
     grain,
+    known,
     moment,
     open_workspace,
+    when,
 )
 from productops.commands.metrics import workspace_catalog
 from productops.errors import UsageError
@@ -61,14 +61,15 @@ PeriodOption = Annotated[
     typer.Option(
         "--period",
         "-p",
-        help="The (last) period: a date in it or YYYY-Qn; default the latest complete one.",
+        help="The (last) period: a date in it, YYYY-MM, YYYY-Qn or YYYY; default the latest "
+        "complete one.",
     ),
 ]
 PeriodsOption = Annotated[int, typer.Option("--periods", "-n", min=1, help="Periods to show.")]
 AsOf = Annotated[
     str | None, typer.Option("--as-of", help="Compute as of this time (ISO 8601; default now).")
 ]
-COLUMNS = ["criterion", "pillar", "team_id", "period_start", "value", "unit", "target"]
+COLUMNS = ["criterion", "name", "pillar", "team_id", "period_start", "value", "unit", "target"]
 COLUMNS += ["previous", "trend", "met", "reason"]
 
 
@@ -76,11 +77,7 @@ def resolve_periods(text: str | None, g: Grain, count: int, now: datetime) -> li
     """The `count` periods ending with the one `text` names (default: the latest complete one)."""
     if text is None:
         return periods_ending(latest_complete(now, g), g, count)
-    quarter = re.fullmatch(r"(\d{4})-?Q([1-4])", text.strip(), re.IGNORECASE)
-    if quarter:
-        day = datetime(int(quarter[1]), int(quarter[2]) * 3 - 2, 1, tzinfo=UTC)
-        return periods_ending(day, g, count)
-    return periods_ending(moment(text, "--period"), g, count)
+    return periods_ending(when(text, "--period", "start"), g, count)
 
 
 def compute(
@@ -180,7 +177,15 @@ def refresh(
 @app.callback()
 def show_scorecard(
     ctx: typer.Context,
-    team: TeamOption = None,
+    team: Annotated[
+        str | None,
+        typer.Option(
+            "--team",
+            "-t",
+            help=f"Only this team (or {crit.ORG}, the organisation).",
+            callback=known("team", crit.ORG),
+        ),
+    ] = None,
     period: PeriodOption = None,
     by: GrainOption = "quarter",
     periods: PeriodsOption = 1,
@@ -197,7 +202,10 @@ def show_scorecard(
     keep(ws, scores, now)
     if team is not None and team not in {s.team_id for s in scores}:
         raise UsageError(f"--team {team!r}: not a product team (or {crit.ORG})")
+    names = {c.id: c.name for c in criteria_in_use(custom=ws.config.scorecard.custom)}
     rows = [asdict(s) for s in scores if team is None or s.team_id == team]
+    for row in rows:
+        row["name"] = names.get(row["criterion"])
     columns = COLUMNS
     if fmt is Format.table:  # narrow: one team or period needs no column for it
         drop = {"pillar", "previous"} | ({"team_id"} if team else set())
@@ -208,10 +216,21 @@ def show_scorecard(
 @app.command("target")
 def target(
     ctx: typer.Context,
-    criterion: Annotated[str, typer.Argument(help="Criterion id, e.g. process.time_to_market.")],
+    criterion: Annotated[
+        str,
+        typer.Argument(
+            help="Criterion id, e.g. process.time_to_market.", callback=known("criterion")
+        ),
+    ],
     value: Annotated[float, typer.Argument(help="The target value, in the criterion's unit.")],
     team: Annotated[
-        str | None, typer.Option("--team", "-t", help="The team setting its own target.")
+        str | None,
+        typer.Option(
+            "--team",
+            "-t",
+            help="The team setting its own target.",
+            callback=known("team", crit.ORG),  # ORG: told to use --organisation
+        ),
     ] = None,
     organisation: Annotated[
         bool,
@@ -261,17 +280,16 @@ def maturity(
     now, g = moment(at, "--as-of"), grain(by)
     starts = resolve_periods(period, g, ws.config.scorecard.habitual_periods, now)
     _, readings = refresh(ws, starts, g, now)
+    title = f"maturity ({period_start(starts[-1], g):%Y-%m-%d})"
+    if fmt is Format.table:  # one row per team and pillar, so that the reasons can be read
+        rows = [asdict(r) | {"why": "; ".join(r.reasons)} for r in readings]
+        render(rows, ["team_id", "pillar", "stage", "why"], fmt, title=title)
+        return
     grid: dict[str, dict[str, Any]] = {}
     for r in readings:
         row = grid.setdefault(r.team_id, {"team_id": r.team_id, "period_start": r.period_start})
         row[r.pillar] = r.stage
         row[f"{r.pillar}_why"] = "; ".join(r.reasons)
     columns = ["team_id", "period_start", "data", "customer", "process"]
-    if fmt is not Format.table:
-        columns += ["data_why", "customer_why", "process_why"]
-    render(
-        list(grid.values()),
-        columns,
-        fmt,
-        title=f"maturity ({period_start(starts[-1], g):%Y-%m-%d})",
-    )
+    columns += ["data_why", "customer_why", "process_why"]
+    render(list(grid.values()), columns, fmt, title=title)

@@ -14,6 +14,7 @@ from productops.commands.common import (
     TeamOption,
     err,
     grain,
+    known,
     moment,
     open_workspace,
 )
@@ -60,7 +61,10 @@ def _kind(text: str | None) -> str | None:
 @app.command("new")
 def new(
     ctx: typer.Context,
-    team: Annotated[str, typer.Argument(help="Team (or group of teams) the survey asks.")],
+    team: Annotated[
+        str,
+        typer.Argument(help="Team (or group of teams) the survey asks.", callback=known("team")),
+    ],
     kind: Annotated[str, typer.Argument(help=f"One of {', '.join(SURVEY_KINDS)}.")],
     title: Annotated[str, typer.Argument(help="Title; the id is productops:survey-<team-title>.")],
     at: AtOption = None,

@@ -14,6 +14,7 @@ from productops.commands.common import (
     FormatOption,
     current_user,
     err,
+    known,
     moment,
     open_workspace,
     pick_embedder,
@@ -41,7 +42,9 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-ThemeArg = Annotated[str, typer.Argument(metavar="THEME", help="Theme id (or its number).")]
+ThemeArg = Annotated[
+    str, typer.Argument(metavar="THEME", help="Theme id (or its number).", callback=known("theme"))
+]
 HeightOption = Annotated[
     float,
     typer.Option(
@@ -141,7 +144,10 @@ def rename(
 def merge(
     ctx: typer.Context,
     theme: ThemeArg,
-    into: Annotated[str, typer.Argument(metavar="INTO", help="The theme it merges into.")],
+    into: Annotated[
+        str,
+        typer.Argument(metavar="INTO", help="The theme it merges into.", callback=known("theme")),
+    ],
     fmt: FormatOption = Format.table,
 ) -> None:
     """Merge THEME into INTO: its feedback moves, and later runs keep it merged."""

@@ -10,6 +10,7 @@ import pyarrow as pa
 from productops.engine import Store, quote
 from productops.errors import UsageError
 from productops.ingest import land_arrow
+from productops.registry.lookup import pick
 from productops.schema import TABLES
 
 __all__ = ["SOURCE", "TIMESTAMP", "land", "resolve", "strings", "update"]
@@ -47,7 +48,8 @@ def strings(values: Sequence[str | None]) -> pa.Array:  # type: ignore[type-arg]
 def resolve(
     store: Store, table: str, prefix: str, ref: str, noun: str, listing: str | None = None
 ) -> str:
-    """The id a reference names: the id itself, or its part after `source:` or `source:PREFIX-`.
+    """The id of `table` a reference names (`lookup.pick`): the id itself, its part after
+    `source:` or `source:PREFIX-`, or a unique start of one of these.
 
     `listing` is the command that lists them (default `productops NOUN list`).
 
@@ -57,14 +59,5 @@ def resolve(
     name = quote(table)
     if store.sql(f"SELECT count(*) FROM {name} WHERE id = ?", [ref])[0][0]:
         return ref
-    rows = store.sql(
-        f"SELECT id FROM {name} WHERE ends_with(id, ':' || ?) OR ends_with(id, ':{prefix}-' || ?) "
-        "ORDER BY id",
-        [ref, ref],
-    )
-    if len(rows) == 1:
-        return str(rows[0][0])
-    if rows:
-        found = ", ".join(r[0] for r in rows)
-        raise UsageError(f"{ref!r} names {len(rows)} {noun}s ({found}); give the full id")
-    raise UsageError(f"no {noun} {ref!r}; `{listing or f'productops {noun} list'}` shows them")
+    ids = [r[0] for r in store.sql(f"SELECT id FROM {name}")]
+    return pick(noun, ref, ids, prefix=prefix, listing=listing or f"productops {noun} list")

@@ -54,7 +54,7 @@ def test_search_ranks_matches(ws: Path) -> None:
 
 
 def test_show_gives_the_definition_the_override_and_the_sql(ws: Path) -> None:
-    out = run("-w", str(ws), "metrics", "show", "dau", "-f", "json")
+    out = run("-w", str(ws), "metrics", "show", "dau", "--sql", "-f", "json")
     fields = {f["field"]: f["value"] for f in json.loads(out)["dau"]}
     assert fields["type"] == "simple"
     assert "overrides the definition in" in fields["defined in"]
@@ -62,7 +62,7 @@ def test_show_gives_the_definition_the_override_and_the_sql(ws: Path) -> None:
     assert "segment" in fields["dimensions"]
     assert fields["definition"]["filter"] == ["event_name = login"]
     assert "SELECT" in fields["sql"].upper()
-    text = run("-w", str(ws), "metrics", "show", "mau")
+    text = run("-w", str(ws), "metrics", "show", "mau", "--sql")
     assert "lower is better" not in text
     assert "higher is better" in text
     assert "SELECT" in text
@@ -111,7 +111,7 @@ def test_query_a_lens(ws: Path) -> None:
         (["query", "dau", "--by", "team"], "--by team: dau has no dimension 'team'"),
         (["query", "mau", "--where", "colour = red"], "unknown dimension 'colour'"),
         (["query", "mau", "--grain", "year"], "--grain 'year'"),
-        (["show", "nope"], "no metric 'nope'"),
+        (["show", "nope"], "unknown metric 'nope'"),
     ],
 )
 def test_bad_arguments_are_one_line_errors(ws: Path, args: list[str], message: str) -> None:

@@ -81,7 +81,7 @@ def test_history_and_incidents(ws: Workspace) -> None:
 
 
 def test_unknown_checks_and_bad_definitions_are_one_line_errors(ws: Workspace) -> None:
-    assert "--only nope: no such check" in invoke(ws, "check", "--only", "nope", code=1)
+    assert "unknown check 'nope'" in invoke(ws, "check", "--only", "nope", code=1)
     (ws.root / "checks" / "bad.yml").write_text(
         "checks:\n  - id: x\n    kind: nope\n", encoding="utf-8"
     )
