@@ -15,8 +15,12 @@
   the address.
 - `person_hash(salt, identity)`: SHA-256 of the workspace salt and the
   identity (case-folded), the only trace of a person in `feedback`.
-- `workspace_salt(root)`: the workspace's secret salt (`.survey-salt`, shared
-  with survey respondent hashes), made on first use, readable by its owner only.
+- `workspace_salt(root)`: the workspace's secret salt (shared with survey
+  respondent hashes), never inside the workspace, so that a copy of the
+  workspace cannot be used to match hashes against guessed names:
+  `PRODUCTOPS_SALT`, else a key file in `~/.config/productops/salts/` named by
+  the workspace's id (`.workspace-id`), made on first use, readable by its
+  owner only.
 """
 
 from __future__ import annotations
@@ -29,9 +33,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from productops.errors import ConfigError, WorkspaceError
+
 __all__ = [
+    "SALT_ENV",
     "SALT_FILE",
     "domain_of",
+    "key_dir",
     "luhn_valid",
     "person_hash",
     "redact",
@@ -42,6 +50,9 @@ __all__ = [
 ]
 
 SALT_FILE = ".survey-salt"
+"""Where older versions kept the salt, inside the workspace; moved out on first use."""
+SALT_ENV = "PRODUCTOPS_SALT"
+WORKSPACE_ID_FILE = ".workspace-id"
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?![\w-])")
 _WHOLE_EMAIL = re.compile(r"[\w.%+-]+@((?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,})")
 _CARD = re.compile(r"(?<![\w.+-])[2-6]\d{3}(?:[ -]?\d){9,15}(?![\w-])")
@@ -159,10 +170,69 @@ def _scrub_text(text: str, salt: str) -> str:
 
 
 def workspace_salt(root: Path) -> str:
-    """The workspace's secret salt, made on first use (readable by its owner only)."""
-    path = root / SALT_FILE
+    """The workspace's secret salt, kept outside the workspace (module docstring).
+
+    `PRODUCTOPS_SALT` when set; else the key file `salts/<workspace id>.salt` in
+    `key_dir()`, made on first use (readable by its owner only). A `.survey-salt`
+    left in the workspace by an older productops moves there (its value kept,
+    the workspace copy removed).
+    """
+    given = os.environ.get(SALT_ENV, "").strip()
+    path = key_dir() / "salts" / f"{_workspace_id(root)}.salt"
+    old = root / SALT_FILE
+    if old.exists():
+        _move_old_salt(old, path, given)
+    if given:
+        if len(given) < 32:
+            raise ConfigError(
+                f"{SALT_ENV}: give at least 32 characters of secret (e.g. 64 hex digits)"
+            )
+        return given
     if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(secrets.token_hex(32))
+        _write_private(path, secrets.token_hex(32))
     return path.read_text(encoding="utf-8").strip()
+
+
+def key_dir() -> Path:
+    """Where productops keeps keys outside any workspace: `$XDG_CONFIG_HOME/productops`
+    (default `~/.config/productops`)."""
+    base = os.environ.get("XDG_CONFIG_HOME", "").strip()
+    return (Path(base) if base else Path.home() / ".config") / "productops"
+
+
+def _workspace_id(root: Path) -> str:
+    """The workspace's random id (`.workspace-id`, not secret), made on first use."""
+    path = root / WORKSPACE_ID_FILE
+    if not path.exists():
+        path.write_text(secrets.token_hex(16) + "\n", encoding="utf-8")
+    ident = path.read_text(encoding="utf-8").strip()
+    if not re.fullmatch(r"[0-9a-f]{32}", ident):
+        raise WorkspaceError(
+            f"{path}: not a workspace id (32 hex digits); restore it from a backup"
+        )
+    return ident
+
+
+def _move_old_salt(old: Path, path: Path, given: str) -> None:
+    """Move a salt kept in the workspace (older versions) to `path`, or check it matches."""
+    value = old.read_text(encoding="utf-8").strip()
+    kept = given or (path.read_text(encoding="utf-8").strip() if path.exists() else None)
+    if kept is None:
+        _write_private(path, value)
+    elif kept != value:
+        where = SALT_ENV if given else str(path)
+        raise WorkspaceError(
+            f"{old}: an old salt that differs from the one in {where}; keep the one the stored "
+            f"hashes were made with and delete the other"
+        )
+    old.unlink()
+
+
+def _write_private(path: Path, value: str) -> None:
+    """Write `value` to a new file readable by its owner only, durably."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(value)
+        f.flush()
+        os.fsync(f.fileno())
