@@ -1,12 +1,8 @@
 """Privacy of feedback: redact contact and card details from text; keep people only as salted hashes.
 
-- `redact(text)`: e-mail addresses become `[email]`, card-like numbers `[card]`
-  (13 to 19 digits, single spaces or dashes between them, a first digit of a card
-  network, 2 to 6, and a valid Luhn check digit), phone numbers `[phone]` (7 to 15
-  digits that start with `+` or `(`, come in three or more groups split by
-  spaces, dots or dashes, or are a national number, `0` and an area code then
-  the rest (`0171 1234567`, `030/1234567`); dates, times, versions, thousands, IP addresses and
-  plain digit runs such as order numbers are left alone).
+- `redact(text)`: e-mail addresses, IBANs, card numbers, IP addresses and
+  phone numbers replaced by `[email]`, `[iban]`, `[card]`, `[ip]`, `[phone]`
+  (`ingest.redaction`).
 - `scrub(payload, salt)`: a raw payload with every string redacted (but the
   values of ids, URLs, dates and types), a person's name (`name`, `first name`,
   ... in an object that holds an e-mail address) removed, and a whole-value e-mail
@@ -29,11 +25,11 @@ import hashlib
 import os
 import re
 import secrets
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from productops.errors import ConfigError, WorkspaceError
+from productops.ingest.redaction import luhn_valid, redact, redact_all
 
 __all__ = [
     "SALT_ENV",
@@ -53,69 +49,11 @@ SALT_FILE = ".survey-salt"
 """Where older versions kept the salt, inside the workspace; moved out on first use."""
 SALT_ENV = "PRODUCTOPS_SALT"
 WORKSPACE_ID_FILE = ".workspace-id"
-_EMAIL = re.compile(r"(?<![\w.+-])[\w.%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?![\w-])")
 _WHOLE_EMAIL = re.compile(r"[\w.%+-]+@((?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,})")
-_CARD = re.compile(r"(?<![\w.+-])[2-6]\d{3}(?:[ -]?\d){9,15}(?![\w-])")
-_PHONE = re.compile(
-    r"(?<![\w.+/-])(?:\+\d[\d .()-]{5,20}\d|\(\d{1,5}\)[ .-]?\d[\d .-]{4,16}\d"
-    r"|\d{1,5}(?:[ .-]\d{2,5}){2,5}|0\d{1,5}[ /-]\d{3,10})(?![\w/-]|[.,]\d)"
-)
-# Digit groups that are not phone numbers: dates, thousands, IPv4 addresses.
-_NOT_PHONE = re.compile(
-    r"\d{4}[./-]\d{1,2}[./-]\d{1,2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}"
-    r"|\d{1,3}(?:[ .,]\d{3})+|\d{1,3}(?:\.\d{1,3}){3}"
-)
 # Keys whose values identify records rather than hold text: never redacted.
 _KEEP = re.compile(r"(?:id|ids|url|uri|link|_at|date|cursor|timestamp|type|key)$")
 # Keys of a person's name, dropped from an object that also holds an e-mail.
 _NAMES = re.compile(r"(?:first|last|full|given|family|contact|respondent|customer)?[ _]?name")
-
-
-def luhn_valid(digits: str) -> bool:
-    """Whether a string of digits passes the Luhn check (card numbers do).
-
-    >>> luhn_valid("4111111111111111"), luhn_valid("4111111111111112")
-    (True, False)
-    """
-    total = 0
-    for i, char in enumerate(reversed(digits)):
-        n = int(char)
-        if i % 2:
-            n = n * 2 - 9 if n > 4 else n * 2
-        total += n
-    return total % 10 == 0
-
-
-def _card(match: re.Match[str]) -> str:
-    digits = re.sub(r"\D", "", match.group(0))
-    return "[card]" if 13 <= len(digits) <= 19 and luhn_valid(digits) else match.group(0)
-
-
-def _phone(match: re.Match[str]) -> str:
-    found = match.group(0)
-    digits = sum(c.isdigit() for c in found)
-    if not 7 <= digits <= 15 or _NOT_PHONE.fullmatch(found):
-        return found
-    return "[phone]"
-
-
-def redact(text: str) -> str:
-    """`text` without e-mail addresses, card-like numbers and phone numbers.
-
-    >>> redact("Mail ana@acme.io or call +49 30 1234567; card 4111 1111 1111 1111, order 88231")
-    'Mail [email] or call [phone]; card [card], order 88231'
-    """
-    if "@" in text:
-        text = _EMAIL.sub("[email]", text)
-    if sum(map(str.isdigit, text)) < 7:
-        return text
-    text = _CARD.sub(_card, text)
-    return _PHONE.sub(_phone, text)
-
-
-def redact_all(texts: Iterable[str | None]) -> list[str | None]:
-    """`redact` over a column of texts (None stays None)."""
-    return [None if t is None else redact(t) for t in texts]
 
 
 def text_hash(text: str) -> str:
