@@ -16,8 +16,10 @@ there.
 go to `quarantine`) and `--replay` maps what `raw_record` holds, without
 pulling: both re-map every stored payload of the source.
 
-Sources of feedback (`Source.personal`) have their payloads scrubbed before
-they land (`ingest.privacy.scrub`: no e-mail, phone or card number, no name)
+Sources of feedback and account files (`Source.personal`) have their payloads
+scrubbed before they land (`ingest.privacy.scrub`: no e-mail, phone, card,
+IBAN or IP address, no name, people as pseudonyms; a file keeps only the
+columns its mapper reads and those named with `--keep-column`)
 and their feedback rows redacted, hashed, language-tagged and matched to
 accounts (`ingest.feedback.prepare_feedback`). `import_rows` lands a feedback
 or account file the same way, quarantining a bad row with its line
@@ -45,6 +47,13 @@ from productops.connectors import (
     Source,
     read_replay,
     source,
+)
+from productops.connectors.feedback_files import (
+    AccountFile,
+    FeedbackFile,
+    fold,
+    identity_columns,
+    read_columns,
 )
 from productops.engine import Store
 from productops.errors import UsageError
@@ -260,16 +269,23 @@ def _stored_ids(store: Store, name: str, ids: list[Any]) -> set[str]:
 
 
 def _land_replay_file(
-    store: Store, spec: Source, path: Path, report: SyncReport, salt: str | None = None
+    store: Store,
+    spec: Source,
+    path: Path,
+    report: SyncReport,
+    salt: str | None = None,
+    columns: Columns | None = None,
 ) -> list[RawRecord]:
     """Land a replay file's payloads; lines that are not this source's objects are quarantined.
 
-    Returns the file's records (scrubbed when `salt` is given).
+    Returns the file's records (scrubbed when `salt` is given; with only
+    `columns` when given).
     """
     if not path.is_file():
         raise UsageError(f"--from-file {path}: no such file")
     lines = list(read_replay(path, spec))
-    records = _scrubbed_records([line.record for line in lines if line.record is not None], salt)
+    found = [line.record for line in lines if line.record is not None]
+    records = _scrubbed_records(found, salt, columns)
     numbers = [line.line for line in lines if line.record is not None]
     rejected = [
         Rejection(line.line, line.reason, redact(line.text) if salt else line.text)
@@ -306,10 +322,31 @@ def _land_replay_file(
     return records
 
 
-def _scrubbed_records(records: list[RawRecord], salt: str | None) -> list[RawRecord]:
+@dataclass(frozen=True)
+class Columns:
+    """The columns of a file's rows to keep (folded names), and those naming a person."""
+
+    kept: frozenset[str]
+    identities: frozenset[str] = frozenset()
+
+
+def _scrubbed_records(
+    records: list[RawRecord], salt: str | None, columns: Columns | None = None
+) -> list[RawRecord]:
+    """Records without the columns not kept, then scrubbed (when `salt` is given)."""
+    if columns is not None:
+        records = [
+            RawRecord(
+                r.stream,
+                {k: v for k, v in r.payload.items() if fold(k) in columns.kept},
+                r.endpoint,
+            )
+            for r in records
+        ]
     if salt is None:
         return records
-    return [RawRecord(r.stream, scrub(r.payload, salt), r.endpoint) for r in records]
+    ids = columns.identities if columns is not None else frozenset()
+    return [RawRecord(r.stream, scrub(r.payload, salt, ids), r.endpoint) for r in records]
 
 
 def _scrubbed(page: Page, salt: str | None) -> Page:
@@ -319,14 +356,25 @@ def _scrubbed(page: Page, salt: str | None) -> Page:
     return Page(page.stream, _scrubbed_records(page.records, salt), page.cursor)
 
 
-def import_rows(store: Store, root: Path, spec: Source, settings: Any, path: Path) -> SyncReport:
+def import_rows(
+    store: Store,
+    root: Path,
+    spec: Source,
+    settings: FeedbackFile | AccountFile | None,
+    path: Path,
+    keep: Sequence[str] = (),
+) -> SyncReport:
     """Land a feedback or account file: its rows raw, then mapped, a bad row quarantined with its line.
 
-    `settings` is what the source's mapper takes (the feedback kind, the account format).
+    `settings` is what the source's mapper takes (the feedback kind, the account
+    format). Only the columns the mapper reads, and those named in `keep`, are
+    stored in `raw_record`; the rest are dropped before anything lands.
     """
     report = SyncReport(spec.name)
     salt = workspace_salt(root) if spec.personal else None
-    records = _land_replay_file(store, spec, path, report, salt)
+    kept = read_columns(settings) | {fold(k) for k in keep}
+    columns = Columns(kept, identity_columns(settings))
+    records = _land_replay_file(store, spec, path, report, salt, columns)
     mapped = spec.mapper(records, settings, {})
     for text in mapped.notes:
         report.note(text)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from productops.commands.common import FormatOption, err, open_workspace
-from productops.commands.feedback import show_import
+from productops.commands.feedback import KeepOption, show_import
 from productops.connectors import ACCOUNT_FILES
 from productops.connectors.feedback_files import ACCOUNT_FORMATS
 from productops.errors import UsageError
@@ -35,6 +35,7 @@ def import_accounts(
             "(default: told by its columns).",
         ),
     ] = None,
+    keep: KeepOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Import accounts from a CSV, a HubSpot companies export or a Salesforce accounts export."""
@@ -44,7 +45,7 @@ def import_accounts(
     try:
         settings = ACCOUNT_FORMATS[export] if export else None
         with err.status(f"Importing accounts from {file}"):
-            report = import_rows(ws.store, ws.root, ACCOUNT_FILES, settings, file)
+            report = import_rows(ws.store, ws.root, ACCOUNT_FILES, settings, file, keep or ())
         show_import(report, fmt, "account")
     finally:
         ws.close()

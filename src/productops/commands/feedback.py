@@ -21,7 +21,7 @@ from productops.errors import UsageError
 from productops.render import Format, render
 from productops.sync import SyncReport, import_rows
 
-__all__ = ["app", "show_import"]
+__all__ = ["KeepOption", "app", "show_import"]
 
 app = typer.Typer(
     help="Customer feedback: import it, find its themes, sentiment, trends, spikes and repeats, "
@@ -32,6 +32,16 @@ app = typer.Typer(
 app.registered_commands += insights.app.registered_commands
 app.add_typer(themes.app, name="themes")
 app.command("cluster")(themes.cluster)
+
+
+KeepOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--keep-column",
+        help="Also keep this column of the file in raw_record (scrubbed like the rest); "
+        "repeatable. Columns productops does not map are otherwise dropped before they land.",
+    ),
+]
 
 
 def show_import(report: SyncReport, fmt: Format, what: str) -> None:
@@ -60,6 +70,7 @@ def import_feedback(
         typer.Argument(metavar="KIND", help=f"What the file holds: {', '.join(FEEDBACK_KINDS)}."),
     ],
     file: Annotated[Path, typer.Argument(help="The exported CSV (or JSON Lines) file.")],
+    keep: KeepOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Import a feedback file: app_store, google_play, nps, csat, sales_notes or generic."""
@@ -69,7 +80,7 @@ def import_feedback(
     try:
         with err.status(f"Importing {kind} feedback from {file}"):
             report = import_rows(
-                ws.store, ws.root, FEEDBACK_FILES[kind], FEEDBACK_KINDS[kind], file
+                ws.store, ws.root, FEEDBACK_FILES[kind], FEEDBACK_KINDS[kind], file, keep or ()
             )
         show_import(report, fmt, "feedback")
     finally:

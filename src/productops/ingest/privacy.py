@@ -3,12 +3,13 @@
 - `redact(text)`: e-mail addresses, IBANs, card numbers, IP addresses and
   phone numbers replaced by `[email]`, `[iban]`, `[card]`, `[ip]`, `[phone]`
   (`ingest.redaction`).
-- `scrub(payload, salt)`: a raw payload with every string redacted (but the
-  values of ids, URLs, dates and types), a person's name (`name`, `first name`,
-  ... in an object that holds an e-mail address) removed, and a whole-value e-mail
-  replaced by a pseudonym that keeps its domain (`pseudonym-<hash>@domain`),
-  so raw records can be re-mapped and matched to accounts without holding
-  the address.
+- `scrub(payload, salt, identities)`: a raw payload with every string
+  redacted (ids, URLs, dates and types keep their digits, but an e-mail address
+  in them becomes a pseudonym), a person's name (`name`, `first name`, ... in an
+  object that holds an e-mail address) removed, and a whole-value e-mail, or
+  the value of an identity key (a nickname, a user id), replaced by a
+  pseudonym (`pseudonym-<hash>`, `@domain` kept for an e-mail), so raw
+  records can be re-mapped and matched to accounts without holding the person.
 - `person_hash(salt, identity)`: SHA-256 of the workspace salt and the
   identity (case-folded), the only trace of a person in `feedback`.
 - `workspace_salt(root)`: the workspace's secret salt (shared with survey
@@ -25,11 +26,12 @@ import hashlib
 import os
 import re
 import secrets
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
 from productops.errors import ConfigError, WorkspaceError
-from productops.ingest.redaction import luhn_valid, redact, redact_all
+from productops.ingest.redaction import EMAIL, luhn_valid, redact, redact_all
 
 __all__ = [
     "SALT_ENV",
@@ -38,6 +40,7 @@ __all__ = [
     "key_dir",
     "luhn_valid",
     "person_hash",
+    "pseudonym",
     "redact",
     "redact_all",
     "scrub",
@@ -49,7 +52,7 @@ SALT_FILE = ".survey-salt"
 """Where older versions kept the salt, inside the workspace; moved out on first use."""
 SALT_ENV = "PRODUCTOPS_SALT"
 WORKSPACE_ID_FILE = ".workspace-id"
-_WHOLE_EMAIL = re.compile(r"[\w.%+-]+@((?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,})")
+_WHOLE_EMAIL = re.compile(r"[\w.%+-]+@((?:[\w-]+\.)+(?:[^\W\d_]{2,}|xn--[\w-]+))")
 # Keys whose values identify records rather than hold text: never redacted.
 _KEEP = re.compile(r"(?:id|ids|url|uri|link|_at|date|cursor|timestamp|type|key)$")
 # Keys of a person's name, dropped from an object that also holds an e-mail.
@@ -76,34 +79,49 @@ def domain_of(identity: str | None) -> str | None:
     return found.group(1).lower() if found else None
 
 
-def scrub(payload: Any, salt: str) -> Any:
-    """A raw payload safe to keep: see the module docstring."""
+def scrub(payload: Any, salt: str, identities: Collection[str] = ()) -> Any:
+    """A raw payload safe to keep: see the module docstring.
+
+    `identities` are keys (folded: lower case, no spaces, dashes or
+    underscores) whose whole values name a person, such as an app-store
+    nickname or a user id: they become pseudonyms.
+    """
     if isinstance(payload, dict):
         person = any(isinstance(v, str) and domain_of(v) for v in payload.values())
         return {
-            key: _scrub_value(key, value, salt)
+            key: _scrub_value(str(key), value, salt, identities)
             for key, value in payload.items()
             if not (person and _NAMES.fullmatch(str(key).casefold()))
         }
     if isinstance(payload, list):
-        return [scrub(item, salt) for item in payload]
+        return [scrub(item, salt, identities) for item in payload]
     if isinstance(payload, str):
         return _scrub_text(payload, salt)
     return payload
 
 
-def _scrub_value(key: str, value: Any, salt: str) -> Any:
-    if isinstance(value, str) and _KEEP.search(str(key).casefold()):
-        return value
-    return scrub(value, salt)
+def pseudonym(salt: str, identity: str) -> str:
+    """`pseudonym-<24 hex digits of the salted hash>`, `@domain` kept for an e-mail address."""
+    if identity.startswith("pseudonym-"):
+        return identity
+    domain = domain_of(identity)
+    return f"pseudonym-{person_hash(salt, identity)[:24]}" + (f"@{domain}" if domain else "")
+
+
+def _scrub_value(key: str, value: Any, salt: str, identities: Collection[str]) -> Any:
+    if not isinstance(value, str):
+        return scrub(value, salt, identities)
+    folded = re.sub(r"[\s_\-]+", "", key.casefold())
+    if folded in identities:
+        return pseudonym(salt, value)
+    if _KEEP.search(key.casefold()):  # ids and URLs keep their digits, not their e-mails
+        return EMAIL.sub(lambda m: pseudonym(salt, m.group(0)), value)
+    return _scrub_text(value, salt)
 
 
 def _scrub_text(text: str, salt: str) -> str:
-    domain = domain_of(text)
-    if domain is not None:
-        if text.startswith("pseudonym-"):
-            return text
-        return f"pseudonym-{person_hash(salt, text)[:24]}@{domain}"
+    if domain_of(text) is not None:
+        return pseudonym(salt, text.strip())
     return redact(text)
 
 

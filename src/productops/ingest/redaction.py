@@ -28,11 +28,11 @@ import ipaddress
 import re
 from collections.abc import Iterable
 
-__all__ = ["iban_valid", "luhn_valid", "redact", "redact_all"]
+__all__ = ["EMAIL", "iban_valid", "luhn_valid", "redact", "redact_all"]
 
 _TLD = r"(?:[^\W\d_]{2,}|xn--[a-z0-9-]+)"
 _DOMAIN = rf"(?:[^\W_](?:[\w-]*[^\W_])?\.)+{_TLD}"
-_EMAIL = re.compile(
+EMAIL = re.compile(
     rf"(?:\"[^\"\n]{{1,64}}\"|(?<![\w.%+-])[\w.%+-]*\w)@(?:{_DOMAIN}|\[(?:IPv6:)?[0-9A-Fa-f:.]+\])"
     r"(?![\w-])",
     re.IGNORECASE,
@@ -145,7 +145,7 @@ def redact(text: str) -> str:
     'Mail [email] or call [phone]; card [card], order 88231'
     """
     if "@" in text:
-        text = _EMAIL.sub("[email]", text)
+        text = EMAIL.sub("[email]", text)
     low = text.lower()
     if "at" in low and ("dot" in low or any(b in low for b in "([{<")):
         text = _SPELLED.sub("[email]", text)
