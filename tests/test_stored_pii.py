@@ -128,12 +128,15 @@ def _zendesk_replay(ws: Path, tmp: Path) -> None:
     export = copy.deepcopy(EXPORT)
     user = export["users"][0]
     user |= {"name": NAME, "email": EMAIL, "phone": PHONE, "notes": f"IBAN {IBAN}"}
+    export["users"][1] |= {"name": NAME, "email": None, "phone": PHONE}  # no e-mail, still a person
     ticket = export["tickets"][0]
     ticket["description"] = TEXT
     ticket["via"]["source"]["from"] = {"address": EMAIL, "name": NAME}
     objects = [*export["organizations"], *export["users"], *export["tickets"]]
+    broken = json.dumps({"id": 9, "requester_id": 1001, "name": NAME, "note": TEXT})[:-1]
     path = tmp / "zendesk.jsonl"
-    path.write_text("\n".join(json.dumps(o) for o in objects) + "\n", encoding="utf-8")
+    lines = [*(json.dumps(o) for o in objects), broken]  # the last line is cut short
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     workspace = Workspace.open(ws)
     try:
         configure(workspace, zendesk=ZendeskSettings())

@@ -59,7 +59,7 @@ from productops.engine import Store
 from productops.errors import UsageError
 from productops.ingest import ImportCounts, ReadResult, Rejection, land, land_arrow
 from productops.ingest.feedback import account_domains, prepare_feedback
-from productops.ingest.privacy import redact, scrub, workspace_salt
+from productops.ingest.privacy import scrub, scrub_line, workspace_salt
 from productops.ingest.read import LINE
 from productops.schema import TABLES, Table
 
@@ -288,7 +288,7 @@ def _land_replay_file(
     records = _scrubbed_records(found, salt, columns)
     numbers = [line.line for line in lines if line.record is not None]
     rejected = [
-        Rejection(line.line, line.reason, redact(line.text) if salt else line.text)
+        Rejection(line.line, line.reason, scrub_line(line.text) if salt else line.text)
         for line in lines
         if line.record is None
     ]

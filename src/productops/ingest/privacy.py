@@ -44,6 +44,7 @@ __all__ = [
     "redact",
     "redact_all",
     "scrub",
+    "scrub_line",
     "text_hash",
     "workspace_salt",
 ]
@@ -57,6 +58,11 @@ _WHOLE_EMAIL = re.compile(r"[\w.%+-]+@((?:[\w-]+\.)+(?:[^\W\d_]{2,}|xn--[\w-]+))
 _KEEP = re.compile(r"(?:id|ids|url|uri|link|_at|date|cursor|timestamp|type|key)$")
 # Keys of a person's name, dropped from an object that also holds an e-mail.
 _NAMES = re.compile(r"(?:first|last|full|given|family|contact|respondent|customer)?[ _]?name")
+_NAME_VALUE = re.compile(
+    r'("(?:first|last|full|given|family|contact|respondent|customer)?[ _]?name"\s*:\s*)"(?:[^"\\]|\\.)*"',
+    re.IGNORECASE,
+)
+_PERSON_TYPES = {"user", "contact", "lead", "admin", "author", "end-user", "agent", "customer"}
 
 
 def text_hash(text: str) -> str:
@@ -87,7 +93,7 @@ def scrub(payload: Any, salt: str, identities: Collection[str] = ()) -> Any:
     nickname or a user id: they become pseudonyms.
     """
     if isinstance(payload, dict):
-        person = any(isinstance(v, str) and domain_of(v) for v in payload.values())
+        person = _is_person(payload)
         return {
             key: _scrub_value(str(key), value, salt, identities)
             for key, value in payload.items()
@@ -98,6 +104,22 @@ def scrub(payload: Any, salt: str, identities: Collection[str] = ()) -> Any:
     if isinstance(payload, str):
         return _scrub_text(payload, salt)
     return payload
+
+
+def _is_person(payload: dict[Any, Any]) -> bool:
+    """Whether an object describes a person: it holds an e-mail address, a phone or a role,
+    or its type is a user, contact, lead, admin or author."""
+    if any(isinstance(v, str) and domain_of(v) for v in payload.values()):
+        return True
+    if {"email", "phone", "role"} & {str(k).casefold() for k in payload}:
+        return True
+    return str(payload.get("type", "")).casefold() in _PERSON_TYPES
+
+
+def scrub_line(text: str) -> str:
+    """An unreadable line of a personal source, safe to keep in `quarantine`: redacted, and
+    the values of name keys (`"name": "..."`, as JSON would write them) blanked."""
+    return _NAME_VALUE.sub(r'\1"[name]"', redact(text))
 
 
 def pseudonym(salt: str, identity: str) -> str:
