@@ -18,6 +18,15 @@ settings.register_profile("productops", deadline=None, suppress_health_check=[He
 settings.load_profile("productops")
 
 
+@pytest.fixture(autouse=True)
+def _private_keys(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keys kept outside workspaces (the salt) go to a temporary folder, never the real home."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+    monkeypatch.delenv("PRODUCTOPS_SALT", raising=False)
+
+
 @pytest.fixture
 def workspace(tmp_path: Path) -> Iterator[Workspace]:
     ws = Workspace.init(tmp_path / "ws")

@@ -20,8 +20,10 @@ No secret is stored: endpoints (`raw_record.endpoint`) and what
 `import_run.file` records go through `redact_url` (no `user:password@`, no
 `?token=` value), whatever the connector hands over.
 
-Sources of feedback (`Source.personal`) have their payloads scrubbed before
-they land (`ingest.privacy.scrub`: no e-mail, phone or card number, no name)
+Sources of feedback and account files (`Source.personal`) have their payloads
+scrubbed before they land (`ingest.privacy.scrub`: no e-mail, phone, card,
+IBAN or IP address, no name, people as pseudonyms; a file keeps only the
+columns its mapper reads and those named with `--keep-column`)
 and their feedback rows redacted, hashed, language-tagged and matched to
 accounts (`ingest.feedback.prepare_feedback`). `import_rows` lands a feedback
 or account file the same way, quarantining a bad row with its line
@@ -52,11 +54,18 @@ from productops.connectors import (
     redact_url,
     source,
 )
+from productops.connectors.feedback_files import (
+    AccountFile,
+    FeedbackFile,
+    fold,
+    identity_columns,
+    read_columns,
+)
 from productops.engine import Store
 from productops.errors import ImportFileError, UsageError
 from productops.ingest import ImportCounts, ReadResult, Rejection, land, land_arrow
 from productops.ingest.feedback import account_domains, prepare_feedback
-from productops.ingest.privacy import redact, scrub, workspace_salt
+from productops.ingest.privacy import scrub, scrub_line, workspace_salt
 from productops.ingest.read import LINE, read_rows
 from productops.schema import TABLES, Table
 
@@ -266,7 +275,11 @@ def _stored_ids(store: Store, name: str, ids: list[Any]) -> set[str]:
 
 
 def _land_replay_file(
-    store: Store, spec: Source, path: Path, report: SyncReport, salt: str | None = None
+    store: Store,
+    spec: Source,
+    path: Path,
+    report: SyncReport,
+    salt: str | None = None,
 ) -> list[RawRecord]:
     """Land a replay file's payloads; lines that are not this source's objects are quarantined."""
     if not path.is_file():
@@ -281,15 +294,18 @@ def _land_lines(
     lines: Sequence[ReplayLine],
     report: SyncReport,
     salt: str | None = None,
+    columns: Columns | None = None,
 ) -> list[RawRecord]:
     """Land the records of a file's `lines` raw; a line without one is quarantined with its reason.
 
-    Returns the file's records (scrubbed when `salt` is given).
+    Returns the file's records (scrubbed when `salt` is given; with only
+    `columns` when given).
     """
-    records = _scrubbed_records([line.record for line in lines if line.record is not None], salt)
+    found = [line.record for line in lines if line.record is not None]
+    records = _scrubbed_records(found, salt, columns)
     numbers = [line.line for line in lines if line.record is not None]
     rejected = [
-        Rejection(line.line, line.reason, redact(line.text) if salt else line.text)
+        Rejection(line.line, line.reason, scrub_line(line.text) if salt else line.text)
         for line in lines
         if line.record is None
     ]
@@ -323,10 +339,31 @@ def _land_lines(
     return records
 
 
-def _scrubbed_records(records: list[RawRecord], salt: str | None) -> list[RawRecord]:
+@dataclass(frozen=True)
+class Columns:
+    """The columns of a file's rows to keep (folded names), and those naming a person."""
+
+    kept: frozenset[str]
+    identities: frozenset[str] = frozenset()
+
+
+def _scrubbed_records(
+    records: list[RawRecord], salt: str | None, columns: Columns | None = None
+) -> list[RawRecord]:
+    """Records without the columns not kept, then scrubbed (when `salt` is given)."""
+    if columns is not None:
+        records = [
+            RawRecord(
+                r.stream,
+                {k: v for k, v in r.payload.items() if fold(k) in columns.kept},
+                r.endpoint,
+            )
+            for r in records
+        ]
     if salt is None:
         return records
-    return [RawRecord(r.stream, scrub(r.payload, salt), r.endpoint) for r in records]
+    ids = columns.identities if columns is not None else frozenset()
+    return [RawRecord(r.stream, scrub(r.payload, salt, ids), r.endpoint) for r in records]
 
 
 def _scrubbed(page: Page, salt: str | None) -> Page:
@@ -340,9 +377,10 @@ def import_rows(
     store: Store,
     root: Path,
     spec: Source,
-    settings: Any,
+    settings: FeedbackFile | AccountFile | None,
     path: Path,
     mapping: ImportMapping | None = None,
+    keep: Sequence[str] = (),
 ) -> SyncReport:
     """Land a feedback or account file: its rows raw, then mapped, a bad row quarantined with its line.
 
@@ -351,7 +389,9 @@ def import_rows(
     and their mapping land in one transaction: an import that fails or is
     killed part-way leaves the store as it was. `settings` is what the
     source's mapper takes (the feedback kind, the account format); `mapping`
-    how its values read (`[imports.feedback]`, `[imports.account]`).
+    how its values read (`[imports.feedback]`, `[imports.account]`). Only the
+    columns the mapper reads, and those named in `keep`, are stored in
+    `raw_record`; the rest are dropped before anything lands.
     """
     found = read_rows(path)
     if not found.rows and not found.rejected:
@@ -363,8 +403,10 @@ def import_rows(
     lines += [ReplayLine(r.line, None, r.reason, r.record) for r in found.rejected]
     report = SyncReport(spec.name)
     salt = workspace_salt(root) if spec.personal else None
+    kept = read_columns(settings) | {fold(k) for k in keep}
+    columns = Columns(kept, identity_columns(settings))
     with store.transaction():
-        records = _land_lines(store, spec, path, lines, report, salt)
+        records = _land_lines(store, spec, path, lines, report, salt, columns)
         mapped = spec.mapper(records, settings, {})
         for text in mapped.notes:
             report.note(text)

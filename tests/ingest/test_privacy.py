@@ -15,6 +15,7 @@ from productops.ingest.feedback import account_domains, prepare_feedback
 from productops.ingest.language import detect_languages, normalise_language
 from productops.ingest.privacy import (
     domain_of,
+    key_dir,
     luhn_valid,
     person_hash,
     redact,
@@ -51,7 +52,7 @@ def test_contact_and_card_details_are_redacted(text: str, expected: str) -> None
         "invoice INV-2024-118832 from 12/05/2024 and 05.03.2025",
         "order 88231, ticket 1234567890123",  # 13 digits, Luhn-invalid
         "card 4111111111111112 is not a valid number",  # fails the Luhn check
-        "version 2.10.15 on server 192.168.10.12",
+        "version 2.10.15 and v1.2.3.4 on build 4.18.2.1",
         "we have 1,000,000 users, 1.000.000 Nutzer, 30 000 EUR",
         "tracking 1Z999AA10123456784, order 2024 118832",
         "no digits at all, and an @ sign alone",
@@ -104,7 +105,9 @@ def test_workspace_salt_is_made_once_and_private(tmp_path: Path) -> None:
     first = workspace_salt(tmp_path)
     assert len(first) == 64
     assert workspace_salt(tmp_path) == first
-    assert (tmp_path / ".survey-salt").stat().st_mode & 0o077 == 0
+    (key,) = (key_dir() / "salts").iterdir()
+    assert key.stat().st_mode & 0o077 == 0
+    assert not list(tmp_path.glob("*salt*"))  # never inside the workspace
 
 
 def test_language_of_the_demo_texts_is_found() -> None:

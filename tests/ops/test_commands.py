@@ -46,27 +46,24 @@ def test_survey_round_trip_new_answer_close_results(ws: Path) -> None:
     assert made["id"] == SURVEY
     assert made["status"] == "open"
     _answer(ws, "Speed=green", "fun=amber", token="alice-secret", comment="Too many meetings")
-    _answer(ws, "speed=red", "fun=3")
-    results = _json(ws, "survey", "results", SURVEY)
-    speed = next(r for r in results["health_check results"] if r["question"] == "speed")
-    assert speed["respondents"] == 2
-    assert speed["suppressed"] is True
-    assert speed["score"] is None
-    assert speed["colour"] is None
-    assert results["comments"] == []
-    _answer(ws, "speed=amber", "fun=green")
+    _answer(ws, "speed=red", "fun=3", token="bob", comment="Fine")
+    _answer(ws, "speed=amber", "fun=green", token="cy", comment="Good pace")
     _answer(ws, "speed=green", token="alice-secret")  # the same respondent again: replaced
+    results = _json(ws, "survey", "results", "payments-q2-check")
+    speed = next(r for r in results["health_check results"] if r["question"] == "speed")
+    assert speed["respondents"] == 3
+    assert speed["suppressed"] is True  # open: published at the close
+    assert speed["score"] is None
+    assert results["comments"] == []
+    (closed,) = _json(ws, "survey", "close", SURVEY, "--at", "2024-04-10")
+    assert closed["status"] == "closed"
     results = _json(ws, "survey", "results", "payments-q2-check")
     speed = next(r for r in results["health_check results"] if r["question"] == "speed")
     assert speed["respondents"] == 3
     assert speed["suppressed"] is False
     assert speed["score"] == pytest.approx(2.0)
     assert speed["colour"] == "amber"
-    assert results["comments"] == [
-        {"team_id": "payments", "survey_id": SURVEY, "text": "Too many meetings"}
-    ]
-    (closed,) = _json(ws, "survey", "close", SURVEY, "--at", "2024-04-10")
-    assert closed["status"] == "closed"
+    assert [c["text"] for c in results["comments"]] == ["Fine", "Good pace", "Too many meetings"]
     out = run("-w", str(ws), "survey", "answer", SURVEY, "--answer", "speed=green", code=1)
     assert "takes no answers" in out
     (listed,) = _json(ws, "survey", "list", "--team", "payments")
@@ -90,9 +87,7 @@ def test_answers_store_no_identity(ws: Path) -> None:
     for row in rows:
         assert "alice" not in json.dumps(row, default=str)
         assert row["respondent_hash"] != hashlib.sha256(b"alice-secret").hexdigest()
-        assert row["submitted_at"].hour == 0
-        assert row["submitted_at"].minute == 0
-    assert (ws / ".survey-salt").stat().st_mode & 0o077 == 0
+        assert row["submitted_at"] is None
 
 
 def test_bad_answers_are_one_line_errors(ws: Path) -> None:
@@ -116,7 +111,11 @@ def test_the_min_group_setting_is_used(ws: Path) -> None:
     write_config(ws / CONFIG_FILE, raised)
     run("-w", str(ws), "survey", "new", "growth", "ops_support", "Support", "--at", "2024-04-01")
     for value in ("4", "5", "3"):
-        run("-w", str(ws), "survey", "answer", "growth-support", "-a", f"helpful={value}")
+        run(
+            "-w", str(ws), "survey", "answer", "growth-support", "-a", f"helpful={value}",
+            "--respondent", value,
+        )  # fmt: skip
+    run("-w", str(ws), "survey", "close", "growth-support")
     (row,) = _json(ws, "survey", "results", "growth-support")["ops_support results"]
     assert row["respondents"] == 3
     assert row["suppressed"] is True

@@ -36,11 +36,23 @@ def value(ws: Workspace, criterion: str, team: str = "payments") -> float | None
     return score(ws, criterion, team).value
 
 
-def _survey(ws: Workspace, sid: str, team: str, kind: str, answers: dict[str, list[int]]) -> None:
+CLOSED = {"opened_at": at(10), "closed_at": at(20)}  # results are published at the close
+
+
+def _survey(
+    ws: Workspace,
+    sid: str,
+    team: str,
+    kind: str,
+    answers: dict[str, list[int]],
+    open_: bool = False,
+) -> None:
     land(
         ws.store,
         "survey",
-        [{"id": sid, "team_id": team, "kind": kind, "title": sid, "opened_at": at(10)}],
+        [{"id": sid, "team_id": team, "kind": kind, "title": sid, "opened_at": at(10)}]
+        if open_
+        else [{"id": sid, "team_id": team, "kind": kind, "title": sid} | CLOSED],
     )
     land(
         ws.store,
@@ -325,7 +337,16 @@ def test_a_survey_below_three_respondents_gives_the_anonymity_reason(
     _survey(with_teams, "s1", "payments", "ops_support", {"helpful": [5, 5]})
     found = score(with_teams, "operations.support_satisfaction")
     assert found.value is None
-    assert found.reason == ("not enough data: needs 3 or more respondents (answers stay anonymous)")
+    assert found.reason == (
+        "not enough data: needs a closed survey with 3 or more respondents (answers stay anonymous)"
+    )
+
+
+def test_an_open_survey_gives_no_figure_until_it_closes(with_teams: Workspace) -> None:
+    _survey(with_teams, "s1", "payments", "ops_support", {"helpful": [5, 4, 5]}, open_=True)
+    found = score(with_teams, "operations.support_satisfaction")
+    assert found.value is None
+    assert "closed survey" in str(found.reason)
 
 
 def test_support_satisfaction_and_strategic_time(with_teams: Workspace) -> None:

@@ -102,17 +102,26 @@ def test_stages_are_gated_no_stage_before_the_one_below() -> None:
     assert stage(scores)[0] == "unaware"
 
 
+CLOSED = {"opened_at": at(1), "closed_at": at(8)}  # results are published at the close
+
+
 def test_self_assessment_answers_and_anonymity(with_teams: Workspace) -> None:
     assert parse_answer("self_assessment", "data=4") == ("data", 4.0)
     land(
         with_teams.store,
         "survey",
         [
-            {"id": "s1", "team_id": "payments", "kind": "self_assessment", "opened_at": at(1)},
-            {"id": "s2", "team_id": "growth", "kind": "self_assessment", "opened_at": at(1)},
+            {"id": "s1", "team_id": "payments", "kind": "self_assessment"} | CLOSED,
+            {"id": "s2", "team_id": "growth", "kind": "self_assessment"} | CLOSED,
+            {"id": "s3", "team_id": "product", "kind": "self_assessment", "opened_at": at(1)},
         ],
     )
-    answers = [("s1", "data", [4, 3, 4]), ("s1", "process", [2, 2, 1]), ("s2", "data", [4, 4])]
+    answers = [
+        ("s1", "data", [4, 3, 4]),
+        ("s1", "process", [2, 2, 1]),
+        ("s2", "data", [4, 4]),
+        ("s3", "data", [4, 4, 4]),
+    ]
     land(
         with_teams.store,
         "survey_response",
@@ -128,6 +137,9 @@ def test_self_assessment_answers_and_anonymity(with_teams: Workspace) -> None:
     assert found[("payments", "data")] == 11 / 3
     assert found[("payments", "process")] == 5 / 3
     assert found[("growth", "data")] == "self-assessment: fewer than 3 respondents"
+    assert found[("product", "data")] == (
+        "self-assessment: survey still open: results are published when it closes"
+    )
 
 
 def test_effort_comes_from_nudges_and_initiatives_of_the_pillar() -> None:

@@ -16,7 +16,16 @@ def _survey(ws: Workspace, sid: str, team: str, kind: str, opened: float) -> Non
     land(
         ws.store,
         "survey",
-        [{"id": sid, "team_id": team, "kind": kind, "title": sid, "opened_at": at(opened)}],
+        [
+            {
+                "id": sid,
+                "team_id": team,
+                "kind": kind,
+                "title": sid,
+                "opened_at": at(opened),
+                "closed_at": at(opened + 10),  # results are published at the close
+            }
+        ],
     )
 
 
@@ -116,7 +125,9 @@ def test_two_respondents_are_suppressed_three_are_shown(with_teams: Workspace) -
     assert shown["respondents"] == 3
     assert shown["suppressed"] is False
     assert shown["reason"] is None
-    assert shown["score"] == pytest.approx((3 + 1 + 2 + 3) / 4)
+    assert shown["score"] == pytest.approx(
+        (3 + 1 + 2) / 3
+    )  # the answer without a hash: not counted
     assert _health(ws)[("t:hc", "fun")]["suppressed"] is True  # still two answered fun
 
 
@@ -128,7 +139,7 @@ def test_a_higher_setting_suppresses_more_and_a_lower_one_is_refused(with_teams:
         _health(with_teams, 2)
 
 
-def test_comments_only_for_three_respondents_and_never_who(with_teams: Workspace) -> None:
+def test_comments_only_for_three_commenters_and_never_who(with_teams: Workspace) -> None:
     ws = with_teams
     _survey(ws, "t:st", "product", "stakeholder", 0)
     _answers(ws, "t:st", {"satisfaction": [4, 5]})
@@ -153,8 +164,15 @@ def test_comments_only_for_three_respondents_and_never_who(with_teams: Workspace
 
     assert said() == []
     _answers(ws, "t:st", {"satisfaction": [None, None, 3]})
+    assert said() == []  # 3 respondents, but one comment: its writer is one of 3 at best
+    more = [
+        {"id": f"t:more{i}", "survey_id": "t:st", "respondent_hash": f"t:st-r{i}"}
+        | {"question": "comment", "text": text}
+        for i, text in ((1, "Fine"), (2, "More demos"))
+    ]
+    land(ws.store, "survey_response", more)
     rows = said()
-    assert [r["text"] for r in rows] == ["Roadmap is unclear"]
+    assert [r["text"] for r in rows] == ["Fine", "More demos", "Roadmap is unclear"]
     assert set(rows[0]) == {"team_id", "survey_id", "kind", "question", "text", "respondents"}
 
 

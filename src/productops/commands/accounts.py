@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from productops.commands.common import FormatOption, err, open_workspace
-from productops.commands.feedback import show_import
+from productops.commands.feedback import KeepOption, show_import
 from productops.connectors import ACCOUNT_FILES
 from productops.connectors.feedback_files import ACCOUNT_FORMATS
 from productops.errors import UsageError
@@ -40,6 +40,7 @@ def import_accounts(
             "(default: told by its columns).",
         ),
     ] = None,
+    keep: KeepOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Import accounts from a CSV, a HubSpot companies export or a Salesforce accounts export."""
@@ -50,7 +51,9 @@ def import_accounts(
         settings = ACCOUNT_FORMATS[export] if export else None
         with err.status(literal(f"Importing accounts from {file}")):
             mapping = ws.config.imports.get("account")
-            report = import_rows(ws.store, ws.root, ACCOUNT_FILES, settings, file, mapping)
+            report = import_rows(
+                ws.store, ws.root, ACCOUNT_FILES, settings, file, mapping, keep=keep or ()
+            )
         show_import(report, fmt, "account", file)
     finally:
         ws.close()

@@ -21,7 +21,7 @@ from productops.errors import ImportFileError, UsageError
 from productops.render import Format, literal, render
 from productops.sync import SyncReport, import_rows
 
-__all__ = ["app", "show_import"]
+__all__ = ["KeepOption", "app", "show_import"]
 
 app = typer.Typer(
     help="Customer feedback: import it, find its themes, sentiment, trends, spikes and repeats, "
@@ -32,6 +32,16 @@ app = typer.Typer(
 app.registered_commands += insights.app.registered_commands
 app.add_typer(themes.app, name="themes")
 app.command("cluster")(themes.cluster)
+
+
+KeepOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--keep-column",
+        help="Also keep this column of the file in raw_record (scrubbed like the rest); "
+        "repeatable. Columns productops does not map are otherwise dropped before they land.",
+    ),
+]
 
 
 def show_import(report: SyncReport, fmt: Format, what: str, file: Path) -> None:
@@ -72,6 +82,7 @@ def import_feedback(
             help="The exported file: CSV (UTF-8 or UTF-16), JSON Lines or Parquet, gzipped or not."
         ),
     ],
+    keep: KeepOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Import a feedback file: app_store, google_play, nps, csat, sales_notes or generic."""
@@ -87,6 +98,7 @@ def import_feedback(
                 FEEDBACK_KINDS[kind],
                 file,
                 ws.config.imports.get("feedback"),
+                keep=keep or (),
             )
         show_import(report, fmt, "feedback", file)
     finally:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import getpass
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -36,7 +37,8 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     help="Surveys: team health checks, stakeholder and Product Ops support satisfaction, "
-    "PM time, onboarding. Anonymous; groups under 3 respondents are never shown.",
+    "PM time, onboarding, self-assessment. Anonymous; results are shown once a survey is "
+    "closed, and never for groups under 3 respondents.",
     no_args_is_help=True,
 )
 
@@ -100,13 +102,17 @@ def answer(
         ),
     ] = None,
     comment: Annotated[
-        str | None, typer.Option(help="Free text; shown only for 3 or more respondents.")
+        str | None,
+        typer.Option(
+            help="Free text; shown only after the close, if 3 or more respondents wrote one."
+        ),
     ] = None,
     respondent: Annotated[
         str | None,
         typer.Option(
             help="A private token of your choosing: answering again with it replaces your "
-            "answers. Stored only as a salted hash; default: a new anonymous respondent.",
+            "answers. Stored only as a salted hash; default: your login, so one person counts "
+            "once.",
             envvar="PRODUCTOPS_RESPONDENT",
         ),
     ] = None,
@@ -122,10 +128,20 @@ def answer(
         answers,
         comment=comment,
         salt=workspace_salt(ws.root),
-        token=respondent,
+        token=respondent or _login(),
         at=moment(at),
     )
     err.print(literal(f"Recorded {count} answers to {done.id}, anonymously."))
+
+
+def _login() -> str:
+    """The default respondent token: who is logged in, so answering twice replaces, never adds."""
+    try:
+        return f"login:{getpass.getuser()}"
+    except (OSError, KeyError):
+        raise UsageError(
+            "cannot tell who you are (no login name); give --respondent TOKEN"
+        ) from None
 
 
 @app.command("close")
@@ -194,7 +210,7 @@ _RESULTS: dict[str, list[str]] = {
         "suppressed",
     ],
 }
-_RESULTS["ops_support"] = _RESULTS["stakeholder"]
+_RESULTS["ops_support"] = _RESULTS["self_assessment"] = _RESULTS["stakeholder"]
 
 
 def results_of(survey: ir.Table, response: ir.Table, kind: str, min_group: int, g: str) -> ir.Table:
@@ -202,7 +218,7 @@ def results_of(survey: ir.Table, response: ir.Table, kind: str, min_group: int, 
     period = grain(g)
     if kind == "health_check":
         return ops.health_check(survey, response, min_group, period)
-    if kind in ("stakeholder", "ops_support"):
+    if kind in ("stakeholder", "ops_support", "self_assessment"):
         return ops.satisfaction(survey, response, min_group, period, kinds=(kind,))
     if kind == "pm_time":
         return ops.pm_time(survey, response, min_group, period)
@@ -256,8 +272,10 @@ def results(
         del sections["comments"]
     render_sections(sections, fmt)
     if hidden:
+        reasons = "; ".join(sorted({str(row["reason"]) for row in rows if row["suppressed"]}))
         err.print(
-            f"{hidden} of {len(rows)} groups suppressed: fewer than {min_group} respondents "
-            "(their figures and comments are never shown).",
+            f"{hidden} of {len(rows)} groups suppressed ({reasons}): their figures are not shown; "
+            f"comments are shown only for closed surveys where {min_group} or more respondents "
+            "wrote one.",
             highlight=False,
         )

@@ -40,8 +40,11 @@ __all__ = [
     "FEEDBACK_KINDS",
     "AccountFile",
     "FeedbackFile",
+    "fold",
+    "identity_columns",
     "map_accounts",
     "map_feedback_file",
+    "read_columns",
 ]
 
 Names = tuple[str, ...]
@@ -158,14 +161,30 @@ FEEDBACK_KINDS: dict[str, FeedbackFile] = {
 
 
 @cache
-def _fold(name: str) -> str:
+def fold(name: str) -> str:
+    """A column name as matched: case, spaces, dashes and underscores ignored."""
     return re.sub(r"[\s_\-]+", "", name.casefold())
 
 
+def read_columns(settings: FeedbackFile | AccountFile | None) -> frozenset[str]:
+    """The (folded) column names a feedback kind or account export reads; None: any export."""
+    kinds = [settings] if settings is not None else list(ACCOUNT_FORMATS.values())
+    names = [n for k in kinds for ns in k.columns.values() for n in ns]
+    names += [n for k in kinds if isinstance(k, FeedbackFile) for n in k.title]
+    return frozenset(fold(n) for n in names)
+
+
+def identity_columns(settings: FeedbackFile | AccountFile | None) -> frozenset[str]:
+    """The (folded) column names that name a person: the feedback kind's requester."""
+    if not isinstance(settings, FeedbackFile):
+        return frozenset()
+    return frozenset(fold(n) for n in settings.columns.get("requester", ()))
+
+
 def _pick(row: Mapping[str, Any], names: Names) -> str | None:
-    folded = {_fold(k): v for k, v in row.items()}
+    folded = {fold(k): v for k, v in row.items()}
     for name in names:
-        value = folded.get(_fold(name))
+        value = folded.get(fold(name))
         if value is not None and str(value).strip():
             return str(value).strip()
     return None
@@ -282,7 +301,7 @@ ACCOUNT_FORMATS: dict[str, AccountFile] = {
 
 def _account_format(headers: Sequence[str]) -> AccountFile:
     """The export a header row comes from: HubSpot, Salesforce, else the canonical CSV."""
-    folded = {_fold(h) for h in headers}
+    folded = {fold(h) for h in headers}
     if folded & {"recordid", "companydomainname", "hsobjectid", "companyname"}:
         return ACCOUNT_FORMATS["hubspot"]
     if folded & {"accountid", "accountname", "18digitaccountid"} or any(

@@ -241,7 +241,14 @@ FEEDBACK_FILES: dict[str, Source] = {
 }
 # Account exports (`productops accounts import FILE`): settings are the format, or None for any.
 ACCOUNT_FILES = Source(
-    "accounts", "", "a CSV row", rows_stream_of, map_accounts, _open_file, tabular=True
+    "accounts",
+    "",
+    "a CSV row",
+    rows_stream_of,
+    map_accounts,
+    _open_file,
+    tabular=True,
+    personal=True,  # CRM exports carry contacts, phone numbers, bank details
 )
 
 

@@ -121,7 +121,10 @@ def _survey(x: Inputs, shown: ir.Table, figure: str, scale: float = 1.0) -> ir.T
         n=s.respondents.sum(where=visible).fill_null(0),
         shown=visible.sum(),
     )
-    why = f"not enough data: needs {x.min_group} or more respondents (answers stay anonymous)"
+    why = (
+        f"not enough data: needs a closed survey with {x.min_group} or more respondents "
+        "(answers stay anonymous)"
+    )
     return _out(g, g.value, g.n, ibis.ifelse(g.shown == 0, why, None))
 
 

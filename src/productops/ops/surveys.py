@@ -1,11 +1,14 @@
 """Survey results with the anonymity rule built in (definitions: docs/surveys.md).
 
-Every aggregate carries `respondents` (distinct `respondent_hash`) and, for a
-group of fewer than `min_group` respondents (at least `MIN_GROUP` = 3), its
-figures are null, `suppressed` is true and `reason` says why. The rule lives
-in the expressions themselves, so no caller can show a suppressed figure.
-Comments come only from surveys with enough respondents, and never with who
-wrote them or when.
+One rule for every group (a survey's question, a whole survey, its comments):
+its figures are published only when the survey is closed and the group has
+at least `min_group` (at least `MIN_GROUP` = 3) distinct valid respondents,
+those with a `respondent_hash` and a valid answer in the group (a number; for
+comments a non-empty text). Otherwise they are null, `suppressed` is true and
+`reason` says why. Publishing once, at the close, means no two published
+results of a group differ by one person. The rule lives in the expressions
+themselves, so no caller (CLI, scorecard, maturity, reports) can show a
+suppressed figure or comment.
 
 >>> health_check(b.table("survey"), b.table("survey_response")).execute()  # doctest: +SKIP
 """
@@ -26,6 +29,7 @@ __all__ = [
     "COLOURS",
     "FAVOURABLE",
     "MIN_GROUP",
+    "OPEN_REASON",
     "PM_TIME_STRATEGIC",
     "SUPPRESSED_REASON",
     "TREND_STEP",
@@ -40,6 +44,7 @@ __all__ = [
 MIN_GROUP = 3
 """The smallest group whose figures and comments are shown; settings may raise it, never lower."""
 SUPPRESSED_REASON = "fewer than {min_group} respondents"
+OPEN_REASON = "survey still open: results are published when it closes"
 COLOURS = {1: "red", 2: "amber", 3: "green"}
 """Health-check answers: 1 = red, 2 = amber, 3 = green."""
 FAVOURABLE = 4.0
@@ -66,12 +71,19 @@ def _surveys(survey: ir.Table, kinds: tuple[str, ...], grain: Grain) -> ir.Table
         kind=s.kind,
         opened_at=s.opened_at,
         period_start=period(s.opened_at, grain),
+        closed=s.closed_at.notnull(),
     )
+
+
+def _valid(response: ir.Table) -> ir.Table:
+    """Answers that count: with a respondent."""
+    return response.filter(response.respondent_hash.notnull() & (response.respondent_hash != ""))
 
 
 def _answers(response: ir.Table, surveys: ir.Table) -> ir.Table:
     """Numeric answers of the given surveys, with the survey's team (not the response's)."""
-    r = response.filter(response.value.notnull())
+    r = _valid(response)
+    r = r.filter(r.value.notnull() & ~r.value.isnan())
     r = r.select(
         answer_survey=r.survey_id,
         question=r.question,
@@ -82,15 +94,25 @@ def _answers(response: ir.Table, surveys: ir.Table) -> ir.Table:
     return joined.drop("answer_survey")
 
 
+def _shown(t: ir.Table, min_group: int) -> ir.BooleanValue:
+    """Whether a group is published: its survey closed, `min_group` respondents or more."""
+    shown: ir.BooleanValue = t.closed & (t.respondents >= min_group)
+    return shown
+
+
 def _suppress(t: ir.Table, figures: list[str], min_group: int) -> ir.Table:
-    """Null `figures` of groups with fewer than `min_group` respondents; flag them with a reason."""
-    shown = t.respondents >= min_group
-    reason = SUPPRESSED_REASON.format(min_group=min_group)
+    """Null `figures` of groups not published (`_shown`); flag them with a reason."""
+    shown = _shown(t, min_group)
+    reason = ibis.cases(
+        (shown, ibis.null("string")),
+        (t.respondents < min_group, SUPPRESSED_REASON.format(min_group=min_group)),
+        else_=OPEN_REASON,
+    )
     return t.mutate(
         **{f: ibis.ifelse(shown, t[f], None) for f in figures},
         suppressed=~shown,
-        reason=ibis.ifelse(shown, None, ibis.literal(reason)),
-    )
+        reason=reason,
+    ).drop("closed")
 
 
 def _share(count: ir.IntegerValue, total: ir.IntegerValue) -> ir.FloatingValue:
@@ -106,12 +128,13 @@ def survey_respondents(
     """Respondents per survey (distinct `respondent_hash` over all its answers, comments included).
 
     Returns `survey_id, team_id, kind, opened_at, closed_at, respondents,
-    suppressed` (fewer than `min_group` respondents); surveys without answers
-    have 0 respondents.
+    suppressed` (open, or fewer than `min_group` respondents); surveys without
+    answers have 0 respondents.
     """
     _check(min_group)
-    r = response.group_by(answered=response.survey_id).aggregate(
-        respondents=response.respondent_hash.nunique()
+    valid = _valid(response)
+    r = valid.group_by(answered=valid.survey_id).aggregate(
+        respondents=valid.respondent_hash.nunique()
     )
     s = survey.left_join(r, survey.id == r.answered)
     count = s.respondents.fill_null(0)
@@ -122,7 +145,7 @@ def survey_respondents(
         opened_at=s.opened_at,
         closed_at=s.closed_at,
         respondents=count,
-        suppressed=count < min_group,
+        suppressed=s.closed_at.isnull() | (count < min_group),
     ).order_by("team_id", "opened_at", "survey_id")
 
 
@@ -143,7 +166,9 @@ def health_check(
     _check(min_group)
     a = _answers(response, _surveys(survey, ("health_check",), grain))
     red, amber = a.value < 1.5, (a.value >= 1.5) & (a.value < 2.5)
-    g = a.group_by("team_id", "survey_id", "opened_at", "period_start", "question").aggregate(
+    g = a.group_by(
+        "team_id", "survey_id", "opened_at", "period_start", "closed", "question"
+    ).aggregate(
         respondents=a.respondent_hash.nunique(),
         answers=a.count(),
         reds=red.sum(),
@@ -151,12 +176,12 @@ def health_check(
         greens=(a.value >= 2.5).sum(),
         score=a.value.mean(),
     )
-    shown = g.filter(g.respondents >= min_group)
+    shown = g.filter(_shown(g, min_group))
     earlier = ibis.window(
         group_by=[shown.team_id, shown.question], order_by=[shown.opened_at, shown.survey_id]
     )
     shown = shown.mutate(previous_score=shown.score.lag().over(earlier))
-    hidden = g.filter(g.respondents < min_group)
+    hidden = g.filter(~_shown(g, min_group))
     hidden = hidden.mutate(previous_score=ibis.null("float64"))
     t = shown.union(hidden)
     change = t.score - t.previous_score
@@ -215,7 +240,7 @@ def satisfaction(
     _check(min_group)
     a = _answers(response, _surveys(survey, kinds, grain))
     g = a.group_by(
-        "team_id", "survey_id", "kind", "opened_at", "period_start", "question"
+        "team_id", "survey_id", "kind", "opened_at", "period_start", "closed", "question"
     ).aggregate(
         respondents=a.respondent_hash.nunique(),
         mean=a.value.mean(),
@@ -242,7 +267,7 @@ def pm_time(
     a = _answers(response, _surveys(survey, ("pm_time",), grain))
     a = a.filter(a.respondent_hash.notnull())
     strategic = ibis.ifelse(a.question.isin(PM_TIME_STRATEGIC), a.value, 0.0)
-    keys = ["team_id", "survey_id", "opened_at", "period_start"]
+    keys = ["team_id", "survey_id", "opened_at", "period_start", "closed"]
     each = a.group_by(*keys, "respondent_hash").aggregate(
         total=a.value.sum(), strategic=strategic.sum()
     )
@@ -272,7 +297,7 @@ def onboarding_survey(
     days = a.question.contains("days")
     rating = ibis.ifelse(days, None, a.value)
     waited = ibis.ifelse(days, a.value, None)
-    g = a.group_by("team_id", "survey_id", "opened_at", "period_start").aggregate(
+    g = a.group_by("team_id", "survey_id", "opened_at", "period_start", "closed").aggregate(
         respondents=a.respondent_hash.nunique(),
         rating_mean=rating.mean(),
         favourable_share=_share((rating >= FAVOURABLE).sum(), rating.count()),
@@ -284,21 +309,30 @@ def onboarding_survey(
 
 
 def comments(survey: ir.Table, response: ir.Table, min_group: int = MIN_GROUP) -> ir.Table:
-    """Free-text answers of surveys with at least `min_group` respondents, and only those.
+    """Free-text answers of closed surveys where at least `min_group` respondents wrote one.
 
-    Never with a respondent, an answer id or a time, and ordered by text so
-    the order does not reveal who answered when. Returns `team_id, survey_id,
+    The comments of a survey are a group like any other: `respondents` counts
+    the distinct respondents with a non-empty comment, so answers to other
+    questions cannot lift a survey's two comments over the threshold. Never
+    with a respondent, an answer id or a time, and ordered by text so the
+    order does not reveal who answered when. Returns `team_id, survey_id,
     kind, question, text, respondents`.
     """
     _check(min_group)
-    counts = response.group_by(counted=response.survey_id).aggregate(
-        respondents=response.respondent_hash.nunique()
+    r = _valid(response)
+    said = r.filter(r.text.notnull() & (r.text.strip() != ""))
+    counts = said.group_by(counted=said.survey_id).aggregate(
+        respondents=said.respondent_hash.nunique()
     )
-    said = response.filter(response.text.notnull() & (response.text.strip() != ""))
     said = said.select(said_in=said.survey_id, question=said.question, text=said.text.strip())
-    s = survey.select(survey_id=survey.id, team_id=survey.team_id, kind=survey.kind)
+    s = survey.select(
+        survey_id=survey.id,
+        team_id=survey.team_id,
+        kind=survey.kind,
+        closed=survey.closed_at.notnull(),
+    )
     j = said.join(s, said.said_in == s.survey_id).join(counts, said.said_in == counts.counted)
-    j = j.filter(j.respondents >= min_group)
+    j = j.filter(_shown(j, min_group))
     return j.select("team_id", "survey_id", "kind", "question", "text", "respondents").order_by(
         "team_id", "survey_id", "question", "text"
     )

@@ -1,10 +1,15 @@
 """Surveys in the store: create, answer anonymously, close, list.
 
 Ids: `productops:survey-<slug of team and title>`. An answer stores no one's
-identity: `respondent_hash` is the SHA-256 of a workspace salt, the survey id
-and a respondent token (so one respondent's answers group together within a
-survey and cannot be linked across surveys), and `submitted_at` keeps the day
-only. Answering again with the same token replaces that respondent's answers.
+identity: `respondent_hash` is the SHA-256 of the workspace salt (kept outside
+the workspace, `ingest.privacy.workspace_salt`), the survey id and a
+respondent token (so one respondent's answers group together within a survey
+and cannot be linked across surveys). Answering again with the same token
+replaces that respondent's answers.
+
+Nothing stored tells the order of answers: after each answer the survey's rows
+are written again sorted by their id (a hash), with no `submitted_at` and one
+`ingested_at` (the day) for all, and the answer leaves no `import_run` row.
 
 >>> survey = create_survey(store, team_id="payments", kind="health_check",
 ...                        title="Health check 2026 Q1", at=now)  # doctest: +SKIP
@@ -16,10 +21,9 @@ from __future__ import annotations
 
 import hashlib
 import math
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
@@ -45,6 +49,7 @@ __all__ = [
 SURVEY_KINDS = TABLES["survey"].column("kind").choices
 _COLOURS = {"red": 1.0, "amber": 2.0, "yellow": 2.0, "green": 3.0}
 COMMENT = "comment"
+_ANSWER = "productops survey answer"
 
 
 @dataclass(frozen=True)
@@ -153,14 +158,14 @@ def answer_survey(
     *,
     comment: str | None,
     salt: str,
-    token: str | None,
+    token: str,
     at: datetime,
 ) -> tuple[Survey, int]:
     """Record one respondent's answers (and comment) to an open survey; return it and the count.
 
-    With no `token` the respondent is a new one (a random token); with the
-    same token again, the respondent's earlier answers to the same questions
-    are replaced.
+    `token` names the respondent (one respondent, one token: the CLI's default
+    is the login); with the same token again, the respondent's earlier
+    answers to the same questions are replaced.
     """
     survey = load_survey(store, ref)
     if survey.closed_at is not None:
@@ -170,8 +175,9 @@ def answer_survey(
     text = (comment or "").strip()
     if not answers and not text:
         raise UsageError("give at least one --answer QUESTION=VALUE or a --comment")
-    who = respondent_hash(salt, survey.id, token or secrets.token_hex(16))
-    day = datetime.combine(at.date(), time(), at.tzinfo)  # the day only: times could tell who
+    if not token.strip():
+        raise UsageError("give a respondent token (--respondent TOKEN): one per respondent")
+    who = respondent_hash(salt, survey.id, token.strip())
     rows: list[dict[str, Any]] = [
         {"question": q, "value": v, "text": None} for q, v in answers.items()
     ]
@@ -191,11 +197,28 @@ def answer_survey(
             "question": strings([r["question"] for r in rows]),
             "value": pa.array([r["value"] for r in rows], pa.float64()),
             "text": strings([r["text"] for r in rows]),
-            "submitted_at": pa.array([day] * len(rows), TIMESTAMP),
+            "submitted_at": pa.array([None] * len(rows), TIMESTAMP),
         }
     )
-    land(store, "survey_response", data, "productops survey answer")
+    with store.transaction():
+        land(store, "survey_response", data, _ANSWER)
+        _unordered(store, survey.id)
     return survey, len(rows)
+
+
+def _unordered(store: Store, survey: str) -> None:
+    """Write the survey's answers again in the order of their ids, with one ingestion day,
+    and drop the import log of the answer: nothing stored tells who answered when."""
+    store.sql("DELETE FROM import_run WHERE table_name = 'survey_response' AND file = ?", [_ANSWER])
+    store.sql(
+        "CREATE OR REPLACE TEMP TABLE _answers AS SELECT * REPLACE "
+        "(NULL::TIMESTAMPTZ AS submitted_at, max(ingested_at) OVER () AS ingested_at) "
+        "FROM survey_response WHERE survey_id = ?",
+        [survey],
+    )
+    store.sql("DELETE FROM survey_response WHERE survey_id = ?", [survey])
+    store.sql("INSERT INTO survey_response BY NAME SELECT * FROM _answers ORDER BY id")
+    store.sql("DROP TABLE _answers")
 
 
 def close_survey(store: Store, ref: str, at: datetime) -> Survey:
