@@ -139,7 +139,7 @@ def _dora(ws: Workspace, as_of: datetime) -> list[dict[str, Any]]:
     """Per team, the DORA keys of the latest full quarter with their 2024 bands."""
     b = ws.backend()
     tables = {
-        "frequency": p.deployment_frequency(b.table("deployment"), "quarter"),
+        "frequency": p.deployment_frequency(b.table("deployment"), "quarter", as_of=as_of),
         "lead": p.change_lead_time(
             b.table("change"), b.table("deployment"), b.table("deployment_change"), "quarter"
         ),
