@@ -95,3 +95,18 @@ def test_the_sites_category_and_the_teams_mapping_win_over_the_standard_name(
     configure(workspace, status_categories={"k5": {"Done": "cancelled"}})
     sync_source(workspace.store, workspace.config.connectors, workspace.root, "jira", replay=True)
     assert workspace.store.sql("SELECT status_category FROM work_item") == [("cancelled",)]
+
+
+def test_done_without_a_resolution_date_is_resolved_at_its_move_into_its_status(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    issue = _renamed(next(i for i in ISSUES if i["key"] == "K5-2"), "Shipped")
+    issue["fields"]["status"]["statusCategory"] = {"key": "done"}
+    move = {"field": "status", "from": "10033", "fromString": "To Do", "to": "99999"}
+    history = {"id": "1", "created": "2024-01-02T10:00:00.000+0000"}
+    issue["changelog"] = {"histories": [{**history, "items": [{**move, "toString": "Shipped"}]}]}
+    path = tmp_path / "issue.jsonl"
+    path.write_text(json.dumps(issue) + "\n", encoding="utf-8")
+    sync_files(workspace, path)
+    rows = workspace.store.sql("SELECT status_category, resolved_at FROM work_item")
+    assert rows == [("done", parse_time("2024-01-02T10:00:00+00:00"))]
