@@ -37,8 +37,8 @@ def _deviations(b: BaseBackend) -> ir.Table:
 PARITY_METRICS: dict[str, Callable[[BaseBackend], ir.Table]] = {
     "lead_time_by_month": lambda b: lead_time(b.table("work_item"), "month"),
     "lead_time_by_quarter": lambda b: lead_time(b.table("work_item"), "quarter"),
-    "throughput_by_week": lambda b: throughput(b.table("work_item"), "week"),
-    "throughput_by_day": lambda b: throughput(b.table("work_item"), "day"),
+    "throughput_by_week": lambda b: throughput(b.table("work_item"), "week", AS_OF),
+    "throughput_by_day": lambda b: throughput(b.table("work_item"), "day", AS_OF),
     "status_stays": _stays,
     "time_in_status": lambda b: p.time_in_status(_stays(b)),
     "flow_items": lambda b: p.flow_items(b.table("work_item"), _stays(b)),
@@ -57,7 +57,9 @@ PARITY_METRICS: dict[str, Callable[[BaseBackend], ir.Table]] = {
     "conformance": lambda b: p.conformance(b.table("work_item"), _deviations(b), "quarter"),
     "common_deviations": lambda b: p.common_deviations(_deviations(b)),
     "time_to_market": lambda b: p.time_to_market(b.table("work_item"), b.table("feedback_link")),
-    "deployment_frequency": lambda b: p.deployment_frequency(b.table("deployment"), "month"),
+    "deployment_frequency": lambda b: p.deployment_frequency(
+        b.table("deployment"), "month", as_of=AS_OF
+    ),
     "change_lead_time": lambda b: p.change_lead_time(
         b.table("change"), b.table("deployment"), b.table("deployment_change"), "month"
     ),

@@ -40,7 +40,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (["flow", "time-to-market"], "insight_features"),
         (["flow", "forecast", "--team", "payments", "--items", "20", *AS_OF], "days"),
         (["flow", "forecast", "--team", "payments", "--days", "14", *AS_OF], "items"),
-        (["dora", "frequency", "--year", "2021"], "band"),
+        (["dora", "frequency", "--bands", "2021"], "band"),
         (["dora", "lead-time", "--grain", "quarter"], "review_hours"),
         (["dora", "failure-rate"], "rate"),
         (["dora", "recovery", "--grain", "quarter"], "median_hours"),
@@ -62,7 +62,7 @@ def test_filters_and_arguments_are_checked(demo: Path) -> None:
     out = runner.invoke(app, ["-w", str(demo), "flow", "forecast", "--team", "payments"])
     assert out.exit_code == 1
     assert "exactly one of --items N or --days N" in out.output
-    out = runner.invoke(app, ["-w", str(demo), "dora", "frequency", "--year", "2022"])
+    out = runner.invoke(app, ["-w", str(demo), "dora", "frequency", "--bands", "2022"])
     assert "use one of 2021, 2023, 2024" in out.output
     out = runner.invoke(app, ["-w", str(demo), "flow", "wip", "--grain", "year"])
     assert "--grain 'year'" in out.output

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import tempfile
 from datetime import UTC, datetime, timedelta
@@ -30,6 +32,9 @@ from productops.render import Format, literal, render_sections
 from productops.status import table_counts
 from productops.workspace import Workspace
 
+# Suffix of the hidden folder an old demo workspace is renamed to while the new one moves in.
+ASIDE = "-old"
+
 
 def demo(
     directory: Annotated[Path, typer.Argument(help="Folder for the demo workspace.")] = Path(
@@ -48,11 +53,39 @@ def demo(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Build a realistic demo organisation in a fresh workspace and run every analysis on it."""
-    _clear(directory, replace)
-    # Built beside the target and moved into place at the end: an interrupted build leaves nothing.
-    building = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.resolve().parent))
+    parent = directory.resolve().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_builds(parent, directory.resolve().name)
+    _check_target(directory, replace)
+    # Built and analysed beside the target, then swapped in: an interrupted run leaves the
+    # old workspace as it was.
+    building = Path(
+        tempfile.mkdtemp(prefix=f".{directory.resolve().name}-{os.getpid()}-", dir=parent)
+    )
     try:
-        ws = Workspace.init(building)
+        manifest, checks, reports = _build(building, scale, seed, fallback)
+        _swap(building, directory)
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
+    ws = Workspace.open(directory)
+    try:
+        _summary(ws, manifest, checks, fmt)
+    finally:
+        ws.close()
+    err.print(
+        literal("Reports:\n" + "\n".join(f"  {(directory / r).resolve()}" for r in reports)),
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _build(
+    root: Path, scale: int, seed: int, fallback: bool
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[Path]]:
+    """Build the demo in `root` and run the analyses and reports: the manifest, the checks'
+    rows and the reports written (relative to `root`)."""
+    ws = Workspace.init(root)
+    try:
         with Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -66,21 +99,17 @@ def demo(
                 progress.update(task, advance=1, description=f"{name}: {rows:,} rows")
 
             manifest = build_demo(ws.store, ws.manifest_path, scale=scale, seed=seed, on_step=step)
-        ws.close()
-        building.rename(directory)
-    finally:
-        shutil.rmtree(building, ignore_errors=True)
-    ws = Workspace.open(directory)
-    try:
         err.print("Running the data checks and finding the feedback's themes ...")
         checks = analyse(ws, _as_of(manifest), pick_embedder(fallback))
-        _summary(ws, manifest, checks, fmt)
-        _reports(ws, manifest)
+        reports = _reports(ws, manifest)
     finally:
         ws.close()
+    return manifest, checks, [r.relative_to(root) for r in reports]
 
 
-def _clear(directory: Path, replace: bool) -> None:
+def _check_target(directory: Path, replace: bool) -> None:
+    """Refuse a folder that holds anything but a demo, and a demo without `replace`; remove an
+    empty one."""
     if not directory.exists() or not any(directory.iterdir()):
         if directory.exists():
             directory.rmdir()
@@ -91,7 +120,47 @@ def _clear(directory: Path, replace: bool) -> None:
         )
     if not (directory / CONFIG_FILE).exists() or not (directory / "demo-manifest.json").exists():
         raise WorkspaceError(f"{directory} is not a demo workspace; refusing to replace it")
-    shutil.rmtree(directory)
+
+
+def _swap(new: Path, target: Path) -> None:
+    """Put the complete workspace `new` at `target`: the old one is renamed aside first and
+    deleted last (a run killed between the renames leaves it aside; the next run restores it)."""
+    aside = new.with_name(new.name + ASIDE)
+    if target.exists():
+        target.rename(aside)
+    new.rename(target)
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+def remove_stale_builds(parent: Path, name: str) -> list[Path]:
+    """Delete the hidden build folders of demo runs into `parent/name` whose process is gone
+    (a concurrent run's are kept); an old workspace such a run had set aside goes back to
+    `name` when nothing is there. Returns the folders removed or restored."""
+    pattern = re.compile(rf"\.{re.escape(name)}-(\d+)-\w{{8}}({re.escape(ASIDE)})?")
+    found = []
+    for path in sorted(parent.iterdir()):
+        match = pattern.fullmatch(path.name)
+        if match is None or not path.is_dir() or _running(int(match[1])):
+            continue
+        if match[2] and not (parent / name).exists():
+            path.rename(parent / name)
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+        found.append(path)
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Whether process `pid` exists (on Windows, where signal 0 would end it, always True)."""
+    if os.name == "nt":
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _delivery(ws: Workspace, as_of: datetime) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -139,7 +208,7 @@ def _dora(ws: Workspace, as_of: datetime) -> list[dict[str, Any]]:
     """Per team, the DORA keys of the latest full quarter with their 2024 bands."""
     b = ws.backend()
     tables = {
-        "frequency": p.deployment_frequency(b.table("deployment"), "quarter"),
+        "frequency": p.deployment_frequency(b.table("deployment"), "quarter", as_of=as_of),
         "lead": p.change_lead_time(
             b.table("change"), b.table("deployment"), b.table("deployment_change"), "quarter"
         ),
@@ -428,11 +497,9 @@ def _as_of(manifest: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(manifest["period"]["end"]).replace(tzinfo=UTC) + timedelta(days=1)
 
 
-def _reports(ws: Workspace, manifest: dict[str, Any]) -> None:
-    """The scorecard report of the last 8 quarters (HTML, PDF, Markdown) in the demo's reports/."""
-    written = write_report(
+def _reports(ws: Workspace, manifest: dict[str, Any]) -> list[Path]:
+    """Write the scorecard report of the last 8 quarters (HTML, PDF, Markdown) in the demo's
+    reports/; returns the files written."""
+    return write_report(
         ws, ws.root / "reports", ["html", "pdf", "md"], "quarter", 8, _as_of(manifest)
-    )
-    err.print(
-        literal("Reports:\n" + "\n".join(f"  {p.resolve()}" for p in written)), soft_wrap=True
     )

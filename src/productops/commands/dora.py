@@ -7,11 +7,13 @@ from typing import Annotated
 import typer
 
 from productops.commands.common import (
+    AsOfOption,
     FormatOption,
     GrainOption,
     SinceOption,
     TeamOption,
     UntilOption,
+    as_of,
     grain,
     open_workspace,
     show,
@@ -24,16 +26,19 @@ app = typer.Typer(
     help="DORA: deployment frequency, lead time for changes, change failure rate, recovery time.",
     no_args_is_help=True,
 )
-YearOption = Annotated[
-    int, typer.Option("--year", help="DORA report year whose bands to use: 2021, 2023 or 2024.")
+BandsOption = Annotated[
+    int,
+    typer.Option(
+        "--bands", help="Performance bands of this DORA report (its year): 2021, 2023 or 2024."
+    ),
 ]
 
 
-def _year(value: int) -> p.ReportYear:
-    for year in p.REPORT_YEARS:
-        if value == year:
-            return year
-    raise UsageError(f"--year {value}: use one of {', '.join(map(str, p.REPORT_YEARS))}")
+def _bands(value: int) -> p.ReportYear:
+    for report in p.REPORT_YEARS:
+        if value == report:
+            return report
+    raise UsageError(f"--bands {value}: use one of {', '.join(map(str, p.REPORT_YEARS))}")
 
 
 @app.command()
@@ -43,18 +48,29 @@ def frequency(
     team: TeamOption = None,
     since: SinceOption = None,
     until: UntilOption = None,
-    year: YearOption = 2024,
+    bands: BandsOption = 2024,
+    when: AsOfOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Deployment frequency: production deployments and deployment days per week."""
+    """Deployment frequency: production deployments and deployment days per week (a period
+    still running at --as-of is `partial`: per week of its elapsed part)."""
     g = grain(period)
-    expr = p.deployment_frequency(open_workspace(ctx).backend().table("deployment"), g, _year(year))
-    columns = ["team_id", "period_start", "deployments", "deployment_days", "per_week", "band"]
+    table = open_workspace(ctx).backend().table("deployment")
+    expr = p.deployment_frequency(table, g, _bands(bands), as_of(when))
+    columns = [
+        "team_id",
+        "period_start",
+        "deployments",
+        "deployment_days",
+        "per_week",
+        "partial",
+        "band",
+    ]
     show(
         expr,
         columns,
         fmt,
-        f"deployment frequency per team and {g} (bands: DORA {year})",
+        f"deployment frequency per team and {g} (bands: DORA {bands})",
         team,
         since,
         until,
@@ -68,14 +84,14 @@ def lead_time(
     team: TeamOption = None,
     since: SinceOption = None,
     until: UntilOption = None,
-    year: YearOption = 2024,
+    bands: BandsOption = 2024,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Lead time for changes in hours (first commit to production), by stage."""
     g = grain(period)
     b = open_workspace(ctx).backend()
     expr = p.change_lead_time(
-        b.table("change"), b.table("deployment"), b.table("deployment_change"), g, _year(year)
+        b.table("change"), b.table("deployment"), b.table("deployment_change"), g, _bands(bands)
     )
     columns = [
         "team_id",
@@ -92,7 +108,7 @@ def lead_time(
         expr,
         columns,
         fmt,
-        f"lead time for changes per team and {g} (bands: DORA {year})",
+        f"lead time for changes per team and {g} (bands: DORA {bands})",
         team,
         since,
         until,
@@ -106,19 +122,19 @@ def failure_rate(
     team: TeamOption = None,
     since: SinceOption = None,
     until: UntilOption = None,
-    year: YearOption = 2024,
+    bands: BandsOption = 2024,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Change failure rate: production deployments that caused an incident."""
     g = grain(period)
     b = open_workspace(ctx).backend()
-    expr = p.change_failure_rate(b.table("deployment"), b.table("incident"), g, _year(year))
+    expr = p.change_failure_rate(b.table("deployment"), b.table("incident"), g, _bands(bands))
     columns = ["team_id", "period_start", "deployments", "failed", "rate", "band"]
     show(
         expr,
         columns,
         fmt,
-        f"change failure rate per team and {g} (bands: DORA {year})",
+        f"change failure rate per team and {g} (bands: DORA {bands})",
         team,
         since,
         until,
@@ -132,18 +148,18 @@ def recovery(
     team: TeamOption = None,
     since: SinceOption = None,
     until: UntilOption = None,
-    year: YearOption = 2024,
+    bands: BandsOption = 2024,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Failed deployment recovery time in hours (incident opened to resolved)."""
     g = grain(period)
-    expr = p.recovery_time(open_workspace(ctx).backend().table("incident"), g, _year(year))
+    expr = p.recovery_time(open_workspace(ctx).backend().table("incident"), g, _bands(bands))
     columns = ["team_id", "period_start", "incidents", "median_hours", "p85_hours", "band"]
     show(
         expr,
         columns,
         fmt,
-        f"recovery time per team and {g} (bands: DORA {year})",
+        f"recovery time per team and {g} (bands: DORA {bands})",
         team,
         since,
         until,

@@ -125,14 +125,16 @@ def throughput(
     team: TeamOption = None,
     since: SinceOption = None,
     until: UntilOption = None,
+    when: AsOfOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Work items done per team and period."""
+    """Work items done per team and period, and per week (a period still running at --as-of
+    is `partial`: per week of its elapsed part)."""
     g = grain(period)
-    expr = p.throughput(open_workspace(ctx).backend().table("work_item"), g)
+    expr = p.throughput(open_workspace(ctx).backend().table("work_item"), g, as_of(when))
     show(
         expr,
-        ["team_id", "period_start", "items"],
+        ["team_id", "period_start", "items", "per_week", "partial"],
         fmt,
         f"items done per team and {g}",
         team,
@@ -392,7 +394,7 @@ def forecast(
         raise UsageError("flow forecast: give exactly one of --items N or --days N")
     end = as_of(when).replace(hour=0, minute=0, second=0, microsecond=0)
     start = end - timedelta(days=history)
-    done = p.throughput(open_workspace(ctx).backend().table("work_item"), "day")
+    done = p.throughput(open_workspace(ctx).backend().table("work_item"), "day", end)
     done = done.filter(
         (done.team_id == team) & (done.period_start >= start) & (done.period_start < end)
     )

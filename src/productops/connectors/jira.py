@@ -32,12 +32,39 @@ from productops.connectors.base import (
 )
 from productops.connectors.http import HttpClient, as_objects, expect
 
-__all__ = ["BUILTIN_STATUSES", "JiraConnector", "jira_stream_of", "map_jira", "search_jql"]
+__all__ = [
+    "BUILTIN_STATUSES",
+    "STANDARD_NAMES",
+    "JiraConnector",
+    "jira_stream_of",
+    "map_jira",
+    "search_jql",
+]
 
 # Jira's statusCategory keys -> canonical categories.
 CATEGORY_KEYS = {"new": "todo", "indeterminate": "in_progress", "done": "done"}
 # Statuses every Jira site has, with fixed ids; used when /status no longer lists them.
 BUILTIN_STATUSES = {"1": "todo", "3": "in_progress", "4": "todo", "5": "done", "6": "done"}
+# Jira's standard status names in English, Chinese (simplified and traditional), Japanese,
+# Korean, German, French, Spanish and Russian, by category: the category of a
+# status the payload and /status give none for.
+STANDARD_NAMES = {
+    "todo": (
+        "To Do", "Open", "Reopened", "Backlog", "Selected for Development",
+        "待办", "待辦", "作業前", "해야 할 일", "Zu erledigen", "Offen", "À faire",
+        "Por hacer", "К выполнению",  # noqa: RUF001 (Russian)
+    ),
+    "in_progress": (
+        "In Progress", "In Review", "进行中", "進行中", "진행 중", "In Arbeit", "En cours",
+        "En curso", "В работе",  # noqa: RUF001 (Russian)
+    ),
+    "done": (
+        "Done", "Closed", "Resolved", "已完成", "完成", "完了", "완료", "Fertig", "Erledigt",
+        "Geschlossen", "Terminé(e)", "Terminé", "Terminée", "Listo", "Готово",
+    ),
+}  # fmt: skip
+_STANDARD = {name.casefold(): cat for cat, names in STANDARD_NAMES.items() for name in names}
+_FINISHED = ("done", "cancelled")
 # Jira re-reads this much before the cursor: JQL reads dates in the API user's time zone.
 OVERLAP = timedelta(days=1)
 _ORDER_BY = re.compile(r"\border\s+by\b.*$", re.I | re.S)
@@ -176,8 +203,9 @@ def map_jira(
             request = record.payload.get("request") or {}
             extra.setdefault(str(request.get("issue_id")), []).append(record.payload["response"])
     rows: Rows = {}
+    resolved_open: list[str] = []
     for issue_id, issue in issues.items():
-        _map_issue(rows, issue, extra.get(issue_id, []), settings, categories)
+        _map_issue(rows, issue, extra.get(issue_id, []), settings, categories, resolved_open)
     keys = {
         "work_item": ("id",),
         "work_item_transition": ("work_item_id", "changed_at", "to_status"),
@@ -193,6 +221,12 @@ def map_jira(
             f"statuses with no category: {', '.join(sorted(categories.unknown))}; map them in "
             "connectors.status_categories of productops.toml, or with `productops connect status-category`"
         )
+    if resolved_open:
+        notes.append(
+            f"{len(resolved_open)} issues with a resolution but a status not in a done category "
+            f"count as done at their resolution date: {', '.join(sorted(resolved_open)[:10])}"
+            f"{', ...' if len(resolved_open) > 10 else ''}"
+        )
     if waiting:
         notes.append(
             f"changelog entries of {len(waiting)} issues not synced yet (ids {', '.join(waiting[:5])}"
@@ -207,7 +241,9 @@ def _map_issue(
     more_histories: list[dict[str, Any]],
     settings: JiraSettings,
     categories: StatusCategories,
+    resolved_open: list[str],
 ) -> None:
+    """Add the issue's rows; its key to `resolved_open` when resolved in a status not done."""
     fields = _fields(issue)
     item = f"jira:{issue['key']}"
     team = _team(fields, settings)
@@ -227,7 +263,7 @@ def _map_issue(
                         "changed_at": at,
                         "from_status": change.get("fromString"),
                         "to_status": change["toString"],
-                        "to_category": categories.category(team, change["toString"], to_id),
+                        "to_category": _category(categories, team, change["toString"], to_id),
                         "_from_id": None if change.get("from") is None else str(change["from"]),
                     }
                 )
@@ -236,7 +272,12 @@ def _map_issue(
     status = fields.get("status") or {}
     given = CATEGORY_KEYS.get(str((status.get("statusCategory") or {}).get("key")))
     status_id = None if status.get("id") is None else str(status["id"])
-    category = categories.category(team, status.get("name"), status_id, given)
+    category = _category(categories, team, status.get("name"), status_id, given)
+    resolved = _resolved(fields, transitions, category, status.get("name"))
+    if resolved and category not in _FINISHED:
+        # Jira counts an issue with a resolution as resolved, whatever its status's category.
+        resolved_open.append(str(issue["key"]))
+        category = "done"
     add_row(
         rows,
         "work_item",
@@ -249,7 +290,7 @@ def _map_issue(
             "status_category": category,
             "created_at": created,
             "started_at": _started(transitions, created, category, categories, team, status),
-            "resolved_at": _resolved(fields, transitions, category),
+            "resolved_at": resolved,
             "released_at": _released(fields),
             "parent_id": _parent(fields),
             "estimate": _estimate(fields, settings),
@@ -268,7 +309,7 @@ def _map_issue(
                 "team_id": team,
                 "severity": (fields.get("priority") or {}).get("name"),
                 "created_at": created,
-                "resolved_at": _resolved(fields, transitions, category),
+                "resolved_at": resolved,
             },
         )
     for flag in flags:
@@ -323,7 +364,7 @@ def _started(
     """created_at for an item created in an in-progress status, else its first move into one."""
     if transitions:
         first = transitions[0]
-        initial = categories.category(team, first["from_status"], first["_from_id"])
+        initial = _category(categories, team, first["from_status"], first["_from_id"])
     else:
         initial = category
     if initial == "in_progress":
@@ -336,16 +377,30 @@ def _started(
 
 
 def _resolved(
-    fields: dict[str, Any], transitions: list[dict[str, Any]], category: str | None
+    fields: dict[str, Any], transitions: list[dict[str, Any]], category: str | None, status: Any
 ) -> datetime | None:
-    """Jira's resolution date; else, for an item now done, its last move into done."""
+    """Jira's resolution date; else, for an item now done or cancelled, its move into that
+    status (its last move, when into a finished status or the current one)."""
     resolved = parse_time(fields.get("resolutiondate"))
-    if resolved or category not in ("done", "cancelled"):
+    if resolved or category not in _FINISHED or not transitions:
         return resolved
-    if transitions and transitions[-1]["to_category"] in ("done", "cancelled"):
-        at: datetime = transitions[-1]["changed_at"]
+    last = transitions[-1]
+    if last["to_category"] in _FINISHED or last["to_status"] == status:
+        at: datetime = last["changed_at"]
         return at
     return None
+
+
+def _category(
+    categories: StatusCategories,
+    team: str,
+    name: str | None,
+    status_id: str | None,
+    given: str | None = None,
+) -> str | None:
+    """The status's category, Jira's standard one for its name when the payload gives none."""
+    standard = _STANDARD.get(name.casefold()) if name else None
+    return categories.category(team, name, status_id, given or standard)
 
 
 def _released(fields: dict[str, Any]) -> datetime | None:

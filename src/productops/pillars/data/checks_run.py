@@ -230,6 +230,10 @@ def run_check(
         col = t[p["column"]]
         bad = t.filter(col.notnull() & ~col.isin(list(p["values"])))
         return _failing_rows(check, bad, f"with {p['column']} not in the accepted values")
+    if kind == "paired":
+        among = t[p["column"]].isin(list(p["values"])).fill_null(False)
+        bad = t.filter(among != t[p["present"]].notnull())
+        return _failing_rows(check, bad, f"whose {p['column']} and {p['present']} disagree")
     if kind == "range":
         bad = t.filter(t[p["column"]].notnull() & _outside(t[p["column"]], p))
         return _failing_rows(check, bad, f"with {p['column']} out of range")

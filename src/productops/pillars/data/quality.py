@@ -46,6 +46,7 @@ CheckKind = Literal[
     "not_null",
     "unique",
     "accepted_values",
+    "paired",
     "relationships",
     "range",
 ]
@@ -58,6 +59,7 @@ _PARAMS: dict[str, tuple[set[str], set[str]]] = {
     "not_null": ({"column"}, set()),
     "unique": ({"columns"}, set()),
     "accepted_values": ({"column", "values"}, set()),
+    "paired": ({"column", "values", "present"}, set()),
     "relationships": ({"column", "to"}, {"to_column"}),
     "range": (set(), {"column", "min", "max", "grain"}),
 }
@@ -212,7 +214,7 @@ def _check_check(check: Check, catalog: Catalog | None) -> None:
         return
     if check.target not in TABLES:
         raise ValueError(f"target: no canonical table {check.target!r}")
-    for name in ("column", "to_column"):
+    for name in ("column", "to_column", "present"):
         if name in p:
             _column(p["to"] if name == "to_column" else check.target, p[name], f"params.{name}")
     if "columns" in p:
@@ -225,7 +227,7 @@ def _check_check(check: Check, catalog: Catalog | None) -> None:
         raise ValueError("params.column: a volume check on a table needs its time column")
     if check.kind == "range" and "column" not in p:
         raise ValueError("params.column: a range check on a table needs a column")
-    if check.kind == "accepted_values" and not isinstance(p["values"], list):
+    if check.kind in ("accepted_values", "paired") and not isinstance(p["values"], list):
         raise ValueError("params.values: give a list of values")
     for name in ("max_age_hours", "min", "max", "max_z", "max_relative"):
         if name in p and (isinstance(p[name], bool) or not isinstance(p[name], int | float)):

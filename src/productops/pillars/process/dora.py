@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import ibis
 
 from productops.durations import Grain, hours_between, period
 from productops.pillars.process.dora_bands import BANDS, ReportYear
+from productops.pillars.process.rates import as_of_utc, per_week, until
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -15,8 +17,6 @@ if TYPE_CHECKING:
 __all__ = ["change_failure_rate", "change_lead_time", "deployment_frequency", "recovery_time"]
 
 PRODUCTION = ("production", "prod")
-# Weeks in a period, months and quarters taken at their average length.
-WEEKS = {"day": 1 / 7, "week": 1.0, "month": 30.44 / 7, "quarter": 91.31 / 7}
 
 
 def _band(value: ir.NumericValue, metric: str, year: ReportYear) -> ir.StringValue:
@@ -36,21 +36,28 @@ def _production(deployment: ir.Table) -> ir.Table:
 
 
 def deployment_frequency(
-    deployment: ir.Table, grain: Grain = "month", year: ReportYear = 2024
+    deployment: ir.Table,
+    grain: Grain = "month",
+    year: ReportYear = 2024,
+    as_of: datetime | None = None,
 ) -> ir.Table:
-    """Successful production deployments per team and period, and on how many distinct days.
+    """Successful production deployments per team and period, and on how many distinct days,
+    up to `as_of` (default: now).
 
     `per_week` is deployment days per week (months and quarters at their average
-    length). Returns `team_id, period_start, deployments, deployment_days, per_week, band`.
+    length); `partial` marks the period still running at `as_of`, whose rate is over
+    its elapsed part. Returns `team_id, period_start, deployments, deployment_days,
+    per_week, partial, band`.
     """
-    d = _production(deployment)
+    moment = as_of_utc(as_of)
+    d = until(_production(deployment), "finished_at", moment)
     d = d.mutate(period_start=period(d.finished_at, grain), day=period(d.finished_at, "day"))
     counts = d.group_by("team_id", "period_start").aggregate(
         deployments=d.count(), deployment_days=d.day.nunique()
     )
-    per_week = counts.deployment_days.cast("float64") / WEEKS[grain]
+    rate, partial = per_week(counts, counts.deployment_days, grain, moment)
     return counts.mutate(
-        per_week=per_week, band=_band(per_week, "deployment_frequency", year)
+        per_week=rate, partial=partial, band=_band(rate, "deployment_frequency", year)
     ).order_by("team_id", "period_start")
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import ibis
 
 from productops.durations import SECONDS_PER_DAY, Grain, days_between, percentiles, period
+from productops.pillars.process.rates import as_of_utc, per_week, until
 from productops.pillars.process.stays import ACTIVE
 
 if TYPE_CHECKING:
@@ -83,18 +84,23 @@ def cycle_time(items: ir.Table, grain: Grain = "month") -> ir.Table:
     )
 
 
-def throughput(work_item: ir.Table, grain: Grain = "week") -> ir.Table:
-    """Items done per team and period: `team_id, period_start, items`.
+def throughput(
+    work_item: ir.Table, grain: Grain = "week", as_of: datetime | None = None
+) -> ir.Table:
+    """Items done per team and period up to `as_of` (default: now), and per week.
+
+    `per_week` is over the period's length (months and quarters at their average),
+    or, for the period still running at `as_of` (`partial`), over its elapsed part.
+    Returns `team_id, period_start, items, per_week, partial`.
 
     >>> throughput(backend.table("work_item"), "week").execute()  # doctest: +SKIP
     """
-    done = _done(work_item)
+    moment = as_of_utc(as_of)
+    done = until(_done(work_item), "resolved_at", moment)
     done = done.mutate(period_start=period(done.resolved_at, grain))
-    return (
-        done.group_by("team_id", "period_start")
-        .aggregate(items=done.count())
-        .order_by("team_id", "period_start")
-    )
+    counts = done.group_by("team_id", "period_start").aggregate(items=done.count())
+    rate, partial = per_week(counts, counts.items, grain, moment)
+    return counts.mutate(per_week=rate, partial=partial).order_by("team_id", "period_start")
 
 
 def wip(work_item: ir.Table, grain: Grain = "week") -> ir.Table:
