@@ -46,8 +46,10 @@ def test_markup_in_data_prints_as_text(ws: Path, tmp_path: Path) -> None:
     runner.invoke(app, ["-w", str(ws), "import", "work_item", str(items)], env=TERMINAL)
     _run(ws, "initiative", "new", "alpha", MARKUP, "-c", "process.time_to_market")
     _run(ws, "survey", "new", "alpha", "health_check", "Checkup")
-    for _ in range(3):
-        _run(ws, "survey", "answer", "alpha-checkup", "-a", "speed=green", "--comment", MARKUP)
+    for person in ("r1", "r2", "r3"):  # comments show for 3 respondents, once closed
+        answer = ["-a", "speed=green", "--comment", MARKUP, "--respondent", person]
+        _run(ws, "survey", "answer", "alpha-checkup", *answer)
+    _run(ws, "survey", "close", "alpha-checkup")
     for command in (["quarantine"], ["initiative", "list"], ["survey", "results"]):
         out = _run(ws, *command).stdout
         assert MARKUP in out, command

@@ -83,7 +83,7 @@ LAZY: dict[str, tuple[str, str]] = {
     "survey": (
         "survey:app",
         "Surveys: team health checks, stakeholder and Product Ops support satisfaction, "
-        "PM time, onboarding.",
+        "PM time, onboarding, self-assessment.",
     ),
     "activity": (
         "activity:app",
