@@ -27,12 +27,13 @@ LAYERS = {
     "status": 6,
     "sync": 6,
     "render": 7,
-    "commands": 8,
-    "cli": 9,
-    "__main__": 10,
-    "web": 8,
     "reports": 7,
-    "notify": 8,
+    "services": 8,
+    "commands": 9,
+    "web": 9,
+    "notify": 9,
+    "cli": 10,
+    "__main__": 11,
 }
 BACKENDS = {"duckdb", "pyspark"}
 
