@@ -8,13 +8,13 @@ from typing import Annotated, Any
 import typer
 
 from productops.commands.common import AsOfOption, FormatOption, as_of, known, open_workspace
-from productops.commands.metrics import workspace_catalog
 from productops.errors import UsageError
 from productops.pillars.data.checks_run import Outcome, run_check
 from productops.pillars.data.quality import Check, load_checks
 from productops.pillars.data.reconcile import reconcile
 from productops.registry.checks import check_history, last_details, list_incidents, record_run
 from productops.render import Format, render, render_sections
+from productops.services.catalog import workspace_catalog
 from productops.workspace import Workspace
 
 __all__ = ["app"]

@@ -94,7 +94,7 @@ def _known_ids(ws: Workspace, kind: str) -> list[str]:
         from productops.ops.scorecard import criteria_in_use
 
         return [c.id for c in criteria_in_use(custom=ws.config.scorecard.custom)]
-    from productops.commands.metrics import workspace_catalog
+    from productops.services.catalog import workspace_catalog
 
     catalog = workspace_catalog(ws)
     if kind == "metric":

@@ -20,7 +20,6 @@ from productops.commands.common import (
     open_workspace,
     when,
 )
-from productops.commands.metrics import workspace_catalog
 from productops.errors import UsageError
 from productops.registry.decisions import (
     STATUSES,
@@ -38,6 +37,7 @@ from productops.registry.decisions import (
 )
 from productops.registry.evidence import MetricRequest
 from productops.render import Format, render, render_sections
+from productops.services.catalog import workspace_catalog
 
 __all__ = ["app"]
 

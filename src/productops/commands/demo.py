@@ -25,10 +25,11 @@ from productops.errors import WorkspaceError
 from productops.experiments.analysis import Settings
 from productops.pillars import process as p
 from productops.pillars.customer.trends import SpikeRule
-from productops.pillars.data import compile_metric, load_catalog
+from productops.pillars.data import compile_metric
 from productops.registry.experiments import analyze_experiment, list_experiments
 from productops.registry.feedback_analysis import spike_report
 from productops.render import Format, literal, render_sections
+from productops.services.catalog import workspace_catalog
 from productops.status import table_counts
 from productops.workspace import Workspace
 
@@ -261,7 +262,7 @@ def _experiments(ws: Workspace, as_of: datetime) -> list[dict[str, Any]]:
 
 def _usage(ws: Workspace, as_of: datetime) -> list[dict[str, Any]]:
     """Catalog metrics of the product's use in the last full month, by segment."""
-    catalog = load_catalog([ws.root / "metrics"])
+    catalog = workspace_catalog(ws)
     month = (as_of - timedelta(days=1)).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     rows: dict[str, dict[str, Any]] = {}
     for name in ("dau", "mau", "stickiness"):

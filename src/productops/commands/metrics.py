@@ -19,11 +19,11 @@ from productops.commands.common import (
     log_usage,
     open_workspace,
 )
-from productops.pillars.data import Catalog, compile_metric, dimensions_of, load_catalog
+from productops.pillars.data import Catalog, compile_metric, dimensions_of
 from productops.render import Format, render, render_sections
-from productops.workspace import Workspace
+from productops.services.catalog import workspace_catalog
 
-__all__ = ["app", "workspace_catalog"]
+__all__ = ["app"]
 
 app = typer.Typer(
     help="The metric catalog: find, read and query governed metrics (docs/catalog.md).",
@@ -33,11 +33,6 @@ MetricArg = Annotated[
     str, typer.Argument(help="The metric's name (or its start).", callback=known("metric"))
 ]
 LIST_COLUMNS = ["name", "type", "unit", "direction", "status", "owner", "description"]
-
-
-def workspace_catalog(ws: Workspace) -> Catalog:
-    """The built-in metrics plus the workspace's own `metrics/*.yml`."""
-    return load_catalog([ws.root / "metrics"])
 
 
 def _row(catalog: Catalog, name: str) -> dict[str, Any]:

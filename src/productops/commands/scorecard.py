@@ -18,7 +18,6 @@ from productops.commands.common import (
     open_workspace,
     when,
 )
-from productops.commands.metrics import workspace_catalog
 from productops.errors import UsageError
 from productops.ops import criteria as crit
 from productops.ops.maturity import Reading, effort_periods, read_maturity, self_ratings
@@ -35,6 +34,7 @@ from productops.ops.scorecard import (
 from productops.registry import improvement
 from productops.registry.scorecard import save_readings, save_snapshots, set_target, targets
 from productops.render import Format, render
+from productops.services.catalog import workspace_catalog
 
 if TYPE_CHECKING:
     from productops.durations import Grain
