@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from productops.commands.common import AsOfOption, FormatOption, as_of, known, open_workspace
 from productops.errors import UsageError
-from productops.pillars.data.checks_run import Outcome, run_check
-from productops.pillars.data.quality import Check, load_checks
-from productops.pillars.data.reconcile import reconcile
-from productops.registry.checks import check_history, last_details, list_incidents, record_run
+from productops.registry.checks import check_history, last_details, list_incidents
 from productops.render import Format, render, render_sections
-from productops.services.catalog import workspace_catalog
-from productops.workspace import Workspace
+from productops.services import Actor
+from productops.services.checks import run_checks
 
 __all__ = ["app"]
 
@@ -45,50 +43,13 @@ def check(
     ws = open_workspace(ctx)
     run_at = datetime.now(UTC)  # to the microsecond: two runs never share a result's key
     try:
-        rows = run_checks(ws, as_of(when), run_at, only or [])
+        runs = run_checks(ws, Actor.cli(), as_of(when), run_at, only or [])
     finally:
         ws.close()
+    rows = [asdict(r) for r in runs]
     render(rows, COLUMNS, fmt, title=f"data checks at {run_at:%Y-%m-%d %H:%M} UTC")
-    if any(r["status"] == "error" for r in rows):
+    if any(r.status == "error" for r in runs):
         raise typer.Exit(1)
-
-
-def run_checks(
-    ws: Workspace, measured_at: datetime, run_at: datetime, only: list[str] | None = None
-) -> list[dict[str, Any]]:
-    """Run the declared checks and reconciliations (all, or `only` these ids) on the data as of
-    `measured_at`, store each result stamped `run_at`, open or resolve incidents; one row each."""
-    catalog = workspace_catalog(ws)
-    declared = load_checks([ws.root / "checks"], catalog=catalog)
-    items = declared.all()
-    unknown = sorted(set(only or []) - {i.id for i in items})
-    if unknown:
-        known = ", ".join(sorted(i.id for i in items)) or "none"
-        raise UsageError(f"--only {', '.join(unknown)}: no such check; declared: {known}")
-    table = ws.backend().table
-    rows: list[dict[str, Any]] = []
-    for item in items:
-        if only and item.id not in only:
-            continue
-        outcome: Outcome
-        if isinstance(item, Check):
-            previous = last_details(ws.store, item.id)
-            outcome = run_check(item, table, measured_at, catalog=catalog, previous=previous)
-        else:
-            outcome = reconcile(item, table, catalog)
-        rows.append(
-            {
-                "id": item.id,
-                "kind": item.kind,
-                "target": item.target,
-                "status": outcome.status,
-                "observed": outcome.observed,
-                "summary": outcome.summary,
-                "incident": record_run(ws.store, item, outcome, run_at),
-                "failing_keys": outcome.details.get("failing_keys", []),
-            }
-        )
-    return rows
 
 
 @app.command()

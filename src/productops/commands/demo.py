@@ -30,6 +30,7 @@ from productops.registry.experiments import analyze_experiment, list_experiments
 from productops.registry.feedback_analysis import spike_report
 from productops.render import Format, literal, render_sections
 from productops.services.catalog import workspace_catalog
+from productops.services.checks import CheckRun
 from productops.status import table_counts
 from productops.workspace import Workspace
 
@@ -82,7 +83,7 @@ def demo(
 
 def _build(
     root: Path, scale: int, seed: int, fallback: bool
-) -> tuple[dict[str, Any], list[dict[str, Any]], list[Path]]:
+) -> tuple[dict[str, Any], list[CheckRun], list[Path]]:
     """Build the demo in `root` and run the analyses and reports: the manifest, the checks'
     rows and the reports written (relative to `root`)."""
     ws = Workspace.init(root)
@@ -304,9 +305,7 @@ def _activities(ws: Workspace) -> list[dict[str, Any]]:
     return rows
 
 
-def _summary(
-    ws: Workspace, manifest: dict[str, Any], checks: list[dict[str, Any]], fmt: Format
-) -> None:
+def _summary(ws: Workspace, manifest: dict[str, Any], checks: list[CheckRun], fmt: Format) -> None:
     """What the demo holds, what the analyses found against what was planted, and where to look."""
     as_of = _as_of(manifest)
     delivery, pairs = _delivery(ws, as_of)
@@ -443,10 +442,10 @@ def _significant(experiments: list[dict[str, Any]]) -> str:
     return min(found, key=lambda e: e["adjusted_p_value"])["experiment_id"] if found else "none"
 
 
-def _misbilled(checks: list[dict[str, Any]]) -> str:
+def _misbilled(checks: list[CheckRun]) -> str:
     """The accounts the demo's CRM-against-billing reconciliation found differing."""
-    found = next(c for c in checks if c["id"] == "crm_vs_billing_arr")
-    return ", ".join(found["failing_keys"]) or "none"
+    found = next(c for c in checks if c.id == "crm_vs_billing_arr")
+    return ", ".join(found.failing_keys) or "none"
 
 
 def _spiking(ws: Workspace, manifest: dict[str, Any]) -> str:

@@ -15,13 +15,14 @@ from typing import Any
 
 import pyarrow as pa
 
-from productops.commands.check import run_checks
 from productops.ingest import land_arrow
 from productops.pillars.customer.duplicates import DuplicateRule
 from productops.pillars.customer.embeddings import Embedder
 from productops.registry.feedback_analysis import mark_duplicates, score_sentiment
 from productops.registry.themes import discover_themes
 from productops.schema import TABLES
+from productops.services import Actor
+from productops.services.checks import CheckRun, run_checks
 from productops.workspace import Workspace
 
 __all__ = ["PLANTED_THEME", "analyse", "planted_themes"]
@@ -30,11 +31,11 @@ __all__ = ["PLANTED_THEME", "analyse", "planted_themes"]
 PLANTED_THEME = "demo:theme-{:02d}"
 
 
-def analyse(ws: Workspace, as_of: datetime, embedder: Embedder) -> list[dict[str, Any]]:
+def analyse(ws: Workspace, as_of: datetime, embedder: Embedder) -> list[CheckRun]:
     """Run the data checks (results stamped `as_of`), find themes with `embedder`, read
     sentiment, mark repeats and re-point the insights to the themes found; returns the checks'
     rows."""
-    checks = run_checks(ws, as_of, as_of)
+    checks = run_checks(ws, Actor.cli(), as_of, as_of)
     discover_themes(ws.store, embedder, as_of)
     score_sentiment(ws.store)
     mark_duplicates(ws.store, embedder, DuplicateRule())
