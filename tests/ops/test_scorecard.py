@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from productops.cli import app
-from productops.commands.scorecard import resolve_periods
+from productops.commands.common import resolve_periods
 from productops.config import CustomCriterion, load_config, write_config
 from productops.demo import build_demo
 from productops.errors import UsageError

@@ -32,6 +32,8 @@ __all__ = [
     "FormatOption",
     "GrainOption",
     "Options",
+    "PeriodOption",
+    "ScorecardAsOfOption",
     "SinceOption",
     "TeamOption",
     "UntilOption",
@@ -44,6 +46,7 @@ __all__ = [
     "moment",
     "open_workspace",
     "resolve",
+    "resolve_periods",
     "show",
     "when",
 ]
@@ -197,6 +200,18 @@ AsOfOption = Annotated[
 GrainOption = Annotated[
     str, typer.Option("--grain", "-g", help="Period: day, week, month or quarter.")
 ]
+PeriodOption = Annotated[
+    str | None,
+    typer.Option(
+        "--period",
+        "-p",
+        help="The (last) period: a date in it, YYYY-MM, YYYY-Qn or YYYY; default the latest "
+        "complete one.",
+    ),
+]
+ScorecardAsOfOption = Annotated[
+    str | None, typer.Option("--as-of", help="Compute as of this time (ISO 8601; default now).")
+]
 FallbackOption = Annotated[
     bool,
     typer.Option(
@@ -290,6 +305,16 @@ def moment(text: str | None, option: str = "--at") -> datetime:
     if text is None:
         return datetime.now(UTC).replace(microsecond=0)
     return when(text, option)
+
+
+def resolve_periods(text: str | None, g: Grain, count: int, as_of: datetime) -> list[datetime]:
+    """The `count` periods ending with the one a --period `text` names (default: the latest
+    complete one as of `as_of`)."""
+    from productops.ops.scorecard import latest_complete, periods_ending
+
+    if text is None:
+        return periods_ending(latest_complete(as_of, g), g, count)
+    return periods_ending(when(text, "--period", "start"), g, count)
 
 
 def as_of(value: datetime | None) -> datetime:

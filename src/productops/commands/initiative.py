@@ -7,11 +7,18 @@ from typing import Annotated, Any
 
 import typer
 
-from productops.commands.common import FormatOption, TeamOption, known, moment, open_workspace
-from productops.commands.scorecard import AsOf, criterion_value
-from productops.ops.initiatives import CYCLE, check_criterion, next_stage
+from productops.commands.common import (
+    FormatOption,
+    ScorecardAsOfOption,
+    TeamOption,
+    known,
+    moment,
+    open_workspace,
+)
 from productops.registry import improvement
 from productops.render import Format, render
+from productops.services import Actor
+from productops.services.initiatives import advance_initiative, start_initiative
 
 app = typer.Typer(
     help="Improvement initiatives: empathize, define, ideate, prototype, test, implement.",
@@ -47,27 +54,17 @@ def new(
             callback=known("criterion"),
         ),
     ],
-    at: AsOf = None,
+    at: ScorecardAsOfOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Start an initiative at empathize; the criterion's current value is frozen as baseline."""
     ws = open_workspace(ctx)
-    now = moment(at, "--as-of")
-    check_criterion(criterion, tuple(c.id for c in ws.config.scorecard.custom))
-    base = criterion_value(ws, criterion, team, now)
-    ident = improvement.add_initiative(
-        ws.store,
-        team_id=team,
-        title=title,
-        criterion=criterion,
-        baseline=base.value,
-        baseline_period=f"{base.grain}:{base.period_start:%Y-%m-%d}",
-        stage=CYCLE[0],
-        at=now,
+    row, no_baseline = start_initiative(
+        ws, Actor.cli(), team, title, criterion, moment(at, "--as-of")
     )
-    _show([improvement.load_initiative(ws.store, ident)], fmt, "initiative started")
-    if base.value is None and fmt is Format.table:
-        typer.echo(f"No baseline: {base.reason}")
+    _show([row], fmt, "initiative started")
+    if no_baseline is not None and fmt is Format.table:
+        typer.echo(f"No baseline: {no_baseline}")
 
 
 @app.command("advance")
@@ -77,19 +74,12 @@ def advance(
     to: Annotated[
         str | None, typer.Option("--to", help="The stage to move to (must be the next one).")
     ] = None,
-    at: AsOf = None,
+    at: ScorecardAsOfOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Move an initiative to its next stage; at implement its after-value is measured."""
-    ws = open_workspace(ctx)
-    now = moment(at, "--as-of")
-    row = improvement.load_initiative(ws.store, ref)
-    stage = next_stage(row["stage"], to)
-    changes: dict[str, Any] = {"stage": stage, "stage_at": now}
-    if stage == CYCLE[-1]:
-        after = criterion_value(ws, row["target_metric"], row["team_id"], now)
-        changes |= {"after": after.value, "ended_at": now}
-    _show([improvement.update_initiative(ws.store, row["id"], **changes)], fmt, "initiative")
+    row = advance_initiative(open_workspace(ctx), Actor.cli(), ref, to, moment(at, "--as-of"))
+    _show([row], fmt, "initiative")
 
 
 @app.command("list")

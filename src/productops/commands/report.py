@@ -9,31 +9,12 @@ from typing import Annotated
 import typer
 
 from productops.commands.common import GrainOption, err, grain, open_workspace
-from productops.commands.scorecard import refresh, resolve_periods
-from productops.durations import Grain
 from productops.errors import UsageError
-from productops.reports import NoScorecardError, build_report, formats, write_files
-from productops.workspace import Workspace
+from productops.reports import formats
+from productops.services import Actor
+from productops.services.reports import write_report
 
-__all__ = ["report", "write_report"]
-
-
-def write_report(
-    ws: Workspace, out: Path, chosen: list[str], g: Grain, periods: int, as_of: datetime
-) -> list[Path]:
-    """Write the report files into `out`, computing the scorecard as of `as_of` if none is kept.
-
-    The report reads the kept rows straight from the store: small, and current even on Spark,
-    whose backend reads a copy of the store taken at its first use.
-    """
-    now = datetime.now(UTC)
-    try:
-        report = build_report(ws.store.ibis(), g, periods, now)
-    except NoScorecardError:
-        err.print(f"No scorecard kept yet: computing it for the last {periods} {g}s first")
-        refresh(ws, resolve_periods(None, g, periods, as_of), g, as_of)
-        report = build_report(ws.store.ibis(), g, periods, now)
-    return write_files(report, out, chosen)
+__all__ = ["report"]
 
 
 def report(
@@ -68,6 +49,8 @@ def report(
             f"--out {folder}: cannot hold the reports ({why}); give a folder, new or existing"
         ) from None
     with err.status("Writing the reports"):
-        written = write_report(ws, folder, chosen, g, periods, datetime.now(UTC))
-    for path in written:
+        written = write_report(ws, Actor.cli(), folder, chosen, g, periods, datetime.now(UTC))
+    if written.computed:
+        err.print(f"No scorecard kept yet: computing it for the last {periods} {g}s first")
+    for path in written.files:
         typer.echo(str(path))

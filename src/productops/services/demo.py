@@ -1,5 +1,5 @@
-"""The analyses `productops demo` runs on its new organisation before it summarises and reports:
-data checks, feedback themes, sentiment and repeats, as a workspace's own runs would.
+"""The demo organisation's analyses: data checks, feedback themes, sentiment and repeats, run on
+a new demo workspace as a workspace's own runs would, and its scorecard report.
 
 The demo's insights name its planted themes (`demo:theme-NN`: the demo lands no themes, theme
 discovery has to find them). Once themes are found, each insight is re-pointed to the themes
@@ -10,7 +10,8 @@ the themes productops shows would have named them.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -21,21 +22,27 @@ from productops.pillars.customer.embeddings import Embedder
 from productops.registry.feedback_analysis import mark_duplicates, score_sentiment
 from productops.registry.themes import discover_themes
 from productops.schema import TABLES
-from productops.services import Actor
+from productops.services.actor import Actor
 from productops.services.checks import CheckRun, run_checks
+from productops.services.reports import write_report
 from productops.workspace import Workspace
 
-__all__ = ["PLANTED_THEME", "analyse", "planted_themes"]
+__all__ = ["PLANTED_THEME", "analyse", "demo_as_of", "planted_themes", "write_demo_reports"]
 
 # The id the demo's insights give planted theme number N (1-based), as demo.customers.theme_id.
 PLANTED_THEME = "demo:theme-{:02d}"
 
 
-def analyse(ws: Workspace, as_of: datetime, embedder: Embedder) -> list[CheckRun]:
+def demo_as_of(manifest: dict[str, Any]) -> datetime:
+    """The demo's history ends on its last day: it is measured as of the next midnight."""
+    return datetime.fromisoformat(manifest["period"]["end"]).replace(tzinfo=UTC) + timedelta(days=1)
+
+
+def analyse(ws: Workspace, actor: Actor, as_of: datetime, embedder: Embedder) -> list[CheckRun]:
     """Run the data checks (results stamped `as_of`), find themes with `embedder`, read
     sentiment, mark repeats and re-point the insights to the themes found; returns the checks'
-    rows."""
-    checks = run_checks(ws, Actor.cli(), as_of, as_of)
+    results (a write: audited as `actor`'s)."""
+    checks = run_checks(ws, actor, as_of, as_of)
     discover_themes(ws.store, embedder, as_of)
     score_sentiment(ws.store)
     mark_duplicates(ws.store, embedder, DuplicateRule())
@@ -89,3 +96,12 @@ def _repoint_insights(ws: Workspace, found: dict[str, list[str]]) -> None:
     index = data.schema.get_field_index("theme_ids")
     repointed = data.set_column(index, "theme_ids", pa.array(named, pa.string()))
     land_arrow(ws.store, TABLES["insight"], repointed, source="demo", label="demo")
+
+
+def write_demo_reports(ws: Workspace, actor: Actor, manifest: dict[str, Any]) -> list[Path]:
+    """Write the scorecard report of the demo's last 8 quarters (HTML, PDF, Markdown) in its
+    reports/ folder; returns the files written (a write: audited as `actor`'s)."""
+    written = write_report(
+        ws, actor, ws.root / "reports", ["html", "pdf", "md"], "quarter", 8, demo_as_of(manifest)
+    )
+    return written.files

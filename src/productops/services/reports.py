@@ -1,0 +1,56 @@
+"""The scorecard report: report.html, report.pdf and report.md written from the kept scorecard
+(docs/reports.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from productops.ops.scorecard import latest_complete, periods_ending
+from productops.reports import NoScorecardError, build_report, write_files
+from productops.services.scorecard import refresh
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from productops.durations import Grain
+    from productops.services.actor import Actor
+    from productops.workspace import Workspace
+
+__all__ = ["WrittenReport", "write_report"]
+
+
+@dataclass(frozen=True)
+class WrittenReport:
+    """The report files written, and whether the scorecard had to be computed first."""
+
+    files: list[Path]
+    computed: bool
+
+
+def write_report(
+    ws: Workspace,
+    actor: Actor,
+    out: Path,
+    chosen: list[str],
+    g: Grain,
+    periods: int,
+    as_of: datetime,
+) -> WrittenReport:
+    """Write the `chosen` report files (html, pdf, md) over the last `periods` periods of `g`
+    into `out`; when no scorecard is kept yet, compute and keep it as of `as_of` first (a write:
+    audited as `actor`'s).
+
+    The report reads the kept rows straight from the store: small, and current even on Spark,
+    whose backend reads a copy of the store taken at its first use.
+    """
+    now = datetime.now(UTC)
+    computed = False
+    try:
+        report = build_report(ws.store.ibis(), g, periods, now)
+    except NoScorecardError:
+        refresh(ws, actor, periods_ending(latest_complete(as_of, g), g, periods), g, as_of)
+        report = build_report(ws.store.ibis(), g, periods, now)
+        computed = True
+    return WrittenReport(write_files(report, out, chosen), computed)

@@ -1,0 +1,146 @@
+"""The scorecard: compute the success criteria per team and period, keep them with the maturity
+readings, and set the targets teams give themselves (docs/scorecard.md)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from productops.errors import UsageError
+from productops.ops import criteria as crit
+from productops.ops.maturity import Reading, effort_periods, read_maturity, self_ratings
+from productops.ops.scorecard import (
+    Score,
+    criteria_in_use,
+    latest_complete,
+    leaf_teams,
+    scorecard,
+    shift,
+)
+from productops.registry import improvement
+from productops.registry.scorecard import save_readings, save_snapshots, set_target, targets
+from productops.services.catalog import workspace_catalog
+
+if TYPE_CHECKING:
+    from productops.durations import Grain
+    from productops.ops.criteria import Criterion
+    from productops.services.actor import Actor
+    from productops.workspace import Workspace
+
+__all__ = [
+    "compute",
+    "criterion_value",
+    "keep",
+    "maturity_readings",
+    "refresh",
+    "set_criterion_target",
+]
+
+
+def compute(
+    ws: Workspace, periods: list[datetime], g: Grain, as_of: datetime, team: str | None = None
+) -> list[Score]:
+    """The scorecard of the workspace (its criteria in use, targets and teams, or one `team`)
+    for `periods`, computed as of `as_of`."""
+    settings = ws.config.scorecard
+    custom = {c.id: c.metric for c in settings.custom}
+    backend = ws.backend()
+    teams = leaf_teams(backend.table("team"))
+    if team is not None:
+        if team not in teams:
+            raise UsageError(f"--team {team!r}: not a product team; teams: {', '.join(teams)}")
+        teams = [team]
+    return scorecard(
+        backend.table,
+        periods,
+        grain=g,
+        criteria=criteria_in_use(settings.disabled, settings.custom),
+        catalog=workspace_catalog(ws) if custom else None,
+        custom_metrics=custom,
+        targets=targets(ws.store),
+        teams=teams,
+        as_of=as_of,
+        min_group=ws.config.surveys.min_group,
+    )
+
+
+def criterion_value(ws: Workspace, criterion: str, team: str, as_of: datetime) -> Score:
+    """A team's value of one criterion in the latest complete quarter as of `as_of`."""
+    settings = ws.config.scorecard
+    chosen = [c for c in criteria_in_use(custom=settings.custom) if c.id == criterion]
+    if not chosen:
+        raise UsageError(
+            f"unknown criterion {criterion!r}; `productops scorecard criteria` lists them"
+        )
+    custom = {c.id: c.metric for c in settings.custom}
+    scores = scorecard(
+        ws.backend().table,
+        [latest_complete(as_of, "quarter")],
+        criteria=chosen,
+        catalog=workspace_catalog(ws) if custom else None,
+        custom_metrics=custom,
+        targets=targets(ws.store),
+        teams=[team],
+        as_of=as_of,
+        min_group=ws.config.surveys.min_group,
+    )
+    return next(s for s in scores if s.team_id == team)
+
+
+def maturity_readings(
+    ws: Workspace, scores: list[Score], periods: list[datetime], g: Grain
+) -> list[Reading]:
+    """Maturity per team and pillar for the last of `periods`, from `scores` (which cover them)."""
+    backend = ws.backend()
+    ratings = self_ratings(
+        backend.table("survey"),
+        backend.table("survey_response"),
+        until=shift(periods[-1], g, 1),
+        min_group=ws.config.surveys.min_group,
+    )
+    effort = effort_periods(
+        improvement.list_nudges(ws.store), improvement.list_initiatives(ws.store), periods, g
+    )
+    teams = sorted({s.team_id for s in scores if s.team_id != crit.ORG})
+    return read_maturity(
+        scores,
+        teams,
+        periods,
+        g,
+        ratings=ratings,
+        effort=effort,
+        habitual_periods=ws.config.scorecard.habitual_periods,
+    )
+
+
+def keep(ws: Workspace, actor: Actor, scores: list[Score], as_of: datetime) -> None:
+    """Keep scores as `metric_snapshot` rows computed at `as_of` (a write: audited as `actor`'s)."""
+    rows = [asdict(s) for s in scores]
+    save_snapshots(ws.store, [r | {"metric": r["criterion"]} for r in rows], as_of)
+
+
+def refresh(
+    ws: Workspace, actor: Actor, periods: list[datetime], g: Grain, as_of: datetime
+) -> tuple[list[Score], list[Reading]]:
+    """Compute the scorecard and maturity and keep them as snapshots and readings (a write:
+    audited as `actor`'s)."""
+    scores = compute(ws, periods, g, as_of)
+    keep(ws, actor, scores, as_of)
+    readings = maturity_readings(ws, scores, periods, g)
+    save_readings(ws.store, [asdict(r) for r in readings], as_of)
+    return scores, readings
+
+
+def set_criterion_target(
+    ws: Workspace, actor: Actor, criterion: str, team: str, value: float
+) -> Criterion:
+    """Set `team`'s (or the organisation's, `ORG`) own target for a criterion in use; returns the
+    criterion (a write: audited as `actor`'s)."""
+    known = {c.id: c for c in criteria_in_use(custom=ws.config.scorecard.custom)}
+    if criterion not in known:
+        raise UsageError(
+            f"unknown criterion {criterion!r}; `productops scorecard criteria` lists them"
+        )
+    set_target(ws.store, criterion, team, value, datetime.now(UTC), also=(crit.ORG,))
+    return known[criterion]
