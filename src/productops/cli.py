@@ -111,6 +111,38 @@ LAZY: dict[str, tuple[str, str]] = {
 }
 
 
+# Groups whose commands live in more than one module (command modules never import each other):
+# each part as "module:attribute" (a Typer app or a command function) and the name it takes in the
+# group (None: the app's commands join the group itself). They come before the group's own.
+PARTS: dict[str, list[tuple[str, str | None]]] = {
+    "feedback": [("insights:app", None), ("themes:cluster", "cluster"), ("themes:app", "themes")],
+}
+_joined: set[str] = set()
+
+
+def _command(target: str) -> Any:
+    """The Typer app or command function `target` ("module:attribute") names in `commands`."""
+    module, attribute = target.split(":")
+    return getattr(importlib.import_module(f"productops.commands.{module}"), attribute)
+
+
+def _join_parts(name: str, group: typer.Typer) -> None:
+    """Join the `PARTS` of group `name` to its app, once."""
+    if name in _joined:
+        return
+    _joined.add(name)
+    commands = []
+    for target, key in PARTS.get(name, []):
+        part = _command(target)
+        if key is None:
+            commands += part.registered_commands
+        elif isinstance(part, typer.Typer):
+            group.add_typer(part, name=key)
+        else:
+            commands.append(typer.models.CommandInfo(name=key, callback=part))
+    group.registered_commands[:0] = commands
+
+
 class _Stub(TyperCommand):
     """Stands for a command of `LAZY` until it is read: its name and help, and how to load it."""
 
@@ -121,10 +153,10 @@ class _Stub(TyperCommand):
 
     def load(self) -> Any:
         """The real command, built as `app.add_typer` or `app.command` would build it."""
-        module, attribute = self.target.split(":")
-        found = getattr(importlib.import_module(f"productops.commands.{module}"), attribute)
+        found = _command(self.target)
         holder = typer.Typer(rich_markup_mode=self.rich_markup_mode)
         if isinstance(found, typer.Typer):
+            _join_parts(self.key, found)
             holder.add_typer(found, name=self.key)
         else:
             holder.command(self.key)(found)

@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-from productops.commands.common import FormatOption, err, open_workspace
-from productops.commands.feedback import KeepOption, show_import
+from productops.commands.common import FormatOption, KeepOption, err, open_workspace, show_import
 from productops.connectors import ACCOUNT_FILES
 from productops.connectors.feedback_files import ACCOUNT_FORMATS
 from productops.errors import UsageError

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
-from productops.errors import ProductOpsError, UsageError
+from productops.errors import ImportFileError, ProductOpsError, UsageError
 from productops.render import Format, render
 
 # Imported where used, so that `--help` imports no engine, Ibis or models (see cli.py).
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from productops.durations import Grain
     from productops.pillars.customer.embeddings import Embedder
+    from productops.sync import SyncReport
     from productops.workspace import Workspace
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "ByOption",
     "FormatOption",
     "GrainOption",
+    "KeepOption",
     "Options",
     "PeriodOption",
     "ScorecardAsOfOption",
@@ -48,6 +50,7 @@ __all__ = [
     "resolve",
     "resolve_periods",
     "show",
+    "show_import",
     "when",
 ]
 
@@ -212,6 +215,16 @@ PeriodOption = Annotated[
 ScorecardAsOfOption = Annotated[
     str | None, typer.Option("--as-of", help="Compute as of this time (ISO 8601; default now).")
 ]
+KeepOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--keep-column",
+        help="Also keep this column of the file in raw_record (scrubbed like the rest); "
+        "repeatable. Columns productops does not map are otherwise dropped before they land.",
+    ),
+]
+
+
 FallbackOption = Annotated[
     bool,
     typer.Option(
@@ -345,3 +358,28 @@ def show(
     rows: list[dict[str, Any]] = expr.to_pyarrow().to_pylist()
     render(rows, columns, fmt, title=title)
     return rows
+
+
+def show_import(report: SyncReport, fmt: Format, what: str, file: Path) -> None:
+    """Print what an import of `file` landed and quarantined, with its notes.
+
+    Raises `ImportFileError` (exit code 1) when no row of the file could be imported.
+    """
+    for note in report.notes:
+        err.print(f"{report.source}: {note}", markup=False, highlight=False, soft_wrap=True)
+    rows = report.rows()
+    render(
+        rows, ["source", "table", "landed", "updated", "unchanged", "quarantined"], fmt, title=what
+    )
+    hints = ", ".join(
+        f"`productops quarantine --table {row['table']}`" for row in rows if row["quarantined"]
+    )
+    if not any(
+        row["landed"] + row["updated"] + row["unchanged"]
+        for row in rows
+        if row["table"] != "raw_record"
+    ):
+        why = f"; see why with {hints}" if hints else ""
+        raise ImportFileError(f"{file}: no row could be imported as {what}{why}")
+    if hints:
+        err.print(f"quarantined rows and why: {hints}", markup=False, highlight=False)

@@ -105,10 +105,12 @@ def _build(
             manifest = build_demo(ws.store, ws.manifest_path, scale=scale, seed=seed, on_step=step)
         err.print("Running the data checks and finding the feedback's themes ...")
         checks = analyse(ws, Actor.cli(), demo_as_of(manifest), pick_embedder(fallback))
-        reports = write_demo_reports(ws, Actor.cli(), manifest)
+        written = write_demo_reports(ws, Actor.cli(), manifest)
+        for note in written.notes:
+            err.print(note)
     finally:
         ws.close()
-    return manifest, checks, [r.relative_to(root) for r in reports]
+    return manifest, checks, [r.relative_to(root) for r in written.files]
 
 
 def _check_target(directory: Path, replace: bool) -> None:

@@ -13,60 +13,20 @@ from typing import Annotated
 
 import typer
 
-from productops.commands import insights, themes
-from productops.commands.common import FormatOption, err, open_workspace
+from productops.commands.common import FormatOption, KeepOption, err, open_workspace, show_import
 from productops.connectors import FEEDBACK_FILES
 from productops.connectors.feedback_files import FEEDBACK_KINDS
-from productops.errors import ImportFileError, UsageError
-from productops.render import Format, literal, render
-from productops.sync import SyncReport, import_rows
+from productops.errors import UsageError
+from productops.render import Format, literal
+from productops.sync import import_rows
 
-__all__ = ["KeepOption", "app", "show_import"]
+__all__ = ["app"]
 
 app = typer.Typer(
     help="Customer feedback: import it, find its themes, sentiment, trends, spikes and repeats, "
     "weigh demand by ARR, link it to the roadmap and publish insights.",
     no_args_is_help=True,
 )
-# The analysis commands live in their own modules; `feedback` is their one group.
-app.registered_commands += insights.app.registered_commands
-app.add_typer(themes.app, name="themes")
-app.command("cluster")(themes.cluster)
-
-
-KeepOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--keep-column",
-        help="Also keep this column of the file in raw_record (scrubbed like the rest); "
-        "repeatable. Columns productops does not map are otherwise dropped before they land.",
-    ),
-]
-
-
-def show_import(report: SyncReport, fmt: Format, what: str, file: Path) -> None:
-    """Print what an import of `file` landed and quarantined, with its notes.
-
-    Raises `ImportFileError` (exit code 1) when no row of the file could be imported.
-    """
-    for note in report.notes:
-        err.print(f"{report.source}: {note}", markup=False, highlight=False, soft_wrap=True)
-    rows = report.rows()
-    render(
-        rows, ["source", "table", "landed", "updated", "unchanged", "quarantined"], fmt, title=what
-    )
-    hints = ", ".join(
-        f"`productops quarantine --table {row['table']}`" for row in rows if row["quarantined"]
-    )
-    if not any(
-        row["landed"] + row["updated"] + row["unchanged"]
-        for row in rows
-        if row["table"] != "raw_record"
-    ):
-        why = f"; see why with {hints}" if hints else ""
-        raise ImportFileError(f"{file}: no row could be imported as {what}{why}")
-    if hints:
-        err.print(f"quarantined rows and why: {hints}", markup=False, highlight=False)
 
 
 @app.command("import")

@@ -1,7 +1,7 @@
 """`productops feedback sentiment|trends|spikes|duplicates|demand|links|link|insight|roadmap`:
 what customer feedback says and how fast it reaches the roadmap (docs/customer-insights.md).
 
-The commands are registered on the `feedback` group (commands/feedback.py).
+The commands join the `feedback` group (`PARTS` in cli.py: command modules never import each other).
 """
 
 from __future__ import annotations

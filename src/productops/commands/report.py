@@ -50,7 +50,7 @@ def report(
         ) from None
     with err.status("Writing the reports"):
         written = write_report(ws, Actor.cli(), folder, chosen, g, periods, datetime.now(UTC))
-    if written.computed:
-        err.print(f"No scorecard kept yet: computing it for the last {periods} {g}s first")
+    for note in written.notes:
+        err.print(note)
     for path in written.files:
         typer.echo(str(path))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -24,7 +23,7 @@ from productops.registry.themes import discover_themes
 from productops.schema import TABLES
 from productops.services.actor import Actor
 from productops.services.checks import CheckRun, run_checks
-from productops.services.reports import write_report
+from productops.services.reports import WrittenReport, write_report
 from productops.workspace import Workspace
 
 __all__ = ["PLANTED_THEME", "analyse", "demo_as_of", "planted_themes", "write_demo_reports"]
@@ -98,10 +97,9 @@ def _repoint_insights(ws: Workspace, found: dict[str, list[str]]) -> None:
     land_arrow(ws.store, TABLES["insight"], repointed, source="demo", label="demo")
 
 
-def write_demo_reports(ws: Workspace, actor: Actor, manifest: dict[str, Any]) -> list[Path]:
+def write_demo_reports(ws: Workspace, actor: Actor, manifest: dict[str, Any]) -> WrittenReport:
     """Write the scorecard report of the demo's last 8 quarters (HTML, PDF, Markdown) in its
-    reports/ folder; returns the files written (a write: audited as `actor`'s)."""
-    written = write_report(
+    reports/ folder (a write: audited as `actor`'s)."""
+    return write_report(
         ws, actor, ws.root / "reports", ["html", "pdf", "md"], "quarter", 8, demo_as_of(manifest)
     )
-    return written.files

@@ -23,10 +23,10 @@ __all__ = ["WrittenReport", "write_report"]
 
 @dataclass(frozen=True)
 class WrittenReport:
-    """The report files written, and whether the scorecard had to be computed first."""
+    """The report files written, and notes for the reader (the scorecard computed first)."""
 
     files: list[Path]
-    computed: bool
+    notes: list[str]
 
 
 def write_report(
@@ -46,11 +46,11 @@ def write_report(
     whose backend reads a copy of the store taken at its first use.
     """
     now = datetime.now(UTC)
-    computed = False
+    notes = []
     try:
         report = build_report(ws.store.ibis(), g, periods, now)
     except NoScorecardError:
+        notes.append(f"No scorecard kept yet: computing it for the last {periods} {g}s first")
         refresh(ws, actor, periods_ending(latest_complete(as_of, g), g, periods), g, as_of)
         report = build_report(ws.store.ibis(), g, periods, now)
-        computed = True
-    return WrittenReport(write_files(report, out, chosen), computed)
+    return WrittenReport(write_files(report, out, chosen), notes)
