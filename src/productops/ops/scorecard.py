@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 import ibis
 
-from productops.config import CustomCriterion
 from productops.durations import Grain
 from productops.errors import UsageError
 from productops.ops.criteria import CRITERIA, ORG, Criterion
@@ -27,6 +26,8 @@ from productops.pillars.data import Catalog, compile_metric, dimensions_of
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
+
+    from productops.config import CustomCriterion
 
 __all__ = [
     "ORGANISATION_WIDE",
