@@ -7,13 +7,17 @@ token hash is only ever written by `productops.services.accounts`, and an audit 
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 from productops.schema.model import COMMON_COLUMNS, Table
 from productops.schema.model import Column as C
 
-__all__ = ["ACCESS_TABLES", "ROLES", "SCOPES"]
+__all__ = ["ACCESS_TABLES", "ROLES", "SCOPES", "Role", "Scope"]
 
-ROLES = ("admin", "member", "viewer")
-SCOPES = ("read", "write")
+Role = Literal["admin", "member", "viewer"]
+Scope = Literal["read", "write"]
+ROLES: tuple[str, ...] = get_args(Role)
+SCOPES: tuple[str, ...] = get_args(Scope)
 
 
 def _t(name: str, doc: str, key: tuple[str, ...], *cols: C) -> Table:
