@@ -20,6 +20,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from argon2 import PasswordHasher
@@ -66,9 +67,13 @@ MIN_PASSWORD = 8
 MAX_TOKEN_DAYS = 3650
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,99}")
 _HASHER = PasswordHasher()
-# Verified when the user is unknown, so that a wrong name takes as long as a wrong password.
-_DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
 _SIGN_IN_FAILED = "wrong user name or password"
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified when the user is unknown, so that a wrong name costs what a wrong password does."""
+    return _HASHER.hash(secrets.token_urlsafe(16))
 
 
 @dataclass(frozen=True)
@@ -324,7 +329,7 @@ def verify_password(ws: Workspace, name: str, password: str) -> Access:
     rows = ws.store.sql("SELECT password_hash FROM app_user WHERE id = ?", [name])
     stored = rows[0][0] if rows and rows[0][0] else None
     try:
-        _HASHER.verify(stored or _DUMMY_HASH, password)
+        _HASHER.verify(stored or _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         raise AuthenticationError(_SIGN_IN_FAILED) from None
     if stored is None:
