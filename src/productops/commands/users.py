@@ -167,7 +167,8 @@ def create(
         literal(
             f"Token {token.id} for {token.user_id} ({token.scope}{expires}): copy it now, "
             "it is not shown again. Send it as `Authorization: Bearer TOKEN`."
-        )
+        ),
+        soft_wrap=True,
     )
 
 
