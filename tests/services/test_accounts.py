@@ -6,10 +6,12 @@ import hashlib
 import inspect
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import pytest
 
 from productops.errors import AuthenticationError, NotAllowedError, UsageError
+from productops.schema.access import Role
 from productops.services import accounts
 from productops.services.accounts import (
     Access,
@@ -53,6 +55,8 @@ MAY = {
     "expired token": set(),
     "revoked token": set(),
 }
+# Refused as no longer signed in (HTTP 401), not as not allowed (403).
+GONE = {"disabled member", "expired token", "revoked token"}
 
 
 @pytest.fixture
@@ -92,7 +96,8 @@ def test_roles_matrix(people: dict[str, Access]) -> None:
             if i in MAY[who]:
                 authorize(access, action, team, now=later)
             else:
-                with pytest.raises(NotAllowedError) as refused:
+                refusal = AuthenticationError if who in GONE else NotAllowedError
+                with pytest.raises(refusal) as refused:
                     authorize(access, action, team, now=later)
                 assert str(refused.value).startswith(access.actor.id), (who, action, team)
 
@@ -222,6 +227,7 @@ def test_unknown_users_roles_and_teams_are_one_line_errors(with_teams: Workspace
         (lambda: add_user(ws, ME, "a b"), "user name 'a b': use letters"),
         (lambda: set_role(ws, ME, "bob", "viewer"), "unknown user 'bob'"),
         (lambda: add_user(ws, ME, "cy", password="short"), "at least 8 characters"),
+        (lambda: add_user(ws, ME, "cy", role=cast(Role, "boss")), "unknown role 'boss'"),
     ]
     for call, message in cases:
         with pytest.raises(UsageError) as caught:

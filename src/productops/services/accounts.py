@@ -135,15 +135,17 @@ class Access:
 def authorize(
     access: Access, action: Action, team: str | None = None, *, now: datetime | None = None
 ) -> None:
-    """Allow `action` (for `team`, when it is a team's write) or raise `NotAllowedError`."""
+    """Allow `action` (for `team`, when it is a team's write) or refuse it: a disabled user,
+    an expired or revoked token is an `AuthenticationError`, a role or scope that does not
+    allow the action a `NotAllowedError`."""
     now = now or datetime.now(UTC)
     who = access.actor.id
     if access.disabled_at is not None:
-        raise NotAllowedError(f"{who}: the user is disabled")
+        raise AuthenticationError(f"{who}: the user is disabled")
     if access.revoked_at is not None:
-        raise NotAllowedError(f"{who}: the token was revoked; create a new one")
+        raise AuthenticationError(f"{who}: the token was revoked; create a new one")
     if access.expires_at is not None and access.expires_at <= now:
-        raise NotAllowedError(f"{who}: the token expired; create a new one")
+        raise AuthenticationError(f"{who}: the token expired; create a new one")
     if action == "read":
         return
     if access.scope == "read":
@@ -152,9 +154,10 @@ def authorize(
         return
     if action == "write" and access.role == "member" and team is not None and team in access.teams:
         return
-    what = f"write for team {team}" if action == "write" and team else f"do {action} actions"
-    if action == "write" and team is None:
-        what = "write for the whole organisation"
+    if action == "admin":
+        what = "manage users, tokens, connectors, settings or the audit trail"
+    else:
+        what = f"write for team {team}" if team else "write for the whole organisation"
     raise NotAllowedError(f"{who} ({access.role}) may not {what}; ask an admin")
 
 
@@ -238,6 +241,7 @@ def add_user(
         )
     if ws.store.sql("SELECT count(*) FROM app_user WHERE id = ?", [name])[0][0]:
         raise UsageError(f"user {name} exists already; change it with `productops user role`")
+    role = find_role(role)
     member_of = _teams(ws, teams)
     password_hash = None if password is None else _hash_password(password)
     now = datetime.now(UTC)
@@ -292,6 +296,7 @@ def set_role(
 ) -> User:
     """Give a user a role and, when `teams` is given, exactly those teams."""
     found = find_user(ws, name)
+    role = find_role(role)
     member_of = found.teams if teams is None else _teams(ws, teams)
     before = _snapshot(ws, found.id)
     now = datetime.now(UTC)
