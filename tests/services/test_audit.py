@@ -12,7 +12,7 @@ import pytest
 
 from productops.errors import AuthenticationError, UsageError
 from productops.ingest import import_file
-from productops.services import accounts, audit
+from productops.services import audit, users
 from productops.services.actor import Actor
 from productops.workspace import Workspace
 
@@ -29,23 +29,21 @@ def test_every_write_leaves_exactly_one_audit_row(with_teams: Workspace) -> None
     ws = with_teams
     made: dict[str, Any] = {}
     writes: list[tuple[str, str, Callable[[], Any]]] = [
-        ("user.add", "app_user:ana", lambda: accounts.add_user(ws, ME, "ana", role="admin")),
+        ("user.add", "app_user:ana", lambda: users.add_user(ws, ME, "ana", role="admin")),
         (
             "user.add",
             "app_user:ben",
-            lambda: accounts.add_user(
-                ws, ME, "ben", teams=["payments", "growth"], password=PASSWORD
-            ),
+            lambda: users.add_user(ws, ME, "ben", teams=["payments", "growth"], password=PASSWORD),
         ),
-        ("user.role", "app_user:ben", lambda: accounts.set_role(ws, ME, "ben", "viewer", [])),
-        ("user.password", "app_user:ana", lambda: accounts.set_password(ws, ME, "ana", PASSWORD)),
+        ("user.role", "app_user:ben", lambda: users.set_role(ws, ME, "ben", "viewer", [])),
+        ("user.password", "app_user:ana", lambda: users.set_password(ws, ME, "ana", PASSWORD)),
         (
             "token.create",
             "api_token:ana-1",
-            lambda: made.setdefault("token", accounts.create_token(ws, ME, "ana", scope="write")),
+            lambda: made.setdefault("token", users.create_token(ws, ME, "ana", scope="write")),
         ),
-        ("token.revoke", "api_token:ana-1", lambda: accounts.revoke_token(ws, ME, "ana-1")),
-        ("user.disable", "app_user:ben", lambda: accounts.disable_user(ws, ME, "ben")),
+        ("token.revoke", "api_token:ana-1", lambda: users.revoke_token(ws, ME, "ana-1")),
+        ("user.disable", "app_user:ben", lambda: users.disable_user(ws, ME, "ben")),
     ]
     for action, obj, write in writes:
         before = _count(ws)
@@ -61,26 +59,26 @@ def test_every_write_leaves_exactly_one_audit_row(with_teams: Workspace) -> None
 
 def test_refused_writes_and_sign_ins_leave_no_audit_row(with_teams: Workspace) -> None:
     ws = with_teams
-    accounts.add_user(ws, ME, "ana", role="admin", password=PASSWORD)
-    token = accounts.create_token(ws, ME, "ana")
+    users.add_user(ws, ME, "ana", role="admin", password=PASSWORD)
+    token = users.create_token(ws, ME, "ana")
     before = _count(ws)
-    accounts.verify_password(ws, "ana", PASSWORD)
-    accounts.authenticate_token(ws, token.secret)
+    users.verify_password(ws, "ana", PASSWORD)
+    users.authenticate_token(ws, token.secret)
     with pytest.raises(UsageError):
-        accounts.add_user(ws, ME, "ben", teams=["nowhere"])
+        users.add_user(ws, ME, "ben", teams=["nowhere"])
     with pytest.raises(UsageError):
-        accounts.set_password(ws, ME, "ana", "short")
+        users.set_password(ws, ME, "ana", "short")
     with pytest.raises(AuthenticationError):
-        accounts.verify_password(ws, "ana", "wrong password")
+        users.verify_password(ws, "ana", "wrong password")
     assert _count(ws) == before
 
 
 def test_secrets_never_reach_the_audit_trail(with_teams: Workspace) -> None:
     ws = with_teams
-    accounts.add_user(ws, ME, "ana", role="admin", password=PASSWORD)
-    accounts.set_password(ws, ME, "ana", PASSWORD + "!")
-    made = accounts.create_token(ws, ME, "ana")
-    accounts.revoke_token(ws, ME, made.token.id)
+    users.add_user(ws, ME, "ana", role="admin", password=PASSWORD)
+    users.set_password(ws, ME, "ana", PASSWORD + "!")
+    made = users.create_token(ws, ME, "ana")
+    users.revoke_token(ws, ME, made.token.id)
     secrets = [PASSWORD, PASSWORD + "!", made.secret]
     secrets += [r[0] for r in ws.store.sql("SELECT password_hash FROM app_user")]
     secrets += [r[0] for r in ws.store.sql("SELECT token_hash FROM api_token")]
@@ -112,13 +110,13 @@ def test_redaction_by_key_and_by_value() -> None:
 
 def test_the_trail_filters_by_user_object_and_time(with_teams: Workspace) -> None:
     ws = with_teams
-    accounts.add_user(ws, ME, "ana", role="admin")
-    accounts.add_user(ws, ME, "ben", teams=["payments"])
-    token = accounts.create_token(ws, ME, "ana", scope="write").token
+    users.add_user(ws, ME, "ana", role="admin")
+    users.add_user(ws, ME, "ben", teams=["payments"])
+    token = users.create_token(ws, ME, "ana", scope="write").token
     as_token = Actor(f"token:{token.id}")
     as_ana = Actor("user:ana")
-    accounts.disable_user(ws, as_token, "ben")
-    accounts.set_role(ws, as_ana, "ana", "admin", ["growth"])
+    users.disable_user(ws, as_token, "ben")
+    users.set_role(ws, as_ana, "ana", "admin", ["growth"])
     assert [e.action for e in audit.events(ws, user="ana")] == ["user.disable", "user.role"]
     assert [e.action for e in audit.events(ws, user="token:ana-1")] == ["user.disable"]
     assert len(audit.events(ws, user="cli:tester")) == 3

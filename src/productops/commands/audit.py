@@ -11,8 +11,8 @@ import typer
 
 from productops.commands.common import FormatOption, open_workspace, parse_when
 from productops.render import Format, render
-from productops.services.accounts import Access, authorize
 from productops.services.audit import events
+from productops.services.users import Access, authorize
 
 __all__ = ["audit"]
 

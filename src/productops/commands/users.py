@@ -16,7 +16,7 @@ from productops.errors import UsageError
 from productops.registry.lookup import pick
 from productops.render import Format, literal, render
 from productops.schema.access import SCOPES
-from productops.services.accounts import (
+from productops.services.users import (
     Access,
     Token,
     User,

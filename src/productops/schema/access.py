@@ -1,7 +1,7 @@
 """Who may use productops, and what they did: users, their teams, API tokens, the audit trail.
 
 Kept by productops itself (`system`): `productops import` refuses them, so a password hash or a
-token hash is only ever written by `productops.services.accounts`, and an audit row only by
+token hash is only ever written by `productops.services.users`, and an audit row only by
 `productops.services.audit` (which only appends). docs/server.md says what each role may do.
 """
 

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["REDACTED", "TOKEN_PREFIX", "AuditEvent", "events", "record", "redact"]
 
 REDACTED = "[redacted]"
-# The start of every API token productops makes (`services.accounts.create_token`).
+# The start of every API token productops makes (`services.users.create_token`).
 TOKEN_PREFIX = "pot_"
 _SECRET_KEY = re.compile(
     r"password|passwd|passphrase|secret|token|hash|api_?key|credential|authori[sz]ation|cookie"

@@ -12,8 +12,9 @@ import pytest
 
 from productops.errors import AuthenticationError, NotAllowedError, UsageError
 from productops.schema.access import Role
-from productops.services import accounts
-from productops.services.accounts import (
+from productops.services import users
+from productops.services.actor import Actor
+from productops.services.users import (
     Access,
     Action,
     access_of,
@@ -29,7 +30,6 @@ from productops.services.accounts import (
     set_role,
     verify_password,
 )
-from productops.services.actor import Actor
 from productops.workspace import STORE_FILE, Workspace
 
 ME = Actor("cli:tester")
@@ -178,9 +178,9 @@ def test_secrets_are_compared_in_constant_time() -> None:
     """Timings cannot be tested here; the code paths can: argon2's verify (constant-time in
     the C library) runs for unknown users too, and a token's hash is compared with
     hmac.compare_digest."""
-    password = inspect.getsource(accounts.verify_password)
+    password = inspect.getsource(users.verify_password)
     assert "_HASHER.verify(stored or _dummy_hash(), password)" in password
-    assert "hmac.compare_digest(" in inspect.getsource(accounts.authenticate_token)
+    assert "hmac.compare_digest(" in inspect.getsource(users.authenticate_token)
 
 
 def test_a_token_is_shown_once_and_only_its_hash_is_stored(with_teams: Workspace) -> None:
@@ -221,7 +221,7 @@ def test_unknown_users_roles_and_teams_are_one_line_errors(with_teams: Workspace
     add_user(ws, ME, "ana", role="admin")
     cases: list[tuple[Callable[[], object], str]] = [
         (lambda: find_user(ws, "anna"), "unknown user 'anna': did you mean ana?"),
-        (lambda: accounts.find_role("admn"), "unknown role 'admn': did you mean admin?"),
+        (lambda: users.find_role("admn"), "unknown role 'admn': did you mean admin?"),
         (lambda: add_user(ws, ME, "ben", teams=["paymnts"]), "did you mean payments?"),
         (lambda: add_user(ws, ME, "ana"), "user ana exists already"),
         (lambda: add_user(ws, ME, "a b"), "user name 'a b': use letters"),
@@ -234,7 +234,7 @@ def test_unknown_users_roles_and_teams_are_one_line_errors(with_teams: Workspace
             call()
         assert message in str(caught.value)
         assert "\n" not in str(caught.value)
-    assert [u.id for u in accounts.list_users(ws)] == ["ana"]
+    assert [u.id for u in users.list_users(ws)] == ["ana"]
 
 
 def test_role_and_teams_change_together(with_teams: Workspace) -> None:
