@@ -39,3 +39,14 @@ def test_an_inner_transaction_commits_only_with_the_outer_one(tmp_path: Path) ->
     with pytest.raises(RuntimeError):
         _inner_fails(store)
     assert store.sql("SELECT count(*) FROM team") == [(2,)]
+
+
+def test_the_spark_export_leaves_users_tokens_and_audit_in_the_store(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "s.duckdb")
+    try:
+        store.export_parquet(tmp_path / "parquet")
+    finally:
+        store.close()
+    written = {p.stem for p in (tmp_path / "parquet").iterdir()}
+    assert "work_item" in written
+    assert not written & {"app_user", "app_user_team", "api_token", "audit_event"}

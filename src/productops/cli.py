@@ -108,6 +108,15 @@ LAZY: dict[str, tuple[str, str]] = {
         "initiative:app",
         "Improvement initiatives: empathize, define, ideate, prototype, test, implement.",
     ),
+    "user": (
+        "users:user_app",
+        "Users of productops: add them, give them a role and teams, disable them.",
+    ),
+    "token": ("users:token_app", "API tokens for scripts: create (shown once), list, revoke."),
+    "audit": (
+        "audit:audit",
+        "Show the audit trail: who wrote what and when, before and after (admins only).",
+    ),
 }
 
 

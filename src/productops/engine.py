@@ -228,10 +228,13 @@ class Store:
         return ibis.duckdb.from_connection(self._con)
 
     def export_parquet(self, folder: Path) -> None:
-        """Write every canonical table to `folder/TABLE.parquet`, replacing the old set at once."""
+        """Write every table analytics read to `folder/TABLE.parquet`, replacing the old set at once.
+
+        The access tables (users, password and token hashes, the audit trail) stay in the store.
+        """
         folder.parent.mkdir(parents=True, exist_ok=True)
         fresh = Path(tempfile.mkdtemp(prefix=".parquet-", dir=folder.parent))
-        for name in TABLES:
+        for name in (name for name, t in TABLES.items() if t.area != "access"):
             target = str(fresh / f"{name}.parquet").replace("'", "''")
             self._con.execute(f"COPY {quote(name)} TO '{target}' (FORMAT parquet)")
         if folder.exists():

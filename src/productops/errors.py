@@ -10,15 +10,19 @@ The CLI prints the message on one line and exits non-zero.
     │   └── StoreDamagedError          productops.duckdb is truncated or corrupt: restore it
     ├── ImportFileError (ValueError)   a file to import cannot be read at all
     ├── UsageError (ValueError)        a command got an argument it cannot use (unknown table, ...)
-    └── EngineError                    the analytics backend cannot be started
+    ├── EngineError                    the analytics backend cannot be started
+    ├── AuthenticationError            a password or API token is wrong, expired or revoked
+    └── NotAllowedError                the acting user's role or token scope does not allow this
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "AuthenticationError",
     "ConfigError",
     "EngineError",
     "ImportFileError",
+    "NotAllowedError",
     "ProductOpsError",
     "SchemaVersionError",
     "StoreDamagedError",
@@ -57,3 +61,11 @@ class EngineError(ProductOpsError):
 
 class UsageError(ValueError, ProductOpsError):
     """A command got an argument it cannot use, such as an unknown table."""
+
+
+class AuthenticationError(ProductOpsError):
+    """A sign-in failed: wrong password or token, expired or revoked token, disabled user."""
+
+
+class NotAllowedError(ProductOpsError):
+    """The acting user is known, but their role, teams or token scope do not allow this."""

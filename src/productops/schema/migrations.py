@@ -114,6 +114,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         "theme groups: a coarser level over the feedback themes",
         (CreateTable("theme_group"), AddColumn("theme", "group_id")),
     ),
+    Migration(
+        8,
+        "accounts, roles, API tokens and the audit trail",
+        tuple(CreateTable(t) for t in ("app_user", "app_user_team", "api_token", "audit_event")),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["DUCKDB_TYPES", "Column", "ColumnType", "Table"]
+__all__ = ["COMMON_COLUMNS", "DUCKDB_TYPES", "Column", "ColumnType", "Table"]
 
 ColumnType = Literal["string", "int", "float", "bool", "timestamp", "date", "json"]
 
@@ -73,3 +73,16 @@ class Table:
             if col.name == name:
                 return col
         raise KeyError(name)
+
+
+COMMON_COLUMNS = (
+    Column(
+        "source",
+        "string",
+        "Where the row came from (jira, github, file name, demo).",
+        required=True,
+    ),
+    Column(
+        "ingested_at", "timestamp", "When the row last changed in this store (UTC).", required=True
+    ),
+)

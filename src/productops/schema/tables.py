@@ -7,20 +7,11 @@ Timestamps are UTC. `productops schema TABLE` prints these definitions.
 from __future__ import annotations
 
 from productops.errors import UsageError
+from productops.schema.access import ACCESS_TABLES
+from productops.schema.model import COMMON_COLUMNS, Table
 from productops.schema.model import Column as C
-from productops.schema.model import Table
 
 __all__ = ["COMMON_COLUMNS", "HEALTH_CHECK_INDICATORS", "TABLES", "table"]
-
-COMMON_COLUMNS = (
-    C(
-        "source",
-        "string",
-        "Where the row came from (jira, github, file name, demo).",
-        required=True,
-    ),
-    C("ingested_at", "timestamp", "When the row last changed in this store (UTC).", required=True),
-)
 
 # The indicators of Spotify's squad health check: the questions of a `health_check` survey.
 HEALTH_CHECK_INDICATORS = (
@@ -730,6 +721,7 @@ _TABLES = [
         C("quarantined", "int"),
         system=True,
     ),
+    *ACCESS_TABLES,
 ]
 
 TABLES: dict[str, Table] = {t.name: t for t in _TABLES}
