@@ -27,9 +27,10 @@ def import_file(
 ) -> ImportCounts:
     """Import `path` (CSV, JSON Lines or Parquet) into the canonical table `table_name`.
 
-    The file is read in batches staged in DuckDB, which validates and upserts
-    them at once in one transaction: memory does not grow with the file, and
-    an import that fails or is killed part-way leaves the store as it was.
+    The file is read in batches staged in DuckDB, which then validates and
+    upserts them at once in one transaction: memory does not grow with the
+    file, and an import that fails or is killed part-way leaves the store as
+    it was.
 
     `mapping` comes from `[imports.TABLE]` in productops.toml; `source` (else
     the mapping's, else "file") qualifies the keys. Raises `ImportFileError`
@@ -52,13 +53,10 @@ def import_file(
         raise UsageError(
             f"source {source!r}: use lower-case letters, digits, '_', '-' or '.', e.g. jira"
         )
-    with (
-        open_file(path, table.column_names, mapping.columns) as stream,
-        store.transaction(),
-    ):
+    with open_file(path, table.column_names, mapping.columns) as stream:
         if stream.header_known:
             _require_key(path, table, stream.columns)
-        with staged_stream(store, stream) as read:
+        with staged_stream(store, stream) as read, store.unordered():
             _require_key(path, table, stream.columns)
             if not read:
                 raise ImportFileError(f"{path}: no rows to import")

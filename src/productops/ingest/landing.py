@@ -72,28 +72,40 @@ def land(
 
 @contextmanager
 def staged_stream(store: Store, stream: FileStream) -> Iterator[int]:
-    """`stream`'s rows in the temporary tables `_staged` and `_rejected` for the block, which
-    must run in a transaction; yields how many rows were read, staged or rejected.
+    """`stream`'s rows in the temporary tables `_staged` and `_rejected` for the block; yields
+    how many rows were read, staged or rejected.
 
     DuckDB holds the tables within its memory limit and spills the rest to its
-    temporary directory, so memory does not grow with the file.
+    temporary directory, so memory does not grow with the file. Staging changes
+    nothing in the store, so it runs outside a transaction (`land_staged` opens
+    one): inside one, DuckDB would keep every batch's Arrow buffers alive until
+    it commits.
     """
+    try:
+        store.sql(
+            "CREATE OR REPLACE TEMP TABLE _rejected (line BIGINT, reason VARCHAR, record VARCHAR)"
+        )
+        if stream.parquet is not None:
+            source = stream.parquet
+            store.copy_parquet("_staged", source.path, source.columns, LINE)
+        else:
+            _stage_batches(store, stream)
+        counted = "SELECT (SELECT count(*) FROM _staged) + (SELECT count(*) FROM _rejected)"
+        yield int(store.sql(counted)[0][0])
+    finally:
+        store.sql("DROP TABLE IF EXISTS _staged")
+        store.sql("DROP TABLE IF EXISTS _rejected")
+
+
+def _stage_batches(store: Store, stream: FileStream) -> None:
     with store.staged("_batch", stream.schema.empty_table()):
         store.sql("CREATE OR REPLACE TEMP TABLE _staged AS SELECT * FROM _batch")
-    store.sql(
-        "CREATE OR REPLACE TEMP TABLE _rejected (line BIGINT, reason VARCHAR, record VARCHAR)"
-    )
-    read = 0
     for batch in stream.batches:
-        read += batch.data.num_rows + len(batch.rejected)
         with store.staged("_batch", batch.data):
             store.sql("INSERT INTO _staged SELECT * FROM _batch")
         if batch.rejected:
             with store.staged("_batch", _rejections(batch.rejected)):
                 store.sql("INSERT INTO _rejected SELECT * FROM _batch")
-    yield read
-    store.sql("DROP TABLE _staged")
-    store.sql("DROP TABLE _rejected")
 
 
 def _rejections(rejected: list[Rejection]) -> pa.Table:

@@ -42,6 +42,7 @@ __all__ = [
     "Batch",
     "FileRows",
     "FileStream",
+    "ParquetSource",
     "ReadResult",
     "Rejection",
     "open_file",
@@ -144,6 +145,16 @@ class FileStream:
     batches: Iterator[Batch]
     line_label: str = "line"
     header_known: bool = True
+    parquet: ParquetSource | None = None
+
+
+@dataclass(frozen=True)
+class ParquetSource:
+    """A Parquet file (ungzipped) DuckDB may read itself instead of a stream's batches:
+    faster, and in DuckDB's memory limit; `columns` maps canonical column -> the file's."""
+
+    path: Path
+    columns: dict[str, str]
 
 
 @contextmanager
@@ -160,7 +171,7 @@ def open_file(
     kind = _format(path)
     with ExitStack() as stack:
         if kind == "parquet":
-            yield _parquet_stream(_parquet_file(stack, path), rename, batch_rows)
+            yield _parquet_stream(*_parquet_file(stack, path), rename, batch_rows)
             return
         handle = _opened(stack, path)
         if kind == "csv":
@@ -188,7 +199,7 @@ def read_rows(path: Path) -> FileRows:
     kind = _format(path)
     with ExitStack() as stack:
         if kind == "parquet":
-            parquet = _parquet_file(stack, path)
+            _, parquet = _parquet_file(stack, path)
             names = parquet.schema_arrow.names
             rows: list[Row] = []
             for batch in _guarded(path, parquet.iter_batches(BATCH_ROWS)):
@@ -380,21 +391,21 @@ def _jsonl_stream(
     return FileStream(schema, found, ignored, _batched(items, size, to_table), header_known=False)
 
 
-def _parquet_file(stack: ExitStack, path: Path) -> pq.ParquetFile:
-    """The Parquet file at `path`; a gzipped one is first ungzipped into a temporary file."""
+def _parquet_file(stack: ExitStack, path: Path) -> tuple[Path, pq.ParquetFile]:
+    """The Parquet file at `path`, and where it lies ungzipped (a temporary file if gzipped)."""
+    plain = path
     try:
         if _gzipped(path):
             folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="productops-")))
             plain = folder / "file.parquet"
             with gzip.open(path, "rb") as packed, plain.open("wb") as out:
                 shutil.copyfileobj(packed, out)
-            path = plain
-        return stack.enter_context(pq.ParquetFile(path))
+        return plain, stack.enter_context(pq.ParquetFile(plain))
     except (*_UNREADABLE, pa.ArrowException) as exc:
         raise ImportFileError(f"{path}: not a readable Parquet file: {exc}") from exc
 
 
-def _parquet_stream(parquet: pq.ParquetFile, rename: Rename, size: int) -> FileStream:
+def _parquet_stream(plain: Path, parquet: pq.ParquetFile, rename: Rename, size: int) -> FileStream:
     given = parquet.schema_arrow
     keep, ignored = _rename_header(given.names, rename)
     schema = pa.schema(
@@ -409,7 +420,8 @@ def _parquet_stream(parquet: pq.ParquetFile, rename: Rename, size: int) -> FileS
             start += batch.num_rows
             yield Batch(pa.Table.from_arrays([*batch.columns, lines], schema=schema), [])
 
-    return FileStream(schema, text_columns(schema), ignored, batches(), line_label="row")
+    source = ParquetSource(plain, {n: given.names[i] for i, n in keep.items()})
+    return FileStream(schema, text_columns(schema), ignored, batches(), "row", parquet=source)
 
 
 def _encoding(handle: TextIO) -> str:
