@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 LINE = "_line"
-BATCH_ROWS = 50_000
+BATCH_ROWS = 10_000
 FORMATS = {
     ".csv": "csv",
     ".jsonl": "jsonl",
