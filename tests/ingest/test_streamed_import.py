@@ -12,7 +12,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from typer.testing import CliRunner
 
+from productops.cli import app
 from productops.config import CONFIG_FILE
 from productops.errors import ConfigError, ImportFileError
 from productops.ingest import import_file
@@ -116,3 +118,18 @@ def test_the_store_keeps_to_the_workspace_memory_limit(tmp_path: Path) -> None:
     config.write_text(text.replace('memory_limit = "1GB"', 'memory_limit = "lots"'), "utf-8")
     with pytest.raises(ConfigError, match=r"engine.memory_limit: .*such as \"2GB\""):
         Workspace.open(root)
+
+
+def test_a_memory_limit_too_small_is_a_one_line_error(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    Workspace.init(root).close()
+    config = root / CONFIG_FILE
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace('memory_limit = "1GB"', 'memory_limit = "4MB"'), "utf-8")
+    path = tmp_path / "teams.csv"
+    path.write_text("id,name\n" + "".join(f"t{i},Team {i}\n" for i in range(ROWS)), "utf-8")
+    done = CliRunner().invoke(app, ["--workspace", str(root), "import", "team", str(path)])
+    assert done.exit_code == 1
+    assert isinstance(done.exception, SystemExit)
+    assert "DuckDB ran out of memory" in done.output
+    assert "raise [engine] memory_limit in productops.toml" in done.output
