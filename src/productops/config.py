@@ -5,6 +5,7 @@ An unknown key or a wrong value is a `ConfigError` naming the key and the file.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import MutableMapping
 from pathlib import Path
@@ -94,6 +95,18 @@ def _api_url(url: str) -> str:
 # An API root a connector sends its token to (checked by `api_url_problem`).
 ApiUrl = Annotated[str, AfterValidator(_api_url)]
 
+_MEMORY = re.compile(r"\d+(\.\d+)?\s*(%|[KMGT]i?B)", re.IGNORECASE)
+
+
+def _memory_size(size: str) -> str:
+    if not _MEMORY.fullmatch(size.strip()):
+        raise ValueError('give a size such as "2GB", "500MiB" or "50%" (of the machine\'s memory)')
+    return size.strip()
+
+
+# An amount of memory as DuckDB reads it: 2GB, 500MiB, 50% (of the machine's).
+MemorySize = Annotated[str, AfterValidator(_memory_size)]
+
 
 class _Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -122,6 +135,16 @@ class EngineSettings(_Settings):
         default_factory=dict,
         description='Extra Spark settings, e.g. {"spark.sql.shuffle.partitions" = "200"} on a '
         "cluster; in local mode the shuffle uses 2 partitions unless set here.",
+    )
+    memory_limit: MemorySize = Field(
+        "1GB",
+        description='Memory the store\'s DuckDB may use, e.g. "1GB", "500MiB" or "50%" of the '
+        "machine's; past it DuckDB spills work to temp_directory instead of growing (imports "
+        "of any size fit in 1GB; large analytics run faster with more).",
+    )
+    temp_directory: str = Field(
+        ".tmp",
+        description="Folder, relative to the workspace, where DuckDB spills work past memory_limit.",
     )
 
 

@@ -22,7 +22,14 @@ import duckdb
 import ibis
 import pyarrow as pa
 
-from productops.errors import EngineError, SchemaVersionError, StoreDamagedError, WorkspaceError
+from productops.errors import (
+    ConfigError,
+    EngineError,
+    ImportFileError,
+    SchemaVersionError,
+    StoreDamagedError,
+    WorkspaceError,
+)
 from productops.schema import SCHEMA_VERSION, TABLES, statements
 
 if TYPE_CHECKING:
@@ -69,7 +76,12 @@ class Store:
 
     @classmethod
     def open(
-        cls, path: Path, *, read_only: bool = False, upgrade_to: int = SCHEMA_VERSION
+        cls,
+        path: Path,
+        *,
+        read_only: bool = False,
+        upgrade_to: int = SCHEMA_VERSION,
+        engine: EngineSettings | None = None,
     ) -> Store:
         """Open (or create) the store at `path` and bring its schema up to `upgrade_to`.
 
@@ -77,10 +89,14 @@ class Store:
         this process may not write (`unwritable` says why). A read-only store older than
         `upgrade_to` is opened for writing to be upgraded, which an unwritable one cannot be.
         A damaged, locked or unreadable store is a `WorkspaceError` saying what to do.
+        `engine` sets DuckDB's memory limit and the folder it spills to (relative to the
+        store's folder, the workspace); without it DuckDB's own defaults hold.
         """
         cls.last_opened = path
         store = cls._connect(path, (read_only or _unwritable(path) is not None) and path.exists())
         try:
+            if engine is not None:
+                store._limit(engine.memory_limit, path.parent / engine.temp_directory)
             if store.read_only and (version := store.schema_version()) < upgrade_to:
                 if store.unwritable:
                     raise WorkspaceError(
@@ -121,6 +137,18 @@ class Store:
 
     def close(self) -> None:
         self._con.close()
+
+    def _limit(self, memory_limit: str, temp_directory: Path) -> None:
+        """Keep DuckDB within `memory_limit`, spilling to `temp_directory` (made when needed)."""
+        try:
+            self._con.execute(f"SET memory_limit = '{memory_limit}'")
+        except duckdb.Error as exc:
+            raise ConfigError(
+                f"engine.memory_limit = {memory_limit!r}: DuckDB cannot work in it "
+                f"({str(exc).splitlines()[0]}); set a larger one in productops.toml"
+            ) from None
+        folder = str(temp_directory).replace("'", "''")
+        self._con.execute(f"SET temp_directory = '{folder}'")
 
     # -- schema versions ------------------------------------------------------
 
@@ -190,6 +218,25 @@ class Store:
         )
         return [r[0] for r in rows]
 
+    def copy_parquet(self, name: str, path: Path, columns: dict[str, str], line: str) -> None:
+        """Make the temporary table `name` of the Parquet file at `path`: each of its `columns`
+        (new name -> the file's) and `line`, the row's number in the file from 1.
+
+        A file DuckDB cannot read is an `ImportFileError`.
+        """
+        picked = ", ".join(f"{quote(column)} AS {quote(new)}" for new, column in columns.items())
+        try:
+            self._con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {quote(name)} AS SELECT {picked}, "
+                f"file_row_number + 1 AS {quote(line)} FROM read_parquet(?, file_row_number = true)",
+                [str(path)],
+            )
+        except duckdb.Error as exc:
+            if store_error(exc) is not None:
+                raise
+            problem = str(exc).splitlines()[0]
+            raise ImportFileError(f"{path}: not a readable Parquet file: {problem}") from None
+
     @contextmanager
     def staged(self, name: str, data: pa.Table) -> Iterator[None]:
         """Make the Arrow table `data` queryable as `name` for the duration of the block."""
@@ -198,6 +245,19 @@ class Store:
             yield
         finally:
             self._con.unregister(name)
+
+    @contextmanager
+    def unordered(self) -> Iterator[None]:
+        """Let DuckDB keep rows written in the block in any order: a large insert then needs
+        less memory and time. Outside a transaction only (else the block runs as it is)."""
+        if self._depth:
+            yield
+            return
+        self._con.execute("SET preserve_insertion_order = false")
+        try:
+            yield
+        finally:
+            self._con.execute("RESET preserve_insertion_order")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -256,6 +316,11 @@ def store_error(exc: duckdb.Error, path: Path | None = None) -> WorkspaceError |
             f"{name} is held by {holder}, and no other process may open it while one writes: "
             "wait for that one to finish, or stop it, then retry (while the productops server "
             "runs, it owns the store: work through it)"
+        )
+    if "Out of Memory Error" in message:
+        return WorkspaceError(
+            f"{name}: DuckDB ran out of memory ({message}); raise [engine] memory_limit in "
+            "productops.toml, or free disk space for its temp_directory"
         )
     if "read-only mode" in message:
         return WorkspaceError(

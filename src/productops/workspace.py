@@ -59,7 +59,8 @@ class Workspace:
                 f"{root} is not a workspace (no {CONFIG_FILE}); run `productops init {root}`"
             )
         config = load_config(root / CONFIG_FILE)
-        return cls(root, config, Store.open(root / STORE_FILE, read_only=read_only))
+        store = Store.open(root / STORE_FILE, read_only=read_only, engine=config.engine)
+        return cls(root, config, store)
 
     @classmethod
     def find(cls, start: Path | None = None, *, read_only: bool = False) -> Workspace:

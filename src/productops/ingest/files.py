@@ -8,8 +8,9 @@ from pathlib import Path
 from productops.config import ImportMapping
 from productops.engine import Store
 from productops.errors import ImportFileError, UsageError
-from productops.ingest.landing import ImportCounts, land
-from productops.ingest.read import read_file
+from productops.ingest.landing import ImportCounts, land_staged, staged_stream
+from productops.ingest.read import open_file
+from productops.schema import Table
 from productops.schema import table as canonical_table
 
 __all__ = ["import_file"]
@@ -25,6 +26,11 @@ def import_file(
     source: str | None = None,
 ) -> ImportCounts:
     """Import `path` (CSV, JSON Lines or Parquet) into the canonical table `table_name`.
+
+    The file is read in batches staged in DuckDB, which then validates and
+    upserts them at once in one transaction: memory does not grow with the
+    file, and an import that fails or is killed part-way leaves the store as
+    it was.
 
     `mapping` comes from `[imports.TABLE]` in productops.toml; `source` (else
     the mapping's, else "file") qualifies the keys. Raises `ImportFileError`
@@ -47,20 +53,29 @@ def import_file(
         raise UsageError(
             f"source {source!r}: use lower-case letters, digits, '_', '-' or '.', e.g. jira"
         )
-    read = read_file(path, table.column_names, mapping.columns)
-    for key in table.key:
-        if key not in read.data.column_names:
-            hint = f"or map it in [imports.{table_name}.columns] of productops.toml"
-            raise ImportFileError(
-                f"{path}: no column for the key {key!r} of {table_name}; rename a column to {key!r} {hint}"
+    with open_file(path, table.column_names, mapping.columns) as stream:
+        if stream.header_known:
+            _require_key(path, table, stream.columns)
+        with staged_stream(store, stream) as read, store.unordered():
+            _require_key(path, table, stream.columns)
+            if not read:
+                raise ImportFileError(f"{path}: no rows to import")
+            return land_staged(
+                store,
+                table,
+                stream.columns,
+                source=source,
+                file=str(path.resolve()),
+                mapping=mapping,
+                label=stream.line_label,
+                ignored=stream.ignored_columns,
             )
-    if read.data.num_rows == 0 and not read.rejected:
-        raise ImportFileError(f"{path}: no rows to import")
-    return land(
-        store,
-        table,
-        read,
-        source=source,
-        file=str(path.resolve()),
-        mapping=mapping,
-    )
+
+
+def _require_key(path: Path, table: Table, columns: dict[str, bool]) -> None:
+    for key in table.key:
+        if key not in columns:
+            hint = f"or map it in [imports.{table.name}.columns] of productops.toml"
+            raise ImportFileError(
+                f"{path}: no column for the key {key!r} of {table.name}; rename a column to {key!r} {hint}"
+            )

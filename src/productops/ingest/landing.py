@@ -1,8 +1,14 @@
-"""Landing read rows in a canonical table: validate, quarantine, upsert, in one transaction."""
+"""Landing read rows in a canonical table: validate, quarantine, upsert, in one transaction.
+
+The rows are staged in DuckDB (an Arrow table registered, or a file's batches copied into
+temporary tables) and checked and upserted there with set operations, once.
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -11,11 +17,11 @@ import pyarrow as pa
 from productops.config import DateOrder, ImportMapping
 from productops.engine import Store, quote
 from productops.ingest.coerce import date_evidence_sql, literal, raw_name, reason_sql, typed_sql
-from productops.ingest.read import LINE, ReadResult
+from productops.ingest.read import LINE, FileStream, ReadResult, Rejection, text_columns
 from productops.ingest.team_tree import check_team_tree
 from productops.schema import Table
 
-__all__ = ["ImportCounts", "land", "land_arrow"]
+__all__ = ["ImportCounts", "land", "land_arrow", "land_staged", "staged_stream"]
 
 
 @dataclass(frozen=True)
@@ -50,34 +56,96 @@ def land(
     separator). Re-landing the same rows changes nothing: rows are matched on
     the table's key and only new or changed ones are written.
     """
-    mapping = mapping or ImportMapping()
-    started = _clock(table)
-    read_columns = {
-        name: pa.types.is_string(read.data.schema.field(name).type)
-        or pa.types.is_large_string(read.data.schema.field(name).type)
-        for name in read.data.column_names
-        if name != LINE
-    }
-    cols = [c.name for c in table.columns if c.name != "ingested_at"]
-    key = [quote(k) for k in table.key]
-    rejected = pa.table(
+    rejected = _rejections(read.rejected)
+    with store.staged("_staged", read.data), store.staged("_rejected", rejected):
+        return land_staged(
+            store,
+            table,
+            text_columns(read.data.schema),
+            source=source,
+            file=file,
+            mapping=mapping,
+            label=read.line_label,
+            ignored=read.ignored_columns,
+        )
+
+
+@contextmanager
+def staged_stream(store: Store, stream: FileStream) -> Iterator[int]:
+    """`stream`'s rows in the temporary tables `_staged` and `_rejected` for the block; yields
+    how many rows were read, staged or rejected.
+
+    DuckDB holds the tables within its memory limit and spills the rest to its
+    temporary directory, so memory does not grow with the file. Staging changes
+    nothing in the store, so it runs outside a transaction (`land_staged` opens
+    one): inside one, DuckDB would keep every batch's Arrow buffers alive until
+    it commits.
+    """
+    try:
+        store.sql(
+            "CREATE OR REPLACE TEMP TABLE _rejected (line BIGINT, reason VARCHAR, record VARCHAR)"
+        )
+        if stream.parquet is not None:
+            source = stream.parquet
+            store.copy_parquet("_staged", source.path, source.columns, LINE)
+        else:
+            _stage_batches(store, stream)
+        counted = "SELECT (SELECT count(*) FROM _staged) + (SELECT count(*) FROM _rejected)"
+        yield int(store.sql(counted)[0][0])
+    finally:
+        store.sql("DROP TABLE IF EXISTS _staged")
+        store.sql("DROP TABLE IF EXISTS _rejected")
+
+
+def _stage_batches(store: Store, stream: FileStream) -> None:
+    with store.staged("_batch", stream.schema.empty_table()):
+        store.sql("CREATE OR REPLACE TEMP TABLE _staged AS SELECT * FROM _batch")
+    for batch in stream.batches:
+        with store.staged("_batch", batch.data):
+            store.sql("INSERT INTO _staged SELECT * FROM _batch")
+        if batch.rejected:
+            with store.staged("_batch", _rejections(batch.rejected)):
+                store.sql("INSERT INTO _rejected SELECT * FROM _batch")
+
+
+def _rejections(rejected: list[Rejection]) -> pa.Table:
+    return pa.table(
         {
-            "line": pa.array([r.line for r in read.rejected], pa.int64()),
-            "reason": pa.array([r.reason for r in read.rejected], pa.string()),
-            "record": pa.array([r.record for r in read.rejected], pa.string()),
+            "line": pa.array([r.line for r in rejected], pa.int64()),
+            "reason": pa.array([r.reason for r in rejected], pa.string()),
+            "record": pa.array([r.record for r in rejected], pa.string()),
         }
     )
-    with (
-        store.staged("_staged", read.data),
-        store.staged("_rejected", rejected),
-        store.transaction(),
-    ):
+
+
+def land_staged(
+    store: Store,
+    table: Table,
+    read_columns: dict[str, bool],
+    *,
+    source: str,
+    file: str,
+    mapping: ImportMapping | None = None,
+    label: str = "line",
+    ignored: list[str] | None = None,
+) -> ImportCounts:
+    """Land the rows of `_staged` and `_rejected` (see `land`) in one transaction.
+
+    `read_columns` maps each canonical column `_staged` holds to whether it was
+    read as text; `label` names a row's place in the file (line, or row for
+    Parquet); `ignored` lists the file's columns no canonical one took.
+    """
+    mapping = mapping or ImportMapping()
+    started = _clock(table)
+    cols = [c.name for c in table.columns if c.name != "ingested_at"]
+    key = [quote(k) for k in table.key]
+    with store.transaction():
         reading = mapping.model_copy(
             update={"date_order": _date_order(store, table, read_columns, mapping)}
         )
         typed = typed_sql(table, read_columns, source, reading)
         reasons = reason_sql(table, read_columns, reading)
-        _check(store, read_columns, typed, reasons, key, read.line_label)
+        _check(store, read_columns, typed, reasons, key, label)
         if table.name == "team":
             check_team_tree(store)
         _keep_derived(store, table, read_columns, key)
@@ -100,7 +168,7 @@ def land(
         )
         for temp in ("_checked", "_change"):
             store.sql(f"DROP TABLE IF EXISTS {temp}")
-    return ImportCounts(table.name, file, *counts, quarantined, read.ignored_columns)
+    return ImportCounts(table.name, file, *counts, quarantined, list(ignored or []))
 
 
 def _clock(table: Table) -> datetime:
