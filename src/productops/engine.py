@@ -55,6 +55,11 @@ def quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+# The tables analytics read: all but the access tables (users, password and token hashes, the
+# audit trail), which stay in the store.
+ANALYTICS_TABLES = tuple(name for name, t in TABLES.items() if t.area != "access")
+
+
 class Store:
     """The workspace's DuckDB file, upgraded to the current schema on open.
 
@@ -294,7 +299,7 @@ class Store:
         """
         folder.parent.mkdir(parents=True, exist_ok=True)
         fresh = Path(tempfile.mkdtemp(prefix=".parquet-", dir=folder.parent))
-        for name in (name for name, t in TABLES.items() if t.area != "access"):
+        for name in ANALYTICS_TABLES:
             target = str(fresh / f"{name}.parquet").replace("'", "''")
             self._con.execute(f"COPY {quote(name)} TO '{target}' (FORMAT parquet)")
         if folder.exists():
@@ -348,7 +353,7 @@ def analytics_backend(store: Store, settings: EngineSettings, parquet_dir: Path)
     store.export_parquet(parquet_dir)
     session = spark_session(settings.spark_master, settings.spark_conf)
     # Temporary views straight from Spark: Ibis's read_parquet runs a job per table.
-    for name in TABLES:
+    for name in ANALYTICS_TABLES:
         session.read.parquet(str(parquet_dir / f"{name}.parquet")).createOrReplaceTempView(name)
     return ibis.pyspark.connect(session)
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from productops.commands.common import FormatOption, err, open_workspace
+from productops.commands.common import FormatOption, err, known, open_workspace
 from productops.errors import UsageError
 from productops.registry.lookup import pick
 from productops.render import Format, literal, render
@@ -52,7 +52,9 @@ UserArgument = Annotated[
 ]
 TeamsOption = Annotated[
     list[str] | None,
-    typer.Option("--team", "-t", help="A team the user belongs to (repeatable)."),
+    typer.Option(
+        "--team", "-t", help="A team the user belongs to (repeatable).", callback=known("team")
+    ),
 ]
 
 
