@@ -269,6 +269,12 @@ class _Group(TyperGroup):
                 raise
             err.print(f"[red]error:[/red] {escape(str(error))}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from exc
+        finally:
+            # The workspace the command line opened (`open_workspace`), also when a command
+            # failed before closing it: a store left open would hold its file in this process.
+            opened = getattr(ctx.obj, "opened", None)
+            if opened is not None:
+                opened.close()
 
 
 def _store_error(exc: Exception) -> ProductOpsError | None:
