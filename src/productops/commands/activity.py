@@ -4,6 +4,7 @@ onboarded, retrospectives, process reviews and onboardings (definitions: docs/su
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -24,8 +25,10 @@ from productops.commands.common import (
     show,
 )
 from productops.errors import UsageError
-from productops.registry.activities import ACTIVITY_KINDS, list_activities, log_activity
+from productops.registry.activities import ACTIVITY_KINDS, list_activities
 from productops.render import Format, render
+from productops.services.activities import log_activity
+from productops.services.actor import Actor
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -79,8 +82,9 @@ def log(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Log an activity; logging the same team, kind and start again updates it."""
-    ident = log_activity(
-        open_workspace(ctx).store,
+    logged = log_activity(
+        open_workspace(ctx),
+        Actor.cli(),
         team_id=team,
         kind=kind,
         title=title,
@@ -93,7 +97,7 @@ def log(
         actions=action or [],
         done=done or [],
     )
-    render([{"id": ident, "team_id": team, "kind": kind}], ["id", "team_id", "kind"], fmt)
+    render([asdict(logged)], ["id", "team_id", "kind"], fmt)
 
 
 @app.command("list")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -23,20 +24,16 @@ from productops.commands.common import (
 from productops.errors import UsageError
 from productops.registry.decisions import (
     STATUSES,
-    attach_metric,
-    attach_record,
     evidence_of,
     list_decisions,
     load_decision,
     parse_expectation,
-    propose,
-    record_choice,
-    review_outcome,
-    supersede,
     verify_evidence,
 )
 from productops.registry.evidence import MetricRequest
 from productops.render import Format, render, render_sections
+from productops.services import decisions
+from productops.services.actor import Actor
 from productops.services.catalog import workspace_catalog
 
 __all__ = ["app"]
@@ -108,9 +105,9 @@ def new(
 ) -> None:
     """Log a proposed decision with its options, deciders and expected outcome."""
     ws = open_workspace(ctx)
-    d = propose(
-        ws.store,
-        workspace_catalog(ws),
+    d = decisions.log_decision(
+        ws,
+        Actor.cli(),
         team_id=team,
         title=title,
         context=context,
@@ -121,8 +118,8 @@ def new(
         review_at=_date(review, "--review"),
         at=moment(at),
     )
-    log_usage(ws, "author", d["id"], team_id=team, table="decision")
-    render(_decision_rows([d]), LIST_COLUMNS, fmt, title="decision logged")
+    log_usage(ws, "author", d.id, team_id=team, table="decision")
+    render(_decision_rows([asdict(d)]), LIST_COLUMNS, fmt, title="decision logged")
 
 
 @app.command()
@@ -136,8 +133,8 @@ def decide(
 ) -> None:
     """Record what was decided: the decision's status becomes decided."""
     ws = open_workspace(ctx)
-    d = record_choice(ws.store, decision, choice, rationale, moment(at))
-    render(_decision_rows([d]), [*LIST_COLUMNS, "decision"], fmt, title="decided")
+    d = decisions.decide(ws, Actor.cli(), decision, choice, rationale, moment(at))
+    render(_decision_rows([asdict(d)]), [*LIST_COLUMNS, "decision"], fmt, title="decided")
 
 
 @app.command("supersede")
@@ -151,8 +148,8 @@ def supersede_(
 ) -> None:
     """Mark a decision superseded by another one."""
     ws = open_workspace(ctx)
-    d = supersede(ws.store, decision, by)
-    render(_decision_rows([d]), [*LIST_COLUMNS, "superseded_by"], fmt, title="superseded")
+    d = decisions.supersede(ws, Actor.cli(), decision, by)
+    render(_decision_rows([asdict(d)]), [*LIST_COLUMNS, "superseded_by"], fmt, title="superseded")
 
 
 @app.command()
@@ -196,12 +193,11 @@ def evidence(
             "give exactly one of --metric, --experiment, --insight or --feedback"
             + (f" (got {', '.join('--' + g for g in given)})" if given else "")
         )
-    now = datetime.now(UTC)
+    cited: MetricRequest | tuple[str, str]
     if metric is None:
-        kind = given[0]
-        row = attach_record(ws.store, decision, kind, str(records[kind]), now)
+        cited = (given[0], str(records[given[0]]))
     else:
-        request = MetricRequest(
+        cited = MetricRequest(
             metric,
             tuple(by or ()),
             grain(period),
@@ -209,8 +205,8 @@ def evidence(
             None if since is None else when(since, "--since", "start"),
             None if until is None else when(until, "--until", "end"),
         )
-        row = attach_metric(ws.store, ws.backend(), workspace_catalog(ws), decision, request, now)
-    render([row], EVIDENCE_COLUMNS, fmt, title="evidence frozen")
+    row = decisions.attach_evidence(ws, Actor.cli(), decision, cited, datetime.now(UTC))
+    render([asdict(row)], EVIDENCE_COLUMNS, fmt, title="evidence frozen")
 
 
 @app.command()
@@ -234,9 +230,9 @@ def review_(
 ) -> None:
     """Measure the expected metric again and record the outcome (value, when, met or not)."""
     ws = open_workspace(ctx)
-    d = review_outcome(ws.store, ws.backend(), workspace_catalog(ws), decision, moment(at))
+    done = decisions.review(ws, Actor.cli(), decision, moment(at))
     render(
-        _decision_rows([d]),
+        _decision_rows([asdict(done.decision) | {"baseline": done.baseline}]),
         ["id", "expected", "baseline", "outcome_value", "outcome_at", "outcome_met"],
         fmt,
         title="outcome recorded",

@@ -20,17 +20,10 @@ from productops.commands.common import (
     open_workspace,
 )
 from productops.errors import UsageError
-from productops.ingest.privacy import workspace_salt
-from productops.registry.surveys import (
-    SURVEY_KINDS,
-    answer_survey,
-    close_survey,
-    create_survey,
-    list_surveys,
-    load_survey,
-    parse_answer,
-)
+from productops.registry.surveys import SURVEY_KINDS, list_surveys, load_survey, parse_answer
 from productops.render import Format, literal, render, render_sections
+from productops.services import surveys
+from productops.services.actor import Actor
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -73,8 +66,8 @@ def new(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Open a survey for a team: health_check, stakeholder, ops_support, pm_time or onboarding."""
-    survey = create_survey(
-        open_workspace(ctx).store, team_id=team, kind=kind, title=title, at=moment(at)
+    survey = surveys.open_survey(
+        open_workspace(ctx), Actor.cli(), team_id=team, kind=kind, title=title, at=moment(at)
     )
     _survey_rows([vars(survey) | {"status": survey.status}], fmt, f"opened {survey.id}")
     example = "speed=green" if kind == "health_check" else "satisfaction=4"
@@ -122,16 +115,10 @@ def answer(
     ws = open_workspace(ctx)
     found = load_survey(ws.store, survey)
     answers = dict(parse_answer(found.kind, a) for a in answer or [])
-    done, count = answer_survey(
-        ws.store,
-        found.id,
-        answers,
-        comment=comment,
-        salt=workspace_salt(ws.root),
-        token=respondent or _login(),
-        at=moment(at),
+    done = surveys.answer_survey(
+        ws, found.id, answers, comment=comment, token=respondent or _login(), at=moment(at)
     )
-    err.print(literal(f"Recorded {count} answers to {done.id}, anonymously."))
+    err.print(literal(f"Recorded {done.answers} answers to {done.survey.id}, anonymously."))
 
 
 def _login() -> str:
@@ -152,7 +139,7 @@ def close(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Close a survey: it takes no more answers."""
-    done = close_survey(open_workspace(ctx).store, survey, moment(at))
+    done = surveys.close_survey(open_workspace(ctx), Actor.cli(), survey, moment(at))
     _survey_rows([vars(done) | {"status": done.status}], fmt, f"closed {done.id}")
 
 

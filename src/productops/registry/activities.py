@@ -24,7 +24,7 @@ from productops.experiments.registry import slug
 from productops.registry.rows import SOURCE, TIMESTAMP, land, strings
 from productops.schema import TABLES
 
-__all__ = ["ACTIVITY_KINDS", "activity_notes", "list_activities", "log_activity"]
+__all__ = ["ACTIVITY_KINDS", "activity_id", "activity_notes", "list_activities", "log_activity"]
 
 ACTIVITY_KINDS = TABLES["activity"].column("kind").choices
 _FINDINGS = ("retrospective", "process_review")
@@ -45,6 +45,13 @@ def activity_notes(
     for mark, items in (("Bottleneck: ", bottlenecks), ("Action: ", actions), ("Done: ", done)):
         lines += [mark + " ".join(i.split()) for i in items if i.strip()]
     return "\n".join(lines) or None
+
+
+def activity_id(team_id: str, kind: str, held_at: datetime, person_id: str | None = None) -> str:
+    """The id of the activity of `kind` held by `team_id` at `held_at` (for onboarding: of
+    `person_id`)."""
+    who = f"-{slug(person_id)}" if person_id else ""
+    return f"{SOURCE}:activity-{kind.replace('_', '-')}-{slug(team_id)}{who}-{held_at:%Y%m%dT%H%M}"
 
 
 def log_activity(
@@ -80,9 +87,7 @@ def log_activity(
         raise UsageError(f"--attendees {attendees}: give 0 or more")
     if not store.sql("SELECT count(*) FROM team WHERE id = ?", [team_id])[0][0]:
         raise UsageError(f"unknown team {team_id!r}; import it first (productops import team FILE)")
-    moment = f"{held_at:%Y%m%dT%H%M}"
-    who = f"-{slug(person_id)}" if person_id else ""
-    ident = f"{SOURCE}:activity-{kind.replace('_', '-')}-{slug(team_id)}{who}-{moment}"
+    ident = activity_id(team_id, kind, held_at, person_id)
     data = pa.table(
         {
             "id": strings([ident]),
