@@ -93,6 +93,12 @@ def test_feedback_links_and_insights(workspace: Workspace) -> None:
     assert published.before is None
     assert published.after is not None
     assert published.after["title"] == "Dark mode wanted"
+    scored = _write(ws, "feedback.sentiment", "feedback", "feedback", "sentiment", "--rescore")
+    assert scored.after == {"scored": 9, "rescore": True}
+    repeats = _write(ws, "feedback.duplicates", "feedback", "feedback", "duplicates", "--fallback")
+    assert repeats.after is not None
+    assert repeats.after["checked"] == 9
+    _refused(ws, "feedback", "duplicates", "--threshold", "2", "--fallback")
     _refused(ws, "feedback", "link", "nope", "w2")
     _refused(ws, "feedback", "link", "f6", "w2", "--importance", "7")
     _refused(ws, "feedback", "insight", " ", "--theme", "th2")

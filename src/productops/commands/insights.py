@@ -68,7 +68,7 @@ def sentiment(
     """Read the sentiment of feedback not read yet, then show sentiment per theme."""
     ws = open_workspace(ctx)
     try:
-        scored = fa.score_sentiment(ws.store, rescore)
+        scored = service.score_sentiment(ws, Actor.cli(), rescore)
         err.print(f"Read the sentiment of {scored:,} feedback items.")
         b = ws.backend()
         expr = _labelled(theme_sentiment(b.table("feedback"), b.table("feedback_theme")), b)
@@ -132,7 +132,8 @@ def duplicates(
     ws = open_workspace(ctx)
     try:
         with err.status("Comparing feedback"):
-            checked, repeats = fa.mark_duplicates(ws.store, pick_embedder(fallback), rule)
+            embedder = pick_embedder(fallback)
+            checked, repeats = service.mark_duplicates(ws, Actor.cli(), embedder, rule)
         render([{"checked": checked, "repeats": repeats}], ["checked", "repeats"], fmt)
     finally:
         ws.close()

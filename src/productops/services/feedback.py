@@ -1,4 +1,5 @@
-"""Feedback links to work items and published insights (docs/customer-insights.md).
+"""Feedback analyses kept in the store (sentiment, repeats), links to work items and published
+insights (docs/customer-insights.md).
 
 Each write appends one audit row (`services.audit.record`) in the write's transaction.
 """
@@ -14,11 +15,19 @@ from productops.registry import feedback_analysis as fa
 from productops.services import audit
 
 if TYPE_CHECKING:
+    from productops.pillars.customer.duplicates import DuplicateRule
     from productops.pillars.customer.embeddings import Embedder
     from productops.services.actor import Actor
     from productops.workspace import Workspace
 
-__all__ = ["Link", "publish_insight", "set_link", "suggest_links"]
+__all__ = [
+    "Link",
+    "mark_duplicates",
+    "publish_insight",
+    "score_sentiment",
+    "set_link",
+    "suggest_links",
+]
 
 
 @dataclass(frozen=True)
@@ -28,6 +37,28 @@ class Link:
     feedback_id: str
     work_item_id: str
     state: str
+
+
+def score_sentiment(ws: Workspace, actor: Actor, rescore: bool = False) -> int:
+    """Read the sentiment of feedback not read yet (`rescore`: of all); returns how many were
+    read (a write: one audit row for the call, with the count)."""
+    with ws.store.transaction():
+        scored = fa.score_sentiment(ws.store, rescore)
+        after = {"scored": scored, "rescore": rescore}
+        audit.record(ws, actor, "feedback.sentiment", "feedback", None, after)
+    return scored
+
+
+def mark_duplicates(
+    ws: Workspace, actor: Actor, embedder: Embedder, rule: DuplicateRule
+) -> tuple[int, int]:
+    """Mark repeated feedback (`duplicate_of`); returns the items checked and the repeats found
+    (a write: one audit row for the call, with the counts)."""
+    with ws.store.transaction():
+        checked, repeats = fa.mark_duplicates(ws.store, embedder, rule)
+        after = {"checked": checked, "repeats": repeats, "threshold": rule.threshold}
+        audit.record(ws, actor, "feedback.duplicates", "feedback", None, after)
+    return checked, repeats
 
 
 def _link_rows(ws: Workspace, feedback_ref: str, item_ref: str) -> dict[tuple[str, str], Any]:
