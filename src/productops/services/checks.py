@@ -41,8 +41,8 @@ def run_checks(
     ws: Workspace, actor: Actor, as_of: datetime, run_at: datetime, only: list[str] | None = None
 ) -> list[CheckRun]:
     """Run the declared checks and reconciliations (all, or `only` these ids) on the data as of
-    `as_of`, store each result stamped `run_at`, open or resolve incidents (a write: audited as
-    `actor`'s)."""
+    `as_of`, store each result stamped `run_at`, open or resolve incidents (a write: one audit
+    row as `actor`'s for the run, with its counts)."""
     catalog = workspace_catalog(ws)
     items = load_checks([ws.root / "checks"], catalog=catalog).all()
     unknown = sorted(set(only or []) - {i.id for i in items})

@@ -18,10 +18,10 @@ if TYPE_CHECKING:
     from productops.services.actor import Actor
     from productops.workspace import Workspace
 
+__all__ = ["OfferedNudge", "accept_nudge", "measure_nudges", "move_nudge", "offer_nudges"]
+
 _ACTIONS = {"accepted": "nudge.accept", "dismissed": "nudge.dismiss", "done": "nudge.done"}
 _BRIEF = ("id", "team_id", "rule", "criterion", "status", "reason", "outcome", "baseline", "after")
-
-__all__ = ["OfferedNudge", "accept_nudge", "measure_nudges", "move_nudge", "offer_nudges"]
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def offer_nudges(
     ws: Workspace, actor: Actor, periods: list[datetime], g: Grain, as_of: datetime
 ) -> list[OfferedNudge]:
     """Offer the nudges whose criterion shows a gap in the last of `periods`, to the teams ready
-    for them (a write: audited as `actor`'s)."""
+    for them (a write: one audit row as `actor`'s for the call, with the nudges offered)."""
     scores = compute(ws, periods, g, as_of)
     readings = maturity_readings(ws, scores, periods, g)
     stages = {(r.team_id, r.pillar): r.stage for r in readings}
@@ -114,7 +114,8 @@ def accept_nudge(ws: Workspace, actor: Actor, ref: str, as_of: datetime) -> dict
 
 def measure_nudges(ws: Workspace, actor: Actor, as_of: datetime) -> list[dict[str, Any]]:
     """Measure the after-value of nudges accepted at least `scorecard.measure_days` days before
-    `as_of` and not measured yet; returns their rows (a write: audited as `actor`'s)."""
+    `as_of` and not measured yet; returns their rows (a write: one audit row as `actor`'s for
+    the call, with the nudges measured)."""
     wait = timedelta(days=ws.config.scorecard.measure_days)
     measured = []
     with ws.store.transaction():
