@@ -35,6 +35,8 @@ from productops.pillars.customer.sentiment import theme_sentiment
 from productops.pillars.customer.trends import SpikeRule, theme_trend
 from productops.registry import feedback_analysis as fa
 from productops.render import Format, literal, render, render_sections
+from productops.services import Actor
+from productops.services import feedback as service
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -66,7 +68,7 @@ def sentiment(
     """Read the sentiment of feedback not read yet, then show sentiment per theme."""
     ws = open_workspace(ctx)
     try:
-        scored = fa.score_sentiment(ws.store, rescore)
+        scored = service.score_sentiment(ws, Actor.cli(), rescore)
         err.print(f"Read the sentiment of {scored:,} feedback items.")
         b = ws.backend()
         expr = _labelled(theme_sentiment(b.table("feedback"), b.table("feedback_theme")), b)
@@ -130,7 +132,8 @@ def duplicates(
     ws = open_workspace(ctx)
     try:
         with err.status("Comparing feedback"):
-            checked, repeats = fa.mark_duplicates(ws.store, pick_embedder(fallback), rule)
+            embedder = pick_embedder(fallback)
+            checked, repeats = service.mark_duplicates(ws, Actor.cli(), embedder, rule)
         render([{"checked": checked, "repeats": repeats}], ["checked", "repeats"], fmt)
     finally:
         ws.close()
@@ -192,9 +195,8 @@ def links(
     try:
         if suggest:
             with err.status("Suggesting links"):
-                added = fa.suggest_feedback_links(
-                    ws.store, pick_embedder(fallback), threshold, top, by_theme
-                )
+                embedder = pick_embedder(fallback)
+                added = service.suggest_links(ws, Actor.cli(), embedder, threshold, top, by_theme)
             err.print(f"Suggested {added:,} new links.")
         link = ws.backend().table("feedback_link")
         if state is not None:
@@ -221,8 +223,8 @@ def link(
     ws = open_workspace(ctx)
     try:
         state = "rejected" if reject else "confirmed"
-        feedback_id, item_id = fa.set_link(ws.store, feedback, item, state, importance)
-        err.print(literal(f"{feedback_id} -> {item_id}: {state}"))
+        made = service.set_link(ws, Actor.cli(), feedback, item, state, importance)
+        err.print(literal(f"{made.feedback_id} -> {made.work_item_id}: {made.state}"))
     finally:
         ws.close()
 
@@ -244,7 +246,9 @@ def publish(
     ws = open_workspace(ctx)
     try:
         when: datetime = moment(at)
-        ident = fa.publish_insight(ws.store, title, theme, team, summary, audience, when)
+        ident = service.publish_insight(
+            ws, Actor.cli(), title, theme, team, summary, audience, when
+        )
         err.print(literal(f"Published {ident}"))
     finally:
         ws.close()

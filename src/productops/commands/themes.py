@@ -25,16 +25,10 @@ from productops.pillars.customer.groups import group_themes
 from productops.pillars.customer.labels import keywords, label
 from productops.pillars.customer.themes import ThemeSettings
 from productops.pillars.customer.themes import discover as discover_in
-from productops.registry.themes import (
-    discover_themes,
-    list_groups,
-    list_themes,
-    merge_themes,
-    rename_theme,
-    split_theme,
-    theme_feedback,
-)
+from productops.registry.themes import list_groups, list_themes, theme_feedback
 from productops.render import Format, literal, render
+from productops.services import Actor
+from productops.services import themes as service
 
 app = typer.Typer(
     help="Feedback themes: discovered without being told how many, kept stable across runs; "
@@ -75,9 +69,7 @@ def discover(
     ws = open_workspace(ctx)
     embedder = pick_embedder(fallback)
     settings = ThemeSettings(height=height)
-    runs = discover_themes(
-        ws.store, embedder, moment(None), settings, outlier_similarity=reduce_outliers
-    )
+    runs = service.discover(ws, Actor.cli(), embedder, moment(None), settings, reduce_outliers)
     rows = [vars(r) | {"outlier_share": round(r.outlier_share, 4)} for r in runs]
     columns = [
         "language",
@@ -137,7 +129,7 @@ def rename(
     """Rename a theme (recorded as renamed by the current user: PRODUCTOPS_USER or
     `[workspace] user`)."""
     ws = open_workspace(ctx)
-    _done([rename_theme(ws.store, theme, label, current_user(ws))], fmt, "renamed")
+    _done([service.rename(ws, Actor.cli(), theme, label, current_user(ws))], fmt, "renamed")
 
 
 @app.command("merge")
@@ -151,7 +143,7 @@ def merge(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Merge THEME into INTO: its feedback moves, and later runs keep it merged."""
-    _done([merge_themes(open_workspace(ctx).store, theme, into)], fmt, "merged into")
+    _done([service.merge(open_workspace(ctx), Actor.cli(), theme, into)], fmt, "merged into")
 
 
 @app.command("split")
@@ -164,7 +156,8 @@ def split(
 ) -> None:
     """Split a theme into new ones by its feedback's meaning; later runs keep it split."""
     ws = open_workspace(ctx)
-    children = split_theme(ws.store, pick_embedder(fallback), theme, moment(None), parts)
+    embedder = pick_embedder(fallback)
+    children = service.split(ws, Actor.cli(), embedder, theme, moment(None), parts)
     _done(children, fmt, "split into")
 
 

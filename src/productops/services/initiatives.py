@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from productops.ops.initiatives import CYCLE, check_criterion, next_stage
 from productops.registry import improvement
+from productops.services import audit
 from productops.services.scorecard import criterion_value
 
 if TYPE_CHECKING:
@@ -15,6 +16,13 @@ if TYPE_CHECKING:
     from productops.workspace import Workspace
 
 __all__ = ["advance_initiative", "start_initiative"]
+
+_BRIEF = ("id", "team_id", "title", "stage", "target_metric", "baseline", "after")
+
+
+def _brief(row: dict[str, Any]) -> dict[str, Any]:
+    """An initiative as the audit trail keeps it."""
+    return {k: row.get(k) for k in _BRIEF}
 
 
 def start_initiative(
@@ -25,17 +33,20 @@ def start_initiative(
     audited as `actor`'s)."""
     check_criterion(criterion, tuple(c.id for c in ws.config.scorecard.custom))
     base = criterion_value(ws, criterion, team, as_of)
-    ident = improvement.add_initiative(
-        ws.store,
-        team_id=team,
-        title=title,
-        criterion=criterion,
-        baseline=base.value,
-        baseline_period=f"{base.grain}:{base.period_start:%Y-%m-%d}",
-        stage=CYCLE[0],
-        at=as_of,
-    )
-    return improvement.load_initiative(ws.store, ident), base.reason if base.value is None else None
+    with ws.store.transaction():
+        ident = improvement.add_initiative(
+            ws.store,
+            team_id=team,
+            title=title,
+            criterion=criterion,
+            baseline=base.value,
+            baseline_period=f"{base.grain}:{base.period_start:%Y-%m-%d}",
+            stage=CYCLE[0],
+            at=as_of,
+        )
+        row = improvement.load_initiative(ws.store, ident)
+        audit.record(ws, actor, "initiative.start", f"initiative:{ident}", None, _brief(row))
+    return row, base.reason if base.value is None else None
 
 
 def advance_initiative(
@@ -49,4 +60,8 @@ def advance_initiative(
     if stage == CYCLE[-1]:
         after = criterion_value(ws, row["target_metric"], row["team_id"], as_of)
         changes |= {"after": after.value, "ended_at": as_of}
-    return improvement.update_initiative(ws.store, row["id"], **changes)
+    with ws.store.transaction():
+        moved = improvement.update_initiative(ws.store, row["id"], **changes)
+        obj = f"initiative:{row['id']}"
+        audit.record(ws, actor, "initiative.advance", obj, _brief(row), _brief(moved))
+    return moved

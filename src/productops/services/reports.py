@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 from productops.ops.scorecard import latest_complete, periods_ending
 from productops.reports import NoScorecardError, build_report, write_files
-from productops.services.scorecard import refresh
+from productops.services import audit
+from productops.services.scorecard import compute_and_keep
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -40,17 +41,24 @@ def write_report(
 ) -> WrittenReport:
     """Write the `chosen` report files (html, pdf, md) over the last `periods` periods of `g`
     into `out`; when no scorecard is kept yet, compute and keep it as of `as_of` first (a write:
-    audited as `actor`'s).
+    one audit row as `actor`'s, naming the files and what was kept).
 
     The report reads the kept rows straight from the store: small, and current even on Spark,
     whose backend reads a copy of the store taken at its first use.
     """
     now = datetime.now(UTC)
     notes = []
-    try:
-        report = build_report(ws.store.ibis(), g, periods, now)
-    except NoScorecardError:
-        notes.append(f"No scorecard kept yet: computing it for the last {periods} {g}s first")
-        refresh(ws, actor, periods_ending(latest_complete(as_of, g), g, periods), g, as_of)
-        report = build_report(ws.store.ibis(), g, periods, now)
-    return WrittenReport(write_files(report, out, chosen), notes)
+    kept = {"snapshots": 0, "readings": 0}
+    with ws.store.transaction():
+        try:
+            report = build_report(ws.store.ibis(), g, periods, now)
+        except NoScorecardError:
+            notes.append(f"No scorecard kept yet: computing it for the last {periods} {g}s first")
+            starts = periods_ending(latest_complete(as_of, g), g, periods)
+            scores, readings = compute_and_keep(ws, starts, g, as_of)
+            kept = {"snapshots": len(scores), "readings": len(readings)}
+            report = build_report(ws.store.ibis(), g, periods, now)
+        files = write_files(report, out, chosen)
+        after = {"folder": str(out), "files": [f.name for f in files], **kept}
+        audit.record(ws, actor, "report.write", "report", None, after)
+    return WrittenReport(files, notes)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from productops.errors import UsageError
 from productops.ops import criteria as crit
@@ -20,6 +20,7 @@ from productops.ops.scorecard import (
 )
 from productops.registry import improvement
 from productops.registry.scorecard import save_readings, save_snapshots, set_target, targets
+from productops.services import audit
 from productops.services.catalog import workspace_catalog
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "compute",
+    "compute_and_keep",
     "criterion_value",
     "keep",
     "maturity_readings",
@@ -114,21 +116,50 @@ def maturity_readings(
     )
 
 
-def keep(ws: Workspace, actor: Actor, scores: list[Score], as_of: datetime) -> None:
-    """Keep scores as `metric_snapshot` rows computed at `as_of` (a write: audited as `actor`'s)."""
+def _counts(scores: list[Score], readings: list[Reading] | None = None) -> dict[str, Any]:
+    """What a keeping wrote, as its audit row summarises it."""
+    counts: dict[str, Any] = {
+        "snapshots": len(scores),
+        "teams": len({s.team_id for s in scores}),
+        "periods": sorted({f"{s.grain}:{s.period_start:%Y-%m-%d}" for s in scores}),
+    }
+    return counts if readings is None else counts | {"readings": len(readings)}
+
+
+def _save(ws: Workspace, scores: list[Score], as_of: datetime) -> None:
     rows = [asdict(s) for s in scores]
     save_snapshots(ws.store, [r | {"metric": r["criterion"]} for r in rows], as_of)
+
+
+def keep(ws: Workspace, actor: Actor, scores: list[Score], as_of: datetime) -> None:
+    """Keep scores as `metric_snapshot` rows computed at `as_of` (a write: one audit row as
+    `actor`'s, with the counts)."""
+    with ws.store.transaction():
+        _save(ws, scores, as_of)
+        audit.record(ws, actor, "scorecard.keep", "metric_snapshot", None, _counts(scores))
+
+
+def compute_and_keep(
+    ws: Workspace, periods: list[datetime], g: Grain, as_of: datetime
+) -> tuple[list[Score], list[Reading]]:
+    """Compute the scorecard and maturity and keep them as snapshots and readings, unaudited:
+    for a use case whose own audit row covers it (`refresh`, the report)."""
+    scores = compute(ws, periods, g, as_of)
+    _save(ws, scores, as_of)
+    readings = maturity_readings(ws, scores, periods, g)
+    save_readings(ws.store, [asdict(r) for r in readings], as_of)
+    return scores, readings
 
 
 def refresh(
     ws: Workspace, actor: Actor, periods: list[datetime], g: Grain, as_of: datetime
 ) -> tuple[list[Score], list[Reading]]:
-    """Compute the scorecard and maturity and keep them as snapshots and readings (a write:
-    audited as `actor`'s)."""
-    scores = compute(ws, periods, g, as_of)
-    keep(ws, actor, scores, as_of)
-    readings = maturity_readings(ws, scores, periods, g)
-    save_readings(ws.store, [asdict(r) for r in readings], as_of)
+    """Compute the scorecard and maturity and keep them as snapshots and readings (a write: one
+    audit row as `actor`'s, with the counts)."""
+    with ws.store.transaction():
+        scores, readings = compute_and_keep(ws, periods, g, as_of)
+        after = _counts(scores, readings)
+        audit.record(ws, actor, "scorecard.refresh", "metric_snapshot", None, after)
     return scores, readings
 
 
@@ -142,5 +173,18 @@ def set_criterion_target(
         raise UsageError(
             f"unknown criterion {criterion!r}; `productops scorecard criteria` lists them"
         )
-    set_target(ws.store, criterion, team, value, datetime.now(UTC), also=(crit.ORG,))
+    before = _target(ws, criterion, team)
+    with ws.store.transaction():
+        set_target(ws.store, criterion, team, value, datetime.now(UTC), also=(crit.ORG,))
+        obj = f"criterion_target:{criterion}/{team}"
+        audit.record(ws, actor, "scorecard.target", obj, before, _target(ws, criterion, team))
     return known[criterion]
+
+
+def _target(ws: Workspace, criterion: str, team: str) -> dict[str, Any] | None:
+    rows = ws.store.arrow(
+        "SELECT criterion, team_id, target FROM criterion_target WHERE criterion = ? "
+        "AND team_id = ?",
+        [criterion, team],
+    ).to_pylist()
+    return dict(rows[0]) if rows else None
