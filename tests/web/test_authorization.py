@@ -31,6 +31,8 @@ EXPECTED: dict[str, dict[str, int]] = {
     "read": {c: 200 for c in CALLERS[:5]} | SIGNED_OUT,
     "admin": {"admin": 200} | {c: 403 for c in CALLERS[1:5]} | SIGNED_OUT,
 }
+# Routes only admins may call, named here so that a weaker rule on one of them fails.
+ADMIN_ROUTES = {("GET", "/api/v1/audit")}
 CODES = {200: None, 401: "unauthenticated", 403: "forbidden"}
 
 
@@ -61,6 +63,7 @@ def test_every_route_declares_one_rule_that_the_matrix_knows() -> None:
     for route, declared in found.items():
         assert len(declared) == 1, f"{route}: declare one rule (auth.READ or auth.ADMIN)"
         assert declared[0].action in EXPECTED, f"{route}: add rule {declared[0]} to EXPECTED"
+        assert (declared[0].action == "admin") == (route in ADMIN_ROUTES), route
 
 
 def test_a_route_without_a_rule_is_found() -> None:
