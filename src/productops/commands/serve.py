@@ -34,5 +34,7 @@ def serve(
     ws.close()
     ctx.find_root().obj.opened = None
     os.environ["PRODUCTOPS_WORKSPACE"] = str(root)
-    err.print(literal(f"Serving {root} at http://{host}:{port}/api/v1 (Ctrl+C stops)"))
+    err.print(
+        literal(f"Serving {root} at http://{host}:{port}/api/v1 (Ctrl+C stops)"), soft_wrap=True
+    )
     uvicorn.run(APP, factory=True, host=host, port=port, log_level="info")

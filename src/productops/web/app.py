@@ -10,7 +10,6 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from productops import __version__
 from productops.web import errors
 from productops.web.api import ROUTERS
 from productops.web.auth import Served
@@ -31,7 +30,7 @@ def create_app(workspace_root: Path) -> FastAPI:
 
     app = FastAPI(
         title="productops",
-        version=__version__,
+        version="1",  # of the API: /api/v1
         description="Evidence for product decisions: the JSON API (docs/server.md).",
         openapi_url=f"{API}/openapi.json",
         docs_url=f"{API}/docs",
