@@ -48,7 +48,7 @@ def rules(routers: list[APIRouter]) -> dict[tuple[str, str], list[Allow]]:
         for router in routers
         for route in router.routes
         if isinstance(route, APIRoute)
-        for method in sorted(route.methods)
+        for method in sorted(route.methods or ())
     }
 
 

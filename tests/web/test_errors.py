@@ -20,10 +20,13 @@ def error_of(response: httpx.Response, status: int, code: str) -> str:
     """The message of an error response, after checking its status, code and shape."""
     assert response.status_code == status, response.text
     body: dict[str, Any] = response.json()
-    assert list(body) == ["error"] and sorted(body["error"]) == ["code", "message"]
+    assert list(body) == ["error"]
+    assert sorted(body["error"]) == ["code", "message"]
     assert body["error"]["code"] == code
     message: str = body["error"]["message"]
-    assert message and "\n" not in message and "Traceback" not in message
+    assert message
+    assert "\n" not in message
+    assert "Traceback" not in message
     return message
 
 
@@ -91,5 +94,7 @@ def test_a_server_fault_is_a_500_that_tells_the_caller_nothing_but_the_log_every
     finally:
         app.state.served.close()
     message = error_of(response, 500, "server_error")
-    assert "team" not in message.lower() and "duckdb" not in message.lower()
-    assert "GET /api/v1/teams failed" in caplog.text and "team" in caplog.text.lower()
+    assert "team" not in message.lower()
+    assert "duckdb" not in message.lower()
+    assert "GET /api/v1/teams failed" in caplog.text
+    assert "team" in caplog.text.lower()

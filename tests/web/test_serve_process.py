@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from productops.cli import app as cli
-from tests.web.conftest import Served
+from tests.web.conftest import Served, build
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 STARTUP_LIMIT = 60.0  # seconds: a bound on a loaded machine, not a speed check
@@ -30,12 +30,18 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def server(served: Served, tmp_path: Path) -> Iterator[tuple[str, Path, subprocess.Popen[bytes]]]:
+def own(tmp_path: Path) -> Served:
+    """A workspace of its own: other tests' commands may keep the shared one open."""
+    return build(tmp_path / "ws")
+
+
+@pytest.fixture
+def server(own: Served, tmp_path: Path) -> Iterator[tuple[str, Path, subprocess.Popen[bytes]]]:
     """`productops serve` on a free port; its output goes to a log file."""
     port = free_port()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), str(SRC.parent)])}
     log = tmp_path / "serve.log"
-    command = ["-w", str(served.root), "serve", "--port", str(port)]
+    command = ["-w", str(own.root), "serve", "--port", str(port)]
     with (
         log.open("wb") as out,
         subprocess.Popen(
@@ -50,10 +56,10 @@ def server(served: Served, tmp_path: Path) -> Iterator[tuple[str, Path, subproce
 
 
 def test_serve_answers_the_api_over_http(
-    served: Served, server: tuple[str, Path, subprocess.Popen[bytes]]
+    own: Served, server: tuple[str, Path, subprocess.Popen[bytes]]
 ) -> None:
     url, log, process = server
-    headers = {"Authorization": f"Bearer {served.tokens['viewer']}"}
+    headers = {"Authorization": f"Bearer {own.tokens['viewer']}"}
     deadline = time.monotonic() + STARTUP_LIMIT
     while True:
         assert process.poll() is None, log.read_text(encoding="utf-8")
@@ -66,10 +72,11 @@ def test_serve_answers_the_api_over_http(
     assert response.status_code == 200, response.text
     assert [t["id"] for t in response.json()["items"]] == ["growth", "payments", "product"]
     assert httpx.get(f"{url}/api/v1/teams", timeout=10).status_code == 401
-    assert f"Serving {served.root.resolve()} at {url}/api/v1" in log.read_text(encoding="utf-8")
+    assert f"Serving {own.root.resolve()} at {url}/api/v1" in log.read_text(encoding="utf-8")
 
 
 def test_serve_without_a_workspace_is_a_one_line_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["-w", str(tmp_path), "serve"])
     assert result.exit_code == 1
-    assert result.output.count("\n") == 1 and "is not a workspace" in result.output
+    assert result.output.count("\n") == 1
+    assert "is not a workspace" in result.output
