@@ -33,7 +33,8 @@ def create_app(workspace_root: Path) -> FastAPI:
         version="1",  # of the API: /api/v1
         description="Evidence for product decisions: the JSON API (docs/server.md).",
         openapi_url=f"{API}/openapi.json",
-        docs_url=f"{API}/docs",
+        docs_url=None,  # Swagger UI would load its scripts from a CDN
+        swagger_ui_oauth2_redirect_url=None,
         redoc_url=None,
         lifespan=lifespan,
     )
