@@ -25,14 +25,14 @@ ME = Actor("cli:tester")
 
 
 @dataclass(frozen=True)
-class Served:
-    """A served workspace: its folder and a token (`Bearer` secret) for each kind of caller."""
+class Site:
+    """A served workspace's folder, and a token (`Bearer` secret) for each kind of caller."""
 
     root: Path
     tokens: dict[str, str]
 
 
-def build(root: Path) -> Served:
+def build(root: Path) -> Site:
     """A workspace with two teams, work items, themes, and users with tokens."""
     ws = Workspace.init(root)
     try:
@@ -88,16 +88,16 @@ def build(root: Path) -> Served:
         tokens["unknown token"] = "pot_" + "x" * 43
     finally:
         ws.close()
-    return Served(root, tokens)
+    return Site(root, tokens)
 
 
 @pytest.fixture(scope="package")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Served:
+def served(tmp_path_factory: pytest.TempPathFactory) -> Site:
     return build(tmp_path_factory.mktemp("served") / "ws")
 
 
 @pytest.fixture
-def app(served: Served) -> Iterator[FastAPI]:
+def app(served: Site) -> Iterator[FastAPI]:
     made = create_app(served.root)
     yield made
     made.state.served.close()

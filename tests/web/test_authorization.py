@@ -11,7 +11,7 @@ from productops.web.api import ROUTERS
 from productops.web.app import API
 from productops.web.auth import Allow
 from productops.web.paging import Page
-from tests.web.conftest import Served, fetch
+from tests.web.conftest import Site, fetch
 
 CALLERS = [
     "admin",
@@ -76,7 +76,7 @@ def test_a_route_without_a_rule_is_found() -> None:
     assert rules([router]) == {("GET", "/api/v1/undeclared"): []}
 
 
-def test_authorization_matrix(app: FastAPI, served: Served) -> None:
+def test_authorization_matrix(app: FastAPI, served: Site) -> None:
     wrong = []
     assert rules(ROUTERS)
     for (method, path), [rule] in rules(ROUTERS).items():

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from productops.web.app import create_app
 from productops.workspace import Workspace
-from tests.web.conftest import Served, build, get
+from tests.web.conftest import Site, build, get
 
 
 def error_of(response: httpx.Response, status: int, code: str) -> str:
@@ -44,7 +44,7 @@ def error_of(response: httpx.Response, status: int, code: str) -> str:
 )
 def test_a_caller_s_mistake_is_a_4xx_with_a_stable_code(
     app: FastAPI,
-    served: Served,
+    served: Site,
     path: str,
     params: dict[str, Any],
     status: int,
@@ -55,7 +55,7 @@ def test_a_caller_s_mistake_is_a_4xx_with_a_stable_code(
     assert says in error_of(response, status, code)
 
 
-def test_a_wrong_method_is_refused_in_the_same_shape(app: FastAPI, served: Served) -> None:
+def test_a_wrong_method_is_refused_in_the_same_shape(app: FastAPI, served: Site) -> None:
     import asyncio
 
     async def post() -> httpx.Response:
@@ -66,7 +66,7 @@ def test_a_wrong_method_is_refused_in_the_same_shape(app: FastAPI, served: Serve
     error_of(asyncio.run(post()), 405, "invalid")
 
 
-def test_signed_out_and_not_allowed_say_what_to_do(app: FastAPI, served: Served) -> None:
+def test_signed_out_and_not_allowed_say_what_to_do(app: FastAPI, served: Site) -> None:
     anonymous = get(app, "/api/v1/teams", None)
     assert "Bearer" in error_of(anonymous, 401, "unauthenticated")
     assert anonymous.headers["WWW-Authenticate"] == "Bearer"

@@ -6,11 +6,11 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from tests.web.conftest import Served, get
+from tests.web.conftest import Site, get
 
 
 def test_the_cursor_walks_every_item_once_and_the_total_is_the_whole_list(
-    app: FastAPI, served: Served
+    app: FastAPI, served: Site
 ) -> None:
     token = served.tokens["admin"]
     whole = get(app, "/api/v1/metrics", token, limit=1000).json()
@@ -34,7 +34,7 @@ def test_the_cursor_walks_every_item_once_and_the_total_is_the_whole_list(
     assert pages == (whole["total"] + 1) // 2
 
 
-def test_a_page_past_the_end_is_empty_with_the_total(app: FastAPI, served: Served) -> None:
+def test_a_page_past_the_end_is_empty_with_the_total(app: FastAPI, served: Site) -> None:
     first = get(app, "/api/v1/teams", served.tokens["viewer"], limit=2).json()
     assert [t["id"] for t in first["items"]] == ["growth", "payments"]
     assert first["total"] == 3

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from typer.testing import CliRunner
 
 from productops.cli import app as cli
-from tests.web.conftest import AS_OF, Served, get
+from tests.web.conftest import AS_OF, Site, get
 
 runner = CliRunner()
 WHEN = AS_OF.isoformat()
@@ -20,7 +20,7 @@ WHEN = AS_OF.isoformat()
 ALWAYS = {"/api/v1/themes": {"merged_into", "split_from"}}
 
 
-def cli_json(served: Served, *args: str) -> list[dict[str, Any]]:
+def cli_json(served: Site, *args: str) -> list[dict[str, Any]]:
     """What `productops -w ROOT ARGS -f json` prints."""
     result = runner.invoke(cli, ["-w", str(served.root), *args, "-f", "json"])
     assert result.exit_code == 0, result.output
@@ -39,7 +39,7 @@ def same(value: Any) -> Any:
     return value
 
 
-def api_items(app: FastAPI, served: Served, path: str, **params: Any) -> list[dict[str, Any]]:
+def api_items(app: FastAPI, served: Site, path: str, **params: Any) -> list[dict[str, Any]]:
     response = get(app, path, served.tokens["viewer"], limit=1000, **params)
     assert response.status_code == 200, response.text
     found: list[dict[str, Any]] = response.json()["items"]
@@ -68,7 +68,7 @@ def api_items(app: FastAPI, served: Served, path: str, **params: Any) -> list[di
     ],
 )
 def test_a_route_answers_as_its_command(
-    app: FastAPI, served: Served, path: str, params: dict[str, Any], command: list[str]
+    app: FastAPI, served: Site, path: str, params: dict[str, Any], command: list[str]
 ) -> None:
     # the admin's token: the audit trail is theirs alone to read
     response = get(app, path, served.tokens["admin"], limit=1000, **params)
@@ -82,7 +82,7 @@ def test_a_route_answers_as_its_command(
     assert same([{k: r[k] for k in r if k not in extra} for r in found]) == same(expected)
 
 
-def test_teams_lists_the_organisation(app: FastAPI, served: Served) -> None:
+def test_teams_lists_the_organisation(app: FastAPI, served: Site) -> None:
     assert api_items(app, served, "/api/v1/teams") == [
         {"id": "growth", "name": "Growth", "parent_id": "product", "focus_pillar": None},
         {"id": "payments", "name": "Payments", "parent_id": "product", "focus_pillar": None},
@@ -90,7 +90,7 @@ def test_teams_lists_the_organisation(app: FastAPI, served: Served) -> None:
     ]
 
 
-def test_the_scorecard_takes_a_period_and_a_grain(app: FastAPI, served: Served) -> None:
+def test_the_scorecard_takes_a_period_and_a_grain(app: FastAPI, served: Site) -> None:
     found = api_items(
         app, served, "/api/v1/scorecard", as_of=WHEN, period="2024-04-15", grain="month"
     )
@@ -100,7 +100,7 @@ def test_the_scorecard_takes_a_period_and_a_grain(app: FastAPI, served: Served) 
     assert {r["period_start"] for r in default} == {"2024-01-01T00:00:00Z"}  # last full quarter
 
 
-def test_reading_the_scorecard_writes_nothing(app: FastAPI, served: Served) -> None:
+def test_reading_the_scorecard_writes_nothing(app: FastAPI, served: Site) -> None:
     from productops.workspace import Workspace
 
     def snapshots() -> int:

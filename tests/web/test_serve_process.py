@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from productops.cli import app as cli
-from tests.web.conftest import Served, build
+from tests.web.conftest import Site, build
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 STARTUP_LIMIT = 60.0  # seconds: a bound on a loaded machine, not a speed check
@@ -30,16 +30,16 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def own(tmp_path: Path) -> Served:
+def own(tmp_path: Path) -> Site:
     """A workspace of its own: other tests' commands may keep the shared one open."""
     return build(tmp_path / "ws")
 
 
 @pytest.fixture
-def server(own: Served, tmp_path: Path) -> Iterator[tuple[str, Path, subprocess.Popen[bytes]]]:
+def server(own: Site, tmp_path: Path) -> Iterator[tuple[str, Path, subprocess.Popen[bytes]]]:
     """`productops serve` on a free port; its output goes to a log file."""
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), str(SRC.parent)])}
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
     log = tmp_path / "serve.log"
     command = ["-w", str(own.root), "serve", "--port", str(port)]
     with (
@@ -56,7 +56,7 @@ def server(own: Served, tmp_path: Path) -> Iterator[tuple[str, Path, subprocess.
 
 
 def test_serve_answers_the_api_over_http(
-    own: Served, server: tuple[str, Path, subprocess.Popen[bytes]]
+    own: Site, server: tuple[str, Path, subprocess.Popen[bytes]]
 ) -> None:
     url, log, process = server
     headers = {"Authorization": f"Bearer {own.tokens['viewer']}"}
@@ -80,3 +80,14 @@ def test_serve_without_a_workspace_is_a_one_line_error(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert result.output.count("\n") == 1
     assert "is not a workspace" in result.output
+
+
+def test_serve_on_a_port_in_use_is_a_one_line_error(served: Site) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli, ["-w", str(served.root), "serve", "--port", str(port)])
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output

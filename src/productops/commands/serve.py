@@ -7,11 +7,13 @@ Interfaces never import each other: the command hands Uvicorn the app's import s
 from __future__ import annotations
 
 import os
+import socket
 from typing import Annotated
 
 import typer
 
 from productops.commands.common import err, open_workspace
+from productops.errors import UsageError
 from productops.render import literal
 
 __all__ = ["serve"]
@@ -29,6 +31,7 @@ def serve(
     """Serve the workspace's JSON API under /api/v1 until interrupted (docs/server.md)."""
     import uvicorn
 
+    _check_free(host, port)
     ws = open_workspace(ctx)  # a missing or damaged workspace fails here, in one line
     root = ws.root.resolve()
     ws.close()
@@ -38,3 +41,17 @@ def serve(
         literal(f"Serving {root} at http://{host}:{port}/api/v1 (Ctrl+C stops)"), soft_wrap=True
     )
     uvicorn.run(APP, factory=True, host=host, port=port, log_level="info")
+
+
+def _check_free(host: str, port: int) -> None:
+    """Refuse, in one line, an address this process cannot listen on (Uvicorn would log it
+    among its start-up lines and exit with code 3)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise UsageError(
+                f"cannot listen on {host}:{port} ({exc.strerror}): choose another --port, "
+                "or stop what holds it"
+            ) from None
