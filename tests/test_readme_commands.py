@@ -21,12 +21,14 @@ from tests.conftest import FIXTURES
 ROOT = Path(__file__).resolve().parents[1]
 FEEDBACK_FILES = ROOT / "tests" / "connectors" / "fixtures_feedback"
 
-# Commands that run elsewhere, and where: a bigger demo takes minutes, and syncing the
-# README's sources needs their real servers (the connector tests replay them locally).
+# Commands that run elsewhere, and where: a bigger demo takes minutes, syncing the
+# README's sources needs their real servers (the connector tests replay them locally), and
+# a server runs until stopped (its test starts it as a process and stops it).
 ELSEWHERE = {
     "demo demo-org --scale 10": ("tests/demo/test_demo_cli.py", '"demo"'),
     "sync": ("tests/connectors/test_commands.py", '"sync", "jira"'),
     "sync zendesk": ("tests/connectors/test_zendesk.py", '"zendesk"'),
+    "serve --port 8080": ("tests/web/test_serve_process.py", '"serve"'),
 }
 
 # The demo plants a billing discrepancy, and `check` exits 1 when an error-severity check

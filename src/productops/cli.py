@@ -117,6 +117,10 @@ LAZY: dict[str, tuple[str, str]] = {
         "audit:audit",
         "Show the audit trail: who wrote what and when, before and after (admins only).",
     ),
+    "serve": (
+        "serve:serve",
+        "Serve the workspace's JSON API under /api/v1 until interrupted (docs/server.md).",
+    ),
 }
 
 

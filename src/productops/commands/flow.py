@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from dataclasses import asdict
 from datetime import UTC, timedelta
 from typing import Annotated, Any
 
@@ -26,6 +26,7 @@ from productops.config import WorkflowSettings
 from productops.errors import UsageError
 from productops.pillars import process as p
 from productops.render import Format, render
+from productops.services.flow import flow_items
 from productops.workspace import Workspace
 
 app = typer.Typer(
@@ -59,22 +60,11 @@ def items(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Each work item: created, resolved, lead and cycle time, status changes, days in each status."""
-    ws = open_workspace(ctx)
-    stays = _stays(ws, when)
-    table = p.flow_items(ws.backend().table("work_item"), stays)
-    spent = p.time_in_status(stays)
-    if team is not None:
-        table, spent = table.filter(table.team_id == team), spent.filter(spent.team_id == team)
-    table = table.order_by("team_id", "created_at", "work_item_id")
-    rows = (table.limit(limit) if limit else table).to_pyarrow().to_pylist()
-    by_item: dict[str, dict[str, float]] = defaultdict(dict)
-    for r in spent.order_by("work_item_id", "status").to_pyarrow().to_pylist():
-        by_item[r["work_item_id"]][r["status"]] = round(r["days"], 2)
-    for row in rows:
-        days = by_item.get(row["work_item_id"], {})
-        row["time_in_status"] = (
-            days if fmt is Format.json else "; ".join(f"{s} {d}d" for s, d in days.items())
-        )
+    found = flow_items(open_workspace(ctx), as_of(when), team, limit)
+    rows = [asdict(item) for item in found]
+    if fmt is not Format.json:
+        for row in rows:
+            row["time_in_status"] = "; ".join(f"{s} {d}d" for s, d in row["time_in_status"].items())
     columns = [
         "work_item_id",
         "team_id",

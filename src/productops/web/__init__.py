@@ -1,0 +1,1 @@
+"""The server: a FastAPI app over one workspace (`productops serve`; docs/server.md)."""

@@ -1,0 +1,43 @@
+"""`GET /api/v1/flow/items`: each work item's flow, as `productops flow items -f json`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+
+from productops.services.flow import flow_items
+from productops.web.auth import READ, WorkspaceDep
+from productops.web.paging import Page, PagingDep
+from productops.web.params import AsOf, utc
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/flow", tags=["flow"], dependencies=[Depends(READ)])
+
+
+class FlowItemOut(BaseModel):
+    """One work item: created, resolved, lead and cycle time, status changes, days per status."""
+
+    work_item_id: str
+    team_id: str | None
+    created_at: datetime | None
+    resolved_at: datetime | None
+    lead_time_days: float | None
+    cycle_time_days: float | None
+    status_changes: int | None
+    time_in_status: dict[str, float]
+
+
+@router.get("/items")
+def items(
+    ws: WorkspaceDep,
+    paging: PagingDep,
+    team: Annotated[str | None, Query(description="Only this team's items.")] = None,
+    as_of: AsOf = None,
+) -> Page[FlowItemOut]:
+    """Each work item, by team, creation time and id."""
+    found = flow_items(ws, utc(as_of), team)
+    return paging.page([FlowItemOut.model_validate(i, from_attributes=True) for i in found])

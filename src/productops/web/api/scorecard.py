@@ -1,0 +1,75 @@
+"""`GET /api/v1/scorecard`: the success criteria per team and period, as `productops scorecard
+-f json`; reading does not keep snapshots (the command line's `scorecard` does)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+
+from productops.durations import Grain
+from productops.errors import UsageError
+from productops.ops import criteria as crit
+from productops.ops.scorecard import criteria_in_use, latest_complete, period_start, periods_ending
+from productops.services.scorecard import compute
+from productops.web.auth import READ, WorkspaceDep
+from productops.web.paging import Page, PagingDep
+from productops.web.params import AsOf, utc
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["scorecard"], dependencies=[Depends(READ)])
+
+
+class ScoreOut(BaseModel):
+    """One criterion for one team (or the organisation) and period (docs/scorecard.md)."""
+
+    criterion: str
+    name: str | None
+    pillar: str
+    team_id: str
+    period_start: datetime
+    value: float | None
+    unit: str
+    target: float | None
+    previous: float | None
+    trend: str | None
+    met: bool | None
+    reason: str | None
+
+
+@router.get("/scorecard")
+def scorecard(
+    ws: WorkspaceDep,
+    paging: PagingDep,
+    team: Annotated[
+        str | None, Query(description=f"Only this team (or {crit.ORG}, the organisation).")
+    ] = None,
+    period: Annotated[
+        date | None,
+        Query(description="A date in the (last) period; default the latest complete one."),
+    ] = None,
+    grain: Annotated[Grain, Query(description="The length of a period.")] = "quarter",
+    periods: Annotated[int, Query(ge=1, le=24, description="Periods to show.")] = 1,
+    as_of: AsOf = None,
+) -> Page[ScoreOut]:
+    """Each criterion's value, target, trend and whether it is met, per team and period."""
+    now = utc(as_of)
+    last = (
+        latest_complete(now, grain)
+        if period is None
+        else period_start(datetime(period.year, period.month, period.day, tzinfo=UTC), grain)
+    )
+    scores = compute(ws, periods_ending(last, grain, periods), grain, now)
+    if team is not None and team not in {s.team_id for s in scores}:
+        raise UsageError(f"team {team!r}: not a product team (or {crit.ORG})")
+    names = {c.id: c.name for c in criteria_in_use(custom=ws.config.scorecard.custom)}
+    return paging.page(
+        [
+            ScoreOut.model_validate({**vars(s), "name": names.get(s.criterion)})
+            for s in scores
+            if team is None or s.team_id == team
+        ]
+    )

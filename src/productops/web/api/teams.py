@@ -1,0 +1,29 @@
+"""`GET /api/v1/teams`: the organisation's teams."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel
+
+from productops.services.teams import list_teams
+from productops.web.auth import READ, WorkspaceDep
+from productops.web.paging import Page, PagingDep
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["organisation"], dependencies=[Depends(READ)])
+
+
+class TeamOut(BaseModel):
+    """A team or group of teams; `parent_id` makes the tree."""
+
+    id: str
+    name: str
+    parent_id: str | None
+    focus_pillar: str | None
+
+
+@router.get("/teams")
+def teams(ws: WorkspaceDep, paging: PagingDep) -> Page[TeamOut]:
+    """Every team, by id."""
+    return paging.page([TeamOut.model_validate(t, from_attributes=True) for t in list_teams(ws)])

@@ -1,0 +1,83 @@
+"""Who calls: the workspace a request works on, its bearer token, and the rule each route
+declares (`READ`, `ADMIN`), decided by `services.users.authorize`.
+
+Only API tokens (`Authorization: Bearer pot_...`) sign requests in so far; sessions,
+passwords, OpenID Connect and CSRF protection come with the web pages (docs/server.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Literal
+
+from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from productops.errors import AuthenticationError
+from productops.services.users import Access, authenticate_token, authorize
+from productops.workspace import Workspace
+
+__all__ = ["ADMIN", "READ", "Allow", "Served", "WorkspaceDep", "workspace"]
+
+_bearer = HTTPBearer(auto_error=False, description="An API token: `productops token create`.")
+
+
+@dataclass
+class Served:
+    """The workspace the server serves, opened at first use and used by one request at a time
+    (DuckDB has one connection here; item 6 of issue 12 will share the store with the CLI)."""
+
+    root: Path
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    opened: Workspace | None = None
+
+    async def open(self) -> Workspace:
+        """The open workspace (call with `lock` held)."""
+        if self.opened is None:
+            self.opened = await run_in_threadpool(Workspace.open, self.root)
+        return self.opened
+
+    def close(self) -> None:
+        """Close the workspace's store, if open."""
+        if self.opened is not None:
+            self.opened.close()
+            self.opened = None
+
+
+async def workspace(request: Request) -> AsyncIterator[Workspace]:
+    """The served workspace, held by this request until it is answered."""
+    served: Served = request.app.state.served
+    async with served.lock:
+        yield await served.open()
+
+
+WorkspaceDep = Annotated[Workspace, Depends(workspace)]
+
+
+@dataclass(frozen=True)
+class Allow:
+    """A route's rule: the action `authorize` must allow the caller's token (see `READ`)."""
+
+    action: Literal["read", "admin"]
+
+    def __call__(
+        self,
+        ws: WorkspaceDep,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Access:
+        if credentials is None:
+            raise AuthenticationError(
+                "no API token: send `Authorization: Bearer TOKEN` "
+                "(make one with `productops token create USER`)"
+            )
+        access = authenticate_token(ws, credentials.credentials)
+        authorize(access, self.action)
+        return access
+
+
+READ = Allow("read")
+ADMIN = Allow("admin")

@@ -1,0 +1,128 @@
+"""A small workspace served by the app: teams, work items, themes, and one user (with a token)
+for each kind of caller the authorization matrix asks about."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from productops.services.actor import Actor
+from productops.services.users import add_user, create_token, disable_user, revoke_token
+from productops.web.app import create_app
+from productops.workspace import Workspace
+from tests.pillars.builders import item, items, land
+
+AS_OF = datetime(2024, 6, 1, tzinfo=UTC)
+ME = Actor("cli:tester")
+
+
+@dataclass(frozen=True)
+class Site:
+    """A served workspace's folder, and a token (`Bearer` secret) for each kind of caller."""
+
+    root: Path
+    tokens: dict[str, str]
+
+
+def build(root: Path) -> Site:
+    """A workspace with two teams, work items, themes, and users with tokens."""
+    ws = Workspace.init(root)
+    try:
+        land(
+            ws.store,
+            "team",
+            [
+                {"id": "product", "name": "Product"},
+                {"id": "payments", "name": "Payments", "parent_id": "product"},
+                {"id": "growth", "name": "Growth", "parent_id": "product"},
+            ],
+        )
+        items(
+            ws.store,
+            item("PAY-1", "payments", 0, [(1, "In Progress", "in_progress"), (4, "Done", "done")]),
+            item("PAY-2", "payments", 2, [(3, "In Progress", "in_progress")]),
+            item("GRO-1", "growth", 1, [(2, "In Progress", "in_progress"), (9, "Done", "done")]),
+        )
+        land(
+            ws.store,
+            "theme",
+            [
+                {"id": "theme-1", "label": "upload crashes", "size": 5, "status": "active"},
+                {"id": "theme-2", "label": "dark mode", "size": 3, "status": "active"},
+                {"id": "theme-3", "label": "old", "size": 1, "status": "merged"},
+            ],
+        )
+        tokens: dict[str, str] = {}
+        for name, role, teams in [
+            ("ana", "admin", ()),
+            ("ben", "member", ("payments",)),
+            ("cat", "member", ("growth",)),
+            ("dan", "viewer", ()),
+            ("eve", "member", ("payments",)),
+        ]:
+            add_user(ws, ME, name, role=role, teams=teams)  # type: ignore[arg-type]
+        tokens["admin"] = create_token(ws, ME, "ana", scope="write").secret
+        tokens["admin's read token"] = create_token(ws, ME, "ana", scope="read").secret
+        tokens["member of the team"] = create_token(ws, ME, "ben", scope="write").secret
+        tokens["member of another team"] = create_token(ws, ME, "cat", scope="write").secret
+        tokens["viewer"] = create_token(ws, ME, "dan").secret
+        expired = create_token(ws, ME, "ben")
+        ws.store.sql(
+            "UPDATE api_token SET expires_at = now() - INTERVAL 1 MINUTE WHERE id = ?",
+            [expired.token.id],
+        )
+        tokens["expired token"] = expired.secret
+        revoked = create_token(ws, ME, "ben")
+        revoke_token(ws, ME, revoked.token.id)
+        tokens["revoked token"] = revoked.secret
+        tokens["disabled user"] = create_token(ws, ME, "eve").secret
+        disable_user(ws, ME, "eve")
+        tokens["unknown token"] = "pot_" + "x" * 43
+    finally:
+        ws.close()
+    return Site(root, tokens)
+
+
+@pytest.fixture(scope="package")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Site:
+    return build(tmp_path_factory.mktemp("served") / "ws")
+
+
+@pytest.fixture
+def app(served: Site) -> Iterator[FastAPI]:
+    made = create_app(served.root)
+    yield made
+    made.state.served.close()
+
+
+def fetch(
+    app: FastAPI, *requests: tuple[str, str | None], params: dict[str, Any] | None = None
+) -> list[httpx.Response]:
+    """GET each (path, token) from `app` in-process (no token: anonymous)."""
+
+    async def run() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return [
+                await client.get(
+                    path,
+                    params=params,
+                    headers={"Authorization": f"Bearer {token}"} if token else {},
+                )
+                for path, token in requests
+            ]
+
+    return asyncio.run(run())
+
+
+def get(app: FastAPI, path: str, token: str | None, **params: Any) -> httpx.Response:
+    """One GET of `path` with `params`."""
+    return fetch(app, (path, token), params=params)[0]
