@@ -119,6 +119,14 @@ class WorkspaceSettings(_Settings):
         description="Person id (from the person table) that usage of productops is logged for; "
         "the PRODUCTOPS_USER environment variable overrides it; none logs no person.",
     )
+    lock_wait_seconds: float = Field(
+        5.0,
+        ge=0,
+        le=60,
+        description="How long a command or a server request waits for the store while another "
+        "process holds it (DuckDB lets one process write at a time) before it gives up saying "
+        "which process holds it.",
+    )
 
 
 class EngineSettings(_Settings):

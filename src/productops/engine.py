@@ -10,9 +10,11 @@ Parquet.
 from __future__ import annotations
 
 import os
+import random
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +29,7 @@ from productops.errors import (
     EngineError,
     ImportFileError,
     SchemaVersionError,
+    StoreBusyError,
     StoreDamagedError,
     WorkspaceError,
 )
@@ -87,6 +90,7 @@ class Store:
         read_only: bool = False,
         upgrade_to: int = SCHEMA_VERSION,
         engine: EngineSettings | None = None,
+        lock_wait: float = 0.0,
     ) -> Store:
         """Open (or create) the store at `path` and bring its schema up to `upgrade_to`.
 
@@ -96,9 +100,13 @@ class Store:
         A damaged, locked or unreadable store is a `WorkspaceError` saying what to do.
         `engine` sets DuckDB's memory limit and the folder it spills to (relative to the
         store's folder, the workspace); without it DuckDB's own defaults hold.
+        A store another process holds is tried again for up to `lock_wait` seconds, then is a
+        `StoreBusyError` naming that process.
         """
         cls.last_opened = path
-        store = cls._connect(path, (read_only or _unwritable(path) is not None) and path.exists())
+        deadline = time.monotonic() + lock_wait
+        reader = (read_only or _unwritable(path) is not None) and path.exists()
+        store = cls._connect(path, reader, deadline)
         try:
             if engine is not None:
                 store._limit(engine.memory_limit, path.parent / engine.temp_directory)
@@ -110,7 +118,7 @@ class Store:
                         "make it writable and run any command"
                     )
                 store.close()
-                store = cls._connect(path, False)
+                store = cls._connect(path, False, deadline)
             store._migrate(upgrade_to)
         except duckdb.Error as exc:
             store.close()
@@ -124,19 +132,27 @@ class Store:
         return store
 
     @classmethod
-    def _connect(cls, path: Path, read_only: bool) -> Store:
-        try:
+    def _connect(cls, path: Path, read_only: bool, deadline: float) -> Store:
+        """Connect, trying again with short, growing pauses until `deadline` (a
+        `time.monotonic()`) while another process holds the store."""
+        pause = 0.005
+        while True:
             try:
-                con = duckdb.connect(str(path), read_only=read_only)
-            except duckdb.ConnectionException as exc:
-                if not read_only or "different configuration" not in str(exc):
-                    raise
-                # This process has the store open for writing already: share that.
-                con, read_only = duckdb.connect(str(path)), False
-        except duckdb.Error as exc:
-            raise store_error(exc, path) or WorkspaceError(
-                f"{path}: cannot open the store: {exc}"
-            ) from exc
+                try:
+                    con = duckdb.connect(str(path), read_only=read_only)
+                except duckdb.ConnectionException as exc:
+                    if not read_only or "different configuration" not in str(exc):
+                        raise
+                    # This process has the store open for writing already: share that.
+                    con, read_only = duckdb.connect(str(path)), False
+                break
+            except duckdb.Error as exc:
+                error = store_error(exc, path)
+                if isinstance(error, StoreBusyError) and time.monotonic() + pause < deadline:
+                    time.sleep(pause * random.uniform(0.5, 1.0))
+                    pause = min(pause * 2, 0.05)
+                    continue
+                raise error or WorkspaceError(f"{path}: cannot open the store: {exc}") from exc
         con.execute("SET TimeZone = 'UTC'")
         return cls(path, con, read_only)
 
@@ -317,10 +333,10 @@ def store_error(exc: duckdb.Error, path: Path | None = None) -> WorkspaceError |
     if "Could not set lock" in message:
         lock = _LOCK.search(message)
         holder = f"process {lock['pid']} ({lock['program']})" if lock else "another process"
-        return WorkspaceError(
+        return StoreBusyError(
             f"{name} is held by {holder}, and no other process may open it while one writes: "
-            "wait for that one to finish, or stop it, then retry (while the productops server "
-            "runs, it owns the store: work through it)"
+            "wait for that one to finish, or stop it, then retry (or raise [workspace] "
+            "lock_wait_seconds in productops.toml)"
         )
     if "Out of Memory Error" in message:
         return WorkspaceError(

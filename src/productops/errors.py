@@ -7,7 +7,8 @@ The CLI prints the message on one line and exits non-zero.
     ├── ConfigError (ValueError)       productops.toml is missing a value or has a wrong one
     ├── WorkspaceError                 no workspace here, or it cannot be opened
     │   ├── SchemaVersionError         the workspace was written by a newer productops
-    │   └── StoreDamagedError          productops.duckdb is truncated or corrupt: restore it
+    │   ├── StoreDamagedError          productops.duckdb is truncated or corrupt: restore it
+    │   └── StoreBusyError             another process held the store past [workspace] lock_wait_seconds
     ├── ImportFileError (ValueError)   a file to import cannot be read at all
     ├── UsageError (ValueError)        a command got an argument it cannot use (unknown table, ...)
     ├── EngineError                    the analytics backend cannot be started
@@ -25,6 +26,7 @@ __all__ = [
     "NotAllowedError",
     "ProductOpsError",
     "SchemaVersionError",
+    "StoreBusyError",
     "StoreDamagedError",
     "UsageError",
     "WorkspaceError",
@@ -49,6 +51,10 @@ class SchemaVersionError(WorkspaceError):
 
 class StoreDamagedError(WorkspaceError):
     """The workspace's store is truncated or corrupt, or its schema version is unreadable."""
+
+
+class StoreBusyError(WorkspaceError):
+    """Another process held the workspace's store for longer than this one waits for it."""
 
 
 class ImportFileError(ValueError, ProductOpsError):

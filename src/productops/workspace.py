@@ -52,14 +52,23 @@ class Workspace:
         return cls.open(root)
 
     @classmethod
-    def open(cls, root: Path, *, read_only: bool = False) -> Workspace:
-        """Open the workspace in `root`, upgrading an older store; `read_only`: see `Store.open`."""
+    def open(cls, root: Path, *, read_only: bool = False, waited: float = 0.0) -> Workspace:
+        """Open the workspace in `root`, upgrading an older store; `read_only`: see `Store.open`.
+
+        A store another process holds is waited for up to `[workspace] lock_wait_seconds`, less
+        the `waited` seconds this opener has already spent waiting for its turn.
+        """
         if not (root / CONFIG_FILE).exists():
             raise WorkspaceError(
                 f"{root} is not a workspace (no {CONFIG_FILE}); run `productops init {root}`"
             )
         config = load_config(root / CONFIG_FILE)
-        store = Store.open(root / STORE_FILE, read_only=read_only, engine=config.engine)
+        store = Store.open(
+            root / STORE_FILE,
+            read_only=read_only,
+            engine=config.engine,
+            lock_wait=max(0.0, config.workspace.lock_wait_seconds - waited),
+        )
         return cls(root, config, store)
 
     @classmethod

@@ -4,7 +4,6 @@ for each kind of caller the authorization matrix asks about."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -97,10 +96,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Site:
 
 
 @pytest.fixture
-def app(served: Site) -> Iterator[FastAPI]:
-    made = create_app(served.root)
-    yield made
-    made.state.served.close()
+def app(served: Site) -> FastAPI:
+    return create_app(served.root)
 
 
 def fetch(

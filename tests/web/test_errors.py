@@ -88,11 +88,8 @@ def test_a_server_fault_is_a_500_that_tells_the_caller_nothing_but_the_log_every
     ws.store.sql("DROP TABLE team")  # the store is broken under the server
     ws.close()
     app = create_app(served.root)
-    try:
-        with caplog.at_level(logging.ERROR, logger="productops.web"):
-            response = get(app, "/api/v1/teams", served.tokens["viewer"])
-    finally:
-        app.state.served.close()
+    with caplog.at_level(logging.ERROR, logger="productops.web"):
+        response = get(app, "/api/v1/teams", served.tokens["viewer"])
     message = error_of(response, 500, "server_error")
     assert "team" not in message.lower()
     assert "duckdb" not in message.lower()

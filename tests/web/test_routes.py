@@ -74,7 +74,6 @@ def test_a_route_answers_as_its_command(
     response = get(app, path, served.tokens["admin"], limit=1000, **params)
     assert response.status_code == 200, response.text
     found = response.json()["items"]
-    app.state.served.close()  # the command line opens the store itself
     expected = cli_json(served, *command)
     assert found, path
     extra = set(found[0]) - set(expected[0])
@@ -112,5 +111,4 @@ def test_reading_the_scorecard_writes_nothing(app: FastAPI, served: Site) -> Non
 
     before = snapshots()
     assert get(app, "/api/v1/scorecard", served.tokens["viewer"]).status_code == 200
-    app.state.served.close()
     assert snapshots() == before

@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -20,14 +18,7 @@ API = "/api/v1"
 
 
 def create_app(workspace_root: Path) -> FastAPI:
-    """The app serving the workspace in `workspace_root` (opened at the first request)."""
-    served = Served(workspace_root)
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        served.close()
-
+    """The app serving the workspace in `workspace_root` (opened by each request in turn)."""
     app = FastAPI(
         title="productops",
         version="1",  # of the API: /api/v1
@@ -36,9 +27,8 @@ def create_app(workspace_root: Path) -> FastAPI:
         docs_url=None,  # Swagger UI would load its scripts from a CDN
         swagger_ui_oauth2_redirect_url=None,
         redoc_url=None,
-        lifespan=lifespan,
     )
-    app.state.served = served
+    app.state.served = Served(workspace_root)
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router, prefix=API, responses=errors.ERROR_RESPONSES)

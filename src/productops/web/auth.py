@@ -8,8 +8,11 @@ passwords, OpenID Connect and CSRF protection come with the web pages (docs/serv
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -28,31 +31,33 @@ _bearer = HTTPBearer(auto_error=False, description="An API token: `productops to
 
 @dataclass
 class Served:
-    """The workspace the server serves, opened at first use and used by one request at a time
-    (DuckDB has one connection here; item 6 of issue 12 will share the store with the CLI)."""
+    """The workspace the server serves, which each request takes in its turn: one request at a
+    time opens the store, is answered and closes it, so that a command line on the same
+    workspace gets the store between requests (docs/server.md, "One store, two kinds of
+    process")."""
 
     root: Path
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    opened: Workspace | None = None
 
-    async def open(self) -> Workspace:
-        """The open workspace (call with `lock` held)."""
-        if self.opened is None:
-            self.opened = await run_in_threadpool(Workspace.open, self.root)
-        return self.opened
-
-    def close(self) -> None:
-        """Close the workspace's store, if open."""
-        if self.opened is not None:
-            self.opened.close()
-            self.opened = None
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[Workspace]:
+        """The workspace, open for this turn; a store another process holds for longer than
+        `[workspace] lock_wait_seconds` since the request came is a `StoreBusyError`."""
+        came = time.monotonic()
+        async with self.lock:
+            waited = time.monotonic() - came
+            ws = await run_in_threadpool(partial(Workspace.open, self.root, waited=waited))
+            try:
+                yield ws
+            finally:
+                await run_in_threadpool(ws.close)
 
 
 async def workspace(request: Request) -> AsyncIterator[Workspace]:
     """The served workspace, held by this request until it is answered."""
     served: Served = request.app.state.served
-    async with served.lock:
-        yield await served.open()
+    async with served.turn() as ws:
+        yield ws
 
 
 WorkspaceDep = Annotated[Workspace, Depends(workspace)]

@@ -10,6 +10,7 @@ to the server's log, not to the caller.
 | `forbidden` | 403 | `NotAllowedError`: the role, teams or token scope do not allow it |
 | `not_found` | 404 | no such route |
 | `conflict` | 409 | a write that lost to another (writes come later) |
+| `busy` | 503 | `StoreBusyError`: another process (a long command) held the store past the wait |
 | `server_error` | 500 | anything else, including the workspace's own errors |
 """
 
@@ -29,6 +30,7 @@ from productops.errors import (
     ImportFileError,
     NotAllowedError,
     ProductOpsError,
+    StoreBusyError,
     UsageError,
 )
 
@@ -36,10 +38,14 @@ __all__ = ["ERROR_RESPONSES", "ErrorBody", "install"]
 
 log = logging.getLogger("productops.web")
 
-Code = Literal["invalid", "unauthenticated", "forbidden", "not_found", "conflict", "server_error"]
+Code = Literal[
+    "invalid", "unauthenticated", "forbidden", "not_found", "conflict", "busy", "server_error"
+]
 _BY_STATUS: dict[int, Code] = {401: "unauthenticated", 403: "forbidden", 404: "not_found"}
 _BY_STATUS |= {409: "conflict"}
 SERVER_FAULT = "the server failed to answer; its log has the details"
+BUSY = "another process (a long command) holds the workspace's store; retry shortly"
+RETRY_AFTER = 2  # seconds a caller told `busy` waits before it asks again
 
 
 class ErrorDetail(BaseModel):
@@ -63,6 +69,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
         (403, "The role, teams or token scope do not allow this."),
         (422, "A parameter has the wrong type or range (code invalid)."),
         (500, "A fault of the server (code server_error)."),
+        (503, "Another process holds the workspace's store; retry after Retry-After seconds."),
     ]
 }
 
@@ -70,9 +77,9 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
 def error_response(status: int, code: Code, message: str) -> JSONResponse:
     """The JSON error response, its message on one line."""
     line = " ".join(message.split())
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = {401: {"WWW-Authenticate": "Bearer"}, 503: {"Retry-After": str(RETRY_AFTER)}}
     body = ErrorBody(error=ErrorDetail(code=code, message=line))
-    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+    return JSONResponse(body.model_dump(), status_code=status, headers=headers.get(status))
 
 
 def _product_ops_error(request: Request, exc: Exception) -> JSONResponse:
@@ -82,6 +89,9 @@ def _product_ops_error(request: Request, exc: Exception) -> JSONResponse:
         return error_response(403, "forbidden", str(exc))
     if isinstance(exc, UsageError | ImportFileError):
         return error_response(400, "invalid", str(exc))
+    if isinstance(exc, StoreBusyError):
+        log.warning("%s %s: %s", request.method, request.url.path, exc)
+        return error_response(503, "busy", BUSY)
     return _server_error(request, exc)  # the server's workspace, config or engine
 
 
