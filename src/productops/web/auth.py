@@ -16,6 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import Annotated, Literal
 
+from anyio import CancelScope
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -46,11 +47,13 @@ class Served:
         came = time.monotonic()
         async with self.lock:
             waited = time.monotonic() - came
-            ws = await run_in_threadpool(partial(Workspace.open, self.root, waited=waited))
+            with CancelScope(shield=True):  # a cancelled request must not leave the store open
+                ws = await run_in_threadpool(partial(Workspace.open, self.root, waited=waited))
             try:
                 yield ws
             finally:
-                await run_in_threadpool(ws.close)
+                with CancelScope(shield=True):
+                    await run_in_threadpool(ws.close)
 
 
 async def workspace(request: Request) -> AsyncIterator[Workspace]:
