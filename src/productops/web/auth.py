@@ -1,5 +1,6 @@
 """Who calls: the workspace a request works on, its bearer token, and the rule each route
-declares (`READ`, `ADMIN`), decided by `services.users.authorize`.
+declares (`READ`, `ADMIN`, `WRITE`, `TEAM_WRITE`, `ANYONE`), decided by
+`services.users.authorize`.
 
 Only API tokens (`Authorization: Bearer pot_...`) sign requests in so far; sessions,
 passwords, OpenID Connect and CSRF protection come with the web pages (docs/server.md).
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -18,10 +19,22 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from productops.errors import AuthenticationError
+from productops.services.actor import Actor
 from productops.services.users import Access, authenticate_token, authorize
+from productops.web.request_id import request_id
 from productops.workspace import Workspace
 
-__all__ = ["ADMIN", "READ", "Allow", "Served", "WorkspaceDep", "workspace"]
+__all__ = [
+    "ADMIN",
+    "ANYONE",
+    "READ",
+    "TEAM_WRITE",
+    "WRITE",
+    "Allow",
+    "Served",
+    "WorkspaceDep",
+    "workspace",
+]
 
 _bearer = HTTPBearer(auto_error=False, description="An API token: `productops token create`.")
 
@@ -60,24 +73,43 @@ WorkspaceDep = Annotated[Workspace, Depends(workspace)]
 
 @dataclass(frozen=True)
 class Allow:
-    """A route's rule: the action `authorize` must allow the caller's token (see `READ`)."""
+    """A route's rule, decided by `authorize` on the caller's token:
 
-    action: Literal["read", "admin"]
+    - `read`, `admin`: that action;
+    - `write`: a write for the whole organisation (admins only);
+    - `team`: a write for one team, whose team the route knows only once it has found the object:
+      here admins and members with a write token pass, and the route calls
+      `authorize(access, "write", TEAM)` (a member writes only for its teams);
+    - `anyone`: no account needed and none looked at (a survey answer); the route gets None.
+
+    The `Access` returned acts in the request: its actor carries the request's id."""
+
+    action: Literal["read", "admin", "write", "team", "anyone"]
 
     def __call__(
         self,
+        request: Request,
         ws: WorkspaceDep,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    ) -> Access:
+    ) -> Access | None:
+        if self.action == "anyone":
+            return None
         if credentials is None:
             raise AuthenticationError(
                 "no API token: send `Authorization: Bearer TOKEN` "
                 "(make one with `productops token create USER`)"
             )
         access = authenticate_token(ws, credentials.credentials)
-        authorize(access, self.action)
-        return access
+        if self.action == "team":
+            # a member passes for one of its own teams; the route checks the object's team
+            authorize(access, "write", access.teams[0] if access.teams else None)
+        else:
+            authorize(access, self.action)
+        return replace(access, actor=Actor(access.actor.id, request_id(request)))
 
 
 READ = Allow("read")
 ADMIN = Allow("admin")
+WRITE = Allow("write")
+TEAM_WRITE = Allow("team")
+ANYONE = Allow("anyone")
