@@ -103,7 +103,9 @@ def seed(root: Path) -> Site:
         land(ws.store, "person", [{"id": "ana", "team_id": "payments", "role": "pm"}])
         land(ws.store, "insight", [{"id": "i1", "team_id": "payments", "title": "QA helps"}])
         done = [
-            item(f"w{i}", "payments", d - 1, [(d - 0.5, "Doing", "in_progress"), (d, "Done", "done")])
+            item(
+                f"w{i}", "payments", d - 1, [(d - 0.5, "Doing", "in_progress"), (d, "Done", "done")]
+            )
             for i, d in enumerate((1, 2, 8, 9, 10, 15, 16, 17, 18))
         ]
         items(ws.store, *done)
@@ -125,7 +127,14 @@ def seed(root: Path) -> Site:
         land(
             ws.store,
             "feedback_link",
-            [{"feedback_id": "fb-1", "work_item_id": "PAY-1", "state": "suggested", "importance": 1}],
+            [
+                {
+                    "feedback_id": "fb-1",
+                    "work_item_id": "PAY-1",
+                    "state": "suggested",
+                    "importance": 1,
+                }
+            ],
         )
         land(
             ws.store,
