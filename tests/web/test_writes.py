@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -82,7 +83,7 @@ def test_a_request_without_a_usable_id_gets_a_new_one(
 
 
 # (method, path, body, status, code, message part): nothing of these is written.
-REFUSED = [
+REFUSED: list[tuple[str, str, dict[str, Any], int, str, str]] = [
     ("POST", "/api/v1/decisions/nope/decide", {"choice": "x"}, 404, "not_found", "unknown decision"),
     ("POST", f"/api/v1/decisions/{DECIDED}/decide", {"choice": "add QA"}, 409, "conflict",
      "decided already"),
@@ -156,7 +157,8 @@ def test_a_decision_cites_a_metric_as_evidence(seeded: Site, tmp_path: Path) -> 
     assert response.status_code == 200, response.text
     made = response.json()
     assert (made["kind"], made["decision_id"]) == ("metric", DECIDED)
-    assert made["query_hash"] and made["result"]
+    assert made["query_hash"]
+    assert made["result"]
 
 
 def test_a_survey_answer_needs_no_account_and_replaces_the_same_respondents(
