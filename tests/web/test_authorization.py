@@ -15,7 +15,7 @@ from fastapi.routing import APIRoute
 
 from productops.web.api import ROUTERS
 from productops.web.app import API
-from productops.web.auth import Allow
+from productops.web.auth import Allow, Anyone
 from productops.web.paging import Page
 from tests.web.conftest import Site, fetch
 from tests.web.writing import EXAMPLES, fresh, seed, send, trail
@@ -66,12 +66,12 @@ RULES |= {
 CODES = {200: None, 401: "unauthenticated", 403: "forbidden"}
 
 
-def _rules(dependant: Dependant) -> list[Allow]:
-    found = [dependant.call] if isinstance(dependant.call, Allow) else []
+def _rules(dependant: Dependant) -> list[Allow | Anyone]:
+    found = [dependant.call] if isinstance(dependant.call, Allow | Anyone) else []
     return found + [r for d in dependant.dependencies for r in _rules(d)]
 
 
-def rules(routers: list[APIRouter]) -> dict[tuple[str, str], list[Allow]]:
+def rules(routers: list[APIRouter]) -> dict[tuple[str, str], list[Allow | Anyone]]:
     """Each route of `routers` (method, path under /api/v1) and the rules it declares."""
     return {
         (method, API + route.path): _rules(route.dependant)

@@ -31,6 +31,7 @@ __all__ = [
     "TEAM_WRITE",
     "WRITE",
     "Allow",
+    "Anyone",
     "Served",
     "WorkspaceDep",
     "workspace",
@@ -79,21 +80,18 @@ class Allow:
     - `write`: a write for the whole organisation (admins only);
     - `team`: a write for one team, whose team the route knows only once it has found the object:
       here admins and members with a write token pass, and the route calls
-      `authorize(access, "write", TEAM)` (a member writes only for its teams);
-    - `anyone`: no account needed and none looked at (a survey answer); the route gets None.
+      `authorize(access, "write", TEAM)` (a member writes only for its teams).
 
     The `Access` returned acts in the request: its actor carries the request's id."""
 
-    action: Literal["read", "admin", "write", "team", "anyone"]
+    action: Literal["read", "admin", "write", "team"]
 
     def __call__(
         self,
         request: Request,
         ws: WorkspaceDep,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    ) -> Access | None:
-        if self.action == "anyone":
-            return None
+    ) -> Access:
         if credentials is None:
             raise AuthenticationError(
                 "no API token: send `Authorization: Bearer TOKEN` "
@@ -112,4 +110,17 @@ READ = Allow("read")
 ADMIN = Allow("admin")
 WRITE = Allow("write")
 TEAM_WRITE = Allow("team")
-ANYONE = Allow("anyone")
+
+
+@dataclass(frozen=True)
+class Anyone:
+    """The rule of a route that needs no account and looks at none (a survey answer): no
+    token is read, so none is in its OpenAPI description."""
+
+    action: Literal["anyone"] = "anyone"
+
+    def __call__(self) -> None:
+        return None
+
+
+ANYONE = Anyone()
