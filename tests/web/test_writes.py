@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 
+from productops.services.surveys import close_survey
 from productops.services.users import list_tokens
 from productops.workspace import Workspace
-from tests.web.conftest import Site
+from tests.pillars.builders import at
+from tests.web.conftest import ME, Site
 from tests.web.writing import (
     DECIDED,
     EXAMPLES,
@@ -187,3 +189,26 @@ def test_a_survey_answer_needs_no_account_and_replaces_the_same_respondents(
     assert [(e.actor, e.request_id, e.before, e.after) for e in answered] == [
         ("anonymous", None, None, None)
     ] * 3
+
+
+def test_a_write_the_objects_state_does_not_allow_is_a_conflict(
+    seeded: Site, tmp_path: Path
+) -> None:
+    token = seeded.tokens[MEMBER]
+    expecting = {"team_id": "payments", "title": "Pair on reviews", "options": ["yes"]}
+    expecting |= {"expected_metric": "items_done", "expected_direction": "up"}
+    with fresh(seeded, tmp_path, "ws") as app:
+        made = send(app, "POST", "/api/v1/decisions", token, expecting).json()["id"]
+        undecided = send(app, "POST", f"/api/v1/decisions/{made}/review", token, {})
+        assert undecided.status_code == 409
+        assert "decide it before" in undecided.json()["error"]["message"]
+        app.state.served.close()
+        ws = Workspace.open(app.state.served.root)
+        try:
+            close_survey(ws, ME, SURVEY, at(30))
+        finally:
+            ws.close()
+        body = {"answers": {"speed": "green"}, "respondent": "my-private-token"}
+        closed = send(app, "POST", f"/api/v1/surveys/{SURVEY}/answers", None, body)
+        assert closed.status_code == 409
+        assert "takes no answers" in closed.json()["error"]["message"]
