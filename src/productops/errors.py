@@ -11,6 +11,8 @@ The CLI prints the message on one line and exits non-zero.
     │   └── StoreBusyError             another process held the store past [workspace] lock_wait_seconds
     ├── ImportFileError (ValueError)   a file to import cannot be read at all
     ├── UsageError (ValueError)        a command got an argument it cannot use (unknown table, ...)
+    │   ├── NotFoundError              it names an object (decision, survey, ...) that does not exist
+    │   └── ConflictError              the object's state does not allow it (decided already, ...)
     ├── EngineError                    the analytics backend cannot be started
     ├── AuthenticationError            a password or API token is wrong, expired or revoked
     └── NotAllowedError                the acting user's role or token scope does not allow this
@@ -21,9 +23,11 @@ from __future__ import annotations
 __all__ = [
     "AuthenticationError",
     "ConfigError",
+    "ConflictError",
     "EngineError",
     "ImportFileError",
     "NotAllowedError",
+    "NotFoundError",
     "ProductOpsError",
     "SchemaVersionError",
     "StoreBusyError",
@@ -67,6 +71,14 @@ class EngineError(ProductOpsError):
 
 class UsageError(ValueError, ProductOpsError):
     """A command got an argument it cannot use, such as an unknown table."""
+
+
+class NotFoundError(UsageError):
+    """An argument names an object (a decision, survey, nudge, ...) that does not exist."""
+
+
+class ConflictError(UsageError):
+    """The object's state does not allow the write (decided already, closed, wrong stage)."""
 
 
 class AuthenticationError(ProductOpsError):

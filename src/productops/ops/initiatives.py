@@ -7,7 +7,7 @@ the after-value is measured the same way when it reaches `implement`.
 
 from __future__ import annotations
 
-from productops.errors import UsageError
+from productops.errors import ConflictError, UsageError
 from productops.ops.criteria import CRITERIA
 from productops.schema import TABLES
 
@@ -23,7 +23,7 @@ def next_stage(stage: str | None, to: str | None = None) -> str:
         raise UsageError(f"stage {stage!r} is not one of {', '.join(CYCLE)}")
     i = CYCLE.index(stage)
     if i == len(CYCLE) - 1:
-        raise UsageError("the initiative is at implement already: the cycle is complete")
+        raise ConflictError("the initiative is at implement already: the cycle is complete")
     following = CYCLE[i + 1]
     if to is not None and to != following:
         raise UsageError(

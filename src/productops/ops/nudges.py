@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from productops.errors import UsageError
+from productops.errors import ConflictError
 from productops.ops.criteria import CRITERIA
 from productops.ops.scorecard import Score
 
@@ -323,4 +323,6 @@ def check_move(status: str | None, to: str) -> None:
     """Raise unless a nudge in `status` may move to `to`."""
     if to not in MOVES.get(status or "", ()):
         allowed = ", ".join(MOVES.get(status or "", ())) or "nothing (it is closed)"
-        raise UsageError(f"a nudge that is {status} cannot be marked {to}; it can become {allowed}")
+        raise ConflictError(
+            f"a nudge that is {status} cannot be marked {to}; it can become {allowed}"
+        )

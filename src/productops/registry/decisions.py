@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from productops.engine import Store
-from productops.errors import UsageError
+from productops.errors import ConflictError, UsageError
 from productops.experiments.registry import slug
 from productops.pillars.data import Catalog, dimensions_of
 from productops.registry.evidence import (
@@ -143,7 +143,9 @@ def record_choice(
     """Mark a proposed decision decided with `choice` (an option's text or number)."""
     d = load_decision(store, ref)
     if d["status"] != "proposed":
-        raise UsageError(f"{d['id']} is {d['status']} already; only a proposed decision is decided")
+        raise ConflictError(
+            f"{d['id']} is {d['status']} already; only a proposed decision is decided"
+        )
     options = d["options"].split(OPTION_SEPARATOR) if d["options"] else []
     chosen = choice.strip()
     if options:
@@ -171,7 +173,7 @@ def supersede(store: Store, ref: str, by: str) -> dict[str, Any]:
     if d["id"] == other["id"]:
         raise UsageError(f"{d['id']} cannot supersede itself")
     if d["status"] == "superseded":
-        raise UsageError(f"{d['id']} is superseded already (by {d['superseded_by']})")
+        raise ConflictError(f"{d['id']} is superseded already (by {d['superseded_by']})")
     update(
         store, "decision", d["id"], "productops decision supersede",
         status="superseded", superseded_by=other["id"],
@@ -344,7 +346,7 @@ def review_outcome(
     if not d["expected_metric"] or not d["expected_direction"]:
         raise UsageError(f"{d['id']} expects no outcome; log one with --expect METRIC:up|down")
     if d["decided_at"] is None:
-        raise UsageError(f"{d['id']} is {d['status']}; decide it before reviewing its outcome")
+        raise ConflictError(f"{d['id']} is {d['status']}; decide it before reviewing its outcome")
     if at <= d["decided_at"]:
         raise UsageError(
             f"--at {at:%Y-%m-%d} is not after the decision ({d['decided_at']:%Y-%m-%d})"

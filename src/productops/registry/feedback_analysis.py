@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from productops.engine import Store
-from productops.errors import UsageError
+from productops.errors import NotFoundError, UsageError
 from productops.pillars.customer.duplicates import DuplicateRule, find_duplicates
 from productops.pillars.customer.embeddings import Embedder, normalise, text_hash
 from productops.pillars.customer.insights import insight_themes
@@ -180,10 +180,18 @@ def _one(store: Store, table: str, ref: str, noun: str) -> str:
     rows = store.sql(
         f"SELECT id FROM {table} WHERE id = ? OR ends_with(id, ':' || ?) ORDER BY id", [ref, ref]
     )
-    if len(rows) != 1:
-        why = "matches several" if rows else "matches none"
-        raise UsageError(f"{noun} {ref!r} {why}; give its full id")
+    if not rows:
+        raise NotFoundError(f"{noun} {ref!r} matches none; give its full id")
+    if len(rows) > 1:
+        raise UsageError(f"{noun} {ref!r} matches several; give its full id")
     return str(rows[0][0])
+
+
+def item_team(store: Store, item_ref: str) -> str | None:
+    """The team of the work item `item_ref` names (as `set_link` resolves it)."""
+    ident = _one(store, "work_item", item_ref, "work item")
+    team: str | None = store.sql("SELECT team_id FROM work_item WHERE id = ?", [ident])[0][0]
+    return team
 
 
 def set_link(

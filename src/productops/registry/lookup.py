@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from difflib import SequenceMatcher
 
-from productops.errors import UsageError
+from productops.errors import NotFoundError, UsageError
 
 __all__ = ["pick"]
 
@@ -77,8 +77,8 @@ def pick(noun: str, given: str, ids: Iterable[str], *, prefix: str = "", listing
             )
     near = _nearest(given, forms)
     if near:
-        raise UsageError(f"unknown {noun} {given!r}: did you mean {' or '.join(near)}?")
+        raise NotFoundError(f"unknown {noun} {given!r}: did you mean {' or '.join(near)}?")
     if not forms:
-        raise UsageError(f"unknown {noun} {given!r}: there is no {noun} yet")
+        raise NotFoundError(f"unknown {noun} {given!r}: there is no {noun} yet")
     where = f"`{listing}` lists them" if listing else f"known: {_listed(list(forms))}"
-    raise UsageError(f"unknown {noun} {given!r}; {where}")
+    raise NotFoundError(f"unknown {noun} {given!r}; {where}")

@@ -17,7 +17,7 @@ from typing import Any
 import pyarrow as pa
 
 from productops.engine import Store
-from productops.errors import UsageError
+from productops.errors import NotFoundError, UsageError
 from productops.registry.rows import TIMESTAMP, land, strings
 
 __all__ = ["list_targets", "save_readings", "save_snapshots", "set_target", "targets"]
@@ -39,7 +39,9 @@ def set_target(
     """
     known = team_id in also or store.sql("SELECT count(*) FROM team WHERE id = ?", [team_id])[0][0]
     if not known:
-        raise UsageError(f"unknown team {team_id!r}; import it first (productops import team FILE)")
+        raise NotFoundError(
+            f"unknown team {team_id!r}; import it first (productops import team FILE)"
+        )
     if target != target:
         raise UsageError(f"target of {criterion}: give a number")
     data = pa.table(

@@ -29,7 +29,7 @@ from typing import Any
 import pyarrow as pa
 
 from productops.engine import Store
-from productops.errors import UsageError
+from productops.errors import ConflictError, UsageError
 from productops.experiments.registry import slug
 from productops.registry.rows import SOURCE, TIMESTAMP, land, resolve, strings
 from productops.schema import TABLES
@@ -169,7 +169,9 @@ def answer_survey(
     """
     survey = load_survey(store, ref)
     if survey.closed_at is not None:
-        raise UsageError(f"{survey.id} closed on {survey.closed_at:%Y-%m-%d}; it takes no answers")
+        raise ConflictError(
+            f"{survey.id} closed on {survey.closed_at:%Y-%m-%d}; it takes no answers"
+        )
     if survey.opened_at is not None and at < survey.opened_at:
         raise UsageError(f"{survey.id} opens on {survey.opened_at:%Y-%m-%d}; answer after that")
     text = (comment or "").strip()
@@ -225,7 +227,7 @@ def close_survey(store: Store, ref: str, at: datetime) -> Survey:
     """Close the survey at `at`: it takes no more answers."""
     survey = load_survey(store, ref)
     if survey.closed_at is not None:
-        raise UsageError(f"{survey.id} is closed already (on {survey.closed_at:%Y-%m-%d})")
+        raise ConflictError(f"{survey.id} is closed already (on {survey.closed_at:%Y-%m-%d})")
     if survey.opened_at is not None and at < survey.opened_at:
         raise UsageError(f"{survey.id} opened on {survey.opened_at:%Y-%m-%d}; close it after that")
     data = store.arrow("SELECT * EXCLUDE (ingested_at) FROM survey WHERE id = ?", [survey.id])

@@ -23,7 +23,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from productops.engine import Store
-from productops.errors import UsageError
+from productops.errors import ConflictError, UsageError
 from productops.pillars.customer.embeddings import Embedder, Matrix, normalise
 from productops.pillars.customer.groups import group_themes
 from productops.pillars.customer.labels import keywords, label, term_counts, top_terms
@@ -342,7 +342,7 @@ def merge_themes(store: Store, source_ref: str, target_ref: str) -> dict[str, An
     if source["id"] == target["id"]:
         raise UsageError(f"cannot merge {source['id']} into itself")
     if source["status"] not in (None, "active") or target["status"] not in (None, "active"):
-        raise UsageError(f"only active themes merge: {source['id']}, {target['id']}")
+        raise ConflictError(f"only active themes merge: {source['id']}, {target['id']}")
     sizes = np.array([[source["size"] or 0], [target["size"] or 0]], dtype=np.float32)
     vectors = [json.loads(t["centroid"]) for t in (source, target) if t["centroid"]]
     if len(vectors) == 2:

@@ -12,13 +12,15 @@ __all__ = ["Actor"]
 class Actor:
     """The acting user of a service call, as the audit trail names it.
 
-    `id` is `user:NAME`, `token:ID`, `cli:OS_USER` or `schedule:NAME`.
+    `id` is `user:NAME`, `token:ID`, `cli:OS_USER` or `schedule:NAME`; `request_id` names
+    the API request it acts in, which `audit.record` keeps with the row.
 
     >>> Actor("user:ana").id
     'user:ana'
     """
 
     id: str
+    request_id: str | None = None
 
     @classmethod
     def cli(cls) -> Actor:

@@ -90,12 +90,14 @@ def record(
     """Append one audit row: `actor` did `action` (e.g. user.add) to `object` (TABLE:ID).
 
     Call it inside the write's transaction, so that the write and its row land together.
+    `request_id` defaults to the actor's (an API request's, `web.request_id`).
     An `anonymous` actor's row (a survey answer) is stamped with its day only, so that the
     trail cannot time an answer against the same person's other writes.
 
     >>> record(ws, Actor("cli:ana"), "user.disable", "app_user:ben", before, after)  # doctest: +SKIP
     """
     at = datetime.now(UTC)
+    request_id = request_id or actor.request_id
     if actor.id == "anonymous":
         at = at.replace(hour=0, minute=0, second=0, microsecond=0)
     event = AuditEvent(

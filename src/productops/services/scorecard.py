@@ -7,7 +7,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from productops.errors import UsageError
+from productops.errors import NotFoundError, UsageError
 from productops.ops import criteria as crit
 from productops.ops.maturity import Reading, effort_periods, read_maturity, self_ratings
 from productops.ops.scorecard import (
@@ -170,7 +170,7 @@ def set_criterion_target(
     criterion (a write: audited as `actor`'s)."""
     known = {c.id: c for c in criteria_in_use(custom=ws.config.scorecard.custom)}
     if criterion not in known:
-        raise UsageError(
+        raise NotFoundError(
             f"unknown criterion {criterion!r}; `productops scorecard criteria` lists them"
         )
     before = _target(ws, criterion, team)

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from productops.services.actor import Actor
     from productops.workspace import Workspace
 
-__all__ = ["discover", "merge", "rename", "split"]
+__all__ = ["discover", "merge", "pick_embedder", "rename", "split"]
 
 _BRIEF = ("id", "label", "status", "size", "merged_into", "split_from")
 
@@ -82,6 +82,13 @@ def merge(ws: Workspace, actor: Actor, ref: str, into: str) -> dict[str, Any]:
             {i: after[i] for i in ids},
         )
     return target
+
+
+def pick_embedder(fallback: bool = False) -> Embedder:
+    """The embedder a split uses: MiniLM (if installed), or the model-free one if `fallback`."""
+    from productops.pillars.customer.embeddings import default_embedder, fallback_embedder
+
+    return fallback_embedder() if fallback else default_embedder()
 
 
 def split(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from productops.web import errors
+from productops.web import errors, request_id
 from productops.web.api import ROUTERS
 from productops.web.auth import Served
 
@@ -30,6 +30,7 @@ def create_app(workspace_root: Path) -> FastAPI:
     )
     app.state.served = Served(workspace_root)
     errors.install(app)
+    request_id.install(app)
     for router in ROUTERS:
         app.include_router(router, prefix=API, responses=errors.ERROR_RESPONSES)
     return app

@@ -8,8 +8,8 @@ to the server's log, not to the caller.
 | `invalid` | 400, 422 | a `UsageError` or `ImportFileError`; a query parameter of the wrong type |
 | `unauthenticated` | 401 | no token; an unknown, expired or revoked one; a disabled user |
 | `forbidden` | 403 | `NotAllowedError`: the role, teams or token scope do not allow it |
-| `not_found` | 404 | no such route |
-| `conflict` | 409 | a write that lost to another (writes come later) |
+| `not_found` | 404 | no such route; `NotFoundError`: an unknown id (decision, survey, ...) |
+| `conflict` | 409 | `ConflictError`: the object's state does not allow the write |
 | `busy` | 503 | `StoreBusyError`: another process (a long command) held the store past the wait |
 | `server_error` | 500 | anything else, including the workspace's own errors |
 """
@@ -27,8 +27,10 @@ from starlette.exceptions import HTTPException
 
 from productops.errors import (
     AuthenticationError,
+    ConflictError,
     ImportFileError,
     NotAllowedError,
+    NotFoundError,
     ProductOpsError,
     StoreBusyError,
     UsageError,
@@ -67,6 +69,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
         (400, "The request cannot be used (code invalid)."),
         (401, "No valid token: missing, unknown, expired or revoked, or a disabled user."),
         (403, "The role, teams or token scope do not allow this."),
+        (404, "No such route, or an unknown id (code not_found)."),
+        (409, "The object's state does not allow this write (code conflict)."),
         (422, "A parameter has the wrong type or range (code invalid)."),
         (500, "A fault of the server (code server_error)."),
         (503, "Another process holds the workspace's store; retry after Retry-After seconds."),
@@ -87,6 +91,10 @@ def _product_ops_error(request: Request, exc: Exception) -> JSONResponse:
         return error_response(401, "unauthenticated", str(exc))
     if isinstance(exc, NotAllowedError):
         return error_response(403, "forbidden", str(exc))
+    if isinstance(exc, NotFoundError):
+        return error_response(404, "not_found", str(exc))
+    if isinstance(exc, ConflictError):
+        return error_response(409, "conflict", str(exc))
     if isinstance(exc, UsageError | ImportFileError):
         return error_response(400, "invalid", str(exc))
     if isinstance(exc, StoreBusyError):

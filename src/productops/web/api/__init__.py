@@ -2,8 +2,36 @@
 
 from __future__ import annotations
 
-from productops.web.api import audit, flow, metrics, scorecard, teams, themes
+from productops.web.api import (
+    audit,
+    checks,
+    decisions,
+    feedback,
+    flow,
+    initiatives,
+    metrics,
+    nudges,
+    scorecard,
+    surveys,
+    targets,
+    teams,
+    themes,
+)
 
 __all__ = ["ROUTERS"]
 
-ROUTERS = [teams.router, scorecard.router, flow.router, themes.router, metrics.router, audit.router]
+ROUTERS = [
+    teams.router,
+    scorecard.router,
+    flow.router,
+    themes.router,
+    metrics.router,
+    audit.router,
+    decisions.router,
+    feedback.router,
+    nudges.router,
+    initiatives.router,
+    surveys.router,
+    targets.router,
+    checks.router,
+]

@@ -1,19 +1,24 @@
-"""`GET /api/v1/themes`: feedback themes, as `productops feedback themes list -f json`."""
+"""`GET /api/v1/themes`: feedback themes, as `productops feedback themes list -f json`; and
+their writes (rename, merge, split, as `productops feedback themes ...`), for the whole
+organisation: admins only."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from productops.registry.themes import list_themes
-from productops.web.auth import READ, WorkspaceDep
+from productops.services import themes as service
+from productops.services.users import Access
+from productops.web.auth import READ, WRITE, WorkspaceDep
 from productops.web.paging import Page, PagingDep
+from productops.web.params import utc
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["customer"], dependencies=[Depends(READ)])
+router = APIRouter(tags=["customer"])
 
 
 class ThemeOut(BaseModel):
@@ -30,7 +35,7 @@ class ThemeOut(BaseModel):
     split_from: str | None
 
 
-@router.get("/themes")
+@router.get("/themes", dependencies=[Depends(READ)])
 def themes(
     ws: WorkspaceDep,
     paging: PagingDep,
@@ -39,3 +44,50 @@ def themes(
     """Themes, largest first."""
     found = list_themes(ws.store, include_inactive=all)
     return paging.page([ThemeOut.model_validate(t) for t in found])
+
+
+Writer = Annotated[Access, Depends(WRITE)]
+
+
+class Rename(BaseModel):
+    """The label later runs keep, and who renamed it."""
+
+    label: str = Field(min_length=1)
+    person: str | None = None
+
+
+class Merge(BaseModel):
+    """The theme it merges into."""
+
+    into: str
+
+
+class Split(BaseModel):
+    """Into how many themes, by its feedback's meaning (`fallback`: the model-free embedder)."""
+
+    parts: int = Field(default=2, ge=2, le=20)
+    fallback: bool = False
+
+
+def _theme(row: dict[str, Any]) -> ThemeOut:
+    return ThemeOut.model_validate({f: row.get(f) for f in ThemeOut.model_fields})
+
+
+@router.post("/themes/{theme}/rename")
+def rename(ws: WorkspaceDep, access: Writer, theme: str, body: Rename) -> ThemeOut:
+    """Give a theme a label that later runs keep."""
+    return _theme(service.rename(ws, access.actor, theme, body.label, body.person))
+
+
+@router.post("/themes/{theme}/merge")
+def merge(ws: WorkspaceDep, access: Writer, theme: str, body: Merge) -> ThemeOut:
+    """Merge the theme into `into`: its feedback moves; returns the theme merged into."""
+    return _theme(service.merge(ws, access.actor, theme, body.into))
+
+
+@router.post("/themes/{theme}/split")
+def split(ws: WorkspaceDep, access: Writer, theme: str, body: Split) -> list[ThemeOut]:
+    """Split the theme into `parts` new ones; returns them."""
+    embedder = service.pick_embedder(body.fallback)
+    made = service.split(ws, access.actor, embedder, theme, utc(None), body.parts)
+    return [_theme(t) for t in made]

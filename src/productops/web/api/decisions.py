@@ -1,0 +1,215 @@
+"""The decision log's writes under `/api/v1/decisions` (as `productops decision new|decide|
+evidence|review|supersede`): a member writes only its teams' decisions."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field, model_validator
+
+from productops.durations import Grain
+from productops.registry.decisions import load_decision
+from productops.registry.evidence import MetricRequest
+from productops.services import decisions as service
+from productops.services.users import Access, authorize
+from productops.web.auth import TEAM_WRITE, WorkspaceDep
+from productops.web.params import utc
+from productops.workspace import Workspace
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["decisions"])
+Writer = Annotated[Access, Depends(TEAM_WRITE)]
+
+
+class DecisionOut(BaseModel):
+    """A decision as stored (`productops decision show -f json`)."""
+
+    id: str
+    team_id: str
+    title: str
+    status: str
+    context: str | None
+    options: str | None
+    decision: str | None
+    deciders: str | None
+    decided_at: datetime | None
+    superseded_by: str | None
+    expected_metric: str | None
+    expected_direction: str | None
+    expected_by: datetime | None
+    review_at: datetime | None
+    outcome_value: float | None
+    outcome_at: datetime | None
+    outcome_met: bool | None
+
+
+class EvidenceOut(BaseModel):
+    """A piece of evidence, frozen as seen (`spec` and `result` are JSON)."""
+
+    id: str
+    decision_id: str
+    kind: str
+    ref_id: str
+    value: float | None
+    query: str | None
+    query_hash: str | None
+    data_as_of: datetime | None
+    captured_at: datetime
+    spec: str | None
+    result: str | None
+
+
+class OutcomeOut(BaseModel):
+    """A reviewed decision, the baseline it was measured against and the request asked."""
+
+    decision: DecisionOut
+    baseline: float | None
+    request: dict[str, Any]
+
+
+class NewDecision(BaseModel):
+    """A proposed decision for a team."""
+
+    team_id: str
+    title: str
+    context: str | None = None
+    options: list[str] = []
+    deciders: list[str] = Field(default=[], description="Ids of the person table.")
+    expected_metric: str | None = Field(default=None, description="A metric of the catalog.")
+    expected_direction: Literal["up", "down"] | None = None
+    expected_by: datetime | None = None
+    review_at: datetime | None = None
+    at: datetime | None = Field(default=None, description="When it was logged; default now.")
+
+    @model_validator(mode="after")
+    def _expectation(self) -> NewDecision:
+        if (self.expected_metric is None) != (self.expected_direction is None):
+            raise ValueError("give expected_metric and expected_direction together")
+        return self
+
+
+class Choice(BaseModel):
+    """What was decided: an option's text or number."""
+
+    choice: str
+    rationale: str | None = None
+    at: datetime | None = Field(default=None, description="When it was decided; default now.")
+
+
+class MetricEvidence(BaseModel):
+    """A metric query to freeze, as `productops metrics query`."""
+
+    metric: str
+    by: list[str] = []
+    grain: Grain = "week"
+    where: list[str] = []
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class RecordEvidence(BaseModel):
+    """A record to cite: an experiment, insight or feedback."""
+
+    kind: Literal["experiment", "insight", "feedback"]
+    id: str
+
+
+class NewEvidence(BaseModel):
+    """Exactly one of a metric query or a record."""
+
+    metric: MetricEvidence | None = None
+    record: RecordEvidence | None = None
+    at: datetime | None = Field(default=None, description="When it was captured; default now.")
+
+    @model_validator(mode="after")
+    def _one(self) -> NewEvidence:
+        if (self.metric is None) == (self.record is None):
+            raise ValueError("give exactly one of metric or record")
+        return self
+
+
+class Review(BaseModel):
+    """When to measure the outcome."""
+
+    at: datetime | None = Field(default=None, description="Default now.")
+
+
+class Supersede(BaseModel):
+    """The decision that replaces this one."""
+
+    by: str
+
+
+def _maybe(at: datetime | None) -> datetime | None:
+    return None if at is None else utc(at)
+
+
+def _decision(ws: Workspace, access: Access, ref: str) -> str:
+    """The id of decision `ref`, once `access` may write for its team."""
+    found = load_decision(ws.store, ref)
+    authorize(access, "write", found["team_id"])
+    return str(found["id"])
+
+
+def _out(made: service.Decision) -> DecisionOut:
+    return DecisionOut.model_validate(asdict(made))
+
+
+@router.post("/decisions")
+def new_decision(ws: WorkspaceDep, access: Writer, body: NewDecision) -> DecisionOut:
+    """Log a proposed decision."""
+    authorize(access, "write", body.team_id)
+    expect = None
+    if body.expected_metric is not None and body.expected_direction is not None:
+        expect = (body.expected_metric, body.expected_direction)
+    made = service.log_decision(
+        ws, access.actor, team_id=body.team_id, title=body.title, context=body.context,
+        options=body.options, deciders=body.deciders, expect=expect,
+        expected_by=_maybe(body.expected_by), review_at=_maybe(body.review_at), at=utc(body.at),
+    )  # fmt: skip
+    return _out(made)
+
+
+@router.post("/decisions/{decision}/decide")
+def decide(ws: WorkspaceDep, access: Writer, decision: str, body: Choice) -> DecisionOut:
+    """Record what was decided; the decision becomes decided (409 unless it is proposed)."""
+    ident = _decision(ws, access, decision)
+    return _out(service.decide(ws, access.actor, ident, body.choice, body.rationale, utc(body.at)))
+
+
+@router.post("/decisions/{decision}/evidence")
+def evidence(ws: WorkspaceDep, access: Writer, decision: str, body: NewEvidence) -> EvidenceOut:
+    """Freeze evidence for a decision: a metric query's rows, or a record as seen."""
+    ident = _decision(ws, access, decision)
+    given: MetricRequest | tuple[str, str]
+    if body.metric is not None:
+        m = body.metric
+        given = MetricRequest(
+            m.metric, tuple(m.by), m.grain, tuple(m.where),
+            _maybe(m.since), _maybe(m.until),
+        )  # fmt: skip
+    else:
+        assert body.record is not None
+        given = (body.record.kind, body.record.id)
+    made = service.attach_evidence(ws, access.actor, ident, given, utc(body.at))
+    return EvidenceOut.model_validate(asdict(made))
+
+
+@router.post("/decisions/{decision}/review")
+def review(ws: WorkspaceDep, access: Writer, decision: str, body: Review) -> OutcomeOut:
+    """Measure the expected metric again and record the outcome (409 unless decided)."""
+    ident = _decision(ws, access, decision)
+    done = service.review(ws, access.actor, ident, utc(body.at))
+    return OutcomeOut(decision=_out(done.decision), baseline=done.baseline, request=done.request)
+
+
+@router.post("/decisions/{decision}/supersede")
+def supersede(ws: WorkspaceDep, access: Writer, decision: str, body: Supersede) -> DecisionOut:
+    """Mark the decision superseded by decision `by` (a write for both decisions' teams)."""
+    ident = _decision(ws, access, decision)
+    by = _decision(ws, access, body.by)
+    return _out(service.supersede(ws, access.actor, ident, by))
