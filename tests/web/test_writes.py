@@ -175,7 +175,6 @@ def test_a_survey_answer_needs_no_account_and_replaces_the_same_respondents(
         other = {"answers": {"speed": "amber"}, "respondent": "token-of-other-2"}
         assert send(app, "POST", path, None, other).status_code == 200
         answered = [e for e in trail(app) if e.action == "survey.answer"]
-        app.state.served.close()
         ws = Workspace.open(app.state.served.root)
         try:
             rows = ws.store.sql(
@@ -202,7 +201,6 @@ def test_a_write_the_objects_state_does_not_allow_is_a_conflict(
         undecided = send(app, "POST", f"/api/v1/decisions/{made}/review", token, {})
         assert undecided.status_code == 409
         assert "decide it before" in undecided.json()["error"]["message"]
-        app.state.served.close()
         ws = Workspace.open(app.state.served.root)
         try:
             close_survey(ws, ME, SURVEY, at(30))

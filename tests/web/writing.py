@@ -170,10 +170,7 @@ def fresh(site: Site, tmp_path: Path, name: str) -> Iterator[FastAPI]:
     root = tmp_path / name
     shutil.copytree(site.root, root)
     app = create_app(root)
-    try:
-        yield app
-    finally:
-        app.state.served.close()
+    yield app
 
 
 def send(
@@ -198,8 +195,7 @@ def send(
 
 
 def trail(app: FastAPI) -> list[AuditEvent]:
-    """The audit trail of the workspace `app` serves (closed first; it reopens on demand)."""
-    app.state.served.close()
+    """The audit trail of the workspace `app` serves (it opens the store per request only)."""
     ws = Workspace.open(app.state.served.root)
     try:
         return events(ws)

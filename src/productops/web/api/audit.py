@@ -5,17 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from productops.services.audit import events
-from productops.web.auth import ADMIN, WorkspaceDep
+from productops.web.auth import WorkspaceDep
 from productops.web.paging import Page, PagingDep
 from productops.web.params import utc
+from productops.web.usage import AdminDep, log_read
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["audit"], dependencies=[Depends(ADMIN)])
+router = APIRouter(tags=["audit"])
 
 
 class AuditEventOut(BaseModel):
@@ -34,6 +35,7 @@ class AuditEventOut(BaseModel):
 def audit(
     ws: WorkspaceDep,
     paging: PagingDep,
+    access: AdminDep,
     user: Annotated[
         str | None,
         Query(
@@ -48,5 +50,6 @@ def audit(
     ] = None,
 ) -> Page[AuditEventOut]:
     """The audit trail, oldest first."""
+    log_read(ws, access, paging, "search", "audit", user=user, object=object, since=since)
     found = events(ws, user=user, object=object, since=None if since is None else utc(since))
     return paging.page([AuditEventOut.model_validate(e, from_attributes=True) for e in found])

@@ -5,17 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from productops.services.flow import flow_items
-from productops.web.auth import READ, WorkspaceDep
+from productops.web.auth import WorkspaceDep
 from productops.web.paging import Page, PagingDep
 from productops.web.params import AsOf, utc
+from productops.web.usage import ReaderDep, log_read
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/flow", tags=["flow"], dependencies=[Depends(READ)])
+router = APIRouter(prefix="/flow", tags=["flow"])
 
 
 class FlowItemOut(BaseModel):
@@ -35,9 +36,11 @@ class FlowItemOut(BaseModel):
 def items(
     ws: WorkspaceDep,
     paging: PagingDep,
+    access: ReaderDep,
     team: Annotated[str | None, Query(description="Only this team's items.")] = None,
     as_of: AsOf = None,
 ) -> Page[FlowItemOut]:
     """Each work item, by team, creation time and id."""
+    log_read(ws, access, paging, "query", "flow.items", team=team, as_of=as_of)
     found = flow_items(ws, utc(as_of), team)
     return paging.page([FlowItemOut.model_validate(i, from_attributes=True) for i in found])

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from productops.services.catalog import workspace_catalog
-from productops.web.auth import READ, WorkspaceDep
+from productops.web.auth import WorkspaceDep
 from productops.web.paging import Page, PagingDep
+from productops.web.usage import ReaderDep, log_read
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["data"], dependencies=[Depends(READ)])
+router = APIRouter(tags=["data"])
 
 
 class MetricOut(BaseModel):
@@ -33,11 +34,13 @@ class MetricOut(BaseModel):
 def metrics(
     ws: WorkspaceDep,
     paging: PagingDep,
+    access: ReaderDep,
     status: Annotated[
         str | None, Query(description="Only metrics with this status (draft, certified, ...).")
     ] = None,
 ) -> Page[MetricOut]:
     """Every metric in the catalog, by name."""
+    log_read(ws, access, paging, "search", "metrics", status=status)
     catalog = workspace_catalog(ws)
     found = [
         MetricOut(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from productops.durations import Grain
@@ -14,13 +14,14 @@ from productops.errors import UsageError
 from productops.ops import criteria as crit
 from productops.ops.scorecard import criteria_in_use, latest_complete, period_start, periods_ending
 from productops.services.scorecard import compute
-from productops.web.auth import READ, WorkspaceDep
+from productops.web.auth import WorkspaceDep
 from productops.web.paging import Page, PagingDep
 from productops.web.params import AsOf, utc
+from productops.web.usage import ReaderDep, log_read
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["scorecard"], dependencies=[Depends(READ)])
+router = APIRouter(tags=["scorecard"])
 
 
 class ScoreOut(BaseModel):
@@ -44,6 +45,7 @@ class ScoreOut(BaseModel):
 def scorecard(
     ws: WorkspaceDep,
     paging: PagingDep,
+    access: ReaderDep,
     team: Annotated[
         str | None, Query(description=f"Only this team (or {crit.ORG}, the organisation).")
     ] = None,
@@ -56,6 +58,7 @@ def scorecard(
     as_of: AsOf = None,
 ) -> Page[ScoreOut]:
     """Each criterion's value, target, trend and whether it is met, per team and period."""
+    log_read(ws, access, paging, "query", "scorecard", team=team, period=period, grain=grain)
     now = utc(as_of)
     last = (
         latest_complete(now, grain)

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel
 
 from productops.services.teams import list_teams
-from productops.web.auth import READ, WorkspaceDep
+from productops.web.auth import WorkspaceDep
 from productops.web.paging import Page, PagingDep
+from productops.web.usage import ReaderDep, log_read
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["organisation"], dependencies=[Depends(READ)])
+router = APIRouter(tags=["organisation"])
 
 
 class TeamOut(BaseModel):
@@ -24,6 +25,7 @@ class TeamOut(BaseModel):
 
 
 @router.get("/teams")
-def teams(ws: WorkspaceDep, paging: PagingDep) -> Page[TeamOut]:
+def teams(ws: WorkspaceDep, paging: PagingDep, access: ReaderDep) -> Page[TeamOut]:
     """Every team, by id."""
+    log_read(ws, access, paging, "search", "teams")
     return paging.page([TeamOut.model_validate(t, from_attributes=True) for t in list_teams(ws)])

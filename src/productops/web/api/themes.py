@@ -12,9 +12,10 @@ from pydantic import BaseModel, Field
 from productops.registry.themes import list_themes
 from productops.services import themes as service
 from productops.services.users import Access
-from productops.web.auth import READ, WRITE, WorkspaceDep
+from productops.web.auth import WRITE, WorkspaceDep
 from productops.web.paging import Page, PagingDep
 from productops.web.params import utc
+from productops.web.usage import ReaderDep, log_read
 
 __all__ = ["router"]
 
@@ -35,13 +36,15 @@ class ThemeOut(BaseModel):
     split_from: str | None
 
 
-@router.get("/themes", dependencies=[Depends(READ)])
+@router.get("/themes")
 def themes(
     ws: WorkspaceDep,
     paging: PagingDep,
+    access: ReaderDep,
     all: Annotated[bool, Query(description="Include merged, split and archived themes.")] = False,
 ) -> Page[ThemeOut]:
     """Themes, largest first."""
+    log_read(ws, access, paging, "search", "themes", all=all)
     found = list_themes(ws.store, include_inactive=all)
     return paging.page([ThemeOut.model_validate(t) for t in found])
 
