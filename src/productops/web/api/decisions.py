@@ -1,11 +1,11 @@
 """The decision log's writes under `/api/v1/decisions` (as `productops decision new|decide|
-evidence|review|supersede`): a member writes only its teams' decisions."""
+evidence|review|supersede`): a member writes only its teams' decisions. Responses are the
+services' own dataclasses (`Decision`, `Evidence`, `Outcome`), which FastAPI validates."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field, model_validator
@@ -23,52 +23,6 @@ __all__ = ["router"]
 
 router = APIRouter(tags=["decisions"])
 Writer = Annotated[Access, Depends(TEAM_WRITE)]
-
-
-class DecisionOut(BaseModel):
-    """A decision as stored (`productops decision show -f json`)."""
-
-    id: str
-    team_id: str
-    title: str
-    status: str
-    context: str | None
-    options: str | None
-    decision: str | None
-    deciders: str | None
-    decided_at: datetime | None
-    superseded_by: str | None
-    expected_metric: str | None
-    expected_direction: str | None
-    expected_by: datetime | None
-    review_at: datetime | None
-    outcome_value: float | None
-    outcome_at: datetime | None
-    outcome_met: bool | None
-
-
-class EvidenceOut(BaseModel):
-    """A piece of evidence, frozen as seen (`spec` and `result` are JSON)."""
-
-    id: str
-    decision_id: str
-    kind: str
-    ref_id: str
-    value: float | None
-    query: str | None
-    query_hash: str | None
-    data_as_of: datetime | None
-    captured_at: datetime
-    spec: str | None
-    result: str | None
-
-
-class OutcomeOut(BaseModel):
-    """A reviewed decision, the baseline it was measured against and the request asked."""
-
-    decision: DecisionOut
-    baseline: float | None
-    request: dict[str, Any]
 
 
 class NewDecision(BaseModel):
@@ -155,12 +109,8 @@ def _decision(ws: Workspace, access: Access, ref: str) -> str:
     return str(found["id"])
 
 
-def _out(made: service.Decision) -> DecisionOut:
-    return DecisionOut.model_validate(asdict(made))
-
-
 @router.post("/decisions")
-def new_decision(ws: WorkspaceDep, access: Writer, body: NewDecision) -> DecisionOut:
+def new_decision(ws: WorkspaceDep, access: Writer, body: NewDecision) -> service.Decision:
     """Log a proposed decision."""
     authorize(access, "write", body.team_id)
     expect = None
@@ -171,18 +121,20 @@ def new_decision(ws: WorkspaceDep, access: Writer, body: NewDecision) -> Decisio
         options=body.options, deciders=body.deciders, expect=expect,
         expected_by=_maybe(body.expected_by), review_at=_maybe(body.review_at), at=utc(body.at),
     )  # fmt: skip
-    return _out(made)
+    return made
 
 
 @router.post("/decisions/{decision}/decide")
-def decide(ws: WorkspaceDep, access: Writer, decision: str, body: Choice) -> DecisionOut:
+def decide(ws: WorkspaceDep, access: Writer, decision: str, body: Choice) -> service.Decision:
     """Record what was decided; the decision becomes decided (409 unless it is proposed)."""
     ident = _decision(ws, access, decision)
-    return _out(service.decide(ws, access.actor, ident, body.choice, body.rationale, utc(body.at)))
+    return service.decide(ws, access.actor, ident, body.choice, body.rationale, utc(body.at))
 
 
 @router.post("/decisions/{decision}/evidence")
-def evidence(ws: WorkspaceDep, access: Writer, decision: str, body: NewEvidence) -> EvidenceOut:
+def evidence(
+    ws: WorkspaceDep, access: Writer, decision: str, body: NewEvidence
+) -> service.Evidence:
     """Freeze evidence for a decision: a metric query's rows, or a record as seen."""
     ident = _decision(ws, access, decision)
     given: MetricRequest | tuple[str, str]
@@ -195,21 +147,19 @@ def evidence(ws: WorkspaceDep, access: Writer, decision: str, body: NewEvidence)
     else:
         assert body.record is not None
         given = (body.record.kind, body.record.id)
-    made = service.attach_evidence(ws, access.actor, ident, given, utc(body.at))
-    return EvidenceOut.model_validate(asdict(made))
+    return service.attach_evidence(ws, access.actor, ident, given, utc(body.at))
 
 
 @router.post("/decisions/{decision}/review")
-def review(ws: WorkspaceDep, access: Writer, decision: str, body: Review) -> OutcomeOut:
+def review(ws: WorkspaceDep, access: Writer, decision: str, body: Review) -> service.Outcome:
     """Measure the expected metric again and record the outcome (409 unless decided)."""
     ident = _decision(ws, access, decision)
-    done = service.review(ws, access.actor, ident, utc(body.at))
-    return OutcomeOut(decision=_out(done.decision), baseline=done.baseline, request=done.request)
+    return service.review(ws, access.actor, ident, utc(body.at))
 
 
 @router.post("/decisions/{decision}/supersede")
-def supersede(ws: WorkspaceDep, access: Writer, decision: str, body: Supersede) -> DecisionOut:
+def supersede(ws: WorkspaceDep, access: Writer, decision: str, body: Supersede) -> service.Decision:
     """Mark the decision superseded by decision `by` (a write for both decisions' teams)."""
     ident = _decision(ws, access, decision)
     by = _decision(ws, access, body.by)
-    return _out(service.supersede(ws, access.actor, ident, by))
+    return service.supersede(ws, access.actor, ident, by)
