@@ -24,6 +24,11 @@ app = typer.Typer(
 RUN_COLUMNS = ["job", "due_at", "started_at", "ended_at", "outcome", "error", "summary"]
 
 
+def _columns(fmt: Format) -> list[str]:
+    """A run's columns; a table leaves out the summary (JSON and CSV keep it)."""
+    return RUN_COLUMNS[:-1] if fmt is Format.table else RUN_COLUMNS
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -44,7 +49,7 @@ def run_schedule(ctx: typer.Context, fmt: FormatOption = Format.table) -> None:
     """
     ws = open_workspace(ctx)
     ran = run_due(ws, _now)
-    render(_rows(ran, fmt), RUN_COLUMNS, fmt, title=f"scheduled jobs run: {len(ran)}")
+    render(_rows(ran, fmt), _columns(fmt), fmt, title=f"scheduled jobs run: {len(ran)}")
     if any(r.outcome == "failed" for r in ran):
         raise typer.Exit(1)
 
@@ -84,4 +89,4 @@ def history(
     names = [j.name for j in jobs(ws)]
     if job is not None and not found and job not in names:
         raise UsageError(f"--job {job}: no such job; jobs: {', '.join(names) or 'none'}")
-    render(_rows(found, fmt), RUN_COLUMNS, fmt, title=f"runs of {job or 'every job'}")
+    render(_rows(found, fmt), _columns(fmt), fmt, title=f"runs of {job or 'every job'}")

@@ -43,17 +43,18 @@ __all__ = [
     "Due",
     "Job",
     "JobStatus",
+    "Plan",
     "ScheduleRun",
     "consecutive_failures",
     "due",
     "job_statuses",
     "jobs",
     "latest_slot",
+    "read_plan",
     "run",
     "run_due",
     "run_next",
     "runs",
-    "scheduled_jobs",
 ]
 
 # The time now, in UTC: `lambda: datetime.now(UTC)`, or a test's own clock.
@@ -117,9 +118,19 @@ def jobs(ws: Workspace) -> list[Job]:
     return _jobs(ws.config, ws.root / CONFIG_FILE)
 
 
-def scheduled_jobs(root: Path) -> list[Job]:
-    """The jobs of the workspace in `root`, read from its settings without opening its store."""
-    return _jobs(load_config(root / CONFIG_FILE), root / CONFIG_FILE)
+@dataclass(frozen=True)
+class Plan:
+    """A workspace's schedule as its settings say, read without opening its store: its jobs,
+    and how often the server looks for due ones."""
+
+    jobs: list[Job]
+    interval_seconds: float
+
+
+def read_plan(root: Path) -> Plan:
+    """The schedule of the workspace in `root`, from its productops.toml."""
+    config = load_config(root / CONFIG_FILE)
+    return Plan(_jobs(config, root / CONFIG_FILE), config.schedule.interval_seconds)
 
 
 def _jobs(config: Config, path: Path) -> list[Job]:
