@@ -119,7 +119,8 @@ LAZY: dict[str, tuple[str, str]] = {
     ),
     "serve": (
         "serve:serve",
-        "Serve the workspace's JSON API under /api/v1 until interrupted (docs/server.md).",
+        "Serve the workspace's JSON API under /api/v1 and run its schedule, until interrupted "
+        "(docs/server.md).",
     ),
     "run-schedule": (
         "schedule:run_schedule",
