@@ -119,7 +119,17 @@ LAZY: dict[str, tuple[str, str]] = {
     ),
     "serve": (
         "serve:serve",
-        "Serve the workspace's JSON API under /api/v1 until interrupted (docs/server.md).",
+        "Serve the workspace's JSON API under /api/v1 and run its schedule, until interrupted "
+        "(docs/server.md).",
+    ),
+    "run-schedule": (
+        "schedule:run_schedule",
+        "Run the jobs due now, each once, then exit (for cron or a Kubernetes CronJob).",
+    ),
+    "schedule": (
+        "schedule:app",
+        "Scheduled jobs: what runs by itself and when, and the record of its runs "
+        "(docs/schedule.md).",
     ),
 }
 

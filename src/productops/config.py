@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import tomlkit
+from croniter import croniter
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
@@ -22,6 +23,7 @@ __all__ = [
     "CONFIG_FILE",
     "Config",
     "ConnectorSettings",
+    "Cron",
     "CustomCriterion",
     "DateOrder",
     "DecimalSeparator",
@@ -35,6 +37,7 @@ __all__ = [
     "JiraSettings",
     "LinearSettings",
     "OidcSettings",
+    "ScheduleSettings",
     "ScorecardSettings",
     "ServerSettings",
     "StatusCategory",
@@ -125,6 +128,25 @@ def _memory_size(size: str) -> str:
 
 # An amount of memory as DuckDB reads it: 2GB, 500MiB, 50% (of the machine's).
 MemorySize = Annotated[str, AfterValidator(_memory_size)]
+
+
+_CRON_NAMES = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
+
+
+def _cron(expression: str) -> str:
+    text = " ".join(expression.split())
+    fields = len(text.split(" "))
+    if (fields != 5 and text not in _CRON_NAMES) or not croniter.is_valid(text):
+        raise PydanticCustomError(
+            "cron",
+            "not a cron expression: give five fields (minute hour day month weekday, in UTC), "
+            'e.g. "*/30 * * * *", or one of @hourly, @daily, @weekly, @monthly',
+        )
+    return text
+
+
+# A cron expression of five fields, read in UTC (or @hourly, @daily, ...).
+Cron = Annotated[str, AfterValidator(_cron)]
 
 
 class _Settings(BaseModel):
@@ -579,6 +601,46 @@ class ServerSettings(_Settings):
     )
 
 
+class ScheduleSettings(_Settings):
+    sync: dict[str, Cron] = Field(
+        default_factory=dict,
+        description='Source -> when to sync it, e.g. {jira = "*/30 * * * *"} (cron, UTC); the '
+        "source must be connected.",
+    )
+    checks: Cron | None = Field(
+        None,
+        description="When to run the data checks on their own (cron, UTC); none: only "
+        "after syncs (checks_after_sync).",
+    )
+    checks_after_sync: bool = Field(
+        True, description="Run the data checks once after the syncs of a pass, when one succeeded."
+    )
+    scorecard: Cron | None = Field(
+        None, description="When to keep a scorecard snapshot and maturity readings (cron, UTC)."
+    )
+    scorecard_grain: Literal["day", "week", "month", "quarter"] = Field(
+        "quarter",
+        description="Period of the scheduled scorecard snapshot (its latest complete "
+        "periods, as many as [scorecard] habitual_periods).",
+    )
+    digests: dict[str, Cron] = Field(
+        default_factory=dict,
+        description='Digest -> when to send it, e.g. {team-weekly = "0 8 * * 1"} (cron, UTC).',
+    )
+    interval_seconds: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        description="How often `productops serve` looks for due jobs.",
+    )
+    lease_minutes: float = Field(
+        60.0,
+        gt=0,
+        description="A run not ended this long after it started is taken as dead (its process "
+        "stopped), and the job may run again; make it longer than the longest job.",
+    )
+
+
 class Config(_Settings):
     workspace: WorkspaceSettings = WorkspaceSettings()
     engine: EngineSettings = EngineSettings()
@@ -600,6 +662,10 @@ class Config(_Settings):
     )
     server: ServerSettings = Field(
         ServerSettings(), description="Sign-in and sessions of `productops serve`."
+    )
+    schedule: ScheduleSettings = Field(
+        ScheduleSettings(),
+        description="What runs by itself, and when (`productops run-schedule`, docs/schedule.md).",
     )
 
 

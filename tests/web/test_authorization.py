@@ -69,6 +69,8 @@ EXPECTED: dict[str, dict[str, int]] = {
 # Each route's rule but read's, named here so that a weaker rule on one of them fails.
 RULES = {
     ("GET", "/api/v1/audit"): "admin",
+    ("GET", "/api/v1/schedule"): "admin",
+    ("GET", "/api/v1/schedule/runs"): "admin",
     ("POST", "/api/v1/checks/run"): "admin",
     ("POST", "/api/v1/themes/{theme}/rename"): "write",
     ("POST", "/api/v1/themes/{theme}/merge"): "write",

@@ -120,6 +120,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         tuple(CreateTable(t) for t in ("app_user", "app_user_team", "api_token", "audit_event")),
     ),
     Migration(9, "signed-in sessions of the web pages", (CreateTable("web_session"),)),
+    Migration(10, "runs of scheduled jobs", (CreateTable("schedule_run"),)),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

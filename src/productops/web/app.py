@@ -9,7 +9,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from productops.web import errors, request_id, sessions, signin
+from productops.web import errors, request_id, schedule, sessions, signin
 from productops.web.api import ROUTERS
 from productops.web.auth import Served
 
@@ -28,8 +28,10 @@ def create_app(workspace_root: Path) -> FastAPI:
         docs_url=None,  # Swagger UI would load its scripts from a CDN
         swagger_ui_oauth2_redirect_url=None,
         redoc_url=None,
+        lifespan=schedule.lifespan,  # runs the schedule while the server runs
     )
     app.state.served = Served(workspace_root)
+    app.state.scheduler = schedule.Scheduler(app.state.served)
     errors.install(app)
     request_id.install(app)
     sessions.install(app)

@@ -11,6 +11,7 @@ from productops.web.api import (
     initiatives,
     metrics,
     nudges,
+    schedule,
     scorecard,
     surveys,
     targets,
@@ -34,4 +35,5 @@ ROUTERS = [
     surveys.router,
     targets.router,
     checks.router,
+    schedule.router,
 ]
