@@ -439,7 +439,7 @@ class NotifySettings(_Settings):
                 channel.secret_env or channel.secret_file
             ):
                 raise ValueError(f"channels.{name}: give secret_env or secret_file (signing key)")
-            env = [getattr(channel, f) for f in ("url_env", "password_env", "secret_env")]
+            env = [getattr(channel, f, None) for f in ("url_env", "password_env", "secret_env")]
             for value in env:
                 if value is not None and not _ENV_NAME.fullmatch(value):
                     raise ValueError(f"channels.{name}: a *_env key takes {_SECRET_NAME}")
