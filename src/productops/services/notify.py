@@ -22,13 +22,14 @@ from productops.config import ALERT_KINDS
 from productops.errors import ConfigError, DeliveryError, NotFoundError, ProductOpsError, UsageError
 from productops.registry.outbox import OutboxRow, Queued, claim_next, enqueue, list_outbox, mark
 from productops.services import audit
-from productops.services.users import Access, authorize, find_user
+from productops.services.users import Access, authorize, find_user, list_tokens
 
 if TYPE_CHECKING:
     from productops.services.actor import Actor
     from productops.workspace import Workspace
 
 __all__ = [
+    "MUTE_KINDS",
     "Attempt",
     "Delivery",
     "OutboxEntry",
@@ -324,10 +325,13 @@ def send_test(ws: Workspace, actor: Actor, channel: str, to: str | None, now: da
 
 
 def _check_mute(ws: Workspace, access: Access, user: str, kind: str) -> None:
+    """Refuse an unknown user or kind, and anyone but `user` themselves (or their token) and
+    admins."""
     find_user(ws, user)
     if kind not in MUTE_KINDS:
         raise UsageError(f"kind {kind!r}: use one of {', '.join(MUTE_KINDS)}")
-    if access.actor.id not in (f"user:{user}",):
+    own = {f"user:{user}", *(f"token:{t.id}" for t in list_tokens(ws, user))}
+    if access.actor.id not in own:
         authorize(access, "admin")
 
 

@@ -10,6 +10,7 @@ from productops.web.api import (
     flow,
     initiatives,
     metrics,
+    notify,
     nudges,
     scorecard,
     surveys,
@@ -34,4 +35,5 @@ ROUTERS = [
     surveys.router,
     targets.router,
     checks.router,
+    notify.router,
 ]
