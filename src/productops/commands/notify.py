@@ -15,6 +15,7 @@ import typer
 
 from productops.commands.common import FormatOption, open_workspace
 from productops.render import Format, render
+from productops.services.alerts import queue_alerts
 from productops.services.notify import deliver, mute, outbox, send_test, unmute
 from productops.services.users import Access, authorize
 
@@ -90,6 +91,27 @@ def sample(
     authorize(access, "admin")
     key = send_test(open_workspace(ctx), access.actor, channel, to, datetime.now(UTC))
     typer.echo(f"sent a test message to {channel} (key {key})")
+
+
+@app.command()
+def alerts(
+    ctx: typer.Context,
+    since: Annotated[
+        datetime | None,
+        typer.Option(help="Look at what happened from this time on (default: the last 7 days)."),
+    ] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Queue the alerts the workspace shows (incidents, spikes, experiments, targets, nudges);
+    each once, however often this runs. `productops notify send` sends them."""
+    now = datetime.now(UTC)
+    start = None if since is None else since.replace(tzinfo=since.tzinfo or UTC)
+    run = queue_alerts(open_workspace(ctx), Access.cli().actor, now, start)
+    rows = [
+        {"kind": a.kind, "subject": a.message.subject, "summary": a.message.summary}
+        for a in run.alerts
+    ]
+    render(rows, ["kind", "subject", "summary"], fmt, title=f"{len(run.queued)} messages queued")
 
 
 @app.command("mute")
