@@ -16,6 +16,7 @@ import typer
 from productops.commands.common import FormatOption, open_workspace
 from productops.render import Format, render
 from productops.services.alerts import queue_alerts
+from productops.services.digests import run_digest
 from productops.services.notify import deliver, mute, outbox, send_test, unmute
 from productops.services.users import Access, authorize
 
@@ -112,6 +113,22 @@ def alerts(
         for a in run.alerts
     ]
     render(rows, ["kind", "subject", "summary"], fmt, title=f"{len(run.queued)} messages queued")
+
+
+@app.command()
+def digest(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="teams (each team's), org, or team:ID (one team's).")],
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Queue a weekly digest for last week, once per week and subscriber (the schedules run
+    it; `productops notify send` sends it)."""
+    run = run_digest(open_workspace(ctx), Access.cli().actor, name, datetime.now(UTC))
+    rows = [
+        {"key": d.key, "subject": d.message.subject, "summary": d.message.summary}
+        for d in run.digests
+    ]
+    render(rows, ["key", "subject", "summary"], fmt, title=f"{len(run.queued)} messages queued")
 
 
 @app.command("mute")

@@ -35,7 +35,15 @@ if TYPE_CHECKING:
     from productops.services.actor import Actor
     from productops.workspace import Workspace
 
-__all__ = ["Alert", "AlertRun", "SyncFailure", "find_alerts", "queue_alerts"]
+__all__ = [
+    "Alert",
+    "AlertRun",
+    "SyncFailure",
+    "find_alerts",
+    "queue_alerts",
+    "theme_spikes",
+    "theme_teams",
+]
 
 WINDOW = timedelta(days=7)
 
@@ -130,7 +138,8 @@ def theme_teams(ws: Workspace) -> dict[str, list[str]]:
     return {theme: list(teams) for theme, teams in rows}
 
 
-def _spikes(ws: Workspace, base: str, since: datetime) -> list[Alert]:
+def theme_spikes(ws: Workspace, base: str, since: datetime) -> list[Alert]:
+    """Spike alerts for the weeks ending after `since`, with the teams of each theme."""
     backend = ws.backend()
     trend = theme_trend(backend.table("feedback"), backend.table("feedback_theme"), "week")
     labels = dict(ws.store.sql("SELECT id, label FROM theme"))
@@ -291,7 +300,7 @@ def find_alerts(
     base = ws.config.notify.base_url.rstrip("/")
     return [
         *_incidents(ws, base, since),
-        *_spikes(ws, base, since),
+        *theme_spikes(ws, base, since),
         *_experiments(ws, base, now),
         *_targets(ws, base, since),
         *_nudges(ws, base, since),
