@@ -431,6 +431,12 @@ class NotifySettings(_Settings):
                 need = "needs `to`, an e-mail address" if sub.to is None else "takes no `to`"
                 raise ValueError(f"{where}: channel {sub.channel!r} ({channel.kind}) {need}")
         for name, channel in self.channels.items():
+            clear = isinstance(channel, EmailChannel) and channel.security == "none"
+            if clear and not is_loopback(getattr(channel, "host", None)):
+                raise ValueError(
+                    f"channels.{name}: security = none sends the password in clear; only to "
+                    "a relay on this machine (localhost), else use starttls or tls"
+                )
             if isinstance(channel, SlackChannel) and not (channel.url_env or channel.url_file):
                 raise ValueError(f"channels.{name}: give url_env or url_file (the webhook URL)")
             if isinstance(channel, WebhookChannel) and not (channel.url or channel.url_env):
@@ -708,6 +714,8 @@ def _describe(err: object) -> str:
         return str(err["msg"])
     if err["type"] == "extra_forbidden":
         return "unknown key (check its spelling against `productops init`'s file)"
+    if isinstance(err.get("input"), dict | list):  # a whole table: it may hold a pasted secret
+        return str(err["msg"])
     return f"{err['msg']} (got {err.get('input')!r})"
 
 
