@@ -117,6 +117,11 @@ LAZY: dict[str, tuple[str, str]] = {
         "audit:audit",
         "Show the audit trail: who wrote what and when, before and after (admins only).",
     ),
+    "notify": (
+        "notify:app",
+        "Alerts and digests to Slack, e-mail and webhooks: the outbox, sending it, testing a "
+        "channel, muting (docs/notify.md).",
+    ),
     "serve": (
         "serve:serve",
         "Serve the workspace's JSON API under /api/v1 and run its schedule, until interrupted "

@@ -9,24 +9,28 @@ import re
 import tomllib
 from collections.abc import MutableMapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 
 import tomlkit
 from croniter import croniter
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 from productops.errors import ConfigError
 
 __all__ = [
+    "ALERT_KINDS",
+    "AlertKind",
     "CONFIG_FILE",
+    "Channel",
     "Config",
     "ConnectorSettings",
     "Cron",
     "CustomCriterion",
     "DateOrder",
     "DecimalSeparator",
+    "EmailChannel",
     "EngineSettings",
     "GitHubSettings",
     "GitSettings",
@@ -36,13 +40,17 @@ __all__ = [
     "JiraCsvSettings",
     "JiraSettings",
     "LinearSettings",
+    "NotifySettings",
     "OidcSettings",
     "ScheduleSettings",
     "ScorecardSettings",
     "ServerSettings",
+    "SlackChannel",
     "StatusCategory",
+    "Subscription",
     "SurveySettings",
     "TransitionsCsvSettings",
+    "WebhookChannel",
     "WorkflowSettings",
     "ZendeskSettings",
     "api_url_problem",
@@ -336,6 +344,153 @@ class HttpSettings(_Settings):
         description="Largest answer (one page, in bytes) a connector accepts; a larger one fails "
         "the sync and stores nothing of it.",
     )
+
+
+AlertKind = Literal[
+    "incident_opened",
+    "incident_resolved",
+    "theme_spike",
+    "experiment_srm",
+    "experiment_guardrail",
+    "criterion_target",
+    "nudge_offered",
+    "sync_failing",
+]
+ALERT_KINDS: tuple[str, ...] = get_args(AlertKind)
+_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,63}")
+_SECRET_NAME = "the NAME of an environment variable holding it (A-Z, 0-9, _), never the value"
+
+
+class SlackChannel(_Settings):
+    kind: Literal["slack"] = Field(description="A Slack incoming webhook.")
+    url_env: str | None = Field(
+        None, description=f"The webhook URL (it holds a token): {_SECRET_NAME}."
+    )
+    url_file: str | None = Field(
+        None, description="Or a file outside the workspace holding the webhook URL."
+    )
+
+
+class EmailChannel(_Settings):
+    kind: Literal["email"] = Field(description="E-mail through an SMTP server.")
+    host: str = Field(description="SMTP server, e.g. smtp.example.com.")
+    port: int = Field(587, ge=1, le=65535, description="587 for STARTTLS, 465 for TLS.")
+    security: Literal["starttls", "tls", "none"] = Field(
+        "starttls",
+        description="starttls (upgrade after connecting), tls (from the start) or none "
+        "(only to this machine, e.g. a local relay).",
+    )
+    username: str | None = Field(None, description="SMTP user; none: no AUTH.")
+    password_env: str | None = Field(None, description=f"SMTP password: {_SECRET_NAME}.")
+    password_file: str | None = Field(
+        None, description="Or a file outside the workspace holding the SMTP password."
+    )
+    sender: str = Field(description="From address, e.g. productops@example.com.")
+    ca_file: str | None = Field(
+        None, description="PEM file of the CA to trust for the server (default: the system's)."
+    )
+
+
+class WebhookChannel(_Settings):
+    kind: Literal["webhook"] = Field(description="JSON POSTed to a URL, signed with HMAC-SHA256.")
+    url: ApiUrl | None = Field(None, description="Endpoint URL (https, or http to this machine).")
+    url_env: str | None = Field(
+        None, description=f"Or the endpoint URL when it holds a token: {_SECRET_NAME}."
+    )
+    secret_env: str | None = Field(
+        None, description=f"The HMAC-SHA256 signing key: {_SECRET_NAME}."
+    )
+    secret_file: str | None = Field(
+        None, description="Or a file outside the workspace holding the signing key."
+    )
+
+
+Channel = Annotated[SlackChannel | EmailChannel | WebhookChannel, Field(discriminator="kind")]
+
+
+class Subscription(_Settings):
+    channel: str = Field(description="A channel named under [notify.channels].")
+    team: str | None = Field(None, description="Alerts and the weekly digest of this team.")
+    user: str | None = Field(
+        None,
+        description="Alerts and digests of this user's teams (productops user name); "
+        "the user can mute them.",
+    )
+    org: bool = Field(False, description="Every alert and the organisation's weekly digest.")
+    to: str | None = Field(None, description="E-mail address (e-mail channels only).")
+    alerts: list[AlertKind] = Field(
+        default_factory=lambda: list(get_args(AlertKind)),
+        description="Alert kinds sent; [] for none.",
+    )
+    digests: bool = Field(True, description="Send the weekly digest.")
+
+
+class NotifySettings(_Settings):
+    base_url: str = Field(
+        "http://localhost:8000",
+        description="Where the server's pages are: each alert links to its page under it.",
+    )
+    max_attempts: int = Field(
+        8, ge=1, le=100, description="Sends tried before a message is dead (shown to admins)."
+    )
+    backoff_seconds: float = Field(
+        30.0, ge=0, description="Wait after the first failed send; doubles after each."
+    )
+    max_backoff_seconds: float = Field(
+        3600.0, ge=0, description="Longest wait between sends, also for a receiver's Retry-After."
+    )
+    timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        le=120,
+        description="Longest time one send (HTTP request, SMTP session) may take.",
+    )
+    lease_seconds: float = Field(
+        300.0,
+        gt=0,
+        description="How long a message a sender claimed stays its own; after that (or once that "
+        "sender's process is gone) another sender sends it.",
+    )
+    channels: dict[str, Channel] = Field(
+        default_factory=dict, description="Named channels: Slack, e-mail, webhook."
+    )
+    subscriptions: list[Subscription] = Field(
+        default_factory=list, description="Who gets what, on which channel."
+    )
+
+    @model_validator(mode="after")
+    def _subscriptions_fit_channels(self) -> NotifySettings:
+        for i, sub in enumerate(self.subscriptions):
+            where = f"subscriptions[{i}]"
+            channel = self.channels.get(sub.channel)
+            if channel is None:
+                known = ", ".join(self.channels) or "none"
+                raise ValueError(f"{where}: no channel {sub.channel!r}; channels: {known}")
+            if (sub.team is not None) + (sub.user is not None) + sub.org != 1:
+                raise ValueError(f"{where}: name exactly one of team, user or org = true")
+            if (channel.kind == "email") != (sub.to is not None):
+                need = "needs `to`, an e-mail address" if sub.to is None else "takes no `to`"
+                raise ValueError(f"{where}: channel {sub.channel!r} ({channel.kind}) {need}")
+        for name, channel in self.channels.items():
+            clear = isinstance(channel, EmailChannel) and channel.security == "none"
+            if clear and not is_loopback(getattr(channel, "host", None)):
+                raise ValueError(
+                    f"channels.{name}: security = none sends the password in clear; only to "
+                    "a relay on this machine (localhost), else use starttls or tls"
+                )
+            if isinstance(channel, SlackChannel) and not (channel.url_env or channel.url_file):
+                raise ValueError(f"channels.{name}: give url_env or url_file (the webhook URL)")
+            if isinstance(channel, WebhookChannel) and not (channel.url or channel.url_env):
+                raise ValueError(f"channels.{name}: give url or url_env")
+            if isinstance(channel, WebhookChannel) and not (
+                channel.secret_env or channel.secret_file
+            ):
+                raise ValueError(f"channels.{name}: give secret_env or secret_file (signing key)")
+            env = [getattr(channel, f, None) for f in ("url_env", "password_env", "secret_env")]
+            for value in env:
+                if value is not None and not _ENV_NAME.fullmatch(value):
+                    raise ValueError(f"channels.{name}: a *_env key takes {_SECRET_NAME}")
+        return self
 
 
 class JiraSettings(_Settings):
@@ -667,6 +822,10 @@ class Config(_Settings):
         ScheduleSettings(),
         description="What runs by itself, and when (`productops run-schedule`, docs/schedule.md).",
     )
+    notify: NotifySettings = Field(
+        NotifySettings(),
+        description="Alerts and digests: channels and who gets what (docs/notify.md).",
+    )
 
 
 def load_config(path: Path) -> Config:
@@ -708,6 +867,8 @@ def _describe(err: object) -> str:
         return str(err["msg"])
     if err["type"] == "extra_forbidden":
         return "unknown key (check its spelling against `productops init`'s file)"
+    if isinstance(err.get("input"), dict | list):  # a whole table: it may hold a pasted secret
+        return str(err["msg"])
     return f"{err['msg']} (got {err.get('input')!r})"
 
 

@@ -72,6 +72,7 @@ RULES = {
     ("GET", "/api/v1/schedule"): "admin",
     ("GET", "/api/v1/schedule/runs"): "admin",
     ("POST", "/api/v1/checks/run"): "admin",
+    ("GET", "/api/v1/notify/outbox"): "admin",
     ("POST", "/api/v1/themes/{theme}/rename"): "write",
     ("POST", "/api/v1/themes/{theme}/merge"): "write",
     ("POST", "/api/v1/themes/{theme}/split"): "write",
@@ -86,6 +87,8 @@ RULES |= {
     ("POST", "/api/v1/initiatives"): "team",
     ("POST", "/api/v1/initiatives/{initiative}/advance"): "team",
     ("PUT", "/api/v1/teams/{team}/targets/{criterion}"): "team",
+    # a user mutes their own notifications (here ben's), an admin anyone's
+    ("PUT", "/api/v1/notify/mutes/{user}"): "team",
 }
 CODES = {200: None, 401: "unauthenticated", 403: "forbidden"}
 

@@ -92,6 +92,7 @@ EXAMPLES: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {
     ),
     ("PUT", "/api/v1/targets/{criterion}"): (f"/api/v1/targets/{CRITERION}", {"value": 14.0}),
     ("POST", "/api/v1/checks/run"): ("/api/v1/checks/run", {}),
+    ("PUT", "/api/v1/notify/mutes/{user}"): ("/api/v1/notify/mutes/ben", {"kind": "digest"}),
 }
 
 

@@ -10,6 +10,7 @@ from productops.errors import UsageError
 from productops.schema.access import ACCESS_TABLES
 from productops.schema.model import COMMON_COLUMNS, Table
 from productops.schema.model import Column as C
+from productops.schema.outbox import OUTBOX_TABLES
 
 __all__ = ["COMMON_COLUMNS", "HEALTH_CHECK_INDICATORS", "TABLES", "table"]
 
@@ -739,6 +740,7 @@ _TABLES = [
         system=True,
     ),
     *ACCESS_TABLES,
+    *OUTBOX_TABLES,
 ]
 
 TABLES: dict[str, Table] = {t.name: t for t in _TABLES}

@@ -10,6 +10,7 @@ from productops.web.api import (
     flow,
     initiatives,
     metrics,
+    notify,
     nudges,
     schedule,
     scorecard,
@@ -36,4 +37,5 @@ ROUTERS = [
     targets.router,
     checks.router,
     schedule.router,
+    notify.router,
 ]
