@@ -21,8 +21,8 @@ from productops.errors import ConfigError
 
 __all__ = [
     "ALERT_KINDS",
-    "AlertKind",
     "CONFIG_FILE",
+    "AlertKind",
     "Channel",
     "Config",
     "ConnectorSettings",
