@@ -27,6 +27,7 @@ __all__ = [
     "DecimalSeparator",
     "EngineSettings",
     "GitHubSettings",
+    "GitLabSettings",
     "GitSettings",
     "HttpSettings",
     "ImportMapping",
@@ -267,6 +268,7 @@ class ScorecardSettings(_Settings):
 
 StatusCategory = Literal["todo", "in_progress", "done", "cancelled"]
 DeploySource = Literal["actions", "deployments", "releases"]
+GitLabDeploySource = Literal["deployments", "jobs", "pipelines"]
 
 
 class HttpSettings(_Settings):
@@ -380,6 +382,55 @@ class GitHubSettings(_Settings):
     page_size: int = Field(100, ge=1, le=100, description="Items per page (GitHub allows 100).")
 
 
+class GitLabSettings(_Settings):
+    url: ApiUrl = Field(
+        "https://gitlab.com/api/v4",
+        description="GitLab REST v4 root (self-managed: https://HOST/api/v4).",
+    )
+    projects: list[str] = Field(
+        default_factory=list, description="Projects by path, e.g. group/subgroup/name."
+    )
+    token_env: str | None = Field(
+        "GITLAB_TOKEN",
+        description="Environment variable holding a token with read_api (never stored); unset "
+        "means anonymous (public projects).",
+    )
+    token_file: str | None = Field(
+        None, description="Or a file outside the workspace holding the token."
+    )
+    default_team: str | None = Field(None, description="Team of changes, issues and deployments.")
+    project_teams: dict[str, str] = Field(
+        default_factory=dict, description="Project path -> team, overriding default_team."
+    )
+    deploy_from: list[GitLabDeploySource] = Field(
+        default_factory=lambda: list[GitLabDeploySource](["deployments"]),
+        description="What counts as a deployment: GitLab deployments to environments, jobs "
+        "matching deploy_job, pipelines on deploy_branch.",
+    )
+    production_environment: str = Field(
+        "(?i)^prod(uction)?$",
+        description="Regex on a GitLab environment's name: deployments to a matching one are "
+        "production (the environment DORA counts); others keep their name.",
+    )
+    deploy_job: str = Field(
+        "(?i)deploy", description="Regex on a CI job's name or stage: a deploy job."
+    )
+    deploy_branch: str | None = Field(
+        None, description="Only jobs and pipelines on this branch are deployments (default: any)."
+    )
+    incident_labels: list[str] = Field(
+        default_factory=lambda: ["incident"],
+        description="Issues with one of these labels (or of type incident) are also incidents.",
+    )
+    work_item_pattern: str | None = Field(
+        None,
+        description="Regex finding a tracker key in a merge request's title or branch, e.g. "
+        "(?P<key>[A-Z][A-Z0-9]+-\\d+) -> jira:KEY; default: 'Closes #N' links to the issue.",
+    )
+    work_item_source: str = Field("jira", description="Source of keys found by work_item_pattern.")
+    page_size: int = Field(100, ge=1, le=100, description="Items per page (GitLab allows 100).")
+
+
 class GitSettings(_Settings):
     path: str = Field(description="Folder of a local clone.")
     repo: str | None = Field(None, description="Name used in keys (default: the folder's name).")
@@ -477,6 +528,9 @@ class ConnectorSettings(_Settings):
     )
     jira: JiraSettings | None = Field(None, description="Jira Cloud (`productops connect jira`).")
     github: GitHubSettings | None = Field(None, description="GitHub (`productops connect github`).")
+    gitlab: GitLabSettings | None = Field(
+        None, description="GitLab, gitlab.com or self-managed (`productops connect gitlab`)."
+    )
     git: GitSettings | None = Field(
         None, description="A local git clone (`productops connect git`)."
     )

@@ -1,4 +1,4 @@
-"""The real Jira and GitHub fixtures synced into a workspace, for any test that needs them.
+"""The real Jira, GitHub and GitLab fixtures synced into a workspace, for any test that needs them.
 
 Both go through the replay path (`productops sync SOURCE --from-file ...`), which
 lands the payloads in `raw_record` and maps them as an API sync does.
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from productops.config import Config, GitHubSettings, JiraSettings, write_config
+from productops.config import Config, GitHubSettings, GitLabSettings, JiraSettings, write_config
 from productops.sync import SyncReport, sync_source
 from productops.workspace import Workspace
 from tests.conftest import FIXTURES
@@ -23,14 +23,19 @@ __all__ = [
     "GITHUB_DIR",
     "GITHUB_FILES",
     "GITHUB_REPO",
+    "GITLAB_DIR",
+    "GITLAB_FILES",
+    "GITLAB_PROJECT",
     "JIRA_CATEGORIES",
     "JIRA_DIR",
     "JIRA_FILES",
     "JIRA_TEAMS",
     "configure",
     "github_fixture",
+    "gitlab_fixture",
     "jira_fixture",
     "sync_github_fixtures",
+    "sync_gitlab_fixtures",
     "sync_jira_fixtures",
 ]
 
@@ -47,6 +52,21 @@ GITHUB_FILES = (
     "actions_runs",
 )
 GITHUB_REPO = "panjf2000/ants"
+GITLAB_DIR = FIXTURES / "gitlab"
+GITLAB_FILES = (
+    "merge_requests",
+    "merge_requests_for_mr_commit_test",
+    "merge_requests_for_mr_notes_test",
+    "merge_request_commits",
+    "merge_request_notes",
+    "issues",
+    "pipeline",
+    "job",
+    "trigger_job",
+    "deployments",
+    "users",
+)
+GITLAB_PROJECT = "gitlab-data/snowflake_spend"
 # Project -> team for the two Jira sites in the fixtures.
 JIRA_TEAMS = {"EE": "ee", "K5": "k5", "DZFNK0168": "dz"}
 # Statuses the fixture's changelogs use that /status no longer lists (ids 10000, 10020, 10029).
@@ -63,6 +83,11 @@ def jira_fixture(name: str) -> list[dict[str, Any]]:
 def github_fixture(name: str) -> list[dict[str, Any]]:
     """The objects of tests/fixtures/github/NAME.jsonl."""
     return load_jsonl(GITHUB_DIR / f"{name}.jsonl")
+
+
+def gitlab_fixture(name: str) -> list[dict[str, Any]]:
+    """The objects of tests/fixtures/gitlab/NAME.jsonl."""
+    return load_jsonl(GITLAB_DIR / f"{name}.jsonl")
 
 
 def configure(ws: Workspace, **connectors: Any) -> Config:
@@ -120,3 +145,17 @@ def sync_github_fixtures(
     )
     files = [GITHUB_DIR / f"{name}.jsonl" for name in GITHUB_FILES]
     return sync_source(ws.store, ws.config.connectors, ws.root, "github", files=files)
+
+
+def sync_gitlab_fixtures(ws: Workspace, **settings: Any) -> SyncReport:
+    """Sync every GitLab fixture into `ws` as team `data` (settings override GitLabSettings).
+
+    DevLake's fixtures join several projects under one id: merge requests and
+    issues of gitlab-data/snowflake_spend, deployments of merico-dev/ee/vdev.co,
+    jobs of merico/pip_test. Only the production deployments are cancelled or
+    blocked, so a test wanting finished production ones maps `staging` to it.
+    """
+    given = {"projects": [GITLAB_PROJECT], "default_team": "data", **settings}
+    configure(ws, gitlab=GitLabSettings.model_validate(given))
+    files = [GITLAB_DIR / f"{name}.jsonl" for name in GITLAB_FILES]
+    return sync_source(ws.store, ws.config.connectors, ws.root, "gitlab", files=files)

@@ -20,6 +20,7 @@ from productops.commands.common import FormatOption, err, open_workspace
 from productops.config import (
     CONFIG_FILE,
     GitHubSettings,
+    GitLabSettings,
     GitSettings,
     IntercomSettings,
     JiraCsvSettings,
@@ -29,7 +30,7 @@ from productops.config import (
     ZendeskSettings,
     write_config,
 )
-from productops.connectors import CATEGORIES, check_env_name, check_secret_file
+from productops.connectors import CATEGORIES, SOURCES, check_env_name, check_secret_file
 from productops.errors import UsageError
 from productops.render import Format, literal, render
 from productops.sync import SyncReport, configured_sources, sync_source
@@ -202,6 +203,63 @@ def connect_github(
             "deploy_workflow": deploy_workflow,
             "deploy_branch": deploy_branch,
             "environment": environment,
+            "incident_labels": incident_label,
+            "work_item_pattern": work_item_pattern,
+        },
+        secret_file=token_file,
+    )
+
+
+@connect_app.command("gitlab")
+def connect_gitlab(
+    ctx: typer.Context,
+    project: Annotated[
+        list[str] | None, typer.Option(help="GROUP/NAME path, repeatable (replaces the list).")
+    ] = None,
+    url: Annotated[
+        str | None, typer.Option(help="API root (self-managed: https://HOST/api/v4).")
+    ] = None,
+    token_env: TokenEnv = None,
+    token_file: TokenFile = None,
+    default_team: TeamDefault = None,
+    project_team: Annotated[
+        list[str] | None, typer.Option("--project-team", help="GROUP/NAME=TEAM, repeatable.")
+    ] = None,
+    deploy_from: Annotated[
+        list[str] | None,
+        typer.Option(help="deployments, jobs or pipelines; repeatable."),
+    ] = None,
+    production_environment: Annotated[
+        str | None, typer.Option(help="Regex on the names of production environments.")
+    ] = None,
+    deploy_job: Annotated[
+        str | None, typer.Option(help="Regex on the name or stage of deploy jobs.")
+    ] = None,
+    deploy_branch: Annotated[
+        str | None, typer.Option(help="Only jobs and pipelines on this branch are deployments.")
+    ] = None,
+    incident_label: Annotated[
+        list[str] | None, typer.Option(help="Issues with this label are incidents; repeatable.")
+    ] = None,
+    work_item_pattern: Annotated[
+        str | None, typer.Option(help="Regex finding a tracker key in MR titles or branches.")
+    ] = None,
+) -> None:
+    """GitLab: merge requests with commits and notes, issues, pipelines, jobs, deployments, members."""
+    _save(
+        ctx,
+        "gitlab",
+        GitLabSettings,
+        {
+            "projects": project,
+            "url": url,
+            "token_env": token_env,
+            "default_team": default_team,
+            "project_teams": _pairs(project_team, "--project-team"),
+            "deploy_from": deploy_from,
+            "production_environment": production_environment,
+            "deploy_job": deploy_job,
+            "deploy_branch": deploy_branch,
             "incident_labels": incident_label,
             "work_item_pattern": work_item_pattern,
         },
@@ -417,10 +475,7 @@ def sync(
     ctx: typer.Context,
     source: Annotated[
         str | None,
-        typer.Argument(
-            help="jira, github, git, linear, jira-csv, transitions-csv, zendesk or intercom "
-            "(default: all connected)."
-        ),
+        typer.Argument(help=f"{', '.join(SOURCES)} (default: all connected)."),
     ] = None,
     from_file: Annotated[
         list[Path] | None,

@@ -18,6 +18,7 @@ from productops.connectors.base import (
 from productops.connectors.files import JIRA_CSV_NOTE, CsvConnector
 from productops.connectors.git import GitConnector
 from productops.connectors.github import GitHubConnector
+from productops.connectors.gitlab import GitLabConnector
 from productops.connectors.http import HttpClient, JsonResponse, RetryPolicy
 from productops.connectors.jira import JiraConnector
 from productops.connectors.linear import LinearConnector
@@ -48,6 +49,7 @@ __all__ = [
     "CsvConnector",
     "GitConnector",
     "GitHubConnector",
+    "GitLabConnector",
     "HttpClient",
     "JiraConnector",
     "JsonResponse",

@@ -11,6 +11,7 @@ from typing import Any
 from productops.config import (
     ConnectorSettings,
     GitHubSettings,
+    GitLabSettings,
     GitSettings,
     IntercomSettings,
     JiraCsvSettings,
@@ -30,6 +31,7 @@ from productops.connectors.files import (
 )
 from productops.connectors.git import GitConnector, git_stream_of, map_git
 from productops.connectors.github import GitHubConnector, github_stream_of, map_github
+from productops.connectors.gitlab import GitLabConnector, gitlab_stream_of, map_gitlab
 from productops.connectors.http import HttpClient, RetryPolicy
 from productops.connectors.intercom import IntercomConnector, intercom_stream_of, map_intercom
 from productops.connectors.jira import JiraConnector, jira_stream_of, map_jira
@@ -107,6 +109,21 @@ def _open_github(settings: GitHubSettings, root: Path, policy: RetryPolicy) -> C
     return GitHubConnector(http, settings)
 
 
+def _open_gitlab(settings: GitLabSettings, root: Path, policy: RetryPolicy) -> Connector:
+    if not settings.projects:
+        raise ConnectorError(
+            "gitlab: no projects; run `productops connect gitlab --project GROUP/NAME`"
+        )
+    token = read_secret(
+        env=settings.token_env,
+        file=settings.token_file,
+        workspace=root,
+        what="gitlab token",
+        required=False,
+    )
+    return GitLabConnector(HttpClient(settings.url, policy=policy, bearer=token), settings)
+
+
 def _open_linear(settings: LinearSettings, root: Path, policy: RetryPolicy) -> Connector:
     key = read_secret(
         env=settings.token_env, file=settings.token_file, workspace=root, what="linear API key"
@@ -177,6 +194,14 @@ SOURCES: dict[str, Source] = {
             github_stream_of,
             map_github,
             _open_github,
+        ),
+        Source(
+            "gitlab",
+            "gitlab",
+            "a GitLab API object (merge request, note, commit, issue, pipeline, job, ...)",
+            gitlab_stream_of,
+            map_gitlab,
+            _open_gitlab,
         ),
         Source("git", "git", "a git commit, tag or head", git_stream_of, map_git, _open_git),
         Source(
