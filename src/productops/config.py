@@ -20,6 +20,7 @@ from productops.errors import ConfigError
 
 __all__ = [
     "CONFIG_FILE",
+    "BitbucketSettings",
     "Config",
     "ConnectorSettings",
     "CustomCriterion",
@@ -269,6 +270,7 @@ class ScorecardSettings(_Settings):
 StatusCategory = Literal["todo", "in_progress", "done", "cancelled"]
 DeploySource = Literal["actions", "deployments", "releases"]
 GitLabDeploySource = Literal["deployments", "jobs", "pipelines"]
+BitbucketDeploySource = Literal["deployments", "steps"]
 
 
 class HttpSettings(_Settings):
@@ -431,6 +433,54 @@ class GitLabSettings(_Settings):
     page_size: int = Field(100, ge=1, le=100, description="Items per page (GitLab allows 100).")
 
 
+class BitbucketSettings(_Settings):
+    url: ApiUrl = Field("https://api.bitbucket.org/2.0", description="Bitbucket Cloud REST root.")
+    repos: list[str] = Field(default_factory=list, description="Repositories as workspace/slug.")
+    username_env: str | None = Field(
+        None,
+        description="Environment variable holding the username of an app password (basic "
+        "auth); unset: the token is an access token, sent as a bearer token.",
+    )
+    token_env: str | None = Field(
+        "BITBUCKET_TOKEN",
+        description="Environment variable holding the access token or app password (never "
+        "stored); unset means anonymous (public repositories).",
+    )
+    token_file: str | None = Field(
+        None, description="Or a file outside the workspace holding the token."
+    )
+    default_team: str | None = Field(None, description="Team of changes, issues and deployments.")
+    repo_teams: dict[str, str] = Field(
+        default_factory=dict, description="workspace/slug -> team, overriding default_team."
+    )
+    issues: bool = Field(
+        True, description="Read the issue tracker (off for repositories without one: 404)."
+    )
+    deploy_from: list[BitbucketDeploySource] = Field(
+        default_factory=lambda: list[BitbucketDeploySource](["deployments"]),
+        description="What counts as a deployment: Bitbucket deployments to environments, "
+        "pipeline steps matching deploy_step.",
+    )
+    production_environment: str = Field(
+        "(?i)^prod(uction)?$",
+        description="Regex on an environment's name or type: deployments to a matching one are "
+        "production; others keep their name.",
+    )
+    deploy_step: str = Field(
+        "(?i)deploy|prod", description="Regex on a pipeline step's name: a deploy step."
+    )
+    deploy_branch: str | None = Field(
+        None, description="Only steps of pipelines on this branch are deployments (default: any)."
+    )
+    work_item_pattern: str | None = Field(
+        None,
+        description="Regex finding a tracker key in a pull request's title or branch; "
+        "default: 'fixes #N' links to the repository's issue N.",
+    )
+    work_item_source: str = Field("jira", description="Source of keys found by work_item_pattern.")
+    page_size: int = Field(50, ge=1, le=50, description="Items per page (Bitbucket allows 50).")
+
+
 class GitSettings(_Settings):
     path: str = Field(description="Folder of a local clone.")
     repo: str | None = Field(None, description="Name used in keys (default: the folder's name).")
@@ -530,6 +580,9 @@ class ConnectorSettings(_Settings):
     github: GitHubSettings | None = Field(None, description="GitHub (`productops connect github`).")
     gitlab: GitLabSettings | None = Field(
         None, description="GitLab, gitlab.com or self-managed (`productops connect gitlab`)."
+    )
+    bitbucket: BitbucketSettings | None = Field(
+        None, description="Bitbucket Cloud (`productops connect bitbucket`)."
     )
     git: GitSettings | None = Field(
         None, description="A local git clone (`productops connect git`)."

@@ -4,6 +4,7 @@
   `X-Total` (and no `Link`, so the client must read `X-Next-Page`), keyset pages
   (`pagination=keyset`, project jobs) answer only a `Link: rel="next"` with an
   opaque `cursor`; every answer carries `RateLimit-*` headers.
+- `BitbucketSite`: REST 2.0 under `/2.0`; each page's body names the next in `next`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import re
 import time
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote, urlencode
 
 from tests.connectors.server import Reply, Request, utc
 
@@ -125,3 +126,72 @@ class GitLabSite:
             query = {**request.query, "cursor": _opaque({"id": chunk[-1]["id"]})}
             headers["Link"] = f'<{base}{request.path}?{urlencode(query)}>; rel="next"'
         return Reply(body=chunk, headers=headers)
+
+
+_BITBUCKET_SINCE = re.compile(r"updated_on >= (\S+)")
+
+
+class BitbucketSite:
+    """Bitbucket Cloud REST 2.0 over the real payloads of one repository: pages are
+    `{"values", "pagelen", "page", "size", "next"}`, the last without `next`."""
+
+    def __init__(
+        self,
+        repo: str,
+        *,
+        pullrequests: Sequence[dict[str, Any]],
+        commits: Sequence[dict[str, Any]] = (),
+        comments: Sequence[dict[str, Any]] = (),
+        issues: Sequence[dict[str, Any]] = (),
+        pipelines: Sequence[dict[str, Any]] = (),
+        steps: Sequence[dict[str, Any]] = (),
+        environments: Sequence[dict[str, Any]] = (),
+        deployments: Sequence[dict[str, Any]] = (),
+    ) -> None:
+        self.prefix = f"/2.0/repositories/{repo}"
+        self.children: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for kind, items in (("commits", commits), ("comments", comments), ("steps", steps)):
+            for item in items:
+                key = (kind, str(item["request"]["BitbucketId"]))
+                self.children.setdefault(key, []).append(item["response"])
+        self.updated = {"pullrequests": list(pullrequests), "issues": list(issues)}
+        self.pipelines = sorted(pipelines, key=lambda p: p["created_on"], reverse=True)
+        self.whole = {"environments": list(environments), "deployments": list(deployments)}
+
+    def __call__(self, request: Request, base: str) -> Reply:
+        if not request.path.startswith(self.prefix + "/"):
+            return Reply(404, {"type": "error", "error": {"message": "Repository not found"}})
+        rest = request.path[len(self.prefix) :].strip("/")
+        found = re.fullmatch(r"(pullrequests|pipelines)/([^/]+)/(commits|comments|steps)", rest)
+        if found:
+            key = (found.group(3), unquote(found.group(2)))
+            return self._page(self.children.get(key, []), request, base)
+        if rest in self.updated:
+            since = _BITBUCKET_SINCE.search(request.query.get("q", ""))
+            items = [
+                i
+                for i in self.updated[rest]
+                if since is None or utc(i["updated_on"]) >= utc(since.group(1))
+            ]
+            items.sort(key=lambda i: (utc(i["updated_on"]), str(i["id"])))
+            return self._page(items, request, base)
+        if rest == "pipelines":
+            return self._page(self.pipelines, request, base)
+        if rest in self.whole:
+            return self._page(self.whole[rest], request, base)
+        return Reply(404, {"type": "error", "error": {"message": "Resource not found"}})
+
+    @staticmethod
+    def _page(items: list[dict[str, Any]], request: Request, base: str) -> Reply:
+        size = int(request.query.get("pagelen", 10))
+        page = int(request.query.get("page", 1))
+        body: dict[str, Any] = {
+            "pagelen": size,
+            "page": page,
+            "size": len(items),
+            "values": items[(page - 1) * size : page * size],
+        }
+        if page * size < len(items):
+            query = urlencode({**request.query, "page": str(page + 1)})
+            body["next"] = f"{base}{request.path}?{query}"
+        return Reply(body=body)

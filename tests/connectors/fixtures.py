@@ -10,16 +10,28 @@ lands the payloads in `raw_record` and maps them as an API sync does.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from productops.config import Config, GitHubSettings, GitLabSettings, JiraSettings, write_config
+from productops.config import (
+    BitbucketSettings,
+    Config,
+    GitHubSettings,
+    GitLabSettings,
+    JiraSettings,
+    write_config,
+)
 from productops.sync import SyncReport, sync_source
 from productops.workspace import Workspace
 from tests.conftest import FIXTURES
 from tests.connectors.server import load_jsonl
 
 __all__ = [
+    "BITBUCKET_DIR",
+    "BITBUCKET_FILES",
+    "BITBUCKET_REPO",
     "GITHUB_DIR",
     "GITHUB_FILES",
     "GITHUB_REPO",
@@ -30,10 +42,12 @@ __all__ = [
     "JIRA_DIR",
     "JIRA_FILES",
     "JIRA_TEAMS",
+    "bitbucket_fixture",
     "configure",
     "github_fixture",
     "gitlab_fixture",
     "jira_fixture",
+    "sync_bitbucket_fixtures",
     "sync_github_fixtures",
     "sync_gitlab_fixtures",
     "sync_jira_fixtures",
@@ -67,6 +81,17 @@ GITLAB_FILES = (
     "users",
 )
 GITLAB_PROJECT = "gitlab-data/snowflake_spend"
+BITBUCKET_DIR = FIXTURES / "bitbucket"
+BITBUCKET_FILES = (
+    "pull_requests",
+    "pull_request_commits",
+    "pullrequest_comments",
+    "issues",
+    "pipelines",
+    "pipeline_steps",
+    "deployments",
+)
+BITBUCKET_REPO = "likyh/likyhphp"
 # Project -> team for the two Jira sites in the fixtures.
 JIRA_TEAMS = {"EE": "ee", "K5": "k5", "DZFNK0168": "dz"}
 # Statuses the fixture's changelogs use that /status no longer lists (ids 10000, 10020, 10029).
@@ -88,6 +113,18 @@ def github_fixture(name: str) -> list[dict[str, Any]]:
 def gitlab_fixture(name: str) -> list[dict[str, Any]]:
     """The objects of tests/fixtures/gitlab/NAME.jsonl."""
     return load_jsonl(GITLAB_DIR / f"{name}.jsonl")
+
+
+def bitbucket_fixture(name: str) -> list[dict[str, Any]]:
+    """The objects of tests/fixtures/bitbucket/NAME.jsonl; deployments once per uuid (the
+    fixture repeats one with every state name, DevLake's enumeration: the first is real)."""
+    found = load_jsonl(BITBUCKET_DIR / f"{name}.jsonl")
+    if name != "deployments":
+        return found
+    first: dict[str, dict[str, Any]] = {}
+    for deployment in found:
+        first.setdefault(deployment["uuid"], deployment)
+    return list(first.values())
 
 
 def configure(ws: Workspace, **connectors: Any) -> Config:
@@ -159,3 +196,22 @@ def sync_gitlab_fixtures(ws: Workspace, **settings: Any) -> SyncReport:
     configure(ws, gitlab=GitLabSettings.model_validate(given))
     files = [GITLAB_DIR / f"{name}.jsonl" for name in GITLAB_FILES]
     return sync_source(ws.store, ws.config.connectors, ws.root, "gitlab", files=files)
+
+
+def sync_bitbucket_fixtures(ws: Workspace, tmp: Path, **settings: Any) -> SyncReport:
+    """Sync every Bitbucket fixture (likyh/likyhphp) into `ws` as team `web`, both deploy
+    sources on; `tmp` holds the replay files written from `bitbucket_fixture`."""
+    given = {
+        "repos": [BITBUCKET_REPO],
+        "default_team": "web",
+        "deploy_from": ["deployments", "steps"],
+        **settings,
+    }
+    configure(ws, bitbucket=BitbucketSettings.model_validate(given))
+    files = []
+    for name in BITBUCKET_FILES:
+        path = tmp / f"bitbucket-{name}.jsonl"
+        lines = (json.dumps(item) for item in bitbucket_fixture(name))
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        files.append(path)
+    return sync_source(ws.store, ws.config.connectors, ws.root, "bitbucket", files=files)

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from productops.commands.common import FormatOption, err, open_workspace
 from productops.config import (
     CONFIG_FILE,
+    BitbucketSettings,
     GitHubSettings,
     GitLabSettings,
     GitSettings,
@@ -81,7 +82,7 @@ def _save(
     ws = open_workspace(ctx)
     try:
         updates = {k: v for k, v in given.items() if v is not None}
-        for name in ("token_env", "email_env"):
+        for name in ("token_env", "email_env", "username_env"):
             if name in updates:
                 check_env_name(updates[name], f"--{name.replace('_', '-')}")
         if secret_file is not None:
@@ -262,6 +263,61 @@ def connect_gitlab(
             "deploy_branch": deploy_branch,
             "incident_labels": incident_label,
             "work_item_pattern": work_item_pattern,
+        },
+        secret_file=token_file,
+    )
+
+
+@connect_app.command("bitbucket")
+def connect_bitbucket(
+    ctx: typer.Context,
+    repo: Annotated[
+        list[str] | None, typer.Option(help="WORKSPACE/SLUG, repeatable (replaces the list).")
+    ] = None,
+    username_env: Annotated[
+        str | None,
+        typer.Option(
+            "--username-env", help="NAME of the variable holding an app password's username."
+        ),
+    ] = None,
+    token_env: TokenEnv = None,
+    token_file: TokenFile = None,
+    default_team: TeamDefault = None,
+    repo_team: Annotated[
+        list[str] | None, typer.Option("--repo-team", help="WORKSPACE/SLUG=TEAM, repeatable.")
+    ] = None,
+    issues: Annotated[
+        bool | None, typer.Option("--issues/--no-issues", help="Read the issue tracker.")
+    ] = None,
+    deploy_from: Annotated[
+        list[str] | None, typer.Option(help="deployments or steps; repeatable.")
+    ] = None,
+    production_environment: Annotated[
+        str | None, typer.Option(help="Regex on the names or types of production environments.")
+    ] = None,
+    deploy_step: Annotated[
+        str | None, typer.Option(help="Regex on the names of deploy steps.")
+    ] = None,
+    deploy_branch: Annotated[
+        str | None, typer.Option(help="Only steps of pipelines on this branch are deployments.")
+    ] = None,
+) -> None:
+    """Bitbucket Cloud: pull requests with commits and comments, issues, pipelines, deployments."""
+    _save(
+        ctx,
+        "bitbucket",
+        BitbucketSettings,
+        {
+            "repos": repo,
+            "username_env": username_env,
+            "token_env": token_env,
+            "default_team": default_team,
+            "repo_teams": _pairs(repo_team, "--repo-team"),
+            "issues": issues,
+            "deploy_from": deploy_from,
+            "production_environment": production_environment,
+            "deploy_step": deploy_step,
+            "deploy_branch": deploy_branch,
         },
         secret_file=token_file,
     )

@@ -15,6 +15,7 @@ from productops.connectors.base import (
     StatusCategories,
     parse_time,
 )
+from productops.connectors.bitbucket import BitbucketConnector
 from productops.connectors.files import JIRA_CSV_NOTE, CsvConnector
 from productops.connectors.git import GitConnector
 from productops.connectors.github import GitHubConnector
@@ -44,6 +45,7 @@ __all__ = [
     "FEEDBACK_FILES",
     "JIRA_CSV_NOTE",
     "SOURCES",
+    "BitbucketConnector",
     "Connector",
     "ConnectorError",
     "CsvConnector",

@@ -148,8 +148,10 @@ class HttpClient:
         return self.request("POST", url, json_body=body)
 
     def paginate(self, url: str, params: Mapping[str, Any] | None = None) -> Iterator[JsonResponse]:
-        """GET `url`, then each page its `Link: <...>; rel="next"` header points to (or,
-        without one, the page number its `X-Next-Page` header gives, as GitLab pages)."""
+        """GET `url`, then each next page: the one a `Link: <...>; rel="next"` header points
+        to, else the page number of `X-Next-Page` (GitLab), else the URL of a `next` in the
+        body (Bitbucket), else the same URL with the `x-ms-continuationtoken` header's
+        token as `continuationToken` (Azure DevOps)."""
         page: str | None = url
         query: Mapping[str, Any] | None = params
         while page is not None:
@@ -331,7 +333,7 @@ class HttpClient:
                 f"{shown}: the response is not valid JSON ({self._safe(str(exc))}); nothing from "
                 "this page was stored and the sync can be run again"
             ) from None
-        next_link = response.links.get("next", {}).get("url") or _next_page(response)
+        next_link = response.links.get("next", {}).get("url") or _next_page(response, data)
         return JsonResponse(shown, data, response.headers, next_link)
 
     def _show(self, url: httpx.URL) -> str:
@@ -356,12 +358,18 @@ def _remaining(headers: httpx.Headers) -> str | None:
     return found
 
 
-def _next_page(response: httpx.Response) -> str | None:
-    """The URL of the page `X-Next-Page` names (GitLab's offset paging), or None on the last."""
+def _next_page(response: httpx.Response, data: Any) -> str | None:
+    """The next page's URL when no `Link` names it: GitLab's `X-Next-Page`, Bitbucket's
+    `next` in the body, Azure DevOps's continuation token; None on the last page."""
     number = response.headers.get("X-Next-Page", "").strip()
-    if not number.isdigit():
-        return None
-    return str(response.url.copy_set_param("page", number))
+    if number.isdigit():
+        return str(response.url.copy_set_param("page", number))
+    if isinstance(data, dict) and isinstance(data.get("next"), str) and data["next"]:
+        return str(data["next"])
+    token = response.headers.get("x-ms-continuationtoken", "").strip()
+    if token:
+        return str(response.url.copy_set_param("continuationToken", token))
+    return None
 
 
 def expect(response: JsonResponse, key: str | None, kind: type) -> Any:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from productops.config import (
+    BitbucketSettings,
     ConnectorSettings,
     GitHubSettings,
     GitLabSettings,
@@ -21,6 +22,11 @@ from productops.config import (
     ZendeskSettings,
 )
 from productops.connectors.base import Connector, ConnectorError, Mapped, RawRecord
+from productops.connectors.bitbucket import (
+    BitbucketConnector,
+    bitbucket_stream_of,
+    map_bitbucket,
+)
 from productops.connectors.feedback_files import FEEDBACK_KINDS, map_accounts, map_feedback_file
 from productops.connectors.files import (
     CsvConnector,
@@ -124,6 +130,30 @@ def _open_gitlab(settings: GitLabSettings, root: Path, policy: RetryPolicy) -> C
     return GitLabConnector(HttpClient(settings.url, policy=policy, bearer=token), settings)
 
 
+def _open_bitbucket(settings: BitbucketSettings, root: Path, policy: RetryPolicy) -> Connector:
+    if not settings.repos:
+        raise ConnectorError(
+            "bitbucket: no repositories; run `productops connect bitbucket --repo WORKSPACE/SLUG`"
+        )
+    token = read_secret(
+        env=settings.token_env,
+        file=settings.token_file,
+        workspace=root,
+        what="bitbucket token",
+        required=False,
+    )
+    user = None
+    if settings.username_env:
+        user = read_secret(
+            env=settings.username_env, file=None, workspace=root, what="bitbucket username"
+        )
+    if user and token:
+        http = HttpClient(settings.url, policy=policy, basic=(user, token))
+    else:
+        http = HttpClient(settings.url, policy=policy, bearer=token)
+    return BitbucketConnector(http, settings)
+
+
 def _open_linear(settings: LinearSettings, root: Path, policy: RetryPolicy) -> Connector:
     key = read_secret(
         env=settings.token_env, file=settings.token_file, workspace=root, what="linear API key"
@@ -202,6 +232,15 @@ SOURCES: dict[str, Source] = {
             gitlab_stream_of,
             map_gitlab,
             _open_gitlab,
+        ),
+        Source(
+            "bitbucket",
+            "bitbucket",
+            "a Bitbucket API object (pull request, comment, commit, issue, pipeline, step, ...)",
+            bitbucket_stream_of,
+            map_bitbucket,
+            _open_bitbucket,
+            ("environments",),
         ),
         Source("git", "git", "a git commit, tag or head", git_stream_of, map_git, _open_git),
         Source(
