@@ -20,6 +20,7 @@ from productops.errors import ConfigError
 
 __all__ = [
     "CONFIG_FILE",
+    "AzureDevOpsSettings",
     "BitbucketSettings",
     "Config",
     "ConnectorSettings",
@@ -271,6 +272,7 @@ StatusCategory = Literal["todo", "in_progress", "done", "cancelled"]
 DeploySource = Literal["actions", "deployments", "releases"]
 GitLabDeploySource = Literal["deployments", "jobs", "pipelines"]
 BitbucketDeploySource = Literal["deployments", "steps"]
+AzureDeploySource = Literal["builds", "timeline"]
 
 
 class HttpSettings(_Settings):
@@ -481,6 +483,52 @@ class BitbucketSettings(_Settings):
     page_size: int = Field(50, ge=1, le=50, description="Items per page (Bitbucket allows 50).")
 
 
+class AzureDevOpsSettings(_Settings):
+    url: ApiUrl | None = Field(
+        None,
+        description="Organization URL, e.g. https://dev.azure.com/acme (Azure DevOps Server: "
+        "https://HOST/COLLECTION); none for replays from files only.",
+    )
+    project: str | None = Field(None, description="Project name.")
+    repos: list[str] = Field(
+        default_factory=list, description="Git repositories of the project, by name or id."
+    )
+    token_env: str | None = Field(
+        "AZURE_DEVOPS_TOKEN",
+        description="Environment variable holding a personal access token with Code (read) and "
+        "Build (read) (never stored).",
+    )
+    token_file: str | None = Field(
+        None, description="Or a file outside the workspace holding the token."
+    )
+    default_team: str | None = Field(None, description="Team of changes and deployments.")
+    repo_teams: dict[str, str] = Field(
+        default_factory=dict, description="Repository name -> team, overriding default_team."
+    )
+    deploy_from: list[AzureDeploySource] = Field(
+        default_factory=lambda: list[AzureDeploySource](["builds"]),
+        description="What counts as a deployment: builds of a pipeline matching "
+        "deploy_pipeline, or their timeline records (stages, jobs) matching deploy_record.",
+    )
+    deploy_pipeline: str = Field(
+        "(?i)deploy|release|prod",
+        description="Regex on a build pipeline's (definition's) name: a deploy pipeline.",
+    )
+    deploy_record: str = Field(
+        "(?i)deploy|prod", description="Regex on a timeline record's name: a deploy stage or job."
+    )
+    deploy_branch: str | None = Field(
+        None, description="Only builds of this branch are deployments, e.g. main (default: any)."
+    )
+    work_item_pattern: str | None = Field(
+        None,
+        description="Regex finding a tracker key in a pull request's title or branch, e.g. "
+        "(?P<key>[A-Z][A-Z0-9]+-\\d+) -> jira:KEY.",
+    )
+    work_item_source: str = Field("jira", description="Source of keys found by work_item_pattern.")
+    page_size: int = Field(100, ge=1, le=1000, description="Items per page ($top).")
+
+
 class GitSettings(_Settings):
     path: str = Field(description="Folder of a local clone.")
     repo: str | None = Field(None, description="Name used in keys (default: the folder's name).")
@@ -583,6 +631,9 @@ class ConnectorSettings(_Settings):
     )
     bitbucket: BitbucketSettings | None = Field(
         None, description="Bitbucket Cloud (`productops connect bitbucket`)."
+    )
+    azure_devops: AzureDevOpsSettings | None = Field(
+        None, description="Azure DevOps Services or Server (`productops connect azure-devops`)."
     )
     git: GitSettings | None = Field(
         None, description="A local git clone (`productops connect git`)."

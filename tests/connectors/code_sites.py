@@ -5,6 +5,9 @@
   (`pagination=keyset`, project jobs) answer only a `Link: rel="next"` with an
   opaque `cursor`; every answer carries `RateLimit-*` headers.
 - `BitbucketSite`: REST 2.0 under `/2.0`; each page's body names the next in `next`.
+- `AzureDevOpsSite`: REST 7.1 under `/ORG/PROJECT/_apis`; lists answer `{"count", "value"}`
+  and name the next page in an `x-ms-continuationtoken` header; pull requests page by
+  `$top`/`$skip`.
 """
 
 from __future__ import annotations
@@ -195,3 +198,61 @@ class BitbucketSite:
             query = urlencode({**request.query, "page": str(page + 1)})
             body["next"] = f"{base}{request.path}?{query}"
         return Reply(body=body)
+
+
+class AzureDevOpsSite:
+    """Azure DevOps over the real payloads of one project and repository."""
+
+    def __init__(
+        self,
+        org: str,
+        project: str,
+        repo: str,
+        *,
+        pullrequests: Sequence[dict[str, Any]],
+        commits: Sequence[dict[str, Any]] = (),
+        builds: Sequence[dict[str, Any]] = (),
+        timelines: Sequence[dict[str, Any]] = (),
+    ) -> None:
+        self.prefix = f"/{org}/{quote(project)}/_apis"
+        self.repo = repo
+        self.pullrequests = sorted(pullrequests, key=lambda p: p["creationDate"], reverse=True)
+        self.commits: dict[int, list[dict[str, Any]]] = {}
+        for item in commits:
+            self.commits.setdefault(item["request"]["AzuredevopsId"], []).append(item["response"])
+        self.builds = sorted(builds, key=lambda b: (b["queueTime"], b["id"]))
+        self.timelines: dict[int, list[dict[str, Any]]] = {}
+        for item in timelines:
+            self.timelines.setdefault(item["request"]["AzuredevopsId"], []).append(item["response"])
+
+    def __call__(self, request: Request, base: str) -> Reply:
+        if not request.path.startswith(self.prefix + "/"):
+            return Reply(404, {"message": "project not found"})
+        rest, q = request.path[len(self.prefix) :], request.query
+        if "api-version" not in q:
+            return Reply(400, {"message": "No api-version was supplied"})
+        pulls = f"/git/repositories/{self.repo}/pullrequests"
+        if rest == pulls:
+            skip, top = int(q.get("$skip", 0)), int(q.get("$top", 101))
+            chunk = self.pullrequests[skip : skip + top]
+            return Reply(body={"count": len(chunk), "value": chunk})
+        found = re.fullmatch(re.escape(pulls) + r"/(\d+)/commits", rest)
+        if found:
+            return self._continued(self.commits.get(int(found.group(1)), []), q, 100)
+        if rest == "/build/builds":
+            since = utc(q["minTime"]) if q.get("minTime") else None
+            items = [b for b in self.builds if since is None or utc(b["queueTime"]) >= since]
+            return self._continued(items, q, int(q.get("$top", 1000)))
+        found = re.fullmatch(r"/build/builds/(\d+)/timeline", rest)
+        if found:
+            return Reply(body={"records": self.timelines.get(int(found.group(1)), [])})
+        return Reply(404, {"message": "not found"})
+
+    @staticmethod
+    def _continued(items: list[dict[str, Any]], q: dict[str, str], top: int) -> Reply:
+        start = int(_unopaque(q["continuationToken"])["at"]) if "continuationToken" in q else 0
+        chunk = items[start : start + top]
+        headers = {}
+        if start + top < len(items):
+            headers["x-ms-continuationtoken"] = _opaque({"at": start + top})
+        return Reply(body={"count": len(chunk), "value": chunk}, headers=headers)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from productops.config import (
+    AzureDevOpsSettings,
     BitbucketSettings,
     Config,
     GitHubSettings,
@@ -29,6 +30,8 @@ from tests.conftest import FIXTURES
 from tests.connectors.server import load_jsonl
 
 __all__ = [
+    "AZURE_DIR",
+    "AZURE_FILES",
     "BITBUCKET_DIR",
     "BITBUCKET_FILES",
     "BITBUCKET_REPO",
@@ -42,11 +45,13 @@ __all__ = [
     "JIRA_DIR",
     "JIRA_FILES",
     "JIRA_TEAMS",
+    "azure_fixture",
     "bitbucket_fixture",
     "configure",
     "github_fixture",
     "gitlab_fixture",
     "jira_fixture",
+    "sync_azure_fixtures",
     "sync_bitbucket_fixtures",
     "sync_github_fixtures",
     "sync_gitlab_fixtures",
@@ -92,6 +97,8 @@ BITBUCKET_FILES = (
     "deployments",
 )
 BITBUCKET_REPO = "likyh/likyhphp"
+AZURE_DIR = FIXTURES / "azuredevops"
+AZURE_FILES = ("pull_requests", "pull_request_commits", "builds", "timeline_records")
 # Project -> team for the two Jira sites in the fixtures.
 JIRA_TEAMS = {"EE": "ee", "K5": "k5", "DZFNK0168": "dz"}
 # Statuses the fixture's changelogs use that /status no longer lists (ids 10000, 10020, 10029).
@@ -113,6 +120,11 @@ def github_fixture(name: str) -> list[dict[str, Any]]:
 def gitlab_fixture(name: str) -> list[dict[str, Any]]:
     """The objects of tests/fixtures/gitlab/NAME.jsonl."""
     return load_jsonl(GITLAB_DIR / f"{name}.jsonl")
+
+
+def azure_fixture(name: str) -> list[dict[str, Any]]:
+    """The objects of tests/fixtures/azuredevops/NAME.jsonl."""
+    return load_jsonl(AZURE_DIR / f"{name}.jsonl")
 
 
 def bitbucket_fixture(name: str) -> list[dict[str, Any]]:
@@ -215,3 +227,11 @@ def sync_bitbucket_fixtures(ws: Workspace, tmp: Path, **settings: Any) -> SyncRe
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         files.append(path)
     return sync_source(ws.store, ws.config.connectors, ws.root, "bitbucket", files=files)
+
+
+def sync_azure_fixtures(ws: Workspace, **settings: Any) -> SyncReport:
+    """Sync every Azure DevOps fixture into `ws` as team `platform`."""
+    given = {"project": "test-project", "repos": ["test-repo2"], "default_team": "platform"}
+    configure(ws, azure_devops=AzureDevOpsSettings.model_validate({**given, **settings}))
+    files = [AZURE_DIR / f"{name}.jsonl" for name in AZURE_FILES]
+    return sync_source(ws.store, ws.config.connectors, ws.root, "azure-devops", files=files)

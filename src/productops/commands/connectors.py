@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from productops.commands.common import FormatOption, err, open_workspace
 from productops.config import (
     CONFIG_FILE,
+    AzureDevOpsSettings,
     BitbucketSettings,
     GitHubSettings,
     GitLabSettings,
@@ -317,6 +318,56 @@ def connect_bitbucket(
             "deploy_from": deploy_from,
             "production_environment": production_environment,
             "deploy_step": deploy_step,
+            "deploy_branch": deploy_branch,
+        },
+        secret_file=token_file,
+    )
+
+
+@connect_app.command("azure-devops")
+def connect_azure_devops(
+    ctx: typer.Context,
+    url: Annotated[
+        str | None, typer.Option(help="Organization URL, e.g. https://dev.azure.com/acme.")
+    ] = None,
+    project: Annotated[str | None, typer.Option(help="Project name.")] = None,
+    repo: Annotated[
+        list[str] | None, typer.Option(help="Git repository, repeatable (replaces the list).")
+    ] = None,
+    token_env: TokenEnv = None,
+    token_file: TokenFile = None,
+    default_team: TeamDefault = None,
+    repo_team: Annotated[
+        list[str] | None, typer.Option("--repo-team", help="REPOSITORY=TEAM, repeatable.")
+    ] = None,
+    deploy_from: Annotated[
+        list[str] | None, typer.Option(help="builds or timeline; repeatable.")
+    ] = None,
+    deploy_pipeline: Annotated[
+        str | None, typer.Option(help="Regex on the names of deploy pipelines.")
+    ] = None,
+    deploy_record: Annotated[
+        str | None, typer.Option(help="Regex on the names of deploy stages or jobs.")
+    ] = None,
+    deploy_branch: Annotated[
+        str | None, typer.Option(help="Only builds of this branch are deployments.")
+    ] = None,
+) -> None:
+    """Azure DevOps: pull requests with their commits, builds with their timelines."""
+    _save(
+        ctx,
+        "azure_devops",
+        AzureDevOpsSettings,
+        {
+            "url": url,
+            "project": project,
+            "repos": repo,
+            "token_env": token_env,
+            "default_team": default_team,
+            "repo_teams": _pairs(repo_team, "--repo-team"),
+            "deploy_from": deploy_from,
+            "deploy_pipeline": deploy_pipeline,
+            "deploy_record": deploy_record,
             "deploy_branch": deploy_branch,
         },
         secret_file=token_file,

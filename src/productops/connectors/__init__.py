@@ -4,6 +4,7 @@ May import `errors`, `schema`, `config` and `engine`; never `ingest` (landing is
 done by `productops.sync`), pillars, ops or interfaces. See README.md.
 """
 
+from productops.connectors.azuredevops import AzureDevOpsConnector
 from productops.connectors.base import (
     CATEGORIES,
     Connector,
@@ -45,6 +46,7 @@ __all__ = [
     "FEEDBACK_FILES",
     "JIRA_CSV_NOTE",
     "SOURCES",
+    "AzureDevOpsConnector",
     "BitbucketConnector",
     "Connector",
     "ConnectorError",

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from productops.config import (
+    AzureDevOpsSettings,
     BitbucketSettings,
     ConnectorSettings,
     GitHubSettings,
@@ -21,6 +22,7 @@ from productops.config import (
     TransitionsCsvSettings,
     ZendeskSettings,
 )
+from productops.connectors.azuredevops import AzureDevOpsConnector, azure_stream_of, map_azure
 from productops.connectors.base import Connector, ConnectorError, Mapped, RawRecord
 from productops.connectors.bitbucket import (
     BitbucketConnector,
@@ -154,6 +156,23 @@ def _open_bitbucket(settings: BitbucketSettings, root: Path, policy: RetryPolicy
     return BitbucketConnector(http, settings)
 
 
+def _open_azure(settings: AzureDevOpsSettings, root: Path, policy: RetryPolicy) -> Connector:
+    if not settings.url or not settings.project:
+        raise ConnectorError(
+            "azure-devops: no organization URL or project; run `productops connect azure-devops "
+            "--url https://dev.azure.com/ORG --project NAME --repo NAME`, or replay exported "
+            "payloads with `productops sync azure-devops --from-file FILE`"
+        )
+    token = read_secret(
+        env=settings.token_env,
+        file=settings.token_file,
+        workspace=root,
+        what="azure devops personal access token",
+    )
+    http = HttpClient(settings.url, policy=policy, basic=("", token or ""))
+    return AzureDevOpsConnector(http, settings)
+
+
 def _open_linear(settings: LinearSettings, root: Path, policy: RetryPolicy) -> Connector:
     key = read_secret(
         env=settings.token_env, file=settings.token_file, workspace=root, what="linear API key"
@@ -241,6 +260,14 @@ SOURCES: dict[str, Source] = {
             map_bitbucket,
             _open_bitbucket,
             ("environments",),
+        ),
+        Source(
+            "azure-devops",
+            "azure_devops",
+            "an Azure DevOps API object (pull request, commit, build, timeline record)",
+            azure_stream_of,
+            map_azure,
+            _open_azure,
         ),
         Source("git", "git", "a git commit, tag or head", git_stream_of, map_git, _open_git),
         Source(
