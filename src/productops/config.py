@@ -23,6 +23,8 @@ __all__ = [
     "ALERT_KINDS",
     "CONFIG_FILE",
     "AlertKind",
+    "AzureDevOpsSettings",
+    "BitbucketSettings",
     "Channel",
     "Config",
     "ConnectorSettings",
@@ -33,6 +35,7 @@ __all__ = [
     "EmailChannel",
     "EngineSettings",
     "GitHubSettings",
+    "GitLabSettings",
     "GitSettings",
     "HttpSettings",
     "ImportMapping",
@@ -316,6 +319,9 @@ class ScorecardSettings(_Settings):
 
 StatusCategory = Literal["todo", "in_progress", "done", "cancelled"]
 DeploySource = Literal["actions", "deployments", "releases"]
+GitLabDeploySource = Literal["deployments", "jobs", "pipelines"]
+BitbucketDeploySource = Literal["deployments", "steps"]
+AzureDeploySource = Literal["builds", "timeline"]
 
 
 class HttpSettings(_Settings):
@@ -576,6 +582,149 @@ class GitHubSettings(_Settings):
     page_size: int = Field(100, ge=1, le=100, description="Items per page (GitHub allows 100).")
 
 
+class GitLabSettings(_Settings):
+    url: ApiUrl = Field(
+        "https://gitlab.com/api/v4",
+        description="GitLab REST v4 root (self-managed: https://HOST/api/v4).",
+    )
+    projects: list[str] = Field(
+        default_factory=list, description="Projects by path, e.g. group/subgroup/name."
+    )
+    token_env: str | None = Field(
+        "GITLAB_TOKEN",
+        description="Environment variable holding a token with read_api (never stored); unset "
+        "means anonymous (public projects).",
+    )
+    token_file: str | None = Field(
+        None, description="Or a file outside the workspace holding the token."
+    )
+    default_team: str | None = Field(None, description="Team of changes, issues and deployments.")
+    project_teams: dict[str, str] = Field(
+        default_factory=dict, description="Project path -> team, overriding default_team."
+    )
+    deploy_from: list[GitLabDeploySource] = Field(
+        default_factory=lambda: list[GitLabDeploySource](["deployments"]),
+        description="What counts as a deployment: GitLab deployments to environments, jobs "
+        "matching deploy_job, pipelines on deploy_branch.",
+    )
+    production_environment: str = Field(
+        "(?i)^prod(uction)?$",
+        description="Regex on a GitLab environment's name: deployments to a matching one are "
+        "production (the environment DORA counts); others keep their name.",
+    )
+    deploy_job: str = Field(
+        "(?i)deploy", description="Regex on a CI job's name or stage: a deploy job."
+    )
+    deploy_branch: str | None = Field(
+        None, description="Only jobs and pipelines on this branch are deployments (default: any)."
+    )
+    incident_labels: list[str] = Field(
+        default_factory=lambda: ["incident"],
+        description="Issues with one of these labels (or of type incident) are also incidents.",
+    )
+    work_item_pattern: str | None = Field(
+        None,
+        description="Regex finding a tracker key in a merge request's title or branch, e.g. "
+        "(?P<key>[A-Z][A-Z0-9]+-\\d+) -> jira:KEY; default: 'Closes #N' links to the issue.",
+    )
+    work_item_source: str = Field("jira", description="Source of keys found by work_item_pattern.")
+    page_size: int = Field(100, ge=1, le=100, description="Items per page (GitLab allows 100).")
+
+
+class BitbucketSettings(_Settings):
+    url: ApiUrl = Field("https://api.bitbucket.org/2.0", description="Bitbucket Cloud REST root.")
+    repos: list[str] = Field(default_factory=list, description="Repositories as workspace/slug.")
+    username_env: str | None = Field(
+        None,
+        description="Environment variable holding the username of an app password (basic "
+        "auth); unset: the token is an access token, sent as a bearer token.",
+    )
+    token_env: str | None = Field(
+        "BITBUCKET_TOKEN",
+        description="Environment variable holding the access token or app password (never "
+        "stored); unset means anonymous (public repositories).",
+    )
+    token_file: str | None = Field(
+        None, description="Or a file outside the workspace holding the token."
+    )
+    default_team: str | None = Field(None, description="Team of changes, issues and deployments.")
+    repo_teams: dict[str, str] = Field(
+        default_factory=dict, description="workspace/slug -> team, overriding default_team."
+    )
+    issues: bool = Field(
+        True, description="Read the issue tracker (off for repositories without one: 404)."
+    )
+    deploy_from: list[BitbucketDeploySource] = Field(
+        default_factory=lambda: list[BitbucketDeploySource](["deployments"]),
+        description="What counts as a deployment: Bitbucket deployments to environments, "
+        "pipeline steps matching deploy_step.",
+    )
+    production_environment: str = Field(
+        "(?i)^prod(uction)?$",
+        description="Regex on an environment's name or type: deployments to a matching one are "
+        "production; others keep their name.",
+    )
+    deploy_step: str = Field(
+        "(?i)deploy|prod", description="Regex on a pipeline step's name: a deploy step."
+    )
+    deploy_branch: str | None = Field(
+        None, description="Only steps of pipelines on this branch are deployments (default: any)."
+    )
+    work_item_pattern: str | None = Field(
+        None,
+        description="Regex finding a tracker key in a pull request's title or branch; "
+        "default: 'fixes #N' links to the repository's issue N.",
+    )
+    work_item_source: str = Field("jira", description="Source of keys found by work_item_pattern.")
+    page_size: int = Field(50, ge=1, le=50, description="Items per page (Bitbucket allows 50).")
+
+
+class AzureDevOpsSettings(_Settings):
+    url: ApiUrl | None = Field(
+        None,
+        description="Organization URL, e.g. https://dev.azure.com/acme (Azure DevOps Server: "
+        "https://HOST/COLLECTION); none for replays from files only.",
+    )
+    project: str | None = Field(None, description="Project name.")
+    repos: list[str] = Field(
+        default_factory=list, description="Git repositories of the project, by name or id."
+    )
+    token_env: str | None = Field(
+        "AZURE_DEVOPS_TOKEN",
+        description="Environment variable holding a personal access token with Code (read) and "
+        "Build (read) (never stored).",
+    )
+    token_file: str | None = Field(
+        None, description="Or a file outside the workspace holding the token."
+    )
+    default_team: str | None = Field(None, description="Team of changes and deployments.")
+    repo_teams: dict[str, str] = Field(
+        default_factory=dict, description="Repository name -> team, overriding default_team."
+    )
+    deploy_from: list[AzureDeploySource] = Field(
+        default_factory=lambda: list[AzureDeploySource](["builds"]),
+        description="What counts as a deployment: builds of a pipeline matching "
+        "deploy_pipeline, or their timeline records (stages, jobs) matching deploy_record.",
+    )
+    deploy_pipeline: str = Field(
+        "(?i)deploy|release|prod",
+        description="Regex on a build pipeline's (definition's) name: a deploy pipeline.",
+    )
+    deploy_record: str = Field(
+        "(?i)deploy|prod", description="Regex on a timeline record's name: a deploy stage or job."
+    )
+    deploy_branch: str | None = Field(
+        None, description="Only builds of this branch are deployments, e.g. main (default: any)."
+    )
+    work_item_pattern: str | None = Field(
+        None,
+        description="Regex finding a tracker key in a pull request's title or branch, e.g. "
+        "(?P<key>[A-Z][A-Z0-9]+-\\d+) -> jira:KEY.",
+    )
+    work_item_source: str = Field("jira", description="Source of keys found by work_item_pattern.")
+    page_size: int = Field(100, ge=1, le=1000, description="Items per page ($top).")
+
+
 class GitSettings(_Settings):
     path: str = Field(description="Folder of a local clone.")
     repo: str | None = Field(None, description="Name used in keys (default: the folder's name).")
@@ -673,6 +822,15 @@ class ConnectorSettings(_Settings):
     )
     jira: JiraSettings | None = Field(None, description="Jira Cloud (`productops connect jira`).")
     github: GitHubSettings | None = Field(None, description="GitHub (`productops connect github`).")
+    gitlab: GitLabSettings | None = Field(
+        None, description="GitLab, gitlab.com or self-managed (`productops connect gitlab`)."
+    )
+    bitbucket: BitbucketSettings | None = Field(
+        None, description="Bitbucket Cloud (`productops connect bitbucket`)."
+    )
+    azure_devops: AzureDevOpsSettings | None = Field(
+        None, description="Azure DevOps Services or Server (`productops connect azure-devops`)."
+    )
     git: GitSettings | None = Field(
         None, description="A local git clone (`productops connect git`)."
     )
