@@ -30,6 +30,7 @@ def create_app(workspace_root: Path) -> FastAPI:
         redoc_url=None,
     )
     app.state.served = Served(workspace_root)
+    app.state.pending_sign_ins = signin.PendingSignIns()
     errors.install(app)
     request_id.install(app)
     sessions.install(app)
