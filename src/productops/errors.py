@@ -15,6 +15,7 @@ The CLI prints the message on one line and exits non-zero.
     │   └── ConflictError              the object's state does not allow it (decided already, ...)
     ├── EngineError                    the analytics backend cannot be started
     ├── AuthenticationError            a password or API token is wrong, expired or revoked
+    ├── SignInProviderError            the OpenID Connect provider cannot be reached or answers nonsense
     ├── NotAllowedError                the acting user's role or token scope does not allow this
     └── DeliveryError                  a channel (Slack, e-mail, webhook) did not take a message
 """
@@ -32,6 +33,7 @@ __all__ = [
     "NotFoundError",
     "ProductOpsError",
     "SchemaVersionError",
+    "SignInProviderError",
     "StoreBusyError",
     "StoreDamagedError",
     "UsageError",
@@ -85,6 +87,10 @@ class ConflictError(UsageError):
 
 class AuthenticationError(ProductOpsError):
     """A sign-in failed: wrong password or token, expired or revoked token, disabled user."""
+
+
+class SignInProviderError(ProductOpsError):
+    """The OpenID Connect provider cannot be reached, or its answer cannot be used."""
 
 
 class NotAllowedError(ProductOpsError):

@@ -8,11 +8,12 @@ import shutil
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from starlette.testclient import TestClient
 
 from productops.services.actor import Actor
 from productops.services.sessions import csrf_token, start_session
@@ -21,6 +22,9 @@ from productops.web.app import create_app
 from productops.web.auth import COOKIE, CSRF_HEADER
 from productops.workspace import Workspace
 from tests.pillars.builders import item, items, land
+
+if TYPE_CHECKING:
+    import httpx2  # what Starlette's TestClient answers with
 
 AS_OF = datetime(2024, 6, 1, tzinfo=UTC)
 ME = Actor("cli:tester")
@@ -161,8 +165,8 @@ def get(app: FastAPI, path: str, token: str | None, **params: Any) -> httpx.Resp
 
 
 def sign_in(
-    client: httpx.Client, name: str, password: str = PASSWORD, next: str = "/"
-) -> httpx.Response:
+    client: TestClient, name: str, password: str = PASSWORD, next: str = "/"
+) -> httpx2.Response:
     """Sign `client` (which keeps cookies) in through the sign-in form; the 303 it answers."""
     return client.post(
         "/signin",

@@ -101,9 +101,13 @@ def expected(rule: str, caller: str, method: str) -> tuple[int, str | None]:
     return status, CODES[status]
 
 
-def _rules(dependant: Dependant, kinds: type | tuple[type, ...] = Rule) -> list[Rule]:
-    found = [dependant.call] if isinstance(dependant.call, kinds) else []
-    return found + [r for d in dependant.dependencies for r in _rules(d, kinds)]
+def _calls(dependant: Dependant) -> list[object]:
+    """Every dependency `dependant` calls, its own call first."""
+    return [dependant.call, *(c for d in dependant.dependencies for c in _calls(d))]
+
+
+def _rules(dependant: Dependant) -> list[Rule]:
+    return [c for c in _calls(dependant) if isinstance(c, Allow | Anyone | SignedIn)]
 
 
 def rules(routers: list[APIRouter]) -> dict[tuple[str, str], list[Rule]]:
@@ -152,6 +156,7 @@ def test_every_route_declares_one_rule_that_the_matrix_knows(app: FastAPI) -> No
 # The pages' rules but signed_in's, named here so that a weaker rule on one of them fails.
 PAGE_RULES = {("GET", "/signin"): "anyone", ("POST", "/signin"): "anyone"}
 PAGE_RULES |= {("POST", "/signout"): "anyone"}  # ending a session needs its CSRF token only
+PAGE_RULES |= {("GET", "/signin/oidc"): "anyone", ("GET", "/signin/oidc/callback"): "anyone"}
 # Page writes that take no CSRF token, and why.
 WITHOUT_CSRF = {("POST", "/signin"): "no session yet: refused by its Origin (test_sessions)"}
 
@@ -160,14 +165,14 @@ def test_every_page_write_checks_the_csrf_token(app: FastAPI) -> None:
     writes = {route: page for route, page in page_routes(app).items() if route[0] != "GET"}
     assert ("POST", "/signout") in writes
     for route, page in writes.items():
-        checks = _rules(page.dependant, Csrf)
+        checks = [c for c in _calls(page.dependant) if isinstance(c, Csrf)]
         assert checks == ([] if route in WITHOUT_CSRF else [CSRF]), f"{route}: depend on CSRF"
 
 
 def _page_matrix(app: FastAPI, site: Site, paths: dict[tuple[str, str], str]) -> list[str]:
     """Every GET page against every caller: a signed-in page is seen by a live session only
-    (any role; a token is no session) and sends everyone else to sign in; an `anyone` page is
-    seen by all."""
+    (any role; a token is no session) and sends everyone else to sign in; an `anyone` page
+    looks at no account, so it answers every caller alike."""
     wrong = []
     for (method, route), page in page_routes(app).items():
         if method != "GET":
@@ -175,13 +180,16 @@ def _page_matrix(app: FastAPI, site: Site, paths: dict[tuple[str, str], str]) ->
         [rule] = _rules(page.dependant)
         path = paths.get((method, route), route)
         assert "{" not in path, f"{route}: add an example path to PAGE_PATHS"
-        for caller in CALLERS:
-            response = send(app, "GET", path, None, None, headers=site.headers(caller))
-            live = caller in SESSIONS or rule.action == "anyone"
-            if live and response.status_code != 200:
+        got = {c: send(app, "GET", path, None, None, headers=site.headers(c)) for c in CALLERS}
+        if rule.action == "anyone":
+            if len({r.status_code for r in got.values()}) != 1:
+                wrong.append(f"{path}: { ({c: r.status_code for c, r in got.items()}) }")
+            continue
+        for caller, response in got.items():
+            where = response.headers.get("location", "").split("?")[0]
+            if caller in SESSIONS and response.status_code != 200:
                 wrong.append(f"{path} {caller}: {response.status_code}")
-            where = response.headers.get("location", "")
-            if not live and (response.status_code, where.split("?")[0]) != (303, "/signin"):
+            if caller not in SESSIONS and (response.status_code, where) != (303, "/signin"):
                 wrong.append(f"{path} {caller}: {response.status_code} {where}")
     return wrong
 

@@ -41,7 +41,9 @@ def serve(
     err.print(
         literal(f"Serving {root} at http://{host}:{port}/api/v1 (Ctrl+C stops)"), soft_wrap=True
     )
-    uvicorn.run(APP, factory=True, host=host, port=port, log_level="info")
+    # proxy_headers off: the app itself decides whether to believe X-Forwarded-Proto and -Host
+    # ([server] trust_proxy), for the Secure cookie and the OpenID Connect redirect
+    uvicorn.run(APP, factory=True, host=host, port=port, log_level="info", proxy_headers=False)
 
 
 def _check_free(host: str, port: int) -> None:

@@ -32,6 +32,7 @@ def create_app(workspace_root: Path) -> FastAPI:
     )
     app.state.served = Served(workspace_root)
     app.state.scheduler = schedule.Scheduler(app.state.served)
+    app.state.pending_sign_ins = signin.PendingSignIns()
     errors.install(app)
     request_id.install(app)
     sessions.install(app)

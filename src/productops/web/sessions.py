@@ -35,7 +35,7 @@ from productops.web.errors import CSRFError, error_response
 from productops.web.request_id import request_id
 
 if TYPE_CHECKING:
-    from productops.workspace import Workspace
+    from productops.config import ServerSettings
 
 __all__ = [
     "COOKIE",
@@ -134,23 +134,32 @@ def is_https(request: Request, trust_proxy: bool) -> bool:
     return trust_proxy and forwarded == "https"
 
 
-def set_cookie(response: Response, request: Request, ws: Workspace, secret: str) -> None:
-    """Give the browser its new session cookie."""
-    settings = ws.config.server
+def set_cookie(
+    response: Response,
+    request: Request,
+    settings: ServerSettings,
+    secret: str,
+    *,
+    name: str = COOKIE,
+    path: str = "/",
+    max_age: int | None = None,
+) -> None:
+    """Give the browser its new session cookie (or another of the server's: `name`, `path`),
+    kept for `max_age` seconds (default: `[server] session_hours`)."""
     response.set_cookie(
-        COOKIE,
+        name,
         secret,
-        max_age=round(settings.session_hours * 3600),
-        path="/",
+        max_age=round(settings.session_hours * 3600) if max_age is None else max_age,
+        path=path,
         secure=settings.secure_cookies == "always" or is_https(request, settings.trust_proxy),
         httponly=True,
         samesite="lax",
     )
 
 
-def clear_cookie(response: Response) -> None:
-    """Tell the browser to forget its session cookie."""
-    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax")
+def clear_cookie(response: Response, name: str = COOKIE, path: str = "/") -> None:
+    """Tell the browser to forget its session cookie (or the cookie `name` on `path`)."""
+    response.delete_cookie(name, path=path, httponly=True, samesite="lax")
 
 
 def _to_sign_in(request: Request, exc: Exception) -> Response:
