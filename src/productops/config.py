@@ -938,7 +938,8 @@ class ScheduleSettings(_Settings):
     )
     digests: dict[str, Cron] = Field(
         default_factory=dict,
-        description='Digest -> when to send it, e.g. {team-weekly = "0 8 * * 1"} (cron, UTC).',
+        description="Digest -> when to queue it (cron, UTC): teams, org or team:ID "
+        '(docs/notify.md), e.g. {teams = "0 8 * * 1"}.',
     )
     interval_seconds: float = Field(
         30.0,

@@ -33,7 +33,9 @@ from productops.services.schedule import (
     latest_slot,
     run_due,
     runs,
+    sync_failures,
 )
+from productops.services.schedule_jobs import DIGESTS
 from productops.workspace import Workspace
 from tests.connectors.fixtures import JIRA_CATEGORIES, JIRA_TEAMS, configure, jira_fixture
 from tests.connectors.server import FixtureServer, JiraSite, Reply, Request
@@ -144,6 +146,10 @@ def test_outcomes_errors_and_failures_in_a_row_are_recorded(
     [failed_again] = run_due(workspace, clock)
     assert "HTTP 503" in str(failed_again.error)
     assert consecutive_failures(workspace, "sync.jira") == 2  # the alert's trigger
+    [failing] = sync_failures(workspace)
+    assert (failing.source, failing.consecutive) == ("jira", 2)
+    assert failing.failing_since == failed.started_at
+    assert "HTTP 503" in failing.error
     [status, _] = job_statuses(workspace, clock.at)
     assert (status.job, status.last_outcome, status.failures_in_a_row) == ("sync.jira", "failed", 2)
     clock.advance(hours=1)
@@ -155,6 +161,7 @@ def test_outcomes_errors_and_failures_in_a_row_are_recorded(
     # The checks run after the pass's successful sync, for its slot, as their own job.
     assert (checks.job, checks.due_at, checks.outcome) == ("checks", succeeded.due_at, "succeeded")
     assert consecutive_failures(workspace, "sync.jira") == 0
+    assert sync_failures(workspace) == []
     # Each run is one audit row by its schedule; the checks also leave their own row.
     trail = [(e.actor, e.action) for e in events(workspace) if e.actor.startswith("schedule:")]
     assert trail == [("schedule:sync.jira", "schedule.run")] * 3 + [
@@ -248,25 +255,38 @@ def test_a_run_in_progress_blocks_a_second_and_an_expired_lease_does_not(
 def test_a_digest_runs_through_the_digests_hook_or_is_skipped(
     workspace: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    schedule(workspace, digests={"team-weekly": "0 8 * * 1"})
+    schedule(workspace, digests={"teams": "0 8 * * 1"})
     clock = Clock(T0)
+    # A productops without productops.services.digests: the run is skipped, not failed.
+    monkeypatch.setitem(sys.modules, DIGESTS, None)
     [skipped] = run_due(workspace, clock)
-    assert (skipped.job, skipped.outcome) == ("digest.team-weekly", "skipped")
+    assert (skipped.job, skipped.outcome) == ("digest.teams", "skipped")
     assert str(skipped.error).startswith("not available")
-    # A stand-in for productops.services.digests, which another part of issue 14 writes.
+    # The hook's contract, with a stand-in that records how it is called.
     called: list[tuple[str, str, datetime]] = []
-    digests = types.ModuleType("productops.services.digests")
+    digests = types.ModuleType(DIGESTS)
 
     def run_digest(ws: Workspace, actor: Any, name: str, now: datetime) -> dict[str, int]:
         called.append((actor.id, name, now))
         return {"messages": 3}
 
     digests.run_digest = run_digest  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "productops.services.digests", digests)
+    monkeypatch.setitem(sys.modules, DIGESTS, digests)
     clock.advance(days=7)
     [sent] = run_due(workspace, clock)
     assert (sent.outcome, sent.summary) == ("succeeded", {"messages": 3})
-    assert called == [("schedule:digest.team-weekly", "team-weekly", sent.started_at)]
+    assert called == [("schedule:digest.teams", "teams", sent.started_at)]
+
+
+def test_a_digest_queues_through_the_real_digests(workspace: Workspace) -> None:
+    schedule(workspace, digests={"org": "0 8 * * 1", "nobody": "0 8 * * 1"})
+    org, nobody = run_due(workspace, Clock(T0))
+    assert (org.job, org.outcome, org.error) == ("digest.org", "succeeded", None)
+    assert org.summary is not None
+    assert (nobody.outcome, nobody.error) == (
+        "failed",
+        "digest 'nobody': use teams, org or team:ID",
+    )
 
 
 def test_a_job_s_unexpected_fault_fails_its_run_only(workspace: Workspace) -> None:

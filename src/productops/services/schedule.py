@@ -32,6 +32,7 @@ from productops.config import CONFIG_FILE, Config, load_config
 from productops.errors import ConfigError, ProductOpsError
 from productops.services import audit
 from productops.services.actor import Actor
+from productops.services.alerts import SyncFailure
 from productops.services.schedule_jobs import JOB_KINDS, JobUnavailable
 from productops.sync import configured_sources
 
@@ -55,6 +56,7 @@ __all__ = [
     "run_due",
     "run_next",
     "runs",
+    "sync_failures",
 ]
 
 # The time now, in UTC: `lambda: datetime.now(UTC)`, or a test's own clock.
@@ -343,6 +345,21 @@ def consecutive_failures(ws: Workspace, job: str) -> int:
         [job],
     )
     return int(count)
+
+
+def sync_failures(ws: Workspace) -> list[SyncFailure]:
+    """The sources whose latest syncs failed, one or more in a row (since the first failure of
+    the streak, with the last error), for `services.alerts.queue_alerts(sync_failures=...)`."""
+    rows = ws.store.sql(
+        "SELECT f.job, count(*), min(f.started_at), arg_max(f.error, f.started_at) "
+        "FROM schedule_run f WHERE starts_with(f.job, 'sync.') AND f.outcome = 'failed' "
+        "AND NOT EXISTS (SELECT 1 FROM schedule_run s WHERE s.job = f.job "
+        "AND s.outcome = 'succeeded' AND s.started_at > f.started_at) GROUP BY f.job ORDER BY f.job"
+    )
+    return [
+        SyncFailure(job.removeprefix("sync."), int(count), since, error or "")
+        for job, count, since, error in rows
+    ]
 
 
 def job_statuses(ws: Workspace, now: datetime) -> list[JobStatus]:
