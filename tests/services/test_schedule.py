@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import threading
-import types
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,14 +30,17 @@ from productops.services.schedule import (
     due,
     job_statuses,
     latest_slot,
+    notify_pass,
     run_due,
     runs,
     sync_failures,
 )
-from productops.services.schedule_jobs import DIGESTS
 from productops.workspace import Workspace
+from tests.channels.receivers import http_receiver
 from tests.connectors.fixtures import JIRA_CATEGORIES, JIRA_TEAMS, configure, jira_fixture
 from tests.connectors.server import FixtureServer, JiraSite, Reply, Request
+from tests.pillars.builders import land
+from tests.services.test_notify import make_workspace, notify_settings
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 ISSUES = jira_fixture("issues")
@@ -252,30 +254,36 @@ def test_a_run_in_progress_blocks_a_second_and_an_expired_lease_does_not(
             ws.close()
 
 
-def test_a_digest_runs_through_the_digests_hook_or_is_skipped(
-    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+def test_a_pass_queues_the_alerts_its_jobs_show_and_sends_them_once(
+    tmp_path: Path, teams_csv: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    schedule(workspace, digests={"teams": "0 8 * * 1"})
-    clock = Clock(T0)
-    # A productops without productops.services.digests: the run is skipped, not failed.
-    monkeypatch.setitem(sys.modules, DIGESTS, None)
-    [skipped] = run_due(workspace, clock)
-    assert (skipped.job, skipped.outcome) == ("digest.teams", "skipped")
-    assert str(skipped.error).startswith("not available")
-    # The hook's contract, with a stand-in that records how it is called.
-    called: list[tuple[str, str, datetime]] = []
-    digests = types.ModuleType(DIGESTS)
-
-    def run_digest(ws: Workspace, actor: Any, name: str, now: datetime) -> dict[str, int]:
-        called.append((actor.id, name, now))
-        return {"messages": 3}
-
-    digests.run_digest = run_digest  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, DIGESTS, digests)
-    clock.advance(days=7)
-    [sent] = run_due(workspace, clock)
-    assert (sent.outcome, sent.summary) == ("succeeded", {"messages": 3})
-    assert called == [("schedule:digest.teams", "teams", sent.started_at)]
+    monkeypatch.setenv("HOOK_SECRET", "whsec-1")
+    with http_receiver() as receiver:
+        ws = make_workspace(tmp_path / "ws", teams_csv, notify_settings(receiver.url))
+        try:
+            schedule(ws, checks="0 * * * *")
+            land(ws.store, "account", [{"id": "a1", "segment": "smb"}])
+            (ws.root / "checks").mkdir()
+            (ws.root / "checks" / "arr.yml").write_text(
+                "checks:\n  - id: arr_set\n    kind: not_null\n    target: account\n"
+                "    params: {column: arr}\n",
+                "utf-8",
+            )
+            clock = Clock(T0)
+            ran = run_due(ws, clock)
+            told = notify_pass(ws, clock, ran)
+            assert told.alerts is not None
+            assert [a.kind for a in told.alerts.alerts] == ["incident_opened"]
+            assert [a.status for a in told.delivery.attempts] == ["sent"]
+            [key] = receiver.shown
+            assert key.startswith("alert.incident_opened:productops:incident-")
+            clock.advance(hours=1)  # the next pass: the incident is still open, nothing new
+            told = notify_pass(ws, clock, run_due(ws, clock))
+            assert told.delivery.attempts == []
+            assert (len(receiver.received), receiver.repeats) == (1, 0)
+            assert notify_pass(ws, clock, []).alerts is None  # no job ran: no alerts looked for
+        finally:
+            ws.close()
 
 
 def test_a_digest_queues_through_the_real_digests(workspace: Workspace) -> None:

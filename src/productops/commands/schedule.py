@@ -13,7 +13,14 @@ import typer
 from productops.commands.common import FormatOption, open_workspace, parse_when
 from productops.errors import UsageError
 from productops.render import Format, render
-from productops.services.schedule import ScheduleRun, job_statuses, jobs, run_due, runs
+from productops.services.schedule import (
+    ScheduleRun,
+    job_statuses,
+    jobs,
+    notify_pass,
+    run_due,
+    runs,
+)
 
 __all__ = ["app", "run_schedule"]
 
@@ -43,12 +50,14 @@ def _rows(found: list[ScheduleRun], fmt: Format) -> list[dict[str, Any]]:
 
 
 def run_schedule(ctx: typer.Context, fmt: FormatOption = Format.table) -> None:
-    """Run the jobs due now, each once, then exit (for cron or a Kubernetes CronJob).
+    """Run the jobs due now, each once, then queue the alerts they show and send the
+    outbox's due messages, and exit (for cron or a Kubernetes CronJob).
 
     Exits 1 when a job failed; its error is in the table and in `schedule history`.
     """
     ws = open_workspace(ctx)
     ran = run_due(ws, _now)
+    notify_pass(ws, _now, ran)
     render(_rows(ran, fmt), _columns(fmt), fmt, title=f"scheduled jobs run: {len(ran)}")
     if any(r.outcome == "failed" for r in ran):
         raise typer.Exit(1)

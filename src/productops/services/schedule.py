@@ -32,8 +32,9 @@ from productops.config import CONFIG_FILE, Config, load_config
 from productops.errors import ConfigError, ProductOpsError
 from productops.services import audit
 from productops.services.actor import Actor
-from productops.services.alerts import SyncFailure
-from productops.services.schedule_jobs import JOB_KINDS, JobUnavailable
+from productops.services.alerts import AlertRun, SyncFailure, queue_alerts
+from productops.services.notify import Delivery, deliver
+from productops.services.schedule_jobs import JOB_KINDS
 from productops.sync import configured_sources
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ __all__ = [
     "Due",
     "Job",
     "JobStatus",
+    "NotifyPass",
     "Plan",
     "ScheduleRun",
     "consecutive_failures",
@@ -51,6 +53,7 @@ __all__ = [
     "job_statuses",
     "jobs",
     "latest_slot",
+    "notify_pass",
     "read_plan",
     "run",
     "run_due",
@@ -123,16 +126,18 @@ def jobs(ws: Workspace) -> list[Job]:
 @dataclass(frozen=True)
 class Plan:
     """A workspace's schedule as its settings say, read without opening its store: its jobs,
-    and how often the server looks for due ones."""
+    how often the server looks for due ones, and whether it has channels to send through."""
 
     jobs: list[Job]
     interval_seconds: float
+    sends: bool
 
 
 def read_plan(root: Path) -> Plan:
     """The schedule of the workspace in `root`, from its productops.toml."""
     config = load_config(root / CONFIG_FILE)
-    return Plan(_jobs(config, root / CONFIG_FILE), config.schedule.interval_seconds)
+    jobs = _jobs(config, root / CONFIG_FILE)
+    return Plan(jobs, config.schedule.interval_seconds, bool(config.notify.channels))
 
 
 def _jobs(config: Config, path: Path) -> list[Job]:
@@ -200,8 +205,6 @@ def run(ws: Workspace, job: Due, clock: Clock) -> ScheduleRun:
     try:
         summary = JOB_KINDS[job.job.kind](ws, actor, job.job.target, claimed.started_at)
         outcome, error = "succeeded", None
-    except JobUnavailable as exc:
-        outcome, error = "skipped", str(exc)
     except ProductOpsError as exc:
         outcome, error = "failed", str(exc)
     except Exception as exc:  # a job's fault must not stop the others; the run keeps it
@@ -225,6 +228,27 @@ def run_due(ws: Workspace, clock: Clock) -> list[ScheduleRun]:
     while (one := run_next(ws, clock, {r.job for r in ran})) is not None:
         ran.append(one)
     return ran
+
+
+@dataclass(frozen=True)
+class NotifyPass:
+    """What a pass told: the alerts queued after its jobs (None: no job ran, or nobody
+    subscribes), and the outbox's messages sent, retried or given up."""
+
+    alerts: AlertRun | None
+    delivery: Delivery
+
+
+def notify_pass(ws: Workspace, clock: Clock, ran: Collection[ScheduleRun]) -> NotifyPass:
+    """End a pass: when one of its jobs succeeded and `[notify]` has subscriptions, queue the
+    alerts the state now shows (as `schedule:alerts`, with the failing syncs' streaks); then
+    send the outbox's due messages (as `schedule:send`), queued by this pass or any before."""
+    alerts = None
+    if ws.config.notify.subscriptions and any(r.outcome == "succeeded" for r in ran):
+        alerts = queue_alerts(
+            ws, Actor("schedule:alerts"), clock(), sync_failures=sync_failures(ws)
+        )
+    return NotifyPass(alerts, deliver(ws, Actor("schedule:send"), clock))
 
 
 def _claim(ws: Workspace, actor: Actor, job: Due, now: datetime) -> ScheduleRun:

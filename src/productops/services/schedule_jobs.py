@@ -2,22 +2,19 @@
 
 A job callable takes the workspace, the acting `schedule:JOB` actor, the job's target (a
 source, a digest's name, or None) and the moment it runs for, and returns a summary of what it
-did (kept with the run, and in its audit row). It raises to fail the run, or
-`JobUnavailable` to skip it (a digest when this productops has none).
+did (kept with the run, and in its audit row). It raises to fail the run.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, is_dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from productops.errors import ProductOpsError
 from productops.ops.scorecard import latest_complete, periods_ending
 from productops.services.checks import run_checks
+from productops.services.digests import run_digest
 from productops.services.scorecard import refresh
 from productops.sync import sync_source
 
@@ -25,16 +22,9 @@ if TYPE_CHECKING:
     from productops.services.actor import Actor
     from productops.workspace import Workspace
 
-__all__ = ["DIGESTS", "JOB_KINDS", "JobKind", "JobUnavailable"]
+__all__ = ["JOB_KINDS", "JobKind"]
 
 JobKind = Callable[["Workspace", "Actor", str | None, datetime], dict[str, Any]]
-# The module holding the digests (issue 14, part 3); a job of kind digest calls its
-# `run_digest(ws, actor, name, now)`, and is skipped while the module does not exist.
-DIGESTS = "productops.services.digests"
-
-
-class JobUnavailable(ProductOpsError):
-    """A job this productops cannot run (its module is missing): the run is skipped."""
 
 
 def sync(ws: Workspace, actor: Actor, source: str | None, now: datetime) -> dict[str, Any]:
@@ -72,21 +62,10 @@ def scorecard(ws: Workspace, actor: Actor, target: str | None, now: datetime) ->
 
 
 def digest(ws: Workspace, actor: Actor, name: str | None, now: datetime) -> dict[str, Any]:
-    """Send the digest `name` through `productops.services.digests.run_digest`."""
-    try:
-        module = importlib.import_module(DIGESTS)
-    except ModuleNotFoundError as exc:
-        if exc.name != DIGESTS:
-            raise
-        raise JobUnavailable(
-            f"not available: this productops has no digests ({DIGESTS} is missing)"
-        ) from None
-    result = module.run_digest(ws, actor, name, now)
-    if is_dataclass(result) and not isinstance(result, type):
-        return asdict(result)
-    if isinstance(result, dict):
-        return result
-    return {} if result is None else {"result": str(result)}
+    """Queue the digest `name` for last week (`productops notify digest NAME`)."""
+    assert name is not None
+    made = run_digest(ws, actor, name, now)
+    return {"digests": len(made.digests), "queued": made.queued}
 
 
 JOB_KINDS: dict[str, JobKind] = {

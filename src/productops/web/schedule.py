@@ -19,7 +19,14 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from productops.errors import ProductOpsError
-from productops.services.schedule import Clock, Plan, ScheduleRun, read_plan, run_next
+from productops.services.schedule import (
+    Clock,
+    Plan,
+    ScheduleRun,
+    notify_pass,
+    read_plan,
+    run_next,
+)
 from productops.web.auth import Served
 
 __all__ = ["Scheduler", "lifespan"]
@@ -44,7 +51,8 @@ class Scheduler:
     _passed: asyncio.Condition = field(default_factory=asyncio.Condition)
 
     async def run_pass(self, plan: Plan) -> list[ScheduleRun]:
-        """Run every job of `plan` due now, each once and each in its own turn."""
+        """Run every job of `plan` due now, each once and each in its own turn; then, in one
+        more turn, queue the alerts and send the outbox (`notify_pass`)."""
         ran: list[ScheduleRun] = []
         while plan.jobs and not self._stop.is_set():
             async with self.served.turn() as ws:
@@ -56,6 +64,15 @@ class Scheduler:
                 log.warning("schedule: %s failed: %s", one.job, one.error)
             else:
                 log.info("schedule: %s %s", one.job, one.outcome)
+        if not plan.sends or self._stop.is_set():
+            return ran
+        async with self.served.turn() as ws:
+            told = await run_in_threadpool(notify_pass, ws, self.clock, ran)
+        for attempt in told.delivery.attempts:
+            if attempt.status != "sent":
+                log.warning(
+                    "notify: %s %s: %s", attempt.idempotency_key, attempt.status, attempt.error
+                )
         return ran
 
     async def run(self) -> None:
