@@ -27,13 +27,13 @@ from productops.services.demo_summary import (
     Activities,
     BlockingPair,
     DemoSummary,
-    Dora,
     ExperimentGoal,
     TeamDelivery,
     TeamHealth,
     Usage,
     summarise,
 )
+from productops.services.dora import TeamDora
 from productops.workspace import Workspace
 
 # Suffix of the hidden folder an old demo workspace is renamed to while the new one moves in.
@@ -189,7 +189,7 @@ def _show_summary(ws: Workspace, summary: DemoSummary, fmt: Format) -> None:
             TeamHealth, summary.team_health
         ),
         "activities held (productops activity summary)": _section(Activities, summary.activities),
-        "DORA, latest full quarter, 2024 bands (productops dora)": _section(Dora, summary.dora),
+        "DORA, latest full quarter, 2024 bands (productops dora)": _section(TeamDora, summary.dora),
     }
     render_sections(sections, fmt)
     lines = [
