@@ -51,11 +51,13 @@ def to_markdown(report: Report) -> str:
         f"Organisation scorecard for {latest} ({report.grain}ly), generated "
         f"{report.generated_at:%Y-%m-%d %H:%M} UTC.",
         "",
-        f"**{_text(headline(report))}**",
+        "## Summary",
+        "",
+        _text(headline(report)),
         "",
     ]
     for found in summary_tables(report):
-        lines += _listing(found)
+        lines += _listing(found, "###")
     for s in report.sections:
         counts = s.counts(-1)
         lines += [
