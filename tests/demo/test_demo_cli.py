@@ -100,9 +100,7 @@ def _report_counts_the_organisation_s_targets(target: Path) -> None:
         "## Team: Payments",
     ):
         assert heading in digest, heading
-    assert (
-        "| one_click_checkout | Checkout | decided: ship | conversion_rate (goal) |" in digest
-    )
+    assert "| one_click_checkout | Checkout | decided: ship | conversion_rate (goal) |" in digest
 
 
 def _spike_shortens_time_to_insight(target: Path) -> None:

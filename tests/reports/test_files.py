@@ -12,7 +12,6 @@ import pypdfium2 as pdfium  # type: ignore[import-untyped]
 import pytest
 from PIL import Image
 
-from productops.ops.criteria import ORG
 from productops.reports import write_files
 from productops.services.reports import scorecard_report
 from productops.workspace import Workspace

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+from fpdf.fonts import CoreFont, TTFFont
 
 from productops.reports.charts import (
     STAGE_COLOURS,
@@ -36,6 +37,11 @@ FONTS = Path(__file__).resolve().parent / "fonts"
 _W = 180.0  # text width of an A4 page with 15 mm margins
 
 
+def _cmap(font: CoreFont | TTFFont) -> set[int]:
+    """The code points a TrueType font draws (a core font: none, the PDF embeds none)."""
+    return set(font.cmap) if isinstance(font, TTFFont) else set()
+
+
 class _Doc(FPDF):
     def __init__(self, footer: str) -> None:
         super().__init__(format="A4")
@@ -44,7 +50,7 @@ class _Doc(FPDF):
         self.add_font("dejavu", "B", FONTS / "DejaVuSans-Bold.ttf")
         self.add_font("fallback", "", FONTS / "DroidSansFallbackFull.ttf")
         self.set_fallback_fonts(["fallback"], exact_match=False)
-        self._glyphs = set(self.fonts["dejavu"].cmap) | set(self.fonts["fallback"].cmap)
+        self._glyphs = {c for name in ("dejavu", "fallback") for c in _cmap(self.fonts[name])}
         self.set_margins(15, 15, 15)
         self.set_auto_page_break(True, 16)
         self.alias_nb_pages()
