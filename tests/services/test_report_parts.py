@@ -79,6 +79,7 @@ def test_experiment_results_in_a_window(workspace: Workspace) -> None:
     # 12% against 10%: +20% relative; the guardrail's means are equal
     assert (goal.metric, goal.role, goal.relative) == ("conversion", "goal", True)
     assert goal.effect == pytest.approx(0.2)
-    assert goal.ci_low is not None and goal.ci_high is not None
+    assert goal.ci_low is not None
+    assert goal.ci_high is not None
     assert goal.ci_low < 0.2 < goal.ci_high
     assert (guardrail.metric, guardrail.role, guardrail.effect) == ("latency", "guardrail", 0.0)
