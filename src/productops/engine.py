@@ -59,8 +59,8 @@ def quote(name: str) -> str:
 
 
 # The tables analytics read: all but the access tables (users, password and token hashes, the
-# audit trail), which stay in the store.
-ANALYTICS_TABLES = tuple(name for name, t in TABLES.items() if t.area != "access")
+# audit trail) and the notifications' (recipients' addresses), which stay in the store.
+ANALYTICS_TABLES = tuple(name for name, t in TABLES.items() if t.area not in ("access", "notify"))
 
 
 class Store:

@@ -28,7 +28,8 @@ def serve(
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8080,
 ) -> None:
-    """Serve the workspace's JSON API under /api/v1 until interrupted (docs/server.md)."""
+    """Serve the workspace's JSON API under /api/v1 and run its schedule, until interrupted
+    (docs/server.md)."""
     import uvicorn
 
     _check_free(host, port)

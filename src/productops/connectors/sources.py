@@ -9,8 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from productops.config import (
+    AzureDevOpsSettings,
+    BitbucketSettings,
     ConnectorSettings,
     GitHubSettings,
+    GitLabSettings,
     GitSettings,
     IntercomSettings,
     JiraCsvSettings,
@@ -19,7 +22,13 @@ from productops.config import (
     TransitionsCsvSettings,
     ZendeskSettings,
 )
+from productops.connectors.azuredevops import AzureDevOpsConnector, azure_stream_of, map_azure
 from productops.connectors.base import Connector, ConnectorError, Mapped, RawRecord
+from productops.connectors.bitbucket import (
+    BitbucketConnector,
+    bitbucket_stream_of,
+    map_bitbucket,
+)
 from productops.connectors.feedback_files import FEEDBACK_KINDS, map_accounts, map_feedback_file
 from productops.connectors.files import (
     CsvConnector,
@@ -30,6 +39,7 @@ from productops.connectors.files import (
 )
 from productops.connectors.git import GitConnector, git_stream_of, map_git
 from productops.connectors.github import GitHubConnector, github_stream_of, map_github
+from productops.connectors.gitlab import GitLabConnector, gitlab_stream_of, map_gitlab
 from productops.connectors.http import HttpClient, RetryPolicy
 from productops.connectors.intercom import IntercomConnector, intercom_stream_of, map_intercom
 from productops.connectors.jira import JiraConnector, jira_stream_of, map_jira
@@ -107,6 +117,62 @@ def _open_github(settings: GitHubSettings, root: Path, policy: RetryPolicy) -> C
     return GitHubConnector(http, settings)
 
 
+def _open_gitlab(settings: GitLabSettings, root: Path, policy: RetryPolicy) -> Connector:
+    if not settings.projects:
+        raise ConnectorError(
+            "gitlab: no projects; run `productops connect gitlab --project GROUP/NAME`"
+        )
+    token = read_secret(
+        env=settings.token_env,
+        file=settings.token_file,
+        workspace=root,
+        what="gitlab token",
+        required=False,
+    )
+    return GitLabConnector(HttpClient(settings.url, policy=policy, bearer=token), settings)
+
+
+def _open_bitbucket(settings: BitbucketSettings, root: Path, policy: RetryPolicy) -> Connector:
+    if not settings.repos:
+        raise ConnectorError(
+            "bitbucket: no repositories; run `productops connect bitbucket --repo WORKSPACE/SLUG`"
+        )
+    token = read_secret(
+        env=settings.token_env,
+        file=settings.token_file,
+        workspace=root,
+        what="bitbucket token",
+        required=False,
+    )
+    user = None
+    if settings.username_env:
+        user = read_secret(
+            env=settings.username_env, file=None, workspace=root, what="bitbucket username"
+        )
+    if user and token:
+        http = HttpClient(settings.url, policy=policy, basic=(user, token))
+    else:
+        http = HttpClient(settings.url, policy=policy, bearer=token)
+    return BitbucketConnector(http, settings)
+
+
+def _open_azure(settings: AzureDevOpsSettings, root: Path, policy: RetryPolicy) -> Connector:
+    if not settings.url or not settings.project:
+        raise ConnectorError(
+            "azure-devops: no organization URL or project; run `productops connect azure-devops "
+            "--url https://dev.azure.com/ORG --project NAME --repo NAME`, or replay exported "
+            "payloads with `productops sync azure-devops --from-file FILE`"
+        )
+    token = read_secret(
+        env=settings.token_env,
+        file=settings.token_file,
+        workspace=root,
+        what="azure devops personal access token",
+    )
+    http = HttpClient(settings.url, policy=policy, basic=("", token or ""))
+    return AzureDevOpsConnector(http, settings)
+
+
 def _open_linear(settings: LinearSettings, root: Path, policy: RetryPolicy) -> Connector:
     key = read_secret(
         env=settings.token_env, file=settings.token_file, workspace=root, what="linear API key"
@@ -177,6 +243,31 @@ SOURCES: dict[str, Source] = {
             github_stream_of,
             map_github,
             _open_github,
+        ),
+        Source(
+            "gitlab",
+            "gitlab",
+            "a GitLab API object (merge request, note, commit, issue, pipeline, job, ...)",
+            gitlab_stream_of,
+            map_gitlab,
+            _open_gitlab,
+        ),
+        Source(
+            "bitbucket",
+            "bitbucket",
+            "a Bitbucket API object (pull request, comment, commit, issue, pipeline, step, ...)",
+            bitbucket_stream_of,
+            map_bitbucket,
+            _open_bitbucket,
+            ("environments",),
+        ),
+        Source(
+            "azure-devops",
+            "azure_devops",
+            "an Azure DevOps API object (pull request, commit, build, timeline record)",
+            azure_stream_of,
+            map_azure,
+            _open_azure,
         ),
         Source("git", "git", "a git commit, tag or head", git_stream_of, map_git, _open_git),
         Source(

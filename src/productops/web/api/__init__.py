@@ -10,7 +10,9 @@ from productops.web.api import (
     flow,
     initiatives,
     metrics,
+    notify,
     nudges,
+    schedule,
     scorecard,
     surveys,
     targets,
@@ -34,4 +36,6 @@ ROUTERS = [
     surveys.router,
     targets.router,
     checks.router,
+    schedule.router,
+    notify.router,
 ]
