@@ -110,6 +110,7 @@ class Store:
         `store_wanted`). `defer`: first let the processes that say so open it, within the wait.
         """
         cls.last_opened = path
+        _load_lazy_libraries()
         deadline = time.monotonic() + lock_wait
         reader = (read_only or _unwritable(path) is not None) and path.exists()
         while defer and store_wanted(path) and time.monotonic() + 0.005 < deadline:
@@ -367,6 +368,13 @@ def store_error(exc: duckdb.Error, path: Path | None = None) -> WorkspaceError |
     if "Permission denied" in message or "Read-only file system" in message:
         return WorkspaceError(f"{name}: cannot open the store ({message}); check its permissions")
     return None
+
+
+def _load_lazy_libraries() -> None:
+    """Load pandas, which pyarrow and DuckDB load on first use (making a table from Python
+    values, registering one), before the store is taken rather than while it is held: up to a
+    second or more on a loaded machine, for which a server waiting its turn would wait too."""
+    import pandas  # noqa: F401
 
 
 def _waiting_file(path: Path) -> Path:

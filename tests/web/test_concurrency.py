@@ -44,6 +44,7 @@ COMMANDS = 40  # command-line runs at most, whatever the time
 BOUND = 60.0  # seconds: no request may take longer (a loaded machine, not a speed)
 POOL = MOST // 6 + 1  # nudges and links each writer may spend (accepts + dismisses, confirms)
 RARE = 0.02  # the share of requests that may be told `busy`
+LANDED = "t"  # the source `land` qualifies the ids it lands with
 
 
 @dataclass(frozen=True)
@@ -163,14 +164,21 @@ def plan(
         body = {"record": {"kind": "insight", "id": "i1"}}
         return "evidence", "POST", f"/decisions/{decisions[-1]}/evidence", body, decisions[-1]
     if step == 2:
-        return "accept", "POST", f"/nudges/{writer.nudge(2 * k)}/accept", {}, writer.nudge(2 * k)
+        nudge = writer.nudge(2 * k)
+        return "accept", "POST", f"/nudges/{nudge}/accept", {}, f"{LANDED}:{nudge}"
     if step == 3:
         nudge = writer.nudge(2 * k + 1)
-        return "dismiss", "POST", f"/nudges/{nudge}/dismiss", {"reason": "later"}, nudge
+        return (
+            "dismiss",
+            "POST",
+            f"/nudges/{nudge}/dismiss",
+            {"reason": "later"},
+            f"{LANDED}:{nudge}",
+        )
     if step == 4:
         path = f"/feedback/{writer.feedback(k)}/links/{writer.item}"
         body = {"state": "confirmed", "importance": 2}
-        return "link", "PUT", path, body, writer.feedback(k)
+        return "link", "PUT", path, body, f"{LANDED}:{writer.feedback(k)}"
     if step == 5:
         path = f"/teams/{writer.team}/targets/{writer.criterion}"
         return "target", "PUT", path, {"value": float(seq)}, f"{writer.team}/{writer.criterion}"

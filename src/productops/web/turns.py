@@ -33,11 +33,14 @@ class Served:
     queued: int = 0  # requests waiting for their turn
     held: Workspace | None = None  # open between turns
     _settings: tuple[int, int] | None = None  # productops.toml's (mtime, size) when `held` opened
+    _opening_since: float | None = None  # when the turns began to open the store, till one did
 
     @asynccontextmanager
     async def turn(self) -> AsyncIterator[Workspace]:
-        """The workspace, open for this turn; a store another process holds for longer than
-        `[workspace] lock_wait_seconds` since the request came is a `StoreBusyError`."""
+        """The workspace, open for this turn. A store another process holds is waited for up to
+        `[workspace] lock_wait_seconds`, counted from when the request came or when the turns
+        began to wait for it, whichever is later; past it, a `StoreBusyError`. Time queued
+        behind the server's own requests is load, not the store, and does not count."""
         came = time.monotonic()
         self.queued += 1
         try:
@@ -46,7 +49,7 @@ class Served:
             self.queued -= 1
         try:
             with CancelScope(shield=True):  # a cancelled request must not leave the store open
-                ws = await run_in_threadpool(self._take, time.monotonic() - came)
+                ws = await run_in_threadpool(self._take, came)
             answered = False
             try:
                 yield ws
@@ -58,15 +61,19 @@ class Served:
         finally:
             self.lock.release()
 
-    def _take(self, waited: float) -> Workspace:
+    def _take(self, came: float) -> Workspace:
         """The workspace held since the last turn, unless another process waits for the store
-        or the settings changed; else the workspace opened anew (after the waiting processes)."""
+        or the settings changed; else the workspace opened anew (after the waiting processes).
+        A turn that cannot open it leaves `_opening_since` set: the next one waits no longer."""
         held = self.held
         if held is not None and (held.store.wanted() or _stamp(held) != self._settings):
             self._give_back()
         if self.held is None:
+            now = time.monotonic()
+            self._opening_since = self._opening_since or now
+            waited = now - max(came, self._opening_since)
             self.held = Workspace.open(self.root, waited=waited, defer=True)
-            self._settings = _stamp(self.held)
+            self._settings, self._opening_since = _stamp(self.held), None
         return self.held
 
     def _give_back(self) -> None:
