@@ -121,6 +121,11 @@ LAZY: dict[str, tuple[str, str]] = {
         "serve:serve",
         "Serve the workspace's JSON API under /api/v1 until interrupted (docs/server.md).",
     ),
+    "backup": (
+        "backup:backup",
+        "Copy the workspace to DEST as of one moment, even while `productops serve` runs on it "
+        "(docs/server.md).",
+    ),
 }
 
 

@@ -223,3 +223,31 @@ def test_a_command_holding_the_store_past_the_wait_makes_the_server_answer_busy(
     assert error["code"] == "busy"
     assert "\n" not in error["message"]
     assert server.get("/teams").status_code == 200  # the store is free again
+
+
+def test_a_backup_beside_the_server_is_a_consistent_workspace(
+    own: Site, server: httpx.Client, tmp_path: Path
+) -> None:
+    reading = threading.Event()
+    reading.set()
+    statuses: list[int] = []
+
+    def read() -> None:  # each read also writes its usage row
+        while reading.is_set() and len(statuses) < 1000:
+            statuses.append(server.get("/teams").status_code)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        done = cli(own.root, "backup", str(tmp_path / "copy"))
+    finally:
+        reading.clear()
+        reader.join(timeout=BOUND)
+    assert done.returncode == 0, done.stderr
+    assert set(statuses) <= {200, 503}, statuses
+    assert team_ids(tmp_path / "copy") == team_ids(own.root)
+    copy = Workspace.open(tmp_path / "copy", read_only=True)
+    try:
+        assert copy.store.sql("SELECT count(*) FROM app_user")[0][0] == 5
+    finally:
+        copy.close()

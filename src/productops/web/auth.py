@@ -41,7 +41,7 @@ _bearer = HTTPBearer(auto_error=False, description="An API token: `productops to
 async def workspace(request: Request) -> AsyncIterator[Workspace]:
     """The served workspace, held by this request until it is answered."""
     served: Served = request.app.state.served
-    async with served.turn() as ws:
+    async with served.turn(writes=request.method not in ("GET", "HEAD")) as ws:
         yield ws
 
 
