@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from productops.config import load_config, write_config
-from productops.engine import Store
+from productops.engine import Store, store_wanted
 from productops.errors import StoreBusyError
 from productops.workspace import STORE_FILE, Workspace
 from tests.web.conftest import Site, build
@@ -148,6 +148,36 @@ def test_a_store_held_past_the_wait_is_a_one_line_error_naming_its_holder(tmp_pa
     assert "\n" not in message
     assert f"{path} is held by process {holder.pid} (" in message
     assert "lock_wait_seconds" in message
+
+
+WAITER = textwrap.dedent("""
+    import sys
+    from pathlib import Path
+    from productops.engine import Store
+    Store.open(Path(sys.argv[1]), lock_wait=60).close()
+    print("opened", flush=True)
+""")
+
+
+def test_a_process_waiting_for_the_store_says_so_until_it_has_it(tmp_path: Path) -> None:
+    path = tmp_path / "s.duckdb"
+    Store.open(path).close()
+    assert not store_wanted(path)
+    holder = hold(path)
+    waiter = subprocess.Popen(
+        [sys.executable, "-c", WAITER, str(path)], env=ENV, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + BOUND
+        while not store_wanted(path):  # once it has tried and found the store held
+            assert waiter.poll() is None
+            assert time.monotonic() < deadline, "the waiting process never said so"
+            time.sleep(0.01)
+    finally:
+        holder.communicate("")
+    out, _ = waiter.communicate(timeout=BOUND)
+    assert out == "opened\n"
+    assert not store_wanted(path)  # the system dropped its lock with it
 
 
 # -- the server and the command line on one workspace ----------------------------------------
