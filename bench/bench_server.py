@@ -6,12 +6,15 @@ server on 127.0.0.1; report the throughput and the server's peak memory.
 
 For each route: the same service call in-process on an open store, one at a time (the
 baseline: no HTTP, no turns); then one client over HTTP (the ratio to the baseline is the cost
-of HTTP and the store's turns); then 20 clients at once on that route alone; last, 20 clients
-each going round every route (the mixed load). Each phase is bounded in requests and seconds.
+of HTTP and the store's turns); then 20 clients at once on that route alone, each sending its
+next request as soon as the last is answered (saturation: the throughput); last, 20 users each
+going round every route with a pause between requests (--think, as people and dashboards
+do), whose percentiles are the ones the targets are about. Each phase is bounded in requests
+and seconds.
 The machine's load average is printed before and after: the figures are only as quiet as it.
 
     .venv/bin/python bench/bench_server.py [--scale 10] [--workspace DIR] [--clients 20]
-        [--seconds 15] [--requests 400]
+        [--seconds 15] [--requests 400] [--think 1.0]
 
 --workspace copies a demo built before (`productops demo DIR --scale 10`) instead of
 building one (about 2 minutes).
@@ -22,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import shutil
 import socket
 import statistics
@@ -131,10 +135,17 @@ def baseline(root: Path, route: Route, count: int) -> list[float]:
 
 
 async def load(
-    url: str, token: str, plan: list[Route], clients: int, seconds: float, most: int
+    url: str,
+    token: str,
+    plan: list[Route],
+    clients: int,
+    seconds: float,
+    most: int,
+    think: float = 0.0,
 ) -> tuple[dict[str, list[float]], int, float]:
-    """`clients` clients going round `plan` until `seconds` or `most` requests in all: the
-    latencies per route, the failures, and the wall time."""
+    """`clients` clients going round `plan` until `seconds` or `most` requests in all, each
+    pausing `think` seconds on average (0.5 to 1.5 times it, at random) between two requests:
+    the latencies per route, the failures, and the wall time."""
     took: dict[str, list[float]] = {r.name: [] for r in plan}
     failures = 0
     sent = 0
@@ -162,6 +173,8 @@ async def load(
                 except httpx.TimeoutException:
                     failures += 1
                 took[route.name].append(time.perf_counter() - started)
+                if think:
+                    await asyncio.sleep(think * random.uniform(0.5, 1.5))
 
         started = time.perf_counter()
         await asyncio.gather(*(one(k) for k in range(clients)))
@@ -204,6 +217,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument(
+        "--think", type=float, default=1.0, help="Mean pause of a user between two requests, s."
+    )
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)")
     with tempfile.TemporaryDirectory() as folder:
@@ -260,7 +276,7 @@ def run(root: Path, url: str, token: str, pid: int, args: argparse.Namespace) ->
 
     print(f"\n{'route':20} {'phase':26} latency")
     for route in plan:
-        direct = baseline(root, route, 5)
+        direct = baseline(root, route, 3)
         one, _, _ = asyncio.run(load(url, token, [route], 1, args.seconds, 10))
         many, failures, wall = asyncio.run(
             load(url, token, [route], args.clients, args.seconds, args.requests)
@@ -275,11 +291,12 @@ def run(root: Path, url: str, token: str, pid: int, args: argparse.Namespace) ->
               f"{len(times) / wall:5.1f} req/s, {failures} failed; p95 target "
               f"{target * 1000:.0f} ms: {'met' if p95(times) < target else 'NOT met'}")  # fmt: skip
     mixed, failures, wall = asyncio.run(
-        load(url, token, plan, args.clients, args.seconds * 2, args.requests * 2)
+        load(url, token, plan, args.clients, args.seconds * 3, args.requests * 2, args.think)
     )
     total = sum(len(t) for t in mixed.values())
-    print(f"\nmixed: {args.clients} clients round every route, {total} requests in {wall:.1f} s "
-          f"= {total / wall:.1f} req/s, {failures} failed")  # fmt: skip
+    print(f"\nmixed: {args.clients} users round every route, each pausing ~{args.think:.1f} s "
+          f"between requests: {total} requests in {wall:.1f} s = {total / wall:.1f} req/s, "
+          f"{failures} failed")  # fmt: skip
     for route in plan:
         target = TARGETS[route.kind]
         times = mixed[route.name]
