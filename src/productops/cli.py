@@ -136,6 +136,11 @@ LAZY: dict[str, tuple[str, str]] = {
         "Scheduled jobs: what runs by itself and when, and the record of its runs "
         "(docs/schedule.md).",
     ),
+    "backup": (
+        "backup:backup",
+        "Copy the workspace to DEST as of one moment, even while `productops serve` runs on it "
+        "(docs/server.md).",
+    ),
 }
 
 

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from productops.web import errors, request_id, schedule, sessions, signin
 from productops.web.api import ROUTERS
-from productops.web.auth import Served
+from productops.web.turns import Served
 
 __all__ = ["API", "create_app", "from_environment"]
 

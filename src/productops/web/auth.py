@@ -11,19 +11,12 @@ come, and a write through the cookie must carry the session's CSRF token in `X-C
 
 from __future__ import annotations
 
-import asyncio
 import hmac
-import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field, replace
-from functools import partial
-from pathlib import Path
+from dataclasses import dataclass, replace
 from typing import Annotated, Literal
 
-from anyio import CancelScope
 from fastapi import Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from productops.errors import AuthenticationError
@@ -32,6 +25,7 @@ from productops.services.sessions import authenticate_session, csrf_token
 from productops.services.users import Access, authenticate_token, authorize
 from productops.web.errors import CSRFError
 from productops.web.request_id import request_id
+from productops.web.turns import Served
 from productops.workspace import Workspace
 
 __all__ = [
@@ -59,36 +53,10 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _bearer = HTTPBearer(auto_error=False, description="An API token: `productops token create`.")
 
 
-@dataclass
-class Served:
-    """The workspace the server serves, which each request takes in its turn: one request at a
-    time opens the store, is answered and closes it, so that a command line on the same
-    workspace gets the store between requests (docs/server.md, "One store, two kinds of
-    process")."""
-
-    root: Path
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-
-    @asynccontextmanager
-    async def turn(self) -> AsyncIterator[Workspace]:
-        """The workspace, open for this turn; a store another process holds for longer than
-        `[workspace] lock_wait_seconds` since the request came is a `StoreBusyError`."""
-        came = time.monotonic()
-        async with self.lock:
-            waited = time.monotonic() - came
-            with CancelScope(shield=True):  # a cancelled request must not leave the store open
-                ws = await run_in_threadpool(partial(Workspace.open, self.root, waited=waited))
-            try:
-                yield ws
-            finally:
-                with CancelScope(shield=True):
-                    await run_in_threadpool(ws.close)
-
-
 async def workspace(request: Request) -> AsyncIterator[Workspace]:
     """The served workspace, held by this request until it is answered."""
     served: Served = request.app.state.served
-    async with served.turn() as ws:
+    async with served.turn(writes=request.method not in ("GET", "HEAD")) as ws:
         yield ws
 
 

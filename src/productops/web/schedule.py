@@ -27,7 +27,7 @@ from productops.services.schedule import (
     read_plan,
     run_next,
 )
-from productops.web.auth import Served
+from productops.web.turns import Served
 
 __all__ = ["Scheduler", "lifespan"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -12,6 +13,7 @@ from productops.services.flow import flow_items
 from productops.web.auth import WorkspaceDep
 from productops.web.paging import Page, PagingDep
 from productops.web.params import AsOf, utc
+from productops.web.turns import ServedDep
 from productops.web.usage import ReaderDep, log_read
 
 __all__ = ["router"]
@@ -35,6 +37,7 @@ class FlowItemOut(BaseModel):
 @router.get("/items")
 def items(
     ws: WorkspaceDep,
+    served: ServedDep,
     paging: PagingDep,
     access: ReaderDep,
     team: Annotated[str | None, Query(description="Only this team's items.")] = None,
@@ -42,5 +45,5 @@ def items(
 ) -> Page[FlowItemOut]:
     """Each work item, by team, creation time and id."""
     log_read(ws, access, paging, "query", "flow.items", team=team, as_of=as_of)
-    found = flow_items(ws, utc(as_of), team)
-    return paging.page([FlowItemOut.model_validate(i, from_attributes=True) for i in found])
+    found = served.remembered(("flow.items", team, as_of), lambda: flow_items(ws, utc(as_of), team))
+    return paging.page(found, partial(FlowItemOut.model_validate, from_attributes=True))
