@@ -55,7 +55,7 @@ class Scheduler:
         more turn, queue the alerts and send the outbox (`notify_pass`)."""
         ran: list[ScheduleRun] = []
         while plan.jobs and not self._stop.is_set():
-            async with self.served.turn() as ws:
+            async with self.served.turn(writes=True) as ws:
                 one = await run_in_threadpool(run_next, ws, self.clock, {r.job for r in ran})
             if one is None:
                 break
@@ -66,7 +66,7 @@ class Scheduler:
                 log.info("schedule: %s %s", one.job, one.outcome)
         if not plan.sends or self._stop.is_set():
             return ran
-        async with self.served.turn() as ws:
+        async with self.served.turn(writes=True) as ws:
             told = await run_in_threadpool(notify_pass, ws, self.clock, ran)
         for attempt in told.delivery.attempts:
             if attempt.status != "sent":

@@ -210,7 +210,7 @@ async def provider_callback(request: Request) -> Response:
     try:
         found = await _provider(request)
         claims = await run_in_threadpool(oidc.identify, found, pending, dict(request.query_params))
-        async with served.turn() as ws:
+        async with served.turn(writes=True) as ws:
             new = await run_in_threadpool(
                 partial(
                     oidc.sign_in_identity,
