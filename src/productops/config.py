@@ -45,6 +45,7 @@ __all__ = [
     "LinearSettings",
     "NotifySettings",
     "OidcSettings",
+    "PagerDutySettings",
     "ScheduleSettings",
     "ScorecardSettings",
     "ServerSettings",
@@ -725,6 +726,34 @@ class AzureDevOpsSettings(_Settings):
     page_size: int = Field(100, ge=1, le=1000, description="Items per page ($top).")
 
 
+class PagerDutySettings(_Settings):
+    url: ApiUrl = Field("https://api.pagerduty.com", description="PagerDuty REST API root.")
+    token_env: str | None = Field(
+        "PAGERDUTY_TOKEN",
+        description="Environment variable holding a read-only REST API key (never stored).",
+    )
+    token_file: str | None = Field(
+        None, description="Or a file outside the workspace holding the API key."
+    )
+    services: list[str] = Field(
+        default_factory=list, description="Service ids whose incidents to read (default: all)."
+    )
+    service_teams: dict[str, str] = Field(
+        default_factory=dict,
+        description="Service name or id -> team: the team whose deployments its incidents are "
+        "linked to (docs/metrics.md#change_failure_rate).",
+    )
+    default_team: str | None = Field(
+        None,
+        description="Team of incidents of services not in service_teams (default: the "
+        "service's name as a team id).",
+    )
+    start: str | None = Field(
+        None, description="First sync: incidents created since this ISO date (default: all)."
+    )
+    page_size: int = Field(100, ge=1, le=100, description="Incidents per page (limit; max 100).")
+
+
 class GitSettings(_Settings):
     path: str = Field(description="Folder of a local clone.")
     repo: str | None = Field(None, description="Name used in keys (default: the folder's name).")
@@ -833,6 +862,9 @@ class ConnectorSettings(_Settings):
     )
     git: GitSettings | None = Field(
         None, description="A local git clone (`productops connect git`)."
+    )
+    pagerduty: PagerDutySettings | None = Field(
+        None, description="PagerDuty incidents (`productops connect pagerduty`)."
     )
     linear: LinearSettings | None = Field(None, description="Linear (`productops connect linear`).")
     jira_csv: JiraCsvSettings | None = Field(

@@ -28,6 +28,7 @@ from productops.config import (
     JiraCsvSettings,
     JiraSettings,
     LinearSettings,
+    PagerDutySettings,
     TransitionsCsvSettings,
     ZendeskSettings,
     write_config,
@@ -369,6 +370,50 @@ def connect_azure_devops(
             "deploy_pipeline": deploy_pipeline,
             "deploy_record": deploy_record,
             "deploy_branch": deploy_branch,
+        },
+        secret_file=token_file,
+    )
+
+
+ServiceTeam = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--service-team",
+        help="SERVICE=TEAM (service name or id), repeatable: incidents of the service are the "
+        "team's, and are linked to its deployments.",
+    ),
+]
+Start = Annotated[
+    str | None, typer.Option(help="First sync: incidents created since this ISO date.")
+]
+
+
+@connect_app.command("pagerduty")
+def connect_pagerduty(
+    ctx: typer.Context,
+    url: Annotated[str | None, typer.Option(help="API root (default api.pagerduty.com).")] = None,
+    token_env: TokenEnv = None,
+    token_file: TokenFile = None,
+    service: Annotated[
+        list[str] | None,
+        typer.Option(help="Service id whose incidents to read, repeatable (default: all)."),
+    ] = None,
+    service_team: ServiceTeam = None,
+    default_team: TeamDefault = None,
+    start: Start = None,
+) -> None:
+    """PagerDuty: incidents with when they were created, acknowledged and resolved."""
+    _save(
+        ctx,
+        "pagerduty",
+        PagerDutySettings,
+        {
+            "url": url,
+            "token_env": token_env,
+            "services": service,
+            "service_teams": _pairs(service_team, "--service-team"),
+            "default_team": default_team,
+            "start": start,
         },
         secret_file=token_file,
     )

@@ -19,6 +19,7 @@ from productops.config import (
     JiraCsvSettings,
     JiraSettings,
     LinearSettings,
+    PagerDutySettings,
     TransitionsCsvSettings,
     ZendeskSettings,
 )
@@ -44,6 +45,11 @@ from productops.connectors.http import HttpClient, RetryPolicy
 from productops.connectors.intercom import IntercomConnector, intercom_stream_of, map_intercom
 from productops.connectors.jira import JiraConnector, jira_stream_of, map_jira
 from productops.connectors.linear import LinearConnector, linear_stream_of, map_linear
+from productops.connectors.pagerduty import (
+    PagerDutyConnector,
+    map_pagerduty,
+    pagerduty_stream_of,
+)
 from productops.connectors.secrets import read_secret
 from productops.connectors.zendesk import ZendeskConnector, map_zendesk, zendesk_stream_of
 
@@ -173,6 +179,17 @@ def _open_azure(settings: AzureDevOpsSettings, root: Path, policy: RetryPolicy) 
     return AzureDevOpsConnector(http, settings)
 
 
+def _open_pagerduty(settings: PagerDutySettings, root: Path, policy: RetryPolicy) -> Connector:
+    key = read_secret(
+        env=settings.token_env, file=settings.token_file, workspace=root, what="pagerduty API key"
+    )
+    headers = {"Accept": "application/vnd.pagerduty+json;version=2"}
+    http = HttpClient(
+        settings.url, policy=policy, authorization=f"Token token={key}", headers=headers
+    )
+    return PagerDutyConnector(http, settings)
+
+
 def _open_linear(settings: LinearSettings, root: Path, policy: RetryPolicy) -> Connector:
     key = read_secret(
         env=settings.token_env, file=settings.token_file, workspace=root, what="linear API key"
@@ -271,6 +288,14 @@ SOURCES: dict[str, Source] = {
         ),
         Source("git", "git", "a git commit, tag or head", git_stream_of, map_git, _open_git),
         Source(
+            "pagerduty",
+            "pagerduty",
+            "a PagerDuty incident or log entry",
+            pagerduty_stream_of,
+            map_pagerduty,
+            _open_pagerduty,
+        ),
+        Source(
             "linear",
             "linear",
             "a Linear issue or history entry",
@@ -364,7 +389,7 @@ class ReplayLine:
 
 
 # Lists of objects in a whole API answer saved as one line.
-_CONTAINERS = ("issues", "values", "workflow_runs", "nodes")
+_CONTAINERS = ("issues", "values", "workflow_runs", "nodes", "incidents", "data", "items")
 
 
 def read_replay(path: Path, spec: Source) -> Iterator[ReplayLine]:

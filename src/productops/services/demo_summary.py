@@ -265,7 +265,11 @@ def _dora(ws: Workspace, as_of: datetime) -> list[Dora]:
         "lead": p.change_lead_time(
             b.table("change"), b.table("deployment"), b.table("deployment_change"), "quarter"
         ),
-        "failure": p.change_failure_rate(b.table("deployment"), b.table("incident"), "quarter"),
+        "failure": p.change_failure_rate(
+            b.table("deployment"),
+            p.caused_incidents(b.table("incident"), b.table("deployment")),
+            "quarter",
+        ),
     }
     latest = {}
     for name, expr in tables.items():

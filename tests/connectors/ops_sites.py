@@ -1,0 +1,51 @@
+"""CI servers and paging tools served from their real payloads by `FixtureServer`, paged as
+the real APIs page.
+
+- `PagerDutySite`: REST v2; lists are `{"incidents", "limit", "offset", "more", "total"}`
+  (offset/limit, `more` false on the last page), incidents filtered by `since`/`until` on
+  their creation unless `date_range=all`; an incident's log entries at
+  `/incidents/ID/log_entries` (the list answer does not carry them); the API key as
+  `Authorization: Token token=KEY`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from tests.connectors.server import Reply, Request, utc
+
+
+def _offset_page(key: str, items: list[dict[str, Any]], q: dict[str, str]) -> Reply:
+    offset, limit = int(q.get("offset", 0)), int(q.get("limit", 25))
+    chunk = items[offset : offset + limit]
+    body = {key: chunk, "limit": limit, "offset": offset, "more": offset + limit < len(items)}
+    return Reply(body={**body, "total": None})
+
+
+class PagerDutySite:
+    """PagerDuty REST v2 over the real incidents (whose `log_entries` it serves apart)."""
+
+    def __init__(self, incidents: Sequence[dict[str, Any]], key: str) -> None:
+        self.key = key
+        self.incidents = sorted(
+            ({k: v for k, v in i.items() if k != "log_entries"} for i in incidents),
+            key=lambda i: (utc(i["created_at"]), i["id"]),
+        )
+        self.log_entries = {i["id"]: list(i.get("log_entries") or []) for i in incidents}
+
+    def __call__(self, request: Request, base: str) -> Reply:
+        if request.headers.get("Authorization") != f"Token token={self.key}":
+            return Reply(401, {"error": {"message": "Unauthorized", "code": 2006}})
+        q = request.query
+        if request.path == "/incidents":
+            items = self.incidents
+            if q.get("date_range") != "all":
+                since, until = utc(q["since"]), utc(q["until"])
+                items = [i for i in items if since <= utc(i["created_at"]) < until]
+            return _offset_page("incidents", items, q)
+        found = re.fullmatch(r"/incidents/([^/]+)/log_entries", request.path)
+        if found and found.group(1) in self.log_entries:
+            return _offset_page("log_entries", self.log_entries[found.group(1)], q)
+        return Reply(404, {"error": {"message": "Not Found", "code": 2100}})
