@@ -40,6 +40,7 @@ __all__ = [
     "HttpSettings",
     "ImportMapping",
     "IntercomSettings",
+    "JenkinsSettings",
     "JiraCsvSettings",
     "JiraSettings",
     "LinearSettings",
@@ -323,6 +324,7 @@ DeploySource = Literal["actions", "deployments", "releases"]
 GitLabDeploySource = Literal["deployments", "jobs", "pipelines"]
 BitbucketDeploySource = Literal["deployments", "steps"]
 AzureDeploySource = Literal["builds", "timeline"]
+JenkinsDeploySource = Literal["builds", "stages"]
 
 
 class HttpSettings(_Settings):
@@ -726,6 +728,52 @@ class AzureDevOpsSettings(_Settings):
     page_size: int = Field(100, ge=1, le=1000, description="Items per page ($top).")
 
 
+class JenkinsSettings(_Settings):
+    url: ApiUrl | None = Field(
+        None,
+        description="Jenkins root, e.g. https://ci.acme.com; none for replays from files only.",
+    )
+    jobs: list[str] = Field(
+        default_factory=list,
+        description="Jobs by full name, folders and branches included, e.g. shop/deploy or "
+        "shop/api/main (a branch of a multibranch pipeline).",
+    )
+    username_env: str = Field(
+        "JENKINS_USER", description="Environment variable holding the Jenkins user name."
+    )
+    token_env: str | None = Field(
+        "JENKINS_TOKEN",
+        description="Environment variable holding that user's API token (never stored).",
+    )
+    token_file: str | None = Field(
+        None, description="Or a file outside the workspace holding the API token."
+    )
+    default_team: str | None = Field(
+        None, description="Team of deployments (default: the job's top folder as a team id)."
+    )
+    job_teams: dict[str, str] = Field(
+        default_factory=dict,
+        description="Job or folder full name -> team (the longest match wins).",
+    )
+    deploy_from: list[JenkinsDeploySource] = Field(
+        default_factory=lambda: list[JenkinsDeploySource](["builds"]),
+        description="What counts as a deployment: builds of a job matching deploy_job, or "
+        "pipeline stages matching deploy_stage.",
+    )
+    deploy_job: str = Field(
+        "(?i)deploy|release|prod", description="Regex on a job's full name: a deploy job."
+    )
+    deploy_stage: str = Field(
+        "(?i)deploy|prod", description="Regex on a pipeline stage's name: a deploy stage."
+    )
+    deploy_branch: str | None = Field(
+        None, description="Only builds of this branch are deployments, e.g. main (default: any)."
+    )
+    page_size: int = Field(
+        100, ge=1, le=1000, description="Builds per request (the {start,end} range of tree)."
+    )
+
+
 class PagerDutySettings(_Settings):
     url: ApiUrl = Field("https://api.pagerduty.com", description="PagerDuty REST API root.")
     token_env: str | None = Field(
@@ -862,6 +910,9 @@ class ConnectorSettings(_Settings):
     )
     git: GitSettings | None = Field(
         None, description="A local git clone (`productops connect git`)."
+    )
+    jenkins: JenkinsSettings | None = Field(
+        None, description="Jenkins builds and pipeline stages (`productops connect jenkins`)."
     )
     pagerduty: PagerDutySettings | None = Field(
         None, description="PagerDuty incidents (`productops connect pagerduty`)."

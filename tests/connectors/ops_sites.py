@@ -6,10 +6,14 @@ the real APIs page.
   their creation unless `date_range=all`; an incident's log entries at
   `/incidents/ID/log_entries` (the list answer does not carry them); the API key as
   `Authorization: Token token=KEY`.
+- `JenkinsSite`: jobs at `/job/A/job/B/...`; `api/json?tree=allBuilds[...]{START,END}`
+  answers the builds in that range, newest first (an empty list past the end); a
+  pipeline build's stages at `/job/.../N/wfapi/describe`; basic auth with an API token.
 """
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -49,3 +53,42 @@ class PagerDutySite:
         if found and found.group(1) in self.log_entries:
             return _offset_page("log_entries", self.log_entries[found.group(1)], q)
         return Reply(404, {"error": {"message": "Not Found", "code": 2100}})
+
+
+_RANGE = re.compile(r"allBuilds\[.*\]\{(\d+),(\d+)\}$")
+
+
+class JenkinsSite:
+    """Jenkins over the real builds (`{"request": {"FullName"}, ...}`) and stages of its jobs."""
+
+    def __init__(
+        self,
+        builds: Sequence[dict[str, Any]],
+        stages: Sequence[dict[str, Any]],
+        user: str,
+        token: str,
+    ) -> None:
+        self.auth = "Basic " + base64.b64encode(f"{user}:{token}".encode()).decode()
+        self.builds: dict[str, list[dict[str, Any]]] = {}
+        for item in builds:
+            self.builds.setdefault(item["request"]["FullName"], []).append(item["response"])
+        for found in self.builds.values():
+            found.sort(key=lambda b: b["number"], reverse=True)
+        self.stages: dict[str, list[dict[str, Any]]] = {}
+        for item in stages:
+            self.stages.setdefault(item["request"]["FullName"], []).append(item["response"])
+
+    def __call__(self, request: Request, base: str) -> Reply:
+        if request.headers.get("Authorization") != self.auth:
+            return Reply(401, {"message": "Unauthorized"})
+        found = re.fullmatch(r"((?:/job/[^/]+)+)/(api/json|(\d+)/wfapi/describe)", request.path)
+        job = "/".join(found.group(1).split("/job/")[1:]) if found else ""
+        if found is None or job not in self.builds:
+            return Reply(404, {"message": "Not Found"})
+        if found.group(3):
+            stages = self.stages.get(f"{job}#{found.group(3)}", [])
+            return Reply(body={"id": found.group(3), "status": "SUCCESS", "stages": stages})
+        span = _RANGE.search(request.query.get("tree", ""))
+        start, end = (int(span.group(1)), int(span.group(2))) if span else (0, 100)
+        body = {"_class": "org.jenkinsci.plugins.workflow.job.WorkflowJob"}
+        return Reply(body={**body, "allBuilds": self.builds[job][start:end]})

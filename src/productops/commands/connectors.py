@@ -25,6 +25,7 @@ from productops.config import (
     GitLabSettings,
     GitSettings,
     IntercomSettings,
+    JenkinsSettings,
     JiraCsvSettings,
     JiraSettings,
     LinearSettings,
@@ -369,6 +370,54 @@ def connect_azure_devops(
             "deploy_from": deploy_from,
             "deploy_pipeline": deploy_pipeline,
             "deploy_record": deploy_record,
+            "deploy_branch": deploy_branch,
+        },
+        secret_file=token_file,
+    )
+
+
+@connect_app.command("jenkins")
+def connect_jenkins(
+    ctx: typer.Context,
+    url: Annotated[str | None, typer.Option(help="Jenkins root, e.g. https://ci.acme.com.")] = None,
+    job: Annotated[
+        list[str] | None,
+        typer.Option(help="Job by full name (FOLDER/NAME, or .../BRANCH), repeatable."),
+    ] = None,
+    username_env: Annotated[
+        str | None,
+        typer.Option("--username-env", help="NAME of the variable holding the user name."),
+    ] = None,
+    token_env: TokenEnv = None,
+    token_file: TokenFile = None,
+    default_team: TeamDefault = None,
+    job_team: Annotated[
+        list[str] | None, typer.Option("--job-team", help="JOB or FOLDER=TEAM, repeatable.")
+    ] = None,
+    deploy_from: Annotated[
+        list[str] | None, typer.Option(help="builds or stages; repeatable.")
+    ] = None,
+    deploy_job: Annotated[str | None, typer.Option(help="Regex on deploy jobs' names.")] = None,
+    deploy_stage: Annotated[str | None, typer.Option(help="Regex on deploy stages' names.")] = None,
+    deploy_branch: Annotated[
+        str | None, typer.Option(help="Only builds of this branch are deployments.")
+    ] = None,
+) -> None:
+    """Jenkins: builds and pipeline stages, as deployments."""
+    _save(
+        ctx,
+        "jenkins",
+        JenkinsSettings,
+        {
+            "url": url,
+            "jobs": job,
+            "username_env": username_env,
+            "token_env": token_env,
+            "default_team": default_team,
+            "job_teams": _pairs(job_team, "--job-team"),
+            "deploy_from": deploy_from,
+            "deploy_job": deploy_job,
+            "deploy_stage": deploy_stage,
             "deploy_branch": deploy_branch,
         },
         secret_file=token_file,

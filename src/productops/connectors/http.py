@@ -161,6 +161,18 @@ class HttpClient:
             yield response
             page, query = response.next_url, None
 
+    def ranges(self, url: str, key: str, fields: str, size: int) -> Iterator[JsonResponse]:
+        """Jenkins' ranges: GET `url?tree=KEY[FIELDS]{START,END}`, `size` items at a time,
+        until an answer holds fewer (the list under `key` is checked to be one)."""
+        start = 0
+        while True:
+            response = self.get(url, {"tree": f"{key}[{fields}]{{{start},{start + size}}}"})
+            items = expect(response, key, list)
+            yield response
+            if len(items) < size:
+                return
+            start += size
+
     def request(
         self,
         method: str,

@@ -16,6 +16,7 @@ from productops.config import (
     GitLabSettings,
     GitSettings,
     IntercomSettings,
+    JenkinsSettings,
     JiraCsvSettings,
     JiraSettings,
     LinearSettings,
@@ -43,6 +44,7 @@ from productops.connectors.github import GitHubConnector, github_stream_of, map_
 from productops.connectors.gitlab import GitLabConnector, gitlab_stream_of, map_gitlab
 from productops.connectors.http import HttpClient, RetryPolicy
 from productops.connectors.intercom import IntercomConnector, intercom_stream_of, map_intercom
+from productops.connectors.jenkins import JenkinsConnector, jenkins_stream_of, map_jenkins
 from productops.connectors.jira import JiraConnector, jira_stream_of, map_jira
 from productops.connectors.linear import LinearConnector, linear_stream_of, map_linear
 from productops.connectors.pagerduty import (
@@ -179,6 +181,21 @@ def _open_azure(settings: AzureDevOpsSettings, root: Path, policy: RetryPolicy) 
     return AzureDevOpsConnector(http, settings)
 
 
+def _open_jenkins(settings: JenkinsSettings, root: Path, policy: RetryPolicy) -> Connector:
+    if not settings.url or not settings.jobs:
+        raise ConnectorError(
+            "jenkins: no URL or jobs; run `productops connect jenkins --url https://CI --job "
+            "FOLDER/NAME`, or replay exported payloads with `productops sync jenkins --from-file "
+            "FILE`"
+        )
+    user = read_secret(env=settings.username_env, file=None, workspace=root, what="jenkins user")
+    token = read_secret(
+        env=settings.token_env, file=settings.token_file, workspace=root, what="jenkins API token"
+    )
+    http = HttpClient(settings.url, policy=policy, basic=(user or "", token or ""))
+    return JenkinsConnector(http, settings)
+
+
 def _open_pagerduty(settings: PagerDutySettings, root: Path, policy: RetryPolicy) -> Connector:
     key = read_secret(
         env=settings.token_env, file=settings.token_file, workspace=root, what="pagerduty API key"
@@ -287,6 +304,14 @@ SOURCES: dict[str, Source] = {
             _open_azure,
         ),
         Source("git", "git", "a git commit, tag or head", git_stream_of, map_git, _open_git),
+        Source(
+            "jenkins",
+            "jenkins",
+            "a Jenkins build or pipeline stage",
+            jenkins_stream_of,
+            map_jenkins,
+            _open_jenkins,
+        ),
         Source(
             "pagerduty",
             "pagerduty",
