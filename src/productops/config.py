@@ -26,6 +26,7 @@ __all__ = [
     "AzureDevOpsSettings",
     "BitbucketSettings",
     "Channel",
+    "CircleCISettings",
     "Config",
     "ConnectorSettings",
     "Cron",
@@ -325,6 +326,7 @@ GitLabDeploySource = Literal["deployments", "jobs", "pipelines"]
 BitbucketDeploySource = Literal["deployments", "steps"]
 AzureDeploySource = Literal["builds", "timeline"]
 JenkinsDeploySource = Literal["builds", "stages"]
+CircleCIDeploySource = Literal["workflows", "jobs"]
 
 
 class HttpSettings(_Settings):
@@ -774,6 +776,38 @@ class JenkinsSettings(_Settings):
     )
 
 
+class CircleCISettings(_Settings):
+    url: ApiUrl = Field("https://circleci.com/api/v2", description="CircleCI API v2 root.")
+    projects: list[str] = Field(
+        default_factory=list, description="Project slugs, e.g. gh/acme/shop (VCS/ORG/REPO)."
+    )
+    token_env: str | None = Field(
+        "CIRCLECI_TOKEN",
+        description="Environment variable holding a personal API token (never stored).",
+    )
+    token_file: str | None = Field(
+        None, description="Or a file outside the workspace holding the token."
+    )
+    default_team: str | None = Field(
+        None, description="Team of deployments (default: the repository's name as a team id)."
+    )
+    project_teams: dict[str, str] = Field(
+        default_factory=dict, description="Project slug -> team, overriding default_team."
+    )
+    deploy_from: list[CircleCIDeploySource] = Field(
+        default_factory=lambda: list[CircleCIDeploySource](["workflows"]),
+        description="What counts as a deployment: workflows matching deploy_workflow, or jobs "
+        "matching deploy_job.",
+    )
+    deploy_workflow: str = Field(
+        "(?i)deploy|release|prod", description="Regex on a workflow's name: a deploy workflow."
+    )
+    deploy_job: str = Field("(?i)deploy|prod", description="Regex on a job's name: a deploy job.")
+    deploy_branch: str | None = Field(
+        None, description="Only pipelines of this branch are deployments, e.g. main (default: any)."
+    )
+
+
 class PagerDutySettings(_Settings):
     url: ApiUrl = Field("https://api.pagerduty.com", description="PagerDuty REST API root.")
     token_env: str | None = Field(
@@ -913,6 +947,9 @@ class ConnectorSettings(_Settings):
     )
     jenkins: JenkinsSettings | None = Field(
         None, description="Jenkins builds and pipeline stages (`productops connect jenkins`)."
+    )
+    circleci: CircleCISettings | None = Field(
+        None, description="CircleCI pipelines, workflows and jobs (`productops connect circleci`)."
     )
     pagerduty: PagerDutySettings | None = Field(
         None, description="PagerDuty incidents (`productops connect pagerduty`)."

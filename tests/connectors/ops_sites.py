@@ -9,6 +9,9 @@ the real APIs page.
 - `JenkinsSite`: jobs at `/job/A/job/B/...`; `api/json?tree=allBuilds[...]{START,END}`
   answers the builds in that range, newest first (an empty list past the end); a
   pipeline build's stages at `/job/.../N/wfapi/describe`; basic auth with an API token.
+- `CircleCISite`: API v2; lists are `{"items", "next_page_token"}` (an opaque token, null
+  on the last page), `page_size` items a page; pipelines newest first; the token in a
+  `Circle-Token` header.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from tests.connectors.code_sites import _opaque, _unopaque
 from tests.connectors.server import Reply, Request, utc
 
 
@@ -92,3 +96,43 @@ class JenkinsSite:
         start, end = (int(span.group(1)), int(span.group(2))) if span else (0, 100)
         body = {"_class": "org.jenkinsci.plugins.workflow.job.WorkflowJob"}
         return Reply(body={**body, "allBuilds": self.builds[job][start:end]})
+
+
+class CircleCISite:
+    """CircleCI API v2 over the real pipelines, workflows and jobs of one project."""
+
+    def __init__(
+        self,
+        project: str,
+        pipelines: Sequence[dict[str, Any]],
+        workflows: Sequence[dict[str, Any]],
+        jobs: Sequence[dict[str, Any]],
+        token: str,
+        page_size: int = 3,
+    ) -> None:
+        self.project, self.token, self.size = project, token, page_size
+        self.pipelines = sorted(pipelines, key=lambda p: p["created_at"], reverse=True)
+        self.workflows: dict[str, list[dict[str, Any]]] = {}
+        for item in workflows:
+            workflow = item["response"]
+            self.workflows.setdefault(workflow["pipeline_id"], []).append(workflow)
+        self.jobs: dict[str, list[dict[str, Any]]] = {}
+        for item in jobs:
+            self.jobs.setdefault(item["request"]["id"], []).append(item["response"])
+
+    def __call__(self, request: Request, base: str) -> Reply:
+        if request.headers.get("Circle-Token") != self.token:
+            return Reply(401, {"message": "You must log in first."})
+        if request.path == f"/api/v2/project/{self.project}/pipeline":
+            return self._page(self.pipelines, request.query)
+        found = re.fullmatch(r"/api/v2/(pipeline|workflow)/([^/]+)/(workflow|job)", request.path)
+        if found:
+            lists = self.workflows if found.group(1) == "pipeline" else self.jobs
+            return self._page(lists.get(found.group(2), []), request.query)
+        return Reply(404, {"message": "Not found."})
+
+    def _page(self, items: list[dict[str, Any]], q: dict[str, str]) -> Reply:
+        start = int(_unopaque(q["page-token"])["at"]) if "page-token" in q else 0
+        end = start + self.size
+        token = _opaque({"at": end}) if end < len(items) else None
+        return Reply(body={"items": items[start:end], "next_page_token": token})

@@ -21,6 +21,7 @@ from productops.config import (
     CONFIG_FILE,
     AzureDevOpsSettings,
     BitbucketSettings,
+    CircleCISettings,
     GitHubSettings,
     GitLabSettings,
     GitSettings,
@@ -418,6 +419,50 @@ def connect_jenkins(
             "deploy_from": deploy_from,
             "deploy_job": deploy_job,
             "deploy_stage": deploy_stage,
+            "deploy_branch": deploy_branch,
+        },
+        secret_file=token_file,
+    )
+
+
+@connect_app.command("circleci")
+def connect_circleci(
+    ctx: typer.Context,
+    project: Annotated[
+        list[str] | None, typer.Option(help="Project slug VCS/ORG/REPO, repeatable.")
+    ] = None,
+    url: Annotated[str | None, typer.Option(help="API root (default CircleCI's v2).")] = None,
+    token_env: TokenEnv = None,
+    token_file: TokenFile = None,
+    default_team: TeamDefault = None,
+    project_team: Annotated[
+        list[str] | None, typer.Option("--project-team", help="SLUG=TEAM, repeatable.")
+    ] = None,
+    deploy_from: Annotated[
+        list[str] | None, typer.Option(help="workflows or jobs; repeatable.")
+    ] = None,
+    deploy_workflow: Annotated[
+        str | None, typer.Option(help="Regex on deploy workflows' names.")
+    ] = None,
+    deploy_job: Annotated[str | None, typer.Option(help="Regex on deploy jobs' names.")] = None,
+    deploy_branch: Annotated[
+        str | None, typer.Option(help="Only pipelines of this branch are deployments.")
+    ] = None,
+) -> None:
+    """CircleCI: pipelines, workflows and jobs, as deployments."""
+    _save(
+        ctx,
+        "circleci",
+        CircleCISettings,
+        {
+            "projects": project,
+            "url": url,
+            "token_env": token_env,
+            "default_team": default_team,
+            "project_teams": _pairs(project_team, "--project-team"),
+            "deploy_from": deploy_from,
+            "deploy_workflow": deploy_workflow,
+            "deploy_job": deploy_job,
             "deploy_branch": deploy_branch,
         },
         secret_file=token_file,

@@ -11,6 +11,7 @@ from typing import Any
 from productops.config import (
     AzureDevOpsSettings,
     BitbucketSettings,
+    CircleCISettings,
     ConnectorSettings,
     GitHubSettings,
     GitLabSettings,
@@ -31,6 +32,7 @@ from productops.connectors.bitbucket import (
     bitbucket_stream_of,
     map_bitbucket,
 )
+from productops.connectors.circleci import CircleCIConnector, circleci_stream_of, map_circleci
 from productops.connectors.feedback_files import FEEDBACK_KINDS, map_accounts, map_feedback_file
 from productops.connectors.files import (
     CsvConnector,
@@ -196,6 +198,18 @@ def _open_jenkins(settings: JenkinsSettings, root: Path, policy: RetryPolicy) ->
     return JenkinsConnector(http, settings)
 
 
+def _open_circleci(settings: CircleCISettings, root: Path, policy: RetryPolicy) -> Connector:
+    if not settings.projects:
+        raise ConnectorError(
+            "circleci: no projects; run `productops connect circleci --project gh/ORG/REPO`"
+        )
+    token = read_secret(
+        env=settings.token_env, file=settings.token_file, workspace=root, what="circleci token"
+    )
+    headers = {"Circle-Token": token or ""}
+    return CircleCIConnector(HttpClient(settings.url, policy=policy, headers=headers), settings)
+
+
 def _open_pagerduty(settings: PagerDutySettings, root: Path, policy: RetryPolicy) -> Connector:
     key = read_secret(
         env=settings.token_env, file=settings.token_file, workspace=root, what="pagerduty API key"
@@ -311,6 +325,14 @@ SOURCES: dict[str, Source] = {
             jenkins_stream_of,
             map_jenkins,
             _open_jenkins,
+        ),
+        Source(
+            "circleci",
+            "circleci",
+            "a CircleCI pipeline, workflow or job",
+            circleci_stream_of,
+            map_circleci,
+            _open_circleci,
         ),
         Source(
             "pagerduty",
