@@ -47,6 +47,7 @@ __all__ = [
     "LinearSettings",
     "NotifySettings",
     "OidcSettings",
+    "OpsgenieSettings",
     "PagerDutySettings",
     "ScheduleSettings",
     "ScorecardSettings",
@@ -808,6 +809,29 @@ class CircleCISettings(_Settings):
     )
 
 
+class OpsgenieSettings(_Settings):
+    url: ApiUrl = Field(
+        "https://api.opsgenie.com",
+        description="Opsgenie API root (EU: https://api.eu.opsgenie.com).",
+    )
+    token_env: str | None = Field(
+        "OPSGENIE_TOKEN",
+        description="Environment variable holding an API key with read access (never stored).",
+    )
+    token_file: str | None = Field(
+        None, description="Or a file outside the workspace holding the API key."
+    )
+    service_teams: dict[str, str] = Field(
+        default_factory=dict,
+        description="Impacted service id -> team: the team whose deployments its incidents "
+        "are linked to (docs/metrics.md#change_failure_rate).",
+    )
+    default_team: str | None = Field(
+        None, description="Team of incidents of services not in service_teams."
+    )
+    page_size: int = Field(100, ge=1, le=100, description="Incidents per page (limit; max 100).")
+
+
 class PagerDutySettings(_Settings):
     url: ApiUrl = Field("https://api.pagerduty.com", description="PagerDuty REST API root.")
     token_env: str | None = Field(
@@ -950,6 +974,9 @@ class ConnectorSettings(_Settings):
     )
     circleci: CircleCISettings | None = Field(
         None, description="CircleCI pipelines, workflows and jobs (`productops connect circleci`)."
+    )
+    opsgenie: OpsgenieSettings | None = Field(
+        None, description="Opsgenie incidents (`productops connect opsgenie`)."
     )
     pagerduty: PagerDutySettings | None = Field(
         None, description="PagerDuty incidents (`productops connect pagerduty`)."

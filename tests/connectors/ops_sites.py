@@ -12,6 +12,9 @@ the real APIs page.
 - `CircleCISite`: API v2; lists are `{"items", "next_page_token"}` (an opaque token, null
   on the last page), `page_size` items a page; pipelines newest first; the token in a
   `Circle-Token` header.
+- `OpsgenieSite`: `/v1/incidents` answers `{"data", "paging", "took", "requestId"}`, the
+  next page's URL in `paging.next` (none on the last); `query=createdAt>=MILLIS` filters;
+  the key as `Authorization: GenieKey KEY`.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import base64
 import re
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlencode
 
 from tests.connectors.code_sites import _opaque, _unopaque
 from tests.connectors.server import Reply, Request, utc
@@ -136,3 +140,29 @@ class CircleCISite:
         end = start + self.size
         token = _opaque({"at": end}) if end < len(items) else None
         return Reply(body={"items": items[start:end], "next_page_token": token})
+
+
+class OpsgenieSite:
+    """Opsgenie over the real incidents."""
+
+    def __init__(self, incidents: Sequence[dict[str, Any]], key: str) -> None:
+        self.key = key
+        self.incidents = sorted(incidents, key=lambda i: (utc(i["createdAt"]), i["id"]))
+
+    def __call__(self, request: Request, base: str) -> Reply:
+        if request.headers.get("Authorization") != f"GenieKey {self.key}":
+            return Reply(401, {"message": "Could not authenticate", "took": 0.0})
+        if request.path != "/v1/incidents":
+            return Reply(404, {"message": "Not found", "took": 0.0})
+        q = request.query
+        items = self.incidents
+        since = re.fullmatch(r"createdAt>=(\d+)", q.get("query", ""))
+        if since:
+            start = int(since.group(1)) / 1000
+            items = [i for i in items if utc(i["createdAt"]).timestamp() >= start]
+        offset, limit = int(q.get("offset", 0)), int(q.get("limit", 20))
+        paging = {"first": f"{base}/v1/incidents?{urlencode({**q, 'offset': 0})}"}
+        if offset + limit < len(items):
+            paging["next"] = f"{base}/v1/incidents?{urlencode({**q, 'offset': offset + limit})}"
+        body = {"data": items[offset : offset + limit], "paging": paging}
+        return Reply(body={**body, "took": 0.01, "requestId": "replay"})

@@ -30,6 +30,7 @@ from productops.config import (
     JiraCsvSettings,
     JiraSettings,
     LinearSettings,
+    OpsgenieSettings,
     PagerDutySettings,
     TransitionsCsvSettings,
     ZendeskSettings,
@@ -508,6 +509,32 @@ def connect_pagerduty(
             "service_teams": _pairs(service_team, "--service-team"),
             "default_team": default_team,
             "start": start,
+        },
+        secret_file=token_file,
+    )
+
+
+@connect_app.command("opsgenie")
+def connect_opsgenie(
+    ctx: typer.Context,
+    url: Annotated[
+        str | None, typer.Option(help="API root (EU: https://api.eu.opsgenie.com).")
+    ] = None,
+    token_env: TokenEnv = None,
+    token_file: TokenFile = None,
+    service_team: ServiceTeam = None,
+    default_team: TeamDefault = None,
+) -> None:
+    """Opsgenie: incidents with when they were created and resolved."""
+    _save(
+        ctx,
+        "opsgenie",
+        OpsgenieSettings,
+        {
+            "url": url,
+            "token_env": token_env,
+            "service_teams": _pairs(service_team, "--service-team"),
+            "default_team": default_team,
         },
         secret_file=token_file,
     )

@@ -21,6 +21,7 @@ from productops.config import (
     JiraCsvSettings,
     JiraSettings,
     LinearSettings,
+    OpsgenieSettings,
     PagerDutySettings,
     TransitionsCsvSettings,
     ZendeskSettings,
@@ -49,6 +50,7 @@ from productops.connectors.intercom import IntercomConnector, intercom_stream_of
 from productops.connectors.jenkins import JenkinsConnector, jenkins_stream_of, map_jenkins
 from productops.connectors.jira import JiraConnector, jira_stream_of, map_jira
 from productops.connectors.linear import LinearConnector, linear_stream_of, map_linear
+from productops.connectors.opsgenie import OpsgenieConnector, map_opsgenie, opsgenie_stream_of
 from productops.connectors.pagerduty import (
     PagerDutyConnector,
     map_pagerduty,
@@ -221,6 +223,14 @@ def _open_pagerduty(settings: PagerDutySettings, root: Path, policy: RetryPolicy
     return PagerDutyConnector(http, settings)
 
 
+def _open_opsgenie(settings: OpsgenieSettings, root: Path, policy: RetryPolicy) -> Connector:
+    key = read_secret(
+        env=settings.token_env, file=settings.token_file, workspace=root, what="opsgenie API key"
+    )
+    http = HttpClient(settings.url, policy=policy, authorization=f"GenieKey {key}")
+    return OpsgenieConnector(http, settings)
+
+
 def _open_linear(settings: LinearSettings, root: Path, policy: RetryPolicy) -> Connector:
     key = read_secret(
         env=settings.token_env, file=settings.token_file, workspace=root, what="linear API key"
@@ -316,6 +326,14 @@ SOURCES: dict[str, Source] = {
             azure_stream_of,
             map_azure,
             _open_azure,
+        ),
+        Source(
+            "opsgenie",
+            "opsgenie",
+            "an Opsgenie incident",
+            opsgenie_stream_of,
+            map_opsgenie,
+            _open_opsgenie,
         ),
         Source("git", "git", "a git commit, tag or head", git_stream_of, map_git, _open_git),
         Source(
