@@ -26,6 +26,7 @@ __all__ = [
     "AzureDevOpsSettings",
     "BitbucketSettings",
     "Channel",
+    "CircleCISettings",
     "Config",
     "ConnectorSettings",
     "Cron",
@@ -40,11 +41,14 @@ __all__ = [
     "HttpSettings",
     "ImportMapping",
     "IntercomSettings",
+    "JenkinsSettings",
     "JiraCsvSettings",
     "JiraSettings",
     "LinearSettings",
     "NotifySettings",
     "OidcSettings",
+    "OpsgenieSettings",
+    "PagerDutySettings",
     "ScheduleSettings",
     "ScorecardSettings",
     "ServerSettings",
@@ -322,6 +326,8 @@ DeploySource = Literal["actions", "deployments", "releases"]
 GitLabDeploySource = Literal["deployments", "jobs", "pipelines"]
 BitbucketDeploySource = Literal["deployments", "steps"]
 AzureDeploySource = Literal["builds", "timeline"]
+JenkinsDeploySource = Literal["builds", "stages"]
+CircleCIDeploySource = Literal["workflows", "jobs"]
 
 
 class HttpSettings(_Settings):
@@ -725,6 +731,135 @@ class AzureDevOpsSettings(_Settings):
     page_size: int = Field(100, ge=1, le=1000, description="Items per page ($top).")
 
 
+class JenkinsSettings(_Settings):
+    url: ApiUrl | None = Field(
+        None,
+        description="Jenkins root, e.g. https://ci.acme.com; none for replays from files only.",
+    )
+    jobs: list[str] = Field(
+        default_factory=list,
+        description="Jobs by full name, folders and branches included, e.g. shop/deploy or "
+        "shop/api/main (a branch of a multibranch pipeline).",
+    )
+    username_env: str = Field(
+        "JENKINS_USER", description="Environment variable holding the Jenkins user name."
+    )
+    token_env: str | None = Field(
+        "JENKINS_TOKEN",
+        description="Environment variable holding that user's API token (never stored).",
+    )
+    token_file: str | None = Field(
+        None, description="Or a file outside the workspace holding the API token."
+    )
+    default_team: str | None = Field(
+        None, description="Team of deployments (default: the job's top folder as a team id)."
+    )
+    job_teams: dict[str, str] = Field(
+        default_factory=dict,
+        description="Job or folder full name -> team (the longest match wins).",
+    )
+    deploy_from: list[JenkinsDeploySource] = Field(
+        default_factory=lambda: list[JenkinsDeploySource](["builds"]),
+        description="What counts as a deployment: builds of a job matching deploy_job, or "
+        "pipeline stages matching deploy_stage.",
+    )
+    deploy_job: str = Field(
+        "(?i)deploy|release|prod", description="Regex on a job's full name: a deploy job."
+    )
+    deploy_stage: str = Field(
+        "(?i)deploy|prod", description="Regex on a pipeline stage's name: a deploy stage."
+    )
+    deploy_branch: str | None = Field(
+        None, description="Only builds of this branch are deployments, e.g. main (default: any)."
+    )
+    page_size: int = Field(
+        100, ge=1, le=1000, description="Builds per request (the {start,end} range of tree)."
+    )
+
+
+class CircleCISettings(_Settings):
+    url: ApiUrl = Field("https://circleci.com/api/v2", description="CircleCI API v2 root.")
+    projects: list[str] = Field(
+        default_factory=list, description="Project slugs, e.g. gh/acme/shop (VCS/ORG/REPO)."
+    )
+    token_env: str | None = Field(
+        "CIRCLECI_TOKEN",
+        description="Environment variable holding a personal API token (never stored).",
+    )
+    token_file: str | None = Field(
+        None, description="Or a file outside the workspace holding the token."
+    )
+    default_team: str | None = Field(
+        None, description="Team of deployments (default: the repository's name as a team id)."
+    )
+    project_teams: dict[str, str] = Field(
+        default_factory=dict, description="Project slug -> team, overriding default_team."
+    )
+    deploy_from: list[CircleCIDeploySource] = Field(
+        default_factory=lambda: list[CircleCIDeploySource](["workflows"]),
+        description="What counts as a deployment: workflows matching deploy_workflow, or jobs "
+        "matching deploy_job.",
+    )
+    deploy_workflow: str = Field(
+        "(?i)deploy|release|prod", description="Regex on a workflow's name: a deploy workflow."
+    )
+    deploy_job: str = Field("(?i)deploy|prod", description="Regex on a job's name: a deploy job.")
+    deploy_branch: str | None = Field(
+        None, description="Only pipelines of this branch are deployments, e.g. main (default: any)."
+    )
+
+
+class OpsgenieSettings(_Settings):
+    url: ApiUrl = Field(
+        "https://api.opsgenie.com",
+        description="Opsgenie API root (EU: https://api.eu.opsgenie.com).",
+    )
+    token_env: str | None = Field(
+        "OPSGENIE_TOKEN",
+        description="Environment variable holding an API key with read access (never stored).",
+    )
+    token_file: str | None = Field(
+        None, description="Or a file outside the workspace holding the API key."
+    )
+    service_teams: dict[str, str] = Field(
+        default_factory=dict,
+        description="Impacted service id -> team: the team whose deployments its incidents "
+        "are linked to (docs/metrics.md#change_failure_rate).",
+    )
+    default_team: str | None = Field(
+        None, description="Team of incidents of services not in service_teams."
+    )
+    page_size: int = Field(100, ge=1, le=100, description="Incidents per page (limit; max 100).")
+
+
+class PagerDutySettings(_Settings):
+    url: ApiUrl = Field("https://api.pagerduty.com", description="PagerDuty REST API root.")
+    token_env: str | None = Field(
+        "PAGERDUTY_TOKEN",
+        description="Environment variable holding a read-only REST API key (never stored).",
+    )
+    token_file: str | None = Field(
+        None, description="Or a file outside the workspace holding the API key."
+    )
+    services: list[str] = Field(
+        default_factory=list, description="Service ids whose incidents to read (default: all)."
+    )
+    service_teams: dict[str, str] = Field(
+        default_factory=dict,
+        description="Service name or id -> team: the team whose deployments its incidents are "
+        "linked to (docs/metrics.md#change_failure_rate).",
+    )
+    default_team: str | None = Field(
+        None,
+        description="Team of incidents of services not in service_teams (default: the "
+        "service's name as a team id).",
+    )
+    start: str | None = Field(
+        None, description="First sync: incidents created since this ISO date (default: all)."
+    )
+    page_size: int = Field(100, ge=1, le=100, description="Incidents per page (limit; max 100).")
+
+
 class GitSettings(_Settings):
     path: str = Field(description="Folder of a local clone.")
     repo: str | None = Field(None, description="Name used in keys (default: the folder's name).")
@@ -833,6 +968,18 @@ class ConnectorSettings(_Settings):
     )
     git: GitSettings | None = Field(
         None, description="A local git clone (`productops connect git`)."
+    )
+    jenkins: JenkinsSettings | None = Field(
+        None, description="Jenkins builds and pipeline stages (`productops connect jenkins`)."
+    )
+    circleci: CircleCISettings | None = Field(
+        None, description="CircleCI pipelines, workflows and jobs (`productops connect circleci`)."
+    )
+    opsgenie: OpsgenieSettings | None = Field(
+        None, description="Opsgenie incidents (`productops connect opsgenie`)."
+    )
+    pagerduty: PagerDutySettings | None = Field(
+        None, description="PagerDuty incidents (`productops connect pagerduty`)."
     )
     linear: LinearSettings | None = Field(None, description="Linear (`productops connect linear`).")
     jira_csv: JiraCsvSettings | None = Field(

@@ -21,13 +21,17 @@ from productops.config import (
     CONFIG_FILE,
     AzureDevOpsSettings,
     BitbucketSettings,
+    CircleCISettings,
     GitHubSettings,
     GitLabSettings,
     GitSettings,
     IntercomSettings,
+    JenkinsSettings,
     JiraCsvSettings,
     JiraSettings,
     LinearSettings,
+    OpsgenieSettings,
+    PagerDutySettings,
     TransitionsCsvSettings,
     ZendeskSettings,
     write_config,
@@ -369,6 +373,168 @@ def connect_azure_devops(
             "deploy_pipeline": deploy_pipeline,
             "deploy_record": deploy_record,
             "deploy_branch": deploy_branch,
+        },
+        secret_file=token_file,
+    )
+
+
+@connect_app.command("jenkins")
+def connect_jenkins(
+    ctx: typer.Context,
+    url: Annotated[str | None, typer.Option(help="Jenkins root, e.g. https://ci.acme.com.")] = None,
+    job: Annotated[
+        list[str] | None,
+        typer.Option(help="Job by full name (FOLDER/NAME, or .../BRANCH), repeatable."),
+    ] = None,
+    username_env: Annotated[
+        str | None,
+        typer.Option("--username-env", help="NAME of the variable holding the user name."),
+    ] = None,
+    token_env: TokenEnv = None,
+    token_file: TokenFile = None,
+    default_team: TeamDefault = None,
+    job_team: Annotated[
+        list[str] | None, typer.Option("--job-team", help="JOB or FOLDER=TEAM, repeatable.")
+    ] = None,
+    deploy_from: Annotated[
+        list[str] | None, typer.Option(help="builds or stages; repeatable.")
+    ] = None,
+    deploy_job: Annotated[str | None, typer.Option(help="Regex on deploy jobs' names.")] = None,
+    deploy_stage: Annotated[str | None, typer.Option(help="Regex on deploy stages' names.")] = None,
+    deploy_branch: Annotated[
+        str | None, typer.Option(help="Only builds of this branch are deployments.")
+    ] = None,
+) -> None:
+    """Jenkins: builds and pipeline stages, as deployments."""
+    _save(
+        ctx,
+        "jenkins",
+        JenkinsSettings,
+        {
+            "url": url,
+            "jobs": job,
+            "username_env": username_env,
+            "token_env": token_env,
+            "default_team": default_team,
+            "job_teams": _pairs(job_team, "--job-team"),
+            "deploy_from": deploy_from,
+            "deploy_job": deploy_job,
+            "deploy_stage": deploy_stage,
+            "deploy_branch": deploy_branch,
+        },
+        secret_file=token_file,
+    )
+
+
+@connect_app.command("circleci")
+def connect_circleci(
+    ctx: typer.Context,
+    project: Annotated[
+        list[str] | None, typer.Option(help="Project slug VCS/ORG/REPO, repeatable.")
+    ] = None,
+    url: Annotated[str | None, typer.Option(help="API root (default CircleCI's v2).")] = None,
+    token_env: TokenEnv = None,
+    token_file: TokenFile = None,
+    default_team: TeamDefault = None,
+    project_team: Annotated[
+        list[str] | None, typer.Option("--project-team", help="SLUG=TEAM, repeatable.")
+    ] = None,
+    deploy_from: Annotated[
+        list[str] | None, typer.Option(help="workflows or jobs; repeatable.")
+    ] = None,
+    deploy_workflow: Annotated[
+        str | None, typer.Option(help="Regex on deploy workflows' names.")
+    ] = None,
+    deploy_job: Annotated[str | None, typer.Option(help="Regex on deploy jobs' names.")] = None,
+    deploy_branch: Annotated[
+        str | None, typer.Option(help="Only pipelines of this branch are deployments.")
+    ] = None,
+) -> None:
+    """CircleCI: pipelines, workflows and jobs, as deployments."""
+    _save(
+        ctx,
+        "circleci",
+        CircleCISettings,
+        {
+            "projects": project,
+            "url": url,
+            "token_env": token_env,
+            "default_team": default_team,
+            "project_teams": _pairs(project_team, "--project-team"),
+            "deploy_from": deploy_from,
+            "deploy_workflow": deploy_workflow,
+            "deploy_job": deploy_job,
+            "deploy_branch": deploy_branch,
+        },
+        secret_file=token_file,
+    )
+
+
+ServiceTeam = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--service-team",
+        help="SERVICE=TEAM (service name or id), repeatable: incidents of the service are the "
+        "team's, and are linked to its deployments.",
+    ),
+]
+Start = Annotated[
+    str | None, typer.Option(help="First sync: incidents created since this ISO date.")
+]
+
+
+@connect_app.command("pagerduty")
+def connect_pagerduty(
+    ctx: typer.Context,
+    url: Annotated[str | None, typer.Option(help="API root (default api.pagerduty.com).")] = None,
+    token_env: TokenEnv = None,
+    token_file: TokenFile = None,
+    service: Annotated[
+        list[str] | None,
+        typer.Option(help="Service id whose incidents to read, repeatable (default: all)."),
+    ] = None,
+    service_team: ServiceTeam = None,
+    default_team: TeamDefault = None,
+    start: Start = None,
+) -> None:
+    """PagerDuty: incidents with when they were created, acknowledged and resolved."""
+    _save(
+        ctx,
+        "pagerduty",
+        PagerDutySettings,
+        {
+            "url": url,
+            "token_env": token_env,
+            "services": service,
+            "service_teams": _pairs(service_team, "--service-team"),
+            "default_team": default_team,
+            "start": start,
+        },
+        secret_file=token_file,
+    )
+
+
+@connect_app.command("opsgenie")
+def connect_opsgenie(
+    ctx: typer.Context,
+    url: Annotated[
+        str | None, typer.Option(help="API root (EU: https://api.eu.opsgenie.com).")
+    ] = None,
+    token_env: TokenEnv = None,
+    token_file: TokenFile = None,
+    service_team: ServiceTeam = None,
+    default_team: TeamDefault = None,
+) -> None:
+    """Opsgenie: incidents with when they were created and resolved."""
+    _save(
+        ctx,
+        "opsgenie",
+        OpsgenieSettings,
+        {
+            "url": url,
+            "token_env": token_env,
+            "service_teams": _pairs(service_team, "--service-team"),
+            "default_team": default_team,
         },
         secret_file=token_file,
     )

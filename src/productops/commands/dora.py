@@ -34,6 +34,17 @@ BandsOption = Annotated[
 ]
 
 
+LinkHoursOption = Annotated[
+    float,
+    typer.Option(
+        "--link-hours",
+        min=0,
+        help="An incident raised on a service (PagerDuty, Opsgenie) is caused by its team's last "
+        "production deployment at most this many hours before it.",
+    ),
+]
+
+
 def _bands(value: int) -> p.ReportYear:
     for report in p.REPORT_YEARS:
         if value == report:
@@ -123,12 +134,15 @@ def failure_rate(
     since: SinceOption = None,
     until: UntilOption = None,
     bands: BandsOption = 2024,
+    link_hours: LinkHoursOption = p.LINK_HOURS,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Change failure rate: production deployments that caused an incident."""
     g = grain(period)
     b = open_workspace(ctx).backend()
-    expr = p.change_failure_rate(b.table("deployment"), b.table("incident"), g, _bands(bands))
+    deployment = b.table("deployment")
+    incident = p.caused_incidents(b.table("incident"), deployment, link_hours)
+    expr = p.change_failure_rate(deployment, incident, g, _bands(bands))
     columns = ["team_id", "period_start", "deployments", "failed", "rate", "band"]
     show(
         expr,
@@ -149,11 +163,14 @@ def recovery(
     since: SinceOption = None,
     until: UntilOption = None,
     bands: BandsOption = 2024,
+    link_hours: LinkHoursOption = p.LINK_HOURS,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Failed deployment recovery time in hours (incident opened to resolved)."""
     g = grain(period)
-    expr = p.recovery_time(open_workspace(ctx).backend().table("incident"), g, _bands(bands))
+    b = open_workspace(ctx).backend()
+    incident = p.caused_incidents(b.table("incident"), b.table("deployment"), link_hours)
+    expr = p.recovery_time(incident, g, _bands(bands))
     columns = ["team_id", "period_start", "incidents", "median_hours", "p85_hours", "band"]
     show(
         expr,

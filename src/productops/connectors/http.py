@@ -150,7 +150,9 @@ class HttpClient:
     def paginate(self, url: str, params: Mapping[str, Any] | None = None) -> Iterator[JsonResponse]:
         """GET `url`, then each next page: the one a `Link: <...>; rel="next"` header points
         to, else the page number of `X-Next-Page` (GitLab), else the URL of a `next` in the
-        body (Bitbucket), else the same URL with the `x-ms-continuationtoken` header's
+        body (Bitbucket) or of its `paging.next` (Opsgenie), else the same URL with the
+        body's `next_page_token` as `page-token` (CircleCI), with the next `offset` while
+        the body says `more` (PagerDuty), or with the `x-ms-continuationtoken` header's
         token as `continuationToken` (Azure DevOps)."""
         page: str | None = url
         query: Mapping[str, Any] | None = params
@@ -158,6 +160,18 @@ class HttpClient:
             response = self.get(page, query)
             yield response
             page, query = response.next_url, None
+
+    def ranges(self, url: str, key: str, fields: str, size: int) -> Iterator[JsonResponse]:
+        """Jenkins' ranges: GET `url?tree=KEY[FIELDS]{START,END}`, `size` items at a time,
+        until an answer holds fewer (the list under `key` is checked to be one)."""
+        start = 0
+        while True:
+            response = self.get(url, {"tree": f"{key}[{fields}]{{{start},{start + size}}}"})
+            items = expect(response, key, list)
+            yield response
+            if len(items) < size:
+                return
+            start += size
 
     def request(
         self,
@@ -360,12 +374,23 @@ def _remaining(headers: httpx.Headers) -> str | None:
 
 def _next_page(response: httpx.Response, data: Any) -> str | None:
     """The next page's URL when no `Link` names it: GitLab's `X-Next-Page`, Bitbucket's
-    `next` in the body, Azure DevOps's continuation token; None on the last page."""
+    `next` in the body, Opsgenie's `paging.next`, CircleCI's `next_page_token` (as
+    `page-token`), PagerDuty's `more` (the next `offset`), Azure DevOps's continuation
+    token; None on the last page."""
     number = response.headers.get("X-Next-Page", "").strip()
     if number.isdigit():
         return str(response.url.copy_set_param("page", number))
-    if isinstance(data, dict) and isinstance(data.get("next"), str) and data["next"]:
-        return str(data["next"])
+    body = data if isinstance(data, dict) else {}
+    paging = body.get("paging")
+    for found in (body.get("next"), paging.get("next") if isinstance(paging, dict) else None):
+        if isinstance(found, str) and found:
+            return found
+    token = body.get("next_page_token")
+    if isinstance(token, str) and token:
+        return str(response.url.copy_set_param("page-token", token))
+    offset, limit = body.get("offset"), body.get("limit")
+    if body.get("more") is True and isinstance(offset, int) and isinstance(limit, int) and limit:
+        return str(response.url.copy_set_param("offset", offset + limit))
     token = response.headers.get("x-ms-continuationtoken", "").strip()
     if token:
         return str(response.url.copy_set_param("continuationToken", token))

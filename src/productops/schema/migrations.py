@@ -147,6 +147,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             CreateTable("notify_mute"),
         ),
     ),
+    Migration(
+        12,
+        "incidents from paging tools: when acknowledged, and the service raised on",
+        (AddColumn("incident", "acknowledged_at"), AddColumn("incident", "service")),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

@@ -187,6 +187,8 @@ _TABLES = [
         C("created_at", "timestamp", required=True),
         C("resolved_at", "timestamp", not_before="created_at"),
         C("deployment_id", doc="Deployment that caused it.", ref="deployment"),
+        C("acknowledged_at", "timestamp", not_before="created_at"),
+        C("service", doc="Service it was raised on (PagerDuty, Opsgenie)."),
     ),
     # customers
     _t(

@@ -38,6 +38,7 @@ def team_dora(
     """Each team's DORA keys in the period of `g` starting `period_start`, by team id, with the
     bands of the DORA report of year `bands` (a team with none of the four has no row)."""
     b = ws.backend()
+    incident = p.caused_incidents(b.table("incident"), b.table("deployment"))
     keys = {
         "frequency": (
             p.deployment_frequency(b.table("deployment"), g, bands, as_of),
@@ -50,10 +51,10 @@ def team_dora(
             "lead_time_hours",
         ),
         "failure": (
-            p.change_failure_rate(b.table("deployment"), b.table("incident"), g, bands),
+            p.change_failure_rate(b.table("deployment"), incident, g, bands),
             "rate",
         ),
-        "recovery": (p.recovery_time(b.table("incident"), g, bands), "median_hours"),
+        "recovery": (p.recovery_time(incident, g, bands), "median_hours"),
     }
     found: dict[str, dict[str, tuple[Any, Any]]] = {}
     for name, (expr, column) in keys.items():

@@ -30,10 +30,10 @@ from fastapi.templating import Jinja2Templates
 from productops.errors import AuthenticationError, NotFoundError, SignInProviderError, UsageError
 from productops.services import oidc, sessions
 from productops.web.auth import ANYONE, WorkspaceDep, session_cookie
-from productops.web.turns import Served
 from productops.web.errors import CSRFError
 from productops.web.request_id import request_id
 from productops.web.sessions import CSRF, clear_cookie, is_https, local_path, set_cookie
+from productops.web.turns import Served
 from productops.workspace import Workspace
 
 __all__ = ["FLOW_COOKIE", "PENDING_SECONDS", "PendingSignIns", "router", "templates"]
