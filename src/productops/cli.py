@@ -129,7 +129,8 @@ LAZY: dict[str, tuple[str, str]] = {
     ),
     "run-schedule": (
         "schedule:run_schedule",
-        "Run the jobs due now, each once, then exit (for cron or a Kubernetes CronJob).",
+        "Run the jobs due now, each once, then queue the alerts they show and send the "
+        "outbox's due messages, and exit (for cron or a Kubernetes CronJob).",
     ),
     "schedule": (
         "schedule:app",
