@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import ibis
 import pyarrow as pa
 
+from productops.connectors.base import ConnectorError
 from productops.connectors.http import RetryPolicy
 from productops.connectors.tickets import NewIssue, TrackerIssue, open_tracker
 from productops.errors import NotFoundError, UsageError
@@ -179,6 +180,8 @@ def create_ticket(
         created = issue is None
         if issue is None:
             issue = client.create(new)
+    except ConnectorError as exc:
+        raise ConnectorError(f"{tracker}: the ticket was not created: {exc}") from None
     finally:
         client.close()
     with ws.store.transaction():
@@ -198,9 +201,12 @@ def create_ticket(
 
 
 def _land_item(ws: Workspace, tracker: str, issue: TrackerIssue, title: str) -> None:
-    """Land the new issue as a work item, unless a sync landed it already."""
+    """Land the new issue as a work item (and its team, if new), unless a sync landed it."""
     if ws.store.sql("SELECT 1 FROM work_item WHERE id = ?", [issue.work_item_id]):
         return
+    if not ws.store.sql("SELECT 1 FROM team WHERE id = ?", [issue.team_id]):  # as a sync does
+        team = pa.table({"id": strings([issue.team_id]), "name": strings([issue.team_id])})
+        land_arrow(ws.store, TABLES["team"], team, source=tracker, label="ticket")
     now = datetime.now(UTC).replace(microsecond=0)
     row = {
         "id": strings([issue.work_item_id]),
