@@ -145,7 +145,7 @@ def test_a_ticket_carries_demand_and_link_back_and_is_made_once(
     again = create_ticket(ws, ACTOR, "theme-1", kind, policy=FAST)
     assert (again.key, again.url, again.created) == (made.key, made.url, False)
     assert len(site.issues) == 1
-    rows = [e for e in events(ws, object="theme:theme-1") if e.action == "feedback.ticket"]
+    rows = [e for e in events(ws, object=made.subject) if e.action == "feedback.ticket"]
     assert len(rows) == 1 and rows[0].after is not None
     assert rows[0].after["work_item_id"] == expected_id
 
