@@ -88,7 +88,8 @@ def _sent_text(kind: str, body: dict[str, Any]) -> tuple[str, str]:
     """The title and the description text of a create request, as the tracker reads them."""
     if kind == "jira":
         doc = body["fields"]["description"]
-        assert doc["type"] == "doc" and doc["version"] == 1
+        assert doc["type"] == "doc"
+        assert doc["version"] == 1
         lines = [c["content"][0]["text"] for c in doc["content"]]
         return body["fields"]["summary"], "\n\n".join(lines)
     if kind == "github":
@@ -105,11 +106,13 @@ def test_a_ticket_carries_demand_and_link_back_and_is_made_once(
 ) -> None:
     kind, site, server = tracker
     made = create_ticket(ws, ACTOR, "theme-1", kind, policy=FAST)
-    assert made.created and made.linked == 4
+    assert made.created
+    assert made.linked == 4
     [issue] = site.issues
     title, text = _sent_text(kind, issue["request"])
     assert title == "CSV exports fail"
-    assert DEMAND in text and BACK in text
+    assert DEMAND in text
+    assert BACK in text
     marker = text.rsplit("\n", 1)[-1]
     assert marker.startswith("productops-theme-")
     creates = [
@@ -146,7 +149,8 @@ def test_a_ticket_carries_demand_and_link_back_and_is_made_once(
     assert (again.key, again.url, again.created) == (made.key, made.url, False)
     assert len(site.issues) == 1
     rows = [e for e in events(ws, object=made.subject) if e.action == "feedback.ticket"]
-    assert len(rows) == 1 and rows[0].after is not None
+    assert len(rows) == 1
+    assert rows[0].after is not None
     assert rows[0].after["work_item_id"] == expected_id
 
 
@@ -174,7 +178,9 @@ def test_a_refusal_is_one_line_naming_the_tracker_and_records_nothing(
     with pytest.raises(ConnectorError) as caught:
         create_ticket(ws, ACTOR, "theme-1", kind, policy=FAST)
     message = str(caught.value)
-    assert "\n" not in message and "422" in message and kind in message.lower()
+    assert "\n" not in message
+    assert "422" in message
+    assert kind in message.lower()
     assert site.issues == []
     assert ws.store.sql("SELECT count(*) FROM work_item")[0][0] == 0
     assert ws.store.sql("SELECT count(*) FROM feedback_link")[0][0] == 0
@@ -198,7 +204,8 @@ def test_an_insight_ticket_counts_its_themes_feedback_once(ws: Workspace) -> Non
         f"https://po.example.com/feedback/insights/{insight.removeprefix('productops:')}"
         in body["body"]
     )
-    assert made.subject == f"insight:{insight}" and made.linked == 4
+    assert made.subject == f"insight:{insight}"
+    assert made.linked == 4
 
 
 def test_the_command_prints_the_new_tickets_key_and_url(ws: Workspace) -> None:
