@@ -149,7 +149,12 @@ LAZY: dict[str, tuple[str, str]] = {
 # each part as "module:attribute" (a Typer app or a command function) and the name it takes in the
 # group (None: the app's commands join the group itself). They come before the group's own.
 PARTS: dict[str, list[tuple[str, str | None]]] = {
-    "feedback": [("insights:app", None), ("themes:cluster", "cluster"), ("themes:app", "themes")],
+    "feedback": [
+        ("insights:app", None),
+        ("tickets:ticket", "ticket"),
+        ("themes:cluster", "cluster"),
+        ("themes:app", "themes"),
+    ],
 }
 _joined: set[str] = set()
 

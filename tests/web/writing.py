@@ -14,12 +14,16 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from productops.config import GitHubSettings
 from productops.services.audit import AuditEvent, events
 from productops.services.decisions import decide, log_decision
 from productops.services.initiatives import start_initiative
 from productops.services.surveys import open_survey
 from productops.web.app import create_app
 from productops.workspace import Workspace
+from tests.connectors.fixtures import configure
+from tests.connectors.server import FixtureServer
+from tests.connectors.ticket_sites import TrackerSite
 from tests.pillars.builders import at, item, items, land
 from tests.web.conftest import ME, Site, build
 
@@ -93,7 +97,18 @@ EXAMPLES: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {
     ("PUT", "/api/v1/targets/{criterion}"): (f"/api/v1/targets/{CRITERION}", {"value": 14.0}),
     ("POST", "/api/v1/checks/run"): ("/api/v1/checks/run", {}),
     ("PUT", "/api/v1/notify/mutes/{user}"): ("/api/v1/notify/mutes/ben", {"kind": "digest"}),
+    ("POST", "/api/v1/themes/{theme}/ticket"): ("/api/v1/themes/theme-1/ticket", {"to": "github"}),
 }
+# A GitHub on 127.0.0.1 for the ticket write, serving every test of the session that seeds.
+_TRACKER: list[FixtureServer] = []
+
+
+def tracker_url() -> str:
+    """The URL of the session's GitHub issues site (started by the first caller)."""
+    if not _TRACKER:
+        server = FixtureServer(TrackerSite("github", "acme/app", anonymous=True))
+        _TRACKER.append(server.__enter__())
+    return _TRACKER[0].url
 
 
 def seed(root: Path) -> Site:
@@ -160,6 +175,8 @@ def seed(root: Path) -> Site:
         )  # fmt: skip
         open_survey(ws, ME, team_id="payments", kind="health_check", title="Pulse", at=at(0))
         start_initiative(ws, ME, "payments", "Faster reviews", CRITERION, at(20))
+        github = GitHubSettings(api_url=tracker_url(), repos=["acme/app"], token_env=None)
+        configure(ws, github=github)
     finally:
         ws.close()
     return site
