@@ -70,7 +70,7 @@ def tracker(
     kind: str = request.param
     site = TrackerSite(kind, PROJECTS[kind])
     with FixtureServer(site) as server:
-        settings: dict[str, Any] = {
+        options: dict[str, dict[str, Any]] = {
             "jira": {"jira": JiraSettings(url=server.url, project_teams={"PAY": "payments"})},
             "github": {"github": GitHubSettings(api_url=server.url, repos=["acme/app"])},
             "gitlab": {
@@ -79,8 +79,8 @@ def tracker(
             "linear": {
                 "linear": LinearSettings(url=f"{server.url}/graphql", team_map={"ENG": "eng"})
             },
-        }[kind]
-        configure(ws, **settings)
+        }
+        configure(ws, **options[kind])
         yield kind, site, server
 
 
