@@ -39,6 +39,7 @@ __all__ = [
     "periods_ending",
     "scorecard",
     "shift",
+    "with_targets",
 ]
 
 ORGANISATION_WIDE = f"organisation-wide: see the {ORG} row"
@@ -292,4 +293,20 @@ def scorecard(
                     met=_met(s.value, s.target, c.direction),
                 )
             )
+    return out
+
+
+def with_targets(
+    scores: Iterable[Score],
+    targets: Mapping[tuple[str, str], float],
+    criteria: Sequence[Criterion],
+) -> list[Score]:
+    """`scores` with each row's target from `targets` (as `scorecard` takes them) and whether it
+    is met (by its criterion, one of `criteria`): the scorecard with targets is the scorecard
+    without any, with them laid over."""
+    direction = {c.id: c.direction for c in criteria}
+    out = []
+    for s in scores:
+        target = targets.get((s.criterion, s.team_id))
+        out.append(replace(s, target=target, met=_met(s.value, target, direction[s.criterion])))
     return out

@@ -13,7 +13,8 @@ from productops.durations import Grain
 from productops.errors import UsageError
 from productops.ops import criteria as crit
 from productops.ops.scorecard import criteria_in_use, latest_complete, period_start, periods_ending
-from productops.services.scorecard import compute
+from productops.registry.scorecard import TARGET_TABLES
+from productops.services.scorecard import aimed, values
 from productops.web.auth import WorkspaceDep
 from productops.web.paging import Page, PagingDep
 from productops.web.params import AsOf, utc
@@ -69,7 +70,8 @@ def scorecard(
     )
     starts = periods_ending(last, grain, periods)
     key = ("scorecard", tuple(starts), grain, as_of)  # as of now: remembered a short while
-    scores = served.remembered(key, lambda: compute(ws, starts, grain, now))
+    costly = served.remembered(key, lambda: values(ws, starts, grain, now), TARGET_TABLES)
+    scores = aimed(ws, costly)  # the targets as they are now
     if team is not None and team not in {s.team_id for s in scores}:
         raise UsageError(f"team {team!r}: not a product team (or {crit.ORG})")
     names = {c.id: c.name for c in criteria_in_use(custom=ws.config.scorecard.custom)}
