@@ -29,7 +29,7 @@ __all__ = [
     "targets",
 ]
 
-TARGET_TABLES = frozenset({"criterion_target"})  # all that setting a target writes
+TARGET_TABLES = frozenset({"criterion_target", "import_run"})  # all `set_target` writes (lands)
 
 
 def set_target(
