@@ -10,6 +10,7 @@ comes from the measure itself (`organisation` and `pooled` criteria).
 
 from __future__ import annotations
 
+import functools
 import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -233,6 +234,7 @@ def scorecard(
     `targets` maps (criterion, team) to the team's target, and (criterion, `ORG`) to the
     organisation's, which only its row carries; `teams` defaults to `leaf_teams`.
     """
+    table = functools.cache(table)  # each table's schema looked up once, not per criterion
     chosen = list(CRITERIA.values()) if criteria is None else list(criteria)
     starts = sorted(period_start(p, grain) for p in periods)
     asked = [shift(starts[0], grain, -1), *starts]
