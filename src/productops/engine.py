@@ -193,7 +193,8 @@ class Store:
     def schema_version(self) -> int:
         """The schema version the store was written at (0: empty); unreadable is damage."""
         exists = self.sql(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [META_TABLE]
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?",  # 10x information_schema
+            [META_TABLE],
         )[0][0]
         if not exists:
             return 0

@@ -10,6 +10,7 @@ comes from the measure itself (`organisation` and `pooled` criteria).
 
 from __future__ import annotations
 
+import functools
 import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -39,6 +40,7 @@ __all__ = [
     "periods_ending",
     "scorecard",
     "shift",
+    "with_targets",
 ]
 
 ORGANISATION_WIDE = f"organisation-wide: see the {ORG} row"
@@ -232,6 +234,7 @@ def scorecard(
     `targets` maps (criterion, team) to the team's target, and (criterion, `ORG`) to the
     organisation's, which only its row carries; `teams` defaults to `leaf_teams`.
     """
+    table = functools.cache(table)  # each table's schema looked up once, not per criterion
     chosen = list(CRITERIA.values()) if criteria is None else list(criteria)
     starts = sorted(period_start(p, grain) for p in periods)
     asked = [shift(starts[0], grain, -1), *starts]
@@ -292,4 +295,20 @@ def scorecard(
                     met=_met(s.value, s.target, c.direction),
                 )
             )
+    return out
+
+
+def with_targets(
+    scores: Iterable[Score],
+    targets: Mapping[tuple[str, str], float],
+    criteria: Sequence[Criterion],
+) -> list[Score]:
+    """`scores` with each row's target from `targets` (as `scorecard` takes them) and whether it
+    is met (by its criterion, one of `criteria`): the scorecard with targets is the scorecard
+    without any, with them laid over."""
+    direction = {c.id: c.direction for c in criteria}
+    out = []
+    for s in scores:
+        target = targets.get((s.criterion, s.team_id))
+        out.append(replace(s, target=target, met=_met(s.value, target, direction[s.criterion])))
     return out

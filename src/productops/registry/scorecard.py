@@ -20,7 +20,16 @@ from productops.engine import Store
 from productops.errors import NotFoundError, UsageError
 from productops.registry.rows import TIMESTAMP, land, strings
 
-__all__ = ["list_targets", "save_readings", "save_snapshots", "set_target", "targets"]
+__all__ = [
+    "TARGET_TABLES",
+    "list_targets",
+    "save_readings",
+    "save_snapshots",
+    "set_target",
+    "targets",
+]
+
+TARGET_TABLES = frozenset({"criterion_target", "import_run"})  # all `set_target` writes (lands)
 
 
 def set_target(

@@ -17,6 +17,7 @@ from productops.ops.scorecard import (
     leaf_teams,
     scorecard,
     shift,
+    with_targets,
 )
 from productops.registry import improvement
 from productops.registry.scorecard import save_readings, save_snapshots, set_target, targets
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from productops.workspace import Workspace
 
 __all__ = [
+    "aimed",
     "compute",
     "compute_and_keep",
     "criterion_value",
@@ -37,6 +39,7 @@ __all__ = [
     "maturity_readings",
     "refresh",
     "set_criterion_target",
+    "values",
 ]
 
 
@@ -45,6 +48,21 @@ def compute(
 ) -> list[Score]:
     """The scorecard of the workspace (its criteria in use, targets and teams, or one `team`)
     for `periods`, computed as of `as_of`."""
+    return aimed(ws, values(ws, periods, g, as_of, team))
+
+
+def aimed(ws: Workspace, scores: list[Score]) -> list[Score]:
+    """`scores` (from `values`) with the workspace's targets and whether each is met: cheap,
+    a read of the target table."""
+    settings = ws.config.scorecard
+    return with_targets(scores, targets(ws.store), criteria_in_use(custom=settings.custom))
+
+
+def values(
+    ws: Workspace, periods: list[datetime], g: Grain, as_of: datetime, team: str | None = None
+) -> list[Score]:
+    """The scorecard as `compute` makes it but without targets (none set, none met): the costly
+    part, which the target table does not change."""
     settings = ws.config.scorecard
     custom = {c.id: c.metric for c in settings.custom}
     backend = ws.backend()
@@ -60,7 +78,6 @@ def compute(
         criteria=criteria_in_use(settings.disabled, settings.custom),
         catalog=workspace_catalog(ws) if custom else None,
         custom_metrics=custom,
-        targets=targets(ws.store),
         teams=teams,
         as_of=as_of,
         min_group=ws.config.surveys.min_group,

@@ -124,6 +124,7 @@ class Access:
     disabled_at: datetime | None = None
     expires_at: datetime | None = None
     revoked_at: datetime | None = None
+    user: str | None = None  # the user it acts for, by itself or through a token; None: a process
 
     @classmethod
     def cli(cls) -> Access:
@@ -164,7 +165,8 @@ def authorize(
 def access_of(user: User, token: Token | None = None) -> Access:
     """What `user` may do, through `token` if given."""
     if token is None:
-        return Access(Actor(f"user:{user.id}"), user.role, user.teams, "write", user.disabled_at)
+        actor = Actor(f"user:{user.id}")
+        return Access(actor, user.role, user.teams, "write", user.disabled_at, user=user.id)
     return Access(
         Actor(f"token:{token.id}"),
         user.role,
@@ -173,19 +175,22 @@ def access_of(user: User, token: Token | None = None) -> Access:
         user.disabled_at,
         token.expires_at,
         token.revoked_at,
+        user.id,
     )
 
 
 # -- users ----------------------------------------------------------------------------------
 
 
-def list_users(ws: Workspace) -> list[User]:
-    """Every user, by name."""
+def list_users(ws: Workspace, only: str | None = None) -> list[User]:
+    """Every user (or the one whose name is exactly `only`), by name."""
+    where, params = ("WHERE u.id = ? ", [only]) if only is not None else ("", [])
     rows = ws.store.sql(
         "SELECT u.id, u.display_name, u.role, list(t.team_id ORDER BY t.team_id) "
         "FILTER (WHERE t.team_id IS NOT NULL), u.password_hash IS NOT NULL, u.created_at, "
         "u.disabled_at FROM app_user u LEFT JOIN app_user_team t ON t.user_id = u.id "
-        "GROUP BY ALL ORDER BY u.id"
+        f"{where}GROUP BY ALL ORDER BY u.id",
+        params,
     )
     return [User(i, d, r, tuple(t or ()), p, c, x) for i, d, r, t, p, c, x in rows]
 
@@ -448,7 +453,7 @@ def authenticate_token(ws: Workspace, secret: str) -> Access:
         raise AuthenticationError(f"API token {token.id} was revoked; create a new one")
     if token.expires_at is not None and token.expires_at <= now:
         raise AuthenticationError(f"API token {token.id} expired; create a new one")
-    found = find_user(ws, token.user_id)
+    [found] = list_users(ws, token.user_id)  # a token's user is never deleted, only disabled
     if found.disabled_at is not None:
         raise AuthenticationError(f"user {found.id} is disabled; ask an admin")
     if not ws.store.read_only:

@@ -7,8 +7,9 @@ same workspace (which says it waits: `Store.wanted`) gets it between two request
 server holds nothing.
 
 `remembered` keeps a costly read's result (the scorecard, the flow table) for up to
-`REMEMBER_SECONDS`, while the store is unchanged: no write through the server since, and the
-store's file untouched by another process.
+`REMEMBER_SECONDS`, while the store is unchanged for it: no write through the server since
+(but those that said they wrote only tables the read ignores, `wrote_only`), and the store's
+file untouched by another process.
 """
 
 from __future__ import annotations
@@ -45,8 +46,10 @@ class Served:
     _settings: tuple[int, int] | None = None  # productops.toml's (mtime, size) when `held` opened
     _opening_since: float | None = None  # when the turns began to open the store, till one did
     _changes: int = 0  # writes through the server, and times another process may have written
+    _touched: dict[str, int] = field(default_factory=dict)  # writes that said their tables
+    _wrote: frozenset[str] | None = None  # the tables this turn's write said it wrote (None: any)
     _closed: tuple[tuple[int, int] | None, ...] = ()  # the store's files when last given back
-    _memo: dict[Hashable, tuple[int, float, Any]] = field(default_factory=dict)
+    _memo: dict[Hashable, tuple[tuple[int, int], float, Any]] = field(default_factory=dict)
 
     @asynccontextmanager
     async def turn(self, writes: bool = False) -> AsyncIterator[Workspace]:
@@ -61,6 +64,7 @@ class Served:
             await self.lock.acquire()
         finally:
             self.queued -= 1
+        self._wrote = None
         try:
             with CancelScope(shield=True):  # a cancelled request must not leave the store open
                 ws = await run_in_threadpool(self._take, came)
@@ -69,12 +73,29 @@ class Served:
                 yield ws
                 answered = True
             finally:
-                self._changes += writes
+                self._count(writes)
                 if not (answered and self.queued):  # after a failure, start afresh
                     with CancelScope(shield=True):
                         await run_in_threadpool(self._give_back)
         finally:
             self.lock.release()
+
+    def wrote_only(self, *tables: str) -> None:
+        """Say that this turn's write wrote only `tables` (and the audit trail): a remembered read
+        that ignores them stays. Call it in the turn, before writing."""
+        self._wrote = frozenset(tables)
+
+    def _count(self, writes: bool) -> None:
+        if writes and self._wrote is not None:
+            for table in self._wrote:
+                self._touched[table] = self._touched.get(table, 0) + 1
+        else:
+            self._changes += writes
+
+    def _stamp(self, ignoring: frozenset[str]) -> tuple[int, int]:
+        """The changes a read that ignores the tables `ignoring` can see."""
+        seen = sum(n for table, n in self._touched.items() if table not in ignoring)
+        return self._changes, seen
 
     def _take(self, came: float) -> Workspace:
         """The workspace held since the last turn, unless another process waits for the store
@@ -99,17 +120,21 @@ class Served:
             held.close()
             self._closed = _files(self.root)
 
-    def remembered(self, key: Hashable, compute: Callable[[], T]) -> T:
-        """`compute()`, or its result kept under `key` if the store is unchanged since and it is
-        at most `REMEMBER_SECONDS` old. Call it in a turn, for reads only."""
+    def remembered(
+        self, key: Hashable, compute: Callable[[], T], ignoring: frozenset[str] = frozenset()
+    ) -> T:
+        """`compute()`, or its result kept under `key` if the store is unchanged since (but for
+        writes of only the tables `ignoring`, which cannot change it, and the audit trail) and it
+        is at most `REMEMBER_SECONDS` old. Call it in a turn, for reads only."""
         now = time.monotonic()
+        stamp = self._stamp(ignoring)
         kept = self._memo.get(key)
-        if kept is not None and kept[0] == self._changes and now - kept[1] < REMEMBER_SECONDS:
+        if kept is not None and kept[0] == stamp and now - kept[1] < REMEMBER_SECONDS:
             value: T = kept[2]
             return value
         value = compute()
         self._memo.pop(key, None)
-        self._memo[key] = (self._changes, now, value)
+        self._memo[key] = (stamp, now, value)
         while len(self._memo) > _REMEMBERED:
             del self._memo[next(iter(self._memo))]
         return value

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import Depends
 
 from productops.registry.usage import record_usage
-from productops.services.users import Access, list_tokens
+from productops.services.users import Access
 from productops.web.auth import ADMIN, READ
 from productops.web.paging import Paging
 from productops.workspace import Workspace
@@ -26,14 +26,9 @@ ReaderDep = Annotated[Access, Depends(READ)]
 AdminDep = Annotated[Access, Depends(ADMIN)]
 
 
-def user_of(ws: Workspace, access: Access) -> str | None:
+def user_of(access: Access) -> str | None:
     """The user an `Access` acts for (a token's owner), or None for a process."""
-    kind, _, name = access.actor.id.partition(":")
-    if kind == "user":
-        return name
-    if kind == "token":
-        return next((t.user_id for t in list_tokens(ws) if t.id == name), None)
-    return None
+    return access.user
 
 
 def log_read(
@@ -48,7 +43,7 @@ def log_read(
         ws.store,
         kind,
         target,
-        person_id=user_of(ws, access),
+        person_id=user_of(access),
         at=datetime.now(UTC),
         properties=given or None,
     )

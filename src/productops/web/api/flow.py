@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
+from productops.registry.scorecard import TARGET_TABLES
 from productops.services.flow import flow_items
 from productops.web.auth import WorkspaceDep
 from productops.web.paging import Page, PagingDep
@@ -45,5 +46,6 @@ def items(
 ) -> Page[FlowItemOut]:
     """Each work item, by team, creation time and id."""
     log_read(ws, access, paging, "query", "flow.items", team=team, as_of=as_of)
-    found = served.remembered(("flow.items", team, as_of), lambda: flow_items(ws, utc(as_of), team))
+    key = ("flow.items", team, as_of)
+    found = served.remembered(key, lambda: flow_items(ws, utc(as_of), team), TARGET_TABLES)
     return paging.page(found, partial(FlowItemOut.model_validate, from_attributes=True))

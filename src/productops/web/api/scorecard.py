@@ -13,7 +13,8 @@ from productops.durations import Grain
 from productops.errors import UsageError
 from productops.ops import criteria as crit
 from productops.ops.scorecard import criteria_in_use, latest_complete, period_start, periods_ending
-from productops.services.scorecard import compute
+from productops.registry.scorecard import TARGET_TABLES
+from productops.services.scorecard import aimed, values
 from productops.web.auth import WorkspaceDep
 from productops.web.paging import Page, PagingDep
 from productops.web.params import AsOf, utc
@@ -69,14 +70,16 @@ def scorecard(
     )
     starts = periods_ending(last, grain, periods)
     key = ("scorecard", tuple(starts), grain, as_of)  # as of now: remembered a short while
-    scores = served.remembered(key, lambda: compute(ws, starts, grain, now))
-    if team is not None and team not in {s.team_id for s in scores}:
+    costly = served.remembered(key, lambda: values(ws, starts, grain, now), TARGET_TABLES)
+    if team is not None and team not in {s.team_id for s in costly}:
         raise UsageError(f"team {team!r}: not a product team (or {crit.ORG})")
     names = {c.id: c.name for c in criteria_in_use(custom=ws.config.scorecard.custom)}
-    return paging.page(
-        [
+    page = paging.page([s for s in costly if team is None or s.team_id == team])
+    return Page[ScoreOut](
+        items=[  # only this page's rows get their targets, as they are now, and are converted
             ScoreOut.model_validate({**vars(s), "name": names.get(s.criterion)})
-            for s in scores
-            if team is None or s.team_id == team
-        ]
+            for s in aimed(ws, page.items)
+        ],
+        total=page.total,
+        next_cursor=page.next_cursor,
     )

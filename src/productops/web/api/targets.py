@@ -10,9 +10,11 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from productops.ops.criteria import ORG
+from productops.registry.scorecard import TARGET_TABLES
 from productops.services.scorecard import set_criterion_target
 from productops.services.users import Access, authorize
 from productops.web.auth import TEAM_WRITE, WRITE, WorkspaceDep
+from productops.web.turns import Served, ServedDep
 from productops.workspace import Workspace
 
 __all__ = ["router"]
@@ -36,7 +38,10 @@ class TargetOut(BaseModel):
     direction: str
 
 
-def _set(ws: Workspace, access: Access, criterion: str, team: str, value: float) -> TargetOut:
+def _set(
+    ws: Workspace, served: Served, access: Access, criterion: str, team: str, value: float
+) -> TargetOut:
+    served.wrote_only(*TARGET_TABLES)  # the remembered scorecard values stay: targets are laid over
     known = set_criterion_target(ws, access.actor, criterion, team, value)
     return TargetOut(
         criterion=known.id, team_id=team, value=value, unit=known.unit, direction=known.direction
@@ -46,6 +51,7 @@ def _set(ws: Workspace, access: Access, criterion: str, team: str, value: float)
 @router.put("/teams/{team}/targets/{criterion}")
 def team_target(
     ws: WorkspaceDep,
+    served: ServedDep,
     access: Annotated[Access, Depends(TEAM_WRITE)],
     team: str,
     criterion: str,
@@ -53,12 +59,16 @@ def team_target(
 ) -> TargetOut:
     """Set the team's own target for a criterion in use."""
     authorize(access, "write", team)
-    return _set(ws, access, criterion, team, body.value)
+    return _set(ws, served, access, criterion, team, body.value)
 
 
 @router.put("/targets/{criterion}")
 def organisation_target(
-    ws: WorkspaceDep, access: Annotated[Access, Depends(WRITE)], criterion: str, body: Target
+    ws: WorkspaceDep,
+    served: ServedDep,
+    access: Annotated[Access, Depends(WRITE)],
+    criterion: str,
+    body: Target,
 ) -> TargetOut:
     """Set the organisation's target for a criterion in use."""
-    return _set(ws, access, criterion, ORG, body.value)
+    return _set(ws, served, access, criterion, ORG, body.value)
