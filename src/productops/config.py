@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import MutableMapping
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
@@ -20,6 +21,7 @@ from pydantic_core import PydanticCustomError
 from productops.errors import ConfigError
 
 __all__ = [
+    "EventFormat",
     "ALERT_KINDS",
     "CONFIG_FILE",
     "AlertKind",
@@ -162,6 +164,14 @@ def _cron(expression: str) -> str:
 
 # A cron expression of five fields, read in UTC (or @hourly, @daily, ...).
 Cron = Annotated[str, AfterValidator(_cron)]
+
+
+class EventFormat(StrEnum):
+    """Whose export of product events a file is (`productops import event FILE --events`)."""
+
+    segment = "segment"
+    posthog = "posthog"
+    amplitude = "amplitude"
 
 
 class _Settings(BaseModel):
