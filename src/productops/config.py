@@ -1069,6 +1069,19 @@ class ServerSettings(_Settings):
     oidc: OidcSettings | None = Field(
         None, description="Sign-in through an OpenID Connect provider (none: passwords only)."
     )
+    segment_write_keys: dict[str, str] = Field(
+        default_factory=dict,
+        description="Write keys of the Segment-compatible endpoint (/v1/track, /v1/batch, ...): "
+        f"name -> {_SECRET_NAME}, e.g. {{web = \"SEGMENT_WRITE_KEY_WEB\"}}; its events are "
+        "audited as writekey:NAME (docs/import.md).",
+    )
+
+    @model_validator(mode="after")
+    def _write_key_names(self) -> ServerSettings:
+        for name, env in self.segment_write_keys.items():
+            if not _ENV_NAME.fullmatch(env):
+                raise ValueError(f"segment_write_keys.{name}: takes {_SECRET_NAME}")
+        return self
 
 
 class ScheduleSettings(_Settings):
