@@ -15,14 +15,11 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-
 from productops.config import EventFormat
 from productops.errors import AuthenticationError, UsageError
-from productops.ingest.events import EVENT_COLUMNS, event_rows
-from productops.ingest.landing import land
-from productops.ingest.read import LINE, ReadResult, Rejection
-from productops.schema import table
+from productops.ingest.event_landing import land_events
+from productops.ingest.events import event_rows
+from productops.ingest.read import Rejection
 from productops.services import audit
 from productops.services.actor import Actor
 
@@ -91,14 +88,8 @@ def receive_segment(
             rejected.append(item)
         else:
             rows.append(item)
-    columns = {
-        name: pa.array([row[i] for _, row in rows], pa.string())
-        for i, name in enumerate(EVENT_COLUMNS)
-    }
-    columns[LINE] = pa.array([line for line, _ in rows], pa.int64())
-    read = ReadResult(pa.table(columns), rejected, line_label="call")
     with ws.store.transaction():
-        counts = land(ws.store, table("event"), read, source="segment", file=where)
+        counts = land_events(ws.store, rows, rejected, source="segment", where=where)
         received = ReceivedEvents(
             len(calls), counts.landed, counts.updated, counts.unchanged, counts.quarantined
         )
