@@ -82,9 +82,9 @@ def test_each_call_lands_and_is_answered_as_segment_does(root: Path) -> None:
     assert post(app, "/v1/page", page, _basic(KEY)).status_code == 200
     rows = _rows(root, "SELECT id, user_id, name, properties, source FROM event ORDER BY id")
     assert rows == [
-        ("segment:m-1", "user-4711", "Order Completed", '{"revenue": 25.0}', "segment"),
-        ("segment:m-2", "user-4711", "identify", '{"plan": "business"}', "segment"),
-        ("segment:m-3", "a-1", "page", '{"path": "/pricing", "name": "Pricing"}', "segment"),
+        ("segment:m-1", "user-4711", "Order Completed", '{"revenue":25.0}', "segment"),
+        ("segment:m-2", "user-4711", "identify", '{"plan":"business"}', "segment"),
+        ("segment:m-3", "a-1", "page", '{"name":"Pricing","path":"/pricing"}', "segment"),
     ]
 
 

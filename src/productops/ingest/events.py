@@ -4,188 +4,223 @@
   S3 exports and the HTTP API hold them. id `segment:messageId`; ts `timestamp` (else
   `originalTimestamp`, `receivedAt`); user `userId` (else `anonymousId`); account
   `context.groupId`; name the track's `event`, or `identify` / `page`; properties the
-  call's `properties` (identify: `traits`; page: its `name` added as `name`).
+  call's `properties` (identify: `traits`; page: with its `name` as `name`).
 - `posthog`: PostHog's event export (batch exports to S3, JSON Lines). id `posthog:uuid`;
   ts `timestamp`; user `distinct_id`; account `properties.$groups.company`; name `event`;
-  properties `properties`.
+  properties `properties` (an object, or JSON text as in Parquet exports).
 - `amplitude`: Amplitude's Export API (a zip of gzipped JSON Lines, one per hour). id
   `amplitude:$insert_id` (else `uuid`); ts `event_time` (UTC); user `user_id` (else
   `device_id`); account the first of `groups.company`; name `event_type`; properties
   `event_properties`.
 
-An event another vendor type cannot give (a Segment `alias`, a line without an object) is
-a `Rejection` with its reason; the landing quarantines it. Keys already qualified stay.
+Python only splits the lines; DuckDB parses the JSON and maps it (`_FORMATS`), a batch at
+a time, so a file and the Segment endpoint map an event alike. A line that is no event (not
+JSON, a Segment `alias`) is a `Rejection` with its reason, which the landing quarantines.
 """
 
 from __future__ import annotations
 
 import gzip
-import json
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TextIO
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from productops.config import EventFormat
+from productops.engine import Store
 from productops.errors import ImportFileError
+from productops.ingest.coerce import literal
 from productops.ingest.read import (
     BATCH_ROWS,
+    LINE,
+    Batch,
     FileStream,
     Rejection,
-    _batched,
     _guarded,
-    _jsonl_items,
     _opened,
     _text_schema,
 )
 
-__all__ = [
-    "EVENT_COLUMNS",
-    "SEGMENT_TYPES",
-    "event_row",
-    "event_rows",
-    "open_events",
-]
+__all__ = ["EVENT_COLUMNS", "SEGMENT_TYPES", "map_events", "open_events"]
 
 EVENT_COLUMNS = ("id", "ts", "user_id", "account_id", "name", "properties")
 SEGMENT_TYPES = ("track", "identify", "page")
-Row = tuple[str | None, ...]
+_LINES = pa.schema([(LINE, pa.int64()), ("raw", pa.string())])
 
 
-def _text(value: Any) -> str | None:
-    if value is None or value == "":
-        return None
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+def _paths(paths: dict[str, str]) -> str:
+    """A list of JSON paths, quoted for SQL."""
+    return "[" + ", ".join(literal(p) for p in paths.values()) + "]"
 
 
-def _props(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False)
+class _Format:
+    """How one vendor's object maps to `event`: the text (`texts`) and JSON (`objects`) values
+    it reads, each extracted once per row, and SQL over them (`{name}`: the text, '' as none;
+    `{@name}`: the JSON value): why an object is no event ('' if it is one), then the columns."""
+
+    def __init__(
+        self, texts: dict[str, str], objects: dict[str, str], reason: str, *columns: str
+    ) -> None:
+        names = {k: f"NULLIF(s[{i}], '')" for i, k in enumerate(texts, 1)}
+        names |= {f"@{k}": f"o[{i}]" for i, k in enumerate(objects, 1)}
+        self.extract = (
+            f"json_extract_string(j, {_paths(texts)}) AS s, json_extract(j, {_paths(objects)}) AS o"
+        )
+        self.reason = reason.format_map(names)
+        self.columns = [c.format_map(names) for c in columns]
 
 
-def _id(vendor: str, value: Any) -> str | None:
-    text = _text(value)
-    return None if text is None else f"{vendor}:{text}"
+def _json(expr: str) -> str:
+    """JSON `expr` as text, JSON null as none."""
+    return f"NULLIF(CAST({expr} AS VARCHAR), 'null')"
 
 
-def _segment(event: dict[str, Any]) -> Row | str:
-    kind = event.get("type")
-    if kind not in SEGMENT_TYPES:
-        return f"segment: type {kind!r} is not one of {', '.join(SEGMENT_TYPES)}"
-    context = event.get("context")
-    group = context.get("groupId") if isinstance(context, dict) else None
-    if kind == "track":
-        name, props = event.get("event"), event.get("properties")
-    elif kind == "identify":
-        name, props = "identify", event.get("traits")
-    else:
-        name, props = "page", dict(event.get("properties") or {})
-        if event.get("name") is not None:
-            props.setdefault("name", event["name"])
+_TYPES = ", ".join(literal(t) for t in SEGMENT_TYPES)
+_POSTHOG_PROPS = (
+    "CASE WHEN json_type({@properties}) = 'VARCHAR' THEN TRY_CAST({@properties}->>'$' AS JSON) "
+    "ELSE {@properties} END"
+)
+_FORMATS = {
+    EventFormat.segment: _Format(
+        {"type": "$.type", "id": "$.messageId", "ts": "$.timestamp", "original": "$.originalTimestamp",
+         "received": "$.receivedAt", "user": "$.userId", "anonymous": "$.anonymousId",
+         "group": "$.context.groupId", "event": "$.event"},
+        {"properties": "$.properties", "traits": "$.traits", "name": "$.name"},
+        f"CASE WHEN {{type}} IS NULL OR {{type}} NOT IN ({_TYPES}) THEN 'segment: type ' || "
+        f"COALESCE('''' || {{type}} || '''', 'None') || ' is not one of "
+        f"{', '.join(SEGMENT_TYPES)}' ELSE '' END",
+        "'segment:' || {id}",
+        "COALESCE({ts}, {original}, {received})",
+        "COALESCE({user}, {anonymous})",
+        "{group}",
+        "CASE {type} WHEN 'track' THEN {event} ELSE {type} END",
+        _json(
+            "CASE {type} WHEN 'track' THEN {@properties} WHEN 'identify' THEN {@traits} "
+            "WHEN 'page' THEN CASE WHEN {@name} IS NULL THEN COALESCE({@properties}, '{{}}') ELSE "
+            "json_merge_patch(json_object('name', {@name}), COALESCE({@properties}, '{{}}')) END END"
+        ),
+    ),
+    EventFormat.posthog: _Format(
+        {"id": "$.uuid", "ts": "$.timestamp", "user": "$.distinct_id", "event": "$.event"},
+        {"properties": "$.properties"},
+        "CASE WHEN json_type({@properties}) = 'VARCHAR' AND NOT json_valid({@properties}->>'$') "
+        "THEN 'posthog: properties is not a JSON object' ELSE '' END",
+        "'posthog:' || {id}",
+        "{ts}",
+        "{user}",
+        f"NULLIF(json_extract_string({_POSTHOG_PROPS}, '$.\"$groups\".company'), '')",
+        "{event}",
+        _json(_POSTHOG_PROPS),
+    ),
+    EventFormat.amplitude: _Format(
+        {"insert": '$."$insert_id"', "uuid": "$.uuid", "ts": "$.event_time", "user": "$.user_id",
+         "device": "$.device_id", "event": "$.event_type"},
+        {"company": "$.groups.company", "properties": "$.event_properties"},
+        "''",
+        "'amplitude:' || COALESCE({insert}, {uuid})",
+        "{ts}",
+        "COALESCE({user}, {device})",
+        "NULLIF(CASE json_type({@company}) WHEN 'ARRAY' THEN {@company}->>0 "
+        "ELSE {@company}->>'$' END, '')",
+        "{event}",
+        _json("{@properties}"),
+    ),
+}  # fmt: skip
+
+
+def _mapping_sql(kind: EventFormat) -> str:
+    found = _FORMATS[kind]
+    named = ", ".join(f"{c} AS {n}" for c, n in zip(found.columns, EVENT_COLUMNS, strict=True))
     return (
-        _id("segment", event.get("messageId")),
-        _text(event.get("timestamp") or event.get("originalTimestamp") or event.get("receivedAt")),
-        _text(event.get("userId") or event.get("anonymousId")),
-        _text(group),
-        _text(name),
-        _props(props),
+        f"SELECT {LINE}, raw, CASE WHEN j IS NULL THEN 'not valid JSON' WHEN json_type(j) <> "
+        f"'OBJECT' THEN 'expected a JSON object, got ' || lower(json_type(j)) ELSE {found.reason} "
+        f"END AS _reason, {named} FROM (SELECT {LINE}, raw, j, {found.extract} FROM "
+        f"(SELECT {LINE}, raw, TRY_CAST(raw AS JSON) AS j FROM _lines))"
     )
 
 
-def _posthog(event: dict[str, Any]) -> Row | str:
-    props = event.get("properties")
-    if isinstance(props, str):  # Parquet exports hold properties as JSON text
-        try:
-            props = json.loads(props)
-        except json.JSONDecodeError:
-            return "posthog: properties is not a JSON object"
-    groups = props.get("$groups") if isinstance(props, dict) else None
-    return (
-        _id("posthog", event.get("uuid")),
-        _text(event.get("timestamp")),
-        _text(event.get("distinct_id")),
-        _text(groups.get("company") if isinstance(groups, dict) else None),
-        _text(event.get("event")),
-        _props(props),
-    )
+def map_events(store: Store, kind: EventFormat, lines: pa.Table) -> Batch:
+    """`lines` (`_line`, `raw`: one JSON text each) mapped to `event` columns (text) and
+    `_line`; those that are no event as rejections with their reason."""
+    with store.staged("_lines", lines):
+        mapped = store.arrow(_mapping_sql(kind))
+    good = pc.equal(mapped.column("_reason"), "")
+    bad = mapped.filter(pc.invert(good))
+    rejected = [
+        Rejection(line, reason, raw)
+        for line, reason, raw in zip(
+            bad.column(LINE).to_pylist(),
+            bad.column("_reason").to_pylist(),
+            bad.column("raw").to_pylist(),
+            strict=True,
+        )
+    ]
+    rows = mapped.filter(good).select([*EVENT_COLUMNS, LINE])
+    return Batch(rows.cast(_text_schema(EVENT_COLUMNS)), rejected)
 
 
-def _amplitude(event: dict[str, Any]) -> Row | str:
-    groups = event.get("groups")
-    company = groups.get("company") if isinstance(groups, dict) else None
-    if isinstance(company, list):
-        company = company[0] if company else None
-    return (
-        _id("amplitude", event.get("$insert_id") or event.get("uuid")),
-        _text(event.get("event_time")),
-        _text(event.get("user_id") or event.get("device_id")),
-        _text(company),
-        _text(event.get("event_type")),
-        _props(event.get("event_properties")),
-    )
-
-
-_MAPPERS: dict[EventFormat, Callable[[dict[str, Any]], Row | str]] = {
-    EventFormat.segment: _segment,
-    EventFormat.posthog: _posthog,
-    EventFormat.amplitude: _amplitude,
-}
-
-
-def event_row(kind: EventFormat, event: dict[str, Any]) -> Row | str:
-    """The `event` columns (`EVENT_COLUMNS`, as text) of one `kind` event, or why it has none.
-
-    >>> event_row(EventFormat.segment, {"type": "track", "event": "Signed Up", "messageId": "m1",
-    ...     "timestamp": "2024-01-02T03:04:05Z", "userId": "u1"})
-    ('segment:m1', '2024-01-02T03:04:05Z', 'u1', None, 'Signed Up', None)
-    """
-    return _MAPPERS[kind](event)
-
-
-def event_rows(
-    kind: EventFormat, items: Iterable[tuple[int, Any] | Rejection]
-) -> Iterator[tuple[int, Row] | Rejection]:
-    """Each numbered event of `items` as its row, or a `Rejection` with the reason."""
-    mapper = _MAPPERS[kind]
-    for item in items:
-        if isinstance(item, Rejection):
-            yield item
+def _text_lines(handle: TextIO, start: int = 0) -> Iterator[tuple[int, str] | Rejection]:
+    """Numbered non-blank lines of `handle`; a line with bytes not valid in its encoding
+    (read as lone surrogates) a `Rejection`."""
+    for number, text in enumerate(handle, start + 1):
+        if not text.strip():
             continue
-        line, event = item
-        row = mapper(event) if isinstance(event, dict) else "expected a JSON object"
-        if isinstance(row, str):
-            yield Rejection(line, row, json.dumps(event, ensure_ascii=False)[:1000])
-        else:
-            yield line, row
+        line = text.rstrip("\r\n")
+        if not text.isascii():
+            try:
+                line.encode()
+            except UnicodeEncodeError:
+                yield Rejection(number, "broken encoding: not valid UTF-8", line[:1000])
+                continue
+        yield number, line
 
 
-def _table(rows: list[tuple[int, Row]]) -> pa.Table:
-    columns = [pa.array([r[i] for _, r in rows], pa.string()) for i in range(len(EVENT_COLUMNS))]
-    lines = pa.array([line for line, _ in rows], pa.int64())
-    return pa.Table.from_arrays([*columns, lines], schema=_text_schema(EVENT_COLUMNS))
-
-
-def _zip_items(path: Path) -> Iterator[tuple[int, dict[str, Any]] | Rejection]:
-    """The events of an Amplitude export: each gzipped JSON Lines member in name order,
-    numbered across the zip."""
+def _zip_lines(path: Path) -> Iterator[tuple[int, str] | Rejection]:
+    """The lines of an Amplitude export: each gzipped member in name order, numbered across
+    the zip (so a line's number is the event's place in the export)."""
     number = 0
     with zipfile.ZipFile(path) as archive:
         for member in sorted(n for n in archive.namelist() if not n.endswith("/")):
             with archive.open(member) as raw, gzip.open(raw, "rt", encoding="utf-8") as text:
-                for item in _jsonl_items(text):
+                for line in text:
                     number += 1
-                    if isinstance(item, Rejection):
-                        yield Rejection(number, f"{member}: {item.reason}", item.record)
-                    else:
-                        yield number, item[1]
+                    if line.strip():
+                        yield number, line.rstrip("\r\n")
+
+
+def _batches(
+    store: Store, kind: EventFormat, items: Iterable[tuple[int, str] | Rejection], size: int
+) -> Iterator[Batch]:
+    lines: list[tuple[int, str]] = []
+    rejected: list[Rejection] = []
+
+    def flush() -> Batch:
+        table = pa.Table.from_arrays(
+            [pa.array([n for n, _ in lines], pa.int64()), pa.array([t for _, t in lines])],
+            schema=_LINES,
+        )
+        batch = map_events(store, kind, table)
+        return Batch(batch.data, [*rejected, *batch.rejected])
+
+    for item in items:
+        if isinstance(item, Rejection):
+            rejected.append(item)
+        else:
+            lines.append(item)
+        if len(lines) + len(rejected) >= size:
+            yield flush()
+            lines, rejected = [], []
+    yield flush()
 
 
 @contextmanager
 def open_events(
-    path: Path, kind: EventFormat, batch_rows: int = BATCH_ROWS
+    store: Store, path: Path, kind: EventFormat, batch_rows: int = BATCH_ROWS
 ) -> Iterator[FileStream]:
     """`path` read as `kind` events, in batches of `event` columns (text) and `_line`.
 
@@ -195,25 +230,26 @@ def open_events(
         if kind == EventFormat.amplitude:
             if not zipfile.is_zipfile(path):
                 raise ImportFileError(f"{path}: not a zip file; Amplitude's export is a zip")
-            items: Iterable[Any] = _zip_items(path)
+            items: Iterable[tuple[int, str] | Rejection] = _zip_lines(path)
             label = "event"
         else:
-            items = _jsonl_items(_opened(stack, path))
+            items = _text_lines(_opened(stack, path))
             label = "line"
-        rows = _guarded(path, _unzipped(path, event_rows(kind, items)))
+        guarded = _guarded(path, _unzipped(path, items))
         yield FileStream(
             _text_schema(EVENT_COLUMNS),
             dict.fromkeys(EVENT_COLUMNS, True),
             [],
-            _batched(rows, batch_rows, _table),
+            _batches(store, kind, guarded, batch_rows),
             line_label=label,
         )
 
 
-def _unzipped(path: Path, items: Iterator[Any]) -> Iterator[Any]:
+def _unzipped(
+    path: Path, items: Iterable[tuple[int, str] | Rejection]
+) -> Iterator[tuple[int, str] | Rejection]:
     """`items`, a damaged zip member an `ImportFileError`."""
     try:
         yield from items
     except (zipfile.BadZipFile, gzip.BadGzipFile, zlib.error, UnicodeDecodeError) as exc:
         raise ImportFileError(f"{path}: cannot read the export ({exc})") from None
-

@@ -59,7 +59,7 @@ def import_file(
             f"source {source!r}: use lower-case letters, digits, '_', '-' or '.', e.g. jira"
         )
     opened = (
-        open_events(path, kind)
+        open_events(store, path, kind)
         if kind
         else open_file(path, table.column_names, mapping.columns)
     )

@@ -15,11 +15,13 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+
 from productops.config import EventFormat
 from productops.errors import AuthenticationError, UsageError
 from productops.ingest.event_landing import land_events
-from productops.ingest.events import event_rows
-from productops.ingest.read import Rejection
+from productops.ingest.events import EVENT_COLUMNS, map_events
+from productops.ingest.read import LINE
 from productops.services import audit
 from productops.services.actor import Actor
 
@@ -81,15 +83,17 @@ def receive_segment(
                 f"{where}: call {number} is {size} bytes, over Segment's limit of "
                 f"{EVENT_LIMIT_BYTES} bytes per call; nothing was stored"
             )
-    rows: list[tuple[int, tuple[str | None, ...]]] = []
-    rejected: list[Rejection] = []
-    for item in event_rows(EventFormat.segment, enumerate(calls, 1)):
-        if isinstance(item, Rejection):
-            rejected.append(item)
-        else:
-            rows.append(item)
+    lines = pa.table(
+        {
+            LINE: pa.array(range(1, len(calls) + 1), pa.int64()),
+            "raw": pa.array([json.dumps(c, ensure_ascii=False) for c in calls], pa.string()),
+        }
+    )
+    mapped = map_events(ws.store, EventFormat.segment, lines)
+    data = mapped.data.to_pydict()
+    rows = list(zip(data[LINE], zip(*(data[c] for c in EVENT_COLUMNS), strict=True), strict=True))
     with ws.store.transaction():
-        counts = land_events(ws.store, rows, rejected, source="segment", where=where)
+        counts = land_events(ws.store, rows, mapped.rejected, source="segment", where=where)
         received = ReceivedEvents(
             len(calls), counts.landed, counts.updated, counts.unchanged, counts.quarantined
         )
