@@ -9,11 +9,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 
 from productops.config import EventFormat
 from productops.errors import ImportFileError, UsageError
 from productops.ingest import import_file
+from productops.ingest.events import EVENT_COLUMNS, map_events, segment_row
+from productops.ingest.read import LINE
 from productops.workspace import Workspace
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "events"
@@ -135,3 +138,34 @@ def test_amplitude_needs_a_zip(ws: Workspace) -> None:
 def test_event_formats_fill_only_event(ws: Workspace) -> None:
     with pytest.raises(UsageError, match="import them into event"):
         import_file(ws.store, "team", FIXTURES / "segment.jsonl", kind=EventFormat.segment)
+
+
+def test_the_endpoint_maps_segment_calls_as_a_file_import_does(ws: Workspace) -> None:
+    """`segment_row` (the endpoint's) and `map_events` (a file's) give the same columns and
+    reasons, on the fixture and on edge cases: numbers as ids, empty strings, a page whose
+    properties name it too, unicode, JSON null properties, a call that is no object."""
+    texts = (FIXTURES / "segment.jsonl").read_text().splitlines()
+    texts += [
+        json.dumps({"type": "page", "name": "Home", "messageId": 7, "userId": "", "anonymousId": "a",
+                    "timestamp": "2024-01-01T00:00:00Z", "properties": {"name": "Über", "n": 1e-7}}),
+        json.dumps({"type": "track", "event": "X", "messageId": "m", "properties": None}),
+        json.dumps({"type": "page", "messageId": "p"}),
+        json.dumps(["not", "an", "object"]),
+        json.dumps({"messageId": "no-type"}),
+    ]  # fmt: skip
+    lines = pa.table({LINE: pa.array(range(1, len(texts) + 1), pa.int64()), "raw": texts})
+    mapped = map_events(ws.store, EventFormat.segment, lines)
+    by_sql: dict[int, Any] = {r.line: r.reason for r in mapped.rejected}
+    for row in mapped.data.to_pylist():
+        by_sql[row.pop(LINE)] = tuple(row[c] for c in EVENT_COLUMNS)
+    by_python = {n: segment_row(json.loads(t)) for n, t in enumerate(texts, 1)}
+    for n, got in by_python.items():
+        want = by_sql[n]
+        if isinstance(got, tuple) and isinstance(want, tuple):  # JSON as JSON, not as text
+            got = (*got[:5], None if got[5] is None else json.loads(got[5]))
+            want = (*want[:5], None if want[5] is None else json.loads(want[5]))
+        assert got == want, n
+    assert by_python[7] == (
+        "segment:7", "2024-01-01T00:00:00Z", "a", None, "page", '{"name":"Über","n":1e-07}'
+    )  # fmt: skip
+    assert by_python[10] == "expected a JSON object, got array"

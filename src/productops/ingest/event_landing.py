@@ -4,7 +4,8 @@
 for a file, too slow for batches of 100 arriving many times a second. Here the few rows are
 checked in Python with the same rules and reasons (an id and a name; a timestamp in ISO
 8601, between 1900 and 2199; a key once per request), and written in three statements: an
-event stored already and identical is left (`unchanged`), a changed one replaced.
+event stored already and identical is left (`unchanged`; properties compared as JSON, not
+as text), a changed one replaced.
 """
 
 from __future__ import annotations
@@ -93,8 +94,8 @@ def land_events(
     with store.staged("_events", table):
         same = " AND ".join(f"e.{c} IS NOT DISTINCT FROM g.{c}" for c in _COMPARED)
         found = store.sql(
-            f"SELECT g.id, {same} AND CAST(e.properties AS VARCHAR) IS NOT DISTINCT FROM "
-            "g.properties FROM event e JOIN _events g ON e.id = g.id"
+            f"SELECT g.id, {same} AND json(CAST(e.properties AS VARCHAR)) IS NOT DISTINCT FROM "
+            "json(g.properties) FROM event e JOIN _events g ON e.id = g.id"
         )
         keep = [ident for ident, equal in found if equal]
         changed = [ident for ident, equal in found if not equal]

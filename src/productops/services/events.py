@@ -15,13 +15,11 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-
 from productops.config import EventFormat
 from productops.errors import AuthenticationError, UsageError
 from productops.ingest.event_landing import land_events
-from productops.ingest.events import EVENT_COLUMNS, map_events
-from productops.ingest.read import LINE
+from productops.ingest.events import segment_row
+from productops.ingest.read import Rejection
 from productops.services import audit
 from productops.services.actor import Actor
 
@@ -83,17 +81,16 @@ def receive_segment(
                 f"{where}: call {number} is {size} bytes, over Segment's limit of "
                 f"{EVENT_LIMIT_BYTES} bytes per call; nothing was stored"
             )
-    lines = pa.table(
-        {
-            LINE: pa.array(range(1, len(calls) + 1), pa.int64()),
-            "raw": pa.array([json.dumps(c, ensure_ascii=False) for c in calls], pa.string()),
-        }
-    )
-    mapped = map_events(ws.store, EventFormat.segment, lines)
-    data = mapped.data.to_pydict()
-    rows = list(zip(data[LINE], zip(*(data[c] for c in EVENT_COLUMNS), strict=True), strict=True))
+    rows: list[tuple[int, tuple[str | None, ...]]] = []
+    rejected: list[Rejection] = []
+    for number, call in enumerate(calls, 1):
+        row = segment_row(call)
+        if isinstance(row, str):
+            rejected.append(Rejection(number, row, json.dumps(call, ensure_ascii=False)))
+        else:
+            rows.append((number, row))
     with ws.store.transaction():
-        counts = land_events(ws.store, rows, mapped.rejected, source="segment", where=where)
+        counts = land_events(ws.store, rows, rejected, source="segment", where=where)
         received = ReceivedEvents(
             len(calls), counts.landed, counts.updated, counts.unchanged, counts.quarantined
         )
