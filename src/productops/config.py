@@ -21,7 +21,6 @@ from pydantic_core import PydanticCustomError
 from productops.errors import ConfigError
 
 __all__ = [
-    "EventFormat",
     "ALERT_KINDS",
     "CONFIG_FILE",
     "AlertKind",
@@ -37,6 +36,7 @@ __all__ = [
     "DecimalSeparator",
     "EmailChannel",
     "EngineSettings",
+    "EventFormat",
     "GitHubSettings",
     "GitLabSettings",
     "GitSettings",
@@ -1072,7 +1072,7 @@ class ServerSettings(_Settings):
     segment_write_keys: dict[str, str] = Field(
         default_factory=dict,
         description="Write keys of the Segment-compatible endpoint (/v1/track, /v1/batch, ...): "
-        f"name -> {_SECRET_NAME}, e.g. {{web = \"SEGMENT_WRITE_KEY_WEB\"}}; its events are "
+        f'name -> {_SECRET_NAME}, e.g. {{web = "SEGMENT_WRITE_KEY_WEB"}}; its events are '
         "audited as writekey:NAME (docs/import.md).",
     )
 

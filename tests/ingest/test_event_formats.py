@@ -61,7 +61,10 @@ def test_segment_track_identify_page(ws: Workspace) -> None:
         "source": "segment",
     }
     identify = events["segment:ajs-next-1714040001000-a0b1c2d3"]
-    assert (identify["name"], identify["properties"]) == ("identify", {"plan": "business", "logins": 5})
+    assert (identify["name"], identify["properties"]) == (
+        "identify",
+        {"plan": "business", "logins": 5},
+    )
     page = events["segment:ajs-next-1714040002000-deadbeef"]
     # no userId: the anonymousId; no timestamp: originalTimestamp, +02:00 read as UTC
     assert page["user_id"] == "b2c4a1e0-1f4d-4c1e-9d1a-7e0c5b9a2f31"
@@ -122,7 +125,12 @@ def test_reimporting_changes_nothing(ws: Workspace, name: str, kind: str) -> Non
 
 
 def test_a_repeated_message_id_is_one_event(ws: Workspace, tmp_path: Path) -> None:
-    call = {"type": "track", "event": "Signed Up", "messageId": "m-1", "timestamp": "2024-01-01T00:00:00Z"}
+    call = {
+        "type": "track",
+        "event": "Signed Up",
+        "messageId": "m-1",
+        "timestamp": "2024-01-01T00:00:00Z",
+    }
     path = tmp_path / "twice.jsonl"
     path.write_text(json.dumps(call) + "\n" + json.dumps(call) + "\n")
     counts = import_file(ws.store, "event", path, kind=EventFormat.segment)

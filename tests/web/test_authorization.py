@@ -318,7 +318,9 @@ def test_segment_authorization_matrix(
         before = trail(served)
         for _, path in segment_routes(app):
             for caller in CALLERS:
-                got = _status(send(served, "POST", path, None, call, headers=seeded.headers(caller)))
+                got = _status(
+                    send(served, "POST", path, None, call, headers=seeded.headers(caller))
+                )
                 if got != (401, "unauthenticated"):
                     wrong.append(f"{path} {caller}: {got}")
         assert trail(served) == before, "a refused sender left an audit row"

@@ -105,7 +105,10 @@ def test_a_batch_is_one_audited_write_and_bad_calls_are_quarantined(root: Path) 
     finally:
         ws.close()
     assert [(e.actor, e.after) for e in trail] == [
-        ("writekey:web", {"received": 7, "landed": 5, "updated": 0, "unchanged": 0, "quarantined": 2})
+        (
+            "writekey:web",
+            {"received": 7, "landed": 5, "updated": 0, "unchanged": 0, "quarantined": 2},
+        )
     ]
 
 
@@ -117,7 +120,9 @@ def test_events_are_deduplicated_across_requests_and_the_file_import(root: Path)
     assert post(app, "/v1/track", sent, _basic(KEY)).status_code == 200  # a retry
     ws = Workspace.open(root)
     try:
-        counts = import_file(ws.store, "event", FIXTURES / "segment.jsonl", kind=EventFormat.segment)
+        counts = import_file(
+            ws.store, "event", FIXTURES / "segment.jsonl", kind=EventFormat.segment
+        )
     finally:
         ws.close()
     assert (counts.landed, counts.unchanged) == (2, 1)

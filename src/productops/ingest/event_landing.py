@@ -111,7 +111,9 @@ def land_events(
             )
     if bad:
         _quarantine(store, bad, where)
-    return ImportCounts("event", where, len(valid) - unchanged - updated, updated, unchanged, len(bad))
+    return ImportCounts(
+        "event", where, len(valid) - unchanged - updated, updated, unchanged, len(bad)
+    )
 
 
 def _quarantine(store: Store, bad: Sequence[Rejection], where: str) -> None:

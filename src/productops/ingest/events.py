@@ -27,7 +27,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -51,7 +51,7 @@ __all__ = ["EVENT_COLUMNS", "SEGMENT_TYPES", "map_events", "open_events", "segme
 
 EVENT_COLUMNS = ("id", "ts", "user_id", "account_id", "name", "properties")
 SEGMENT_TYPES = ("track", "identify", "page")
-_LINES = pa.schema([(LINE, pa.int64()), ("raw", pa.string())])
+_LINES = _text_schema(["raw"])
 # JSON as DuckDB writes what it extracts: compact, not ASCII-escaped.
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -205,10 +205,10 @@ def map_events(store: Store, kind: EventFormat, lines: pa.Table) -> Batch:
     `_line`; those that are no event as rejections with their reason."""
     with store.staged("_lines", lines):
         mapped = store.arrow(_mapping_sql(kind))
-    good = pc.equal(mapped.column("_reason"), "")
+    good = pc.equal(mapped.column("_reason"), pa.scalar(""))
     bad = mapped.filter(pc.invert(good))
     rejected = [
-        Rejection(line, reason, raw)
+        Rejection(cast(int, line), str(reason), str(raw))
         for line, reason, raw in zip(
             bad.column(LINE).to_pylist(),
             bad.column("_reason").to_pylist(),
@@ -257,7 +257,10 @@ def _batches(
 
     def flush() -> Batch:
         table = pa.Table.from_arrays(
-            [pa.array([n for n, _ in lines], pa.int64()), pa.array([t for _, t in lines])],
+            [
+                pa.array([t for _, t in lines], pa.string()),
+                pa.array([n for n, _ in lines], pa.int64()),
+            ],
             schema=_LINES,
         )
         batch = map_events(store, kind, table)

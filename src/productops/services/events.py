@@ -15,7 +15,6 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from productops.config import EventFormat
 from productops.errors import AuthenticationError, UsageError
 from productops.ingest.event_landing import land_events
 from productops.ingest.events import segment_row
@@ -63,9 +62,7 @@ def segment_sender(ws: Workspace, key: str) -> Actor:
     )
 
 
-def receive_segment(
-    ws: Workspace, actor: Actor, calls: list[Any], where: str
-) -> ReceivedEvents:
+def receive_segment(ws: Workspace, actor: Actor, calls: list[Any], where: str) -> ReceivedEvents:
     """Land Segment `calls` (track, identify, page) in `event`, in one transaction with one
     audit row; a call that is not a valid event is quarantined with its reason, numbered by
     its place in the request (`where`, e.g. `POST /v1/batch`). A call over
@@ -96,4 +93,3 @@ def receive_segment(
         )
         audit.record(ws, actor, "event.receive", f"event:{where}", None, vars(received))
     return received
-
