@@ -71,6 +71,7 @@ def _write_inputs(folder: Path) -> None:
         "utf-8",
     )
     shutil.copy(FIXTURES / "stats_golden.json", folder / "cases.json")
+    shutil.copy(FIXTURES / "events" / "segment.jsonl", folder / "segment.jsonl")
     shutil.copy(FIXTURES / "jira-cloud" / "issues.jsonl", folder / "issues.jsonl")
     shutil.copy(FEEDBACK_FILES / "accounts_hubspot.csv", folder / "companies.csv")
     shutil.copy(FEEDBACK_FILES / "app_store.csv", folder / "reviews.csv")

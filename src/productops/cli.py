@@ -21,6 +21,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from productops import __version__
 from productops.commands.common import FormatOption, Options, TeamOption, err, open_workspace
+from productops.config import EventFormat
 from productops.errors import ProductOpsError, UsageError
 from productops.render import Format, literal, render, render_sections
 from productops.schema import TABLES, table
@@ -408,6 +409,14 @@ def import_(
     timestamp_format: Annotated[
         list[str] | None, typer.Option(help="Extra strptime format for timestamps, repeatable.")
     ] = None,
+    events: Annotated[
+        EventFormat | None,
+        typer.Option(
+            "--events",
+            help="Read FILE as product events exported by segment, posthog or amplitude "
+            "(TABLE is event; docs/import.md).",
+        ),
+    ] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Import a CSV, JSON Lines or Parquet file into a canonical table (bad rows are quarantined)."""
@@ -433,7 +442,7 @@ def import_(
             }
         )
         with err.status(literal(f"Importing {file} into {table_name}")):
-            counts = import_file(ws.store, table_name, file, mapping, source)
+            counts = import_file(ws.store, table_name, file, mapping, source, events)
     finally:
         ws.close()
     render([vars(counts)], ["table", "landed", "updated", "unchanged", "quarantined"], fmt)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import MutableMapping
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
@@ -35,6 +36,7 @@ __all__ = [
     "DecimalSeparator",
     "EmailChannel",
     "EngineSettings",
+    "EventFormat",
     "GitHubSettings",
     "GitLabSettings",
     "GitSettings",
@@ -162,6 +164,14 @@ def _cron(expression: str) -> str:
 
 # A cron expression of five fields, read in UTC (or @hourly, @daily, ...).
 Cron = Annotated[str, AfterValidator(_cron)]
+
+
+class EventFormat(StrEnum):
+    """Whose export of product events a file is (`productops import event FILE --events`)."""
+
+    segment = "segment"
+    posthog = "posthog"
+    amplitude = "amplitude"
 
 
 class _Settings(BaseModel):
@@ -1059,6 +1069,19 @@ class ServerSettings(_Settings):
     oidc: OidcSettings | None = Field(
         None, description="Sign-in through an OpenID Connect provider (none: passwords only)."
     )
+    segment_write_keys: dict[str, str] = Field(
+        default_factory=dict,
+        description="Write keys of the Segment-compatible endpoint (/v1/track, /v1/batch, ...): "
+        f'name -> {_SECRET_NAME}, e.g. {{web = "SEGMENT_WRITE_KEY_WEB"}}; its events are '
+        "audited as writekey:NAME (docs/import.md).",
+    )
+
+    @model_validator(mode="after")
+    def _write_key_names(self) -> ServerSettings:
+        for name, env in self.segment_write_keys.items():
+            if not _ENV_NAME.fullmatch(env):
+                raise ValueError(f"segment_write_keys.{name}: takes {_SECRET_NAME}")
+        return self
 
 
 class ScheduleSettings(_Settings):

@@ -2,10 +2,13 @@
 rule (`web.auth.Allow` or `ANYONE` for the API, `web.sessions.SIGNED_IN` or `ANYONE` for the
 pages), and every rule is tried by every kind of caller, with a token or a session cookie; a
 write route with an example request (`writing.EXAMPLES`) on a fresh copy of the workspace,
-where a refused write leaves no audit row. A page write must check the CSRF token."""
+where a refused write leaves no audit row. A page write must check the CSRF token. Segment's
+paths (`/v1/...`, `web.segment`) take a write key only (`WRITE_KEY`): every caller here is
+refused, and a sender with the key is let in."""
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 from typing import Annotated
 
@@ -20,11 +23,12 @@ from productops.web.api import ROUTERS
 from productops.web.app import API
 from productops.web.auth import Allow, Anyone
 from productops.web.paging import Page
+from productops.web.segment import WRITE_KEY, WriteKey
 from productops.web.sessions import CSRF, SIGNED_IN, Csrf, SignedIn
 from tests.web.conftest import Site
 from tests.web.writing import EXAMPLES, fresh, seed, send, trail
 
-Rule = Allow | Anyone | SignedIn
+Rule = Allow | Anyone | SignedIn | WriteKey
 TOKENS = [
     "admin",
     "admin's read token",
@@ -91,6 +95,7 @@ RULES |= {
     # a user mutes their own notifications (here ben's), an admin anyone's
     ("PUT", "/api/v1/notify/mutes/{user}"): "team",
 }
+SEGMENT = "/v1/"  # Segment's own paths, beside /api/v1 (web.segment)
 CODES = {200: None, 401: "unauthenticated", 403: "forbidden"}
 
 
@@ -108,7 +113,7 @@ def _calls(dependant: Dependant) -> list[object]:
 
 
 def _rules(dependant: Dependant) -> list[Rule]:
-    return [c for c in _calls(dependant) if isinstance(c, Allow | Anyone | SignedIn)]
+    return [c for c in _calls(dependant) if isinstance(c, Allow | Anyone | SignedIn | WriteKey)]
 
 
 def rules(routers: list[APIRouter]) -> dict[tuple[str, str], list[Rule]]:
@@ -122,13 +127,24 @@ def rules(routers: list[APIRouter]) -> dict[tuple[str, str], list[Rule]]:
     }
 
 
+def segment_routes(app: FastAPI) -> dict[tuple[str, str], APIRoute]:
+    """Each route of `app` at Segment's paths (`/v1/...`), by method and path."""
+    return {
+        (method, context.path): route
+        for context in iter_route_contexts(app.routes)
+        if isinstance(route := context.original_route, APIRoute)
+        if context.path.startswith(SEGMENT)
+        for method in sorted(route.methods or ())
+    }
+
+
 def page_routes(app: FastAPI) -> dict[tuple[str, str], APIRoute]:
     """Each route of `app` outside the JSON API (the pages, signing in), by method and path."""
     return {
         (method, context.path): route
         for context in iter_route_contexts(app.routes)
         if isinstance(route := context.original_route, APIRoute) and context.path
-        if not context.path.startswith(API + "/")
+        if not context.path.startswith((API + "/", SEGMENT))
         for method in sorted(route.methods or ())
     }
 
@@ -280,4 +296,42 @@ def test_write_authorization_matrix(route: tuple[str, str], seeded: Site, tmp_pa
                 got = _status(send(app, method, path, None, body, headers=seeded.headers(caller)))
                 if got != (200, None):
                     wrong.append(f"{caller}: {got}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_segment_routes_take_a_write_key_and_nothing_else(app: FastAPI) -> None:
+    found = segment_routes(app)
+    assert {path for _, path in found} == {"/v1/track", "/v1/identify", "/v1/page", "/v1/batch"}
+    for route, segment_route in found.items():
+        assert _rules(segment_route.dependant) == [WRITE_KEY], route
+        assert route[0] == "POST", route
+
+
+def test_segment_authorization_matrix(
+    app: FastAPI, seeded: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No token, session or signed-out caller has a write key (401, no audit row); a sender
+    with one is let in."""
+    call = {"type": "track", "event": "Signed Up", "userId": "u-1", "messageId": "m-1",
+            "timestamp": "2024-01-01T00:00:00Z", "batch": []}  # fmt: skip
+    wrong = []
+    with fresh(seeded, tmp_path, "segment") as served:
+        before = trail(served)
+        for _, path in segment_routes(app):
+            for caller in CALLERS:
+                got = _status(
+                    send(served, "POST", path, None, call, headers=seeded.headers(caller))
+                )
+                if got != (401, "unauthenticated"):
+                    wrong.append(f"{path} {caller}: {got}")
+        assert trail(served) == before, "a refused sender left an audit row"
+        toml = served.state.served.root / "productops.toml"
+        table = "[server.segment_write_keys]\n"
+        toml.write_text(toml.read_text().replace(table, f'{table}web = "PRODUCTOPS_TEST_KEY"\n'))
+        monkeypatch.setenv("PRODUCTOPS_TEST_KEY", "wk-matrix")
+        key = {"Authorization": "Basic " + base64.b64encode(b"wk-matrix:").decode()}
+        for _, path in segment_routes(app):
+            got = _status(send(served, "POST", path, None, call, headers=key))
+            if got != (200, None):
+                wrong.append(f"{path} write key: {got}")
     assert not wrong, "\n".join(wrong)

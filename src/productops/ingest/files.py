@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from productops.config import ImportMapping
+from productops.config import EventFormat, ImportMapping
 from productops.engine import Store
 from productops.errors import ImportFileError, UsageError
+from productops.ingest.events import open_events
 from productops.ingest.landing import ImportCounts, land_staged, staged_stream
 from productops.ingest.read import open_file
 from productops.schema import Table
@@ -24,6 +25,7 @@ def import_file(
     path: Path,
     mapping: ImportMapping | None = None,
     source: str | None = None,
+    kind: EventFormat | None = None,
 ) -> ImportCounts:
     """Import `path` (CSV, JSON Lines or Parquet) into the canonical table `table_name`.
 
@@ -34,7 +36,8 @@ def import_file(
 
     `mapping` comes from `[imports.TABLE]` in productops.toml; `source` (else
     the mapping's, else "file") qualifies the keys. Raises `ImportFileError`
-    when the file cannot be read at all.
+    when the file cannot be read at all. `kind` reads `path` as a vendor's product events
+    (`ingest.events`: segment, posthog, amplitude) into `event`; the ids name the vendor.
 
     >>> import_file(store, "team", Path("teams.csv")).landed  # doctest: +SKIP
     6
@@ -47,13 +50,20 @@ def import_file(
             "feedback is redacted and its people hashed on the way in: import it with "
             "`productops feedback import generic FILE` (or another kind, docs/feedback.md)"
         )
+    if kind is not None and table.name != "event":
+        raise UsageError(f"--format {kind} reads product events: import them into event")
     mapping = mapping or ImportMapping()
-    source = source or mapping.source or "file"
+    source = source or mapping.source or kind or "file"
     if not _SOURCE.fullmatch(source):
         raise UsageError(
             f"source {source!r}: use lower-case letters, digits, '_', '-' or '.', e.g. jira"
         )
-    with open_file(path, table.column_names, mapping.columns) as stream:
+    opened = (
+        open_events(store, path, kind)
+        if kind
+        else open_file(path, table.column_names, mapping.columns)
+    )
+    with opened as stream:
         if stream.header_known:
             _require_key(path, table, stream.columns)
         with staged_stream(store, stream) as read, store.unordered():

@@ -497,7 +497,7 @@ def _jsonl_items(handle: TextIO) -> Iterator[tuple[int, dict[str, Any]] | Reject
     for line, text in enumerate(handle, 1):
         if not text.strip():
             continue
-        if _SURROGATE.search(text):
+        if not text.isascii() and _SURROGATE.search(text):
             reason = f"broken encoding: not valid {_encoding(handle)}"
             yield Rejection(line, reason, _shown(text.rstrip("\r\n")))
             continue

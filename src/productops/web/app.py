@@ -9,7 +9,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from productops.web import errors, request_id, schedule, sessions, signin
+from productops.web import errors, request_id, schedule, segment, sessions, signin
 from productops.web.api import ROUTERS
 from productops.web.turns import Served
 
@@ -37,6 +37,7 @@ def create_app(workspace_root: Path) -> FastAPI:
     request_id.install(app)
     sessions.install(app)
     app.include_router(signin.router)
+    app.include_router(segment.router)  # Segment's own paths, /v1/..., not /api/v1
     for router in ROUTERS:
         app.include_router(router, prefix=API, responses=errors.ERROR_RESPONSES)
     return app
