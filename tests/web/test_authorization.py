@@ -130,10 +130,10 @@ def rules(routers: list[APIRouter]) -> dict[tuple[str, str], list[Rule]]:
 def segment_routes(app: FastAPI) -> dict[tuple[str, str], APIRoute]:
     """Each route of `app` at Segment's paths (`/v1/...`), by method and path."""
     return {
-        (method, context.path): route
+        (method, path): route
         for context in iter_route_contexts(app.routes)
         if isinstance(route := context.original_route, APIRoute)
-        if context.path.startswith(SEGMENT)
+        if (path := context.path) is not None and path.startswith(SEGMENT)
         for method in sorted(route.methods or ())
     }
 
