@@ -7,7 +7,8 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -51,6 +52,7 @@ __all__ = [
     "resolve_periods",
     "show",
     "show_import",
+    "show_records",
     "when",
 ]
 
@@ -358,6 +360,13 @@ def show(
     rows: list[dict[str, Any]] = expr.to_pyarrow().to_pylist()
     render(rows, columns, fmt, title=title)
     return rows
+
+
+def show_records(found: Sequence[Any], kind: type[Any], fmt: Format, title: str) -> None:
+    """Print a service's records (dataclasses of `kind`), their fields as the columns."""
+    from productops.services.rows import columns
+
+    render([asdict(r) for r in found], columns(kind), fmt, title=title)
 
 
 def show_import(report: SyncReport, fmt: Format, what: str, file: Path) -> None:
