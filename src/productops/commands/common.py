@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,8 +20,6 @@ from productops.render import Format, render
 
 # Imported where used, so that `--help` imports no engine, Ibis or models (see cli.py).
 if TYPE_CHECKING:
-    import ibis.expr.types as ir
-
     from productops.durations import Grain
     from productops.pillars.customer.embeddings import Embedder
     from productops.sync import SyncReport
@@ -50,7 +47,6 @@ __all__ = [
     "open_workspace",
     "resolve",
     "resolve_periods",
-    "show",
     "show_import",
     "show_records",
     "when",
@@ -337,29 +333,6 @@ def as_of(value: datetime | None) -> datetime:
     if value is None:
         return datetime.now(UTC)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def show(
-    expr: ir.Table,
-    columns: list[str],
-    fmt: Format,
-    title: str,
-    team: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-) -> list[dict[str, Any]]:
-    """Filter a metric's table to a team and a range of periods, execute it and print it."""
-    names = expr.columns
-    if team is not None:
-        team_column = "team_id" if "team_id" in names else "blocked_team"
-        expr = expr.filter(expr[team_column] == team)
-    if since is not None and "period_start" in names:
-        expr = expr.filter(expr.period_start >= as_of(since))
-    if until is not None and "period_start" in names:
-        expr = expr.filter(expr.period_start < as_of(until))
-    rows: list[dict[str, Any]] = expr.to_pyarrow().to_pylist()
-    render(rows, columns, fmt, title=title)
-    return rows
 
 
 def show_records(found: Sequence[Any], kind: type[Any], fmt: Format, title: str) -> None:

@@ -21,11 +21,11 @@ __all__ = [
     "ChangeLeadTime",
     "DeploymentFrequency",
     "RecoveryTime",
-    "report_year",
     "change_failure_rate",
     "change_lead_time",
     "deployment_frequency",
     "recovery_time",
+    "report_year",
 ]
 
 

@@ -462,7 +462,5 @@ def forecast(
         daily[(r["period_start"].replace(tzinfo=UTC) - start).days] += r["items"]
     result = p.when_done(daily, items) if items is not None else p.how_many(daily, days or 0)
     unit: Literal["days", "items"] = "days" if items is not None else "items"
-    lines = [
-        ForecastLine(f"{c}%", **{unit: v}) for c, v in sorted(result.values.items())
-    ]
+    lines = [ForecastLine(f"{c}%", **{unit: v}) for c, v in sorted(result.values.items())]
     return FlowForecast(team, history, unit, lines, result.warning)
