@@ -230,7 +230,8 @@ def list_(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Every decision: status, expected outcome, review date and how much evidence it has."""
-    found = decisions.list_decisions(open_workspace(ctx), team, status)
+    chosen = decisions.decision_status(status, "--status")
+    found = decisions.list_decisions(open_workspace(ctx), team, chosen)
     show_records(found, decisions.DecisionListed, fmt, "decisions")
 
 

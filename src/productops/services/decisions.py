@@ -32,6 +32,7 @@ __all__ = [
     "Verification",
     "attach_evidence",
     "decide",
+    "decision_status",
     "list_decisions",
     "log_decision",
     "review",
@@ -146,13 +147,18 @@ class Verification:
     changes: str | None
 
 
+def decision_status(text: str | None, option: str = "status") -> str | None:
+    """A decision status checked (None stays None): proposed, decided or superseded."""
+    if text not in (None, *registry.STATUSES):
+        raise UsageError(f"{option} {text!r}: use one of {', '.join(registry.STATUSES)}")
+    return text
+
+
 def list_decisions(
     ws: Workspace, team: str | None = None, status: str | None = None
 ) -> list[DecisionListed]:
     """Every decision (of `team`, in `status`), newest first."""
-    if status not in (None, *registry.STATUSES):
-        raise UsageError(f"status {status!r}: use one of {', '.join(registry.STATUSES)}")
-    rows = registry.list_decisions(ws.store, team, status)
+    rows = registry.list_decisions(ws.store, team, decision_status(status))
     for r in rows:
         metric, direction = r.get("expected_metric"), r.get("expected_direction")
         r["expected"] = f"{metric} {direction}" if metric else None
