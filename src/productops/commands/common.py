@@ -98,18 +98,14 @@ def _known_ids(ws: Workspace, kind: str) -> list[str]:
         from productops.ops.scorecard import criteria_in_use
 
         return [c.id for c in criteria_in_use(custom=ws.config.scorecard.custom)]
-    from productops.services.catalog import workspace_catalog
-
-    catalog = workspace_catalog(ws)
     if kind == "metric":
-        return list(catalog.metrics)
-    if kind == "check":
-        from productops.pillars.data.quality import load_checks
+        from productops.services.catalog import workspace_catalog
 
-        stored = ws.store.sql("SELECT split_part(id, ':', 2) FROM data_check")
-        return [i.id for i in load_checks([ws.root / "checks"], catalog=catalog).all()] + [
-            r[0] for r in stored
-        ]
+        return list(workspace_catalog(ws).metrics)
+    if kind == "check":
+        from productops.services.checks import check_ids
+
+        return check_ids(ws)
     raise ValueError(f"resolve: no kind {kind!r}")
 
 

@@ -6,6 +6,7 @@ import csv
 import json
 import math
 import sys
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -33,14 +34,14 @@ from productops.experiments.power import (
 )
 from productops.experiments.registry import parse_arm, parse_metric
 from productops.registry.experiments import (
-    analyze_experiment,
     decide,
-    list_experiments,
     register,
     start,
     stop,
 )
 from productops.render import Format, csv_cell, literal, plain, render
+from productops.services import experiments
+from productops.services.rows import columns
 
 app = typer.Typer(
     help="Experiments: register, start, stop, decide, analyse, and plan their size.",
@@ -257,9 +258,9 @@ def list_(
     fmt: FormatOption = Format.table,
 ) -> None:
     """List experiments with their status and setup time in days."""
-    rows = list_experiments(open_workspace(ctx).backend(), team)
-    columns = ["id", "team_id", "status", "created_at", "started_at", "setup_days", "decision"]
-    _shown(rows, columns, fmt, "experiments")
+    found = experiments.list_experiments(open_workspace(ctx), team)
+    rows = [asdict(r) for r in found]
+    _shown(rows, columns(experiments.ExperimentListed), fmt, "experiments")
 
 
 # -- analysis ----------------------------------------------------------------------------------
@@ -325,9 +326,8 @@ def analyze_(
     settings = _settings(
         method, absolute, cuped, alpha, correction, prior_mean, prior_variance, target_effect, power
     )
-    ws = open_workspace(ctx)
-    analysis = analyze_experiment(ws.store, ws.backend(), experiment, settings, moment(None))
-    summary, rows = analysis.summary, analysis.rows
+    found = experiments.experiment_results(open_workspace(ctx), experiment, settings, moment(None))
+    summary, rows = asdict(found.experiment), found.metrics
     if fmt is Format.json:
         _json({"experiment": summary, "metrics": rows})
         return
@@ -349,7 +349,7 @@ def analyze_(
             ("data", f"{summary['data']} as of {_number(summary['data_as_of']) or '-'}"),
         )
     ]
-    render(head, ["field", "value"], fmt, title=analysis.experiment.name or "")
+    render(head, ["field", "value"], fmt, title=summary["name"] or "")
     if not rows:
         err.print(
             literal(
