@@ -21,7 +21,6 @@ from productops.commands.common import (
     open_workspace,
     show_records,
 )
-from productops.errors import UsageError
 from productops.registry.activities import ACTIVITY_KINDS
 from productops.render import Format, render
 from productops.services import activities as service
@@ -41,9 +40,7 @@ Repeated = list[str] | None
 
 
 def _kind(text: str | None) -> str | None:
-    if text is not None and text not in ACTIVITY_KINDS:
-        raise UsageError(f"--kind {text!r}: use one of {', '.join(ACTIVITY_KINDS)}")
-    return text
+    return service.activity_kind(text, "--kind")
 
 
 @app.command("log")

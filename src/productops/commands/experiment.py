@@ -23,7 +23,6 @@ from productops.commands.common import (
 )
 from productops.errors import UsageError
 from productops.experiments.analysis import METHODS, Settings
-from productops.experiments.bayesian import GaussianPrior
 from productops.experiments.cases import analyze_cases
 from productops.experiments.corrections import CORRECTIONS
 from productops.experiments.power import (
@@ -102,14 +101,14 @@ def _settings(
         raise UsageError(f"--method {method!r}: use one of {', '.join(METHODS)}")
     if correction not in corrections:
         raise UsageError(f"--correction {correction!r}: use one of {', '.join(CORRECTIONS)}")
-    prior = None if prior_mean is None else GaussianPrior(prior_mean, prior_variance)
-    return Settings(
-        method=methods[method],
-        relative=not absolute,
+    return experiments.analysis_settings(
+        methods[method],
+        absolute=absolute,
         cuped=cuped,
         alpha=alpha,
         correction=corrections[correction],
-        prior=prior,
+        prior_mean=prior_mean,
+        prior_variance=prior_variance,
         target_effect=target_effect,
         power=power,
     )

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from productops import ops
 from productops.durations import Grain
+from productops.errors import UsageError
 from productops.registry import activities as registry
 from productops.services import audit
 from productops.services.rows import records, typed
@@ -26,6 +27,7 @@ __all__ = [
     "ActivitySummary",
     "OnboardingTime",
     "Retrospectives",
+    "activity_kind",
     "activity_summary",
     "list_activities",
     "log_activity",
@@ -149,11 +151,19 @@ class Retrospectives:
     done_share: float | None
 
 
+def activity_kind(text: str | None, option: str = "kind") -> str | None:
+    """A kind of activity checked (None stays None)."""
+    if text is not None and text not in registry.ACTIVITY_KINDS:
+        raise UsageError(f"{option} {text!r}: use one of {', '.join(registry.ACTIVITY_KINDS)}")
+    return text
+
+
 def list_activities(
     ws: Workspace, team: str | None = None, kind: str | None = None, limit: int | None = None
 ) -> list[ActivityListed]:
     """Activities (of `team`, of `kind`), newest first; at most `limit`."""
-    return typed(registry.list_activities(ws.store, team, kind, limit), ActivityListed)
+    found = registry.list_activities(ws.store, team, activity_kind(kind), limit)
+    return typed(found, ActivityListed)
 
 
 @dataclass(frozen=True)

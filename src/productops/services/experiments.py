@@ -7,17 +7,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from productops.experiments.analysis import Method, Settings
+from productops.experiments.bayesian import GaussianPrior
+from productops.experiments.corrections import Correction
 from productops.registry import experiments as registry
 from productops.services.rows import typed
 
 if TYPE_CHECKING:
-    from productops.experiments.analysis import Settings
     from productops.workspace import Workspace
 
 __all__ = [
+    "Correction",
     "ExperimentListed",
     "ExperimentResults",
     "ExperimentSummary",
+    "Method",
+    "analysis_settings",
     "experiment_results",
     "list_experiments",
 ]
@@ -77,3 +82,31 @@ def experiment_results(
     analysis = registry.analyze_experiment(ws.store, ws.backend(), ref, settings, now)
     [summary] = typed([analysis.summary], ExperimentSummary)
     return ExperimentResults(summary, analysis.rows)
+
+
+def analysis_settings(
+    method: Method = "frequentist",
+    *,
+    absolute: bool = False,
+    cuped: bool = True,
+    alpha: float = 0.05,
+    correction: Correction = "holm",
+    prior_mean: float | None = None,
+    prior_variance: float = 0.01,
+    target_effect: float = 0.05,
+    power: float = 0.8,
+) -> Settings:
+    """How to analyse: `method`, absolute effects or relative lift, CUPED, the significance
+    level, the correction across goal metrics, a Gaussian prior of the relative lift (bayesian,
+    with `prior_mean`), and the lift the test should find with `power`."""
+    prior = None if prior_mean is None else GaussianPrior(prior_mean, prior_variance)
+    return Settings(
+        method=method,
+        relative=not absolute,
+        cuped=cuped,
+        alpha=alpha,
+        correction=correction,
+        prior=prior,
+        target_effect=target_effect,
+        power=power,
+    )

@@ -232,7 +232,7 @@ class FlowForecast:
     history_days: int
     unit: Literal["days", "items"]
     lines: list[ForecastLine]
-    warning: str | None
+    warning: str | None = None
 
 
 def flow_items(
