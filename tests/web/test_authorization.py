@@ -1,10 +1,13 @@
 """The authorization matrix, generated from the app's route table: every API route declares
 its rule (`web.auth.Allow`), and every rule is tried by every kind of caller; a write route
 with an example request (`writing.EXAMPLES`) on a fresh copy of the workspace, where a refused
-write leaves no audit row."""
+write leaves no audit row. A read of one object is asked for an id that names nothing: the
+callers its rule allows get a 404 (so the rule is decided before the object is looked for),
+the others their 401 or 403."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import httpx
@@ -48,6 +51,12 @@ EXPECTED: dict[str, dict[str, int]] = {
 RULES = {
     ("GET", "/api/v1/audit"): "admin",
     ("POST", "/api/v1/checks/run"): "admin",
+    ("GET", "/api/v1/users"): "admin",
+    ("GET", "/api/v1/tokens"): "admin",
+    ("GET", "/api/v1/quarantine"): "admin",
+    ("POST", "/api/v1/syncs"): "admin",
+    ("GET", "/api/v1/syncs"): "admin",
+    ("GET", "/api/v1/syncs/{sync}"): "admin",
     ("POST", "/api/v1/themes/{theme}/rename"): "write",
     ("POST", "/api/v1/themes/{theme}/merge"): "write",
     ("POST", "/api/v1/themes/{theme}/split"): "write",
@@ -63,7 +72,12 @@ RULES |= {
     ("POST", "/api/v1/initiatives/{initiative}/advance"): "team",
     ("PUT", "/api/v1/teams/{team}/targets/{criterion}"): "team",
 }
-CODES = {200: None, 401: "unauthenticated", 403: "forbidden"}
+CODES = {200: None, 401: "unauthenticated", 403: "forbidden", 404: "not_found"}
+# The query parameters a read must have, by route.
+REQUIRED = {
+    "/api/v1/metrics/search": {"text": "items"},
+    "/api/v1/flow/forecast": {"team": "payments", "days": 10},
+}
 
 
 def _rules(dependant: Dependant) -> list[Allow | Anyone]:
@@ -111,6 +125,19 @@ def test_a_route_without_a_rule_is_found() -> None:
     assert rules([router]) == {("GET", "/api/v1/undeclared"): []}
 
 
+def test_every_required_query_parameter_has_an_example(app: FastAPI) -> None:
+    for path, ops in app.openapi()["paths"].items():
+        asked = ops.get("get", {}).get("parameters", [])
+        required = {p["name"] for p in asked if p["required"] and p["in"] == "query"}
+        missing = sorted(required - set(REQUIRED.get(path, {})))
+        assert not missing, f"{path}: add an example of {missing} to REQUIRED"
+
+
+def _nothing(path: str) -> str:
+    """`path` with each of its ids naming nothing."""
+    return re.sub(r"\{[a-z_]+\}", "no-such-id", path)
+
+
 def test_authorization_matrix(app: FastAPI, served: Site) -> None:
     wrong = []
     assert rules(ROUTERS)
@@ -118,9 +145,12 @@ def test_authorization_matrix(app: FastAPI, served: Site) -> None:
         if method != "GET":
             continue  # test_write_authorization_matrix
         tokens = [None if c == "anonymous" else served.tokens[c] for c in CALLERS]
-        responses = fetch(app, *[(path, token) for token in tokens])
+        one = "{" in path  # a read of one object, asked for one that does not exist
+        params = REQUIRED.get(path)
+        responses = fetch(app, *[(_nothing(path), token) for token in tokens], params=params)
         for caller, response in zip(CALLERS, responses, strict=True):
             status = EXPECTED[rule.action][caller]
+            status = 404 if one and status == 200 else status
             code = response.json().get("error", {}).get("code") if status != 200 else None
             if response.status_code != status or code != CODES[status]:
                 wrong.append(f"{path} {caller}: {response.status_code} {response.text[:120]}")

@@ -1,6 +1,7 @@
 """Writes through the API: a served workspace with something of team payments to write on
-(decisions, a survey, feedback and its link, nudges, an initiative), one example request per
-write route, and a fresh copy of the workspace for each write to land on."""
+(decisions, a survey, feedback and its link, nudges, an initiative, a connected file source),
+one example request per write route, and a fresh copy of the workspace for each write to land
+on."""
 
 from __future__ import annotations
 
@@ -14,12 +15,14 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from productops.config import TransitionsCsvSettings
 from productops.services.audit import AuditEvent, events
 from productops.services.decisions import decide, log_decision
 from productops.services.initiatives import start_initiative
 from productops.services.surveys import open_survey
 from productops.web.app import create_app
 from productops.workspace import Workspace
+from tests.connectors.fixtures import configure
 from tests.pillars.builders import at, item, items, land
 from tests.web.conftest import ME, Site, build
 
@@ -92,14 +95,26 @@ EXAMPLES: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {
     ),
     ("PUT", "/api/v1/targets/{criterion}"): (f"/api/v1/targets/{CRITERION}", {"value": 14.0}),
     ("POST", "/api/v1/checks/run"): ("/api/v1/checks/run", {}),
+    ("POST", "/api/v1/syncs"): ("/api/v1/syncs", {"source": "transitions-csv"}),
 }
+# The status changes the workspace's transitions-csv source reads (beside the workspace).
+MOVES = (
+    "item,changed_at,from_status,to_status\n"
+    "PAY-9,2024-04-01T09:00:00Z,Backlog,Doing\n"
+    "PAY-9,2024-04-03T09:00:00Z,Doing,Done\n"
+)
 
 
 def seed(root: Path) -> Site:
     """The workspace of `conftest.build`, with team payments' objects to write on."""
     site = build(root)
+    moves = root.parent / "moves.csv"
+    moves.write_text(MOVES, encoding="utf-8")
     ws = Workspace.open(root)
     try:
+        configure(
+            ws, transitions_csv=TransitionsCsvSettings(path=str(moves), default_team="payments")
+        )
         land(ws.store, "person", [{"id": "ana", "team_id": "payments", "role": "pm"}])
         land(ws.store, "insight", [{"id": "i1", "team_id": "payments", "title": "QA helps"}])
         done = [
