@@ -29,7 +29,6 @@ from productops.commands.common import (
 )
 from productops.errors import UsageError
 from productops.pillars.customer.duplicates import DuplicateRule
-from productops.pillars.customer.trends import SpikeRule
 from productops.render import Format, literal, render, render_sections
 from productops.services import Actor
 from productops.services import feedback as service
@@ -88,8 +87,7 @@ def spikes(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Weeks in which a theme's feedback jumped far above its own trailing baseline."""
-    rule = SpikeRule(weeks=weeks, k=k, min_count=min_count, min_history=min(4, weeks))
-    found = reads.spikes(open_workspace(ctx), rule)
+    found = reads.spikes(open_workspace(ctx), weeks, k, min_count)
     show_records(found, reads.ThemeSpike, fmt, "feedback spikes")
 
 

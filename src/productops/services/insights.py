@@ -238,8 +238,11 @@ def trends(
     return records(expr, ThemeTrend, None, since, until)
 
 
-def spikes(ws: Workspace, rule: SpikeRule) -> list[ThemeSpike]:
-    """Weeks in which a theme's feedback jumped far above its own trailing baseline."""
+def spikes(ws: Workspace, weeks: int = 8, k: float = 5.0, min_count: int = 5) -> list[ThemeSpike]:
+    """Weeks in which a theme's feedback jumped far above its own trailing baseline: more than
+    `k` robust deviations above the median of the `weeks` before, with `min_count` items or
+    more."""
+    rule = SpikeRule(weeks=weeks, k=k, min_count=min_count, min_history=min(4, weeks))
     return typed(fa.spike_report(ws.backend(), rule), ThemeSpike)
 
 

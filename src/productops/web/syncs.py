@@ -15,13 +15,15 @@ import uuid
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from productops.errors import ConflictError, NotFoundError, ProductOpsError
 from productops.services.actor import Actor
 from productops.services.syncs import SyncCounts, counts, run_sync, start_sync
-from productops.sync import SyncReport
 from productops.workspace import Workspace
+
+if TYPE_CHECKING:
+    from productops.sync import SyncReport
 
 __all__ = ["SyncRun", "Syncs"]
 

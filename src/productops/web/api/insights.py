@@ -9,7 +9,6 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from productops.durations import Grain
-from productops.pillars.customer.trends import SpikeRule
 from productops.services import insights as service
 from productops.web.auth import WorkspaceDep
 from productops.web.paging import Page, PagingDep
@@ -59,8 +58,7 @@ def spikes(
 ) -> Page[service.ThemeSpike]:
     """Weeks in which a theme's feedback jumped far above its own trailing baseline."""
     log_read(ws, access, paging, "query", "feedback.spikes", weeks=weeks, k=k, min_count=min_count)
-    rule = SpikeRule(weeks=weeks, k=k, min_count=min_count, min_history=min(4, weeks))
-    return paging.page(service.spikes(ws, rule))
+    return paging.page(service.spikes(ws, weeks, k, min_count))
 
 
 @router.get("/demand/themes")
