@@ -36,3 +36,55 @@ def test_bad_config_names_key_and_file(tmp_path: Path, text: str, expected: str)
 def test_missing_config_says_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="productops init"):
         load_config(tmp_path / CONFIG_FILE)
+
+
+SLACK = '[notify.channels.s]\nkind = "slack"\nurl_env = "SLACK_URL"\n'
+MAIL = '[notify.channels.m]\nkind = "email"\nhost = "smtp.example.com"\nsender = "p@example.com"\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            SLACK + '[[notify.subscriptions]]\nchannel = "x"\nteam = "a"\n',
+            "no channel 'x'; channels: s",
+        ),
+        (
+            SLACK + '[[notify.subscriptions]]\nchannel = "s"\n',
+            "name exactly one of team, user or org",
+        ),
+        (
+            MAIL + '[[notify.subscriptions]]\nchannel = "m"\norg = true\n',
+            "needs `to`, an e-mail address",
+        ),
+        (
+            SLACK + '[[notify.subscriptions]]\nchannel = "s"\norg = true\nto = "a@b.c"\n',
+            "takes no `to`",
+        ),
+        ('[notify.channels.s]\nkind = "slack"\n', "give url_env or url_file"),
+        (
+            '[notify.channels.s]\nkind = "slack"\nurl_env = "https://hooks.slack.com/x"\n',
+            "never the value",
+        ),
+        (
+            '[notify.channels.h]\nkind = "webhook"\nurl = "http://example.com/h"\nsecret_env = "K"\n',
+            "must use https://",
+        ),
+        (
+            '[notify.channels.h]\nkind = "webhook"\nurl = "https://example.com/h"\n',
+            "give secret_env or secret_file",
+        ),
+        (MAIL + 'security = "none"\n', "sends the password in clear"),
+        (
+            SLACK + '[[notify.subscriptions]]\nchannel = "s"\norg = true\nalerts = ["spike"]\n',
+            "alerts.0",
+        ),
+    ],
+)
+def test_bad_notify_settings_say_what_to_change(tmp_path: Path, text: str, expected: str) -> None:
+    path = tmp_path / CONFIG_FILE
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert expected in str(info.value)
+    assert "hooks.slack.com" not in str(info.value)

@@ -30,6 +30,7 @@ LAYERS = {
     "sync": 6,
     "render": 7,
     "reports": 7,
+    "channels": 7,
     "services": 8,
     "commands": 9,
     "web": 9,

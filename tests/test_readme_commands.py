@@ -22,13 +22,19 @@ ROOT = Path(__file__).resolve().parents[1]
 FEEDBACK_FILES = ROOT / "tests" / "connectors" / "fixtures_feedback"
 
 # Commands that run elsewhere, and where: a bigger demo takes minutes, syncing the
-# README's sources needs their real servers (the connector tests replay them locally), and
-# a server runs until stopped (its test starts it as a process and stops it).
+# README's sources needs their real servers (the connector tests replay them locally),
+# a server runs until stopped (its test starts it as a process and stops it; the demo's test
+# checks that the demo prints the command that serves it), a test message needs a
+# channel to send to (its test points one at a local receiver), and a password is read
+# from standard input (its test gives one).
 ELSEWHERE = {
     "demo demo-org --scale 10": ("tests/demo/test_demo_cli.py", '"demo"'),
     "sync": ("tests/connectors/test_commands.py", '"sync", "jira"'),
     "sync zendesk": ("tests/connectors/test_zendesk.py", '"zendesk"'),
     "serve --port 8080": ("tests/web/test_serve_process.py", '"serve"'),
+    "user password ben": ("tests/test_user_commands.py", '"user", "password"'),
+    "-w demo-org serve": ("tests/demo/test_demo_cli.py", "productops -w {target} serve"),
+    "notify test team-slack": ("tests/test_notify_commands.py", '"notify", "test", "team-slack"'),
 }
 
 # The demo plants a billing discrepancy, and `check` exits 1 when an error-severity check

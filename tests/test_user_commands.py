@@ -12,7 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from productops.cli import app
+from productops.errors import AuthenticationError
 from productops.ingest import import_file
+from productops.services.sessions import authenticate_session, sign_in
 from productops.workspace import Workspace
 
 runner = CliRunner()
@@ -36,6 +38,27 @@ def run(ws: Path, *args: str, code: int = 0, input: str | None = None) -> str:
 def rows(ws: Path, *args: str) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = json.loads(run(ws, *args, "--format", "json"))
     return found
+
+
+def test_a_new_password_ends_the_user_s_sessions_and_the_old_one(ws: Path) -> None:
+    run(ws, "user", "add", "ana", "--admin", "--password-stdin", input=PASSWORD + "\n")
+    opened = Workspace.open(ws)
+    session = sign_in(opened, "ana", PASSWORD)
+    opened.close()
+    assert "user password: standard input held no password" in run(
+        ws, "user", "password", "ana", code=1, input=""
+    )
+    run(ws, "user", "password", "an", input="a brand new secret\n")
+    opened = Workspace.open(ws)
+    try:
+        with pytest.raises(AuthenticationError):
+            authenticate_session(opened, session.secret)
+        with pytest.raises(AuthenticationError):
+            sign_in(opened, "ana", PASSWORD)
+        assert sign_in(opened, "ana", "a brand new secret").secret
+    finally:
+        opened.close()
+    assert "a brand new secret" not in json.dumps(rows(ws, "audit"))
 
 
 def test_users_are_added_changed_listed_and_disabled(ws: Path) -> None:

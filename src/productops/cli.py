@@ -124,9 +124,29 @@ LAZY: dict[str, tuple[str, str]] = {
         "audit:audit",
         "Show the audit trail: who wrote what and when, before and after (admins only).",
     ),
+    "notify": (
+        "notify:app",
+        "Alerts and digests to Slack, e-mail and webhooks: the outbox, sending it, testing a "
+        "channel, muting (docs/notify.md).",
+    ),
     "serve": (
         "serve:serve",
-        "Serve the workspace's JSON API under /api/v1 until interrupted (docs/server.md).",
+        "Serve the workspace's JSON API under /api/v1 and run its schedule, until interrupted "
+        "(docs/server.md).",
+    ),
+    "run-schedule": (
+        "schedule:run_schedule",
+        "Run the jobs due now, each once, then exit (for cron or a Kubernetes CronJob).",
+    ),
+    "schedule": (
+        "schedule:app",
+        "Scheduled jobs: what runs by itself and when, and the record of its runs "
+        "(docs/schedule.md).",
+    ),
+    "backup": (
+        "backup:backup",
+        "Copy the workspace to DEST as of one moment, even while `productops serve` runs on it "
+        "(docs/server.md).",
     ),
 }
 

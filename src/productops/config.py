@@ -9,35 +9,55 @@ import re
 import tomllib
 from collections.abc import MutableMapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 
 import tomlkit
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from croniter import croniter
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 from productops.errors import ConfigError
 
 __all__ = [
+    "ALERT_KINDS",
     "CONFIG_FILE",
+    "AlertKind",
+    "AzureDevOpsSettings",
+    "BitbucketSettings",
+    "Channel",
+    "CircleCISettings",
     "Config",
     "ConnectorSettings",
+    "Cron",
     "CustomCriterion",
     "DateOrder",
     "DecimalSeparator",
+    "EmailChannel",
     "EngineSettings",
     "GitHubSettings",
+    "GitLabSettings",
     "GitSettings",
     "HttpSettings",
     "ImportMapping",
     "IntercomSettings",
+    "JenkinsSettings",
     "JiraCsvSettings",
     "JiraSettings",
     "LinearSettings",
+    "NotifySettings",
+    "OidcSettings",
+    "OpsgenieSettings",
+    "PagerDutySettings",
+    "ScheduleSettings",
     "ScorecardSettings",
+    "ServerSettings",
+    "SlackChannel",
     "StatusCategory",
+    "Subscription",
     "SurveySettings",
     "TransitionsCsvSettings",
+    "WebhookChannel",
     "WorkflowSettings",
     "ZendeskSettings",
     "api_url_problem",
@@ -95,6 +115,23 @@ def _api_url(url: str) -> str:
 # An API root a connector sends its token to (checked by `api_url_problem`).
 ApiUrl = Annotated[str, AfterValidator(_api_url)]
 
+_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,63}")
+
+
+def _env_name(name: str) -> str:
+    if not _ENV_NAME.fullmatch(name):
+        raise PydanticCustomError(
+            "env_name",
+            "takes the NAME of an environment variable (A-Z, 0-9, _), not the secret itself; "
+            "export the secret in that variable",
+        )
+    return name
+
+
+# The name of an environment variable holding a secret; a value that is not one is refused
+# without being echoed (it may be the secret, pasted in the wrong place).
+EnvName = Annotated[str, AfterValidator(_env_name)]
+
 _MEMORY = re.compile(r"\d+(\.\d+)?\s*(%|[KMGT]i?B)", re.IGNORECASE)
 
 
@@ -106,6 +143,25 @@ def _memory_size(size: str) -> str:
 
 # An amount of memory as DuckDB reads it: 2GB, 500MiB, 50% (of the machine's).
 MemorySize = Annotated[str, AfterValidator(_memory_size)]
+
+
+_CRON_NAMES = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
+
+
+def _cron(expression: str) -> str:
+    text = " ".join(expression.split())
+    fields = len(text.split(" "))
+    if (fields != 5 and text not in _CRON_NAMES) or not croniter.is_valid(text):
+        raise PydanticCustomError(
+            "cron",
+            "not a cron expression: give five fields (minute hour day month weekday, in UTC), "
+            'e.g. "*/30 * * * *", or one of @hourly, @daily, @weekly, @monthly',
+        )
+    return text
+
+
+# A cron expression of five fields, read in UTC (or @hourly, @daily, ...).
+Cron = Annotated[str, AfterValidator(_cron)]
 
 
 class _Settings(BaseModel):
@@ -267,6 +323,11 @@ class ScorecardSettings(_Settings):
 
 StatusCategory = Literal["todo", "in_progress", "done", "cancelled"]
 DeploySource = Literal["actions", "deployments", "releases"]
+GitLabDeploySource = Literal["deployments", "jobs", "pipelines"]
+BitbucketDeploySource = Literal["deployments", "steps"]
+AzureDeploySource = Literal["builds", "timeline"]
+JenkinsDeploySource = Literal["builds", "stages"]
+CircleCIDeploySource = Literal["workflows", "jobs"]
 
 
 class HttpSettings(_Settings):
@@ -295,6 +356,153 @@ class HttpSettings(_Settings):
         description="Largest answer (one page, in bytes) a connector accepts; a larger one fails "
         "the sync and stores nothing of it.",
     )
+
+
+AlertKind = Literal[
+    "incident_opened",
+    "incident_resolved",
+    "theme_spike",
+    "experiment_srm",
+    "experiment_guardrail",
+    "criterion_target",
+    "nudge_offered",
+    "sync_failing",
+]
+ALERT_KINDS: tuple[str, ...] = get_args(AlertKind)
+_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,63}")
+_SECRET_NAME = "the NAME of an environment variable holding it (A-Z, 0-9, _), never the value"
+
+
+class SlackChannel(_Settings):
+    kind: Literal["slack"] = Field(description="A Slack incoming webhook.")
+    url_env: str | None = Field(
+        None, description=f"The webhook URL (it holds a token): {_SECRET_NAME}."
+    )
+    url_file: str | None = Field(
+        None, description="Or a file outside the workspace holding the webhook URL."
+    )
+
+
+class EmailChannel(_Settings):
+    kind: Literal["email"] = Field(description="E-mail through an SMTP server.")
+    host: str = Field(description="SMTP server, e.g. smtp.example.com.")
+    port: int = Field(587, ge=1, le=65535, description="587 for STARTTLS, 465 for TLS.")
+    security: Literal["starttls", "tls", "none"] = Field(
+        "starttls",
+        description="starttls (upgrade after connecting), tls (from the start) or none "
+        "(only to this machine, e.g. a local relay).",
+    )
+    username: str | None = Field(None, description="SMTP user; none: no AUTH.")
+    password_env: str | None = Field(None, description=f"SMTP password: {_SECRET_NAME}.")
+    password_file: str | None = Field(
+        None, description="Or a file outside the workspace holding the SMTP password."
+    )
+    sender: str = Field(description="From address, e.g. productops@example.com.")
+    ca_file: str | None = Field(
+        None, description="PEM file of the CA to trust for the server (default: the system's)."
+    )
+
+
+class WebhookChannel(_Settings):
+    kind: Literal["webhook"] = Field(description="JSON POSTed to a URL, signed with HMAC-SHA256.")
+    url: ApiUrl | None = Field(None, description="Endpoint URL (https, or http to this machine).")
+    url_env: str | None = Field(
+        None, description=f"Or the endpoint URL when it holds a token: {_SECRET_NAME}."
+    )
+    secret_env: str | None = Field(
+        None, description=f"The HMAC-SHA256 signing key: {_SECRET_NAME}."
+    )
+    secret_file: str | None = Field(
+        None, description="Or a file outside the workspace holding the signing key."
+    )
+
+
+Channel = Annotated[SlackChannel | EmailChannel | WebhookChannel, Field(discriminator="kind")]
+
+
+class Subscription(_Settings):
+    channel: str = Field(description="A channel named under [notify.channels].")
+    team: str | None = Field(None, description="Alerts and the weekly digest of this team.")
+    user: str | None = Field(
+        None,
+        description="Alerts and digests of this user's teams (productops user name); "
+        "the user can mute them.",
+    )
+    org: bool = Field(False, description="Every alert and the organisation's weekly digest.")
+    to: str | None = Field(None, description="E-mail address (e-mail channels only).")
+    alerts: list[AlertKind] = Field(
+        default_factory=lambda: list(get_args(AlertKind)),
+        description="Alert kinds sent; [] for none.",
+    )
+    digests: bool = Field(True, description="Send the weekly digest.")
+
+
+class NotifySettings(_Settings):
+    base_url: str = Field(
+        "http://localhost:8000",
+        description="Where the server's pages are: each alert links to its page under it.",
+    )
+    max_attempts: int = Field(
+        8, ge=1, le=100, description="Sends tried before a message is dead (shown to admins)."
+    )
+    backoff_seconds: float = Field(
+        30.0, ge=0, description="Wait after the first failed send; doubles after each."
+    )
+    max_backoff_seconds: float = Field(
+        3600.0, ge=0, description="Longest wait between sends, also for a receiver's Retry-After."
+    )
+    timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        le=120,
+        description="Longest time one send (HTTP request, SMTP session) may take.",
+    )
+    lease_seconds: float = Field(
+        300.0,
+        gt=0,
+        description="How long a message a sender claimed stays its own; after that (or once that "
+        "sender's process is gone) another sender sends it.",
+    )
+    channels: dict[str, Channel] = Field(
+        default_factory=dict, description="Named channels: Slack, e-mail, webhook."
+    )
+    subscriptions: list[Subscription] = Field(
+        default_factory=list, description="Who gets what, on which channel."
+    )
+
+    @model_validator(mode="after")
+    def _subscriptions_fit_channels(self) -> NotifySettings:
+        for i, sub in enumerate(self.subscriptions):
+            where = f"subscriptions[{i}]"
+            channel = self.channels.get(sub.channel)
+            if channel is None:
+                known = ", ".join(self.channels) or "none"
+                raise ValueError(f"{where}: no channel {sub.channel!r}; channels: {known}")
+            if (sub.team is not None) + (sub.user is not None) + sub.org != 1:
+                raise ValueError(f"{where}: name exactly one of team, user or org = true")
+            if (channel.kind == "email") != (sub.to is not None):
+                need = "needs `to`, an e-mail address" if sub.to is None else "takes no `to`"
+                raise ValueError(f"{where}: channel {sub.channel!r} ({channel.kind}) {need}")
+        for name, channel in self.channels.items():
+            clear = isinstance(channel, EmailChannel) and channel.security == "none"
+            if clear and not is_loopback(getattr(channel, "host", None)):
+                raise ValueError(
+                    f"channels.{name}: security = none sends the password in clear; only to "
+                    "a relay on this machine (localhost), else use starttls or tls"
+                )
+            if isinstance(channel, SlackChannel) and not (channel.url_env or channel.url_file):
+                raise ValueError(f"channels.{name}: give url_env or url_file (the webhook URL)")
+            if isinstance(channel, WebhookChannel) and not (channel.url or channel.url_env):
+                raise ValueError(f"channels.{name}: give url or url_env")
+            if isinstance(channel, WebhookChannel) and not (
+                channel.secret_env or channel.secret_file
+            ):
+                raise ValueError(f"channels.{name}: give secret_env or secret_file (signing key)")
+            env = [getattr(channel, f, None) for f in ("url_env", "password_env", "secret_env")]
+            for value in env:
+                if value is not None and not _ENV_NAME.fullmatch(value):
+                    raise ValueError(f"channels.{name}: a *_env key takes {_SECRET_NAME}")
+        return self
 
 
 class JiraSettings(_Settings):
@@ -378,6 +586,278 @@ class GitHubSettings(_Settings):
     )
     work_item_source: str = Field("jira", description="Source of keys found by work_item_pattern.")
     page_size: int = Field(100, ge=1, le=100, description="Items per page (GitHub allows 100).")
+
+
+class GitLabSettings(_Settings):
+    url: ApiUrl = Field(
+        "https://gitlab.com/api/v4",
+        description="GitLab REST v4 root (self-managed: https://HOST/api/v4).",
+    )
+    projects: list[str] = Field(
+        default_factory=list, description="Projects by path, e.g. group/subgroup/name."
+    )
+    token_env: str | None = Field(
+        "GITLAB_TOKEN",
+        description="Environment variable holding a token with read_api (never stored); unset "
+        "means anonymous (public projects).",
+    )
+    token_file: str | None = Field(
+        None, description="Or a file outside the workspace holding the token."
+    )
+    default_team: str | None = Field(None, description="Team of changes, issues and deployments.")
+    project_teams: dict[str, str] = Field(
+        default_factory=dict, description="Project path -> team, overriding default_team."
+    )
+    deploy_from: list[GitLabDeploySource] = Field(
+        default_factory=lambda: list[GitLabDeploySource](["deployments"]),
+        description="What counts as a deployment: GitLab deployments to environments, jobs "
+        "matching deploy_job, pipelines on deploy_branch.",
+    )
+    production_environment: str = Field(
+        "(?i)^prod(uction)?$",
+        description="Regex on a GitLab environment's name: deployments to a matching one are "
+        "production (the environment DORA counts); others keep their name.",
+    )
+    deploy_job: str = Field(
+        "(?i)deploy", description="Regex on a CI job's name or stage: a deploy job."
+    )
+    deploy_branch: str | None = Field(
+        None, description="Only jobs and pipelines on this branch are deployments (default: any)."
+    )
+    incident_labels: list[str] = Field(
+        default_factory=lambda: ["incident"],
+        description="Issues with one of these labels (or of type incident) are also incidents.",
+    )
+    work_item_pattern: str | None = Field(
+        None,
+        description="Regex finding a tracker key in a merge request's title or branch, e.g. "
+        "(?P<key>[A-Z][A-Z0-9]+-\\d+) -> jira:KEY; default: 'Closes #N' links to the issue.",
+    )
+    work_item_source: str = Field("jira", description="Source of keys found by work_item_pattern.")
+    page_size: int = Field(100, ge=1, le=100, description="Items per page (GitLab allows 100).")
+
+
+class BitbucketSettings(_Settings):
+    url: ApiUrl = Field("https://api.bitbucket.org/2.0", description="Bitbucket Cloud REST root.")
+    repos: list[str] = Field(default_factory=list, description="Repositories as workspace/slug.")
+    username_env: str | None = Field(
+        None,
+        description="Environment variable holding the username of an app password (basic "
+        "auth); unset: the token is an access token, sent as a bearer token.",
+    )
+    token_env: str | None = Field(
+        "BITBUCKET_TOKEN",
+        description="Environment variable holding the access token or app password (never "
+        "stored); unset means anonymous (public repositories).",
+    )
+    token_file: str | None = Field(
+        None, description="Or a file outside the workspace holding the token."
+    )
+    default_team: str | None = Field(None, description="Team of changes, issues and deployments.")
+    repo_teams: dict[str, str] = Field(
+        default_factory=dict, description="workspace/slug -> team, overriding default_team."
+    )
+    issues: bool = Field(
+        True, description="Read the issue tracker (off for repositories without one: 404)."
+    )
+    deploy_from: list[BitbucketDeploySource] = Field(
+        default_factory=lambda: list[BitbucketDeploySource](["deployments"]),
+        description="What counts as a deployment: Bitbucket deployments to environments, "
+        "pipeline steps matching deploy_step.",
+    )
+    production_environment: str = Field(
+        "(?i)^prod(uction)?$",
+        description="Regex on an environment's name or type: deployments to a matching one are "
+        "production; others keep their name.",
+    )
+    deploy_step: str = Field(
+        "(?i)deploy|prod", description="Regex on a pipeline step's name: a deploy step."
+    )
+    deploy_branch: str | None = Field(
+        None, description="Only steps of pipelines on this branch are deployments (default: any)."
+    )
+    work_item_pattern: str | None = Field(
+        None,
+        description="Regex finding a tracker key in a pull request's title or branch; "
+        "default: 'fixes #N' links to the repository's issue N.",
+    )
+    work_item_source: str = Field("jira", description="Source of keys found by work_item_pattern.")
+    page_size: int = Field(50, ge=1, le=50, description="Items per page (Bitbucket allows 50).")
+
+
+class AzureDevOpsSettings(_Settings):
+    url: ApiUrl | None = Field(
+        None,
+        description="Organization URL, e.g. https://dev.azure.com/acme (Azure DevOps Server: "
+        "https://HOST/COLLECTION); none for replays from files only.",
+    )
+    project: str | None = Field(None, description="Project name.")
+    repos: list[str] = Field(
+        default_factory=list, description="Git repositories of the project, by name or id."
+    )
+    token_env: str | None = Field(
+        "AZURE_DEVOPS_TOKEN",
+        description="Environment variable holding a personal access token with Code (read) and "
+        "Build (read) (never stored).",
+    )
+    token_file: str | None = Field(
+        None, description="Or a file outside the workspace holding the token."
+    )
+    default_team: str | None = Field(None, description="Team of changes and deployments.")
+    repo_teams: dict[str, str] = Field(
+        default_factory=dict, description="Repository name -> team, overriding default_team."
+    )
+    deploy_from: list[AzureDeploySource] = Field(
+        default_factory=lambda: list[AzureDeploySource](["builds"]),
+        description="What counts as a deployment: builds of a pipeline matching "
+        "deploy_pipeline, or their timeline records (stages, jobs) matching deploy_record.",
+    )
+    deploy_pipeline: str = Field(
+        "(?i)deploy|release|prod",
+        description="Regex on a build pipeline's (definition's) name: a deploy pipeline.",
+    )
+    deploy_record: str = Field(
+        "(?i)deploy|prod", description="Regex on a timeline record's name: a deploy stage or job."
+    )
+    deploy_branch: str | None = Field(
+        None, description="Only builds of this branch are deployments, e.g. main (default: any)."
+    )
+    work_item_pattern: str | None = Field(
+        None,
+        description="Regex finding a tracker key in a pull request's title or branch, e.g. "
+        "(?P<key>[A-Z][A-Z0-9]+-\\d+) -> jira:KEY.",
+    )
+    work_item_source: str = Field("jira", description="Source of keys found by work_item_pattern.")
+    page_size: int = Field(100, ge=1, le=1000, description="Items per page ($top).")
+
+
+class JenkinsSettings(_Settings):
+    url: ApiUrl | None = Field(
+        None,
+        description="Jenkins root, e.g. https://ci.acme.com; none for replays from files only.",
+    )
+    jobs: list[str] = Field(
+        default_factory=list,
+        description="Jobs by full name, folders and branches included, e.g. shop/deploy or "
+        "shop/api/main (a branch of a multibranch pipeline).",
+    )
+    username_env: str = Field(
+        "JENKINS_USER", description="Environment variable holding the Jenkins user name."
+    )
+    token_env: str | None = Field(
+        "JENKINS_TOKEN",
+        description="Environment variable holding that user's API token (never stored).",
+    )
+    token_file: str | None = Field(
+        None, description="Or a file outside the workspace holding the API token."
+    )
+    default_team: str | None = Field(
+        None, description="Team of deployments (default: the job's top folder as a team id)."
+    )
+    job_teams: dict[str, str] = Field(
+        default_factory=dict,
+        description="Job or folder full name -> team (the longest match wins).",
+    )
+    deploy_from: list[JenkinsDeploySource] = Field(
+        default_factory=lambda: list[JenkinsDeploySource](["builds"]),
+        description="What counts as a deployment: builds of a job matching deploy_job, or "
+        "pipeline stages matching deploy_stage.",
+    )
+    deploy_job: str = Field(
+        "(?i)deploy|release|prod", description="Regex on a job's full name: a deploy job."
+    )
+    deploy_stage: str = Field(
+        "(?i)deploy|prod", description="Regex on a pipeline stage's name: a deploy stage."
+    )
+    deploy_branch: str | None = Field(
+        None, description="Only builds of this branch are deployments, e.g. main (default: any)."
+    )
+    page_size: int = Field(
+        100, ge=1, le=1000, description="Builds per request (the {start,end} range of tree)."
+    )
+
+
+class CircleCISettings(_Settings):
+    url: ApiUrl = Field("https://circleci.com/api/v2", description="CircleCI API v2 root.")
+    projects: list[str] = Field(
+        default_factory=list, description="Project slugs, e.g. gh/acme/shop (VCS/ORG/REPO)."
+    )
+    token_env: str | None = Field(
+        "CIRCLECI_TOKEN",
+        description="Environment variable holding a personal API token (never stored).",
+    )
+    token_file: str | None = Field(
+        None, description="Or a file outside the workspace holding the token."
+    )
+    default_team: str | None = Field(
+        None, description="Team of deployments (default: the repository's name as a team id)."
+    )
+    project_teams: dict[str, str] = Field(
+        default_factory=dict, description="Project slug -> team, overriding default_team."
+    )
+    deploy_from: list[CircleCIDeploySource] = Field(
+        default_factory=lambda: list[CircleCIDeploySource](["workflows"]),
+        description="What counts as a deployment: workflows matching deploy_workflow, or jobs "
+        "matching deploy_job.",
+    )
+    deploy_workflow: str = Field(
+        "(?i)deploy|release|prod", description="Regex on a workflow's name: a deploy workflow."
+    )
+    deploy_job: str = Field("(?i)deploy|prod", description="Regex on a job's name: a deploy job.")
+    deploy_branch: str | None = Field(
+        None, description="Only pipelines of this branch are deployments, e.g. main (default: any)."
+    )
+
+
+class OpsgenieSettings(_Settings):
+    url: ApiUrl = Field(
+        "https://api.opsgenie.com",
+        description="Opsgenie API root (EU: https://api.eu.opsgenie.com).",
+    )
+    token_env: str | None = Field(
+        "OPSGENIE_TOKEN",
+        description="Environment variable holding an API key with read access (never stored).",
+    )
+    token_file: str | None = Field(
+        None, description="Or a file outside the workspace holding the API key."
+    )
+    service_teams: dict[str, str] = Field(
+        default_factory=dict,
+        description="Impacted service id -> team: the team whose deployments its incidents "
+        "are linked to (docs/metrics.md#change_failure_rate).",
+    )
+    default_team: str | None = Field(
+        None, description="Team of incidents of services not in service_teams."
+    )
+    page_size: int = Field(100, ge=1, le=100, description="Incidents per page (limit; max 100).")
+
+
+class PagerDutySettings(_Settings):
+    url: ApiUrl = Field("https://api.pagerduty.com", description="PagerDuty REST API root.")
+    token_env: str | None = Field(
+        "PAGERDUTY_TOKEN",
+        description="Environment variable holding a read-only REST API key (never stored).",
+    )
+    token_file: str | None = Field(
+        None, description="Or a file outside the workspace holding the API key."
+    )
+    services: list[str] = Field(
+        default_factory=list, description="Service ids whose incidents to read (default: all)."
+    )
+    service_teams: dict[str, str] = Field(
+        default_factory=dict,
+        description="Service name or id -> team: the team whose deployments its incidents are "
+        "linked to (docs/metrics.md#change_failure_rate).",
+    )
+    default_team: str | None = Field(
+        None,
+        description="Team of incidents of services not in service_teams (default: the "
+        "service's name as a team id).",
+    )
+    start: str | None = Field(
+        None, description="First sync: incidents created since this ISO date (default: all)."
+    )
+    page_size: int = Field(100, ge=1, le=100, description="Incidents per page (limit; max 100).")
 
 
 class GitSettings(_Settings):
@@ -477,8 +957,29 @@ class ConnectorSettings(_Settings):
     )
     jira: JiraSettings | None = Field(None, description="Jira Cloud (`productops connect jira`).")
     github: GitHubSettings | None = Field(None, description="GitHub (`productops connect github`).")
+    gitlab: GitLabSettings | None = Field(
+        None, description="GitLab, gitlab.com or self-managed (`productops connect gitlab`)."
+    )
+    bitbucket: BitbucketSettings | None = Field(
+        None, description="Bitbucket Cloud (`productops connect bitbucket`)."
+    )
+    azure_devops: AzureDevOpsSettings | None = Field(
+        None, description="Azure DevOps Services or Server (`productops connect azure-devops`)."
+    )
     git: GitSettings | None = Field(
         None, description="A local git clone (`productops connect git`)."
+    )
+    jenkins: JenkinsSettings | None = Field(
+        None, description="Jenkins builds and pipeline stages (`productops connect jenkins`)."
+    )
+    circleci: CircleCISettings | None = Field(
+        None, description="CircleCI pipelines, workflows and jobs (`productops connect circleci`)."
+    )
+    opsgenie: OpsgenieSettings | None = Field(
+        None, description="Opsgenie incidents (`productops connect opsgenie`)."
+    )
+    pagerduty: PagerDutySettings | None = Field(
+        None, description="PagerDuty incidents (`productops connect pagerduty`)."
     )
     linear: LinearSettings | None = Field(None, description="Linear (`productops connect linear`).")
     jira_csv: JiraCsvSettings | None = Field(
@@ -492,6 +993,112 @@ class ConnectorSettings(_Settings):
     )
     intercom: IntercomSettings | None = Field(
         None, description="Intercom conversations (`productops connect intercom`)."
+    )
+
+
+class OidcSettings(_Settings):
+    server_metadata_url: ApiUrl = Field(
+        description="The provider's discovery document, e.g. "
+        "https://accounts.google.com/.well-known/openid-configuration (docs/server.md lists "
+        "Google's, Okta's, Entra ID's and Keycloak's)."
+    )
+    client_id: str = Field(description="The client id productops is registered with there.")
+    client_secret_env: EnvName | None = Field(
+        "PRODUCTOPS_OIDC_CLIENT_SECRET",
+        description="Environment variable holding the client secret (never stored in the "
+        "workspace); none: a public client, which PKCE alone protects.",
+    )
+    client_secret_file: str | None = Field(
+        None, description="Or a file outside the workspace holding the client secret."
+    )
+    scopes: list[str] = Field(
+        ["openid", "email", "profile"],
+        description="Scopes asked for; openid is required, and the claim user_claim names must "
+        "come with them.",
+    )
+    user_claim: str = Field(
+        "email",
+        description="ID token claim whose value is the productops user name (email, "
+        "preferred_username, sub, ...); an email claim the provider marks unverified is refused.",
+    )
+    unknown_users: Literal["refuse", "viewer"] = Field(
+        "refuse",
+        description="An identity with no productops user of that name: refuse (an admin adds "
+        "the user first) or add it as a viewer.",
+    )
+    label: str = Field("single sign-on", description="Name of the provider on the sign-in page.")
+
+
+class ServerSettings(_Settings):
+    session_hours: float = Field(
+        12.0,
+        gt=0,
+        le=24 * 30,
+        description="A signed-in session ends this many hours after sign-in, used or not.",
+    )
+    session_idle_minutes: float = Field(
+        120.0,
+        gt=0,
+        description="A session unused for this many minutes ends earlier (idle expiry).",
+    )
+    trust_proxy: bool = Field(
+        False,
+        description="Believe X-Forwarded-Proto and X-Forwarded-Host from the reverse proxy in "
+        "front of the server (only when nothing else can reach the server).",
+    )
+    secure_cookies: Literal["auto", "always"] = Field(
+        "auto",
+        description="auto: the session cookie is Secure when the request came over https (or "
+        "a trusted proxy says it did); always: on every request.",
+    )
+    public_url: ApiUrl | None = Field(
+        None,
+        description="The address people open, e.g. https://productops.acme.com; the OpenID "
+        "Connect redirect is built from it (default: from each request).",
+    )
+    oidc: OidcSettings | None = Field(
+        None, description="Sign-in through an OpenID Connect provider (none: passwords only)."
+    )
+
+
+class ScheduleSettings(_Settings):
+    sync: dict[str, Cron] = Field(
+        default_factory=dict,
+        description='Source -> when to sync it, e.g. {jira = "*/30 * * * *"} (cron, UTC); the '
+        "source must be connected.",
+    )
+    checks: Cron | None = Field(
+        None,
+        description="When to run the data checks on their own (cron, UTC); none: only "
+        "after syncs (checks_after_sync).",
+    )
+    checks_after_sync: bool = Field(
+        True, description="Run the data checks once after the syncs of a pass, when one succeeded."
+    )
+    scorecard: Cron | None = Field(
+        None, description="When to keep a scorecard snapshot and maturity readings (cron, UTC)."
+    )
+    scorecard_grain: Literal["day", "week", "month", "quarter"] = Field(
+        "quarter",
+        description="Period of the scheduled scorecard snapshot (its latest complete "
+        "periods, as many as [scorecard] habitual_periods).",
+    )
+    digests: dict[str, Cron] = Field(
+        default_factory=dict,
+        description="Digest -> when to queue it (cron, UTC): teams, org or team:ID "
+        '(docs/notify.md), e.g. {teams = "0 8 * * 1"}.',
+    )
+    interval_seconds: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        description="How often `productops serve` looks for due jobs.",
+    )
+    lease_minutes: float = Field(
+        60.0,
+        gt=0,
+        description="A run not ended this long after it started is taken as dead (its process "
+        "stopped), and the job may run again; make it longer than the longest job.",
     )
 
 
@@ -513,6 +1120,17 @@ class Config(_Settings):
     connectors: ConnectorSettings = Field(
         ConnectorSettings(),
         description="Sources that `productops sync` pulls from (`productops connect SOURCE`).",
+    )
+    server: ServerSettings = Field(
+        ServerSettings(), description="Sign-in and sessions of `productops serve`."
+    )
+    schedule: ScheduleSettings = Field(
+        ScheduleSettings(),
+        description="What runs by itself, and when (`productops run-schedule`, docs/schedule.md).",
+    )
+    notify: NotifySettings = Field(
+        NotifySettings(),
+        description="Alerts and digests: channels and who gets what (docs/notify.md).",
     )
 
 
@@ -551,10 +1169,12 @@ def load_config(path: Path) -> Config:
 
 def _describe(err: object) -> str:
     assert isinstance(err, dict)
-    if err["type"] == "api_url":
+    if err["type"] in ("api_url", "env_name"):
         return str(err["msg"])
     if err["type"] == "extra_forbidden":
         return "unknown key (check its spelling against `productops init`'s file)"
+    if isinstance(err.get("input"), dict | list):  # a whole table: it may hold a pasted secret
+        return str(err["msg"])
     return f"{err['msg']} (got {err.get('input')!r})"
 
 

@@ -13,10 +13,11 @@ import os
 import random
 import re
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -40,7 +41,10 @@ if TYPE_CHECKING:
 
     from productops.config import EngineSettings
 
-__all__ = ["Store", "analytics_backend", "quote", "store_error"]
+if sys.platform != "win32":
+    import fcntl
+
+__all__ = ["Store", "analytics_backend", "quote", "store_error", "store_wanted"]
 
 META_TABLE = "_productops_meta"
 RESTORE = "restore it from a backup, or move it aside and re-import/re-sync (a new one is made)"
@@ -59,8 +63,8 @@ def quote(name: str) -> str:
 
 
 # The tables analytics read: all but the access tables (users, password and token hashes, the
-# audit trail), which stay in the store.
-ANALYTICS_TABLES = tuple(name for name, t in TABLES.items() if t.area != "access")
+# audit trail) and the notifications' (recipients' addresses), which stay in the store.
+ANALYTICS_TABLES = tuple(name for name, t in TABLES.items() if t.area not in ("access", "notify"))
 
 
 class Store:
@@ -91,6 +95,7 @@ class Store:
         upgrade_to: int = SCHEMA_VERSION,
         engine: EngineSettings | None = None,
         lock_wait: float = 0.0,
+        defer: bool = False,
     ) -> Store:
         """Open (or create) the store at `path` and bring its schema up to `upgrade_to`.
 
@@ -101,11 +106,15 @@ class Store:
         `engine` sets DuckDB's memory limit and the folder it spills to (relative to the
         store's folder, the workspace); without it DuckDB's own defaults hold.
         A store another process holds is tried again for up to `lock_wait` seconds, then is a
-        `StoreBusyError` naming that process.
+        `StoreBusyError` naming that process; meanwhile this process says it waits (see
+        `store_wanted`). `defer`: first let the processes that say so open it, within the wait.
         """
         cls.last_opened = path
+        _load_lazy_libraries()
         deadline = time.monotonic() + lock_wait
         reader = (read_only or _unwritable(path) is not None) and path.exists()
+        while defer and store_wanted(path) and time.monotonic() + 0.005 < deadline:
+            time.sleep(0.005)
         store = cls._connect(path, reader, deadline)
         try:
             if engine is not None:
@@ -134,30 +143,38 @@ class Store:
     @classmethod
     def _connect(cls, path: Path, read_only: bool, deadline: float) -> Store:
         """Connect, trying again with short, growing pauses until `deadline` (a
-        `time.monotonic()`) while another process holds the store."""
+        `time.monotonic()`) while another process holds the store, saying meanwhile that this
+        one waits (`store_wanted`)."""
         pause = 0.005
-        while True:
-            try:
+        with ExitStack() as waiting:
+            while True:
                 try:
-                    con = duckdb.connect(str(path), read_only=read_only)
-                except duckdb.ConnectionException as exc:
-                    if not read_only or "different configuration" not in str(exc):
-                        raise
-                    # This process has the store open for writing already: share that.
-                    con, read_only = duckdb.connect(str(path)), False
-                break
-            except duckdb.Error as exc:
-                error = store_error(exc, path)
-                if isinstance(error, StoreBusyError) and time.monotonic() + pause < deadline:
-                    time.sleep(pause * random.uniform(0.5, 1.0))
-                    pause = min(pause * 2, 0.05)
-                    continue
-                raise error or WorkspaceError(f"{path}: cannot open the store: {exc}") from exc
+                    try:
+                        con = duckdb.connect(str(path), read_only=read_only)
+                    except duckdb.ConnectionException as exc:
+                        if not read_only or "different configuration" not in str(exc):
+                            raise
+                        # This process has the store open for writing already: share that.
+                        con, read_only = duckdb.connect(str(path)), False
+                    break
+                except duckdb.Error as exc:
+                    error = store_error(exc, path)
+                    if isinstance(error, StoreBusyError) and time.monotonic() + pause < deadline:
+                        if pause == 0.005:
+                            waiting.enter_context(_waiting(path))
+                        time.sleep(pause * random.uniform(0.5, 1.0))
+                        pause = min(pause * 2, 0.05)
+                        continue
+                    raise error or WorkspaceError(f"{path}: cannot open the store: {exc}") from exc
         con.execute("SET TimeZone = 'UTC'")
         return cls(path, con, read_only)
 
     def close(self) -> None:
         self._con.close()
+
+    def wanted(self) -> bool:
+        """Whether another process waits to open this store (`store_wanted`)."""
+        return store_wanted(self.path)
 
     def _limit(self, memory_limit: str, temp_directory: Path) -> None:
         """Keep DuckDB within `memory_limit`, spilling to `temp_directory` (made when needed)."""
@@ -351,6 +368,60 @@ def store_error(exc: duckdb.Error, path: Path | None = None) -> WorkspaceError |
     if "Permission denied" in message or "Read-only file system" in message:
         return WorkspaceError(f"{name}: cannot open the store ({message}); check its permissions")
     return None
+
+
+def _load_lazy_libraries() -> None:
+    """Load pandas, which pyarrow and DuckDB load on first use (making a table from Python
+    values, registering one), before the store is taken rather than while it is held: up to a
+    second or more on a loaded machine, for which a server waiting its turn would wait too."""
+    import pandas  # noqa: F401
+
+
+def _waiting_file(path: Path) -> Path:
+    """The file beside the store at `path` on which its waiting openers hold a lock."""
+    return path.with_name(path.name + ".waiting")
+
+
+@contextmanager
+def _waiting(path: Path) -> Iterator[None]:
+    """Say, while this process waits for the store at `path`, that it does: a shared lock on
+    `_waiting_file(path)`, which the system drops when the process ends, however it ends. A
+    folder this process may not write (no file can be made) or Windows: wait without saying."""
+    if sys.platform == "win32":
+        yield
+        return
+    try:
+        fd = os.open(_waiting_file(path), os.O_RDONLY | os.O_CREAT, 0o666)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)
+
+
+def store_wanted(path: Path) -> bool:
+    """Whether another process waits to open the store at `path`: it holds a lock on the file
+    beside it. A server that keeps the store open between its requests gives it up when this is
+    true (docs/server.md, "One store, two kinds of process"). Where this cannot be known
+    (Windows), always true: the store is given up after every turn."""
+    if sys.platform == "win32":
+        return True
+    try:
+        fd = os.open(_waiting_file(path), os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # and with it the lock just taken
+    return False
 
 
 def _unwritable(path: Path) -> str | None:

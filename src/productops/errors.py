@@ -15,7 +15,9 @@ The CLI prints the message on one line and exits non-zero.
     │   └── ConflictError              the object's state does not allow it (decided already, ...)
     ├── EngineError                    the analytics backend cannot be started
     ├── AuthenticationError            a password or API token is wrong, expired or revoked
-    └── NotAllowedError                the acting user's role or token scope does not allow this
+    ├── SignInProviderError            the OpenID Connect provider cannot be reached or answers nonsense
+    ├── NotAllowedError                the acting user's role or token scope does not allow this
+    └── DeliveryError                  a channel (Slack, e-mail, webhook) did not take a message
 """
 
 from __future__ import annotations
@@ -24,12 +26,14 @@ __all__ = [
     "AuthenticationError",
     "ConfigError",
     "ConflictError",
+    "DeliveryError",
     "EngineError",
     "ImportFileError",
     "NotAllowedError",
     "NotFoundError",
     "ProductOpsError",
     "SchemaVersionError",
+    "SignInProviderError",
     "StoreBusyError",
     "StoreDamagedError",
     "UsageError",
@@ -85,5 +89,19 @@ class AuthenticationError(ProductOpsError):
     """A sign-in failed: wrong password or token, expired or revoked token, disabled user."""
 
 
+class SignInProviderError(ProductOpsError):
+    """The OpenID Connect provider cannot be reached, or its answer cannot be used."""
+
+
 class NotAllowedError(ProductOpsError):
     """The acting user is known, but their role, teams or token scope do not allow this."""
+
+
+class DeliveryError(ProductOpsError):
+    """A channel did not take a message: `retry_after` (seconds) when the receiver asked for a
+    pause (HTTP 429), `permanent` when trying again cannot help (a refused address, a 400)."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, permanent: bool = False):
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.permanent = permanent

@@ -74,6 +74,7 @@ __all__ = ["SyncReport", "configured_sources", "import_rows", "sync_source"]
 # Tables in the order they land: teams before what refers to them.
 ORDER = (
     "team",
+    "person",
     "work_item",
     "work_item_transition",
     "work_item_flag",
@@ -85,7 +86,7 @@ ORDER = (
     "account",
     "feedback",
 )
-_TEAM_TABLES = ("work_item", "change", "deployment", "incident")
+_TEAM_TABLES = ("person", "work_item", "change", "deployment", "incident")
 _TIMESTAMP = pa.timestamp("us", tz="UTC")
 _ARROW: dict[str, pa.DataType] = {
     "string": pa.string(),

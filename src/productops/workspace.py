@@ -52,11 +52,14 @@ class Workspace:
         return cls.open(root)
 
     @classmethod
-    def open(cls, root: Path, *, read_only: bool = False, waited: float = 0.0) -> Workspace:
+    def open(
+        cls, root: Path, *, read_only: bool = False, waited: float = 0.0, defer: bool = False
+    ) -> Workspace:
         """Open the workspace in `root`, upgrading an older store; `read_only`: see `Store.open`.
 
         A store another process holds is waited for up to `[workspace] lock_wait_seconds`, less
-        the `waited` seconds this opener has already spent waiting for its turn.
+        the `waited` seconds this opener has already spent waiting for its turn. `defer`: let
+        the processes already waiting for the store have it first (the server does).
         """
         if not (root / CONFIG_FILE).exists():
             raise WorkspaceError(
@@ -68,6 +71,7 @@ class Workspace:
             read_only=read_only,
             engine=config.engine,
             lock_wait=max(0.0, config.workspace.lock_wait_seconds - waited),
+            defer=defer,
         )
         return cls(root, config, store)
 
@@ -81,6 +85,11 @@ class Workspace:
         raise WorkspaceError(
             f"no {CONFIG_FILE} in {here} or above; run `productops init DIR` or pass --workspace DIR"
         )
+
+    @property
+    def config_path(self) -> Path:
+        """The workspace's settings file, productops.toml."""
+        return self.root / CONFIG_FILE
 
     @property
     def manifest_path(self) -> Path:

@@ -12,9 +12,11 @@ import pypdfium2 as pdfium  # type: ignore[import-untyped]
 import pytest
 from PIL import Image
 
-from productops.reports import build_report, write_files
+from productops.reports import write_files
+from productops.services.reports import scorecard_report
 from productops.workspace import Workspace
-from tests.reports.rows import NEEDS, NOW, land_history
+from tests.pillars.builders import land
+from tests.reports.rows import NEEDS, NOW, QUARTERS, land_history
 
 NAMES = [
     "Payments Squad",
@@ -23,6 +25,9 @@ NAMES = [
     "Time-to-market of features",
 ]
 BROWSERS = ("chromium-headless-shell", "chromium", "chromium-browser")
+# A team's name in Latin with diacritics, Greek, Chinese and Japanese, and a character
+# (Devanagari) that no embedded font draws.
+UNICODE_TEAM = "Zürich Ωmega 東京 チーム"
 
 
 class _Links(HTMLParser):
@@ -44,7 +49,14 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ws = Workspace.init(root / "ws")
     try:
         land_history(ws.store)
-        write_files(build_report(ws.backend(), "quarter", 4, NOW), root / "out", ["html", "pdf"])
+        land(ws.store, "team", [{"id": "zurich", "name": UNICODE_TEAM + " क"}])
+        land(
+            ws.store,
+            "metric_snapshot",
+            [{"metric": "process.time_to_market", "team_id": "zurich", "grain": "quarter",
+              "period_start": QUARTERS[-1], "value": 31.0, "unit": "days", "target": 30.0}],
+        )  # fmt: skip
+        write_files(scorecard_report(ws, "quarter", 4, NOW), root / "out", ["html", "pdf"])
     finally:
         ws.close()
     return root / "out"
@@ -88,6 +100,7 @@ def test_html_renders_offline_in_a_browser(written: Path) -> None:
             chrome.close()
     assert requested == [url]
     assert charts == 4 + 5  # a chart per pillar group and a trend line per criterion
+    assert UNICODE_TEAM in body
     assert shot.height > 1500
     assert _inked(shot) > 0.05
     for name in NAMES:
@@ -106,7 +119,8 @@ def _inked(image: Image.Image) -> float:
 def test_pdf_pages_render_with_text(written: Path) -> None:
     pdf = pdfium.PdfDocument(written / "report.pdf")
     try:
-        assert len(pdf) == 3
+        # the scorecard on 3 pages, then a page per team: Growth Tribe, Payments Squad, Zürich
+        assert len(pdf) == 3 + 3
         text = ""
         for page in pdf:
             image = page.render(scale=1).to_pil()
@@ -119,5 +133,30 @@ def test_pdf_pages_render_with_text(written: Path) -> None:
         "Product Ops scorecard",
         "not enough data: needs usage_event",
         "aware [3]",
+        "1 of 2 criteria on target",  # the summary's headline
+        "Team: Payments Squad",
+        UNICODE_TEAM + " ?",  # every character it can draw, and "?" for the rest
     ]:
         assert name in text, name
+
+
+def test_pdf_embeds_its_fonts(written: Path) -> None:
+    """The fonts ship in the package, with their licences; the PDF embeds them (subset)."""
+    from productops.reports.pdf import FONTS
+
+    data = (written / "report.pdf").read_bytes()
+    assert data.count(b"/FontFile2") == 3  # DejaVu Sans, its bold, Droid Sans Fallback
+    assert b"DejaVuSans" in data
+    assert b"DroidSansFallback" in data
+    assert b"/Helvetica" not in data
+
+    shipped = sorted(p.name for p in FONTS.iterdir())
+    assert shipped == [
+        "DejaVuSans-Bold.ttf",
+        "DejaVuSans.ttf",
+        "DroidSansFallbackFull.ttf",
+        "NOTICE.md",
+    ]
+    notice = (FONTS / "NOTICE.md").read_text(encoding="utf-8")
+    assert "Bitstream Vera" in notice
+    assert "Apache License" in notice

@@ -81,7 +81,9 @@ def test_markdown_digest(report: Report) -> None:
     assert "| Following the standard workflow | 81.5% | 78% | 80% | on target |" in text
     assert "| Time-to-market of features | 21 days | 25 days | 20 days | off target |" in text
     assert f"| Time to locate key data | {NEEDS} |" in text
-    assert "| Payments Squad | Following the standard workflow | 55% | 70% |" in text
+    assert "## Team: Payments Squad\n\n### Criteria, 2025 Q4\n" in text
+    # Payments Squad's own row: 70% in Q3, 55% in Q4 against its 70% target
+    assert "| Following the standard workflow | 70% | 55% | -15 pp | 70% | off target |" in text
     assert "| Payments Squad | practising |  | aware |" in text
     assert (
         "| Growth Tribe | insight-cadence | Time from feedback to insight | accepted | 2025-11-03 |"
@@ -109,3 +111,17 @@ def test_charts_draw_the_model(report: Report) -> None:
     ys = [y for _, y in drawn[0].points]
     assert len(ys) == 3
     assert ys == sorted(ys)  # lower values sit lower: SVG y grows downward
+
+
+def test_team_trends_leave_out_criteria_a_team_never_has(report: Report) -> None:
+    # payments' time to locate has no value and no target in any quarter; the criteria's order
+    assert {t: [x.label.id for x in xs] for t, xs in report.team_trends.items()} == {
+        "growth": [
+            "customer.time_to_insight",
+            "process.time_to_market",
+            "process.workflow_adherence",
+        ],
+        "payments": ["process.time_to_market", "process.workflow_adherence"],
+    }
+    payments = report.team_trends["payments"][1]
+    assert [v.value for v in payments.values if v] == VALUES[payments.label.id]["payments"][1:]

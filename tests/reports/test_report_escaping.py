@@ -12,7 +12,8 @@ import pytest
 from markdown_it import MarkdownIt
 
 from productops.ops.criteria import ORG
-from productops.reports import build_report, write_files
+from productops.reports import write_files
+from productops.services.reports import scorecard_report
 from productops.workspace import Workspace
 from tests.pillars.builders import land
 from tests.reports.rows import NOW, QUARTERS, land_history
@@ -79,7 +80,7 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> Path:
             [{"id": "i9", "team_id": "evil", "title": PAYLOAD, "stage": "define",
               "target_metric": PAYLOAD, "started_at": latest}],
         )  # fmt: skip
-        report = build_report(ws.backend(), "quarter", 4, NOW)
+        report = scorecard_report(ws, "quarter", 4, NOW)
         write_files(report, root / "out", ["html", "pdf", "md"])
     finally:
         ws.close()
@@ -92,8 +93,10 @@ def test_markdown_shows_data_as_text(written: Path) -> None:
     page = _Page(MarkdownIt("commonmark", {"html": True}).enable("table").render(digest))
     assert not page.tags & {"script", "img", "a", "strong", "code"}, page.tags
     assert not [k for k, _ in page.attrs if k.startswith("on") or k in ("src", "href")]
-    # the team (off target, maturity, nudge), the nudge's rule, the criterion's trend
-    assert page.text.count(PAYLOAD) == 5
+    # the team (summary's off target, maturity grid, nudge, initiative, its page's heading),
+    # the criterion's trend, the nudge's rule, the initiative's title and criterion, and on the
+    # team's page its maturity reason, nudge rule, initiative title and criterion
+    assert page.text.count(PAYLOAD) == 13
     assert "[x](javascript:" not in digest
     assert "<" not in digest
 

@@ -7,7 +7,7 @@ import pytest
 from productops.engine import META_TABLE, Store
 from productops.errors import SchemaVersionError
 from productops.schema import SCHEMA_VERSION, TABLES
-from productops.schema.migrations import MIGRATIONS, AddColumn, CreateTable
+from productops.schema.migrations import MIGRATIONS, AddColumn, CreateTable, UniqueIndex
 from productops.workspace import STORE_FILE, Workspace
 
 
@@ -57,9 +57,9 @@ def test_migrations_are_numbered_in_order_and_name_known_tables() -> None:
     for m in MIGRATIONS:
         for op in m.operations:
             table = TABLES[op.table]
-            if isinstance(op, AddColumn):
+            if isinstance(op, AddColumn | UniqueIndex):
                 assert op.column in table.column_names
-            assert isinstance(op, AddColumn | CreateTable)
+            assert isinstance(op, AddColumn | CreateTable | UniqueIndex)
 
 
 def test_every_table_carries_source_and_ingested_at_and_has_its_key() -> None:

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from productops.config import load_config, write_config
-from productops.engine import Store
+from productops.engine import Store, store_wanted
 from productops.errors import StoreBusyError
 from productops.workspace import STORE_FILE, Workspace
 from tests.web.conftest import Site, build
@@ -150,6 +150,36 @@ def test_a_store_held_past_the_wait_is_a_one_line_error_naming_its_holder(tmp_pa
     assert "lock_wait_seconds" in message
 
 
+WAITER = textwrap.dedent("""
+    import sys
+    from pathlib import Path
+    from productops.engine import Store
+    Store.open(Path(sys.argv[1]), lock_wait=60).close()
+    print("opened", flush=True)
+""")
+
+
+def test_a_process_waiting_for_the_store_says_so_until_it_has_it(tmp_path: Path) -> None:
+    path = tmp_path / "s.duckdb"
+    Store.open(path).close()
+    assert not store_wanted(path)
+    holder = hold(path)
+    waiter = subprocess.Popen(
+        [sys.executable, "-c", WAITER, str(path)], env=ENV, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + BOUND
+        while not store_wanted(path):  # once it has tried and found the store held
+            assert waiter.poll() is None
+            assert time.monotonic() < deadline, "the waiting process never said so"
+            time.sleep(0.01)
+    finally:
+        holder.communicate("")
+    out, _ = waiter.communicate(timeout=BOUND)
+    assert out == "opened\n"
+    assert not store_wanted(path)  # the system dropped its lock with it
+
+
 # -- the server and the command line on one workspace ----------------------------------------
 
 
@@ -223,3 +253,31 @@ def test_a_command_holding_the_store_past_the_wait_makes_the_server_answer_busy(
     assert error["code"] == "busy"
     assert "\n" not in error["message"]
     assert server.get("/teams").status_code == 200  # the store is free again
+
+
+def test_a_backup_beside_the_server_is_a_consistent_workspace(
+    own: Site, server: httpx.Client, tmp_path: Path
+) -> None:
+    reading = threading.Event()
+    reading.set()
+    statuses: list[int] = []
+
+    def read() -> None:  # each read also writes its usage row
+        while reading.is_set() and len(statuses) < 1000:
+            statuses.append(server.get("/teams").status_code)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        done = cli(own.root, "backup", str(tmp_path / "copy"))
+    finally:
+        reading.clear()
+        reader.join(timeout=BOUND)
+    assert done.returncode == 0, done.stderr
+    assert set(statuses) <= {200, 503}, statuses
+    assert team_ids(tmp_path / "copy") == team_ids(own.root)
+    copy = Workspace.open(tmp_path / "copy", read_only=True)
+    try:
+        assert copy.store.sql("SELECT count(*) FROM app_user")[0][0] == 5
+    finally:
+        copy.close()

@@ -294,7 +294,7 @@ def test_survey_results_answer_as_their_command(app: FastAPI, demo: Site) -> Non
 
 def test_the_maturity_grid_answers_as_its_command(app: FastAPI, demo: Site, tmp_path: Path) -> None:
     # the command keeps its readings (a write): it runs on a copy
-    copy = Site(tmp_path / "ws", demo.tokens)
+    copy = Site(tmp_path / "ws", demo.tokens, {})
     shutil.copytree(demo.root, copy.root)
     expected = cli_json(copy, "scorecard", "maturity", "--as-of", AS_OF)
     found = api(app, demo, "/api/v1/scorecard/maturity", as_of=AS_OF)["items"]
@@ -352,7 +352,7 @@ def test_customer_reads_answer_as_their_commands(
 
 def test_sentiment_reads_what_the_command_scored(themed: Site, tmp_path: Path) -> None:
     # the command reads unread feedback first (a write): it runs on a copy, read after it
-    copy = Site(tmp_path / "ws", themed.tokens)
+    copy = Site(tmp_path / "ws", themed.tokens, {})
     shutil.copytree(themed.root, copy.root)
     expected = cli_json(copy, "feedback", "sentiment")
     found = get(create_app(copy.root), "/api/v1/feedback/sentiment", copy.tokens["viewer"]).json()

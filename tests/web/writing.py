@@ -96,6 +96,7 @@ EXAMPLES: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {
     ("PUT", "/api/v1/targets/{criterion}"): (f"/api/v1/targets/{CRITERION}", {"value": 14.0}),
     ("POST", "/api/v1/checks/run"): ("/api/v1/checks/run", {}),
     ("POST", "/api/v1/syncs"): ("/api/v1/syncs", {"source": "transitions-csv"}),
+    ("PUT", "/api/v1/notify/mutes/{user}"): ("/api/v1/notify/mutes/ben", {"kind": "digest"}),
 }
 # The status changes the workspace's transitions-csv source reads (beside the workspace).
 MOVES = (
@@ -193,11 +194,15 @@ def send(
     method: str,
     path: str,
     token: str | None,
-    body: dict[str, Any],
+    body: dict[str, Any] | None,
     request_id: str | None = None,
+    *,
+    headers: dict[str, str] | None = None,
 ) -> httpx.Response:
-    """One request with a JSON body to `app` in-process (no token: anonymous)."""
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    """One request with a JSON body to `app` in-process (no token nor `headers`: anonymous)."""
+    headers = dict(headers or {})
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     if request_id is not None:
         headers["X-Request-Id"] = request_id
 

@@ -19,17 +19,24 @@ from pydantic import BaseModel, ValidationError
 from productops.commands.common import FormatOption, err, open_workspace
 from productops.config import (
     CONFIG_FILE,
+    AzureDevOpsSettings,
+    BitbucketSettings,
+    CircleCISettings,
     GitHubSettings,
+    GitLabSettings,
     GitSettings,
     IntercomSettings,
+    JenkinsSettings,
     JiraCsvSettings,
     JiraSettings,
     LinearSettings,
+    OpsgenieSettings,
+    PagerDutySettings,
     TransitionsCsvSettings,
     ZendeskSettings,
     write_config,
 )
-from productops.connectors import CATEGORIES, check_env_name, check_secret_file
+from productops.connectors import CATEGORIES, SOURCES, check_env_name, check_secret_file
 from productops.errors import UsageError
 from productops.render import Format, literal, render
 from productops.sync import SyncReport, configured_sources, sync_source
@@ -80,7 +87,7 @@ def _save(
     ws = open_workspace(ctx)
     try:
         updates = {k: v for k, v in given.items() if v is not None}
-        for name in ("token_env", "email_env"):
+        for name in ("token_env", "email_env", "username_env"):
             if name in updates:
                 check_env_name(updates[name], f"--{name.replace('_', '-')}")
         if secret_file is not None:
@@ -204,6 +211,330 @@ def connect_github(
             "environment": environment,
             "incident_labels": incident_label,
             "work_item_pattern": work_item_pattern,
+        },
+        secret_file=token_file,
+    )
+
+
+@connect_app.command("gitlab")
+def connect_gitlab(
+    ctx: typer.Context,
+    project: Annotated[
+        list[str] | None, typer.Option(help="GROUP/NAME path, repeatable (replaces the list).")
+    ] = None,
+    url: Annotated[
+        str | None, typer.Option(help="API root (self-managed: https://HOST/api/v4).")
+    ] = None,
+    token_env: TokenEnv = None,
+    token_file: TokenFile = None,
+    default_team: TeamDefault = None,
+    project_team: Annotated[
+        list[str] | None, typer.Option("--project-team", help="GROUP/NAME=TEAM, repeatable.")
+    ] = None,
+    deploy_from: Annotated[
+        list[str] | None,
+        typer.Option(help="deployments, jobs or pipelines; repeatable."),
+    ] = None,
+    production_environment: Annotated[
+        str | None, typer.Option(help="Regex on the names of production environments.")
+    ] = None,
+    deploy_job: Annotated[
+        str | None, typer.Option(help="Regex on the name or stage of deploy jobs.")
+    ] = None,
+    deploy_branch: Annotated[
+        str | None, typer.Option(help="Only jobs and pipelines on this branch are deployments.")
+    ] = None,
+    incident_label: Annotated[
+        list[str] | None, typer.Option(help="Issues with this label are incidents; repeatable.")
+    ] = None,
+    work_item_pattern: Annotated[
+        str | None, typer.Option(help="Regex finding a tracker key in MR titles or branches.")
+    ] = None,
+) -> None:
+    """GitLab: merge requests with commits and notes, issues, pipelines, jobs, deployments, members."""
+    _save(
+        ctx,
+        "gitlab",
+        GitLabSettings,
+        {
+            "projects": project,
+            "url": url,
+            "token_env": token_env,
+            "default_team": default_team,
+            "project_teams": _pairs(project_team, "--project-team"),
+            "deploy_from": deploy_from,
+            "production_environment": production_environment,
+            "deploy_job": deploy_job,
+            "deploy_branch": deploy_branch,
+            "incident_labels": incident_label,
+            "work_item_pattern": work_item_pattern,
+        },
+        secret_file=token_file,
+    )
+
+
+@connect_app.command("bitbucket")
+def connect_bitbucket(
+    ctx: typer.Context,
+    repo: Annotated[
+        list[str] | None, typer.Option(help="WORKSPACE/SLUG, repeatable (replaces the list).")
+    ] = None,
+    username_env: Annotated[
+        str | None,
+        typer.Option(
+            "--username-env", help="NAME of the variable holding an app password's username."
+        ),
+    ] = None,
+    token_env: TokenEnv = None,
+    token_file: TokenFile = None,
+    default_team: TeamDefault = None,
+    repo_team: Annotated[
+        list[str] | None, typer.Option("--repo-team", help="WORKSPACE/SLUG=TEAM, repeatable.")
+    ] = None,
+    issues: Annotated[
+        bool | None, typer.Option("--issues/--no-issues", help="Read the issue tracker.")
+    ] = None,
+    deploy_from: Annotated[
+        list[str] | None, typer.Option(help="deployments or steps; repeatable.")
+    ] = None,
+    production_environment: Annotated[
+        str | None, typer.Option(help="Regex on the names or types of production environments.")
+    ] = None,
+    deploy_step: Annotated[
+        str | None, typer.Option(help="Regex on the names of deploy steps.")
+    ] = None,
+    deploy_branch: Annotated[
+        str | None, typer.Option(help="Only steps of pipelines on this branch are deployments.")
+    ] = None,
+) -> None:
+    """Bitbucket Cloud: pull requests with commits and comments, issues, pipelines, deployments."""
+    _save(
+        ctx,
+        "bitbucket",
+        BitbucketSettings,
+        {
+            "repos": repo,
+            "username_env": username_env,
+            "token_env": token_env,
+            "default_team": default_team,
+            "repo_teams": _pairs(repo_team, "--repo-team"),
+            "issues": issues,
+            "deploy_from": deploy_from,
+            "production_environment": production_environment,
+            "deploy_step": deploy_step,
+            "deploy_branch": deploy_branch,
+        },
+        secret_file=token_file,
+    )
+
+
+@connect_app.command("azure-devops")
+def connect_azure_devops(
+    ctx: typer.Context,
+    url: Annotated[
+        str | None, typer.Option(help="Organization URL, e.g. https://dev.azure.com/acme.")
+    ] = None,
+    project: Annotated[str | None, typer.Option(help="Project name.")] = None,
+    repo: Annotated[
+        list[str] | None, typer.Option(help="Git repository, repeatable (replaces the list).")
+    ] = None,
+    token_env: TokenEnv = None,
+    token_file: TokenFile = None,
+    default_team: TeamDefault = None,
+    repo_team: Annotated[
+        list[str] | None, typer.Option("--repo-team", help="REPOSITORY=TEAM, repeatable.")
+    ] = None,
+    deploy_from: Annotated[
+        list[str] | None, typer.Option(help="builds or timeline; repeatable.")
+    ] = None,
+    deploy_pipeline: Annotated[
+        str | None, typer.Option(help="Regex on the names of deploy pipelines.")
+    ] = None,
+    deploy_record: Annotated[
+        str | None, typer.Option(help="Regex on the names of deploy stages or jobs.")
+    ] = None,
+    deploy_branch: Annotated[
+        str | None, typer.Option(help="Only builds of this branch are deployments.")
+    ] = None,
+) -> None:
+    """Azure DevOps: pull requests with their commits, builds with their timelines."""
+    _save(
+        ctx,
+        "azure_devops",
+        AzureDevOpsSettings,
+        {
+            "url": url,
+            "project": project,
+            "repos": repo,
+            "token_env": token_env,
+            "default_team": default_team,
+            "repo_teams": _pairs(repo_team, "--repo-team"),
+            "deploy_from": deploy_from,
+            "deploy_pipeline": deploy_pipeline,
+            "deploy_record": deploy_record,
+            "deploy_branch": deploy_branch,
+        },
+        secret_file=token_file,
+    )
+
+
+@connect_app.command("jenkins")
+def connect_jenkins(
+    ctx: typer.Context,
+    url: Annotated[str | None, typer.Option(help="Jenkins root, e.g. https://ci.acme.com.")] = None,
+    job: Annotated[
+        list[str] | None,
+        typer.Option(help="Job by full name (FOLDER/NAME, or .../BRANCH), repeatable."),
+    ] = None,
+    username_env: Annotated[
+        str | None,
+        typer.Option("--username-env", help="NAME of the variable holding the user name."),
+    ] = None,
+    token_env: TokenEnv = None,
+    token_file: TokenFile = None,
+    default_team: TeamDefault = None,
+    job_team: Annotated[
+        list[str] | None, typer.Option("--job-team", help="JOB or FOLDER=TEAM, repeatable.")
+    ] = None,
+    deploy_from: Annotated[
+        list[str] | None, typer.Option(help="builds or stages; repeatable.")
+    ] = None,
+    deploy_job: Annotated[str | None, typer.Option(help="Regex on deploy jobs' names.")] = None,
+    deploy_stage: Annotated[str | None, typer.Option(help="Regex on deploy stages' names.")] = None,
+    deploy_branch: Annotated[
+        str | None, typer.Option(help="Only builds of this branch are deployments.")
+    ] = None,
+) -> None:
+    """Jenkins: builds and pipeline stages, as deployments."""
+    _save(
+        ctx,
+        "jenkins",
+        JenkinsSettings,
+        {
+            "url": url,
+            "jobs": job,
+            "username_env": username_env,
+            "token_env": token_env,
+            "default_team": default_team,
+            "job_teams": _pairs(job_team, "--job-team"),
+            "deploy_from": deploy_from,
+            "deploy_job": deploy_job,
+            "deploy_stage": deploy_stage,
+            "deploy_branch": deploy_branch,
+        },
+        secret_file=token_file,
+    )
+
+
+@connect_app.command("circleci")
+def connect_circleci(
+    ctx: typer.Context,
+    project: Annotated[
+        list[str] | None, typer.Option(help="Project slug VCS/ORG/REPO, repeatable.")
+    ] = None,
+    url: Annotated[str | None, typer.Option(help="API root (default CircleCI's v2).")] = None,
+    token_env: TokenEnv = None,
+    token_file: TokenFile = None,
+    default_team: TeamDefault = None,
+    project_team: Annotated[
+        list[str] | None, typer.Option("--project-team", help="SLUG=TEAM, repeatable.")
+    ] = None,
+    deploy_from: Annotated[
+        list[str] | None, typer.Option(help="workflows or jobs; repeatable.")
+    ] = None,
+    deploy_workflow: Annotated[
+        str | None, typer.Option(help="Regex on deploy workflows' names.")
+    ] = None,
+    deploy_job: Annotated[str | None, typer.Option(help="Regex on deploy jobs' names.")] = None,
+    deploy_branch: Annotated[
+        str | None, typer.Option(help="Only pipelines of this branch are deployments.")
+    ] = None,
+) -> None:
+    """CircleCI: pipelines, workflows and jobs, as deployments."""
+    _save(
+        ctx,
+        "circleci",
+        CircleCISettings,
+        {
+            "projects": project,
+            "url": url,
+            "token_env": token_env,
+            "default_team": default_team,
+            "project_teams": _pairs(project_team, "--project-team"),
+            "deploy_from": deploy_from,
+            "deploy_workflow": deploy_workflow,
+            "deploy_job": deploy_job,
+            "deploy_branch": deploy_branch,
+        },
+        secret_file=token_file,
+    )
+
+
+ServiceTeam = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--service-team",
+        help="SERVICE=TEAM (service name or id), repeatable: incidents of the service are the "
+        "team's, and are linked to its deployments.",
+    ),
+]
+Start = Annotated[
+    str | None, typer.Option(help="First sync: incidents created since this ISO date.")
+]
+
+
+@connect_app.command("pagerduty")
+def connect_pagerduty(
+    ctx: typer.Context,
+    url: Annotated[str | None, typer.Option(help="API root (default api.pagerduty.com).")] = None,
+    token_env: TokenEnv = None,
+    token_file: TokenFile = None,
+    service: Annotated[
+        list[str] | None,
+        typer.Option(help="Service id whose incidents to read, repeatable (default: all)."),
+    ] = None,
+    service_team: ServiceTeam = None,
+    default_team: TeamDefault = None,
+    start: Start = None,
+) -> None:
+    """PagerDuty: incidents with when they were created, acknowledged and resolved."""
+    _save(
+        ctx,
+        "pagerduty",
+        PagerDutySettings,
+        {
+            "url": url,
+            "token_env": token_env,
+            "services": service,
+            "service_teams": _pairs(service_team, "--service-team"),
+            "default_team": default_team,
+            "start": start,
+        },
+        secret_file=token_file,
+    )
+
+
+@connect_app.command("opsgenie")
+def connect_opsgenie(
+    ctx: typer.Context,
+    url: Annotated[
+        str | None, typer.Option(help="API root (EU: https://api.eu.opsgenie.com).")
+    ] = None,
+    token_env: TokenEnv = None,
+    token_file: TokenFile = None,
+    service_team: ServiceTeam = None,
+    default_team: TeamDefault = None,
+) -> None:
+    """Opsgenie: incidents with when they were created and resolved."""
+    _save(
+        ctx,
+        "opsgenie",
+        OpsgenieSettings,
+        {
+            "url": url,
+            "token_env": token_env,
+            "service_teams": _pairs(service_team, "--service-team"),
+            "default_team": default_team,
         },
         secret_file=token_file,
     )
@@ -417,10 +748,7 @@ def sync(
     ctx: typer.Context,
     source: Annotated[
         str | None,
-        typer.Argument(
-            help="jira, github, git, linear, jira-csv, transitions-csv, zendesk or intercom "
-            "(default: all connected)."
-        ),
+        typer.Argument(help=f"{', '.join(SOURCES)} (default: all connected)."),
     ] = None,
     from_file: Annotated[
         list[Path] | None,

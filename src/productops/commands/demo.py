@@ -22,18 +22,24 @@ from productops.errors import WorkspaceError
 from productops.render import Format, literal, render_sections
 from productops.services import Actor
 from productops.services.checks import CheckRun
-from productops.services.demo import analyse, demo_as_of, write_demo_reports
+from productops.services.demo import (
+    DemoAdmin,
+    add_demo_admin,
+    analyse,
+    demo_as_of,
+    write_demo_reports,
+)
 from productops.services.demo_summary import (
     Activities,
     BlockingPair,
     DemoSummary,
-    Dora,
     ExperimentGoal,
     TeamDelivery,
     TeamHealth,
     Usage,
     summarise,
 )
+from productops.services.dora import TeamDora
 from productops.workspace import Workspace
 
 # Suffix of the hidden folder an old demo workspace is renamed to while the new one moves in.
@@ -67,7 +73,7 @@ def demo(
         tempfile.mkdtemp(prefix=f".{directory.resolve().name}-{os.getpid()}-", dir=parent)
     )
     try:
-        manifest, checks, reports = _build(building, scale, seed, fallback)
+        manifest, checks, reports, admin = _build(building, scale, seed, fallback)
         _swap(building, directory)
     finally:
         shutil.rmtree(building, ignore_errors=True)
@@ -81,13 +87,27 @@ def demo(
         highlight=False,
         soft_wrap=True,
     )
+    _show_app(directory, admin)
+
+
+def _show_app(directory: Path, admin: DemoAdmin) -> None:
+    """How to open the app on the demo, and the demo admin's sign-in (its password shown once)."""
+    err.print(
+        literal(
+            f"Open the app: productops -w {directory} serve   then http://127.0.0.1:8080/\n"
+            f"  sign in as {admin.name}, password {admin.password}\n"
+            "  (made by this run and shown only now: `productops demo --replace` makes a new one)"
+        ),
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def _build(
     root: Path, scale: int, seed: int, fallback: bool
-) -> tuple[dict[str, Any], list[CheckRun], list[Path]]:
-    """Build the demo in `root` and run the analyses and reports: the manifest, the checks'
-    rows and the reports written (relative to `root`)."""
+) -> tuple[dict[str, Any], list[CheckRun], list[Path], DemoAdmin]:
+    """Build the demo in `root`, run the analyses and reports and add its admin: the manifest,
+    the checks' rows, the reports written (relative to `root`) and the admin."""
     ws = Workspace.init(root)
     try:
         with Progress(
@@ -108,9 +128,10 @@ def _build(
         written = write_demo_reports(ws, Actor.cli(), manifest)
         for note in written.notes:
             err.print(note)
+        admin = add_demo_admin(ws, Actor.cli())
     finally:
         ws.close()
-    return manifest, checks, [r.relative_to(root) for r in written.files]
+    return manifest, checks, [r.relative_to(root) for r in written.files], admin
 
 
 def _check_target(directory: Path, replace: bool) -> None:
@@ -189,7 +210,7 @@ def _show_summary(ws: Workspace, summary: DemoSummary, fmt: Format) -> None:
             TeamHealth, summary.team_health
         ),
         "activities held (productops activity summary)": _section(Activities, summary.activities),
-        "DORA, latest full quarter, 2024 bands (productops dora)": _section(Dora, summary.dora),
+        "DORA, latest full quarter, 2024 bands (productops dora)": _section(TeamDora, summary.dora),
     }
     render_sections(sections, fmt)
     lines = [

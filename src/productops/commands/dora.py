@@ -18,6 +18,7 @@ from productops.commands.common import (
     open_workspace,
     show_records,
 )
+from productops.pillars import process as p
 from productops.render import Format
 from productops.services import dora as service
 
@@ -29,6 +30,15 @@ BandsOption = Annotated[
     int,
     typer.Option(
         "--bands", help="Performance bands of this DORA report (its year): 2021, 2023 or 2024."
+    ),
+]
+LinkHoursOption = Annotated[
+    float,
+    typer.Option(
+        "--link-hours",
+        min=0,
+        help="An incident raised on a service (PagerDuty, Opsgenie) is caused by its team's last "
+        "production deployment at most this many hours before it.",
     ),
 ]
 
@@ -79,11 +89,13 @@ def failure_rate(
     since: SinceOption = None,
     until: UntilOption = None,
     bands: BandsOption = 2024,
+    link_hours: LinkHoursOption = p.LINK_HOURS,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Change failure rate: production deployments that caused an incident."""
     g, year = grain(period), service.report_year(bands, "--bands")
-    found = service.change_failure_rate(open_workspace(ctx), g, year, team, since, until)
+    ws = open_workspace(ctx)
+    found = service.change_failure_rate(ws, g, year, team, since, until, link_hours)
     title = f"change failure rate per team and {g} (bands: DORA {bands})"
     show_records(found, service.ChangeFailureRate, fmt, title)
 
@@ -96,10 +108,12 @@ def recovery(
     since: SinceOption = None,
     until: UntilOption = None,
     bands: BandsOption = 2024,
+    link_hours: LinkHoursOption = p.LINK_HOURS,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Failed deployment recovery time in hours (incident opened to resolved)."""
     g, year = grain(period), service.report_year(bands, "--bands")
-    found = service.recovery_time(open_workspace(ctx), g, year, team, since, until)
+    ws = open_workspace(ctx)
+    found = service.recovery_time(ws, g, year, team, since, until, link_hours)
     title = f"recovery time per team and {g} (bands: DORA {bands})"
     show_records(found, service.RecoveryTime, fmt, title)

@@ -325,7 +325,7 @@ def analyze_(
     settings = _settings(
         method, absolute, cuped, alpha, correction, prior_mean, prior_variance, target_effect, power
     )
-    found = experiments.experiment_results(open_workspace(ctx), experiment, settings, moment(None))
+    found = experiments.experiment_analysis(open_workspace(ctx), experiment, settings, moment(None))
     summary, rows = asdict(found.experiment), found.metrics
     if fmt is Format.json:
         _json({"experiment": summary, "metrics": rows})

@@ -133,14 +133,14 @@ def demand(
     if by == "theme":
         g = grain(period) if period else None
         rows = [asdict(r) for r in reads.theme_demand(ws, g)]
-        columns = [c for c in columns_of(reads.ThemeDemand) if g or c != "period_start"]
+        columns = [c for c in columns_of(reads.DemandByTheme) if g or c != "period_start"]
         render(rows, columns, fmt, title="demand per theme")
     elif by == "segment":
         found = reads.segment_demand(ws)
-        show_records(found, reads.SegmentDemand, fmt, "demand per theme and segment")
+        show_records(found, reads.DemandBySegment, fmt, "demand per theme and segment")
     elif by == "item":
         found_items = reads.item_demand(ws, suggested)
-        show_records(found_items, reads.ItemDemand, fmt, "demand per work item")
+        show_records(found_items, reads.DemandByItem, fmt, "demand per work item")
     else:
         raise UsageError(f"--by {by!r}: use theme, segment or item")
 

@@ -28,7 +28,8 @@ def serve(
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8080,
 ) -> None:
-    """Serve the workspace's JSON API under /api/v1 until interrupted (docs/server.md)."""
+    """Serve the workspace's JSON API under /api/v1 and run its schedule, until interrupted
+    (docs/server.md)."""
     import uvicorn
 
     _check_free(host, port)
@@ -40,7 +41,9 @@ def serve(
     err.print(
         literal(f"Serving {root} at http://{host}:{port}/api/v1 (Ctrl+C stops)"), soft_wrap=True
     )
-    uvicorn.run(APP, factory=True, host=host, port=port, log_level="info")
+    # proxy_headers off: the app itself decides whether to believe X-Forwarded-Proto and -Host
+    # ([server] trust_proxy), for the Secure cookie and the OpenID Connect redirect
+    uvicorn.run(APP, factory=True, host=host, port=port, log_level="info", proxy_headers=False)
 
 
 def _check_free(host: str, port: int) -> None:

@@ -28,6 +28,7 @@ from productops.services.users import (
     list_tokens,
     list_users,
     revoke_token,
+    set_password,
     set_role,
 )
 
@@ -74,6 +75,14 @@ def _show_tokens(tokens: list[Token], fmt: Format, title: str) -> None:
     render([asdict(t) for t in tokens], TOKEN_COLUMNS, fmt, title=title)
 
 
+def _read_password(where: str) -> str:
+    """A password from standard input (its first line), never from an argument."""
+    password = typer.get_text_stream("stdin").read().rstrip("\r\n")
+    if not password:
+        raise UsageError(f"{where}: standard input held no password")
+    return password
+
+
 @user_app.command("add")
 def add(
     ctx: typer.Context,
@@ -98,11 +107,7 @@ def add(
     chosen = find_role(role) if role is not None else None
     if admin and chosen not in (None, "admin"):
         raise UsageError(f"--admin and --role {chosen} disagree: give one of them")
-    password = None
-    if password_stdin:
-        password = typer.get_text_stream("stdin").read().rstrip("\r\n")
-        if not password:
-            raise UsageError("--password-stdin: standard input held no password")
+    password = _read_password("--password-stdin") if password_stdin else None
     ws, access = _admin(ctx)
     made = add_user(
         ws,
@@ -128,6 +133,15 @@ def disable(ctx: typer.Context, name: UserArgument, fmt: FormatOption = Format.t
     """Disable a user: no more sign-in, and their API tokens stop working."""
     ws, access = _admin(ctx)
     _show_users([disable_user(ws, access.actor, name)], fmt, "user disabled")
+
+
+@user_app.command("password")
+def password(ctx: typer.Context, name: UserArgument, fmt: FormatOption = Format.table) -> None:
+    """Set a user's password, read from standard input (8 characters or more); the user's
+    signed-in sessions end."""
+    new = _read_password("user password")
+    ws, access = _admin(ctx)
+    _show_users([set_password(ws, access.actor, name, new)], fmt, "password set")
 
 
 @user_app.command("role")

@@ -4,6 +4,7 @@ May import `errors`, `schema`, `config` and `engine`; never `ingest` (landing is
 done by `productops.sync`), pillars, ops or interfaces. See README.md.
 """
 
+from productops.connectors.azuredevops import AzureDevOpsConnector
 from productops.connectors.base import (
     CATEGORIES,
     Connector,
@@ -15,9 +16,11 @@ from productops.connectors.base import (
     StatusCategories,
     parse_time,
 )
+from productops.connectors.bitbucket import BitbucketConnector
 from productops.connectors.files import JIRA_CSV_NOTE, CsvConnector
 from productops.connectors.git import GitConnector
 from productops.connectors.github import GitHubConnector
+from productops.connectors.gitlab import GitLabConnector
 from productops.connectors.http import HttpClient, JsonResponse, RetryPolicy
 from productops.connectors.jira import JiraConnector
 from productops.connectors.linear import LinearConnector
@@ -43,11 +46,14 @@ __all__ = [
     "FEEDBACK_FILES",
     "JIRA_CSV_NOTE",
     "SOURCES",
+    "AzureDevOpsConnector",
+    "BitbucketConnector",
     "Connector",
     "ConnectorError",
     "CsvConnector",
     "GitConnector",
     "GitHubConnector",
+    "GitLabConnector",
     "HttpClient",
     "JiraConnector",
     "JsonResponse",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
@@ -26,6 +26,10 @@ __all__ = [
     "Rows",
     "StatusCategories",
     "add_row",
+    "earlier",
+    "earliest",
+    "later",
+    "newest_copies",
     "parse_time",
     "slug",
     "unique_rows",
@@ -179,3 +183,37 @@ def slug(text: str) -> str:
 def add_row(rows: Rows, table: str, row: dict[str, Any]) -> None:
     """Append `row` to `rows[table]`."""
     rows.setdefault(table, []).append(row)
+
+
+def later(a: str | None, b: Any) -> str | None:
+    """The later of cursor `a` and timestamp `b`, as an ISO cursor (`a` when `b` is no time)."""
+    tb, ta = parse_time(b), parse_time(a)
+    if tb is None:
+        return a
+    return tb.isoformat() if ta is None or tb > ta else a
+
+
+def earlier(a: str | None, b: Any) -> str | None:
+    """The earlier of cursor `a` and timestamp `b`, as an ISO cursor (`a` when `b` is no time)."""
+    tb, ta = parse_time(b), parse_time(a)
+    if tb is None:
+        return a
+    return tb.isoformat() if ta is None or tb < ta else a
+
+
+def earliest(times: Iterable[datetime | None]) -> datetime | None:
+    """The earliest of `times` that is one, else None."""
+    found = [t for t in times if t is not None]
+    return min(found) if found else None
+
+
+def newest_copies(
+    items: Iterable[dict[str, Any]], key: Callable[[dict[str, Any]], Any], field: str = "updated_at"
+) -> list[dict[str, Any]]:
+    """One copy per object (by `key`): the one whose `field` is latest (the later one on a tie)."""
+    chosen: dict[Any, dict[str, Any]] = {}
+    for item in items:
+        current = chosen.get(key(item))
+        if current is None or str(item.get(field) or "") >= str(current.get(field) or ""):
+            chosen[key(item)] = item
+    return list(chosen.values())

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime
 from typing import Any
 
 from productops.config import GitHubSettings
@@ -31,6 +30,10 @@ from productops.connectors.base import (
     Rows,
     StatusCategories,
     add_row,
+    earlier,
+    earliest,
+    later,
+    newest_copies,
     parse_time,
     slug,
     unique_rows,
@@ -95,7 +98,7 @@ class GitHubConnector:
         for response in self.http.paginate(f"/repos/{repo}/issues", params):
             issues = as_objects(response, expect(response, None, list))
             for issue in issues:
-                newest = _later(newest, issue.get("updated_at"))
+                newest = later(newest, issue.get("updated_at"))
             records = [RawRecord("issues", i, response.url) for i in issues]
             yield Page(f"{repo}:issues", records, newest)
 
@@ -147,9 +150,9 @@ class GitHubConnector:
         for response in self.http.paginate(f"/repos/{repo}/actions/runs", params):
             runs = as_objects(response, expect(response, "workflow_runs", list))
             for run in runs:
-                newest = _later(newest, run.get("created_at"))
+                newest = later(newest, run.get("created_at"))
                 if not run.get("conclusion"):
-                    unfinished = _earlier(unfinished, run.get("created_at"))
+                    unfinished = earlier(unfinished, run.get("created_at"))
             last = response.next_url is None
             records = [RawRecord("actions_runs", r, response.url) for r in runs]
             yield Page(f"{repo}:actions_runs", records, (unfinished or newest) if last else None)
@@ -185,29 +188,13 @@ class GitHubConnector:
                 records.append(RawRecord(stream, item, response.url))
                 found = children(repo, item) if children else []
                 records += found
-                newest = _later(newest, item.get(time_field))
+                newest = later(newest, item.get(time_field))
                 if finished is not None and not finished(item, found):
-                    unfinished = _earlier(unfinished, item.get(time_field))
+                    unfinished = earlier(unfinished, item.get(time_field))
             last = len(fresh) < len(items) or response.next_url is None
             yield Page(f"{repo}:{stream}", records, (unfinished or newest) if last else None)
             if last:
                 return
-
-
-def _later(a: str | None, b: Any) -> str | None:
-    tb = parse_time(b)
-    ta = parse_time(a)
-    if tb is None:
-        return a
-    return tb.isoformat() if ta is None or tb > ta else a
-
-
-def _earlier(a: str | None, b: Any) -> str | None:
-    tb = parse_time(b)
-    ta = parse_time(a)
-    if tb is None:
-        return a
-    return tb.isoformat() if ta is None or tb < ta else a
 
 
 def github_stream_of(payload: dict[str, Any]) -> str | None:
@@ -250,7 +237,7 @@ def map_github(
         by_stream.setdefault(record.stream, []).append(record.payload)
     categories = StatusCategories(overrides)
     rows: Rows = {}
-    pulls = _newest(by_stream.get("pulls", []), lambda p: p.get("id"))
+    pulls = newest_copies(by_stream.get("pulls", []), lambda p: p.get("id"))
     children: dict[tuple[str, Any], list[dict[str, Any]]] = {}
     for kind in ("pull_commits", "pull_reviews"):
         for payload in by_stream.get(kind, []):
@@ -261,13 +248,13 @@ def map_github(
         commits = children.get(("pull_commits", pull.get("id")), [])
         reviews = children.get(("pull_reviews", pull.get("id")), [])
         add_row(rows, "change", _change(pull, commits, reviews, settings))
-    for issue in _newest(by_stream.get("issues", []), lambda i: i.get("id")):
+    for issue in newest_copies(by_stream.get("issues", []), lambda i: i.get("id")):
         if "pull_request" not in issue:
             _issue(rows, issue, settings, categories)
     for event in _unique(by_stream.get("issue_events", []), lambda e: e.get("id")):
         _event(rows, event, settings, categories)
     if "actions" in settings.deploy_from:
-        for run in _newest(by_stream.get("actions_runs", []), lambda r: r.get("id")):
+        for run in newest_copies(by_stream.get("actions_runs", []), lambda r: r.get("id")):
             _run(rows, run, settings)
     if "deployments" in settings.deploy_from:
         statuses: dict[Any, list[dict[str, Any]]] = {}
@@ -278,7 +265,7 @@ def map_github(
         for deployment in _unique(by_stream.get("deployments", []), lambda d: d.get("id")):
             _deployment(rows, deployment, statuses.get(deployment.get("id"), []), settings)
     if "releases" in settings.deploy_from:
-        for release in _newest(by_stream.get("releases", []), lambda r: r.get("id")):
+        for release in newest_copies(by_stream.get("releases", []), lambda r: r.get("id")):
             _release(rows, release, settings)
     keys = {
         "change": ("id",),
@@ -288,18 +275,6 @@ def map_github(
         "incident": ("id",),
     }
     return Mapped({t: unique_rows(found, keys[t]) for t, found in rows.items()})
-
-
-def _newest(items: list[dict[str, Any]], key: Any) -> list[dict[str, Any]]:
-    """One copy per object: the one updated last (the later one on a tie)."""
-    chosen: dict[Any, dict[str, Any]] = {}
-    for item in items:
-        current = chosen.get(key(item))
-        if current is None or str(item.get("updated_at") or "") >= str(
-            current.get("updated_at") or ""
-        ):
-            chosen[key(item)] = item
-    return list(chosen.values())
 
 
 def _unique(items: list[dict[str, Any]], key: Any) -> list[dict[str, Any]]:
@@ -341,8 +316,8 @@ def _change(
         "repo": repo,
         "title": pull.get("title"),
         "created_at": parse_time(pull.get("created_at")),
-        "first_commit_at": _min(commit_times),
-        "first_review_at": _min(review_times),
+        "first_commit_at": earliest(commit_times),
+        "first_review_at": earliest(review_times),
         "merged_at": merged,
         "merge_sha": pull.get("merge_commit_sha") if merged else None,
         "work_item_id": _work_item(repo, pull, settings),
@@ -360,11 +335,6 @@ def _work_item(repo: str, pull: dict[str, Any], settings: GitHubSettings) -> str
                 return f"{settings.work_item_source}:{key}"
     closing = _CLOSING.search(f"{pull.get('title') or ''}\n{pull.get('body') or ''}")
     return f"github:{repo}#{closing.group(1)}" if closing else None
-
-
-def _min(times: list[datetime | None]) -> datetime | None:
-    found = [t for t in times if t is not None]
-    return min(found) if found else None
 
 
 def _issue(

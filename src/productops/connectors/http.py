@@ -1,7 +1,9 @@
 """The one HTTP client every API connector uses: JSON, paging, retries and rate limits.
 
 - 429, and 403 with `X-RateLimit-Remaining: 0`: wait for `Retry-After` (seconds or
-  an HTTP date) or until `X-RateLimit-Reset`, then retry.
+  an HTTP date) or until `X-RateLimit-Reset`, then retry. GitLab's `RateLimit-Remaining`
+  and `RateLimit-Reset` (a Unix time, or seconds from now as the IETF draft has it)
+  are read the same way.
 - 5xx and network errors: retry with exponential backoff.
 - A successful response that says the rate limit is used up makes the next
   request wait until the reset.
@@ -146,13 +148,30 @@ class HttpClient:
         return self.request("POST", url, json_body=body)
 
     def paginate(self, url: str, params: Mapping[str, Any] | None = None) -> Iterator[JsonResponse]:
-        """GET `url`, then each page its `Link: <...>; rel="next"` header points to."""
+        """GET `url`, then each next page: the one a `Link: <...>; rel="next"` header points
+        to, else the page number of `X-Next-Page` (GitLab), else the URL of a `next` in the
+        body (Bitbucket) or of its `paging.next` (Opsgenie), else the same URL with the
+        body's `next_page_token` as `page-token` (CircleCI), with the next `offset` while
+        the body says `more` (PagerDuty), or with the `x-ms-continuationtoken` header's
+        token as `continuationToken` (Azure DevOps)."""
         page: str | None = url
         query: Mapping[str, Any] | None = params
         while page is not None:
             response = self.get(page, query)
             yield response
             page, query = response.next_url, None
+
+    def ranges(self, url: str, key: str, fields: str, size: int) -> Iterator[JsonResponse]:
+        """Jenkins' ranges: GET `url?tree=KEY[FIELDS]{START,END}`, `size` items at a time,
+        until an answer holds fewer (the list under `key` is checked to be one)."""
+        start = 0
+        while True:
+            response = self.get(url, {"tree": f"{key}[{fields}]{{{start},{start + size}}}"})
+            items = expect(response, key, list)
+            yield response
+            if len(items) < size:
+                return
+            start += size
 
     def request(
         self,
@@ -239,7 +258,7 @@ class HttpClient:
     def _retry_wait(self, response: httpx.Response, attempt: int) -> float | None:
         """Seconds to wait before retrying `response`, or None when it is not retried."""
         status = response.status_code
-        limited = response.headers.get("X-RateLimit-Remaining") == "0"
+        limited = _remaining(response.headers) == "0"
         if status == 429 or (status == 403 and (limited or "Retry-After" in response.headers)):
             return (
                 self._retry_after(response) or self._until_reset(response) or self._backoff(attempt)
@@ -267,14 +286,19 @@ class HttpClient:
 
     @staticmethod
     def _until_reset(response: httpx.Response) -> float | None:
-        reset = response.headers.get("X-RateLimit-Reset")
+        headers = response.headers
+        reset = headers.get("X-RateLimit-Reset") or headers.get("RateLimit-Reset")
         try:
-            return max(0.0, float(reset) - time.time()) if reset else None
+            value = float(reset) if reset else None
         except ValueError:
             return None
+        if value is None:
+            return None
+        # A Unix time (GitHub, GitLab, Azure DevOps), or seconds from now (the IETF draft).
+        return max(0.0, value - time.time()) if value > _EPOCH_2001 else value
 
     def _note_rate_limit(self, response: httpx.Response) -> None:
-        if response.is_success and response.headers.get("X-RateLimit-Remaining") == "0":
+        if response.is_success and _remaining(response.headers) == "0":
             wait = self._until_reset(response)
             if wait:
                 self._resume_at = time.monotonic() + min(wait, self.policy.max_wait_seconds)
@@ -323,7 +347,7 @@ class HttpClient:
                 f"{shown}: the response is not valid JSON ({self._safe(str(exc))}); nothing from "
                 "this page was stored and the sync can be run again"
             ) from None
-        next_link = response.links.get("next", {}).get("url")
+        next_link = response.links.get("next", {}).get("url") or _next_page(response, data)
         return JsonResponse(shown, data, response.headers, next_link)
 
     def _show(self, url: httpx.URL) -> str:
@@ -338,6 +362,39 @@ class HttpClient:
             if secret:
                 text = text.replace(secret, "***")
         return text
+
+
+_EPOCH_2001 = 978307200.0
+
+
+def _remaining(headers: httpx.Headers) -> str | None:
+    found: str | None = headers.get("X-RateLimit-Remaining") or headers.get("RateLimit-Remaining")
+    return found
+
+
+def _next_page(response: httpx.Response, data: Any) -> str | None:
+    """The next page's URL when no `Link` names it: GitLab's `X-Next-Page`, Bitbucket's
+    `next` in the body, Opsgenie's `paging.next`, CircleCI's `next_page_token` (as
+    `page-token`), PagerDuty's `more` (the next `offset`), Azure DevOps's continuation
+    token; None on the last page."""
+    number = response.headers.get("X-Next-Page", "").strip()
+    if number.isdigit():
+        return str(response.url.copy_set_param("page", number))
+    body = data if isinstance(data, dict) else {}
+    paging = body.get("paging")
+    for found in (body.get("next"), paging.get("next") if isinstance(paging, dict) else None):
+        if isinstance(found, str) and found:
+            return found
+    token = body.get("next_page_token")
+    if isinstance(token, str) and token:
+        return str(response.url.copy_set_param("page-token", token))
+    offset, limit = body.get("offset"), body.get("limit")
+    if body.get("more") is True and isinstance(offset, int) and isinstance(limit, int) and limit:
+        return str(response.url.copy_set_param("offset", offset + limit))
+    token = response.headers.get("x-ms-continuationtoken", "").strip()
+    if token:
+        return str(response.url.copy_set_param("continuationToken", token))
+    return None
 
 
 def expect(response: JsonResponse, key: str | None, kind: type) -> Any:

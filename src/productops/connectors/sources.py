@@ -9,17 +9,31 @@ from pathlib import Path
 from typing import Any
 
 from productops.config import (
+    AzureDevOpsSettings,
+    BitbucketSettings,
+    CircleCISettings,
     ConnectorSettings,
     GitHubSettings,
+    GitLabSettings,
     GitSettings,
     IntercomSettings,
+    JenkinsSettings,
     JiraCsvSettings,
     JiraSettings,
     LinearSettings,
+    OpsgenieSettings,
+    PagerDutySettings,
     TransitionsCsvSettings,
     ZendeskSettings,
 )
+from productops.connectors.azuredevops import AzureDevOpsConnector, azure_stream_of, map_azure
 from productops.connectors.base import Connector, ConnectorError, Mapped, RawRecord
+from productops.connectors.bitbucket import (
+    BitbucketConnector,
+    bitbucket_stream_of,
+    map_bitbucket,
+)
+from productops.connectors.circleci import CircleCIConnector, circleci_stream_of, map_circleci
 from productops.connectors.feedback_files import FEEDBACK_KINDS, map_accounts, map_feedback_file
 from productops.connectors.files import (
     CsvConnector,
@@ -30,10 +44,18 @@ from productops.connectors.files import (
 )
 from productops.connectors.git import GitConnector, git_stream_of, map_git
 from productops.connectors.github import GitHubConnector, github_stream_of, map_github
+from productops.connectors.gitlab import GitLabConnector, gitlab_stream_of, map_gitlab
 from productops.connectors.http import HttpClient, RetryPolicy
 from productops.connectors.intercom import IntercomConnector, intercom_stream_of, map_intercom
+from productops.connectors.jenkins import JenkinsConnector, jenkins_stream_of, map_jenkins
 from productops.connectors.jira import JiraConnector, jira_stream_of, map_jira
 from productops.connectors.linear import LinearConnector, linear_stream_of, map_linear
+from productops.connectors.opsgenie import OpsgenieConnector, map_opsgenie, opsgenie_stream_of
+from productops.connectors.pagerduty import (
+    PagerDutyConnector,
+    map_pagerduty,
+    pagerduty_stream_of,
+)
 from productops.connectors.secrets import read_secret
 from productops.connectors.zendesk import ZendeskConnector, map_zendesk, zendesk_stream_of
 
@@ -107,6 +129,108 @@ def _open_github(settings: GitHubSettings, root: Path, policy: RetryPolicy) -> C
     return GitHubConnector(http, settings)
 
 
+def _open_gitlab(settings: GitLabSettings, root: Path, policy: RetryPolicy) -> Connector:
+    if not settings.projects:
+        raise ConnectorError(
+            "gitlab: no projects; run `productops connect gitlab --project GROUP/NAME`"
+        )
+    token = read_secret(
+        env=settings.token_env,
+        file=settings.token_file,
+        workspace=root,
+        what="gitlab token",
+        required=False,
+    )
+    return GitLabConnector(HttpClient(settings.url, policy=policy, bearer=token), settings)
+
+
+def _open_bitbucket(settings: BitbucketSettings, root: Path, policy: RetryPolicy) -> Connector:
+    if not settings.repos:
+        raise ConnectorError(
+            "bitbucket: no repositories; run `productops connect bitbucket --repo WORKSPACE/SLUG`"
+        )
+    token = read_secret(
+        env=settings.token_env,
+        file=settings.token_file,
+        workspace=root,
+        what="bitbucket token",
+        required=False,
+    )
+    user = None
+    if settings.username_env:
+        user = read_secret(
+            env=settings.username_env, file=None, workspace=root, what="bitbucket username"
+        )
+    if user and token:
+        http = HttpClient(settings.url, policy=policy, basic=(user, token))
+    else:
+        http = HttpClient(settings.url, policy=policy, bearer=token)
+    return BitbucketConnector(http, settings)
+
+
+def _open_azure(settings: AzureDevOpsSettings, root: Path, policy: RetryPolicy) -> Connector:
+    if not settings.url or not settings.project:
+        raise ConnectorError(
+            "azure-devops: no organization URL or project; run `productops connect azure-devops "
+            "--url https://dev.azure.com/ORG --project NAME --repo NAME`, or replay exported "
+            "payloads with `productops sync azure-devops --from-file FILE`"
+        )
+    token = read_secret(
+        env=settings.token_env,
+        file=settings.token_file,
+        workspace=root,
+        what="azure devops personal access token",
+    )
+    http = HttpClient(settings.url, policy=policy, basic=("", token or ""))
+    return AzureDevOpsConnector(http, settings)
+
+
+def _open_jenkins(settings: JenkinsSettings, root: Path, policy: RetryPolicy) -> Connector:
+    if not settings.url or not settings.jobs:
+        raise ConnectorError(
+            "jenkins: no URL or jobs; run `productops connect jenkins --url https://CI --job "
+            "FOLDER/NAME`, or replay exported payloads with `productops sync jenkins --from-file "
+            "FILE`"
+        )
+    user = read_secret(env=settings.username_env, file=None, workspace=root, what="jenkins user")
+    token = read_secret(
+        env=settings.token_env, file=settings.token_file, workspace=root, what="jenkins API token"
+    )
+    http = HttpClient(settings.url, policy=policy, basic=(user or "", token or ""))
+    return JenkinsConnector(http, settings)
+
+
+def _open_circleci(settings: CircleCISettings, root: Path, policy: RetryPolicy) -> Connector:
+    if not settings.projects:
+        raise ConnectorError(
+            "circleci: no projects; run `productops connect circleci --project gh/ORG/REPO`"
+        )
+    token = read_secret(
+        env=settings.token_env, file=settings.token_file, workspace=root, what="circleci token"
+    )
+    headers = {"Circle-Token": token or ""}
+    return CircleCIConnector(HttpClient(settings.url, policy=policy, headers=headers), settings)
+
+
+def _open_pagerduty(settings: PagerDutySettings, root: Path, policy: RetryPolicy) -> Connector:
+    key = read_secret(
+        env=settings.token_env, file=settings.token_file, workspace=root, what="pagerduty API key"
+    )
+    headers = {"Accept": "application/vnd.pagerduty+json;version=2"}
+    http = HttpClient(
+        settings.url, policy=policy, authorization=f"Token token={key}", headers=headers
+    )
+    return PagerDutyConnector(http, settings)
+
+
+def _open_opsgenie(settings: OpsgenieSettings, root: Path, policy: RetryPolicy) -> Connector:
+    key = read_secret(
+        env=settings.token_env, file=settings.token_file, workspace=root, what="opsgenie API key"
+    )
+    http = HttpClient(settings.url, policy=policy, authorization=f"GenieKey {key}")
+    return OpsgenieConnector(http, settings)
+
+
 def _open_linear(settings: LinearSettings, root: Path, policy: RetryPolicy) -> Connector:
     key = read_secret(
         env=settings.token_env, file=settings.token_file, workspace=root, what="linear API key"
@@ -178,7 +302,64 @@ SOURCES: dict[str, Source] = {
             map_github,
             _open_github,
         ),
+        Source(
+            "gitlab",
+            "gitlab",
+            "a GitLab API object (merge request, note, commit, issue, pipeline, job, ...)",
+            gitlab_stream_of,
+            map_gitlab,
+            _open_gitlab,
+        ),
+        Source(
+            "bitbucket",
+            "bitbucket",
+            "a Bitbucket API object (pull request, comment, commit, issue, pipeline, step, ...)",
+            bitbucket_stream_of,
+            map_bitbucket,
+            _open_bitbucket,
+            ("environments",),
+        ),
+        Source(
+            "azure-devops",
+            "azure_devops",
+            "an Azure DevOps API object (pull request, commit, build, timeline record)",
+            azure_stream_of,
+            map_azure,
+            _open_azure,
+        ),
+        Source(
+            "opsgenie",
+            "opsgenie",
+            "an Opsgenie incident",
+            opsgenie_stream_of,
+            map_opsgenie,
+            _open_opsgenie,
+        ),
         Source("git", "git", "a git commit, tag or head", git_stream_of, map_git, _open_git),
+        Source(
+            "jenkins",
+            "jenkins",
+            "a Jenkins build or pipeline stage",
+            jenkins_stream_of,
+            map_jenkins,
+            _open_jenkins,
+        ),
+        Source(
+            "circleci",
+            "circleci",
+            "a CircleCI pipeline, workflow or job",
+            circleci_stream_of,
+            map_circleci,
+            _open_circleci,
+        ),
+        Source(
+            "pagerduty",
+            "pagerduty",
+            "a PagerDuty incident or log entry",
+            pagerduty_stream_of,
+            map_pagerduty,
+            _open_pagerduty,
+        ),
         Source(
             "linear",
             "linear",
@@ -273,7 +454,7 @@ class ReplayLine:
 
 
 # Lists of objects in a whole API answer saved as one line.
-_CONTAINERS = ("issues", "values", "workflow_runs", "nodes")
+_CONTAINERS = ("issues", "values", "workflow_runs", "nodes", "incidents", "data", "items")
 
 
 def read_replay(path: Path, spec: Source) -> Iterator[ReplayLine]:

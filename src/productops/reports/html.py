@@ -7,6 +7,15 @@ from html import escape
 from productops.reports.charts import STAGE_COLOURS, STATUS_COLOURS, sparkline, status_bars, to_svg
 from productops.reports.labels import Label, number, period_label
 from productops.reports.model import MATURITY_PILLARS, STAGES, Report, Section, Trend, Value
+from productops.reports.tables import (
+    Listing,
+    evidence_tables,
+    headline,
+    listings,
+    summary_tables,
+    team_tables,
+    trend_change,
+)
 
 __all__ = ["to_html"]
 
@@ -15,7 +24,8 @@ body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sa
 color:#263238;margin:0;background:#f5f7f8}
 main{max-width:1080px;margin:0 auto;padding:24px 28px 48px;background:#fff}
 h1{font-size:26px;margin:0 0 4px}h2{font-size:19px;margin:32px 0 8px;border-bottom:2px solid #eceff1;
-padding-bottom:4px}.meta,.muted{color:#78909c}.small{font-size:12px}
+padding-bottom:4px}h3{font-size:15px;margin:18px 0 4px}.meta,.muted{color:#78909c}.small{font-size:12px}
+.headline{font-size:18px;font-weight:600;margin:8px 0}
 nav a{margin-right:14px;color:#1565c0;text-decoration:none}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(190px,1fr));gap:10px;margin:18px 0}
 .card{border:1px solid #eceff1;border-radius:6px;padding:10px 12px}.card b{font-size:22px}
@@ -27,20 +37,29 @@ white-space:normal;display:inline-block;max-width:16em;text-align:left}
 .better{color:#2e7d32}.worse{color:#c62828}.grid td{text-align:center;cursor:help}
 .chart svg{width:100%;max-width:720px;height:auto}
 .trends td:first-child{width:34%}
+.team{border-top:4px solid #eceff1;margin-top:40px}
 """
 
 
 def to_html(report: Report) -> str:
     """The whole report as an HTML document."""
     names = [period_label(p, report.grain) for p in report.periods]
+    teams = list(report.team_trends)
+    nav = [("summary", "Summary")] if report.summary else []
+    nav += [(s.pillar, s.title) for s in report.sections]
+    nav += [("maturity", "Maturity"), ("nudges", "Nudges"), ("dora", "DORA"),
+            ("demand", "Demand"), ("experiments", "Experiments"), ("teams", "Teams")]  # fmt: skip
     body = [
         "<header><h1>Product Ops scorecard</h1>",
         f'<p class="meta">{escape(report.grain.title())}ly, {escape(names[0])} to '
         f"{escape(names[-1])} &middot; generated {report.generated_at:%Y-%m-%d %H:%M} UTC</p>",
-        "<nav>"
-        + "".join(f'<a href="#{escape(s.pillar)}">{escape(s.title)}</a>' for s in report.sections)
-        + '<a href="#maturity">Maturity</a><a href="#nudges">Nudges</a></nav></header>',
+        "<nav>" + "".join(f'<a href="#{escape(a)}">{escape(t)}</a>' for a, t in nav) + "</nav>",
+        "</header>",
+        '<section id="summary"><h2>Summary</h2>',
+        f'<p class="headline">{escape(headline(report))}</p>',
         _cards(report.sections),
+        *(_listing(x, "h3") for x in summary_tables(report)),
+        "</section>",
     ]
     for s in report.sections:
         body += [
@@ -49,7 +68,19 @@ def to_html(report: Report) -> str:
             _trends(s, names),
             "</section>",
         ]
-    body += [_maturity(report), _off_target(report), _nudges(report), _initiatives(report)]
+    body.append(_maturity(report))
+    body += [_listing(x) for x in listings(report).values()]
+    body += [_listing(x) for x in evidence_tables(report)]
+    body.append('<section id="teams"><h2>Teams</h2><p class="muted">One page per team: '
+                + ", ".join(f'<a href="#team-{i}">{escape(report.team_name(t))}</a>'
+                            for i, t in enumerate(teams))
+                + ".</p></section>")  # fmt: skip
+    for i, team in enumerate(teams):
+        body.append(
+            f'<section class="team" id="team-{i}"><h2>Team: {escape(report.team_name(team))}</h2>'
+            + "".join(_listing(x, "h3") for x in team_tables(report, team))
+            + "</section>"
+        )
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
@@ -62,6 +93,31 @@ def _badge(what: str) -> str:
     colour = STATUS_COLOURS.get(what, STAGE_COLOURS.get(what, "#eceff1"))
     ink = "#fff" if what in ("on target", "off target") else "#263238"
     return f'<span class="badge" style="background:{colour};color:{ink}">{escape(what)}</span>'
+
+
+def _cell(text: str) -> str:
+    """A table cell's text, escaped; a status or stage as a badge, better or worse coloured."""
+    if text in STATUS_COLOURS or text in STAGE_COLOURS:
+        return _badge(text)
+    if text in ("better", "worse"):
+        return f'<span class="{text}">{text}</span>'
+    return escape(text)
+
+
+def _listing(found: Listing, level: str = "h2") -> str:
+    """A listing as a titled table (a section with its anchor when it has one)."""
+    title = f"<{level}>{escape(found.title)}</{level}>"
+    if found.rows:
+        head = "".join(f"<th>{escape(c)}</th>" for c in found.columns)
+        rows = "".join(
+            "<tr>" + "".join(f"<td>{_cell(c)}</td>" for c in r) + "</tr>" for r in found.rows
+        )
+        table = f"<table><tr>{head}</tr>{rows}</table>"
+    else:
+        table = f'<p class="muted">{escape(found.empty)}</p>'
+    if found.anchor:
+        return f'<section id="{escape(found.anchor)}">{title}{table}</section>'
+    return title + table
 
 
 def _cards(sections: list[Section]) -> str:
@@ -86,21 +142,12 @@ def _shown(value: Value | None, why: bool = True) -> str:
 
 
 def _change(trend: Trend) -> str:
-    now, before = trend.latest, trend.previous
-    if now is None or before is None or now.value is None or before.value is None:
-        return ""
-    delta = now.value - before.value
-    if delta == 0:
-        return '<span class="muted">=</span>'
-    better = (delta < 0) == (trend.label.direction == "lower")
-    arrow = "&#9650;" if delta > 0 else "&#9660;"
-    sign = "+" if delta > 0 else "-"
-    # a change of a share is in percentage points
-    text = (
-        f"{sign}{number(abs(delta))} pp"
-        if now.unit == "%"
-        else f"{sign}{number(abs(delta), now.unit)}"
-    )
+    text = trend_change(trend)
+    if text in ("", "="):
+        return f'<span class="muted">{text}</span>' if text else ""
+    delta = text.startswith("+")
+    better = (not delta) == (trend.label.direction == "lower")
+    arrow = "&#9650;" if delta else "&#9660;"
     return f'<span class="{"better" if better else "worse"}">{arrow} {escape(text)}</span>'
 
 
@@ -156,73 +203,7 @@ def _maturity(report: Report) -> str:
     )
     return (
         '<section id="maturity"><h2>Maturity: teams &times; pillars</h2>'
-        f'<p class="small muted">Stages of competence {legend}; hover a cell for why.</p>'
+        f'<p class="small muted">Stages of competence {legend}; hover a cell for why (each '
+        "team's page writes it out).</p>"
         f"{body}</section>"
-    )
-
-
-def _table(columns: list[str], rows: list[list[str]], empty: str) -> str:
-    if not rows:
-        return f'<p class="muted">{escape(empty)}</p>'
-    head = "".join(f"<th>{escape(c)}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"
-
-
-def _off_target(report: Report) -> str:
-    rows = [
-        [
-            escape(report.team_name(o.team)),
-            _criterion(o.label),
-            _shown(o.value),
-            escape(number(o.value.target, o.value.unit)),
-        ]
-        for o in report.off_target
-    ]
-    latest = period_label(report.periods[-1], report.grain)
-    return (
-        f'<section id="off-target"><h2>Teams off target, {escape(latest)}</h2>'
-        + _table(["Team", "Criterion", "Value", "Target"], rows, "Every team meets its targets.")
-        + "</section>"
-    )
-
-
-def _nudges(report: Report) -> str:
-    rows = [
-        [
-            escape(report.team_name(n.team)),
-            escape(n.rule),
-            _criterion(n.criterion),
-            _badge(n.status),
-            f"{n.offered_at:%Y-%m-%d}" if n.offered_at else "",
-        ]
-        for n in report.nudges
-    ]
-    return (
-        '<section id="nudges"><h2>Open nudges</h2>'
-        + _table(["Team", "Rule", "Criterion", "Status", "Offered"], rows, "No open nudges.")
-        + "</section>"
-    )
-
-
-def _initiatives(report: Report) -> str:
-    rows = [
-        [
-            escape(report.team_name(i.team)),
-            escape(i.title),
-            escape(i.stage or ""),
-            _criterion(i.criterion),
-            escape(number(i.baseline, i.criterion.unit if i.criterion else "")),
-            escape(number(i.after, i.criterion.unit if i.criterion else "")),
-        ]
-        for i in report.initiatives
-    ]
-    return (
-        '<section id="initiatives"><h2>Improvement initiatives</h2>'
-        + _table(
-            ["Team", "Initiative", "Stage", "Criterion", "Baseline", "After"],
-            rows,
-            "No improvement initiatives.",
-        )
-        + "</section>"
     )

@@ -8,7 +8,17 @@ from datetime import datetime
 from productops.durations import Grain
 from productops.ops.criteria import CRITERIA, ORG, PILLAR_GROUPS
 
-__all__ = ["ORG", "Label", "label", "number", "period_label", "pillar_title"]
+__all__ = [
+    "ORG",
+    "Label",
+    "change",
+    "label",
+    "number",
+    "p_value",
+    "percent",
+    "period_label",
+    "pillar_title",
+]
 
 _TITLES = {
     "data": "Data and insights",
@@ -60,6 +70,26 @@ def number(value: float | None, unit: str = "") -> str:
         scale = unit.removeprefix("score").strip()
         return f"{shown} ({scale})" if scale else shown
     return f"{shown} {unit}".strip()
+
+
+def change(delta: float, unit: str = "") -> str:
+    """A signed change in `unit`; a change of a share (%) is in percentage points (pp)."""
+    sign = "+" if delta > 0 else "-" if delta < 0 else ""
+    return f"{sign}{number(abs(delta))} pp" if unit == "%" else f"{sign}{number(abs(delta), unit)}"
+
+
+def percent(share: float | None, signed: bool = True) -> str:
+    """A share (0.053) as a percentage with one decimal (+5.3%); empty for no value."""
+    if share is None:
+        return ""
+    return f"{share * 100:+.1f}%" if signed else f"{share * 100:.1f}%"
+
+
+def p_value(p: float | None) -> str:
+    """A p-value with three decimals, or `< 0.001`; empty for none."""
+    if p is None:
+        return ""
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
 def period_label(start: datetime, grain: Grain) -> str:

@@ -1,4 +1,5 @@
-"""The report's short Markdown digest: headlines per pillar, misses, maturity, open nudges.
+"""The report as Markdown: the summary, headlines per pillar, maturity, nudges, initiatives,
+DORA, demand, experiment results and a section per team.
 
 Every piece of data is written as text (`_text`): no HTML, link, image or formatting of its own.
 """
@@ -9,7 +10,16 @@ import re
 from html import escape
 
 from productops.reports.labels import number, period_label
-from productops.reports.model import MATURITY_PILLARS, Listing, Report, Value, listings
+from productops.reports.model import MATURITY_PILLARS, Report
+from productops.reports.tables import (
+    Listing,
+    evidence_tables,
+    headline,
+    listings,
+    shown,
+    summary_tables,
+    team_tables,
+)
 
 __all__ = ["to_markdown"]
 
@@ -32,15 +42,8 @@ def _table(columns: list[str], rows: list[list[str]]) -> list[str]:
     ]
 
 
-def _shown(value: Value | None, why: bool = True) -> str:
-    """The value with its unit, else the reason it has none (or just "no value")."""
-    if value is None or value.value is None:
-        return (value.reason if value and why else None) or "no value"
-    return number(value.value, value.unit)
-
-
 def to_markdown(report: Report) -> str:
-    """The digest as Markdown text."""
+    """The report as Markdown text."""
     latest = period_label(report.periods[-1], report.grain)
     lines = [
         f"# Product Ops digest, {latest}",
@@ -48,7 +51,13 @@ def to_markdown(report: Report) -> str:
         f"Organisation scorecard for {latest} ({report.grain}ly), generated "
         f"{report.generated_at:%Y-%m-%d %H:%M} UTC.",
         "",
+        "## Summary",
+        "",
+        _text(headline(report)),
+        "",
     ]
+    for found in summary_tables(report):
+        lines += _listing(found, "###")
     for s in report.sections:
         counts = s.counts(-1)
         lines += [
@@ -59,8 +68,8 @@ def to_markdown(report: Report) -> str:
                 [
                     [
                         t.label.name,
-                        _shown(t.latest),
-                        _shown(t.previous, why=False),
+                        shown(t.latest),
+                        shown(t.previous, why=False),
                         number(t.latest.target, t.latest.unit) if t.latest else "",
                         t.status(),
                     ]
@@ -68,8 +77,6 @@ def to_markdown(report: Report) -> str:
                 ],
             ),
         ]
-    lists = listings(report)
-    lines += _listing(lists["off_target"])
     teams = report.maturity_teams()
     lines += ["## Maturity", ""]
     lines += (
@@ -89,13 +96,18 @@ def to_markdown(report: Report) -> str:
         if teams
         else ["No maturity readings yet.", ""]
     )
-    lines += _listing(lists["nudges"])
+    for found in [*listings(report).values(), *evidence_tables(report)]:
+        lines += _listing(found)
+    for team in report.team_trends:
+        lines += [f"## Team: {_text(report.team_name(team))}", ""]
+        for found in team_tables(report, team):
+            lines += _listing(found, "###")
     return "\n".join(lines)
 
 
-def _listing(found: Listing) -> list[str]:
+def _listing(found: Listing, level: str = "##") -> list[str]:
     return [
-        f"## {_text(found.title)}",
+        f"{level} {_text(found.title)}",
         "",
         *(_table(found.columns, found.rows) if found.rows else [found.empty, ""]),
     ]

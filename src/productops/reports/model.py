@@ -14,16 +14,20 @@ from typing import TYPE_CHECKING, Any
 from productops.durations import Grain
 from productops.errors import ProductOpsError
 from productops.ops.maturity import MATURITY_PILLARS, STAGES
-from productops.reports.labels import ORG, Label, label, number, period_label, pillar_title
+from productops.reports.labels import ORG, Label, label, pillar_title
 
 if TYPE_CHECKING:
     from ibis.backends import BaseBackend
+
+    from productops.services.demand import ThemeDemand
+    from productops.services.dora import TeamDora
+    from productops.services.experiment_results import ExperimentResult
+    from productops.services.summary import Summary
 
 __all__ = [
     "MATURITY_PILLARS",
     "STAGES",
     "Initiative",
-    "Listing",
     "NoScorecardError",
     "Nudge",
     "Off",
@@ -33,7 +37,7 @@ __all__ = [
     "Trend",
     "Value",
     "build_report",
-    "listings",
+    "status",
 ]
 
 OPEN_NUDGES = ("offered", "accepted")
@@ -129,7 +133,9 @@ class Initiative:
 
 @dataclass
 class Report:
-    """Everything a report shows, in the order it shows it."""
+    """Everything a report shows. `build_report` reads the kept scorecard; the service that
+    writes the report adds the summary, DORA, demand and experiment results
+    (`services.reports.scorecard_report`)."""
 
     grain: Grain
     periods: list[datetime]
@@ -140,6 +146,11 @@ class Report:
     off_target: list[Off] = field(default_factory=list)
     nudges: list[Nudge] = field(default_factory=list)
     initiatives: list[Initiative] = field(default_factory=list)
+    team_trends: dict[str, list[Trend]] = field(default_factory=dict)  # team id -> its criteria
+    summary: Summary | None = None
+    dora: list[TeamDora] = field(default_factory=list)
+    demand: list[ThemeDemand] = field(default_factory=list)
+    experiments: list[ExperimentResult] = field(default_factory=list)
 
     def team_name(self, team_id: str) -> str:
         return "Organisation" if team_id == ORG else self.teams.get(team_id, team_id)
@@ -193,6 +204,7 @@ def build_report(backend: BaseBackend, grain: Grain, periods: int, now: datetime
         off_target=_off_target(rows, shown[-1], teams),
         nudges=_nudges(_rows(backend, "nudge")),
         initiatives=_initiatives(_rows(backend, "initiative")),
+        team_trends=_team_trends(rows, index, teams),
     )
 
 
@@ -208,6 +220,27 @@ def _sections(rows: list[dict[str, Any]], index: dict[datetime, int]) -> list[Se
         found = label(metric)
         by_pillar.setdefault(found.pillar, []).append(Trend(found, trends[metric]))
     return [Section(p, pillar_title(p), t) for p, t in by_pillar.items()]
+
+
+def _team_trends(
+    rows: list[dict[str, Any]], index: dict[datetime, int], teams: dict[str, str]
+) -> dict[str, list[Trend]]:
+    """Each team's criteria over the periods, in the criteria's order; a criterion the team
+    has no value and no target for in any period (an organisation-wide one) is left out."""
+    found: dict[str, dict[str, list[Value | None]]] = {}
+    for r in rows:
+        if r["team_id"] != ORG:
+            values = found.setdefault(r["team_id"], {}).setdefault(r["metric"], [None] * len(index))
+            values[index[r["period_start"]]] = _value(r, label(r["metric"]).unit)
+    order = [t for t in teams if t in found] + sorted(set(found) - set(teams))
+    return {
+        team: [
+            Trend(label(m), found[team][m])
+            for m in sorted(found[team], key=lambda m: label(m).order)
+            if any(v and (v.value is not None or v.target is not None) for v in found[team][m])
+        ]
+        for team in order
+    }
 
 
 def _off_target(rows: list[dict[str, Any]], latest: datetime, teams: dict[str, str]) -> list[Off]:
@@ -264,55 +297,3 @@ def _initiatives(rows: list[dict[str, Any]]) -> list[Initiative]:
         )
         for r in sorted(rows, key=lambda r: (r["team_id"] or "", str(r["started_at"])))
     ]
-
-
-@dataclass(frozen=True)
-class Listing:
-    """One of the report's lists as plain text."""
-
-    title: str
-    columns: list[str]
-    rows: list[list[str]]
-    empty: str  # what to say when there are no rows
-
-
-def listings(report: Report) -> dict[str, Listing]:
-    """Teams off target, open nudges and initiatives as text rows, for the PDF and Markdown."""
-    latest = period_label(report.periods[-1], report.grain)
-    name = report.team_name
-
-    def unit(lab: Label | None) -> str:
-        return lab.unit if lab else ""
-
-    return {
-        "off_target": Listing(
-            f"Teams off target, {latest}",
-            ["Team", "Criterion", "Value", "Target"],
-            [
-                [name(o.team), o.label.name, number(o.value.value, o.value.unit),
-                 number(o.value.target, o.value.unit)]
-                for o in report.off_target
-            ],
-            "Every team meets its targets.",
-        ),
-        "nudges": Listing(
-            "Open nudges",
-            ["Team", "Rule", "Criterion", "Status", "Offered"],
-            [
-                [name(n.team), n.rule, n.criterion.name if n.criterion else "", n.status,
-                 f"{n.offered_at:%Y-%m-%d}" if n.offered_at else ""]
-                for n in report.nudges
-            ],
-            "No open nudges.",
-        ),
-        "initiatives": Listing(
-            "Improvement initiatives",
-            ["Team", "Initiative", "Stage", "Criterion", "Baseline", "After"],
-            [
-                [name(i.team), i.title, i.stage or "", i.criterion.name if i.criterion else "",
-                 number(i.baseline, unit(i.criterion)), number(i.after, unit(i.criterion))]
-                for i in report.initiatives
-            ],
-            "No improvement initiatives.",
-        ),
-    }  # fmt: skip

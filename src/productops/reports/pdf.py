@@ -1,9 +1,14 @@
-"""The report as a PDF (fpdf2): vector charts, tables, the maturity grid with its reasons."""
+"""The report as a PDF (fpdf2): vector charts, tables, the maturity grid with its reasons, a page
+per team. Text is set in DejaVu Sans, with Droid Sans Fallback for Chinese and Japanese; both
+ship in `fonts/` (licences in fonts/NOTICE.md) and are embedded, subset, in the file."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+from fpdf.fonts import CoreFont, TTFFont
 
 from productops.reports.charts import (
     STAGE_COLOURS,
@@ -16,45 +21,66 @@ from productops.reports.charts import (
     status_bars,
 )
 from productops.reports.labels import number, period_label
-from productops.reports.model import MATURITY_PILLARS, STAGES, Report, Section, Value, listings
-
-__all__ = ["to_pdf"]
-
-_PLAIN = str.maketrans(
-    {"\u2014": "-", "\u2013": "-", "\u2192": "->", "\u2265": ">=", "\u2264": "<="}
+from productops.reports.model import MATURITY_PILLARS, STAGES, Report, Section, Value
+from productops.reports.tables import (
+    Listing,
+    evidence_tables,
+    headline,
+    listings,
+    summary_tables,
+    team_tables,
 )
-_PLAIN.update({ord("\u2018"): "'", ord("\u2019"): "'", ord("\u201c"): '"', ord("\u201d"): '"'})
+
+__all__ = ["FONTS", "to_pdf"]
+
+FONTS = Path(__file__).resolve().parent / "fonts"
 _W = 180.0  # text width of an A4 page with 15 mm margins
 
 
-def _latin(text: str) -> str:
-    """Text the PDF's built-in Helvetica can show (Latin-1)."""
-    return text.translate(_PLAIN).encode("latin-1", "replace").decode("latin-1")
+def _cmap(font: CoreFont | TTFFont) -> set[int]:
+    """The code points a TrueType font draws (a core font: none, the PDF embeds none)."""
+    return set(font.cmap) if isinstance(font, TTFFont) else set()
 
 
 class _Doc(FPDF):
     def __init__(self, footer: str) -> None:
         super().__init__(format="A4")
         self._footer = footer
+        self.add_font("dejavu", "", FONTS / "DejaVuSans.ttf")
+        self.add_font("dejavu", "B", FONTS / "DejaVuSans-Bold.ttf")
+        self.add_font("fallback", "", FONTS / "DroidSansFallbackFull.ttf")
+        self.set_fallback_fonts(["fallback"], exact_match=False)
+        self._glyphs = {c for name in ("dejavu", "fallback") for c in _cmap(self.fonts[name])}
         self.set_margins(15, 15, 15)
         self.set_auto_page_break(True, 16)
         self.alias_nb_pages()
 
+    def printable(self, text: str) -> str:
+        """`text` with each character no embedded font draws as "?" (rather than a blank box)."""
+        return "".join(c if ord(c) in self._glyphs or c in "\n\t" else "?" for c in text)
+
     def footer(self) -> None:
         self.set_y(-11)
         self.style(7.5, "#78909c")
-        self.cell(0, 4, _latin(f"{self._footer}  |  page {self.page_no()} of {{nb}}"), align="R")
+        self.cell(
+            0, 4, self.printable(f"{self._footer}  |  page {self.page_no()} of {{nb}}"), align="R"
+        )
 
     def style(self, size: float, colour: str = "#263238", bold: bool = False) -> None:
-        self.set_font("Helvetica", "B" if bold else "", size)
+        self.set_font("dejavu", "B" if bold else "", size)
         self.set_text_color(colour)
 
-    def heading(self, text: str, room: float = 30) -> None:
+    def line_of(self, text: str, size: float, colour: str = "#263238", bold: bool = False) -> None:
+        """A paragraph of `text`, wrapped to the page's width."""
+        self.style(size, colour, bold)
+        self.multi_cell(_W, size * 0.45, self.printable(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    def heading(self, text: str, room: float = 30, size: float = 13) -> None:
         if self.will_page_break(room):
             self.add_page()
         self.ln(3)
-        self.style(13, bold=True)
-        self.cell(0, 8, _latin(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.style(size, bold=True)
+        self.cell(0, size * 0.6, self.printable(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.set_draw_color("#eceff1")
         self.set_line_width(0.5)
         self.line(self.l_margin, self.get_y(), self.l_margin + _W, self.get_y())
@@ -78,7 +104,7 @@ class _Doc(FPDF):
                 self.circle(x + s.x * k, y + s.y * k, s.r * k, style="F")
             else:
                 self.style(s.size * k * 2.83, s.fill)
-                text = _latin(s.text)
+                text = self.printable(s.text)
                 shift = {"middle": 0.5, "end": 1.0}.get(s.anchor, 0.0)
                 self.text(x + s.x * k - shift * self.get_string_width(text), y + s.y * k, text)
 
@@ -95,18 +121,47 @@ class _Doc(FPDF):
 
     def fit(self, text: str, width: float) -> str:
         """`text` cut with an ellipsis to fit a cell `width` mm wide."""
-        text = _latin(text)
+        text = self.printable(text)
         while len(text) > 4 and self.get_string_width(text) > width - 1.5:
             text = text[:-4] + "..."
         return text
 
-    def listing(self, columns: list[tuple[str, float]], rows: list[list[str]]) -> None:
-        """A table whose header repeats on each new page; a team shows once per run of rows."""
+    def widths(self, found: Listing) -> list[float]:
+        """Column widths (mm) for a listing: each as wide as its widest text (at most 70 mm),
+        scaled to fill the page's width."""
+        self.style(8.5)
+        wanted = [
+            min(
+                max(
+                    self.get_string_width(self.printable(r[i]))
+                    for r in [found.columns, *found.rows]
+                )
+                + 3,
+                70.0,
+            )
+            for i in range(len(found.columns))
+        ]
+        return [w * _W / sum(wanted) for w in wanted]
+
+    def listing(self, found: Listing) -> None:
+        """A listing under its heading: a table whose header repeats on each new page (a first
+        column's text shows once per run of rows), or wrapped lines for long text."""
+        self.heading(found.title)
+        if not found.rows:
+            self.style(9, "#78909c")
+            self.cell(0, 6, self.printable(found.empty), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            return
+        if found.wrap:
+            for r in found.rows:
+                self.line_of(" · ".join(c for c in r if c), 8.5)
+                self.ln(1)
+            return
+        columns = list(zip(found.columns, self.widths(found), strict=True))
         header = [(c, w, "L") for c, w in columns]
         self.style(7.5, "#546e7a", bold=True)
         self.row(header)
         before = ""
-        for r in rows:
+        for r in found.rows:
             if self.will_page_break(6.5):
                 self.add_page()
                 self.style(7.5, "#546e7a", bold=True)
@@ -135,31 +190,37 @@ def to_pdf(report: Report) -> bytes:
     """The whole report as PDF bytes."""
     names = [period_label(p, report.grain) for p in report.periods]
     doc = _Doc(f"Product Ops scorecard, {names[-1]}")
-    doc.set_title(_latin(f"Product Ops scorecard {names[-1]}"))
+    doc.set_title(doc.printable(f"Product Ops scorecard {names[-1]}"))
     doc.set_creator("productops")
     doc.add_page()
     doc.style(20, bold=True)
     doc.cell(0, 10, "Product Ops scorecard", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    doc.style(9.5, "#78909c")
-    doc.cell(
-        0,
-        6,
-        _latin(
-            f"{report.grain.title()}ly, {names[0]} to {names[-1]}; generated "
-            f"{report.generated_at:%Y-%m-%d %H:%M} UTC"
-        ),
-        new_x=XPos.LMARGIN,
-        new_y=YPos.NEXT,
+    doc.line_of(
+        f"{report.grain.title()}ly, {names[0]} to {names[-1]}; generated "
+        f"{report.generated_at:%Y-%m-%d %H:%M} UTC",
+        9.5,
+        "#78909c",
     )
-    _summary(doc, report)
+    doc.ln(2)
+    doc.line_of(headline(report), 12, bold=True)
+    _counts(doc, report)
+    for found in summary_tables(report):
+        doc.listing(found)
     for section in report.sections:
         _section(doc, section, names)
     _maturity(doc, report)
-    _lists(doc, report)
+    for found in [*listings(report).values(), *evidence_tables(report)]:
+        doc.listing(found)
+    for team in report.team_trends:
+        doc.add_page()
+        doc.heading(f"Team: {report.team_name(team)}", size=16)
+        for found in team_tables(report, team):
+            doc.listing(found)
     return bytes(doc.output())
 
 
-def _summary(doc: _Doc, report: Report) -> None:
+def _counts(doc: _Doc, report: Report) -> None:
+    """The organisation's criteria per status and pillar group, in the latest period."""
     doc.ln(3)
     doc.style(8, "#546e7a", bold=True)
     doc.row([("Pillar", 80, "L"), ("On target", 25, "R"), ("Off target", 25, "R"),
@@ -211,9 +272,8 @@ def _section(doc: _Doc, section: Section, names: list[str]) -> None:
             missing.append(f"{t.label.name}, no value: {latest.reason}")
     if missing:
         doc.ln(1.5)
-        doc.style(7.5, "#8d6e63")
         for line in missing:
-            doc.multi_cell(_W, 3.6, _latin(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            doc.line_of(line, 7.5, "#8d6e63")
 
 
 def _maturity(doc: _Doc, report: Report) -> None:
@@ -253,23 +313,5 @@ def _maturity(doc: _Doc, report: Report) -> None:
         doc.badge(x, doc.get_y(), stage)
         x += 28
     doc.ln(7)
-    doc.style(7, "#546e7a")
     for note in notes:
-        doc.multi_cell(_W, 3.5, _latin(note), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-
-
-_WIDTHS = {
-    "off_target": [45.0, 85, 25, 25],
-    "nudges": [35.0, 45, 65, 17, 18],
-    "initiatives": [30.0, 50, 20, 50, 15, 15],
-}
-
-
-def _lists(doc: _Doc, report: Report) -> None:
-    for key, listing in listings(report).items():
-        doc.heading(listing.title)
-        if listing.rows:
-            doc.listing(list(zip(listing.columns, _WIDTHS[key], strict=True)), listing.rows)
-        else:
-            doc.style(9, "#78909c")
-            doc.cell(0, 6, listing.empty, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        doc.line_of(note, 7, "#546e7a")

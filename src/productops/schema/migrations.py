@@ -14,7 +14,15 @@ from dataclasses import dataclass
 from productops.schema.model import DUCKDB_TYPES, Column, Table
 from productops.schema.tables import TABLES
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "AddColumn", "CreateTable", "Migration", "statements"]
+__all__ = [
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "AddColumn",
+    "CreateTable",
+    "Migration",
+    "UniqueIndex",
+    "statements",
+]
 
 
 @dataclass(frozen=True)
@@ -28,7 +36,16 @@ class AddColumn:
     column: str
 
 
-Operation = CreateTable | AddColumn
+@dataclass(frozen=True)
+class UniqueIndex:
+    """No two rows of `table` share a value of `column` (an insert that would is refused, or
+    skipped with `ON CONFLICT DO NOTHING`)."""
+
+    table: str
+    column: str
+
+
+Operation = CreateTable | AddColumn | UniqueIndex
 
 
 @dataclass(frozen=True)
@@ -119,6 +136,22 @@ MIGRATIONS: tuple[Migration, ...] = (
         "accounts, roles, API tokens and the audit trail",
         tuple(CreateTable(t) for t in ("app_user", "app_user_team", "api_token", "audit_event")),
     ),
+    Migration(9, "signed-in sessions of the web pages", (CreateTable("web_session"),)),
+    Migration(10, "runs of scheduled jobs", (CreateTable("schedule_run"),)),
+    Migration(
+        11,
+        "notifications: an outbox with one row per idempotency key, and users' mutes",
+        (
+            CreateTable("outbox"),
+            UniqueIndex("outbox", "idempotency_key"),
+            CreateTable("notify_mute"),
+        ),
+    ),
+    Migration(
+        12,
+        "incidents from paging tools: when acknowledged, and the service raised on",
+        (AddColumn("incident", "acknowledged_at"), AddColumn("incident", "service")),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
@@ -149,6 +182,9 @@ def _baseline() -> list[str]:
 
 def _operation_sql(op: Operation) -> str:
     table = TABLES[op.table]
+    if isinstance(op, UniqueIndex):
+        index = _quote(f"{op.table}_{op.column}_unique")
+        return f"CREATE UNIQUE INDEX IF NOT EXISTS {index} ON {_quote(table.name)} ({_quote(op.column)})"
     if isinstance(op, CreateTable):
         return create_table_sql(table)
     return f"ALTER TABLE {_quote(table.name)} ADD COLUMN {_column_sql(table.column(op.column))}"

@@ -10,6 +10,7 @@ from productops.errors import UsageError
 from productops.schema.access import ACCESS_TABLES
 from productops.schema.model import COMMON_COLUMNS, Table
 from productops.schema.model import Column as C
+from productops.schema.outbox import OUTBOX_TABLES
 
 __all__ = ["COMMON_COLUMNS", "HEALTH_CHECK_INDICATORS", "TABLES", "table"]
 
@@ -186,6 +187,8 @@ _TABLES = [
         C("created_at", "timestamp", required=True),
         C("resolved_at", "timestamp", not_before="created_at"),
         C("deployment_id", doc="Deployment that caused it.", ref="deployment"),
+        C("acknowledged_at", "timestamp", not_before="created_at"),
+        C("service", doc="Service it was raised on (PagerDuty, Opsgenie)."),
     ),
     # customers
     _t(
@@ -721,7 +724,25 @@ _TABLES = [
         C("quarantined", "int"),
         system=True,
     ),
+    _t(
+        "schedule_run",
+        "platform",
+        "One run of a scheduled job (`productops run-schedule`, `productops serve`).",
+        ("id",),
+        C("id", required=True),
+        C("job", required=True, doc="The job: sync.SOURCE, checks, scorecard or digest.NAME."),
+        C("due_at", "timestamp", required=True, doc="The slot of its schedule it ran for."),
+        C("started_at", "timestamp", required=True),
+        C("ended_at", "timestamp", not_before="started_at", doc="Empty: still going, or dead."),
+        C("lease_until", "timestamp", doc="Until when no other run of the job may start."),
+        C("holder", doc="The process that ran it: host:pid."),
+        C("outcome", choices=("succeeded", "failed", "skipped"), doc="Empty while it runs."),
+        C("error", doc="Why it failed or was skipped, in one line."),
+        C("summary", "json", "What it did: counts per table, checks per status, ..."),
+        system=True,
+    ),
     *ACCESS_TABLES,
+    *OUTBOX_TABLES,
 ]
 
 TABLES: dict[str, Table] = {t.name: t for t in _TABLES}

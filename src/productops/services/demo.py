@@ -1,5 +1,6 @@
 """The demo organisation's analyses: data checks, feedback themes, sentiment and repeats, run on
-a new demo workspace as a workspace's own runs would, and its scorecard report.
+a new demo workspace as a workspace's own runs would; its scorecard report; and its admin, who
+signs in to the app (`productops -w demo-org serve`).
 
 The demo's insights name its planted themes (`demo:theme-NN`: the demo lands no themes, theme
 discovery has to find them). Once themes are found, each insight is re-pointed to the themes
@@ -10,6 +11,8 @@ the themes productops shows would have named them.
 from __future__ import annotations
 
 import json
+import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,12 +27,31 @@ from productops.schema import TABLES
 from productops.services.actor import Actor
 from productops.services.checks import CheckRun, run_checks
 from productops.services.reports import WrittenReport, write_report
+from productops.services.users import add_user
 from productops.workspace import Workspace
 
-__all__ = ["PLANTED_THEME", "analyse", "demo_as_of", "planted_themes", "write_demo_reports"]
+__all__ = [
+    "DEMO_ADMIN",
+    "PLANTED_THEME",
+    "DemoAdmin",
+    "add_demo_admin",
+    "analyse",
+    "demo_as_of",
+    "planted_themes",
+    "write_demo_reports",
+]
 
 # The id the demo's insights give planted theme number N (1-based), as demo.customers.theme_id.
 PLANTED_THEME = "demo:theme-{:02d}"
+DEMO_ADMIN = "demo-admin"
+
+
+@dataclass(frozen=True)
+class DemoAdmin:
+    """The demo's admin and their password, shown once: only its argon2 hash is stored."""
+
+    name: str
+    password: str
 
 
 def demo_as_of(manifest: dict[str, Any]) -> datetime:
@@ -103,3 +125,12 @@ def write_demo_reports(ws: Workspace, actor: Actor, manifest: dict[str, Any]) ->
     return write_report(
         ws, actor, ws.root / "reports", ["html", "pdf", "md"], "quarter", 8, demo_as_of(manifest)
     )
+
+
+def add_demo_admin(ws: Workspace, actor: Actor) -> DemoAdmin:
+    """Add the demo's admin (`demo-admin`) with a new random password of 16 characters (96
+    bits): a demo is rebuilt often and may be served, so no two share a password that could be
+    guessed from the documentation (a write: audited as `actor`'s, as `user.add`)."""
+    password = secrets.token_urlsafe(12)
+    add_user(ws, actor, DEMO_ADMIN, role="admin", display_name="Demo admin", password=password)
+    return DemoAdmin(DEMO_ADMIN, password)

@@ -7,10 +7,9 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from productops import ops
 from productops.experiments.analysis import Settings
+from productops.ops.scorecard import latest_complete
 from productops.pillars import process as p
 from productops.pillars.customer.trends import SpikeRule
 from productops.pillars.data import compile_metric
@@ -18,6 +17,7 @@ from productops.registry.experiments import analyze_experiment, list_experiments
 from productops.registry.feedback_analysis import spike_report
 from productops.services.catalog import workspace_catalog
 from productops.services.demo import demo_as_of, planted_themes
+from productops.services.dora import TeamDora, team_dora
 from productops.status import table_counts
 
 if TYPE_CHECKING:
@@ -28,7 +28,6 @@ __all__ = [
     "Activities",
     "BlockingPair",
     "DemoSummary",
-    "Dora",
     "ExperimentGoal",
     "Finding",
     "TeamDelivery",
@@ -113,19 +112,6 @@ class Activities:
 
 
 @dataclass(frozen=True)
-class Dora:
-    """A team's DORA keys in the latest full quarter, with their 2024 bands."""
-
-    team_id: str
-    deploy_days_per_week: float | None
-    frequency_band: str | None
-    lead_time_hours: float | None
-    lead_time_band: str | None
-    failure_rate: float | None
-    failure_band: str | None
-
-
-@dataclass(frozen=True)
 class Finding:
     """A planted fact and what the analyses found."""
 
@@ -161,7 +147,7 @@ class DemoSummary:
     usage: list[Usage]
     team_health: list[TeamHealth]
     activities: list[Activities]
-    dora: list[Dora]
+    dora: list[TeamDora]
     findings: list[Finding]
     theme_groups: ThemeGroups
 
@@ -257,34 +243,9 @@ def _delivery(ws: Workspace, as_of: datetime) -> tuple[list[TeamDelivery], list[
     return rows, [BlockingPair(**{k: v for k, v in r.items() if k in names}) for r in pairs]
 
 
-def _dora(ws: Workspace, as_of: datetime) -> list[Dora]:
+def _dora(ws: Workspace, as_of: datetime) -> list[TeamDora]:
     """Per team, the DORA keys of the latest full quarter with their 2024 bands."""
-    b = ws.backend()
-    tables = {
-        "frequency": p.deployment_frequency(b.table("deployment"), "quarter", as_of=as_of),
-        "lead": p.change_lead_time(
-            b.table("change"), b.table("deployment"), b.table("deployment_change"), "quarter"
-        ),
-        "failure": p.change_failure_rate(b.table("deployment"), b.table("incident"), "quarter"),
-    }
-    latest = {}
-    for name, expr in tables.items():
-        frame = expr.to_pandas()
-        starts = pd.to_datetime(frame.period_start, utc=True)
-        full = starts[starts + pd.DateOffset(months=3) <= pd.Timestamp(as_of)].max()
-        latest[name] = frame[starts == full].set_index("team_id")
-    return [
-        Dora(
-            team_id=str(team),
-            deploy_days_per_week=row.per_week,
-            frequency_band=row.band,
-            lead_time_hours=latest["lead"].lead_time_hours.get(team),
-            lead_time_band=latest["lead"].band.get(team),
-            failure_rate=latest["failure"].rate.get(team),
-            failure_band=latest["failure"].band.get(team),
-        )
-        for team, row in latest["frequency"].iterrows()
-    ]
+    return team_dora(ws, latest_complete(as_of, "quarter"), "quarter", as_of)
 
 
 def _experiments(ws: Workspace, as_of: datetime) -> list[ExperimentGoal]:

@@ -1,12 +1,15 @@
 """DORA's four keys per team and period, with the performance bands of a DORA report's year
-(definitions: docs/metrics.md), shared by `productops dora ...` and the API. `team`, `since` and
-`until` filter as the commands' `--team`, `--since` and `--until`."""
+(definitions: docs/metrics.md): each key per team and period, shared by `productops dora ...`
+and the API (`team`, `since` and `until` filter as the commands' `--team`, `--since` and
+`--until`), and the four together per team for one period (the report, the demo). An incident
+raised on a service counts against its team's last production deployment within `link_hours`
+(`pillars.process.caused_incidents`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from productops.durations import Grain
 from productops.errors import UsageError
@@ -17,16 +20,24 @@ if TYPE_CHECKING:
     from productops.workspace import Workspace
 
 __all__ = [
+    "LINK_HOURS",
     "ChangeFailureRate",
     "ChangeLeadTime",
     "DeploymentFrequency",
     "RecoveryTime",
+    "TeamDora",
     "change_failure_rate",
     "change_lead_time",
     "deployment_frequency",
     "recovery_time",
     "report_year",
+    "team_dora",
 ]
+
+
+LINK_HOURS = p.LINK_HOURS
+"""Hours after a production deployment within which an incident raised on its team's service
+counts as caused by it (the default of `link_hours`)."""
 
 
 @dataclass(frozen=True)
@@ -129,10 +140,13 @@ def change_failure_rate(
     team: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    link_hours: float = p.LINK_HOURS,
 ) -> list[ChangeFailureRate]:
     """Change failure rate: production deployments that caused an incident."""
     b = ws.backend()
-    expr = p.change_failure_rate(b.table("deployment"), b.table("incident"), grain, bands)
+    deployment = b.table("deployment")
+    incident = p.caused_incidents(b.table("incident"), deployment, link_hours)
+    expr = p.change_failure_rate(deployment, incident, grain, bands)
     return records(expr, ChangeFailureRate, team, since, until)
 
 
@@ -143,7 +157,69 @@ def recovery_time(
     team: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    link_hours: float = p.LINK_HOURS,
 ) -> list[RecoveryTime]:
     """Failed deployment recovery time in hours (incident opened to resolved)."""
-    expr = p.recovery_time(ws.backend().table("incident"), grain, bands)
-    return records(expr, RecoveryTime, team, since, until)
+    b = ws.backend()
+    incident = p.caused_incidents(b.table("incident"), b.table("deployment"), link_hours)
+    return records(p.recovery_time(incident, grain, bands), RecoveryTime, team, since, until)
+
+
+@dataclass(frozen=True)
+class TeamDora:
+    """A team's DORA keys in a period, each with its band (elite, high, medium, low): days
+    with a production deployment per week, lead time for changes (hours, median), change
+    failure rate (0-1) and failed deployment recovery time (hours, median)."""
+
+    team_id: str
+    deploy_days_per_week: float | None
+    frequency_band: str | None
+    lead_time_hours: float | None
+    lead_time_band: str | None
+    failure_rate: float | None
+    failure_band: str | None
+    recovery_hours: float | None
+    recovery_band: str | None
+
+
+def team_dora(
+    ws: Workspace, period_start: datetime, g: Grain, as_of: datetime, bands: p.ReportYear = 2024
+) -> list[TeamDora]:
+    """Each team's DORA keys in the period of `g` starting `period_start`, by team id, with the
+    bands of the DORA report of year `bands` (a team with none of the four has no row)."""
+    b = ws.backend()
+    incident = p.caused_incidents(b.table("incident"), b.table("deployment"))
+    keys = {
+        "frequency": (
+            p.deployment_frequency(b.table("deployment"), g, bands, as_of),
+            "per_week",
+        ),
+        "lead": (
+            p.change_lead_time(
+                b.table("change"), b.table("deployment"), b.table("deployment_change"), g, bands
+            ),
+            "lead_time_hours",
+        ),
+        "failure": (
+            p.change_failure_rate(b.table("deployment"), incident, g, bands),
+            "rate",
+        ),
+        "recovery": (p.recovery_time(incident, g, bands), "median_hours"),
+    }
+    found: dict[str, dict[str, tuple[Any, Any]]] = {}
+    for name, (expr, column) in keys.items():
+        rows = expr.filter(expr.period_start == period_start).select("team_id", column, "band")
+        for r in rows.to_pyarrow().to_pylist():
+            if r["team_id"] is not None:
+                found.setdefault(r["team_id"], {})[name] = (r[column], r["band"])
+    none = (None, None)
+    return [
+        TeamDora(
+            team,
+            *k.get("frequency", none),
+            *k.get("lead", none),
+            *k.get("failure", none),
+            *k.get("recovery", none),
+        )
+        for team, k in sorted(found.items())
+    ]

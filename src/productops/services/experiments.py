@@ -18,12 +18,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Correction",
+    "ExperimentAnalysis",
     "ExperimentListed",
-    "ExperimentResults",
     "ExperimentSummary",
     "Method",
     "analysis_settings",
-    "experiment_results",
+    "experiment_analysis",
     "list_experiments",
 ]
 
@@ -61,7 +61,7 @@ class ExperimentSummary:
 
 
 @dataclass(frozen=True)
-class ExperimentResults:
+class ExperimentAnalysis:
     """An experiment's analysis: its summary, and one row per metric and arm (the method's
     fields: effect, interval, p-value or chance to win, power, warnings)."""
 
@@ -74,14 +74,14 @@ def list_experiments(ws: Workspace, team: str | None = None) -> list[ExperimentL
     return typed(registry.list_experiments(ws.backend(), team), ExperimentListed)
 
 
-def experiment_results(
+def experiment_analysis(
     ws: Workspace, ref: str, settings: Settings, now: datetime
-) -> ExperimentResults:
+) -> ExperimentAnalysis:
     """Analyse experiment `ref` (its id or a unique start of its part after `source:`) with
     `settings`, as of `now`."""
     analysis = registry.analyze_experiment(ws.store, ws.backend(), ref, settings, now)
     [summary] = typed([analysis.summary], ExperimentSummary)
-    return ExperimentResults(summary, analysis.rows)
+    return ExperimentAnalysis(summary, analysis.rows)
 
 
 def analysis_settings(

@@ -24,14 +24,14 @@ if TYPE_CHECKING:
     from productops.workspace import Workspace
 
 __all__ = [
+    "DemandByItem",
+    "DemandBySegment",
+    "DemandByTheme",
     "FeedbackLink",
     "Incorporated",
     "InsightTimeToMarket",
-    "ItemDemand",
     "ReleaseSatisfaction",
     "Roadmap",
-    "SegmentDemand",
-    "ThemeDemand",
     "ThemeSentiment",
     "ThemeSpike",
     "ThemeTrend",
@@ -91,7 +91,7 @@ class ThemeSpike:
 
 
 @dataclass(frozen=True)
-class ThemeDemand:
+class DemandByTheme:
     """Who asks about a theme (in a period, with a grain): requesters, accounts, ARR and
     churned ARR."""
 
@@ -107,7 +107,7 @@ class ThemeDemand:
 
 
 @dataclass(frozen=True)
-class SegmentDemand:
+class DemandBySegment:
     """Accounts, ARR and churned ARR of a segment asking about a theme."""
 
     theme_id: str | None
@@ -120,7 +120,7 @@ class SegmentDemand:
 
 
 @dataclass(frozen=True)
-class ItemDemand:
+class DemandByItem:
     """Who asks for a work item through linked feedback, and its highest importance (0-3)."""
 
     work_item_id: str
@@ -246,26 +246,26 @@ def spikes(ws: Workspace, weeks: int = 8, k: float = 5.0, min_count: int = 5) ->
     return typed(fa.spike_report(ws.backend(), rule), ThemeSpike)
 
 
-def theme_demand(ws: Workspace, grain: Grain | None = None) -> list[ThemeDemand]:
+def theme_demand(ws: Workspace, grain: Grain | None = None) -> list[DemandByTheme]:
     """Demand per theme (and period, with a `grain`)."""
     b = ws.backend()
     f, ft, acc = b.table("feedback"), b.table("feedback_theme"), b.table("account")
-    return records(_labelled(cd.theme_demand(f, ft, acc, grain), b), ThemeDemand)
+    return records(_labelled(cd.theme_demand(f, ft, acc, grain), b), DemandByTheme)
 
 
-def segment_demand(ws: Workspace) -> list[SegmentDemand]:
+def segment_demand(ws: Workspace) -> list[DemandBySegment]:
     """Demand per theme and account segment."""
     b = ws.backend()
     f, ft, acc = b.table("feedback"), b.table("feedback_theme"), b.table("account")
-    return records(_labelled(cd.segment_demand(f, ft, acc), b), SegmentDemand)
+    return records(_labelled(cd.segment_demand(f, ft, acc), b), DemandBySegment)
 
 
-def item_demand(ws: Workspace, suggested: bool = False) -> list[ItemDemand]:
+def item_demand(ws: Workspace, suggested: bool = False) -> list[DemandByItem]:
     """Demand per work item from confirmed links (and suggested ones, with `suggested`)."""
     b = ws.backend()
     states = ("confirmed", "suggested") if suggested else ("confirmed",)
     expr = cd.item_demand(b.table("feedback"), b.table("feedback_link"), b.table("account"), states)
-    return records(expr, ItemDemand)
+    return records(expr, DemandByItem)
 
 
 def feedback_links(

@@ -312,17 +312,20 @@ def set_role(
 
 
 def set_password(ws: Workspace, actor: Actor, name: str, password: str) -> User:
-    """Set a user's password (stored as an argon2id hash)."""
+    """Set a user's password (stored as an argon2id hash); the user's signed-in sessions end,
+    so that whoever knew the old password is signed out."""
     found = find_user(ws, name)
     hashed = _hash_password(password)
-    return _change_user(
-        ws,
-        actor,
-        "user.password",
-        found.id,
-        "UPDATE app_user SET password_hash = ?, ingested_at = ? WHERE id = ?",
-        [hashed, datetime.now(UTC)],
-    )
+    before = _snapshot(ws, found.id)
+    with ws.store.transaction():
+        ws.store.sql(
+            "UPDATE app_user SET password_hash = ?, ingested_at = ? WHERE id = ?",
+            [hashed, datetime.now(UTC), found.id],
+        )
+        ws.store.sql("DELETE FROM web_session WHERE user_id = ?", [found.id])
+        after = _snapshot(ws, found.id)
+        audit.record(ws, actor, "user.password", f"app_user:{found.id}", before, after)
+    return find_user(ws, found.id)
 
 
 def verify_password(ws: Workspace, name: str, password: str) -> Access:

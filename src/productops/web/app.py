@@ -1,5 +1,6 @@
 """The server's app: `create_app(workspace_root)` serves one workspace's JSON API under
-`/api/v1`, its OpenAPI document at `/api/v1/openapi.json` (docs/server.md)."""
+`/api/v1`, its OpenAPI document at `/api/v1/openapi.json`, and signing in and out of the
+pages (`/signin`, `/signout`; docs/server.md)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from productops.web import errors, request_id
+from productops.web import errors, request_id, schedule, sessions, signin
 from productops.web.api import ROUTERS
-from productops.web.auth import Served
+from productops.web.turns import Served
 
 __all__ = ["API", "create_app", "from_environment"]
 
@@ -27,10 +28,15 @@ def create_app(workspace_root: Path) -> FastAPI:
         docs_url=None,  # Swagger UI would load its scripts from a CDN
         swagger_ui_oauth2_redirect_url=None,
         redoc_url=None,
+        lifespan=schedule.lifespan,  # runs the schedule while the server runs
     )
     app.state.served = Served(workspace_root)
+    app.state.scheduler = schedule.Scheduler(app.state.served)
+    app.state.pending_sign_ins = signin.PendingSignIns()
     errors.install(app)
     request_id.install(app)
+    sessions.install(app)
+    app.include_router(signin.router)
     for router in ROUTERS:
         app.include_router(router, prefix=API, responses=errors.ERROR_RESPONSES)
     return app

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar, overload
 
 from fastapi import Depends, Query
 from pydantic import BaseModel
@@ -22,6 +22,7 @@ from productops.errors import UsageError
 __all__ = ["MAX_LIMIT", "Page", "Paging", "PagingDep"]
 
 T = TypeVar("T")
+S = TypeVar("S")
 MAX_LIMIT = 1000
 _PREFIX = "o:"
 
@@ -58,13 +59,21 @@ class Paging:
             "or leave cursor out for the first page"
         )
 
-    def page(self, rows: Sequence[T]) -> Page[T]:
-        """The page of `rows` this request asks for."""
+    @overload
+    def page(self, rows: Sequence[T]) -> Page[T]: ...
+
+    @overload
+    def page(self, rows: Sequence[S], shown: Callable[[S], T]) -> Page[T]: ...
+
+    def page(self, rows: Sequence[Any], shown: Callable[[Any], Any] | None = None) -> Page[Any]:
+        """The page of `rows` this request asks for; `shown` makes each of its rows (only
+        those: a long list's other rows are never converted) into what the route answers."""
         start = self.offset()
         end = start + self.limit
         after = base64.urlsafe_b64encode(f"{_PREFIX}{end}".encode("ascii")).decode("ascii")
+        items = rows[start:end]
         return Page(
-            items=list(rows[start:end]),
+            items=[shown(r) for r in items] if shown is not None else list(items),
             total=len(rows),
             next_cursor=after if end < len(rows) else None,
         )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,10 +50,12 @@ class SyncRun:
 
 
 class Syncs:
-    """The syncs of the workspace in `root` that this server process runs."""
+    """The syncs of the workspace in `root` that this server process runs; `changed` is told
+    after each page a sync lands (the served workspace forgets its remembered reads)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, changed: Callable[[], None]) -> None:
         self.root = root
+        self.changed = changed
         self._runs: dict[str, SyncRun] = {}
         self._lock = threading.Lock()
 
@@ -98,6 +101,7 @@ class Syncs:
             self._runs[ident] = replace(self._runs[ident], **changes)  # type: ignore[arg-type]
 
     def _progress(self, ident: str, report: SyncReport) -> None:
+        self.changed()
         self._update(ident, pages=report.pages, rows=counts(report))
 
     def _run(self, ident: str) -> None:
@@ -115,6 +119,7 @@ class Syncs:
             error = "the sync failed on the server; its log has the error"
             self._update(ident, status="failed", error=error, finished_at=datetime.now(UTC))
         else:
+            self.changed()  # a re-mapping lands its rows without pages
             self._update(
                 ident,
                 status="succeeded",

@@ -20,6 +20,10 @@ __all__ = ["item_line", "node_line", "read_yaml"]
 
 M = TypeVar("M", bound=BaseModel)
 
+# libyaml's parser when PyYAML was built with it: the pure-Python one takes ~10x as long, which
+# each write that reads the metric catalog (a decision, its evidence) paid.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 def node_line(node: yaml.Node, loc: Iterable[int | str]) -> int:
     """The 1-based line of the YAML node at pydantic's `loc` (the deepest one that exists)."""
@@ -47,8 +51,12 @@ def read_yaml(path: Path, model: type[M], doc: str) -> tuple[M, yaml.Node | None
     """
     try:
         text = path.read_text(encoding="utf-8")
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        loader = _Loader(text)
+        try:  # parsed once: the tree (for line numbers), then the data built from it
+            node = loader.get_single_node()
+            data = None if node is None else loader.construct_document(node)
+        finally:
+            loader.dispose()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the file: {exc}") from exc
     except yaml.YAMLError as exc:

@@ -15,6 +15,8 @@ from productops.pillars.process.dependencies import (
     dependency_delays,
 )
 from productops.pillars.process.dora import (
+    LINK_HOURS,
+    caused_incidents,
     change_failure_rate,
     change_lead_time,
     deployment_frequency,
@@ -35,6 +37,7 @@ from productops.pillars.process.stays import status_stays, time_in_status
 
 __all__ = [
     "GRAINS",
+    "LINK_HOURS",
     "REPORT_YEARS",
     "Forecast",
     "Grain",
@@ -43,6 +46,7 @@ __all__ = [
     "aging_wip",
     "blocking_pairs",
     "bottleneck",
+    "caused_incidents",
     "change_failure_rate",
     "change_lead_time",
     "common_deviations",

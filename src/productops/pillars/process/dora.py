@@ -14,9 +14,18 @@ from productops.pillars.process.rates import as_of_utc, per_week, until
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-__all__ = ["change_failure_rate", "change_lead_time", "deployment_frequency", "recovery_time"]
+__all__ = [
+    "LINK_HOURS",
+    "caused_incidents",
+    "change_failure_rate",
+    "change_lead_time",
+    "deployment_frequency",
+    "recovery_time",
+]
 
 PRODUCTION = ("production", "prod")
+# How long before an incident a deployment may have caused it (caused_incidents).
+LINK_HOURS = 24.0
 
 
 def _band(value: ir.NumericValue, metric: str, year: ReportYear) -> ir.StringValue:
@@ -120,6 +129,33 @@ def change_lead_time(
     return stats.mutate(band=_band(stats.lead_time_hours, "lead_time_hours", year)).order_by(
         "team_id", "period_start"
     )
+
+
+def caused_incidents(
+    incident: ir.Table, deployment: ir.Table, link_hours: float = LINK_HOURS
+) -> ir.Table:
+    """`incident` with `deployment_id` filled in for incidents raised on a service (PagerDuty,
+    Opsgenie) whose source names no deployment: the team's last successful production
+    deployment that finished at most `link_hours` before the incident was created (the
+    later id on a tie). Other incidents keep the deployment their source gives, or none.
+    """
+    prod = _production(deployment)
+    prod = prod.select(dep_id=prod.id, dep_team=prod.team_id, dep_at=prod.finished_at)
+    open_ = incident.filter(incident.deployment_id.isnull() & incident.service.notnull())
+    window = ibis.interval(seconds=round(link_hours * 3600))
+    j = open_.join(
+        prod,
+        [
+            open_.team_id == prod.dep_team,
+            prod.dep_at <= open_.created_at,
+            prod.dep_at >= open_.created_at - window,
+        ],
+    )
+    order = j.dep_at.cast("string").concat(j.dep_id)
+    linked = j.group_by(linked_id=j.id).aggregate(linked_dep=j.dep_id.argmax(order))
+    out = incident.left_join(linked, incident.id == linked.linked_id)
+    out = out.mutate(deployment_id=ibis.coalesce(out.deployment_id, out.linked_dep))
+    return out.select(*incident.columns)
 
 
 def change_failure_rate(

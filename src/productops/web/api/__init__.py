@@ -14,7 +14,9 @@ from productops.web.api import (
     initiatives,
     insights,
     metrics,
+    notify,
     nudges,
+    schedule,
     scorecard,
     surveys,
     syncs,
@@ -49,4 +51,6 @@ ROUTERS = [
     targets.router,
     checks.router,
     syncs.router,
+    schedule.router,
+    notify.router,
 ]

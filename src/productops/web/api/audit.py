@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -52,4 +53,4 @@ def audit(
     """The audit trail, oldest first."""
     log_read(ws, access, paging, "search", "audit", user=user, object=object, since=since)
     found = events(ws, user=user, object=object, since=None if since is None else utc(since))
-    return paging.page([AuditEventOut.model_validate(e, from_attributes=True) for e in found])
+    return paging.page(found, partial(AuditEventOut.model_validate, from_attributes=True))

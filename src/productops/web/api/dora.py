@@ -18,6 +18,15 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/dora", tags=["flow"])
 Month = Annotated[Grain, Query(description="The length of a period.")]
+LinkHours = Annotated[
+    float,
+    Query(
+        ge=0,
+        le=720,
+        description="An incident raised on a service is caused by its team's last production "
+        "deployment at most this many hours before it.",
+    ),
+]
 Bands = Annotated[
     int, Query(description="Performance bands of this DORA report (its year): 2021, 2023, 2024.")
 ]
@@ -72,11 +81,13 @@ def failure_rate(
     since: Since = None,
     until: Until = None,
     bands: Bands = 2024,
+    link_hours: LinkHours = service.LINK_HOURS,
 ) -> Page[service.ChangeFailureRate]:
     """Change failure rate: production deployments that caused an incident."""
     log_read(ws, access, paging, "query", "dora.failure_rate", team=team, grain=grain, bands=bands)
+    year = service.report_year(bands)
     found = service.change_failure_rate(
-        ws, grain, service.report_year(bands), team, maybe_utc(since), maybe_utc(until)
+        ws, grain, year, team, maybe_utc(since), maybe_utc(until), link_hours
     )
     return paging.page(found)
 
@@ -91,10 +102,12 @@ def recovery(
     since: Since = None,
     until: Until = None,
     bands: Bands = 2024,
+    link_hours: LinkHours = service.LINK_HOURS,
 ) -> Page[service.RecoveryTime]:
     """Failed deployment recovery time in hours (incident opened to resolved)."""
     log_read(ws, access, paging, "query", "dora.recovery", team=team, grain=grain, bands=bands)
+    year = service.report_year(bands)
     found = service.recovery_time(
-        ws, grain, service.report_year(bands), team, maybe_utc(since), maybe_utc(until)
+        ws, grain, year, team, maybe_utc(since), maybe_utc(until), link_hours
     )
     return paging.page(found)

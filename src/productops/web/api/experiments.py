@@ -50,7 +50,7 @@ def results(
         float, Query(gt=0, le=100, description="Relative lift the test should find.")
     ] = 0.05,
     power: Annotated[float, Query(gt=0, lt=1, description="Wanted power.")] = 0.8,
-) -> service.ExperimentResults:
+) -> service.ExperimentAnalysis:
     """An experiment's analysis (its id, or a unique start of its part after `source:`): per
     metric and arm the effect, interval, p-value or chance to win, power and warnings."""
     settings = service.analysis_settings(
@@ -64,6 +64,6 @@ def results(
         target_effect=target_effect,
         power=power,
     )
-    found = service.experiment_results(ws, experiment, settings, utc(None))
+    found = service.experiment_analysis(ws, experiment, settings, utc(None))
     log_read(ws, access, None, "open", found.experiment.experiment_id)
     return found

@@ -13,6 +13,7 @@ from productops.services import flow as service
 from productops.web.auth import WorkspaceDep
 from productops.web.paging import Page, PagingDep
 from productops.web.params import AsOf, Since, Team, Until, maybe_utc, utc
+from productops.web.turns import ServedDep
 from productops.web.usage import ReaderDep, log_read
 
 __all__ = ["router"]
@@ -23,12 +24,18 @@ Month = Annotated[Grain, Query(description="The length of a period.")]
 
 @router.get("/items")
 def items(
-    ws: WorkspaceDep, paging: PagingDep, access: ReaderDep, team: Team = None, as_of: AsOf = None
+    ws: WorkspaceDep,
+    served: ServedDep,
+    paging: PagingDep,
+    access: ReaderDep,
+    team: Team = None,
+    as_of: AsOf = None,
 ) -> Page[service.FlowItem]:
     """Each work item: created, resolved, lead and cycle time, status changes, days per status;
     by team, creation time and id."""
     log_read(ws, access, paging, "query", "flow.items", team=team, as_of=as_of)
-    return paging.page(service.flow_items(ws, utc(as_of), team))
+    key = ("flow.items", team, as_of)  # as of now: remembered a short while
+    return paging.page(served.remembered(key, lambda: service.flow_items(ws, utc(as_of), team)))
 
 
 @router.get("/lead-time")

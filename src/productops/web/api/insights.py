@@ -69,7 +69,7 @@ def theme_demand(
     grain: Annotated[
         Grain | None, Query(description="Per theme and period of this length (default: none).")
     ] = None,
-) -> Page[service.ThemeDemand]:
+) -> Page[service.DemandByTheme]:
     """Who asks per theme: requesters, accounts, ARR and churned ARR (as `--by theme`)."""
     log_read(ws, access, paging, "query", "feedback.demand", by="theme", grain=grain)
     return paging.page(service.theme_demand(ws, grain))
@@ -78,7 +78,7 @@ def theme_demand(
 @router.get("/demand/segments")
 def segment_demand(
     ws: WorkspaceDep, paging: PagingDep, access: ReaderDep
-) -> Page[service.SegmentDemand]:
+) -> Page[service.DemandBySegment]:
     """Who asks per theme and account segment (as `--by segment`)."""
     log_read(ws, access, paging, "query", "feedback.demand", by="segment")
     return paging.page(service.segment_demand(ws))
@@ -90,7 +90,7 @@ def item_demand(
     paging: PagingDep,
     access: ReaderDep,
     suggested: Annotated[bool, Query(description="Count suggested links too.")] = False,
-) -> Page[service.ItemDemand]:
+) -> Page[service.DemandByItem]:
     """Who asks per work item, through confirmed links (as `--by item`)."""
     log_read(ws, access, paging, "query", "feedback.demand", by="item", suggested=suggested)
     return paging.page(service.item_demand(ws, suggested))

@@ -24,6 +24,7 @@ from productops.services.scorecard import (
 from productops.web.auth import WorkspaceDep
 from productops.web.paging import Page, PagingDep
 from productops.web.params import AsOf, utc
+from productops.web.turns import ServedDep
 from productops.web.usage import ReaderDep, log_read
 
 __all__ = ["router"]
@@ -51,6 +52,7 @@ class ScoreOut(BaseModel):
 @router.get("/scorecard")
 def scorecard(
     ws: WorkspaceDep,
+    served: ServedDep,
     paging: PagingDep,
     access: ReaderDep,
     team: Annotated[
@@ -67,7 +69,9 @@ def scorecard(
     """Each criterion's value, target, trend and whether it is met, per team and period."""
     log_read(ws, access, paging, "query", "scorecard", team=team, period=period, grain=grain)
     now = utc(as_of)
-    scores = compute(ws, periods_ending(_last(period, grain, now), grain, periods), grain, now)
+    starts = periods_ending(_last(period, grain, now), grain, periods)
+    key = ("scorecard", tuple(starts), grain, as_of)  # as of now: remembered a short while
+    scores = served.remembered(key, lambda: compute(ws, starts, grain, now))
     if team is not None and team not in {s.team_id for s in scores}:
         raise UsageError(f"team {team!r}: not a product team (or {crit.ORG})")
     names = {c.id: c.name for c in criteria_in_use(custom=ws.config.scorecard.custom)}

@@ -27,7 +27,7 @@ def syncs(request: Request) -> Syncs:
     state = request.app.state
     with _made:
         if not hasattr(state, "syncs"):
-            state.syncs = Syncs(state.served.root)
+            state.syncs = Syncs(state.served.root, state.served.changed)
     found: Syncs = state.syncs
     return found
 
