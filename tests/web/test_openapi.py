@@ -4,6 +4,7 @@ of them)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -61,3 +62,15 @@ def test_openapi_describes_every_route_with_its_response_schema(app: FastAPI) ->
                 assert "security" not in operation, path
             else:
                 assert operation["security"] == [{"HTTPBearer": []}], path
+
+
+def test_docs_name_every_route(app: FastAPI) -> None:
+    """docs/server.md's tables name every route (a read beside the command it answers as)."""
+    text = (Path(__file__).parents[2] / "docs" / "server.md").read_text(encoding="utf-8")
+    missing = [
+        f"{method.upper()} {path}"
+        for path, operations in app.openapi()["paths"].items()
+        for method in operations
+        if f"`{method.upper()} {path}`" not in text and f"{method.upper()} {path}`" not in text
+    ]
+    assert not missing, f"add to docs/server.md: {missing}"
