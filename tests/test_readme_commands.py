@@ -35,6 +35,7 @@ ELSEWHERE = {
     "user password ben": ("tests/test_user_commands.py", '"user", "password"'),
     "-w demo-org serve": ("tests/demo/test_demo_cli.py", "productops -w {target} serve"),
     "notify test team-slack": ("tests/test_notify_commands.py", '"notify", "test", "team-slack"'),
+    "feedback ticket 8 --to jira": ("tests/services/test_tickets.py", '"feedback", "ticket"'),
 }
 
 # The demo plants a billing discrepancy, and `check` exits 1 when an error-severity check

@@ -136,7 +136,8 @@ LAZY: dict[str, tuple[str, str]] = {
     ),
     "run-schedule": (
         "schedule:run_schedule",
-        "Run the jobs due now, each once, then exit (for cron or a Kubernetes CronJob).",
+        "Run the jobs due now, each once, then queue the alerts they show and send the "
+        "outbox's due messages, and exit (for cron or a Kubernetes CronJob).",
     ),
     "schedule": (
         "schedule:app",
@@ -155,7 +156,12 @@ LAZY: dict[str, tuple[str, str]] = {
 # each part as "module:attribute" (a Typer app or a command function) and the name it takes in the
 # group (None: the app's commands join the group itself). They come before the group's own.
 PARTS: dict[str, list[tuple[str, str | None]]] = {
-    "feedback": [("insights:app", None), ("themes:cluster", "cluster"), ("themes:app", "themes")],
+    "feedback": [
+        ("insights:app", None),
+        ("tickets:ticket", "ticket"),
+        ("themes:cluster", "cluster"),
+        ("themes:app", "themes"),
+    ],
 }
 _joined: set[str] = set()
 

@@ -86,6 +86,7 @@ RULES = {
     ("POST", "/api/v1/themes/{theme}/rename"): "write",
     ("POST", "/api/v1/themes/{theme}/merge"): "write",
     ("POST", "/api/v1/themes/{theme}/split"): "write",
+    ("POST", "/api/v1/themes/{theme}/ticket"): "write",
     ("PUT", "/api/v1/targets/{criterion}"): "write",
     ("POST", "/api/v1/surveys/{survey}/answers"): "anyone",
 } | {route: "team" for route in EXAMPLES if route[1].startswith("/api/v1/decisions")}

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from productops.config import TransitionsCsvSettings
+from productops.config import GitHubSettings, TransitionsCsvSettings
 from productops.services.audit import AuditEvent, events
 from productops.services.decisions import decide, log_decision
 from productops.services.initiatives import start_initiative
@@ -23,6 +23,8 @@ from productops.services.surveys import open_survey
 from productops.web.app import create_app
 from productops.workspace import Workspace
 from tests.connectors.fixtures import configure
+from tests.connectors.server import FixtureServer
+from tests.connectors.ticket_sites import TrackerSite
 from tests.pillars.builders import at, item, items, land
 from tests.web.conftest import ME, Site, build
 
@@ -97,6 +99,7 @@ EXAMPLES: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {
     ("POST", "/api/v1/checks/run"): ("/api/v1/checks/run", {}),
     ("POST", "/api/v1/syncs"): ("/api/v1/syncs", {"source": "transitions-csv"}),
     ("PUT", "/api/v1/notify/mutes/{user}"): ("/api/v1/notify/mutes/ben", {"kind": "digest"}),
+    ("POST", "/api/v1/themes/{theme}/ticket"): ("/api/v1/themes/theme-1/ticket", {"to": "github"}),
 }
 # The status changes the workspace's transitions-csv source reads (beside the workspace).
 MOVES = (
@@ -104,6 +107,16 @@ MOVES = (
     "PAY-9,2024-04-01T09:00:00Z,Backlog,Doing\n"
     "PAY-9,2024-04-03T09:00:00Z,Doing,Done\n"
 )
+# A GitHub on 127.0.0.1 for the ticket write, serving every test of the session that seeds.
+_TRACKER: list[FixtureServer] = []
+
+
+def tracker_url() -> str:
+    """The URL of the session's GitHub issues site (started by the first caller)."""
+    if not _TRACKER:
+        server = FixtureServer(TrackerSite("github", "acme/app", anonymous=True))
+        _TRACKER.append(server.__enter__())
+    return _TRACKER[0].url
 
 
 def seed(root: Path) -> Site:
@@ -175,6 +188,8 @@ def seed(root: Path) -> Site:
         )  # fmt: skip
         open_survey(ws, ME, team_id="payments", kind="health_check", title="Pulse", at=at(0))
         start_initiative(ws, ME, "payments", "Faster reviews", CRITERION, at(20))
+        github = GitHubSettings(api_url=tracker_url(), repos=["acme/app"], token_env=None)
+        configure(ws, github=github)
     finally:
         ws.close()
     return site

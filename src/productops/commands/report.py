@@ -12,7 +12,6 @@ from productops.commands.common import GrainOption, err, grain, open_workspace
 from productops.errors import UsageError
 from productops.reports import formats
 from productops.services import Actor
-from productops.services.reports import write_report
 
 __all__ = ["report"]
 
@@ -48,6 +47,8 @@ def report(
         raise UsageError(
             f"--out {folder}: cannot hold the reports ({why}); give a folder, new or existing"
         ) from None
+    from productops.services.reports import write_report  # pandas: not for --help
+
     with err.status("Writing the reports"):
         written = write_report(ws, Actor.cli(), folder, chosen, g, periods, datetime.now(UTC))
     for note in written.notes:

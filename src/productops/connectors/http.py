@@ -143,9 +143,10 @@ class HttpClient:
         """GET `url` (absolute, or relative to the API root) and parse its JSON."""
         return self.request("GET", url, params=params)
 
-    def post(self, url: str, body: Any) -> JsonResponse:
-        """POST `body` as JSON to `url` and parse the JSON answer."""
-        return self.request("POST", url, json_body=body)
+    def post(self, url: str, body: Any, *, once: bool = False) -> JsonResponse:
+        """POST `body` as JSON to `url` and parse the JSON answer (`once`: no retry, for a
+        create that a failed answer may still have made)."""
+        return self.request("POST", url, json_body=body, attempts=1 if once else None)
 
     def paginate(self, url: str, params: Mapping[str, Any] | None = None) -> Iterator[JsonResponse]:
         """GET `url`, then each next page: the one a `Link: <...>; rel="next"` header points
@@ -180,13 +181,16 @@ class HttpClient:
         *,
         params: Mapping[str, Any] | None = None,
         json_body: Any = None,
+        attempts: int | None = None,
     ) -> JsonResponse:
-        """One request with retries; the JSON body, or a `ConnectorError` naming the URL."""
+        """One request with retries (at most `attempts`, default the policy's); the JSON body,
+        or a `ConnectorError` naming the URL."""
+        attempts = attempts or self.policy.max_attempts
         built = self._client.build_request(method, url, params=params, json=json_body)
         shown = self._show(built.url)
         self._check_target(built.url, shown)
         last = ""
-        for attempt in range(1, self.policy.max_attempts + 1):
+        for attempt in range(1, attempts + 1):
             self._wait_for_rate_limit(shown)
             try:
                 response, body = self._send(built, shown)
@@ -204,7 +208,7 @@ class HttpClient:
             self._raise_for_status(method, shown, response, body)
             return self._parse(shown, response, body)
         raise ConnectorError(
-            f"{method} {shown}: still failing after {self.policy.max_attempts} attempts "
+            f"{method} {shown}: still failing after {attempts} attempts "
             f"(last: {last}); try again later, or raise connectors.http.max_attempts"
         )
 

@@ -1,6 +1,7 @@
 """`GET /api/v1/themes...`: feedback themes, their groups and each theme's feedback, as
 `productops feedback themes list|groups|show -f json`; and their writes (rename, merge, split,
-as `productops feedback themes ...`), for the whole organisation: admins only."""
+as `productops feedback themes ...`; a ticket, as `productops feedback ticket`), for the whole
+organisation: admins only."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from productops.services import themes as service
 from productops.services.rows import typed
+from productops.services.tickets import create_ticket
 from productops.services.users import Access
 from productops.web.auth import WRITE, WorkspaceDep
 from productops.web.paging import Page, PagingDep
@@ -106,3 +108,31 @@ def split(ws: WorkspaceDep, access: Writer, theme: str, body: Split) -> list[ser
     embedder = service.pick_embedder(body.fallback)
     made = service.split(ws, access.actor, embedder, theme, utc(None), body.parts)
     return [_theme(t) for t in made]
+
+
+class TicketIn(BaseModel):
+    """Where the ticket goes (`to`: jira, github, gitlab, linear), its title (default: the
+    theme's label) and project (default: the one the tracker's settings name)."""
+
+    to: str
+    title: str | None = Field(default=None, min_length=1)
+    project: str | None = None
+
+
+class TicketOut(BaseModel):
+    """The theme's ticket; `created` false when it was made before."""
+
+    subject: str
+    tracker: str
+    work_item_id: str
+    key: str
+    url: str
+    created: bool
+    linked: int
+
+
+@router.post("/themes/{theme}/ticket")
+def ticket(ws: WorkspaceDep, access: Writer, theme: str, body: TicketIn) -> TicketOut:
+    """Create the theme's ticket in a tracker, as `productops feedback ticket` (made once)."""
+    made = create_ticket(ws, access.actor, theme, body.to, title=body.title, project=body.project)
+    return TicketOut.model_validate(made, from_attributes=True)
