@@ -12,6 +12,7 @@ import importlib
 import inspect
 import sys
 from collections.abc import Iterator, Mapping, MutableMapping
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -20,11 +21,17 @@ from rich.markup import escape
 from typer.core import TyperCommand, TyperGroup
 
 from productops import __version__
-from productops.commands.common import FormatOption, Options, TeamOption, err, open_workspace
+from productops.commands.common import (
+    FormatOption,
+    Options,
+    TeamOption,
+    err,
+    open_workspace,
+    show_records,
+)
 from productops.config import EventFormat
 from productops.errors import ProductOpsError, UsageError
 from productops.render import Format, literal, render, render_sections
-from productops.schema import TABLES, table
 
 if TYPE_CHECKING:
     from productops.workspace import Workspace
@@ -369,22 +376,18 @@ def init(
 @app.command()
 def status(ctx: typer.Context, fmt: FormatOption = Format.table) -> None:
     """Show what the workspace holds: rows per table, imports per source, quarantined rows."""
-    from productops.status import import_history, table_counts
+    from productops.services.rows import columns
+    from productops.services.workspace_status import ImportHistory, TableCount, workspace_status
 
     ws = open_workspace(ctx, read_only=True)
     try:
-        sections = {
-            "tables": (
-                table_counts(ws.store),
-                ["table", "area", "rows", "quarantined", "last_import"],
-            ),
-            "imports": (
-                import_history(ws.store),
-                ["source", "table", "runs", "last_import", "landed", "updated", "quarantined"],
-            ),
-        }
+        found = workspace_status(ws)
     finally:
         ws.close()
+    sections = {
+        "tables": ([asdict(r) for r in found.tables], columns(TableCount)),
+        "imports": ([asdict(r) for r in found.imports], columns(ImportHistory)),
+    }
     render_sections(sections, fmt)
 
 
@@ -488,26 +491,22 @@ def quarantine(
     fmt: FormatOption = Format.table,
 ) -> None:
     """List quarantined rows with file, line and reason."""
-    from productops.status import quarantined_rows
+    from productops.services.workspace_status import QuarantinedRow, quarantine
 
     ws = open_workspace(ctx, read_only=True)
     try:
-        rows = quarantined_rows(ws.store, table_name, limit)
+        found = quarantine(ws, table_name, limit)
     finally:
         ws.close()
-    render(rows, ["table_name", "file", "line", "reason", "record"], fmt, title="quarantine")
+    show_records(found, QuarantinedRow, fmt, "quarantine")
 
 
 @app.command()
 def people(ctx: typer.Context, team: TeamOption = None, fmt: FormatOption = Format.table) -> None:
     """List people: id, team, role and when they joined (no names or e-mail addresses)."""
-    ws = open_workspace(ctx)
-    where, params = ("WHERE team_id = ?", [team]) if team else ("", [])
-    columns = ["id", "team_id", "role", "joined_at"]
-    rows = ws.store.arrow(
-        f"SELECT {', '.join(columns)} FROM person {where} ORDER BY team_id, id", params
-    ).to_pylist()
-    render(rows, columns, fmt, title="people")
+    from productops.services.teams import Person, list_people
+
+    show_records(list_people(open_workspace(ctx), team), Person, fmt, "people")
 
 
 @app.command()
@@ -518,30 +517,15 @@ def schema(
     fmt: FormatOption = Format.table,
 ) -> None:
     """List the canonical tables, or the columns of one."""
-    rows: list[dict[str, Any]]
-    if table_name is None:
-        rows = [
-            {"table": t.name, "area": t.area, "key": ", ".join(t.key), "description": t.doc}
-            for t in TABLES.values()
-        ]
-        render(rows, ["table", "area", "key", "description"], fmt, title="canonical tables")
-        return
-    t = table(table_name)
-    rows = [
-        {
-            "column": c.name,
-            "type": c.type,
-            "key": c.name in t.key,
-            "required": c.required,
-            "accepted": ", ".join(c.choices),
-            "refers_to": c.ref,
-            "description": c.doc,
-        }
-        for c in t.columns
-    ]
-    render(
-        rows,
-        ["column", "type", "key", "required", "accepted", "refers_to", "description"],
-        fmt,
-        title=f"{t.name}: {t.doc}",
+    from productops.services.workspace_status import (
+        CanonicalColumn,
+        CanonicalTable,
+        canonical_tables,
+        table_columns,
     )
+
+    if table_name is None:
+        show_records(canonical_tables(), CanonicalTable, fmt, "canonical tables")
+        return
+    doc, found = table_columns(table_name)
+    show_records(found, CanonicalColumn, fmt, f"{table_name}: {doc}")

@@ -52,13 +52,15 @@ def import_history(store: Store) -> list[dict[str, Any]]:
     )
 
 
-def quarantined_rows(store: Store, table_name: str | None, limit: int) -> list[dict[str, Any]]:
-    """The newest quarantined rows, optionally for one table."""
+def quarantined_rows(
+    store: Store, table_name: str | None, limit: int | None
+) -> list[dict[str, Any]]:
+    """The newest quarantined rows, optionally for one table; at most `limit` (None: all)."""
     where = "WHERE table_name = ?" if table_name else ""
     params: list[Any] = [table_name] if table_name else []
     return _dicts(
         store,
         f"SELECT table_name, file, line, reason, record FROM quarantine {where} "
-        f"ORDER BY ingested_at DESC, file, line LIMIT {int(limit)}",
+        f"ORDER BY ingested_at DESC, file, line{f' LIMIT {int(limit)}' if limit else ''}",
         params,
     )

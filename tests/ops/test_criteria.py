@@ -100,7 +100,7 @@ def test_time_to_locate_is_the_median_search_to_open(with_teams: Workspace) -> N
     )
     assert value(with_teams, "data.time_to_locate") == 45.0  # median of 30, 90, 45
     assert score(with_teams, "data.time_to_locate", "growth").reason == (
-        "not enough data: needs catalog searches followed by an opened metric in the period"
+        "not enough data: needs searches followed by an opened metric or record in the period"
     )
 
 

@@ -1,5 +1,6 @@
 """A small workspace served by the app: teams, work items, themes, and one user (with a token
-and a signed-in session) for each kind of caller the authorization matrix asks about."""
+and a signed-in session) for each kind of caller the authorization matrix asks about; and the
+demo organisation served, for the reads that need a whole organisation's data."""
 
 from __future__ import annotations
 
@@ -15,7 +16,10 @@ import pytest
 from fastapi import FastAPI
 from starlette.testclient import TestClient
 
+from productops.demo import build_demo
 from productops.services.actor import Actor
+from productops.services.checks import run_checks
+from productops.services.demo import demo_as_of
 from productops.services.sessions import csrf_token, start_session
 from productops.services.users import add_user, create_token, disable_user, revoke_token
 from productops.web.app import create_app
@@ -127,6 +131,29 @@ def build(root: Path) -> Site:
     finally:
         ws.close()
     return Site(root, tokens, sessions)
+
+
+def build_demo_site(root: Path) -> Site:
+    """The demo organisation (`productops demo`'s tables, scale 1) with its data checks run,
+    an admin and a viewer."""
+    ws = Workspace.init(root)
+    try:
+        as_of = demo_as_of(build_demo(ws.store, ws.manifest_path, scale=1, seed=7))
+        run_checks(ws, ME, as_of, as_of)
+        add_user(ws, ME, "ana", role="admin")
+        add_user(ws, ME, "dan", role="viewer")
+        tokens = {
+            "admin": create_token(ws, ME, "ana", scope="write").secret,
+            "viewer": create_token(ws, ME, "dan").secret,
+        }
+    finally:
+        ws.close()
+    return Site(root, tokens, {})
+
+
+@pytest.fixture(scope="package")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Site:
+    return build_demo_site(tmp_path_factory.mktemp("demo") / "ws")
 
 
 @pytest.fixture(scope="package")

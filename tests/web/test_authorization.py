@@ -2,15 +2,19 @@
 rule (`web.auth.Allow` or `ANYONE` for the API, `web.sessions.SIGNED_IN` or `ANYONE` for the
 pages), and every rule is tried by every kind of caller, with a token or a session cookie; a
 write route with an example request (`writing.EXAMPLES`) on a fresh copy of the workspace,
-where a refused write leaves no audit row. A page write must check the CSRF token. Segment's
+where a refused write leaves no audit row. A page write must check the CSRF token. A read of
+one object is asked for an id that names nothing: the callers its rule allows get a 404 (so the
+rule is decided before the object is looked for), the others their 401 or 403. Segment's
 paths (`/v1/...`, `web.segment`) take a write key only (`WRITE_KEY`): every caller here is
 refused, and a sender with the key is let in."""
 
 from __future__ import annotations
 
 import base64
+import re
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -76,6 +80,12 @@ RULES = {
     ("GET", "/api/v1/schedule"): "admin",
     ("GET", "/api/v1/schedule/runs"): "admin",
     ("POST", "/api/v1/checks/run"): "admin",
+    ("GET", "/api/v1/users"): "admin",
+    ("GET", "/api/v1/tokens"): "admin",
+    ("GET", "/api/v1/quarantine"): "admin",
+    ("POST", "/api/v1/syncs"): "admin",
+    ("GET", "/api/v1/syncs"): "admin",
+    ("GET", "/api/v1/syncs/{sync}"): "admin",
     ("GET", "/api/v1/notify/outbox"): "admin",
     ("POST", "/api/v1/themes/{theme}/rename"): "write",
     ("POST", "/api/v1/themes/{theme}/merge"): "write",
@@ -96,7 +106,12 @@ RULES |= {
     ("PUT", "/api/v1/notify/mutes/{user}"): "team",
 }
 SEGMENT = "/v1/"  # Segment's own paths, beside /api/v1 (web.segment)
-CODES = {200: None, 401: "unauthenticated", 403: "forbidden"}
+CODES = {200: None, 401: "unauthenticated", 403: "forbidden", 404: "not_found"}
+# The query parameters a read must have, by route.
+REQUIRED = {
+    "/api/v1/metrics/search": {"text": "items"},
+    "/api/v1/flow/forecast": {"team": "payments", "days": 10},
+}
 
 
 def expected(rule: str, caller: str, method: str) -> tuple[int, str | None]:
@@ -246,15 +261,33 @@ def test_a_route_without_a_rule_is_found() -> None:
     assert rules([router]) == {("GET", "/api/v1/undeclared"): []}
 
 
+def test_every_required_query_parameter_has_an_example(app: FastAPI) -> None:
+    for path, ops in app.openapi()["paths"].items():
+        asked = ops.get("get", {}).get("parameters", [])
+        required = {p["name"] for p in asked if p["required"] and p["in"] == "query"}
+        missing = sorted(required - set(REQUIRED.get(path, {})))
+        assert not missing, f"{path}: add an example of {missing} to REQUIRED"
+
+
+def _nothing(path: str) -> str:
+    """`path` with each of its ids naming nothing."""
+    return re.sub(r"\{[a-z_]+\}", "no-such-id", path)
+
+
 def test_authorization_matrix(app: FastAPI, served: Site) -> None:
     wrong = []
     assert rules(ROUTERS)
     for (method, path), [rule] in rules(ROUTERS).items():
         if method != "GET":
             continue  # test_write_authorization_matrix
+        one = "{" in path  # a read of one object, asked for one that does not exist
+        asked = _nothing(path) + (f"?{urlencode(REQUIRED[path])}" if path in REQUIRED else "")
         for caller in CALLERS:
-            response = send(app, "GET", path, None, None, headers=served.headers(caller))
-            if _status(response) != expected(rule.action, caller, method):
+            response = send(app, "GET", asked, None, None, headers=served.headers(caller))
+            want = expected(rule.action, caller, method)
+            if one and want == (200, None):
+                want = (404, "not_found")
+            if _status(response) != want:
                 wrong.append(f"{path} {caller}: {response.status_code} {response.text[:120]}")
     assert not wrong, "\n".join(wrong)
 

@@ -31,6 +31,7 @@ MEMBER = "member of the team"
 # Who may make each example write: a member of team payments, else an admin (no one: anyone).
 WRITER = {
     ("POST", "/api/v1/checks/run"): "admin",
+    ("POST", "/api/v1/syncs"): "admin",
     ("PUT", "/api/v1/targets/{criterion}"): "admin",
     ("POST", "/api/v1/surveys/{survey}/answers"): "anonymous",
 } | {route: "admin" for route in EXAMPLES if "/themes/" in route[1]}

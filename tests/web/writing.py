@@ -1,6 +1,7 @@
 """Writes through the API: a served workspace with something of team payments to write on
-(decisions, a survey, feedback and its link, nudges, an initiative), one example request per
-write route, and a fresh copy of the workspace for each write to land on."""
+(decisions, a survey, feedback and its link, nudges, an initiative, a connected file source),
+one example request per write route, and a fresh copy of the workspace for each write to land
+on."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from productops.config import GitHubSettings
+from productops.config import GitHubSettings, TransitionsCsvSettings
 from productops.services.audit import AuditEvent, events
 from productops.services.decisions import decide, log_decision
 from productops.services.initiatives import start_initiative
@@ -96,9 +97,16 @@ EXAMPLES: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {
     ),
     ("PUT", "/api/v1/targets/{criterion}"): (f"/api/v1/targets/{CRITERION}", {"value": 14.0}),
     ("POST", "/api/v1/checks/run"): ("/api/v1/checks/run", {}),
+    ("POST", "/api/v1/syncs"): ("/api/v1/syncs", {"source": "transitions-csv"}),
     ("PUT", "/api/v1/notify/mutes/{user}"): ("/api/v1/notify/mutes/ben", {"kind": "digest"}),
     ("POST", "/api/v1/themes/{theme}/ticket"): ("/api/v1/themes/theme-1/ticket", {"to": "github"}),
 }
+# The status changes the workspace's transitions-csv source reads (beside the workspace).
+MOVES = (
+    "item,changed_at,from_status,to_status\n"
+    "PAY-9,2024-04-01T09:00:00Z,Backlog,Doing\n"
+    "PAY-9,2024-04-03T09:00:00Z,Doing,Done\n"
+)
 # A GitHub on 127.0.0.1 for the ticket write, serving every test of the session that seeds.
 _TRACKER: list[FixtureServer] = []
 
@@ -114,8 +122,13 @@ def tracker_url() -> str:
 def seed(root: Path) -> Site:
     """The workspace of `conftest.build`, with team payments' objects to write on."""
     site = build(root)
+    moves = root.parent / "moves.csv"
+    moves.write_text(MOVES, encoding="utf-8")
     ws = Workspace.open(root)
     try:
+        configure(
+            ws, transitions_csv=TransitionsCsvSettings(path=str(moves), default_team="payments")
+        )
         land(ws.store, "person", [{"id": "ana", "team_id": "payments", "role": "pm"}])
         land(ws.store, "insight", [{"id": "i1", "team_id": "payments", "title": "QA helps"}])
         done = [

@@ -3,37 +3,29 @@ onboarded, retrospectives, process reviews and onboardings (definitions: docs/su
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 
-from productops import ops
 from productops.commands.common import (
     FormatOption,
     GrainOption,
     SinceOption,
     TeamOption,
     UntilOption,
-    as_of,
     err,
     grain,
     known,
     moment,
     open_workspace,
-    show,
+    show_records,
 )
-from productops.errors import UsageError
-from productops.registry.activities import ACTIVITY_KINDS, list_activities
+from productops.registry.activities import ACTIVITY_KINDS
 from productops.render import Format, render
-from productops.services.activities import log_activity
+from productops.services import activities as service
 from productops.services.actor import Actor
-
-if TYPE_CHECKING:
-    from datetime import datetime
-
-    import ibis.expr.types as ir
+from productops.services.rows import columns
 
 app = typer.Typer(
     help="Activities: workshops, insight sessions, trainings, tools onboarded, retrospectives, "
@@ -48,9 +40,7 @@ Repeated = list[str] | None
 
 
 def _kind(text: str | None) -> str | None:
-    if text is not None and text not in ACTIVITY_KINDS:
-        raise UsageError(f"--kind {text!r}: use one of {', '.join(ACTIVITY_KINDS)}")
-    return text
+    return service.activity_kind(text, "--kind")
 
 
 @app.command("log")
@@ -82,7 +72,7 @@ def log(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Log an activity; logging the same team, kind and start again updates it."""
-    logged = log_activity(
+    logged = service.log_activity(
         open_workspace(ctx),
         Actor.cli(),
         team_id=team,
@@ -109,26 +99,12 @@ def list_(
     fmt: FormatOption = Format.table,
 ) -> None:
     """List activities, newest first, with onboarding days for onboardings."""
-    rows = list_activities(open_workspace(ctx).store, team, _kind(kind), limit)
-    columns = ["id", "team_id", "kind", "title", "held_at", "ended_at", "attendees"]
-    columns += ["onboarding_days", "notes"]
+    found = service.list_activities(open_workspace(ctx), team, _kind(kind), limit)
+    rows = [asdict(r) for r in found]
     if fmt is Format.table:
         for row in rows:
             row["notes"] = (row["notes"] or "").replace("\n", "; ")
-    render(rows, columns, fmt, title="activities")
-
-
-def _filtered(
-    expr: ir.Table, team: str | None, since: datetime | None, until: datetime | None
-) -> list[dict[str, Any]]:
-    if team is not None:
-        expr = expr.filter(expr.team_id == team)
-    if since is not None:
-        expr = expr.filter(expr.period_start >= as_of(since))
-    if until is not None:
-        expr = expr.filter(expr.period_start < as_of(until))
-    rows: list[dict[str, Any]] = expr.to_pyarrow().to_pylist()
-    return rows
+    render(rows, columns(service.ActivityListed), fmt, title="activities")
 
 
 @app.command("summary")
@@ -141,14 +117,8 @@ def summary(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Activities held per team and period, one column per kind."""
-    ws = open_workspace(ctx)
-    expr = ops.activity_counts(ws.backend().table("activity"), grain(period))
-    wide: dict[tuple[Any, Any], dict[str, Any]] = defaultdict(dict)
-    for row in _filtered(expr, team, since, until):
-        key = (row["team_id"], row["period_start"])
-        wide[key] |= {"team_id": key[0], "period_start": key[1], row["kind"]: row["activities"]}
-    rows = [{k: 0 for k in ACTIVITY_KINDS} | wide[key] for key in sorted(wide)]
-    render(rows, ["team_id", "period_start", *ACTIVITY_KINDS], fmt, title="activities held")
+    found = service.activity_summary(open_workspace(ctx), grain(period), team, since, until)
+    show_records(found, service.ActivitySummary, fmt, "activities held")
 
 
 @app.command("onboarding")
@@ -161,10 +131,8 @@ def onboarding(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Days from start to productive of new members, per team and period they became productive."""
-    ws = open_workspace(ctx)
-    expr = ops.onboarding_time(ws.backend().table("activity"), grain(period))
-    columns = ["team_id", "period_start", "members", "median_days", "mean_days", "max_days"]
-    show(expr, columns, fmt, "onboarding time (days)", team, since, until)
+    found = service.onboarding_time(open_workspace(ctx), grain(period), team, since, until)
+    show_records(found, service.OnboardingTime, fmt, "onboarding time (days)")
 
 
 @app.command("retros")
@@ -177,13 +145,9 @@ def retros(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Retrospectives and process reviews held, bottlenecks named, actions agreed and done."""
-    ws = open_workspace(ctx)
-    expr = ops.retrospectives(ws.backend().table("activity"), grain(period))
-    columns = ["team_id", "period_start", "kind", "held", "with_bottleneck", "actions", "done"]
-    rows = show(
-        expr, [*columns, "done_share"], fmt, "retrospectives and reviews", team, since, until
-    )
-    if rows and not any(r["with_bottleneck"] or r["actions"] for r in rows):
+    found = service.retrospectives(open_workspace(ctx), grain(period), team, since, until)
+    show_records(found, service.Retrospectives, fmt, "retrospectives and reviews")
+    if found and not any(r.with_bottleneck or r.actions for r in found):
         err.print(
             "No bottleneck or action recorded yet: log them with "
             "`productops activity log TEAM retrospective --bottleneck ... --action ...`.",

@@ -8,12 +8,17 @@ from typing import Annotated
 
 import typer
 
-from productops.commands.common import AsOfOption, FormatOption, as_of, known, open_workspace
+from productops.commands.common import (
+    AsOfOption,
+    FormatOption,
+    as_of,
+    known,
+    open_workspace,
+    show_records,
+)
 from productops.errors import UsageError
-from productops.registry.checks import check_history, last_details, list_incidents
 from productops.render import Format, render, render_sections
-from productops.services import Actor
-from productops.services.checks import run_checks
+from productops.services import Actor, checks
 
 __all__ = ["app"]
 
@@ -43,7 +48,7 @@ def check(
     ws = open_workspace(ctx)
     run_at = datetime.now(UTC)  # to the microsecond: two runs never share a result's key
     try:
-        runs = run_checks(ws, Actor.cli(), as_of(when), run_at, only or [])
+        runs = checks.run_checks(ws, Actor.cli(), as_of(when), run_at, only or [])
     finally:
         ws.close()
     rows = [asdict(r) for r in runs]
@@ -62,10 +67,8 @@ def history(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Stored results of the checks, newest first."""
-    ws = open_workspace(ctx)
-    rows = check_history(ws.store, check_id, limit)
-    columns = ["run_at", "id", "kind", "target", "status", "observed", "summary"]
-    render(rows, columns, fmt, title=f"results of {check_id or 'every check'}")
+    found = checks.check_results(open_workspace(ctx), check_id, limit)
+    show_records(found, checks.CheckResult, fmt, f"results of {check_id or 'every check'}")
 
 
 @app.command()
@@ -75,17 +78,15 @@ def show(
     fmt: FormatOption = Format.table,
 ) -> None:
     """A check's latest result and the keys that differ (reconciliations: with both values)."""
-    ws = open_workspace(ctx)
-    latest = check_history(ws.store, name, 1)
-    details = last_details(ws.store, name)
-    if not latest or details is None:
-        raise UsageError(f"check {name!r} has not run yet; run `productops check --only {name}`")
-    keys = details.get("key_sample") or [{"key": k} for k in details.get("failing_keys", [])]
-    columns = list(dict.fromkeys(c for row in keys for c in row)) or ["key"]
+    found = checks.show_check(open_workspace(ctx), name)
+    columns = list(dict.fromkeys(c for row in found.keys for c in row)) or ["key"]
     render_sections(
         {
-            name: (latest, ["run_at", "kind", "target", "status", "observed", "summary"]),
-            "keys that differ": (keys, columns),
+            name: (
+                [asdict(found.check)],
+                ["run_at", "kind", "target", "status", "observed", "summary"],
+            ),
+            "keys that differ": (found.keys, columns),
         },
         fmt,
     )
@@ -102,6 +103,5 @@ def incidents(
     """Data incidents opened by failing checks: open ones first."""
     if status not in (None, "open", "resolved"):
         raise UsageError(f"--status {status!r}: use open or resolved")
-    rows = list_incidents(open_workspace(ctx).store, status)
-    columns = ["id", "check_id", "target", "status", "opened_at", "resolved_at", "summary"]
-    render(rows, columns, fmt, title="data incidents")
+    found = checks.incidents(open_workspace(ctx), status)
+    show_records(found, checks.Incident, fmt, "data incidents")

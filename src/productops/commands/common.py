@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -20,8 +20,6 @@ from productops.render import Format, render
 
 # Imported where used, so that `--help` imports no engine, Ibis or models (see cli.py).
 if TYPE_CHECKING:
-    import ibis.expr.types as ir
-
     from productops.durations import Grain
     from productops.pillars.customer.embeddings import Embedder
     from productops.sync import SyncReport
@@ -49,8 +47,8 @@ __all__ = [
     "open_workspace",
     "resolve",
     "resolve_periods",
-    "show",
     "show_import",
+    "show_records",
     "when",
 ]
 
@@ -100,18 +98,14 @@ def _known_ids(ws: Workspace, kind: str) -> list[str]:
         from productops.ops.scorecard import criteria_in_use
 
         return [c.id for c in criteria_in_use(custom=ws.config.scorecard.custom)]
-    from productops.services.catalog import workspace_catalog
-
-    catalog = workspace_catalog(ws)
     if kind == "metric":
-        return list(catalog.metrics)
-    if kind == "check":
-        from productops.pillars.data.quality import load_checks
+        from productops.services.catalog import workspace_catalog
 
-        stored = ws.store.sql("SELECT split_part(id, ':', 2) FROM data_check")
-        return [i.id for i in load_checks([ws.root / "checks"], catalog=catalog).all()] + [
-            r[0] for r in stored
-        ]
+        return list(workspace_catalog(ws).metrics)
+    if kind == "check":
+        from productops.services.checks import check_ids
+
+        return check_ids(ws)
     raise ValueError(f"resolve: no kind {kind!r}")
 
 
@@ -337,27 +331,11 @@ def as_of(value: datetime | None) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def show(
-    expr: ir.Table,
-    columns: list[str],
-    fmt: Format,
-    title: str,
-    team: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-) -> list[dict[str, Any]]:
-    """Filter a metric's table to a team and a range of periods, execute it and print it."""
-    names = expr.columns
-    if team is not None:
-        team_column = "team_id" if "team_id" in names else "blocked_team"
-        expr = expr.filter(expr[team_column] == team)
-    if since is not None and "period_start" in names:
-        expr = expr.filter(expr.period_start >= as_of(since))
-    if until is not None and "period_start" in names:
-        expr = expr.filter(expr.period_start < as_of(until))
-    rows: list[dict[str, Any]] = expr.to_pyarrow().to_pylist()
-    render(rows, columns, fmt, title=title)
-    return rows
+def show_records(found: Sequence[Any], kind: type[Any], fmt: Format, title: str) -> None:
+    """Print a service's records (dataclasses of `kind`), their fields as the columns."""
+    from productops.services.rows import columns
+
+    render([asdict(r) for r in found], columns(kind), fmt, title=title)
 
 
 def show_import(report: SyncReport, fmt: Format, what: str, file: Path) -> None:

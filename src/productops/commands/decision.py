@@ -19,22 +19,16 @@ from productops.commands.common import (
     log_usage,
     moment,
     open_workspace,
+    show_records,
     when,
 )
 from productops.errors import UsageError
-from productops.registry.decisions import (
-    STATUSES,
-    evidence_of,
-    list_decisions,
-    load_decision,
-    parse_expectation,
-    verify_evidence,
-)
+from productops.registry.decisions import parse_expectation
 from productops.registry.evidence import MetricRequest
 from productops.render import Format, render, render_sections
 from productops.services import decisions
 from productops.services.actor import Actor
-from productops.services.catalog import workspace_catalog
+from productops.services.rows import columns
 
 __all__ = ["app"]
 
@@ -52,16 +46,6 @@ DecisionArg = Annotated[
     ),
 ]
 LIST_COLUMNS = ["id", "team_id", "title", "status", "decided_at", "expected", "review_at"]
-SHOW_FIELDS = [
-    "id", "team_id", "title", "status", "context", "options", "decision", "deciders",
-    "decided_at", "superseded_by", "expected_metric", "expected_direction", "expected_by",
-    "review_at", "outcome_value", "outcome_at", "outcome_met",
-]  # fmt: skip
-EVIDENCE_COLUMNS = ["id", "kind", "ref_id", "value", "data_as_of", "captured_at", "query_hash"]
-VERIFY_COLUMNS = [
-    "evidence", "kind", "ref", "data_as_of", "value", "reproduced_value", "reproduced",
-    "now_value", "since", "query", "changes",
-]  # fmt: skip
 
 
 def _date(text: str | None, option: str) -> datetime | None:
@@ -206,19 +190,15 @@ def evidence(
             None if until is None else when(until, "--until", "end"),
         )
     row = decisions.attach_evidence(ws, Actor.cli(), decision, cited, datetime.now(UTC))
-    render([asdict(row)], EVIDENCE_COLUMNS, fmt, title="evidence frozen")
+    render([asdict(row)], columns(decisions.EvidenceListed), fmt, title="evidence frozen")
 
 
 @app.command()
 def verify(ctx: typer.Context, decision: DecisionArg, fmt: FormatOption = Format.table) -> None:
     """Re-run each frozen evidence: does it reproduce, and has the data changed since?"""
     ws = open_workspace(ctx)
-    rows = verify_evidence(
-        ws.store, ws.backend(), workspace_catalog(ws), decision, datetime.now(UTC)
-    )
-    render(
-        rows, VERIFY_COLUMNS, fmt, title=f"evidence of {load_decision(ws.store, decision)['id']}"
-    )
+    found = decisions.verify_decision(ws, decision, datetime.now(UTC))
+    show_records(found, decisions.Verification, fmt, f"evidence of {decision}")
 
 
 @app.command("review")
@@ -250,22 +230,20 @@ def list_(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Every decision: status, expected outcome, review date and how much evidence it has."""
-    if status not in (None, *STATUSES):
-        raise UsageError(f"--status {status!r}: use one of {', '.join(STATUSES)}")
-    rows = _decision_rows(list_decisions(open_workspace(ctx).store, team, status))
-    render(rows, [*LIST_COLUMNS, "evidence", "outcome_met"], fmt, title="decisions")
+    chosen = decisions.decision_status(status, "--status")
+    found = decisions.list_decisions(open_workspace(ctx), team, chosen)
+    show_records(found, decisions.DecisionListed, fmt, "decisions")
 
 
 @app.command()
 def show(ctx: typer.Context, decision: DecisionArg, fmt: FormatOption = Format.table) -> None:
     """A decision with its evidence."""
-    ws = open_workspace(ctx)
-    d = load_decision(ws.store, decision)
-    fields = [{"field": f, "value": d[f]} for f in SHOW_FIELDS]
+    found = decisions.show_decision(open_workspace(ctx), decision)
+    fields = [{"field": k, "value": v} for k, v in asdict(found.decision).items()]
     render_sections(
         {
-            d["id"]: (fields, ["field", "value"]),
-            "evidence": (evidence_of(ws.store, d["id"]), EVIDENCE_COLUMNS),
+            found.decision.id: (fields, ["field", "value"]),
+            "evidence": ([asdict(e) for e in found.evidence], columns(decisions.EvidenceListed)),
         },
         fmt,
     )

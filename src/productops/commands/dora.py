@@ -16,11 +16,11 @@ from productops.commands.common import (
     as_of,
     grain,
     open_workspace,
-    show,
+    show_records,
 )
-from productops.errors import UsageError
 from productops.pillars import process as p
 from productops.render import Format
+from productops.services import dora as service
 
 app = typer.Typer(
     help="DORA: deployment frequency, lead time for changes, change failure rate, recovery time.",
@@ -32,8 +32,6 @@ BandsOption = Annotated[
         "--bands", help="Performance bands of this DORA report (its year): 2021, 2023 or 2024."
     ),
 ]
-
-
 LinkHoursOption = Annotated[
     float,
     typer.Option(
@@ -43,13 +41,6 @@ LinkHoursOption = Annotated[
         "production deployment at most this many hours before it.",
     ),
 ]
-
-
-def _bands(value: int) -> p.ReportYear:
-    for report in p.REPORT_YEARS:
-        if value == report:
-            return report
-    raise UsageError(f"--bands {value}: use one of {', '.join(map(str, p.REPORT_YEARS))}")
 
 
 @app.command()
@@ -65,27 +56,12 @@ def frequency(
 ) -> None:
     """Deployment frequency: production deployments and deployment days per week (a period
     still running at --as-of is `partial`: per week of its elapsed part)."""
-    g = grain(period)
-    table = open_workspace(ctx).backend().table("deployment")
-    expr = p.deployment_frequency(table, g, _bands(bands), as_of(when))
-    columns = [
-        "team_id",
-        "period_start",
-        "deployments",
-        "deployment_days",
-        "per_week",
-        "partial",
-        "band",
-    ]
-    show(
-        expr,
-        columns,
-        fmt,
-        f"deployment frequency per team and {g} (bands: DORA {bands})",
-        team,
-        since,
-        until,
+    g, year = grain(period), service.report_year(bands, "--bands")
+    found = service.deployment_frequency(
+        open_workspace(ctx), g, year, as_of(when), team, since, until
     )
+    title = f"deployment frequency per team and {g} (bands: DORA {bands})"
+    show_records(found, service.DeploymentFrequency, fmt, title)
 
 
 @app.command("lead-time")
@@ -99,31 +75,10 @@ def lead_time(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Lead time for changes in hours (first commit to production), by stage."""
-    g = grain(period)
-    b = open_workspace(ctx).backend()
-    expr = p.change_lead_time(
-        b.table("change"), b.table("deployment"), b.table("deployment_change"), g, _bands(bands)
-    )
-    columns = [
-        "team_id",
-        "period_start",
-        "changes",
-        "lead_time_hours",
-        "coding_hours",
-        "pickup_hours",
-        "review_hours",
-        "deploy_hours",
-        "band",
-    ]
-    show(
-        expr,
-        columns,
-        fmt,
-        f"lead time for changes per team and {g} (bands: DORA {bands})",
-        team,
-        since,
-        until,
-    )
+    g, year = grain(period), service.report_year(bands, "--bands")
+    found = service.change_lead_time(open_workspace(ctx), g, year, team, since, until)
+    title = f"lead time for changes per team and {g} (bands: DORA {bands})"
+    show_records(found, service.ChangeLeadTime, fmt, title)
 
 
 @app.command("failure-rate")
@@ -138,21 +93,11 @@ def failure_rate(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Change failure rate: production deployments that caused an incident."""
-    g = grain(period)
-    b = open_workspace(ctx).backend()
-    deployment = b.table("deployment")
-    incident = p.caused_incidents(b.table("incident"), deployment, link_hours)
-    expr = p.change_failure_rate(deployment, incident, g, _bands(bands))
-    columns = ["team_id", "period_start", "deployments", "failed", "rate", "band"]
-    show(
-        expr,
-        columns,
-        fmt,
-        f"change failure rate per team and {g} (bands: DORA {bands})",
-        team,
-        since,
-        until,
-    )
+    g, year = grain(period), service.report_year(bands, "--bands")
+    ws = open_workspace(ctx)
+    found = service.change_failure_rate(ws, g, year, team, since, until, link_hours)
+    title = f"change failure rate per team and {g} (bands: DORA {bands})"
+    show_records(found, service.ChangeFailureRate, fmt, title)
 
 
 @app.command()
@@ -167,17 +112,8 @@ def recovery(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Failed deployment recovery time in hours (incident opened to resolved)."""
-    g = grain(period)
-    b = open_workspace(ctx).backend()
-    incident = p.caused_incidents(b.table("incident"), b.table("deployment"), link_hours)
-    expr = p.recovery_time(incident, g, _bands(bands))
-    columns = ["team_id", "period_start", "incidents", "median_hours", "p85_hours", "band"]
-    show(
-        expr,
-        columns,
-        fmt,
-        f"recovery time per team and {g} (bands: DORA {bands})",
-        team,
-        since,
-        until,
-    )
+    g, year = grain(period), service.report_year(bands, "--bands")
+    ws = open_workspace(ctx)
+    found = service.recovery_time(ws, g, year, team, since, until, link_hours)
+    title = f"recovery time per team and {g} (bands: DORA {bands})"
+    show_records(found, service.RecoveryTime, fmt, title)

@@ -6,6 +6,7 @@ import csv
 import json
 import math
 import sys
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,7 +23,6 @@ from productops.commands.common import (
 )
 from productops.errors import UsageError
 from productops.experiments.analysis import METHODS, Settings
-from productops.experiments.bayesian import GaussianPrior
 from productops.experiments.cases import analyze_cases
 from productops.experiments.corrections import CORRECTIONS
 from productops.experiments.power import (
@@ -33,14 +33,14 @@ from productops.experiments.power import (
 )
 from productops.experiments.registry import parse_arm, parse_metric
 from productops.registry.experiments import (
-    analyze_experiment,
     decide,
-    list_experiments,
     register,
     start,
     stop,
 )
 from productops.render import Format, csv_cell, literal, plain, render
+from productops.services import experiments
+from productops.services.rows import columns
 
 app = typer.Typer(
     help="Experiments: register, start, stop, decide, analyse, and plan their size.",
@@ -101,14 +101,14 @@ def _settings(
         raise UsageError(f"--method {method!r}: use one of {', '.join(METHODS)}")
     if correction not in corrections:
         raise UsageError(f"--correction {correction!r}: use one of {', '.join(CORRECTIONS)}")
-    prior = None if prior_mean is None else GaussianPrior(prior_mean, prior_variance)
-    return Settings(
-        method=methods[method],
-        relative=not absolute,
+    return experiments.analysis_settings(
+        methods[method],
+        absolute=absolute,
         cuped=cuped,
         alpha=alpha,
         correction=corrections[correction],
-        prior=prior,
+        prior_mean=prior_mean,
+        prior_variance=prior_variance,
         target_effect=target_effect,
         power=power,
     )
@@ -257,9 +257,9 @@ def list_(
     fmt: FormatOption = Format.table,
 ) -> None:
     """List experiments with their status and setup time in days."""
-    rows = list_experiments(open_workspace(ctx).backend(), team)
-    columns = ["id", "team_id", "status", "created_at", "started_at", "setup_days", "decision"]
-    _shown(rows, columns, fmt, "experiments")
+    found = experiments.list_experiments(open_workspace(ctx), team)
+    rows = [asdict(r) for r in found]
+    _shown(rows, columns(experiments.ExperimentListed), fmt, "experiments")
 
 
 # -- analysis ----------------------------------------------------------------------------------
@@ -325,9 +325,8 @@ def analyze_(
     settings = _settings(
         method, absolute, cuped, alpha, correction, prior_mean, prior_variance, target_effect, power
     )
-    ws = open_workspace(ctx)
-    analysis = analyze_experiment(ws.store, ws.backend(), experiment, settings, moment(None))
-    summary, rows = analysis.summary, analysis.rows
+    found = experiments.experiment_analysis(open_workspace(ctx), experiment, settings, moment(None))
+    summary, rows = asdict(found.experiment), found.metrics
     if fmt is Format.json:
         _json({"experiment": summary, "metrics": rows})
         return
@@ -349,7 +348,7 @@ def analyze_(
             ("data", f"{summary['data']} as of {_number(summary['data_as_of']) or '-'}"),
         )
     ]
-    render(head, ["field", "value"], fmt, title=analysis.experiment.name or "")
+    render(head, ["field", "value"], fmt, title=summary["name"] or "")
     if not rows:
         err.print(
             literal(

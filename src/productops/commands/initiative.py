@@ -3,6 +3,7 @@ frozen baseline and an after-value (docs/scorecard.md#initiatives)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Any
 
 import typer
@@ -15,18 +16,18 @@ from productops.commands.common import (
     moment,
     open_workspace,
 )
-from productops.registry import improvement
 from productops.render import Format, render
 from productops.services import Actor
+from productops.services import initiatives as service
 from productops.services.initiatives import advance_initiative, start_initiative
+from productops.services.rows import columns
 
 app = typer.Typer(
     help="Improvement initiatives: empathize, define, ideate, prototype, test, implement.",
     no_args_is_help=True,
 )
 
-COLUMNS = ["id", "team_id", "title", "stage", "target_metric", "baseline", "baseline_period"]
-COLUMNS += ["after", "started_at", "stage_at", "ended_at"]
+COLUMNS = columns(service.InitiativeListed)
 Ref = Annotated[
     str,
     typer.Argument(
@@ -85,10 +86,11 @@ def advance(
 @app.command("list")
 def list_(ctx: typer.Context, team: TeamOption = None, fmt: FormatOption = Format.table) -> None:
     """List initiatives, newest first."""
-    _show(improvement.list_initiatives(open_workspace(ctx).store, team), fmt, "initiatives")
+    found = service.list_initiatives(open_workspace(ctx), team)
+    _show([asdict(i) for i in found], fmt, "initiatives")
 
 
 @app.command("show")
 def show(ctx: typer.Context, ref: Ref, fmt: FormatOption = Format.table) -> None:
     """Show one initiative: stage, criterion, baseline and after-value."""
-    _show([improvement.load_initiative(open_workspace(ctx).store, ref)], fmt, "initiative")
+    _show([asdict(service.show_initiative(open_workspace(ctx), ref))], fmt, "initiative")

@@ -6,8 +6,9 @@ The commands join the `feedback` group (`PARTS` in cli.py: command modules never
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
@@ -18,43 +19,27 @@ from productops.commands.common import (
     SinceOption,
     TeamOption,
     UntilOption,
-    as_of,
     err,
     grain,
     known,
     moment,
     open_workspace,
     pick_embedder,
-    show,
+    show_records,
 )
 from productops.errors import UsageError
-from productops.pillars.customer import demand as cd
-from productops.pillars.customer import insights as ci
 from productops.pillars.customer.duplicates import DuplicateRule
-from productops.pillars.customer.sentiment import theme_sentiment
-from productops.pillars.customer.trends import SpikeRule, theme_trend
-from productops.registry import feedback_analysis as fa
 from productops.render import Format, literal, render, render_sections
 from productops.services import Actor
 from productops.services import feedback as service
-
-if TYPE_CHECKING:
-    import ibis.expr.types as ir
-    from ibis.backends import BaseBackend
+from productops.services import insights as reads
+from productops.services.rows import columns as columns_of
 
 app = typer.Typer(
     help="Customer insights: sentiment, trends and spikes per theme, repeated feedback, "
     "ARR-weighted demand, links to work items, published insights and how fast they come.",
     no_args_is_help=True,
 )
-
-
-def _labelled(expr: ir.Table, backend: BaseBackend) -> ir.Table:
-    """`expr` with each theme's label beside its `theme_id`."""
-    theme = backend.table("theme")
-    labels = theme.select(tid=theme.id, label=theme.label)
-    j = expr.left_join(labels, expr.theme_id == labels.tid)
-    return j.select(*expr.columns, "label")
 
 
 @app.command()
@@ -70,10 +55,8 @@ def sentiment(
     try:
         scored = service.score_sentiment(ws, Actor.cli(), rescore)
         err.print(f"Read the sentiment of {scored:,} feedback items.")
-        b = ws.backend()
-        expr = _labelled(theme_sentiment(b.table("feedback"), b.table("feedback_theme")), b)
-        columns = ["theme_id", "label", "items", "mean_sentiment", "negative", "neutral"]
-        show(expr, [*columns, "positive", "request", "negative_share"], fmt, "sentiment per theme")
+        found = reads.sentiment(ws)
+        show_records(found, reads.ThemeSentiment, fmt, "sentiment per theme")
     finally:
         ws.close()
 
@@ -91,12 +74,8 @@ def trends(
 ) -> None:
     """Feedback per theme and period: items, mean sentiment, complaints and requests."""
     g = grain(period)
-    b = open_workspace(ctx).backend()
-    expr = _labelled(theme_trend(b.table("feedback"), b.table("feedback_theme"), g), b)
-    if theme is not None:
-        expr = expr.filter(expr.theme_id == theme)
-    columns = ["theme_id", "label", "period_start", "items", "mean_sentiment", "negative"]
-    show(expr, [*columns, "request"], fmt, f"feedback per theme and {g}", None, since, until)
+    found = reads.trends(open_workspace(ctx), g, theme, since, until)
+    show_records(found, reads.ThemeTrend, fmt, f"feedback per theme and {g}")
 
 
 @app.command()
@@ -108,10 +87,8 @@ def spikes(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Weeks in which a theme's feedback jumped far above its own trailing baseline."""
-    rule = SpikeRule(weeks=weeks, k=k, min_count=min_count, min_history=min(4, weeks))
-    rows = fa.spike_report(open_workspace(ctx).backend(), rule)
-    columns = ["theme_id", "label", "week_start", "items", "baseline", "threshold", "ratio"]
-    render(rows, [*columns, "insight_days"], fmt, title="feedback spikes")
+    found = reads.spikes(open_workspace(ctx), weeks, k, min_count)
+    show_records(found, reads.ThemeSpike, fmt, "feedback spikes")
 
 
 @app.command()
@@ -152,22 +129,18 @@ def demand(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Who asks: requesters, accounts, ARR and churned ARR per theme, segment or work item."""
-    b = open_workspace(ctx).backend()
-    f, ft, acc = b.table("feedback"), b.table("feedback_theme"), b.table("account")
-    money = ["accounts", "arr", "churned_accounts", "churned_arr"]
+    ws = open_workspace(ctx)
     if by == "theme":
         g = grain(period) if period else None
-        expr = _labelled(cd.theme_demand(f, ft, acc, g), b)
-        first = ["theme_id", "label", *(["period_start"] if g else [])]
-        show(expr, [*first, "items", "requesters", *money], fmt, "demand per theme")
+        rows = [asdict(r) for r in reads.theme_demand(ws, g)]
+        columns = [c for c in columns_of(reads.DemandByTheme) if g or c != "period_start"]
+        render(rows, columns, fmt, title="demand per theme")
     elif by == "segment":
-        expr = _labelled(cd.segment_demand(f, ft, acc), b)
-        show(expr, ["theme_id", "label", "segment", *money], fmt, "demand per theme and segment")
+        found = reads.segment_demand(ws)
+        show_records(found, reads.DemandBySegment, fmt, "demand per theme and segment")
     elif by == "item":
-        states = ("confirmed", "suggested") if suggested else ("confirmed",)
-        expr = cd.item_demand(f, b.table("feedback_link"), acc, states)
-        columns = ["work_item_id", "items", "requesters", *money, "importance"]
-        show(expr, columns, fmt, "demand per work item")
+        found_items = reads.item_demand(ws, suggested)
+        show_records(found_items, reads.DemandByItem, fmt, "demand per work item")
     else:
         raise UsageError(f"--by {by!r}: use theme, segment or item")
 
@@ -198,12 +171,8 @@ def links(
                 embedder = pick_embedder(fallback)
                 added = service.suggest_links(ws, Actor.cli(), embedder, threshold, top, by_theme)
             err.print(f"Suggested {added:,} new links.")
-        link = ws.backend().table("feedback_link")
-        if state is not None:
-            link = link.filter(link.state == state)
-        link = link.order_by(link.score.desc(), "feedback_id", "work_item_id").limit(limit)
-        columns = ["feedback_id", "work_item_id", "state", "importance", "score", "created_at"]
-        show(link, columns, fmt, "feedback links")
+        found = reads.feedback_links(ws, state, limit)
+        show_records(found, reads.FeedbackLink, fmt, "feedback links")
     finally:
         ws.close()
 
@@ -266,22 +235,22 @@ def roadmap(
     """Feedback linked to and delivered on the roadmap, time to insight, time-to-market of
     insight-driven items and satisfaction before and after they shipped, per team and period."""
     g = grain(period)
-    b = open_workspace(ctx).backend()
-    f, fl, w = b.table("feedback"), b.table("feedback_link"), b.table("work_item")
-    ft, ins = b.table("feedback_theme"), b.table("insight")
-    exprs = {
-        "feedback incorporated": ci.feedback_incorporated(f, fl, w, g),
-        "time to insight (days)": ci.time_to_insight(f, ft, ins, g),
-        "insight time-to-market (days)": ci.insight_time_to_market(f, fl, w, ft, ins, g),
-        "satisfaction around releases": ci.feature_satisfaction(f, fl, w, g),
+    found = reads.roadmap(open_workspace(ctx), g, team, since, until)
+    sections: dict[str, tuple[list[dict[str, Any]], list[str]]] = {
+        name: ([asdict(r) for r in rows], columns_of(kind))
+        for name, rows, kind in (
+            ("feedback incorporated", found.feedback_incorporated, reads.Incorporated),
+            ("time to insight (days)", found.time_to_insight, reads.TimeToInsight),
+            (
+                "insight time-to-market (days)",
+                found.insight_time_to_market,
+                reads.InsightTimeToMarket,
+            ),
+            (
+                "satisfaction around releases",
+                found.satisfaction_around_releases,
+                reads.ReleaseSatisfaction,
+            ),
+        )
     }
-    sections: dict[str, tuple[list[dict[str, Any]], list[str]]] = {}
-    for name, expr in exprs.items():
-        if team is not None:
-            expr = expr.filter(expr.team_id == team)
-        if since is not None:
-            expr = expr.filter(expr.period_start >= as_of(since))
-        if until is not None:
-            expr = expr.filter(expr.period_start < as_of(until))
-        sections[name] = (expr.to_pyarrow().to_pylist(), list(expr.columns))
     render_sections(sections, fmt)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Any
 
-import ibis
 import typer
 
 from productops.commands.common import (
@@ -18,10 +18,10 @@ from productops.commands.common import (
     known,
     log_usage,
     open_workspace,
+    show_records,
 )
-from productops.pillars.data import Catalog, compile_metric, dimensions_of
 from productops.render import Format, render, render_sections
-from productops.services.catalog import workspace_catalog
+from productops.services import catalog as service
 
 __all__ = ["app"]
 
@@ -32,14 +32,6 @@ app = typer.Typer(
 MetricArg = Annotated[
     str, typer.Argument(help="The metric's name (or its start).", callback=known("metric"))
 ]
-LIST_COLUMNS = ["name", "type", "unit", "direction", "status", "owner", "description"]
-
-
-def _row(catalog: Catalog, name: str) -> dict[str, Any]:
-    metric = catalog.metrics[name]
-    row = metric.model_dump(include=set(LIST_COLUMNS))
-    row["origin"] = "builtin" if catalog.origins[f"metric:{name}"].builtin else "workspace"
-    return row
 
 
 @app.command("list")
@@ -51,20 +43,17 @@ def list_(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Every metric in the catalog: type, unit, direction, status, owner."""
-    catalog = workspace_catalog(open_workspace(ctx))
-    rows = [_row(catalog, n) for n in sorted(catalog.metrics)]
-    rows = [r for r in rows if status is None or r["status"] == status]
-    render(rows, [*LIST_COLUMNS, "origin"], fmt, title="metrics")
+    found = service.list_metrics(open_workspace(ctx), status)
+    show_records(found, service.MetricListed, fmt, "metrics")
 
 
 @app.command()
 def search(ctx: typer.Context, text: str, fmt: FormatOption = Format.table) -> None:
     """Metrics whose name, owner or description match every word of TEXT, best first."""
     ws = open_workspace(ctx)
-    catalog = workspace_catalog(ws)
-    rows = [{"score": score, **_row(catalog, m.name)} for score, m in catalog.search(text)]
-    log_usage(ws, "search", text, results=len(rows))
-    render(rows, ["score", *LIST_COLUMNS], fmt, title=f"metrics matching {text!r}")
+    found = service.search_metrics(ws, text)
+    log_usage(ws, "search", text, results=len(found))
+    show_records(found, service.MetricFound, fmt, f"metrics matching {text!r}")
 
 
 @app.command("show")
@@ -77,39 +66,20 @@ def show_(
 ) -> None:
     """A metric's definition, dimensions and where it is defined (with --sql, its SQL)."""
     ws = open_workspace(ctx)
-    catalog = workspace_catalog(ws)
-    m = catalog.metric(metric)
-    log_usage(ws, "open", metric)
-    origin = catalog.origins[f"metric:{metric}"]
-    where = f"{'built-in ' + origin.path.name if origin.builtin else origin.path}:{origin.line}"
-    if origin.overrides is not None:
-        where += f" (overrides the definition in {origin.overrides})"
-    definition = m.model_dump(exclude_defaults=True, exclude={"name", "description"})
+    m = service.show_metric(ws, metric, grain(period))
+    log_usage(ws, "open", m.name)
+    shown = asdict(m) | {"direction": f"{m.direction} is better"}
+    if fmt is not Format.json:
+        shown["definition"] = "; ".join(f"{k}: {v}" for k, v in m.definition.items())
+    names = [f for f in shown if f != "sql"] + (["sql"] if sql and fmt is not Format.table else [])
     fields: list[dict[str, Any]] = [
-        {"field": "name", "value": m.name},
-        {"field": "description", "value": m.description},
-        {"field": "type", "value": m.type},
-        {"field": "unit", "value": m.unit},
-        {"field": "direction", "value": f"{m.direction} is better"},
-        {"field": "status", "value": m.status},
-        {"field": "owner", "value": m.owner},
-        {"field": "defined in", "value": where},
-        {"field": "dimensions", "value": ", ".join(sorted(dimensions_of(catalog, m)))},
-        {
-            "field": "definition",
-            "value": definition
-            if fmt is Format.json
-            else "; ".join(f"{k}: {v}" for k, v in definition.items()),
-        },
+        {"field": "defined in" if f == "defined_in" else f, "value": shown[f]} for f in names
     ]
-    shown = ibis.to_sql(compile_metric(catalog, metric, ws.backend().table, grain=grain(period)))
     if fmt is Format.table:
         render(fields, ["field", "value"], fmt, title=m.name)
         if sql:
-            typer.echo(str(shown))
+            typer.echo(m.sql)
         return
-    if sql:
-        fields.append({"field": "sql", "value": shown})
     render_sections({m.name: (fields, ["field", "value"])}, fmt)
 
 
@@ -127,18 +97,17 @@ def query(
 ) -> None:
     """A metric per period (and dimensions): `--by team --grain week --where 'plan != free'`."""
     ws = open_workspace(ctx)
-    catalog = workspace_catalog(ws)
-    expr = compile_metric(
-        catalog,
+    found = service.query_metric(
+        ws,
         metric,
-        ws.backend().table,
         by=by or [],
         grain=grain(period),
         where=where or [],
         since=since,
         until=until,
+        limit=limit,
     )
-    rows: list[dict[str, Any]] = (expr.limit(limit) if limit else expr).to_pyarrow().to_pylist()
-    log_usage(ws, "query", metric, by=by or [], grain=period, where=where or [], rows=len(rows))
-    unit = catalog.metrics[metric].unit
-    render(rows, list(expr.columns), fmt, title=f"{metric} ({unit}) per {period}")
+    log_usage(
+        ws, "query", metric, by=by or [], grain=period, where=where or [], rows=len(found.rows)
+    )
+    render(found.rows, found.columns, fmt, title=f"{metric} ({found.unit}) per {period}")

@@ -22,18 +22,24 @@ from productops.commands.common import (
 from productops.commands.common import open_workspace as open_ws
 from productops.errors import UsageError
 from productops.ops.nudges import RULES
-from productops.registry import improvement
 from productops.render import Format, render
 from productops.services import Actor
-from productops.services.nudges import accept_nudge, measure_nudges, move_nudge, offer_nudges
+from productops.services.nudges import (
+    NudgeListed,
+    accept_nudge,
+    list_nudges,
+    measure_nudges,
+    move_nudge,
+    offer_nudges,
+)
+from productops.services.rows import columns
 
 app = typer.Typer(
     help="Nudges: suggestions triggered by a criterion's gap, offered only where a team is ready.",
     no_args_is_help=True,
 )
 
-COLUMNS = ["id", "team_id", "rule", "criterion", "status", "status_at", "reason"]
-COLUMNS += ["baseline", "after", "measured_at"]
+COLUMNS = columns(NudgeListed)
 Ref = Annotated[
     str,
     typer.Argument(
@@ -57,7 +63,8 @@ def list_(
     fmt: FormatOption = Format.table,
 ) -> None:
     """List nudges, newest first."""
-    _show(improvement.list_nudges(open_ws(ctx).store, team, status), fmt, "nudges")
+    found = list_nudges(open_ws(ctx), team, status)
+    render([asdict(n) for n in found], COLUMNS, fmt, "nudges")
 
 
 @app.command("offer")

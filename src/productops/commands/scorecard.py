@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -18,13 +18,23 @@ from productops.commands.common import (
     moment,
     open_workspace,
     resolve_periods,
+    show_records,
 )
 from productops.errors import UsageError
 from productops.ops import criteria as crit
 from productops.ops.scorecard import criteria_in_use, period_start
 from productops.render import Format, render
 from productops.services import Actor
-from productops.services.scorecard import compute, keep, refresh, set_criterion_target
+from productops.services.scorecard import (
+    CriterionListed,
+    MaturityRow,
+    compute,
+    keep,
+    list_criteria,
+    maturity_grid,
+    refresh,
+    set_criterion_target,
+)
 
 __all__ = ["app"]
 
@@ -119,10 +129,8 @@ def target(
 @app.command("criteria")
 def criteria_(ctx: typer.Context, fmt: FormatOption = Format.table) -> None:
     """List the criteria in use: id, pillar, unit, direction, rollup, what each needs."""
-    ws = open_workspace(ctx)
-    chosen = criteria_in_use(ws.config.scorecard.disabled, ws.config.scorecard.custom)
-    rows: list[dict[str, Any]] = [asdict(c) | {"needs": ", ".join(c.needs)} for c in chosen]
-    render(rows, ["id", "pillar", "name", "unit", "direction", "rollup", "needs"], fmt, "criteria")
+    found = list_criteria(open_workspace(ctx))
+    show_records(found, CriterionListed, fmt, "criteria")
 
 
 @app.command("maturity")
@@ -143,11 +151,4 @@ def maturity(
         rows = [asdict(r) | {"why": "; ".join(r.reasons)} for r in readings]
         render(rows, ["team_id", "pillar", "stage", "why"], fmt, title=title)
         return
-    grid: dict[str, dict[str, Any]] = {}
-    for r in readings:
-        row = grid.setdefault(r.team_id, {"team_id": r.team_id, "period_start": r.period_start})
-        row[r.pillar] = r.stage
-        row[f"{r.pillar}_why"] = "; ".join(r.reasons)
-    columns = ["team_id", "period_start", "data", "customer", "process"]
-    columns += ["data_why", "customer_why", "process_why"]
-    render(list(grid.values()), columns, fmt, title=title)
+    show_records(maturity_grid(readings), MaturityRow, fmt, title)

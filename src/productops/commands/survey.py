@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import getpass
-from typing import TYPE_CHECKING, Annotated, Any
+from dataclasses import asdict
+from typing import Annotated, Any
 
 import typer
 
-from productops import ops
 from productops.commands.common import (
     FormatOption,
     GrainOption,
@@ -20,13 +20,11 @@ from productops.commands.common import (
     open_workspace,
 )
 from productops.errors import UsageError
-from productops.registry.surveys import SURVEY_KINDS, list_surveys, load_survey, parse_answer
+from productops.registry.surveys import SURVEY_KINDS, load_survey, parse_answer
 from productops.render import Format, literal, render, render_sections
 from productops.services import surveys
 from productops.services.actor import Actor
-
-if TYPE_CHECKING:
-    import ibis.expr.types as ir
+from productops.services.rows import columns as columns_of
 
 app = typer.Typer(
     help="Surveys: team health checks, stakeholder and Product Ops support satisfaction, "
@@ -48,9 +46,7 @@ KindOption = Annotated[
 
 
 def _kind(text: str | None) -> str | None:
-    if text is not None and text not in SURVEY_KINDS:
-        raise UsageError(f"--kind {text!r}: use one of {', '.join(SURVEY_KINDS)}")
-    return text
+    return surveys.survey_kind(text, "--kind")
 
 
 @app.command("new")
@@ -151,8 +147,8 @@ def list_(
     fmt: FormatOption = Format.table,
 ) -> None:
     """List surveys with their status and number of respondents."""
-    rows = list_surveys(open_workspace(ctx).store, team, _kind(kind))
-    _survey_rows(rows, fmt, "surveys")
+    found = surveys.list_surveys(open_workspace(ctx), team, _kind(kind))
+    _survey_rows([asdict(r) for r in found], fmt, "surveys")
 
 
 _RESULTS: dict[str, list[str]] = {
@@ -200,18 +196,6 @@ _RESULTS: dict[str, list[str]] = {
 _RESULTS["ops_support"] = _RESULTS["self_assessment"] = _RESULTS["stakeholder"]
 
 
-def results_of(survey: ir.Table, response: ir.Table, kind: str, min_group: int, g: str) -> ir.Table:
-    """The results table of surveys of `kind` (see `productops.ops`)."""
-    period = grain(g)
-    if kind == "health_check":
-        return ops.health_check(survey, response, min_group, period)
-    if kind in ("stakeholder", "ops_support", "self_assessment"):
-        return ops.satisfaction(survey, response, min_group, period, kinds=(kind,))
-    if kind == "pm_time":
-        return ops.pm_time(survey, response, min_group, period)
-    return ops.onboarding_survey(survey, response, min_group, period)
-
-
 @app.command("results")
 def results(
     ctx: typer.Context,
@@ -225,27 +209,15 @@ def results(
 ) -> None:
     """Results and comments of a survey, or of every survey of a kind; small groups suppressed."""
     ws = open_workspace(ctx)
-    chosen = None if survey is None else load_survey(ws.store, survey)
-    what = chosen.kind if chosen is not None else _kind(kind) or "health_check"
-    if what is None:
-        raise UsageError(f"{survey}: the survey has no kind; it has no results to compute")
-    b = ws.backend()
-    s, r = b.table("survey"), b.table("survey_response")
+    found = surveys.survey_results(ws, survey, _kind(kind), team, grain(period))
+    what, chosen = found.kind, found.survey
+    rows = [asdict(r) for r in found.results]
+    texts = [asdict(c) for c in found.comments]
     min_group = ws.config.surveys.min_group
-    table = results_of(s, r, what, min_group, period)
-    said = ops.comments(s.filter(s.kind == what), r, min_group)
-    if chosen is not None:
-        table = table.filter(table.survey_id == chosen.id)
-        said = said.filter(said.survey_id == chosen.id)
-    if team is not None:
-        table = table.filter(table.team_id == team)
-        said = said.filter(said.team_id == team)
-    rows: list[dict[str, Any]] = table.to_pyarrow().to_pylist()
-    texts: list[dict[str, Any]] = said.to_pyarrow().to_pylist()
     hidden = sum(1 for row in rows if row["suppressed"])
     columns = _RESULTS[what]
     if fmt is not Format.table:
-        columns = [c for c in rows[0] if c != "reason"] + ["reason"] if rows else columns
+        columns = columns_of(type(found.results[0])) if found.results else columns
     elif chosen is not None:  # one survey: its team and id are in the title
         columns = [c for c in columns if c not in ("team_id", "survey_id")]
     sections = {
@@ -253,7 +225,7 @@ def results(
             rows,
             columns,
         ),
-        "comments": (texts, ["team_id", "survey_id", "text"]),
+        "comments": (texts, columns_of(surveys.SurveyComment)),
     }
     if fmt is Format.table and not texts:
         del sections["comments"]

@@ -3,6 +3,7 @@ cluster FILE.csv` clusters any CSV without a workspace (definitions: docs/themes
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,6 +19,7 @@ from productops.commands.common import (
     moment,
     open_workspace,
     pick_embedder,
+    show_records,
 )
 from productops.errors import UsageError
 from productops.ingest.read import LINE, read_file
@@ -25,7 +27,6 @@ from productops.pillars.customer.groups import group_themes
 from productops.pillars.customer.labels import keywords, label
 from productops.pillars.customer.themes import ThemeSettings
 from productops.pillars.customer.themes import discover as discover_in
-from productops.registry.themes import list_groups, list_themes, theme_feedback
 from productops.render import Format, literal, render
 from productops.services import Actor
 from productops.services import themes as service
@@ -92,27 +93,26 @@ def list_(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Themes, largest first."""
-    rows = list_themes(open_workspace(ctx).store, include_inactive=all_)
+    found = service.list_themes(open_workspace(ctx), include_inactive=all_)
     columns = _COLUMNS + (["merged_into", "split_from"] if all_ else [])
-    render(rows, columns, fmt, title="themes")
+    render([asdict(t) for t in found], columns, fmt, title="themes")
 
 
 @app.command("groups")
 def groups(ctx: typer.Context, fmt: FormatOption = Format.table) -> None:
     """Theme groups, largest first: similar themes of one language under one label (size:
     feedback items in their themes), recomputed by each `themes discover`."""
-    rows = list_groups(open_workspace(ctx).store)
-    columns = ["id", "label", "language", "themes", "size", "keywords", "theme_ids"]
-    render(rows, columns, fmt, title="theme groups")
+    found = service.theme_groups(open_workspace(ctx))
+    show_records(found, service.ThemeGroup, fmt, "theme groups")
 
 
 @app.command("show")
 def show(ctx: typer.Context, theme: ThemeArg, fmt: FormatOption = Format.table) -> None:
     """A theme's feedback, most similar to the theme first (score: cosine similarity 0-1)."""
-    found, members = theme_feedback(open_workspace(ctx).store, theme)
+    found, members = service.theme_feedback(open_workspace(ctx), theme)
     if fmt is Format.table:
-        err.print(literal(f"{found['id']}: {found['label']} ({found['keywords']})"))
-    render(members, ["id", "score", "text"], fmt, title=f"{found['label']}")
+        err.print(literal(f"{found.id}: {found.label} ({found.keywords})"))
+    show_records(members, service.ThemeFeedback, fmt, found.label)
 
 
 def _done(rows: list[dict[str, Any]], fmt: Format, title: str) -> None:

@@ -50,8 +50,10 @@ _LIST = [
         "data",
         _DATA,
         "Time to locate key data",
-        "Median seconds from a catalog search to opening a metric (the searcher's next "
-        "event, within 30 minutes), for the team's searches in the period.",
+        "Median seconds from a search (of the metric catalog, or a list read through the API) "
+        "to opening what was found: a metric, or through the API a decision, theme, "
+        "experiment, initiative or check (the searcher's next event, within 30 minutes), for "
+        "the team's searches in the period.",
         "seconds",
         "lower",
         ("usage_event",),

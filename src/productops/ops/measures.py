@@ -392,7 +392,7 @@ def _scope_creep(x: Inputs) -> ir.Table:
 
 MEASURES: dict[str, Measure] = {
     "data.time_to_locate": Measure(
-        _time_to_locate, "catalog searches followed by an opened metric", ("usage_event",)
+        _time_to_locate, "searches followed by an opened metric or record", ("usage_event",)
     ),
     "data.dashboard_usage": Measure(
         _dashboard_usage, "page views in productops by the team", ("usage_event", "person")

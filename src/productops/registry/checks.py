@@ -115,14 +115,16 @@ def record_run(
         return "opened"
 
 
-def check_history(store: Store, name: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
-    """Stored results, newest first: of one check, or of all."""
+def check_history(
+    store: Store, name: str | None = None, limit: int | None = 50
+) -> list[dict[str, Any]]:
+    """Stored results, newest first: of one check, or of all; at most `limit` (None: all)."""
     where, params = ("WHERE r.check_id = ?", [check_id(name)]) if name else ("", [])
     rows = store.sql(
         "SELECT replace(r.check_id, ?, '') AS id, c.kind, c.target, r.run_at, r.status, "
         "r.observed, r.details FROM data_check_result r JOIN data_check c ON c.id = r.check_id "
-        f"{where} ORDER BY r.run_at DESC, r.check_id LIMIT ?",
-        [f"{SOURCE}:", *params, limit],
+        f"{where} ORDER BY r.run_at DESC, r.check_id" + (" LIMIT ?" if limit else ""),
+        [f"{SOURCE}:", *params, *([limit] if limit else [])],
     )
     out = []
     for id_, kind, target, run_at, status, observed, details in rows:

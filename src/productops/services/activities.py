@@ -1,6 +1,7 @@
-"""Activities' write: log a workshop, session, training, tool onboarding, retrospective, process
-review or onboarding (definitions: docs/surveys.md). Audited as the actor's: `activity.log` on
-`activity:ID`, with the activity before (None when new) and after."""
+"""Activities: log a workshop, session, training, tool onboarding, retrospective, process review
+or onboarding, and read them back per team and period (definitions: docs/surveys.md). The write
+is audited as the actor's: `activity.log` on `activity:ID`, with the activity before (None when
+new) and after."""
 
 from __future__ import annotations
 
@@ -9,14 +10,30 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from productops import ops
+from productops.durations import Grain
+from productops.errors import UsageError
 from productops.registry import activities as registry
 from productops.services import audit
+from productops.services.rows import records, typed
 
 if TYPE_CHECKING:
     from productops.services.actor import Actor
     from productops.workspace import Workspace
 
-__all__ = ["Activity", "log_activity"]
+__all__ = [
+    "Activity",
+    "ActivityListed",
+    "ActivitySummary",
+    "OnboardingTime",
+    "Retrospectives",
+    "activity_kind",
+    "activity_summary",
+    "list_activities",
+    "log_activity",
+    "onboarding_time",
+    "retrospectives",
+]
 
 
 @dataclass(frozen=True)
@@ -75,3 +92,122 @@ def log_activity(
         was = before[0] if before else None
         audit.record(ws, actor, "activity.log", f"activity:{ident}", was, asdict(after))
     return after
+
+
+@dataclass(frozen=True)
+class ActivityListed:
+    """An activity as listed: `onboarding_days` from start to productive for an onboarding."""
+
+    id: str
+    team_id: str
+    kind: str
+    title: str | None
+    held_at: datetime
+    ended_at: datetime | None
+    attendees: int | None
+    onboarding_days: float | None
+    notes: str | None
+
+
+@dataclass(frozen=True)
+class ActivitySummary:
+    """Activities a team held in a period, one field per kind (`ACTIVITY_KINDS`)."""
+
+    team_id: str
+    period_start: datetime
+    workshop: int = 0
+    insight_session: int = 0
+    training: int = 0
+    tool_onboarding: int = 0
+    retrospective: int = 0
+    process_review: int = 0
+    onboarding: int = 0
+
+
+@dataclass(frozen=True)
+class OnboardingTime:
+    """Days from start to productive of a team's new members, per period they became productive."""
+
+    team_id: str | None
+    period_start: datetime
+    members: int
+    median_days: float | None
+    mean_days: float | None
+    max_days: float | None
+
+
+@dataclass(frozen=True)
+class Retrospectives:
+    """Retrospectives or process reviews a team held in a period: bottlenecks named, actions
+    agreed and done (`done_share` 0-1)."""
+
+    team_id: str | None
+    period_start: datetime
+    kind: str
+    held: int
+    with_bottleneck: int
+    actions: int
+    done: int
+    done_share: float | None
+
+
+def activity_kind(text: str | None, option: str = "kind") -> str | None:
+    """A kind of activity checked (None stays None)."""
+    if text is not None and text not in registry.ACTIVITY_KINDS:
+        raise UsageError(f"{option} {text!r}: use one of {', '.join(registry.ACTIVITY_KINDS)}")
+    return text
+
+
+def list_activities(
+    ws: Workspace, team: str | None = None, kind: str | None = None, limit: int | None = None
+) -> list[ActivityListed]:
+    """Activities (of `team`, of `kind`), newest first; at most `limit`."""
+    found = registry.list_activities(ws.store, team, activity_kind(kind), limit)
+    return typed(found, ActivityListed)
+
+
+@dataclass(frozen=True)
+class _Count:
+    team_id: str
+    period_start: datetime
+    kind: str
+    activities: int
+
+
+def activity_summary(
+    ws: Workspace,
+    grain: Grain,
+    team: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[ActivitySummary]:
+    """Activities held per team and period, by kind."""
+    counts = ops.activity_counts(ws.backend().table("activity"), grain)
+    wide: dict[tuple[str, datetime], dict[str, int]] = {}
+    for row in records(counts, _Count, team, since, until):
+        wide.setdefault((row.team_id, row.period_start), {})[row.kind] = row.activities
+    return [ActivitySummary(t, start, **kinds) for (t, start), kinds in sorted(wide.items())]
+
+
+def onboarding_time(
+    ws: Workspace,
+    grain: Grain,
+    team: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[OnboardingTime]:
+    """Days from start to productive of new members, per team and period."""
+    expr = ops.onboarding_time(ws.backend().table("activity"), grain)
+    return records(expr, OnboardingTime, team, since, until)
+
+
+def retrospectives(
+    ws: Workspace,
+    grain: Grain,
+    team: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[Retrospectives]:
+    """Retrospectives and process reviews held, bottlenecks named, actions agreed and done."""
+    expr = ops.retrospectives(ws.backend().table("activity"), grain)
+    return records(expr, Retrospectives, team, since, until)

@@ -1,5 +1,5 @@
-"""The decision log's writes: log, decide, supersede, attach evidence, review the outcome
-(definitions: docs/decisions.md). Each is audited as the actor's, in the write's transaction:
+"""The decision log: its reads (list, show, verify the frozen evidence) and its writes (log,
+decide, supersede, attach evidence, review the outcome; definitions: docs/decisions.md). Each is audited as the actor's, in the write's transaction:
 `decision.new|decide|supersede|review` on `decision:ID` with the decision before and after,
 `decision.evidence` on `decision_evidence:ID` with the evidence as frozen (without its query
 text and rows, which stay in the store)."""
@@ -11,10 +11,12 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from productops.errors import UsageError
 from productops.registry import decisions as registry
 from productops.registry.evidence import MetricRequest
 from productops.services import audit
 from productops.services.catalog import workspace_catalog
+from productops.services.rows import typed
 
 if TYPE_CHECKING:
     from productops.services.actor import Actor
@@ -22,13 +24,21 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Decision",
+    "DecisionListed",
+    "DecisionShown",
     "Evidence",
+    "EvidenceListed",
     "Outcome",
+    "Verification",
     "attach_evidence",
     "decide",
+    "decision_status",
+    "list_decisions",
     "log_decision",
     "review",
+    "show_decision",
     "supersede",
+    "verify_decision",
 ]
 
 
@@ -79,6 +89,92 @@ class Outcome:
     decision: Decision
     baseline: float | None
     request: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DecisionListed:
+    """A decision as listed: `expected` the metric and direction hoped for ("items_done up"),
+    `evidence` how many pieces of evidence it has."""
+
+    id: str
+    team_id: str
+    title: str
+    status: str
+    decided_at: datetime | None
+    expected: str | None
+    review_at: datetime | None
+    evidence: int
+    outcome_met: bool | None
+
+
+@dataclass(frozen=True)
+class EvidenceListed:
+    """A piece of a decision's evidence as shown beside it (`value`: the frozen figure)."""
+
+    id: str
+    kind: str
+    ref_id: str
+    value: float | None
+    data_as_of: datetime | None
+    captured_at: datetime
+    query_hash: str | None
+
+
+@dataclass(frozen=True)
+class DecisionShown:
+    """A decision with its evidence, in the order it was captured."""
+
+    decision: Decision
+    evidence: list[EvidenceListed]
+
+
+@dataclass(frozen=True)
+class Verification:
+    """A frozen piece of evidence run again: the value then, reproduced and now; whether its
+    rows reproduce (`reproduced`: same, different, gone or not frozen), whether today's data
+    differs (`since`), whether its SQL hashes the same (`query`), and what changed."""
+
+    evidence: str
+    kind: str
+    ref: str
+    data_as_of: datetime | None
+    value: float | None
+    reproduced_value: float | None
+    reproduced: str | None
+    now_value: float | None
+    since: str | None
+    query: str | None
+    changes: str | None
+
+
+def decision_status(text: str | None, option: str = "status") -> str | None:
+    """A decision status checked (None stays None): proposed, decided or superseded."""
+    if text not in (None, *registry.STATUSES):
+        raise UsageError(f"{option} {text!r}: use one of {', '.join(registry.STATUSES)}")
+    return text
+
+
+def list_decisions(
+    ws: Workspace, team: str | None = None, status: str | None = None
+) -> list[DecisionListed]:
+    """Every decision (of `team`, in `status`), newest first."""
+    rows = registry.list_decisions(ws.store, team, decision_status(status))
+    for r in rows:
+        metric, direction = r.get("expected_metric"), r.get("expected_direction")
+        r["expected"] = f"{metric} {direction}" if metric else None
+    return typed(rows, DecisionListed)
+
+
+def show_decision(ws: Workspace, ref: str) -> DecisionShown:
+    """Decision `ref` (its id, or a unique start of its part after `decision-`) and its evidence."""
+    found = _typed(Decision, registry.load_decision(ws.store, ref))
+    return DecisionShown(found, typed(registry.evidence_of(ws.store, found.id), EvidenceListed))
+
+
+def verify_decision(ws: Workspace, ref: str, now: datetime) -> list[Verification]:
+    """Run each frozen piece of decision `ref`'s evidence again, as of its time and at `now`."""
+    found = registry.verify_evidence(ws.store, ws.backend(), workspace_catalog(ws), ref, now)
+    return typed(found, Verification)
 
 
 _Row = TypeVar("_Row", "Decision", "Evidence")

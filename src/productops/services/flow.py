@@ -1,18 +1,58 @@
-"""Delivery flow reads shared by the CLI and the API: each work item's flow (docs/metrics.md)."""
+"""Delivery flow reads shared by the CLI and the API (definitions: docs/metrics.md): each work
+item's flow, and per team and period lead and cycle time, throughput, WIP, aging, time in status,
+bottlenecks, flow efficiency, cross-team dependencies, workflow conformance, time-to-market and
+Monte Carlo forecasts. Each returns frozen records whose fields are the command's `-f json`
+columns; `team`, `since` and `until` filter as `--team`, `--since` and `--until` do."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
+
+from productops.durations import Grain
+from productops.errors import UsageError
 from productops.pillars import process as p
+from productops.services.rows import records
 
 if TYPE_CHECKING:
     from productops.workspace import Workspace
 
-__all__ = ["FlowItem", "flow_items"]
+__all__ = [
+    "Aging",
+    "BlockingPair",
+    "Bottleneck",
+    "Conformance",
+    "DependencyDelay",
+    "Deviation",
+    "Efficiency",
+    "FlowForecast",
+    "FlowItem",
+    "ForecastLine",
+    "Percentiles",
+    "StatusShare",
+    "Throughput",
+    "TimeToMarket",
+    "Wip",
+    "aging",
+    "blocking_pairs",
+    "bottleneck",
+    "conformance",
+    "cycle_time",
+    "dependencies",
+    "deviations",
+    "efficiency",
+    "flow_items",
+    "forecast",
+    "lead_time",
+    "throughput",
+    "time_in_status",
+    "time_to_market",
+    "wip",
+]
 
 
 @dataclass(frozen=True)
@@ -27,6 +67,172 @@ class FlowItem:
     cycle_time_days: float | None
     status_changes: int | None
     time_in_status: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Percentiles:
+    """Lead or cycle time percentiles in days of the items done in a team's period."""
+
+    team_id: str | None
+    period_start: datetime
+    items: int
+    p50: float | None
+    p70: float | None
+    p85: float | None
+    p95: float | None
+
+
+@dataclass(frozen=True)
+class Throughput:
+    """Items done in a team's period, and per week (`partial`: the period still runs)."""
+
+    team_id: str | None
+    period_start: datetime
+    items: int
+    per_week: float | None
+    partial: bool | None
+
+
+@dataclass(frozen=True)
+class Wip:
+    """Items in progress at the end of a team's period."""
+
+    team_id: str | None
+    period_start: datetime
+    wip: int
+
+
+@dataclass(frozen=True)
+class Aging:
+    """An item in progress: its age in days against its team's cycle-time percentiles."""
+
+    work_item_id: str
+    team_id: str | None
+    status: str | None
+    started_at: datetime | None
+    age_days: float | None
+    p50: float | None
+    p85: float | None
+    p95: float | None
+    band: str | None
+
+
+@dataclass(frozen=True)
+class StatusShare:
+    """Days in one in-progress status and its share (0-1) of cycle time, in a team's period."""
+
+    team_id: str | None
+    period_start: datetime
+    status: str | None
+    items: int
+    days: float | None
+    share: float | None
+    previous_share: float | None
+
+
+@dataclass(frozen=True)
+class Bottleneck:
+    """The wait status holding the most waiting time in a team's period, and its trend."""
+
+    team_id: str | None
+    period_start: datetime
+    status: str | None
+    items: int
+    days: float | None
+    share_of_waiting: float | None
+    share_of_cycle: float | None
+    trend: float | None
+
+
+@dataclass(frozen=True)
+class Efficiency:
+    """Flow efficiency (active over cycle time, 0-1) in a team's period."""
+
+    team_id: str | None
+    period_start: datetime
+    items: int
+    cycle_days: float | None
+    waiting_days: float | None
+    active_days: float | None
+    efficiency: float | None
+
+
+@dataclass(frozen=True)
+class DependencyDelay:
+    """Items of a team delayed by other teams' items, and days blocked, in a period."""
+
+    team_id: str | None
+    period_start: datetime
+    items_delayed: int
+    blocked_days: float | None
+
+
+@dataclass(frozen=True)
+class BlockingPair:
+    """Days one team's items blocked another's."""
+
+    blocking_team: str | None
+    blocked_team: str | None
+    links: int
+    items_delayed: int
+    blocked_days: float | None
+
+
+@dataclass(frozen=True)
+class Conformance:
+    """Finished items that followed the standard workflow, in a team's period."""
+
+    team_id: str | None
+    period_start: datetime
+    items: int
+    conforming: int
+    share: float | None
+    team_conforms: bool | None
+
+
+@dataclass(frozen=True)
+class Deviation:
+    """A deviation from the standard workflow: items, teams and moves that made it."""
+
+    deviation: str
+    items: int
+    teams: int
+    moves: int
+
+
+@dataclass(frozen=True)
+class TimeToMarket:
+    """Days from creation to release of a team's features, and of those for customer insights."""
+
+    team_id: str | None
+    period_start: datetime
+    features: int
+    p50_days: float | None
+    p85_days: float | None
+    insight_features: int | None
+    insight_p50_days: float | None
+
+
+@dataclass(frozen=True)
+class ForecastLine:
+    """At a confidence (`85%`): at least this many `items` in the days asked, or done within
+    this many `days`; the other is None."""
+
+    confidence: str
+    days: float | None = None
+    items: float | None = None
+
+
+@dataclass(frozen=True)
+class FlowForecast:
+    """A team's Monte Carlo forecast from `history_days` of daily throughput; `unit` says which
+    of a line's `days` or `items` it gives; `warning` why it may not hold."""
+
+    team_id: str
+    history_days: int
+    unit: Literal["days", "items"]
+    lines: list[ForecastLine]
+    warning: str | None = None
 
 
 def flow_items(
@@ -57,3 +263,204 @@ def flow_items(
         )
         for r in rows
     ]
+
+
+def _stays(ws: Workspace, as_of: datetime) -> Any:
+    b = ws.backend()
+    return p.status_stays(b.table("work_item"), b.table("work_item_transition"), as_of)
+
+
+def _workflow(ws: Workspace) -> p.Workflow:
+    s = ws.config.workflow
+    return p.Workflow(tuple(s.statuses), tuple(s.optional), tuple(s.allowed), s.threshold)
+
+
+def lead_time(
+    ws: Workspace,
+    grain: Grain,
+    team: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[Percentiles]:
+    """Lead time percentiles in days (created to done) per team and period."""
+    expr = p.lead_time(ws.backend().table("work_item"), grain)
+    return records(expr, Percentiles, team, since, until)
+
+
+def cycle_time(
+    ws: Workspace,
+    grain: Grain,
+    as_of: datetime,
+    team: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[Percentiles]:
+    """Cycle time percentiles in days (time in in-progress statuses) per team and period."""
+    items = p.flow_items(ws.backend().table("work_item"), _stays(ws, as_of))
+    return records(p.cycle_time(items, grain), Percentiles, team, since, until)
+
+
+def throughput(
+    ws: Workspace,
+    grain: Grain,
+    as_of: datetime,
+    team: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[Throughput]:
+    """Items done per team and period, and per week of the period's elapsed part."""
+    expr = p.throughput(ws.backend().table("work_item"), grain, as_of)
+    return records(expr, Throughput, team, since, until)
+
+
+def wip(
+    ws: Workspace,
+    grain: Grain,
+    team: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[Wip]:
+    """Work in progress at the end of each period, per team."""
+    return records(p.wip(ws.backend().table("work_item"), grain), Wip, team, since, until)
+
+
+def aging(ws: Workspace, as_of: datetime, team: str | None = None) -> list[Aging]:
+    """Items in progress at `as_of`, their age against the team's cycle-time percentiles."""
+    items = p.flow_items(ws.backend().table("work_item"), _stays(ws, as_of))
+    return records(p.aging_wip(items, as_of), Aging, team)
+
+
+def time_in_status(
+    ws: Workspace,
+    grain: Grain,
+    as_of: datetime,
+    team: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[StatusShare]:
+    """Days in each in-progress status and its share of cycle time, per team and period."""
+    expr = p.status_share(_stays(ws, as_of), ws.backend().table("work_item"), grain)
+    return records(expr, StatusShare, team, since, until)
+
+
+def bottleneck(
+    ws: Workspace,
+    grain: Grain,
+    as_of: datetime,
+    team: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[Bottleneck]:
+    """The wait status holding the most waiting time, per team and period, and its trend."""
+    waits = ws.config.workflow.wait_statuses
+    expr = p.bottleneck(_stays(ws, as_of), ws.backend().table("work_item"), grain, waits)
+    return records(expr, Bottleneck, team, since, until)
+
+
+def efficiency(
+    ws: Workspace,
+    grain: Grain,
+    as_of: datetime,
+    team: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[Efficiency]:
+    """Flow efficiency: active time over cycle time, per team and period."""
+    b = ws.backend()
+    expr = p.flow_efficiency(
+        _stays(ws, as_of),
+        b.table("work_item"),
+        b.table("work_item_flag"),
+        as_of,
+        grain,
+        ws.config.workflow.wait_statuses,
+    )
+    return records(expr, Efficiency, team, since, until)
+
+
+def _blocks(ws: Workspace, as_of: datetime) -> Any:
+    b = ws.backend()
+    return p.cross_team_blocks(b.table("work_item"), b.table("work_item_link"), as_of)
+
+
+def dependencies(
+    ws: Workspace,
+    grain: Grain,
+    as_of: datetime,
+    team: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[DependencyDelay]:
+    """Items delayed by other teams' items and days blocked, per blocked team and period."""
+    expr = p.dependency_delays(_blocks(ws, as_of), grain)
+    return records(expr, DependencyDelay, team, since, until)
+
+
+def blocking_pairs(ws: Workspace, as_of: datetime, team: str | None = None) -> list[BlockingPair]:
+    """Team pairs ranked by the days one team's items blocked the other's (`team`: blocked)."""
+    return records(p.blocking_pairs(_blocks(ws, as_of)), BlockingPair, team)
+
+
+def conformance(
+    ws: Workspace,
+    grain: Grain,
+    team: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[Conformance]:
+    """Share of finished items that followed the standard workflow, per team and period."""
+    b = ws.backend()
+    workflow = _workflow(ws)
+    found = p.deviations(b.table("work_item"), b.table("work_item_transition"), workflow)
+    expr = p.conformance(b.table("work_item"), found, grain, workflow)
+    return records(expr, Conformance, team, since, until)
+
+
+def deviations(ws: Workspace, team: str | None = None) -> list[Deviation]:
+    """The most common deviations from the standard workflow (of `team`'s items)."""
+    b = ws.backend()
+    found = p.deviations(b.table("work_item"), b.table("work_item_transition"), _workflow(ws))
+    if team is not None:
+        found = found.filter(found.team_id == team)
+    return records(p.common_deviations(found), Deviation)
+
+
+def time_to_market(
+    ws: Workspace,
+    grain: Grain,
+    team: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[TimeToMarket]:
+    """Days from creation to release of features, and of those addressing customer insights."""
+    b = ws.backend()
+    expr = p.time_to_market(b.table("work_item"), b.table("feedback_link"), grain)
+    return records(expr, TimeToMarket, team, since, until)
+
+
+def forecast(
+    ws: Workspace,
+    team: str,
+    as_of: datetime,
+    *,
+    items: int | None = None,
+    days: int | None = None,
+    history: int = 90,
+) -> FlowForecast:
+    """When `items` more of `team`'s items will be done, or how many in `days` days (exactly one
+    of them), from the daily throughput of the `history` days before `as_of`'s day."""
+    if (items is None) == (days is None):
+        raise UsageError("flow forecast: give exactly one of items or days")
+    end = as_of.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = end - timedelta(days=history)
+    done = p.throughput(ws.backend().table("work_item"), "day", end)
+    done = done.filter(
+        (done.team_id == team) & (done.period_start >= start) & (done.period_start < end)
+    )
+    daily = np.zeros(history, dtype=np.int64)
+    for r in done.to_pyarrow().to_pylist():
+        daily[(r["period_start"].replace(tzinfo=UTC) - start).days] += r["items"]
+    result = p.when_done(daily, items) if items is not None else p.how_many(daily, days or 0)
+    unit: Literal["days", "items"] = "days" if items is not None else "items"
+    lines = [ForecastLine(f"{c}%", **{unit: v}) for c, v in sorted(result.values.items())]
+    return FlowForecast(team, history, unit, lines, result.warning)

@@ -3,19 +3,27 @@ after-value (docs/scorecard.md#initiatives)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from productops.ops.initiatives import CYCLE, check_criterion, next_stage
 from productops.registry import improvement
 from productops.services import audit
+from productops.services.rows import typed
 from productops.services.scorecard import criterion_value
 
 if TYPE_CHECKING:
     from productops.services.actor import Actor
     from productops.workspace import Workspace
 
-__all__ = ["advance_initiative", "start_initiative"]
+__all__ = [
+    "InitiativeListed",
+    "advance_initiative",
+    "list_initiatives",
+    "show_initiative",
+    "start_initiative",
+]
 
 _BRIEF = ("id", "team_id", "title", "stage", "target_metric", "baseline", "after")
 
@@ -65,3 +73,32 @@ def advance_initiative(
         obj = f"initiative:{row['id']}"
         audit.record(ws, actor, "initiative.advance", obj, _brief(row), _brief(moved))
     return moved
+
+
+@dataclass(frozen=True)
+class InitiativeListed:
+    """An initiative: its stage, the criterion it should move (`target_metric`), the baseline
+    frozen at its start (of `baseline_period`) and the after-value measured at implement."""
+
+    id: str
+    team_id: str | None
+    title: str | None
+    stage: str | None
+    target_metric: str | None
+    baseline: float | None
+    baseline_period: str | None
+    after: float | None
+    started_at: datetime | None
+    stage_at: datetime | None
+    ended_at: datetime | None
+
+
+def list_initiatives(ws: Workspace, team: str | None = None) -> list[InitiativeListed]:
+    """Initiatives (of `team`), newest first."""
+    return typed(improvement.list_initiatives(ws.store, team), InitiativeListed)
+
+
+def show_initiative(ws: Workspace, ref: str) -> InitiativeListed:
+    """Initiative `ref`: its id or the part after `productops:initiative-` (or its start)."""
+    [found] = typed([improvement.load_initiative(ws.store, ref)], InitiativeListed)
+    return found

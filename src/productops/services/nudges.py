@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from productops.ops.nudges import check_move, offers
 from productops.registry import improvement
 from productops.services import audit
+from productops.services.rows import typed
 from productops.services.scorecard import compute, criterion_value, maturity_readings
 
 if TYPE_CHECKING:
@@ -18,7 +19,15 @@ if TYPE_CHECKING:
     from productops.services.actor import Actor
     from productops.workspace import Workspace
 
-__all__ = ["OfferedNudge", "accept_nudge", "measure_nudges", "move_nudge", "offer_nudges"]
+__all__ = [
+    "NudgeListed",
+    "OfferedNudge",
+    "accept_nudge",
+    "list_nudges",
+    "measure_nudges",
+    "move_nudge",
+    "offer_nudges",
+]
 
 _ACTIONS = {"accepted": "nudge.accept", "dismissed": "nudge.dismiss", "done": "nudge.done"}
 _BRIEF = ("id", "team_id", "rule", "criterion", "status", "reason", "outcome", "baseline", "after")
@@ -140,3 +149,27 @@ def _accepted_at(readiness: str) -> datetime | None:
         return None
     at = datetime.fromisoformat(found)
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at
+
+
+@dataclass(frozen=True)
+class NudgeListed:
+    """A nudge: its rule and criterion, where it stands, and its effect once measured (the
+    criterion's `baseline` at acceptance and `after`)."""
+
+    id: str
+    team_id: str | None
+    rule: str
+    criterion: str | None
+    status: str | None
+    status_at: datetime | None
+    reason: str | None
+    baseline: float | None
+    after: float | None
+    measured_at: datetime | None
+
+
+def list_nudges(
+    ws: Workspace, team: str | None = None, status: str | None = None
+) -> list[NudgeListed]:
+    """Nudges (of `team`, in `status`: offered, accepted, dismissed, done), newest first."""
+    return typed(improvement.list_nudges(ws.store, team, status), NudgeListed)

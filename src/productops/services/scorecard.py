@@ -1,9 +1,9 @@
 """The scorecard: compute the success criteria per team and period, keep them with the maturity
-readings, and set the targets teams give themselves (docs/scorecard.md)."""
+readings, read the maturity grid, and set the targets teams give themselves (docs/scorecard.md)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -31,11 +31,16 @@ if TYPE_CHECKING:
     from productops.workspace import Workspace
 
 __all__ = [
+    "CriterionListed",
+    "MaturityRow",
     "aimed",
     "compute",
     "compute_and_keep",
     "criterion_value",
     "keep",
+    "list_criteria",
+    "maturity",
+    "maturity_grid",
     "maturity_readings",
     "refresh",
     "set_criterion_target",
@@ -205,3 +210,58 @@ def _target(ws: Workspace, criterion: str, team: str) -> dict[str, Any] | None:
         [criterion, team],
     ).to_pylist()
     return dict(rows[0]) if rows else None
+
+
+@dataclass(frozen=True)
+class CriterionListed:
+    """A success criterion in use: its pillar, unit, which direction is better, how teams roll
+    up to the organisation, and the tables it needs."""
+
+    id: str
+    pillar: str
+    name: str
+    unit: str
+    direction: str
+    rollup: str
+    needs: str
+
+
+@dataclass(frozen=True)
+class MaturityRow:
+    """A team's stage of competence per pillar in a period, and why (`..._why`)."""
+
+    team_id: str
+    period_start: datetime
+    data: str | None = None
+    customer: str | None = None
+    process: str | None = None
+    data_why: str | None = None
+    customer_why: str | None = None
+    process_why: str | None = None
+
+
+def list_criteria(ws: Workspace) -> list[CriterionListed]:
+    """The criteria in use (the workspace's `[scorecard]` disables some and adds its own)."""
+    chosen = criteria_in_use(ws.config.scorecard.disabled, ws.config.scorecard.custom)
+    return [
+        CriterionListed(c.id, c.pillar, c.name, c.unit, c.direction, c.rollup, ", ".join(c.needs))
+        for c in chosen
+    ]
+
+
+def maturity_grid(readings: list[Reading]) -> list[MaturityRow]:
+    """Readings as one row per team: its stage in each pillar and why."""
+    grid: dict[str, dict[str, Any]] = {}
+    for r in readings:
+        row = grid.setdefault(r.team_id, {"team_id": r.team_id, "period_start": r.period_start})
+        row[r.pillar] = r.stage
+        row[f"{r.pillar}_why"] = "; ".join(r.reasons)
+    return [MaturityRow(**row) for row in grid.values()]
+
+
+def maturity(
+    ws: Workspace, periods: list[datetime], g: Grain, as_of: datetime
+) -> list[MaturityRow]:
+    """The maturity grid for the last of `periods` (which cover the habitual periods), computed
+    as of `as_of` without keeping anything (`refresh` keeps it)."""
+    return maturity_grid(maturity_readings(ws, compute(ws, periods, g, as_of), periods, g))

@@ -1,5 +1,9 @@
-"""Surveys' writes: open, answer anonymously, close (definitions and the anonymity rule:
-docs/surveys.md).
+"""Surveys: open, answer anonymously, close, and read their results (definitions and the
+anonymity rule: docs/surveys.md).
+
+Results come only from `productops.ops.surveys`, where the anonymity rule lives: a group's
+figures and comments are published once its survey is closed and it has `min_group` (3 or more)
+respondents; every read here goes through it, with the workspace's `[surveys] min_group`.
 
 Opening and closing are audited as the actor's (`survey.new`, `survey.close` on `survey:ID`,
 with the survey before and after). An answer is audited too, but never as anyone's: its row
@@ -14,16 +18,38 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from productops import ops
+from productops.durations import Grain
+from productops.errors import UsageError
 from productops.ingest.privacy import workspace_salt
 from productops.registry import surveys as registry
-from productops.registry.surveys import Survey
+from productops.registry.surveys import SURVEY_KINDS, Survey
 from productops.services import audit
 from productops.services.actor import Actor
+from productops.services.rows import records, typed
 
 if TYPE_CHECKING:
     from productops.workspace import Workspace
 
-__all__ = ["ANONYMOUS", "Answered", "Survey", "answer_survey", "close_survey", "open_survey"]
+__all__ = [
+    "ANONYMOUS",
+    "Answered",
+    "HealthCheckResult",
+    "OnboardingResult",
+    "PmTimeResult",
+    "SatisfactionResult",
+    "Survey",
+    "SurveyComment",
+    "SurveyListed",
+    "SurveyResult",
+    "SurveyResults",
+    "answer_survey",
+    "close_survey",
+    "list_surveys",
+    "open_survey",
+    "survey_kind",
+    "survey_results",
+]
 
 # Who an answer's audit row names: no one.
 ANONYMOUS = Actor("anonymous")
@@ -78,3 +104,168 @@ def close_survey(ws: Workspace, actor: Actor, ref: str, at: datetime) -> Survey:
         after = registry.close_survey(ws.store, before.id, at)
         audit.record(ws, actor, "survey.close", f"survey:{after.id}", asdict(before), asdict(after))
     return after
+
+
+@dataclass(frozen=True)
+class SurveyListed:
+    """A survey as listed, with how many answered it (distinct respondents, no one named)."""
+
+    id: str
+    team_id: str | None
+    kind: str | None
+    title: str | None
+    status: str
+    opened_at: datetime | None
+    closed_at: datetime | None
+    respondents: int
+
+
+@dataclass(frozen=True)
+class HealthCheckResult:
+    """A team health check's indicator (question): shares of green, amber and red answers,
+    `score` 1 (red) to 3 (green), and the trend; null figures when `suppressed` (`reason`)."""
+
+    team_id: str | None
+    survey_id: str
+    opened_at: datetime | None
+    period_start: datetime | None
+    question: str
+    respondents: int
+    green_share: float | None
+    amber_share: float | None
+    red_share: float | None
+    score: float | None
+    colour: str | None
+    mode_colour: str | None
+    previous_score: float | None
+    trend: str | None
+    suppressed: bool
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class SatisfactionResult:
+    """A stakeholder, ops-support or self-assessment question on 1-5: `mean` and the share of
+    answers of 4 or 5; null figures when `suppressed` (`reason`)."""
+
+    team_id: str | None
+    survey_id: str
+    kind: str | None
+    opened_at: datetime | None
+    period_start: datetime | None
+    question: str
+    respondents: int
+    mean: float | None
+    favourable_share: float | None
+    suppressed: bool
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class PmTimeResult:
+    """Where PM time goes in a pm_time survey: strategic and operational shares (0-1)."""
+
+    team_id: str | None
+    survey_id: str
+    opened_at: datetime | None
+    period_start: datetime | None
+    respondents: int
+    strategic_share: float | None
+    operational_share: float | None
+    suppressed: bool
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class OnboardingResult:
+    """An onboarding survey: the rating (1-5), its favourable share and the days needed."""
+
+    team_id: str | None
+    survey_id: str
+    opened_at: datetime | None
+    period_start: datetime | None
+    respondents: int
+    rating_mean: float | None
+    favourable_share: float | None
+    days_median: float | None
+    days_mean: float | None
+    suppressed: bool
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class SurveyComment:
+    """A free-text answer of a closed survey where enough respondents wrote one (no one named)."""
+
+    team_id: str | None
+    survey_id: str
+    text: str
+
+
+SurveyResult = HealthCheckResult | SatisfactionResult | PmTimeResult | OnboardingResult
+"""One group's result, by the survey's kind."""
+
+_RESULT: dict[str, type[SurveyResult]] = {
+    "health_check": HealthCheckResult,
+    "stakeholder": SatisfactionResult,
+    "ops_support": SatisfactionResult,
+    "self_assessment": SatisfactionResult,
+    "pm_time": PmTimeResult,
+    "onboarding": OnboardingResult,
+}
+
+
+@dataclass(frozen=True)
+class SurveyResults:
+    """The results and comments of one survey, or of every survey of a kind."""
+
+    kind: str
+    survey: Survey | None
+    results: list[SurveyResult]
+    comments: list[SurveyComment]
+
+
+def survey_kind(text: str | None, option: str = "kind") -> str | None:
+    """A kind of survey checked (None stays None)."""
+    if text is not None and text not in SURVEY_KINDS:
+        raise UsageError(f"{option} {text!r}: use one of {', '.join(SURVEY_KINDS)}")
+    return text
+
+
+def list_surveys(
+    ws: Workspace, team: str | None = None, kind: str | None = None
+) -> list[SurveyListed]:
+    """Surveys (of `team`, of `kind`) with their status and number of respondents."""
+    return typed(registry.list_surveys(ws.store, team, survey_kind(kind)), SurveyListed)
+
+
+def survey_results(
+    ws: Workspace,
+    survey: str | None = None,
+    kind: str | None = None,
+    team: str | None = None,
+    grain: Grain = "quarter",
+) -> SurveyResults:
+    """The results of survey `survey`, or of every survey of `kind` (default health_check),
+    of `team`, per `grain` period, under the anonymity rule; and their comments."""
+    chosen = None if survey is None else registry.load_survey(ws.store, survey)
+    what = chosen.kind if chosen is not None else survey_kind(kind) or "health_check"
+    if what is None:
+        raise UsageError(f"{survey}: the survey has no kind; it has no results to compute")
+    b = ws.backend()
+    s, r = b.table("survey"), b.table("survey_response")
+    min_group = ws.config.surveys.min_group
+    if what == "health_check":
+        table = ops.health_check(s, r, min_group, grain)
+    elif what == "pm_time":
+        table = ops.pm_time(s, r, min_group, grain)
+    elif what == "onboarding":
+        table = ops.onboarding_survey(s, r, min_group, grain)
+    else:
+        table = ops.satisfaction(s, r, min_group, grain, kinds=(what,))
+    said = ops.comments(s.filter(s.kind == what), r, min_group)
+    if chosen is not None:
+        table = table.filter(table.survey_id == chosen.id)
+        said = said.filter(said.survey_id == chosen.id)
+    results: list[SurveyResult] = list(records(table, _RESULT[what], team))
+    return SurveyResults(what, chosen, results, records(said, SurveyComment, team))

@@ -1,5 +1,5 @@
-"""Feedback themes: discover them, and rename, merge and split them so that later runs keep the
-change (docs/themes.md).
+"""Feedback themes: discover them, rename, merge and split them so that later runs keep the
+change, and read them, their groups and their feedback (docs/themes.md).
 
 Each write appends one audit row (`services.audit.record`) in the write's transaction, with
 the changed themes' id, label, status, size and lineage (never their centroids).
@@ -7,11 +7,13 @@ the changed themes' id, label, status, size and lineage (never their centroids).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from productops.registry import themes as registry
 from productops.services import audit
+from productops.services.rows import typed
 
 if TYPE_CHECKING:
     from productops.pillars.customer.embeddings import Embedder
@@ -20,7 +22,80 @@ if TYPE_CHECKING:
     from productops.services.actor import Actor
     from productops.workspace import Workspace
 
-__all__ = ["discover", "merge", "pick_embedder", "rename", "split"]
+__all__ = [
+    "Theme",
+    "ThemeFeedback",
+    "ThemeGroup",
+    "discover",
+    "list_themes",
+    "merge",
+    "pick_embedder",
+    "rename",
+    "show_theme",
+    "split",
+    "theme_feedback",
+    "theme_groups",
+]
+
+
+@dataclass(frozen=True)
+class Theme:
+    """A feedback theme; `keywords` comma-separated; lineage when merged or split."""
+
+    id: str
+    label: str
+    language: str | None
+    size: int | None
+    status: str | None
+    group_id: str | None
+    keywords: str | None
+    merged_into: str | None
+    split_from: str | None
+
+
+@dataclass(frozen=True)
+class ThemeGroup:
+    """Similar themes of one language under one label; `size` the feedback in its themes,
+    `theme_ids` its themes, largest first."""
+
+    id: str
+    label: str | None
+    language: str | None
+    themes: int
+    size: int
+    keywords: str | None
+    theme_ids: str | None
+
+
+@dataclass(frozen=True)
+class ThemeFeedback:
+    """A piece of a theme's feedback and how close it is to the theme (cosine similarity 0-1)."""
+
+    id: str
+    score: float | None
+    text: str | None
+
+
+def list_themes(ws: Workspace, include_inactive: bool = False) -> list[Theme]:
+    """Active themes (with `include_inactive`, also merged, split and archived), largest first."""
+    return typed(registry.list_themes(ws.store, include_inactive), Theme)
+
+
+def theme_groups(ws: Workspace) -> list[ThemeGroup]:
+    """Theme groups with active themes, largest first."""
+    return typed(registry.list_groups(ws.store), ThemeGroup)
+
+
+def theme_feedback(ws: Workspace, ref: str) -> tuple[Theme, list[ThemeFeedback]]:
+    """Theme `ref` (its id or number) and its feedback, most similar first."""
+    found, members = registry.theme_feedback(ws.store, ref)
+    return typed([found], Theme)[0], typed(members, ThemeFeedback)
+
+
+def show_theme(ws: Workspace, ref: str) -> Theme:
+    """Theme `ref` (its id or number)."""
+    return theme_feedback(ws, ref)[0]
+
 
 _BRIEF = ("id", "label", "status", "size", "merged_into", "split_from")
 

@@ -120,6 +120,11 @@ class Served:
             held.close()
             self._closed = _files(self.root)
 
+    def changed(self) -> None:
+        """The store was written outside the turns (a sync in the background of this process):
+        what `remembered` kept is not to be given again."""
+        self._changes += 1
+
     def remembered(
         self, key: Hashable, compute: Callable[[], T], ignoring: frozenset[str] = frozenset()
     ) -> T:

@@ -1,13 +1,14 @@
-"""The decision log's writes under `/api/v1/decisions` (as `productops decision new|decide|
-evidence|review|supersede`): a member writes only its teams' decisions. Responses are the
-services' own dataclasses (`Decision`, `Evidence`, `Outcome`), which FastAPI validates."""
+"""The decision log under `/api/v1/decisions`: its reads (as `productops decision list|show|
+verify`) and its writes (as `productops decision new|decide|evidence|review|supersede`): a
+member writes only its teams' decisions. Responses are the services' own dataclasses
+(`Decision`, `Evidence`, `Outcome`, ...), which FastAPI validates."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field, model_validator
 
 from productops.durations import Grain
@@ -16,7 +17,9 @@ from productops.registry.evidence import MetricRequest
 from productops.services import decisions as service
 from productops.services.users import Access, authorize
 from productops.web.auth import TEAM_WRITE, WorkspaceDep
-from productops.web.params import utc
+from productops.web.paging import Page, PagingDep
+from productops.web.params import Team, maybe_utc, utc
+from productops.web.usage import ReaderDep, log_read
 from productops.workspace import Workspace
 
 __all__ = ["router"]
@@ -98,8 +101,38 @@ class Supersede(BaseModel):
     by: str
 
 
-def _maybe(at: datetime | None) -> datetime | None:
-    return None if at is None else utc(at)
+@router.get("/decisions")
+def decisions(
+    ws: WorkspaceDep,
+    paging: PagingDep,
+    access: ReaderDep,
+    team: Team = None,
+    status: Annotated[
+        Literal["proposed", "decided", "superseded"] | None,
+        Query(description="Only decisions in this status."),
+    ] = None,
+) -> Page[service.DecisionListed]:
+    """Every decision, newest first: status, expected outcome, review date, evidence count."""
+    log_read(ws, access, paging, "search", "decisions", team=team, status=status)
+    return paging.page(service.list_decisions(ws, team, status))
+
+
+@router.get("/decisions/{decision}")
+def show(ws: WorkspaceDep, access: ReaderDep, decision: str) -> service.DecisionShown:
+    """A decision (its id, or the part after `decision-`) with its evidence."""
+    found = service.show_decision(ws, decision)
+    log_read(ws, access, None, "open", found.decision.id)
+    return found
+
+
+@router.get("/decisions/{decision}/verify")
+def verify(
+    ws: WorkspaceDep, paging: PagingDep, access: ReaderDep, decision: str
+) -> Page[service.Verification]:
+    """Each frozen piece of evidence run again: does it reproduce, has the data changed since?"""
+    found = service.verify_decision(ws, decision, utc(None))
+    log_read(ws, access, paging, "query", "decision.verify", decision=decision)
+    return paging.page(found)
 
 
 def _decision(ws: Workspace, access: Access, ref: str) -> str:
@@ -119,7 +152,7 @@ def new_decision(ws: WorkspaceDep, access: Writer, body: NewDecision) -> service
     made = service.log_decision(
         ws, access.actor, team_id=body.team_id, title=body.title, context=body.context,
         options=body.options, deciders=body.deciders, expect=expect,
-        expected_by=_maybe(body.expected_by), review_at=_maybe(body.review_at), at=utc(body.at),
+        expected_by=maybe_utc(body.expected_by), review_at=maybe_utc(body.review_at), at=utc(body.at),
     )  # fmt: skip
     return made
 
@@ -142,7 +175,7 @@ def evidence(
         m = body.metric
         given = MetricRequest(
             m.metric, tuple(m.by), m.grain, tuple(m.where),
-            _maybe(m.since), _maybe(m.until),
+            maybe_utc(m.since), maybe_utc(m.until),
         )  # fmt: skip
     else:
         assert body.record is not None

@@ -1,38 +1,26 @@
-"""`GET /api/v1/flow/items`: each work item's flow, as `productops flow items -f json`."""
+"""`GET /api/v1/flow/...`: delivery flow, as `productops flow ... -f json`: each work item, and
+per team and period lead and cycle time, throughput, WIP, aging, time in status, bottlenecks,
+flow efficiency, cross-team dependencies, workflow conformance, time-to-market and forecasts."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
 
+from productops.durations import Grain
 from productops.registry.scorecard import TARGET_TABLES
-from productops.services.flow import flow_items
+from productops.services import flow as service
 from productops.web.auth import WorkspaceDep
 from productops.web.paging import Page, PagingDep
-from productops.web.params import AsOf, utc
+from productops.web.params import AsOf, Since, Team, Until, maybe_utc, utc
 from productops.web.turns import ServedDep
 from productops.web.usage import ReaderDep, log_read
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/flow", tags=["flow"])
-
-
-class FlowItemOut(BaseModel):
-    """One work item: created, resolved, lead and cycle time, status changes, days per status."""
-
-    work_item_id: str
-    team_id: str | None
-    created_at: datetime | None
-    resolved_at: datetime | None
-    lead_time_days: float | None
-    cycle_time_days: float | None
-    status_changes: int | None
-    time_in_status: dict[str, float]
+Month = Annotated[Grain, Query(description="The length of a period.")]
 
 
 @router.get("/items")
@@ -41,11 +29,228 @@ def items(
     served: ServedDep,
     paging: PagingDep,
     access: ReaderDep,
-    team: Annotated[str | None, Query(description="Only this team's items.")] = None,
+    team: Team = None,
     as_of: AsOf = None,
-) -> Page[FlowItemOut]:
-    """Each work item, by team, creation time and id."""
+) -> Page[service.FlowItem]:
+    """Each work item: created, resolved, lead and cycle time, status changes, days per status;
+    by team, creation time and id."""
     log_read(ws, access, paging, "query", "flow.items", team=team, as_of=as_of)
-    key = ("flow.items", team, as_of)
-    found = served.remembered(key, lambda: flow_items(ws, utc(as_of), team), TARGET_TABLES)
-    return paging.page(found, partial(FlowItemOut.model_validate, from_attributes=True))
+    key = ("flow.items", team, as_of)  # as of now: remembered a short while
+    found = served.remembered(key, lambda: service.flow_items(ws, utc(as_of), team), TARGET_TABLES)
+    return paging.page(found)
+
+
+@router.get("/lead-time")
+def lead_time(
+    ws: WorkspaceDep,
+    paging: PagingDep,
+    access: ReaderDep,
+    team: Team = None,
+    grain: Month = "month",
+    since: Since = None,
+    until: Until = None,
+) -> Page[service.Percentiles]:
+    """Lead time percentiles in days (created to done) per team and period."""
+    log_read(ws, access, paging, "query", "flow.lead_time", team=team, grain=grain)
+    return paging.page(service.lead_time(ws, grain, team, maybe_utc(since), maybe_utc(until)))
+
+
+@router.get("/cycle-time")
+def cycle_time(
+    ws: WorkspaceDep,
+    paging: PagingDep,
+    access: ReaderDep,
+    team: Team = None,
+    grain: Month = "month",
+    since: Since = None,
+    until: Until = None,
+    as_of: AsOf = None,
+) -> Page[service.Percentiles]:
+    """Cycle time percentiles in days (time in in-progress statuses) per team and period."""
+    log_read(ws, access, paging, "query", "flow.cycle_time", team=team, grain=grain)
+    found = service.cycle_time(ws, grain, utc(as_of), team, maybe_utc(since), maybe_utc(until))
+    return paging.page(found)
+
+
+@router.get("/throughput")
+def throughput(
+    ws: WorkspaceDep,
+    paging: PagingDep,
+    access: ReaderDep,
+    team: Team = None,
+    grain: Annotated[Grain, Query(description="The length of a period.")] = "week",
+    since: Since = None,
+    until: Until = None,
+    as_of: AsOf = None,
+) -> Page[service.Throughput]:
+    """Items done per team and period, and per week (a period still running is `partial`)."""
+    log_read(ws, access, paging, "query", "flow.throughput", team=team, grain=grain)
+    found = service.throughput(ws, grain, utc(as_of), team, maybe_utc(since), maybe_utc(until))
+    return paging.page(found)
+
+
+@router.get("/wip")
+def wip(
+    ws: WorkspaceDep,
+    paging: PagingDep,
+    access: ReaderDep,
+    team: Team = None,
+    grain: Annotated[Grain, Query(description="The length of a period.")] = "week",
+    since: Since = None,
+    until: Until = None,
+) -> Page[service.Wip]:
+    """Work in progress at the end of each period, per team."""
+    log_read(ws, access, paging, "query", "flow.wip", team=team, grain=grain)
+    return paging.page(service.wip(ws, grain, team, maybe_utc(since), maybe_utc(until)))
+
+
+@router.get("/aging")
+def aging(
+    ws: WorkspaceDep, paging: PagingDep, access: ReaderDep, team: Team = None, as_of: AsOf = None
+) -> Page[service.Aging]:
+    """Items in progress, their age against the team's cycle-time percentiles."""
+    log_read(ws, access, paging, "query", "flow.aging", team=team, as_of=as_of)
+    return paging.page(service.aging(ws, utc(as_of), team))
+
+
+@router.get("/time-in-status")
+def time_in_status(
+    ws: WorkspaceDep,
+    paging: PagingDep,
+    access: ReaderDep,
+    team: Team = None,
+    grain: Month = "month",
+    since: Since = None,
+    until: Until = None,
+    as_of: AsOf = None,
+) -> Page[service.StatusShare]:
+    """Days in each in-progress status and its share of cycle time, per team and period."""
+    log_read(ws, access, paging, "query", "flow.time_in_status", team=team, grain=grain)
+    found = service.time_in_status(ws, grain, utc(as_of), team, maybe_utc(since), maybe_utc(until))
+    return paging.page(found)
+
+
+@router.get("/bottleneck")
+def bottleneck(
+    ws: WorkspaceDep,
+    paging: PagingDep,
+    access: ReaderDep,
+    team: Team = None,
+    grain: Month = "month",
+    since: Since = None,
+    until: Until = None,
+    as_of: AsOf = None,
+) -> Page[service.Bottleneck]:
+    """The wait status holding the most waiting time, per team and period, and its trend."""
+    log_read(ws, access, paging, "query", "flow.bottleneck", team=team, grain=grain)
+    found = service.bottleneck(ws, grain, utc(as_of), team, maybe_utc(since), maybe_utc(until))
+    return paging.page(found)
+
+
+@router.get("/efficiency")
+def efficiency(
+    ws: WorkspaceDep,
+    paging: PagingDep,
+    access: ReaderDep,
+    team: Team = None,
+    grain: Month = "month",
+    since: Since = None,
+    until: Until = None,
+    as_of: AsOf = None,
+) -> Page[service.Efficiency]:
+    """Flow efficiency: active time over cycle time, per team and period."""
+    log_read(ws, access, paging, "query", "flow.efficiency", team=team, grain=grain)
+    found = service.efficiency(ws, grain, utc(as_of), team, maybe_utc(since), maybe_utc(until))
+    return paging.page(found)
+
+
+@router.get("/dependencies")
+def dependencies(
+    ws: WorkspaceDep,
+    paging: PagingDep,
+    access: ReaderDep,
+    team: Team = None,
+    grain: Month = "month",
+    since: Since = None,
+    until: Until = None,
+    as_of: AsOf = None,
+) -> Page[service.DependencyDelay]:
+    """Items delayed by other teams' items and days blocked, per blocked team and period."""
+    log_read(ws, access, paging, "query", "flow.dependencies", team=team, grain=grain)
+    found = service.dependencies(ws, grain, utc(as_of), team, maybe_utc(since), maybe_utc(until))
+    return paging.page(found)
+
+
+@router.get("/blocking-pairs")
+def blocking_pairs(
+    ws: WorkspaceDep,
+    paging: PagingDep,
+    access: ReaderDep,
+    team: Annotated[str | None, Query(description="Only pairs where this team is blocked.")] = None,
+    as_of: AsOf = None,
+) -> Page[service.BlockingPair]:
+    """Team pairs ranked by the days one team's items blocked the other's."""
+    log_read(ws, access, paging, "query", "flow.blocking_pairs", team=team, as_of=as_of)
+    return paging.page(service.blocking_pairs(ws, utc(as_of), team))
+
+
+@router.get("/conformance")
+def conformance(
+    ws: WorkspaceDep,
+    paging: PagingDep,
+    access: ReaderDep,
+    team: Team = None,
+    grain: Month = "month",
+    since: Since = None,
+    until: Until = None,
+) -> Page[service.Conformance]:
+    """Share of finished items that followed the standard workflow, per team and period."""
+    log_read(ws, access, paging, "query", "flow.conformance", team=team, grain=grain)
+    return paging.page(service.conformance(ws, grain, team, maybe_utc(since), maybe_utc(until)))
+
+
+@router.get("/deviations")
+def deviations(
+    ws: WorkspaceDep, paging: PagingDep, access: ReaderDep, team: Team = None
+) -> Page[service.Deviation]:
+    """The most common deviations from the standard workflow."""
+    log_read(ws, access, paging, "query", "flow.deviations", team=team)
+    return paging.page(service.deviations(ws, team))
+
+
+@router.get("/time-to-market")
+def time_to_market(
+    ws: WorkspaceDep,
+    paging: PagingDep,
+    access: ReaderDep,
+    team: Team = None,
+    grain: Annotated[Grain, Query(description="The length of a period.")] = "quarter",
+    since: Since = None,
+    until: Until = None,
+) -> Page[service.TimeToMarket]:
+    """Days from creation to release of features, and of those addressing customer insights."""
+    log_read(ws, access, paging, "query", "flow.time_to_market", team=team, grain=grain)
+    found = service.time_to_market(ws, grain, team, maybe_utc(since), maybe_utc(until))
+    return paging.page(found)
+
+
+@router.get("/forecast", response_model_exclude_none=True)
+def forecast(
+    ws: WorkspaceDep,
+    access: ReaderDep,
+    team: Annotated[str, Query(description="The team to forecast.")],
+    items: Annotated[
+        int | None, Query(ge=1, le=100_000, description="When will this many more be done?")
+    ] = None,
+    days: Annotated[
+        int | None, Query(ge=1, le=3650, description="How many items in this many days?")
+    ] = None,
+    history: Annotated[
+        int, Query(ge=1, le=3650, description="Days of daily throughput to draw from.")
+    ] = 90,
+    as_of: AsOf = None,
+) -> service.FlowForecast:
+    """Monte Carlo forecast (50/85/95%): give exactly one of `items` or `days`; each line has
+    `days` (when) or `items` (how many), as the command's rows."""
+    log_read(ws, access, None, "query", "flow.forecast", team=team, items=items, days=days)
+    return service.forecast(ws, team, utc(as_of), items=items, days=days, history=history)

@@ -1,5 +1,6 @@
-"""Improvement initiatives' writes under `/api/v1/initiatives` (as `productops initiative
-start|advance`): a member writes only its teams' initiatives; a wrong stage is a 409."""
+"""Improvement initiatives under `/api/v1/initiatives`: their reads (as `productops initiative
+list|show -f json`) and writes (as `productops initiative start|advance`): a member writes only
+its teams' initiatives; a wrong stage is a 409."""
 
 from __future__ import annotations
 
@@ -10,10 +11,18 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from productops.registry.improvement import load_initiative
-from productops.services.initiatives import advance_initiative, start_initiative
+from productops.services.initiatives import (
+    InitiativeListed,
+    advance_initiative,
+    list_initiatives,
+    show_initiative,
+    start_initiative,
+)
 from productops.services.users import Access, authorize
 from productops.web.auth import TEAM_WRITE, WorkspaceDep
-from productops.web.params import utc
+from productops.web.paging import Page, PagingDep
+from productops.web.params import Team, utc
+from productops.web.usage import ReaderDep, log_read
 
 __all__ = ["router"]
 
@@ -58,6 +67,24 @@ class Advance(BaseModel):
 
     to: str | None = None
     at: datetime | None = Field(default=None, description="Default now.")
+
+
+@router.get("/initiatives")
+def initiatives(
+    ws: WorkspaceDep, paging: PagingDep, access: ReaderDep, team: Team = None
+) -> Page[InitiativeListed]:
+    """Initiatives, newest first."""
+    log_read(ws, access, paging, "search", "initiatives", team=team)
+    return paging.page(list_initiatives(ws, team))
+
+
+@router.get("/initiatives/{initiative}")
+def initiative(ws: WorkspaceDep, access: ReaderDep, initiative: str) -> InitiativeListed:
+    """One initiative (its id or the part after `initiative-`): stage, criterion, baseline and
+    after-value."""
+    found = show_initiative(ws, initiative)
+    log_read(ws, access, None, "open", found.id)
+    return found
 
 
 @router.post("/initiatives")

@@ -1,33 +1,23 @@
-"""`GET /api/v1/metrics`: the metric catalog, as `productops metrics list -f json`."""
+"""`GET /api/v1/metrics...`: the metric catalog, as `productops metrics list|search|show|query
+-f json`: list and search it, open a metric's definition, query a metric per period."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
 
-from productops.services.catalog import workspace_catalog
+from productops.durations import Grain
+from productops.services import catalog as service
 from productops.web.auth import WorkspaceDep
 from productops.web.paging import Page, PagingDep
+from productops.web.params import Since, Until, maybe_utc
 from productops.web.usage import ReaderDep, log_read
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["data"])
-
-
-class MetricOut(BaseModel):
-    """A metric of the catalog; `origin`: builtin or defined in the workspace."""
-
-    name: str
-    type: str
-    unit: str
-    direction: str
-    status: str
-    owner: str
-    description: str
-    origin: Literal["builtin", "workspace"]
+Week = Annotated[Grain, Query(description="The length of a period.")]
 
 
 @router.get("/metrics")
@@ -38,15 +28,59 @@ def metrics(
     status: Annotated[
         str | None, Query(description="Only metrics with this status (draft, certified, ...).")
     ] = None,
-) -> Page[MetricOut]:
+) -> Page[service.MetricListed]:
     """Every metric in the catalog, by name."""
     log_read(ws, access, paging, "search", "metrics", status=status)
-    catalog = workspace_catalog(ws)
-    found = [
-        MetricOut(
-            **catalog.metrics[name].model_dump(include=set(MetricOut.model_fields) - {"origin"}),
-            origin="builtin" if catalog.origins[f"metric:{name}"].builtin else "workspace",
-        )
-        for name in sorted(catalog.metrics)
-    ]
-    return paging.page([m for m in found if status is None or m.status == status])
+    return paging.page(service.list_metrics(ws, status))
+
+
+@router.get("/metrics/search")
+def search(
+    ws: WorkspaceDep,
+    paging: PagingDep,
+    access: ReaderDep,
+    text: Annotated[str, Query(min_length=1, description="Every word must match.")],
+) -> Page[service.MetricFound]:
+    """Metrics whose name, owner or description match every word of `text`, best first."""
+    found = service.search_metrics(ws, text)
+    log_read(ws, access, paging, "search", text, results=len(found))
+    return paging.page(found)
+
+
+@router.get("/metrics/{metric}")
+def metric(
+    ws: WorkspaceDep, access: ReaderDep, metric: str, grain: Week = "week"
+) -> service.MetricShown:
+    """A metric's definition, dimensions, where it is defined and its SQL per `grain`."""
+    found = service.show_metric(ws, metric, grain)
+    log_read(ws, access, None, "open", found.name)
+    return found
+
+
+@router.get("/metrics/{metric}/query")
+def query(
+    ws: WorkspaceDep,
+    paging: PagingDep,
+    access: ReaderDep,
+    metric: str,
+    by: Annotated[list[str], Query(description="Group by this dimension (repeatable).")] = [],  # noqa: B006
+    grain: Week = "week",
+    where: Annotated[
+        list[str], Query(description="A filter, e.g. `plan != free` (repeatable).")
+    ] = [],  # noqa: B006
+    since: Since = None,
+    until: Until = None,
+) -> Page[dict[str, Any]]:
+    """The metric per period (and `by` dimensions): one row per period and group, with the
+    columns of `productops metrics query -f json` (`period_start`, the dimensions, `value`)."""
+    found = service.query_metric(
+        ws,
+        metric,
+        by=by,
+        grain=grain,
+        where=where,
+        since=maybe_utc(since),
+        until=maybe_utc(until),
+    )
+    log_read(ws, access, paging, "query", found.metric, by=by, grain=grain, where=where)
+    return paging.page(found.rows)

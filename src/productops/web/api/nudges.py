@@ -1,25 +1,44 @@
-"""Nudges' writes under `/api/v1/nudges/{nudge}` (as `productops nudge accept|dismiss|done`):
-a member moves only its teams' nudges; a move the nudge's status does not allow is a 409."""
+"""Nudges under `/api/v1/nudges`: the list (as `productops nudge list -f json`) and the moves
+(as `productops nudge accept|dismiss|done`): a member moves only its teams' nudges; a move the
+nudge's status does not allow is a 409."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from productops.registry.improvement import load_nudge
-from productops.services.nudges import accept_nudge, move_nudge
+from productops.services.nudges import NudgeListed, accept_nudge, list_nudges, move_nudge
 from productops.services.users import Access, authorize
 from productops.web.auth import TEAM_WRITE, WorkspaceDep
-from productops.web.params import utc
+from productops.web.paging import Page, PagingDep
+from productops.web.params import Team, utc
+from productops.web.usage import ReaderDep, log_read
 from productops.workspace import Workspace
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["improvement"])
 Writer = Annotated[Access, Depends(TEAM_WRITE)]
+
+
+@router.get("/nudges")
+def nudges(
+    ws: WorkspaceDep,
+    paging: PagingDep,
+    access: ReaderDep,
+    team: Team = None,
+    status: Annotated[
+        Literal["offered", "accepted", "dismissed", "done"] | None,
+        Query(description="Only nudges in this status."),
+    ] = None,
+) -> Page[NudgeListed]:
+    """Nudges, newest first."""
+    log_read(ws, access, paging, "search", "nudges", team=team, status=status)
+    return paging.page(list_nudges(ws, team, status))
 
 
 class NudgeOut(BaseModel):

@@ -1,5 +1,6 @@
-"""`GET /api/v1/scorecard`: the success criteria per team and period, as `productops scorecard
--f json`; reading does not keep snapshots (the command line's `scorecard` does)."""
+"""`GET /api/v1/scorecard...`: the success criteria per team and period, the criteria in use and
+the maturity grid, as `productops scorecard [criteria|maturity] -f json`; reading keeps no
+snapshots or readings (the command line's `scorecard` and `scorecard maturity` do)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,14 @@ from productops.errors import UsageError
 from productops.ops import criteria as crit
 from productops.ops.scorecard import criteria_in_use, latest_complete, period_start, periods_ending
 from productops.registry.scorecard import TARGET_TABLES
-from productops.services.scorecard import aimed, values
+from productops.services.scorecard import (
+    CriterionListed,
+    MaturityRow,
+    aimed,
+    list_criteria,
+    maturity,
+    values,
+)
 from productops.web.auth import WorkspaceDep
 from productops.web.paging import Page, PagingDep
 from productops.web.params import AsOf, utc
@@ -63,12 +71,7 @@ def scorecard(
     """Each criterion's value, target, trend and whether it is met, per team and period."""
     log_read(ws, access, paging, "query", "scorecard", team=team, period=period, grain=grain)
     now = utc(as_of)
-    last = (
-        latest_complete(now, grain)
-        if period is None
-        else period_start(datetime(period.year, period.month, period.day, tzinfo=UTC), grain)
-    )
-    starts = periods_ending(last, grain, periods)
+    starts = periods_ending(_last(period, grain, now), grain, periods)
     key = ("scorecard", tuple(starts), grain, as_of)  # as of now: remembered a short while
     costly = served.remembered(key, lambda: values(ws, starts, grain, now), TARGET_TABLES)
     if team is not None and team not in {s.team_id for s in costly}:
@@ -83,3 +86,36 @@ def scorecard(
         total=page.total,
         next_cursor=page.next_cursor,
     )
+
+
+@router.get("/scorecard/criteria")
+def criteria(ws: WorkspaceDep, paging: PagingDep, access: ReaderDep) -> Page[CriterionListed]:
+    """The criteria in use: pillar, unit, direction, rollup, what each needs."""
+    log_read(ws, access, paging, "search", "scorecard.criteria")
+    return paging.page(list_criteria(ws))
+
+
+@router.get("/scorecard/maturity")
+def maturity_grid(
+    ws: WorkspaceDep,
+    paging: PagingDep,
+    access: ReaderDep,
+    period: Annotated[
+        date | None,
+        Query(description="A date in the (last) period; default the latest complete one."),
+    ] = None,
+    grain: Annotated[Grain, Query(description="The length of a period.")] = "quarter",
+    as_of: AsOf = None,
+) -> Page[MaturityRow]:
+    """Each team's stage of competence per pillar (data, customer, process), and why."""
+    log_read(ws, access, paging, "query", "scorecard.maturity", period=period, grain=grain)
+    now = utc(as_of)
+    periods = periods_ending(_last(period, grain, now), grain, ws.config.scorecard.habitual_periods)
+    return paging.page(maturity(ws, periods, grain, now))
+
+
+def _last(period: date | None, grain: Grain, now: datetime) -> datetime:
+    """The period `period` falls in, or the latest complete one as of `now`."""
+    if period is None:
+        return latest_complete(now, grain)
+    return period_start(datetime(period.year, period.month, period.day, tzinfo=UTC), grain)

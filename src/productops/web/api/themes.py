@@ -1,6 +1,7 @@
-"""`GET /api/v1/themes`: feedback themes, as `productops feedback themes list -f json`; and
-their writes (rename, merge, split, as `productops feedback themes ...`; a ticket, as
-`productops feedback ticket`), for the whole organisation: admins only."""
+"""`GET /api/v1/themes...`: feedback themes, their groups and each theme's feedback, as
+`productops feedback themes list|groups|show -f json`; and their writes (rename, merge, split,
+as `productops feedback themes ...`; a ticket, as `productops feedback ticket`), for the whole
+organisation: admins only."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from productops.registry.themes import list_themes
 from productops.services import themes as service
+from productops.services.rows import typed
 from productops.services.tickets import create_ticket
 from productops.services.users import Access
 from productops.web.auth import WRITE, WorkspaceDep
@@ -23,31 +24,42 @@ __all__ = ["router"]
 router = APIRouter(tags=["customer"])
 
 
-class ThemeOut(BaseModel):
-    """A feedback theme; `keywords` comma-separated; lineage when merged or split."""
-
-    id: str
-    label: str
-    language: str | None
-    size: int | None
-    status: str | None
-    group_id: str | None
-    keywords: str | None
-    merged_into: str | None
-    split_from: str | None
-
-
 @router.get("/themes")
 def themes(
     ws: WorkspaceDep,
     paging: PagingDep,
     access: ReaderDep,
     all: Annotated[bool, Query(description="Include merged, split and archived themes.")] = False,
-) -> Page[ThemeOut]:
+) -> Page[service.Theme]:
     """Themes, largest first."""
     log_read(ws, access, paging, "search", "themes", all=all)
-    found = list_themes(ws.store, include_inactive=all)
-    return paging.page([ThemeOut.model_validate(t) for t in found])
+    return paging.page(service.list_themes(ws, include_inactive=all))
+
+
+@router.get("/themes/groups")
+def groups(ws: WorkspaceDep, paging: PagingDep, access: ReaderDep) -> Page[service.ThemeGroup]:
+    """Theme groups, largest first: similar themes of one language under one label."""
+    log_read(ws, access, paging, "search", "theme_groups")
+    return paging.page(service.theme_groups(ws))
+
+
+@router.get("/themes/{theme}")
+def theme(ws: WorkspaceDep, access: ReaderDep, theme: str) -> service.Theme:
+    """One theme (its id or number)."""
+    found = service.show_theme(ws, theme)
+    log_read(ws, access, None, "open", found.id)
+    return found
+
+
+@router.get("/themes/{theme}/feedback")
+def feedback(
+    ws: WorkspaceDep, paging: PagingDep, access: ReaderDep, theme: str
+) -> Page[service.ThemeFeedback]:
+    """A theme's feedback, most similar to the theme first (score: cosine similarity 0-1), as
+    `productops feedback themes show`."""
+    found, members = service.theme_feedback(ws, theme)
+    log_read(ws, access, paging, "open", found.id)
+    return paging.page(members)
 
 
 Writer = Annotated[Access, Depends(WRITE)]
@@ -73,24 +85,25 @@ class Split(BaseModel):
     fallback: bool = False
 
 
-def _theme(row: dict[str, Any]) -> ThemeOut:
-    return ThemeOut.model_validate({f: row.get(f) for f in ThemeOut.model_fields})
+def _theme(row: dict[str, Any]) -> service.Theme:
+    [found] = typed([row], service.Theme)
+    return found
 
 
 @router.post("/themes/{theme}/rename")
-def rename(ws: WorkspaceDep, access: Writer, theme: str, body: Rename) -> ThemeOut:
+def rename(ws: WorkspaceDep, access: Writer, theme: str, body: Rename) -> service.Theme:
     """Give a theme a label that later runs keep."""
     return _theme(service.rename(ws, access.actor, theme, body.label, body.person))
 
 
 @router.post("/themes/{theme}/merge")
-def merge(ws: WorkspaceDep, access: Writer, theme: str, body: Merge) -> ThemeOut:
+def merge(ws: WorkspaceDep, access: Writer, theme: str, body: Merge) -> service.Theme:
     """Merge the theme into `into`: its feedback moves; returns the theme merged into."""
     return _theme(service.merge(ws, access.actor, theme, body.into))
 
 
 @router.post("/themes/{theme}/split")
-def split(ws: WorkspaceDep, access: Writer, theme: str, body: Split) -> list[ThemeOut]:
+def split(ws: WorkspaceDep, access: Writer, theme: str, body: Split) -> list[service.Theme]:
     """Split the theme into `parts` new ones; returns them."""
     embedder = service.pick_embedder(body.fallback)
     made = service.split(ws, access.actor, embedder, theme, utc(None), body.parts)
