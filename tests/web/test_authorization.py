@@ -108,7 +108,7 @@ RULES |= {
 SEGMENT = "/v1/"  # Segment's own paths, beside /api/v1 (web.segment)
 CODES = {200: None, 401: "unauthenticated", 403: "forbidden", 404: "not_found"}
 # The query parameters a read must have, by route.
-REQUIRED = {
+REQUIRED: dict[str, dict[str, str | int]] = {
     "/api/v1/metrics/search": {"text": "items"},
     "/api/v1/flow/forecast": {"team": "payments", "days": 10},
 }
