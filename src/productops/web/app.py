@@ -1,5 +1,6 @@
 """The server's app: `create_app(workspace_root)` serves one workspace's JSON API under
-`/api/v1`, its OpenAPI document at `/api/v1/openapi.json` (docs/server.md)."""
+`/api/v1`, its OpenAPI document at `/api/v1/openapi.json`, and the web app's pages with their
+static files (docs/server.md, docs/web.md)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from productops.web import errors, request_id
+from productops.web import errors, pages, request_id, sessions
 from productops.web.api import ROUTERS
 from productops.web.auth import Served
 
@@ -33,6 +34,8 @@ def create_app(workspace_root: Path) -> FastAPI:
     request_id.install(app)
     for router in ROUTERS:
         app.include_router(router, prefix=API, responses=errors.ERROR_RESPONSES)
+    sessions.install(app)
+    pages.install(app)
     return app
 
 
