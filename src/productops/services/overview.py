@@ -4,16 +4,15 @@ period, opened by what changed and what needs attention."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from productops.pillars.customer.trends import SpikeRule
 from productops.registry.checks import list_incidents
-from productops.registry.experiments import list_experiments
-from productops.registry.feedback_analysis import spike_report
 from productops.reports import NoScorecardError, build_report
 from productops.reports.labels import number, period_label
 from productops.reports.model import Report, Trend
+from productops.services.customer_overview import spikes
+from productops.services.experiment_overview import experiments
 
 if TYPE_CHECKING:
     from productops.durations import Grain
@@ -113,21 +112,15 @@ def _moves(rows: list[ScoreRow]) -> list[Move]:
 
 def overview(ws: Workspace, grain: Grain, as_of: datetime) -> Overview:
     """The kept scorecard of the latest period of `grain` with its summary: criteria off
-    target, the biggest moves, open data incidents, feedback spikes in that period and
-    experiments stopped without a decision."""
-    backend = ws.store.ibis()
+    target, the biggest moves (from the period before), open data incidents, feedback spikes
+    in these two periods and experiments stopped without a decision."""
     incidents = list_incidents(ws.store, "open")
-    due = [e for e in list_experiments(backend) if e["status"] == "stopped"]
+    due = [e for e in experiments(ws) if e["status"] == "stopped"]
     try:
-        report = build_report(backend, grain, 2, as_of)
+        report = build_report(ws.store.ibis(), grain, 2, as_of)
     except NoScorecardError:
         return Overview(None, None, [], [], incidents, [], due)
     rows = [_row(t) for s in report.sections for t in s.trends]
-    since = report.periods[0]
-    spikes = [s for s in spike_report(backend, SpikeRule()) if _utc(s["week_start"]) >= since]
+    found = spikes(ws, report.periods[0])
     label = period_label(report.periods[-1], grain)
-    return Overview(report, label, rows, _moves(rows), incidents, spikes, due)
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return Overview(report, label, rows, _moves(rows), incidents, found, due)

@@ -123,7 +123,6 @@ def page(
     *,
     title: str,
     api: str | None = None,
-    status_code: int = 200,
     **context: Any,
 ) -> Response:
     """The page `template` with `context`, or its `data` (named lists of rows) as JSON or CSV;
@@ -150,7 +149,7 @@ def page(
         "exports": exports,
         "api": api,
     }
-    return TEMPLATES.TemplateResponse(request, template, context, status_code=status_code)
+    return TEMPLATES.TemplateResponse(request, template, context)
 
 
 def log_use(ws: Workspace, access: Access, kind: str, target: str, **filters: Any) -> None:

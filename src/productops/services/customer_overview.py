@@ -1,0 +1,230 @@
+"""Customer evidence at a glance (the web app's customer page): themes with their size,
+trend, sentiment, quotes and demand by ARR; feedback search; suggested links to confirm or
+reject; published insights; and feedback to roadmap."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from productops.ops.scorecard import period_start, shift
+from productops.pillars.customer.demand import theme_demand
+from productops.pillars.customer.insights import feedback_incorporated
+from productops.pillars.customer.sentiment import theme_sentiment
+from productops.pillars.customer.trends import SpikeRule, find_spikes, theme_trend
+from productops.registry.themes import list_themes
+from productops.services import compiled
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from productops.durations import Grain
+    from productops.workspace import Workspace
+
+__all__ = [
+    "QUOTES",
+    "TREND_WEEKS",
+    "Roadmap",
+    "ThemeSummary",
+    "insights",
+    "roadmap",
+    "search_feedback",
+    "spikes",
+    "suggested_links",
+    "theme_summaries",
+]
+
+TREND_WEEKS = 8
+"""Weeks of feedback a theme's trend shows, up to its latest week."""
+QUOTES = 2
+"""Feedback texts quoted per theme (the most typical: closest to the theme)."""
+
+
+@dataclass(frozen=True)
+class ThemeSummary:
+    """An active theme: its feedback, weekly trend (`trend`, oldest first, ending at the
+    latest week with any feedback), mean sentiment (-1 to 1), negative share (0-1), who asks
+    (accounts, their ARR and churned ARR) and typical quotes."""
+
+    id: str
+    label: str
+    language: str | None
+    size: int | None
+    items: int
+    trend: list[int]
+    mean_sentiment: float | None
+    negative_share: float | None
+    accounts: int
+    arr: float
+    churned_arr: float
+    quotes: list[str]
+
+
+@dataclass(frozen=True)
+class Roadmap:
+    """The organisation's feedback per period of receipt: how much was linked (confirmed) to
+    work items, and how much of that was delivered ("feedback incorporated")."""
+
+    period_start: datetime
+    feedback: int
+    linked: int
+    incorporated: int
+    share_incorporated: float | None
+
+
+def _by_theme(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {r["theme_id"]: r for r in rows}
+
+
+def _sentiment(table: Callable[[str], ir.Table]) -> ir.Table:
+    return theme_sentiment(table("feedback"), table("feedback_theme"))
+
+
+def _demand(table: Callable[[str], ir.Table]) -> ir.Table:
+    return theme_demand(table("feedback"), table("feedback_theme"), table("account"))
+
+
+def _weekly(table: Callable[[str], ir.Table]) -> ir.Table:
+    return theme_trend(table("feedback"), table("feedback_theme"), "week")
+
+
+def theme_summaries(ws: Workspace, limit: int | None = None) -> list[ThemeSummary]:
+    """The active themes, largest first (the first `limit`)."""
+    themes = list_themes(ws.store)[:limit]
+    if not themes:
+        return []
+    mood = _by_theme(compiled.rows(ws, "theme_sentiment", _sentiment))
+    asked = _by_theme(compiled.rows(ws, "theme_demand", _demand))
+    [(newest,)] = ws.store.sql("SELECT max(created_at) FROM feedback")
+    last = None if newest is None else period_start(newest.astimezone(UTC), "week")
+    weeks = [] if last is None else [shift(last, "week", k) for k in range(1 - TREND_WEEKS, 1)]
+    trends: dict[str, dict[datetime, int]] = {}
+    if weeks:
+        recent = compiled.rows(ws, "theme_trend_week", _weekly, "period_start >= ?", [weeks[0]])
+        for w in recent:
+            trends.setdefault(w["theme_id"], {})[_utc(w["period_start"])] = w["items"]
+    ids = [t["id"] for t in themes]
+    quotes = _quotes(ws, ids)
+    return [
+        ThemeSummary(
+            t["id"],
+            t["label"],
+            t["language"],
+            t["size"],
+            int(mood.get(t["id"], {}).get("items") or 0),
+            [trends.get(t["id"], {}).get(w, 0) for w in weeks],
+            mood.get(t["id"], {}).get("mean_sentiment"),
+            mood.get(t["id"], {}).get("negative_share"),
+            int(asked.get(t["id"], {}).get("accounts") or 0),
+            float(asked.get(t["id"], {}).get("arr") or 0.0),
+            float(asked.get(t["id"], {}).get("churned_arr") or 0.0),
+            quotes.get(t["id"], []),
+        )
+        for t in themes
+    ]
+
+
+def _quotes(ws: Workspace, ids: list[str]) -> dict[str, list[str]]:
+    rows = ws.store.sql(
+        "SELECT ft.theme_id, f.text FROM feedback_theme ft JOIN feedback f ON f.id = ft.feedback_id "
+        "WHERE list_contains(?, ft.theme_id) AND f.duplicate_of IS NULL AND f.text IS NOT NULL "
+        "GROUP BY ft.theme_id, f.text QUALIFY row_number() OVER (PARTITION BY ft.theme_id "
+        "ORDER BY max(ft.score) DESC, f.text) <= ?",
+        [ids, QUOTES],
+    )
+    found: dict[str, list[str]] = {}
+    for theme, text in rows:
+        found.setdefault(theme, []).append(text)
+    return found
+
+
+def spikes(ws: Workspace, since: datetime | None = None) -> list[dict[str, Any]]:
+    """Weeks in which a theme's feedback jumped far above its own trailing baseline
+    (`pillars.customer.trends.SpikeRule`'s defaults), newest first; only weeks from `since`."""
+    weekly = compiled.rows(ws, "theme_trend_week", _weekly)
+    labels = dict(ws.store.sql("SELECT id, label FROM theme"))
+    found = [
+        vars(s) | {"label": labels.get(s.theme_id), "week_start": _utc(s.week_start)}
+        for s in find_spikes(weekly, SpikeRule())
+    ]
+    shown = [s for s in found if since is None or s["week_start"] >= since]
+    return sorted(shown, key=lambda s: (s["week_start"], s["items"]), reverse=True)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def search_feedback(ws: Workspace, words: str, limit: int = 50) -> list[dict[str, Any]]:
+    """Feedback whose text holds every word of `words` (any case), newest first, with its
+    themes' labels."""
+    terms = [w for w in words.split() if w]
+    if not terms:
+        return []
+    where = " AND ".join("f.text ILIKE ?" for _ in terms)
+    rows: list[dict[str, Any]] = ws.store.arrow(
+        "SELECT f.id, f.created_at, f.channel, f.language, f.text, f.sentiment_label, "
+        "f.account_id, string_agg(t.label, '; ' ORDER BY t.label) AS themes FROM feedback f "
+        "LEFT JOIN feedback_theme ft ON ft.feedback_id = f.id LEFT JOIN theme t ON t.id = ft.theme_id "
+        f"WHERE {where} GROUP BY ALL ORDER BY f.created_at DESC, f.id LIMIT ?",
+        [*[f"%{_escaped(t)}%" for t in terms], limit],
+    ).to_pylist()
+    return rows
+
+
+def _escaped(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def suggested_links(ws: Workspace, limit: int = 20) -> list[dict[str, Any]]:
+    """Suggested links from feedback to work items, most similar first, with the feedback's
+    text and the item's title, team and whether it was delivered."""
+    rows: list[dict[str, Any]] = ws.store.arrow(
+        "SELECT l.feedback_id, l.work_item_id, l.score, f.created_at, f.text, w.title, w.team_id, "
+        "(w.released_at IS NOT NULL OR (w.status_category = 'done' AND w.resolved_at IS NOT NULL)) "
+        "AS delivered FROM feedback_link l JOIN feedback f ON f.id = l.feedback_id "
+        "JOIN work_item w ON w.id = l.work_item_id WHERE l.state = 'suggested' "
+        "ORDER BY l.score DESC NULLS LAST, l.feedback_id, l.work_item_id LIMIT ?",
+        [limit],
+    ).to_pylist()
+    return rows
+
+
+def insights(ws: Workspace, limit: int = 20) -> list[dict[str, Any]]:
+    """Published insights, newest first."""
+    rows: list[dict[str, Any]] = ws.store.arrow(
+        "SELECT id, team_id, title, summary, audience, published_at FROM insight "
+        "ORDER BY published_at DESC NULLS LAST, id LIMIT ?",
+        [limit],
+    ).to_pylist()
+    return rows
+
+
+def roadmap(ws: Workspace, grain: Grain, periods: int = 4) -> list[Roadmap]:
+    """Feedback to roadmap for the organisation, the last `periods` periods with feedback,
+    newest first (computed now from the links, not kept)."""
+
+    def build(table: Callable[[str], ir.Table]) -> ir.Table:
+        per_team = feedback_incorporated(
+            table("feedback"), table("feedback_link"), table("work_item"), grain
+        )
+        return per_team.group_by("period_start").aggregate(
+            feedback=per_team.feedback.max(),
+            linked=per_team.linked.sum(),
+            incorporated=per_team.incorporated.sum(),
+        )
+
+    found = compiled.rows(ws, f"feedback_incorporated_org_{grain}", build)
+    rows = sorted(found, key=lambda r: r["period_start"], reverse=True)[:periods]
+    return [
+        Roadmap(
+            r["period_start"].astimezone(UTC),
+            int(r["feedback"]),
+            int(r["linked"]),
+            int(r["incorporated"]),
+            int(r["incorporated"]) / int(r["feedback"]) if r["feedback"] else None,
+        )
+        for r in rows
+    ]
