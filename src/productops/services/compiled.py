@@ -20,10 +20,22 @@ if TYPE_CHECKING:
 
     from productops.workspace import Workspace
 
-__all__ = ["rows"]
+__all__ = ["rows", "sql"]
 
 _SQL: dict[str, str] = {}
 _LOCK = threading.Lock()
+
+
+def sql(ws: Workspace, key: str, build: Callable[[Callable[[str], ir.Table]], ir.Table]) -> str:
+    """The SQL of `build(table)`, compiled on the first call with `key`."""
+    with _LOCK:
+        found = _SQL.get(key)
+    if found is None:
+        backend = ws.store.ibis()
+        found = str(backend.compile(build(backend.table)))
+        with _LOCK:
+            _SQL[key] = found
+    return found
 
 
 def rows(
@@ -35,14 +47,6 @@ def rows(
 ) -> list[dict[str, Any]]:
     """The rows of `build(table)` (compiled once per `key`) that meet `where` (SQL over its
     columns, with `params`)."""
-    with _LOCK:
-        sql = _SQL.get(key)
-    if sql is None:
-        backend = ws.store.ibis()
-        sql = str(backend.compile(build(backend.table)))
-        with _LOCK:
-            _SQL[key] = sql
-    found: list[dict[str, Any]] = ws.store.arrow(
-        f"SELECT * FROM ({sql}) AS compiled WHERE {where}", list(params)
-    ).to_pylist()
+    query = f"SELECT * FROM ({sql(ws, key, build)}) AS compiled WHERE {where}"
+    found: list[dict[str, Any]] = ws.store.arrow(query, list(params)).to_pylist()
     return found
