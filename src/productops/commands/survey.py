@@ -24,9 +24,10 @@ from productops.registry.surveys import SURVEY_KINDS, list_surveys, load_survey,
 from productops.render import Format, literal, render, render_sections
 from productops.services import surveys
 from productops.services.actor import Actor
+from productops.services.survey_results import results_of
 
 if TYPE_CHECKING:
-    import ibis.expr.types as ir
+    pass
 
 app = typer.Typer(
     help="Surveys: team health checks, stakeholder and Product Ops support satisfaction, "
@@ -200,18 +201,6 @@ _RESULTS: dict[str, list[str]] = {
 _RESULTS["ops_support"] = _RESULTS["self_assessment"] = _RESULTS["stakeholder"]
 
 
-def results_of(survey: ir.Table, response: ir.Table, kind: str, min_group: int, g: str) -> ir.Table:
-    """The results table of surveys of `kind` (see `productops.ops`)."""
-    period = grain(g)
-    if kind == "health_check":
-        return ops.health_check(survey, response, min_group, period)
-    if kind in ("stakeholder", "ops_support", "self_assessment"):
-        return ops.satisfaction(survey, response, min_group, period, kinds=(kind,))
-    if kind == "pm_time":
-        return ops.pm_time(survey, response, min_group, period)
-    return ops.onboarding_survey(survey, response, min_group, period)
-
-
 @app.command("results")
 def results(
     ctx: typer.Context,
@@ -232,7 +221,7 @@ def results(
     b = ws.backend()
     s, r = b.table("survey"), b.table("survey_response")
     min_group = ws.config.surveys.min_group
-    table = results_of(s, r, what, min_group, period)
+    table = results_of(s, r, what, min_group, grain(period))
     said = ops.comments(s.filter(s.kind == what), r, min_group)
     if chosen is not None:
         table = table.filter(table.survey_id == chosen.id)

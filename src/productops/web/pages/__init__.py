@@ -7,12 +7,19 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from productops.web.pages import customer, data, home, security, teams
+from productops.web.pages import customer, data, experiments, home, security, surveys, teams
 from productops.web.pages.render import STATIC
 
 __all__ = ["ROUTERS", "install"]
 
-ROUTERS = [home.router, teams.router, customer.router, data.router]
+ROUTERS = [
+    home.router,
+    teams.router,
+    customer.router,
+    data.router,
+    experiments.router,
+    surveys.router,
+]
 
 
 def install(app: FastAPI) -> None:
