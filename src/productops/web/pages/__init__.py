@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from productops.web.pages import customer, data, experiments, home, security, surveys, teams
+from productops.web.pages import admin, customer, data, experiments, home, security, surveys, teams
 from productops.web.pages.render import STATIC
 
 __all__ = ["ROUTERS", "install"]
@@ -19,6 +19,7 @@ ROUTERS = [
     data.router,
     experiments.router,
     surveys.router,
+    admin.router,
 ]
 
 
