@@ -35,7 +35,8 @@ def admin(request: Request, ws: WorkspaceDep, access: Admin) -> Response:
         "connectors": connectors(ws),
     }
     return page(
-        request, access, "admin.html", data, title="Admin", settings=settings(ws), now=utc(None), **data
+        request, access, "admin.html", data, title="Admin", settings=settings(ws), now=utc(None),
+        users=data["users"], tokens=data["tokens"], connectors=data["connectors"],
     )  # fmt: skip
 
 
