@@ -4,49 +4,90 @@ compiled to SQL once per process and run as that SQL afterwards.
 Compiling an expression costs tens to hundreds of milliseconds (Ibis builds and rewrites
 its tree, then sqlglot prints it), often more than running it; a page that shows a few
 analyses would spend its whole budget compiling. The SQL names the tables, not the store,
-so it runs on every store the process opens. An expression cached here must depend on
-nothing but its `key`: no literal that changes between calls (filter its rows afterwards,
-in the SQL `where` given to `rows`).
+so it runs on every store the process opens; the in-memory tables an expression holds (a
+workflow's steps, say) are kept beside it and made queryable under their names for each run.
+An expression cached here must depend on nothing but its `key`: no literal that changes
+between calls (filter its rows afterwards, in the SQL `where` given to `rows`).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+
+import ibis.expr.operations as ops
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
+    import pyarrow as pa
 
     from productops.workspace import Workspace
 
 __all__ = ["rows", "sql"]
 
-_SQL: dict[str, str] = {}
+Build = Callable[[Callable[[str], "ir.Table"]], "ir.Table"]
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    tables: dict[str, pa.Table]  # the in-memory tables the SQL names
+
+
+_CACHE: dict[str, _Compiled] = {}
 _LOCK = threading.Lock()
 
 
-def sql(ws: Workspace, key: str, build: Callable[[Callable[[str], ir.Table]], ir.Table]) -> str:
+def _compile(ws: Workspace, build: Build) -> _Compiled:
+    backend = ws.store.ibis()
+    expr = build(backend.table)
+    held = expr.op().find(ops.InMemoryTable)
+    return _Compiled(
+        str(backend.compile(expr)), {t.name: t.data.to_pyarrow(t.schema) for t in held}
+    )
+
+
+def sql(ws: Workspace, key: str, build: Build) -> str:
     """The SQL of `build(table)`, compiled on the first call with `key`."""
+    return _cached(ws, key, build).sql
+
+
+def _cached(ws: Workspace, key: str, build: Build) -> _Compiled:
     with _LOCK:
-        found = _SQL.get(key)
+        found = _CACHE.get(key)
     if found is None:
-        backend = ws.store.ibis()
-        found = str(backend.compile(build(backend.table)))
+        found = _compile(ws, build)
         with _LOCK:
-            _SQL[key] = found
+            _CACHE[key] = found
     return found
+
+
+@contextmanager
+def _staged(ws: Workspace, tables: dict[str, pa.Table]) -> Iterator[None]:
+    with ExitStack() as stack:
+        for name, data in tables.items():
+            stack.enter_context(ws.store.staged(name, data))
+        yield
 
 
 def rows(
-    ws: Workspace,
-    key: str,
-    build: Callable[[Callable[[str], ir.Table]], ir.Table],
-    where: str = "TRUE",
-    params: Sequence[Any] = (),
+    ws: Workspace, key: str, build: Build, where: str = "TRUE", params: Sequence[Any] = ()
 ) -> list[dict[str, Any]]:
     """The rows of `build(table)` (compiled once per `key`) that meet `where` (SQL over its
-    columns, with `params`)."""
-    query = f"SELECT * FROM ({sql(ws, key, build)}) AS compiled WHERE {where}"
-    found: list[dict[str, Any]] = ws.store.arrow(query, list(params)).to_pylist()
-    return found
+    columns, with `params` for its `?`)."""
+    found = _cached(ws, key, build)
+    with _staged(ws, found.tables):
+        query = f"SELECT * FROM ({found.sql}) AS compiled WHERE {where}"
+        out: list[dict[str, Any]] = ws.store.arrow(query, list(params)).to_pylist()
+    return [{k: _plain(v) for k, v in row.items()} for row in out]
+
+
+def _plain(value: Any) -> Any:
+    """A DECIMAL (DuckDB's sum of integers, where Ibis would have cast it) as a number."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value

@@ -7,7 +7,17 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from productops.web.pages import admin, customer, data, experiments, home, security, surveys, teams
+from productops.web.pages import (
+    admin,
+    customer,
+    data,
+    experiments,
+    home,
+    process,
+    security,
+    surveys,
+    teams,
+)
 from productops.web.pages.render import STATIC
 
 __all__ = ["ROUTERS", "install"]
@@ -20,6 +30,7 @@ ROUTERS = [
     experiments.router,
     surveys.router,
     admin.router,
+    process.router,
 ]
 
 
