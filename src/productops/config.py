@@ -34,7 +34,9 @@ __all__ = [
     "JiraCsvSettings",
     "JiraSettings",
     "LinearSettings",
+    "OidcSettings",
     "ScorecardSettings",
+    "ServerSettings",
     "StatusCategory",
     "SurveySettings",
     "TransitionsCsvSettings",
@@ -94,6 +96,23 @@ def _api_url(url: str) -> str:
 
 # An API root a connector sends its token to (checked by `api_url_problem`).
 ApiUrl = Annotated[str, AfterValidator(_api_url)]
+
+_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,63}")
+
+
+def _env_name(name: str) -> str:
+    if not _ENV_NAME.fullmatch(name):
+        raise PydanticCustomError(
+            "env_name",
+            "takes the NAME of an environment variable (A-Z, 0-9, _), not the secret itself; "
+            "export the secret in that variable",
+        )
+    return name
+
+
+# The name of an environment variable holding a secret; a value that is not one is refused
+# without being echoed (it may be the secret, pasted in the wrong place).
+EnvName = Annotated[str, AfterValidator(_env_name)]
 
 _MEMORY = re.compile(r"\d+(\.\d+)?\s*(%|[KMGT]i?B)", re.IGNORECASE)
 
@@ -495,6 +514,71 @@ class ConnectorSettings(_Settings):
     )
 
 
+class OidcSettings(_Settings):
+    server_metadata_url: ApiUrl = Field(
+        description="The provider's discovery document, e.g. "
+        "https://accounts.google.com/.well-known/openid-configuration (docs/server.md lists "
+        "Google's, Okta's, Entra ID's and Keycloak's)."
+    )
+    client_id: str = Field(description="The client id productops is registered with there.")
+    client_secret_env: EnvName | None = Field(
+        "PRODUCTOPS_OIDC_CLIENT_SECRET",
+        description="Environment variable holding the client secret (never stored in the "
+        "workspace); none: a public client, which PKCE alone protects.",
+    )
+    client_secret_file: str | None = Field(
+        None, description="Or a file outside the workspace holding the client secret."
+    )
+    scopes: list[str] = Field(
+        ["openid", "email", "profile"],
+        description="Scopes asked for; openid is required, and the claim user_claim names must "
+        "come with them.",
+    )
+    user_claim: str = Field(
+        "email",
+        description="ID token claim whose value is the productops user name (email, "
+        "preferred_username, sub, ...); an email claim the provider marks unverified is refused.",
+    )
+    unknown_users: Literal["refuse", "viewer"] = Field(
+        "refuse",
+        description="An identity with no productops user of that name: refuse (an admin adds "
+        "the user first) or add it as a viewer.",
+    )
+    label: str = Field("single sign-on", description="Name of the provider on the sign-in page.")
+
+
+class ServerSettings(_Settings):
+    session_hours: float = Field(
+        12.0,
+        gt=0,
+        le=24 * 30,
+        description="A signed-in session ends this many hours after sign-in, used or not.",
+    )
+    session_idle_minutes: float = Field(
+        120.0,
+        gt=0,
+        description="A session unused for this many minutes ends earlier (idle expiry).",
+    )
+    trust_proxy: bool = Field(
+        False,
+        description="Believe X-Forwarded-Proto and X-Forwarded-Host from the reverse proxy in "
+        "front of the server (only when nothing else can reach the server).",
+    )
+    secure_cookies: Literal["auto", "always"] = Field(
+        "auto",
+        description="auto: the session cookie is Secure when the request came over https (or "
+        "a trusted proxy says it did); always: on every request.",
+    )
+    public_url: ApiUrl | None = Field(
+        None,
+        description="The address people open, e.g. https://productops.acme.com; the OpenID "
+        "Connect redirect is built from it (default: from each request).",
+    )
+    oidc: OidcSettings | None = Field(
+        None, description="Sign-in through an OpenID Connect provider (none: passwords only)."
+    )
+
+
 class Config(_Settings):
     workspace: WorkspaceSettings = WorkspaceSettings()
     engine: EngineSettings = EngineSettings()
@@ -513,6 +597,9 @@ class Config(_Settings):
     connectors: ConnectorSettings = Field(
         ConnectorSettings(),
         description="Sources that `productops sync` pulls from (`productops connect SOURCE`).",
+    )
+    server: ServerSettings = Field(
+        ServerSettings(), description="Sign-in and sessions of `productops serve`."
     )
 
 
@@ -551,7 +638,7 @@ def load_config(path: Path) -> Config:
 
 def _describe(err: object) -> str:
     assert isinstance(err, dict)
-    if err["type"] == "api_url":
+    if err["type"] in ("api_url", "env_name"):
         return str(err["msg"])
     if err["type"] == "extra_forbidden":
         return "unknown key (check its spelling against `productops init`'s file)"

@@ -187,3 +187,18 @@ def test_cli_dismiss_keeps_the_reason_and_blocks_the_rule(with_teams: Workspace)
     assert offer("2024-10-05") == []  # 95 days, but no focus pillar: not ready
     land(ws.store, "team", [team | {"focus_pillar": "process"}])
     assert [o["rule"] for o in offer("2024-10-05")] == ["review_wait_high"]
+
+
+def test_a_rule_offered_again_at_the_same_time_keeps_the_nudge_before(
+    with_teams: Workspace,
+) -> None:
+    ws = with_teams
+    items(ws.store, item("w1", "payments", 0, [], type="story", released_at=at(40), owner_id="p"))
+    args = ("nudge", "offer", "--period", "2024-Q2", "--as-of", "2024-07-02", "-f", "json")
+    first = json.loads(_cli(ws, *args).output)[0]["id"]
+    _cli(ws, "nudge", "accept", first, "--as-of", "2024-07-02")
+    _cli(ws, "nudge", "done", first, "--as-of", "2024-07-02")
+    second = json.loads(_cli(ws, *args).output)[0]["id"]  # the gap still shows: offered anew
+    assert second != first
+    rows = ws.store.sql("SELECT id, status FROM nudge ORDER BY offered_at, id")
+    assert sorted(rows) == sorted([(first, "done"), (second, "offered")])

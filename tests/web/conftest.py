@@ -1,10 +1,11 @@
-"""A small workspace served by the app: teams, work items, themes, and one user (with a token)
-for each kind of caller the authorization matrix asks about."""
+"""A small workspace served by the app: teams, work items, themes, and one user (with a token
+and a signed-in session) for each kind of caller the authorization matrix asks about."""
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+import shutil
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,21 +15,38 @@ import pytest
 from fastapi import FastAPI
 
 from productops.services.actor import Actor
+from productops.services.sessions import csrf_token, start_session
 from productops.services.users import add_user, create_token, disable_user, revoke_token
 from productops.web.app import create_app
+from productops.web.auth import COOKIE, CSRF_HEADER
 from productops.workspace import Workspace
 from tests.pillars.builders import item, items, land
 
 AS_OF = datetime(2024, 6, 1, tzinfo=UTC)
 ME = Actor("cli:tester")
+PASSWORD = "correct horse battery"  # every user's in `build`
 
 
 @dataclass(frozen=True)
 class Site:
-    """A served workspace's folder, and a token (`Bearer` secret) for each kind of caller."""
+    """A served workspace's folder, a token (`Bearer` secret) for each kind of token caller
+    and a session cookie for each kind of session caller."""
 
     root: Path
     tokens: dict[str, str]
+    sessions: dict[str, str]
+
+    def headers(self, caller: str) -> dict[str, str]:
+        """What `caller` sends: its token, or its session cookie and that session's CSRF token
+        (a caller named "... without CSRF token" sends none); nothing for anonymous."""
+        if caller in self.tokens:
+            return {"Authorization": f"Bearer {self.tokens[caller]}"}
+        if caller in self.sessions:
+            cookie = self.sessions[caller]
+            csrf = {} if "without CSRF" in caller else {CSRF_HEADER: csrf_token(cookie)}
+            return {"Cookie": f"{COOKIE}={cookie}"} | csrf
+        assert caller == "anonymous", caller
+        return {}
 
 
 def build(root: Path) -> Site:
@@ -67,7 +85,7 @@ def build(root: Path) -> Site:
             ("dan", "viewer", ()),
             ("eve", "member", ("payments",)),
         ]:
-            add_user(ws, ME, name, role=role, teams=teams)  # type: ignore[arg-type]
+            add_user(ws, ME, name, role=role, teams=teams, password=PASSWORD)  # type: ignore[arg-type]
         tokens["admin"] = create_token(ws, ME, "ana", scope="write").secret
         tokens["admin's read token"] = create_token(ws, ME, "ana", scope="read").secret
         tokens["member of the team"] = create_token(ws, ME, "ben", scope="write").secret
@@ -83,11 +101,28 @@ def build(root: Path) -> Site:
         revoke_token(ws, ME, revoked.token.id)
         tokens["revoked token"] = revoked.secret
         tokens["disabled user"] = create_token(ws, ME, "eve").secret
+        sessions = {
+            "admin's session": start_session(ws, "ana", "password").secret,
+            "session of a member of the team": start_session(ws, "ben", "password").secret,
+            "viewer's session": start_session(ws, "dan", "password").secret,
+            "disabled user's session": start_session(ws, "eve", "password").secret,
+            "unknown session": "x" * 43,
+        }
+        sessions["member's session without CSRF token"] = sessions[
+            "session of a member of the team"
+        ]
+        for ended, column in [("expired session", "expires_at"), ("idle session", "last_seen_at")]:
+            new = start_session(ws, "ben", "password")
+            ws.store.sql(
+                f"UPDATE web_session SET {column} = now() - INTERVAL 3 HOUR WHERE id = ?",
+                [new.session.id],
+            )
+            sessions[ended] = new.secret
         disable_user(ws, ME, "eve")
         tokens["unknown token"] = "pot_" + "x" * 43
     finally:
         ws.close()
-    return Site(root, tokens)
+    return Site(root, tokens, sessions)
 
 
 @pytest.fixture(scope="package")
@@ -123,3 +158,20 @@ def fetch(
 def get(app: FastAPI, path: str, token: str | None, **params: Any) -> httpx.Response:
     """One GET of `path` with `params`."""
     return fetch(app, (path, token), params=params)[0]
+
+
+def sign_in(
+    client: httpx.Client, name: str, password: str = PASSWORD, next: str = "/"
+) -> httpx.Response:
+    """Sign `client` (which keeps cookies) in through the sign-in form; the 303 it answers."""
+    return client.post(
+        "/signin",
+        data={"name": name, "password": password, "next": next},
+        follow_redirects=False,
+    )
+
+
+def copy_site(site: Site, root: Path) -> Site:
+    """`site`'s workspace copied to `root`, for a test that changes it."""
+    shutil.copytree(site.root, root)
+    return replace(site, root=root)

@@ -1,48 +1,70 @@
-"""The authorization matrix, generated from the app's route table: every API route declares
-its rule (`web.auth.Allow`), and every rule is tried by every kind of caller; a write route
-with an example request (`writing.EXAMPLES`) on a fresh copy of the workspace, where a refused
-write leaves no audit row."""
+"""The authorization matrix, generated from the app's route table: every route declares its
+rule (`web.auth.Allow` or `ANYONE` for the API, `web.sessions.SIGNED_IN` or `ANYONE` for the
+pages), and every rule is tried by every kind of caller, with a token or a session cookie; a
+write route with an example request (`writing.EXAMPLES`) on a fresh copy of the workspace,
+where a refused write leaves no audit row. A page write must check the CSRF token."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import httpx
 import pytest
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 
+from productops.services.users import Access
 from productops.web.api import ROUTERS
 from productops.web.app import API
 from productops.web.auth import Allow, Anyone
 from productops.web.paging import Page
-from tests.web.conftest import Site, fetch
+from productops.web.sessions import CSRF, SIGNED_IN, Csrf, SignedIn
+from tests.web.conftest import Site
 from tests.web.writing import EXAMPLES, fresh, seed, send, trail
 
-CALLERS = [
+Rule = Allow | Anyone | SignedIn
+TOKENS = [
     "admin",
     "admin's read token",
     "member of the team",
     "member of another team",
     "viewer",
+]
+SESSIONS = [
+    "admin's session",
+    "session of a member of the team",
+    "viewer's session",
+    "member's session without CSRF token",
+]
+SIGNED_OUT = [
     "anonymous",
     "unknown token",
     "expired token",
     "revoked token",
     "disabled user",
+    "unknown session",
+    "expired session",
+    "idle session",
+    "disabled user's session",
 ]
-SIGNED_OUT = {c: 401 for c in CALLERS[5:]}
+CALLERS = TOKENS + SESSIONS + SIGNED_OUT
+NO_CSRF = "member's session without CSRF token"
 # The status each caller gets, per rule. A read token cannot do admin's work (403).
 # `write` is a write for the whole organisation; `team` one for the object's team (payments);
-# `anyone` needs no account and looks at none (a survey answer).
-ADMINS_ONLY = {"admin": 200} | {c: 403 for c in CALLERS[1:5]} | SIGNED_OUT
+# `anyone` needs no account and looks at none (a survey answer). A session acts as its user:
+# ana (admin), ben (member of payments), dan (viewer). Besides, a write through a session
+# without its CSRF token is refused (403 `csrf`, see `expected`).
+ADMINS_ONLY = dict.fromkeys(CALLERS[:9], 403) | {"admin": 200, "admin's session": 200}
+ADMINS_ONLY |= dict.fromkeys(SIGNED_OUT, 401)
 EXPECTED: dict[str, dict[str, int]] = {
-    "read": {c: 200 for c in CALLERS[:5]} | SIGNED_OUT,
+    "read": dict.fromkeys(TOKENS + SESSIONS, 200) | dict.fromkeys(SIGNED_OUT, 401),
     "admin": ADMINS_ONLY,
     "write": ADMINS_ONLY,
-    "team": ADMINS_ONLY | {"member of the team": 200},
-    "anyone": {c: 200 for c in CALLERS},
+    "team": ADMINS_ONLY
+    | {"member of the team": 200, "session of a member of the team": 200, NO_CSRF: 200},
+    "anyone": dict.fromkeys(CALLERS, 200),
 }
 # Each route's rule but read's, named here so that a weaker rule on one of them fails.
 RULES = {
@@ -66,12 +88,20 @@ RULES |= {
 CODES = {200: None, 401: "unauthenticated", 403: "forbidden"}
 
 
-def _rules(dependant: Dependant) -> list[Allow | Anyone]:
-    found = [dependant.call] if isinstance(dependant.call, Allow | Anyone) else []
-    return found + [r for d in dependant.dependencies for r in _rules(d)]
+def expected(rule: str, caller: str, method: str) -> tuple[int, str | None]:
+    """The status and error code `caller` gets from a route with `rule`."""
+    if caller == NO_CSRF and method != "GET" and rule != "anyone":
+        return 403, "csrf"
+    status = EXPECTED[rule][caller]
+    return status, CODES[status]
 
 
-def rules(routers: list[APIRouter]) -> dict[tuple[str, str], list[Allow | Anyone]]:
+def _rules(dependant: Dependant, kinds: type | tuple[type, ...] = Rule) -> list[Rule]:
+    found = [dependant.call] if isinstance(dependant.call, kinds) else []
+    return found + [r for d in dependant.dependencies for r in _rules(d, kinds)]
+
+
+def rules(routers: list[APIRouter]) -> dict[tuple[str, str], list[Rule]]:
     """Each route of `routers` (method, path under /api/v1) and the rules it declares."""
     return {
         (method, API + route.path): _rules(route.dependant)
@@ -82,18 +112,93 @@ def rules(routers: list[APIRouter]) -> dict[tuple[str, str], list[Allow | Anyone
     }
 
 
+def page_routes(app: FastAPI) -> dict[tuple[str, str], APIRoute]:
+    """Each route of `app` outside the JSON API (the pages, signing in), by method and path."""
+    return {
+        (method, context.path): route
+        for context in iter_route_contexts(app.routes)
+        if isinstance(route := context.original_route, APIRoute) and context.path
+        if not context.path.startswith(API + "/")
+        for method in sorted(route.methods or ())
+    }
+
+
 def test_the_route_table_is_every_route_the_app_serves(app: FastAPI) -> None:
     served = {(m.upper(), path) for path, ops in app.openapi()["paths"].items() for m in ops}
     assert served == set(rules(ROUTERS))
+    assert ("POST", "/signin") in page_routes(app)
+    assert not set(page_routes(app)) & served
 
 
-def test_every_route_declares_one_rule_that_the_matrix_knows() -> None:
+def test_every_route_declares_one_rule_that_the_matrix_knows(app: FastAPI) -> None:
     found = rules(ROUTERS)
     assert len(found) >= 6
     for route, declared in found.items():
         assert len(declared) == 1, f"{route}: declare one rule (auth.READ, auth.TEAM_WRITE, ...)"
         assert declared[0].action in EXPECTED, f"{route}: add rule {declared[0]} to EXPECTED"
         assert declared[0].action == RULES.get(route, "read"), route
+    for route, page in page_routes(app).items():
+        declared = _rules(page.dependant)
+        assert len(declared) == 1, f"{route}: declare one rule (sessions.SIGNED_IN or ANYONE)"
+        assert isinstance(declared[0], SignedIn | Anyone), f"{route}: a page takes no token rule"
+        assert declared[0].action == PAGE_RULES.get(route, "signed_in"), route
+
+
+# The pages' rules but signed_in's, named here so that a weaker rule on one of them fails.
+PAGE_RULES = {("GET", "/signin"): "anyone", ("POST", "/signin"): "anyone"}
+PAGE_RULES |= {("POST", "/signout"): "anyone"}  # ending a session needs its CSRF token only
+# Page writes that take no CSRF token, and why.
+WITHOUT_CSRF = {("POST", "/signin"): "no session yet: refused by its Origin (test_sessions)"}
+
+
+def test_every_page_write_checks_the_csrf_token(app: FastAPI) -> None:
+    writes = {route: page for route, page in page_routes(app).items() if route[0] != "GET"}
+    assert ("POST", "/signout") in writes
+    for route, page in writes.items():
+        checks = _rules(page.dependant, Csrf)
+        assert checks == ([] if route in WITHOUT_CSRF else [CSRF]), f"{route}: depend on CSRF"
+
+
+def _page_matrix(app: FastAPI, site: Site, paths: dict[tuple[str, str], str]) -> list[str]:
+    """Every GET page against every caller: a signed-in page is seen by a live session only
+    (any role; a token is no session) and sends everyone else to sign in; an `anyone` page is
+    seen by all."""
+    wrong = []
+    for (method, route), page in page_routes(app).items():
+        if method != "GET":
+            continue
+        [rule] = _rules(page.dependant)
+        path = paths.get((method, route), route)
+        assert "{" not in path, f"{route}: add an example path to PAGE_PATHS"
+        for caller in CALLERS:
+            response = send(app, "GET", path, None, None, headers=site.headers(caller))
+            live = caller in SESSIONS or rule.action == "anyone"
+            if live and response.status_code != 200:
+                wrong.append(f"{path} {caller}: {response.status_code}")
+            where = response.headers.get("location", "")
+            if not live and (response.status_code, where.split("?")[0]) != (303, "/signin"):
+                wrong.append(f"{path} {caller}: {response.status_code} {where}")
+    return wrong
+
+
+# Pages with parameters in their path, and a path to try them with.
+PAGE_PATHS: dict[tuple[str, str], str] = {}
+
+
+def test_page_authorization_matrix(app: FastAPI, served: Site) -> None:
+    assert ("GET", "/signin") in page_routes(app)
+    wrong = _page_matrix(app, served, PAGE_PATHS)
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_page_matrix_tries_signed_in_pages(app: FastAPI, served: Site) -> None:
+    @app.get("/probe/{team}", dependencies=[Depends(CSRF)])
+    def probe(team: str, access: Annotated[Access, Depends(SIGNED_IN)]) -> str:
+        return access.actor.id
+
+    assert _page_matrix(app, served, {("GET", "/probe/{team}"): "/probe/payments"}) == []
+    with pytest.raises(AssertionError, match="PAGE_PATHS"):
+        _page_matrix(app, served, {})
 
 
 def test_every_write_route_has_an_example_to_try() -> None:
@@ -117,12 +222,9 @@ def test_authorization_matrix(app: FastAPI, served: Site) -> None:
     for (method, path), [rule] in rules(ROUTERS).items():
         if method != "GET":
             continue  # test_write_authorization_matrix
-        tokens = [None if c == "anonymous" else served.tokens[c] for c in CALLERS]
-        responses = fetch(app, *[(path, token) for token in tokens])
-        for caller, response in zip(CALLERS, responses, strict=True):
-            status = EXPECTED[rule.action][caller]
-            code = response.json().get("error", {}).get("code") if status != 200 else None
-            if response.status_code != status or code != CODES[status]:
+        for caller in CALLERS:
+            response = send(app, "GET", path, None, None, headers=served.headers(caller))
+            if _status(response) != expected(rule.action, caller, method):
                 wrong.append(f"{path} {caller}: {response.status_code} {response.text[:120]}")
     assert not wrong, "\n".join(wrong)
 
@@ -143,26 +245,25 @@ def test_write_authorization_matrix(route: tuple[str, str], seeded: Site, tmp_pa
     copy of the workspace (an allowed write may leave nothing for the next to do)."""
     [rule] = rules(ROUTERS)[route]
     method, (path, body) = route[0], EXAMPLES[route]
-    expected = EXPECTED[rule.action]
-    token = {c: None if c == "anonymous" else seeded.tokens[c] for c in CALLERS}
+    want = {caller: expected(rule.action, caller, method) for caller in CALLERS}
     wrong = []
     with fresh(seeded, tmp_path, "refused") as app:
         before = trail(app)
-        for caller in [c for c in CALLERS if expected[c] != 200]:
-            got = _status(send(app, method, path, token[caller], body))
-            if got != (expected[caller], CODES[expected[caller]]):
+        for caller in [c for c in CALLERS if want[c][0] != 200]:
+            got = _status(send(app, method, path, None, body, headers=seeded.headers(caller)))
+            if got != want[caller]:
                 wrong.append(f"{caller}: {got}")
         assert trail(app) == before, "a refused write left an audit row"
-    allowed = [c for c in CALLERS if expected[c] == 200]
+    allowed = [c for c in CALLERS if want[c][0] == 200]
     for caller in allowed if rule.action != "anyone" else allowed[:1]:
-        with fresh(seeded, tmp_path, caller) as app:
-            response = send(app, method, path, token[caller], body)
+        with fresh(seeded, tmp_path, caller.replace("'", "")) as app:
+            response = send(app, method, path, None, body, headers=seeded.headers(caller))
             if response.status_code != 200:
                 wrong.append(f"{caller}: {response.status_code} {response.text[:200]}")
     if rule.action == "anyone":  # no account looked at: every caller answers, one after another
         with fresh(seeded, tmp_path, "anyone") as app:
             for caller in allowed:
-                got = _status(send(app, method, path, token[caller], body))
+                got = _status(send(app, method, path, None, body, headers=seeded.headers(caller)))
                 if got != (200, None):
                     wrong.append(f"{caller}: {got}")
     assert not wrong, "\n".join(wrong)

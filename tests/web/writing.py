@@ -178,11 +178,15 @@ def send(
     method: str,
     path: str,
     token: str | None,
-    body: dict[str, Any],
+    body: dict[str, Any] | None,
     request_id: str | None = None,
+    *,
+    headers: dict[str, str] | None = None,
 ) -> httpx.Response:
-    """One request with a JSON body to `app` in-process (no token: anonymous)."""
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    """One request with a JSON body to `app` in-process (no token nor `headers`: anonymous)."""
+    headers = dict(headers or {})
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     if request_id is not None:
         headers["X-Request-Id"] = request_id
 

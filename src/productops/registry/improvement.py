@@ -75,8 +75,13 @@ def add_nudge(
     readiness: Mapping[str, Any],
     at: datetime,
 ) -> str:
-    """Record a nudge offered to a team; returns its id."""
-    ident = f"{SOURCE}:nudge-{slug(team_id)}-{rule.replace('_', '-')}-{at:%Y%m%dT%H%M%S}"
+    """Record a nudge offered to a team; returns its id. A rule offered again at the same
+    time (after the first was closed) gets the next free id (`...-2`), never the old one's."""
+    base = f"{SOURCE}:nudge-{slug(team_id)}-{rule.replace('_', '-')}-{at:%Y%m%dT%H%M%S}"
+    taken = {r[0] for r in store.sql("SELECT id FROM nudge WHERE id LIKE ?", [f"{base}%"])}
+    ident = next(
+        i for i in (base, *(f"{base}-{n}" for n in range(2, len(taken) + 2))) if i not in taken
+    )
     row = {
         "id": ident,
         "team_id": team_id,

@@ -1,4 +1,5 @@
-"""Who may use productops, and what they did: users, their teams, API tokens, the audit trail.
+"""Who may use productops, and what they did: users, their teams, API tokens, signed-in
+sessions of the web pages, the audit trail.
 
 Kept by productops itself (`system`): `productops import` refuses them, so a password hash or a
 token hash is only ever written by `productops.services.users`, and an audit row only by
@@ -60,6 +61,33 @@ ACCESS_TABLES = (
         C("expires_at", "timestamp", not_before="created_at"),
         C("last_used_at", "timestamp"),
         C("revoked_at", "timestamp"),
+    ),
+    _t(
+        "web_session",
+        "A signed-in browser: only the SHA-256 of its cookie is stored; sign-out deletes the row.",
+        ("id",),
+        C(
+            "id",
+            required=True,
+            doc="A random id naming the session in the audit trail; not secret.",
+        ),
+        C("user_id", required=True, ref="app_user"),
+        C("session_hash", required=True, doc="Hex SHA-256 of the session cookie's value."),
+        C("method", required=True, choices=("password", "oidc"), doc="How the user signed in."),
+        C("created_at", "timestamp", required=True, doc="Sign-in."),
+        C(
+            "expires_at",
+            "timestamp",
+            required=True,
+            not_before="created_at",
+            doc="Sign-in plus [server] session_hours: the session ends then, used or not.",
+        ),
+        C(
+            "last_seen_at",
+            "timestamp",
+            required=True,
+            doc="Last request; idle past [server] session_idle_minutes ends the session.",
+        ),
     ),
     _t(
         "audit_event",

@@ -119,6 +119,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         "accounts, roles, API tokens and the audit trail",
         tuple(CreateTable(t) for t in ("app_user", "app_user_team", "api_token", "audit_event")),
     ),
+    Migration(9, "signed-in sessions of the web pages", (CreateTable("web_session"),)),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

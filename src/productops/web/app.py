@@ -1,6 +1,7 @@
 """The server's app: `create_app(workspace_root)` serves one workspace's JSON API under
-`/api/v1`, its OpenAPI document at `/api/v1/openapi.json`, and the web app's pages with their
-static files (docs/server.md, docs/web.md)."""
+`/api/v1`, its OpenAPI document at `/api/v1/openapi.json`, signing in and out of the
+pages (`/signin`, `/signout`; docs/server.md), and the web app's pages with their static files
+(docs/web.md)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from productops.web import errors, pages, request_id, sessions
+from productops.web import errors, pages, request_id, sessions, signin
 from productops.web.api import ROUTERS
 from productops.web.auth import Served
 
@@ -32,9 +33,10 @@ def create_app(workspace_root: Path) -> FastAPI:
     app.state.served = Served(workspace_root)
     errors.install(app)
     request_id.install(app)
+    sessions.install(app)
+    app.include_router(signin.router)
     for router in ROUTERS:
         app.include_router(router, prefix=API, responses=errors.ERROR_RESPONSES)
-    sessions.install(app)
     pages.install(app)
     return app
 

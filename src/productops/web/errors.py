@@ -8,6 +8,7 @@ to the server's log, not to the caller.
 | `invalid` | 400, 422 | a `UsageError` or `ImportFileError`; a query parameter of the wrong type |
 | `unauthenticated` | 401 | no token; an unknown, expired or revoked one; a disabled user |
 | `forbidden` | 403 | `NotAllowedError`: the role, teams or token scope do not allow it |
+| `csrf` | 403 | `CSRFError`: a write through the session cookie without the session's CSRF token |
 | `not_found` | 404 | no such route; `NotFoundError`: an unknown id (decision, survey, ...) |
 | `conflict` | 409 | `ConflictError`: the object's state does not allow the write |
 | `busy` | 503 | `StoreBusyError`: another process (a long command) held the store past the wait |
@@ -36,18 +37,30 @@ from productops.errors import (
     UsageError,
 )
 
-__all__ = ["ERROR_RESPONSES", "ErrorBody", "install"]
+__all__ = ["ERROR_RESPONSES", "CSRFError", "ErrorBody", "error_response", "install"]
 
 log = logging.getLogger("productops.web")
 
 Code = Literal[
-    "invalid", "unauthenticated", "forbidden", "not_found", "conflict", "busy", "server_error"
+    "invalid",
+    "unauthenticated",
+    "forbidden",
+    "csrf",
+    "not_found",
+    "conflict",
+    "busy",
+    "server_error",
 ]
 _BY_STATUS: dict[int, Code] = {401: "unauthenticated", 403: "forbidden", 404: "not_found"}
 _BY_STATUS |= {409: "conflict"}
 SERVER_FAULT = "the server failed to answer; its log has the details"
 BUSY = "another process (a long command) holds the workspace's store; retry shortly"
 RETRY_AFTER = 2  # seconds a caller told `busy` waits before it asks again
+
+
+class CSRFError(ProductOpsError):
+    """A write that came with the session cookie but without the session's CSRF token: it may
+    have been sent by another site the browser visited (docs/server.md, "CSRF")."""
 
 
 class ErrorDetail(BaseModel):
@@ -68,7 +81,11 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     for status, description in [
         (400, "The request cannot be used (code invalid)."),
         (401, "No valid token: missing, unknown, expired or revoked, or a disabled user."),
-        (403, "The role, teams or token scope do not allow this."),
+        (
+            403,
+            "The role, teams or token scope do not allow this (code forbidden); or a write "
+            "through the session cookie lacks its X-CSRF-Token (code csrf).",
+        ),
         (404, "No such route, or an unknown id (code not_found)."),
         (409, "The object's state does not allow this write (code conflict)."),
         (422, "A parameter has the wrong type or range (code invalid)."),
@@ -87,6 +104,8 @@ def error_response(status: int, code: Code, message: str) -> JSONResponse:
 
 
 def _product_ops_error(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, CSRFError):
+        return error_response(403, "csrf", str(exc))
     if isinstance(exc, AuthenticationError):
         return error_response(401, "unauthenticated", str(exc))
     if isinstance(exc, NotAllowedError):

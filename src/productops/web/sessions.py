@@ -1,182 +1,185 @@
-# stand-in until the sign-in branch lands (w5-auth owns this module; see the contract)
-"""Browser sessions for the pages: `SIGNED_IN` (the `Access` of the session's user), CSRF
-tokens for forms, and `install(app)`, which answers `SignInRequired` with a redirect to
-`/signin?next=...` and serves a minimal password sign-in form.
+"""Sessions for the HTML pages: who is signed in (`SIGNED_IN`), their CSRF token
+(`csrf_token`, the `CSRF` check of every form write), and the session cookie itself.
 
-Sessions live in the server's memory (lost on restart), keyed by a random cookie."""
+A page depends on `SIGNED_IN`; without a valid session (none, ended, or its user disabled)
+the browser is sent to `/signin?next=<the page>` (303). A form write depends on `CSRF` too:
+its form field `csrf_token` (or, from htmx, the header `X-CSRF-Token`) must be the session's,
+or it is refused with 403 and code `csrf`. The cookie `productops_session` is HttpOnly,
+SameSite=Lax, Path=/, and Secure when the request came over https (or a trusted proxy says
+so, `[server] trust_proxy`). docs/server.md, "Signing in".
+"""
 
 from __future__ import annotations
 
-import hmac
-import secrets
-from dataclasses import dataclass, field, replace
-from typing import Annotated
+from dataclasses import dataclass, replace
+from html import escape
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, FastAPI, Form, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
 
-from productops.errors import AuthenticationError, NotAllowedError, ProductOpsError
+from productops.errors import AuthenticationError
+from productops.services import sessions
 from productops.services.actor import Actor
-from productops.services.users import Access, access_of, find_user, verify_password
-from productops.web.auth import WorkspaceDep
+from productops.services.users import Access
+from productops.web.auth import (
+    COOKIE,
+    CSRF_HEADER,
+    SAFE_METHODS,
+    WorkspaceDep,
+    check_csrf,
+    session_cookie,
+)
+from productops.web.errors import CSRFError, error_response
 from productops.web.request_id import request_id
 
-__all__ = ["COOKIE", "CSRF", "SIGNED_IN", "SignInRequired", "csrf_token", "install"]
+if TYPE_CHECKING:
+    from productops.workspace import Workspace
 
-COOKIE = "productops_session"
-_WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+__all__ = [
+    "COOKIE",
+    "CSRF",
+    "SIGNED_IN",
+    "Csrf",
+    "SignInRequired",
+    "SignedIn",
+    "clear_cookie",
+    "csrf_token",
+    "install",
+    "is_https",
+    "local_path",
+    "set_cookie",
+]
 
 
-class SignInRequired(AuthenticationError):
-    """The request has no valid session: the browser is sent to sign in."""
+class SignInRequired(Exception):
+    """A page asked for without a valid session; answered with a 303 to `/signin`."""
 
 
 @dataclass(frozen=True)
-class _Session:
-    user: str
-    csrf: str
+class SignedIn:
+    """The rule of a page: the `Access` of the signed-in user (acting in this request), or
+    `SignInRequired`. Pages take no API token: a browser has none."""
 
-
-@dataclass
-class _Sessions:
-    by_key: dict[str, _Session] = field(default_factory=dict)
-
-
-def _sessions(request: Request) -> _Sessions:
-    found: _Sessions = request.app.state.sessions
-    return found
-
-
-def _session(request: Request) -> _Session | None:
-    key = request.cookies.get(COOKIE)
-    return _sessions(request).by_key.get(key) if key else None
-
-
-class _SignedIn:
-    """The `Access` of the session's user; `SignInRequired` without a valid session."""
+    action: Literal["signed_in"] = "signed_in"
 
     def __call__(self, request: Request, ws: WorkspaceDep) -> Access:
-        found = _session(request)
-        if found is None:
-            raise SignInRequired("sign in to see this page")
+        cookie = session_cookie(request)
+        if cookie is None:
+            raise SignInRequired
         try:
-            user = find_user(ws, found.user)
-        except ProductOpsError:
-            raise SignInRequired("sign in again: the user is gone") from None
-        if user.disabled_at is not None:
-            raise SignInRequired(f"user {user.id} is disabled; ask an admin")
-        return replace(access_of(user), actor=Actor(f"user:{user.id}", request_id(request)))
+            access = sessions.authenticate_session(ws, cookie)
+        except AuthenticationError:
+            raise SignInRequired from None
+        return replace(access, actor=Actor(access.actor.id, request_id(request)))
 
 
-SIGNED_IN = _SignedIn()
+SIGNED_IN = SignedIn()
+
+
+@dataclass(frozen=True)
+class Csrf:
+    """The check of a page's write: POST, PUT, PATCH and DELETE need the session's CSRF token
+    in the form field `csrf_token` or the header `X-CSRF-Token`."""
+
+    async def __call__(self, request: Request) -> None:
+        if request.method in SAFE_METHODS:
+            return
+        given = request.headers.get(CSRF_HEADER)
+        if given is None and _is_form(request):
+            field = (await request.form()).get("csrf_token")
+            given = field if isinstance(field, str) else None
+        check_csrf(request, given)
+
+
+CSRF = Csrf()
+
+
+def _is_form(request: Request) -> bool:
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return kind in ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def csrf_token(request: Request) -> str:
-    """The CSRF token of the request's session (empty without one)."""
-    found = _session(request)
-    return found.csrf if found else ""
+    """The CSRF token of the request's session, for the hidden `csrf_token` of its forms."""
+    cookie = session_cookie(request)
+    if cookie is None:
+        raise SignInRequired
+    return sessions.csrf_token(cookie)
 
 
-class _Csrf:
-    """Refuse a write whose form field `csrf_token` or header `X-CSRF-Token` is not the
-    session's token (403, code `csrf`)."""
+def local_path(target: str | None) -> str:
+    """`target` if it is a path on this server (where to go after signing in), else `/`.
 
-    async def __call__(self, request: Request) -> None:
-        if request.method not in _WRITES:
-            return
-        given = request.headers.get("X-CSRF-Token")
-        if given is None:
-            form = await request.form()
-            value = form.get("csrf_token")
-            given = value if isinstance(value, str) else None
-        expected = csrf_token(request)
-        if not expected or not given or not hmac.compare_digest(given, expected):
-            raise _CsrfRefused("the form is stale or not from this site: reload and retry")
-
-
-class _CsrfRefused(NotAllowedError):
-    """A write without the session's CSRF token."""
+    >>> local_path("/scorecard?team=payments"), local_path("//evil.example/"), local_path(None)
+    ('/scorecard?team=payments', '/', '/')
+    """
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith(("//", "/\\"))
+        or any(c < " " or c == "\\" for c in target)
+    ):
+        return "/"
+    return target
 
 
-CSRF = _Csrf()
+def is_https(request: Request, trust_proxy: bool) -> bool:
+    """Whether the browser reached the server over https: the request's own scheme, or the
+    first `X-Forwarded-Proto` when the proxy in front is trusted."""
+    if request.url.scheme == "https":
+        return True
+    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    return trust_proxy and forwarded == "https"
 
-router = APIRouter(include_in_schema=False)
 
-
-def _local(path: str) -> str:
-    return path if path.startswith("/") and not path.startswith("//") else "/"
-
-
-def _form(next_: str, message: str = "") -> str:
-    note = f'<p role="alert">{message}</p>' if message else ""
-    return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign in - productops'
-        '</title><meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<link rel="stylesheet" href="/static/app.css"></head><body><main class="signin">'
-        f'<h1>Sign in</h1>{note}<form method="post" action="/signin">'
-        f'<input type="hidden" name="next" value="{quote(next_, safe="/?=&")}">'
-        '<label for="name">User name</label><input id="name" name="name" required '
-        'autocomplete="username">'
-        '<label for="password">Password</label><input id="password" name="password" '
-        'type="password" required autocomplete="current-password">'
-        '<button type="submit">Sign in</button></form></main></body></html>'
+def set_cookie(response: Response, request: Request, ws: Workspace, secret: str) -> None:
+    """Give the browser its new session cookie."""
+    settings = ws.config.server
+    response.set_cookie(
+        COOKIE,
+        secret,
+        max_age=round(settings.session_hours * 3600),
+        path="/",
+        secure=settings.secure_cookies == "always" or is_https(request, settings.trust_proxy),
+        httponly=True,
+        samesite="lax",
     )
 
 
-@router.get("/signin")
-def signin_form(next: str = "/") -> HTMLResponse:
-    return HTMLResponse(_form(_local(next)))
+def clear_cookie(response: Response) -> None:
+    """Tell the browser to forget its session cookie."""
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax")
 
 
-@router.post("/signin")
-async def signin(
-    request: Request,
-    name: Annotated[str, Form()],
-    password: Annotated[str, Form()],
-    next: Annotated[str, Form()] = "/",
-) -> Response:
-    served = request.app.state.served
-    async with served.turn() as ws:
-        try:
-            access = await run_in_threadpool(verify_password, ws, name, password)
-        except AuthenticationError:
-            return HTMLResponse(_form(_local(next), "Wrong user name or password."), 401)
-    key = secrets.token_urlsafe(32)
-    _sessions(request).by_key[key] = _Session(
-        access.actor.id.partition(":")[2], secrets.token_urlsafe(32)
-    )
-    response = RedirectResponse(_local(next), status_code=303)
-    response.set_cookie(COOKIE, key, httponly=True, samesite="lax")
+def _to_sign_in(request: Request, exc: Exception) -> Response:
+    wanted = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    response = RedirectResponse(f"/signin?next={quote(wanted, safe='/')}", status_code=303)
+    if session_cookie(request) is not None:
+        clear_cookie(response)
     return response
 
 
-@router.post("/signout", dependencies=[Depends(CSRF)])
-def signout(request: Request) -> Response:
-    key = request.cookies.get(COOKIE)
-    if key:
-        _sessions(request).by_key.pop(key, None)
-    response = RedirectResponse("/signin", status_code=303)
-    response.delete_cookie(COOKIE)
-    return response
-
-
-def _to_signin(request: Request, exc: Exception) -> Response:
-    asked = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/signin?next={quote(asked, safe='')}", status_code=303)
+_REFUSED = """<!doctype html>
+<html lang="en"><meta charset="utf-8"><title>Refused - productops</title>
+<h1>This form was refused</h1>
+<p>{message}</p>
+<p>Go back, reload the page and send it again; or <a href="/signin">sign in</a>.</p>
+</html>
+"""
 
 
 def _csrf_refused(request: Request, exc: Exception) -> Response:
-    body = {"error": {"code": "csrf", "message": str(exc)}}
-    if "text/html" in request.headers.get("accept", ""):
-        return HTMLResponse(f"<!doctype html><title>Refused</title><p>{exc}</p>", 403)
-    return JSONResponse(body, 403)
+    """A short page for a browser's form, the JSON error for anything else."""
+    browser = "text/html" in request.headers.get("accept", "")
+    if browser and not request.url.path.startswith("/api/") and "hx-request" not in request.headers:
+        return HTMLResponse(_REFUSED.format(message=escape(str(exc))), status_code=403)
+    return error_response(403, "csrf", str(exc))
 
 
 def install(app: FastAPI) -> None:
-    """Sessions for `app`: the sign-in redirect, CSRF refusals and the sign-in routes."""
-    app.state.sessions = _Sessions()
-    app.add_exception_handler(SignInRequired, _to_signin)
-    app.add_exception_handler(_CsrfRefused, _csrf_refused)
-    app.include_router(router)
+    """Answer `SignInRequired` with a redirect to the sign-in page, and a refused CSRF check
+    of a browser's form with a short page."""
+    app.add_exception_handler(SignInRequired, _to_sign_in)
+    app.add_exception_handler(CSRFError, _csrf_refused)
