@@ -17,14 +17,15 @@ from fastapi.routing import APIRoute, iter_route_contexts
 
 from productops.services.users import Access
 from productops.web.api import ROUTERS
-from productops.web.app import API
+from productops.web.app import API, create_app
 from productops.web.auth import Allow, Anyone
 from productops.web.paging import Page
+from productops.web.pages.rules import PageRule
 from productops.web.sessions import CSRF, SIGNED_IN, Csrf, SignedIn
 from tests.web.conftest import Site
-from tests.web.writing import EXAMPLES, fresh, seed, send, trail
+from tests.web.writing import DECIDED, EXAMPLES, EXPERIMENT, SURVEY, fresh, seed, send, trail
 
-Rule = Allow | Anyone | SignedIn
+Rule = Allow | Anyone | SignedIn | PageRule
 TOKENS = [
     "admin",
     "admin's read token",
@@ -97,8 +98,10 @@ def expected(rule: str, caller: str, method: str) -> tuple[int, str | None]:
 
 
 def _rules(dependant: Dependant, kinds: type | tuple[type, ...] = Rule) -> list[Rule]:
-    found = [dependant.call] if isinstance(dependant.call, kinds) else []
-    return found + [r for d in dependant.dependencies for r in _rules(d, kinds)]
+    """The rules `dependant` declares (a page's rule is itself signed-in: not looked into)."""
+    if isinstance(dependant.call, kinds):
+        return [dependant.call]
+    return [r for d in dependant.dependencies for r in _rules(d, kinds)]
 
 
 def rules(routers: list[APIRouter]) -> dict[tuple[str, str], list[Rule]]:
@@ -140,15 +143,46 @@ def test_every_route_declares_one_rule_that_the_matrix_knows(app: FastAPI) -> No
     for route, page in page_routes(app).items():
         declared = _rules(page.dependant)
         assert len(declared) == 1, f"{route}: declare one rule (sessions.SIGNED_IN or ANYONE)"
-        assert isinstance(declared[0], SignedIn | Anyone), f"{route}: a page takes no token rule"
+        assert isinstance(declared[0], SignedIn | Anyone | PageRule), f"{route}: no token rule"
         assert declared[0].action == PAGE_RULES.get(route, "signed_in"), route
 
 
 # The pages' rules but signed_in's, named here so that a weaker rule on one of them fails.
 PAGE_RULES = {("GET", "/signin"): "anyone", ("POST", "/signin"): "anyone"}
 PAGE_RULES |= {("POST", "/signout"): "anyone"}  # ending a session needs its CSRF token only
+# The web app's pages (web.pages.rules.PageRule): what the signed-in user's role must allow.
+PAGE_RULES |= {
+    ("GET", path): "read"
+    for path in [
+        "/", "/criteria/{ident}", "/criteria/{ident}/rows", "/teams", "/teams/{team}",
+        "/customer", "/data", "/data/metrics/{name}", "/data/decisions",
+        "/data/decisions/{decision}", "/experiments", "/experiments/{experiment}", "/surveys",
+        "/surveys/{survey}", "/process",
+    ]
+} | {("GET", "/admin"): "admin", ("GET", "/admin/audit"): "admin"}  # fmt: skip
+PAGE_RULES |= {
+    ("POST", path): "team"
+    for path in [
+        "/teams/{team}/targets/{criterion}", "/nudges/{nudge}/accept", "/nudges/{nudge}/dismiss",
+        "/nudges/{nudge}/done", "/teams/{team}/initiatives", "/initiatives/{initiative}/advance",
+        "/feedback/links", "/data/decisions", "/data/decisions/{decision}/evidence",
+        "/data/decisions/{decision}/decide", "/data/decisions/{decision}/review",
+        "/experiments/{experiment}/decide",
+    ]
+}  # fmt: skip
+PAGE_RULES |= {
+    ("POST", "/themes/{theme}/rename"): "write",
+    ("POST", "/themes/{theme}/merge"): "write",
+    ("POST", "/themes/{theme}/split"): "write",
+    ("POST", "/admin/tokens/{token}/revoke"): "admin",
+    ("GET", "/answer/{survey}"): "anyone",
+    ("POST", "/answer/{survey}"): "anyone",
+}
 # Page writes that take no CSRF token, and why.
-WITHOUT_CSRF = {("POST", "/signin"): "no session yet: refused by its Origin (test_sessions)"}
+WITHOUT_CSRF = {
+    ("POST", "/signin"): "no session yet: refused by its Origin (test_sessions)",
+    ("POST", "/answer/{survey}"): "no account: its own form token in a cookie (test_pages)",
+}
 
 
 def test_every_page_write_checks_the_csrf_token(app: FastAPI) -> None:
@@ -159,13 +193,18 @@ def test_every_page_write_checks_the_csrf_token(app: FastAPI) -> None:
         assert checks == ([] if route in WITHOUT_CSRF else [CSRF]), f"{route}: depend on CSRF"
 
 
-def _page_matrix(app: FastAPI, site: Site, paths: dict[tuple[str, str], str]) -> list[str]:
+def _page_matrix(
+    app: FastAPI,
+    site: Site,
+    paths: dict[tuple[str, str], str],
+    only: set[tuple[str, str]] | None = None,
+) -> list[str]:
     """Every GET page against every caller: a signed-in page is seen by a live session only
     (any role; a token is no session) and sends everyone else to sign in; an `anyone` page is
     seen by all."""
     wrong = []
     for (method, route), page in page_routes(app).items():
-        if method != "GET":
+        if method != "GET" or (only is not None and (method, route) not in only):
             continue
         [rule] = _rules(page.dependant)
         path = paths.get((method, route), route)
@@ -173,21 +212,36 @@ def _page_matrix(app: FastAPI, site: Site, paths: dict[tuple[str, str], str]) ->
         for caller in CALLERS:
             response = send(app, "GET", path, None, None, headers=site.headers(caller))
             live = caller in SESSIONS or rule.action == "anyone"
-            if live and response.status_code != 200:
-                wrong.append(f"{path} {caller}: {response.status_code}")
+            want = 200
+            if isinstance(rule, PageRule) and live:  # the role decides: admins only, or all
+                want = EXPECTED[rule.action][caller]
+            if live and response.status_code != want:
+                wrong.append(f"{path} {caller}: {response.status_code}, not {want}")
             where = response.headers.get("location", "")
             if not live and (response.status_code, where.split("?")[0]) != (303, "/signin"):
                 wrong.append(f"{path} {caller}: {response.status_code} {where}")
     return wrong
 
 
-# Pages with parameters in their path, and a path to try them with.
-PAGE_PATHS: dict[tuple[str, str], str] = {}
+# Pages with parameters in their path (or a required query), and a path to try them with on
+# the `seeded` workspace.
+PAGE_PATHS: dict[tuple[str, str], str] = {
+    ("GET", "/criteria/{ident}"): "/criteria/process.time_to_market",
+    ("GET", "/criteria/{ident}/rows"): "/criteria/process.time_to_market/rows?team=payments"
+    "&period=2024-04-01",
+    ("GET", "/teams/{team}"): "/teams/payments",
+    ("GET", "/data/metrics/{name}"): "/data/metrics/items_done",
+    ("GET", "/data/decisions/{decision}"): f"/data/decisions/{DECIDED}",
+    ("GET", "/experiments/{experiment}"): f"/experiments/{EXPERIMENT}",
+    ("GET", "/surveys/{survey}"): f"/surveys/{SURVEY}",
+    ("GET", "/answer/{survey}"): f"/answer/{SURVEY}",
+}
 
 
-def test_page_authorization_matrix(app: FastAPI, served: Site) -> None:
+def test_page_authorization_matrix(seeded: Site) -> None:
+    app = create_app(seeded.root)
     assert ("GET", "/signin") in page_routes(app)
-    wrong = _page_matrix(app, served, PAGE_PATHS)
+    wrong = _page_matrix(app, seeded, PAGE_PATHS)
     assert not wrong, "\n".join(wrong)
 
 
@@ -196,9 +250,10 @@ def test_the_page_matrix_tries_signed_in_pages(app: FastAPI, served: Site) -> No
     def probe(team: str, access: Annotated[Access, Depends(SIGNED_IN)]) -> str:
         return access.actor.id
 
-    assert _page_matrix(app, served, {("GET", "/probe/{team}"): "/probe/payments"}) == []
+    probed = {("GET", "/probe/{team}")}
+    assert _page_matrix(app, served, {("GET", "/probe/{team}"): "/probe/payments"}, probed) == []
     with pytest.raises(AssertionError, match="PAGE_PATHS"):
-        _page_matrix(app, served, {})
+        _page_matrix(app, served, {}, probed)
 
 
 def test_every_write_route_has_an_example_to_try() -> None:

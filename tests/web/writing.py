@@ -1,5 +1,5 @@
 """Writes through the API: a served workspace with something of team payments to write on
-(decisions, a survey, feedback and its link, nudges, an initiative), one example request per
+(decisions, a survey, feedback and its link, nudges, an initiative, an experiment), one example request per
 write route, and a fresh copy of the workspace for each write to land on."""
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from productops.experiments.registry import parse_arm, parse_metric
+from productops.registry.experiments import register
 from productops.services.audit import AuditEvent, events
 from productops.services.decisions import decide, log_decision
 from productops.services.initiatives import start_initiative
@@ -29,6 +31,7 @@ SURVEY = "productops:survey-payments-pulse"
 CRITERION = "process.time_to_market"
 OFFERED, ACCEPTED = "nudge-offered", "nudge-accepted"
 INITIATIVE = "productops:initiative-payments-faster-reviews"
+EXPERIMENT = "productops:exp-bigger-upload-button"
 
 # (method, route) -> (path, body): a write the member of team payments may make.
 EXAMPLES: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {
@@ -159,6 +162,11 @@ def seed(root: Path) -> Site:
         )  # fmt: skip
         open_survey(ws, ME, team_id="payments", kind="health_check", title="Pulse", at=at(0))
         start_initiative(ws, ME, "payments", "Faster reviews", CRITERION, at(20))
+        register(
+            ws.store, team_id="payments", name="Bigger upload button", hypothesis="more uploads",
+            owner_id=None, metrics=[parse_metric("conversion_rate")],
+            arms=[parse_arm("control:0.5"), parse_arm("treatment:0.5")], at=at(2),
+        )  # fmt: skip
     finally:
         ws.close()
     return site
