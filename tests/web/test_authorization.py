@@ -19,8 +19,8 @@ from productops.services.users import Access
 from productops.web.api import ROUTERS
 from productops.web.app import API, create_app
 from productops.web.auth import Allow, Anyone
-from productops.web.paging import Page
 from productops.web.pages.rules import PageRule
+from productops.web.paging import Page
 from productops.web.sessions import CSRF, SIGNED_IN, Csrf, SignedIn
 from tests.web.conftest import Site
 from tests.web.writing import DECIDED, EXAMPLES, EXPERIMENT, SURVEY, fresh, seed, send, trail
