@@ -21,6 +21,7 @@ from productops.web.app import create_app
 from productops.web.auth import COOKIE, CSRF_HEADER
 from productops.workspace import Workspace
 from tests.pillars.builders import item, items, land
+from tests.web.demo_site import Demo, build_demo
 
 AS_OF = datetime(2024, 6, 1, tzinfo=UTC)
 ME = Actor("cli:tester")
@@ -175,3 +176,9 @@ def copy_site(site: Site, root: Path) -> Site:
     """`site`'s workspace copied to `root`, for a test that changes it."""
     shutil.copytree(site.root, root)
     return replace(site, root=root)
+
+
+@pytest.fixture(scope="package")
+def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    """The demo organisation with a user per role (built once for the package: ~30 s)."""
+    return build_demo(tmp_path_factory.mktemp("demo") / "demo-org")

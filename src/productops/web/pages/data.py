@@ -58,22 +58,19 @@ def metric(
     """A metric's definition, dimensions, SQL and value per period."""
     found = data.metric_view(ws, name, grain)
     log_use(ws, access, "open", name)
+    dated = [r for r in found.series if r.get("period_start") and "value" in r]
     chart = {
         "kind": "line",
         "time": True,
         "xlabel": grain,
         "ylabel": found.entry.unit,
-        "x": [r["period_start"].timestamp() for r in found.series if r.get("period_start")],
-        "series": [
-            {
-                "label": name,
-                "values": [r.get("value") for r in found.series if r.get("period_start")],
-            }
-        ],
+        "x": [r["period_start"].timestamp() for r in dated],
+        "series": [{"label": name, "values": [r["value"] for r in dated]}],
     }
+    columns = list(found.series[0]) if found.series else ["period_start", "value"]
     return page(
         request, access, "metric.html", {"series": found.series}, title=name, api="/api/v1/metrics",
-        m=found, grain=grain, chart=chart,
+        m=found, grain=grain, chart=chart if dated else None, columns=columns,
     )  # fmt: skip
 
 
@@ -129,7 +126,7 @@ def new_decision(
     made = decisions.log_decision(
         ws, access.actor, team_id=team_id, title=title.strip(), context=context or None,
         options=[o.strip() for o in (options or "").splitlines() if o.strip()],
-        deciders=[access.actor.id.partition(":")[2]], expect=None, expected_by=None,
+        deciders=[], expect=None, expected_by=None,
         review_at=None, at=utc(None),
     )  # fmt: skip
     return back(f"/data/decisions/{made.id}", "/data/decisions")
