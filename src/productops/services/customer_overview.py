@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from productops.ops.scorecard import period_start, shift
@@ -142,15 +142,37 @@ def _quotes(ws: Workspace, ids: list[str]) -> dict[str, list[str]]:
 
 def spikes(ws: Workspace, since: datetime | None = None) -> list[dict[str, Any]]:
     """Weeks in which a theme's feedback jumped far above its own trailing baseline
-    (`pillars.customer.trends.SpikeRule`'s defaults), newest first; only weeks from `since`."""
-    weekly = compiled.rows(ws, "theme_trend_week", _weekly)
+    (`pillars.customer.trends.SpikeRule`'s defaults), newest first; only weeks from `since`.
+
+    From `since`, only the weeks a spike's baseline can reach are read: a theme older than
+    them starts its series at the first of them with 0, which leaves every week from `since`
+    with the baseline and history it has in the whole series."""
+    rule = SpikeRule()
+    if since is None:
+        weekly = compiled.rows(ws, "theme_trend_week", _weekly)
+    else:
+        start = period_start(since - timedelta(weeks=rule.weeks), "week")
+        weekly = compiled.rows(ws, "theme_trend_week", _weekly, "period_start >= ?", [start])
+        older = compiled.rows(ws, "theme_first_week", _first_week, "first_week < ?", [start])
+        shown = {r["theme_id"] for r in weekly}
+        weekly += [
+            {"theme_id": r["theme_id"], "period_start": start, "items": 0}
+            for r in older
+            if r["theme_id"] in shown
+        ]
+    weekly = [r | {"period_start": _utc(r["period_start"])} for r in weekly]
     labels = dict(ws.store.sql("SELECT id, label FROM theme"))
     found = [
-        vars(s) | {"label": labels.get(s.theme_id), "week_start": _utc(s.week_start)}
-        for s in find_spikes(weekly, SpikeRule())
+        vars(s) | {"label": labels.get(s.theme_id)}
+        for s in find_spikes(weekly, rule)
+        if since is None or s.week_start >= since
     ]
-    shown = [s for s in found if since is None or s["week_start"] >= since]
-    return sorted(shown, key=lambda s: (s["week_start"], s["items"]), reverse=True)
+    return sorted(found, key=lambda s: (s["week_start"], s["items"]), reverse=True)
+
+
+def _first_week(table: Callable[[str], ir.Table]) -> ir.Table:
+    weekly = _weekly(table)
+    return weekly.group_by("theme_id").aggregate(first_week=weekly.period_start.min())
 
 
 def _utc(moment: datetime) -> datetime:

@@ -4,13 +4,13 @@ time, an experiment's results per metric, and its decision."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from productops.experiments.analysis import Settings
 from productops.registry import experiments as registry
 from productops.registry.analysis import Analysis
-from productops.services import audit
+from productops.services import audit, compiled
 
 if TYPE_CHECKING:
     from productops.services.actor import Actor
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 __all__ = ["DECISIONS", "Results", "decide_experiment", "experiments", "results"]
 
 DECISIONS = ("ship", "rollback", "iterate", "inconclusive")
+_NEVER = datetime.min.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -36,8 +37,16 @@ class Results:
 
 
 def experiments(ws: Workspace, team: str | None = None) -> list[dict[str, Any]]:
-    """Every experiment (of `team`) with its status and setup time in days."""
-    return registry.list_experiments(ws.store.ibis(), team)
+    """Every experiment (of `team`) with its status and setup time in days, by team and
+    creation."""
+    found = compiled.rows(
+        ws,
+        "experiment_status",
+        lambda table: registry.experiment_status(table("experiment")),
+        "? IS NULL OR team_id = ?",
+        [team, team],
+    )
+    return sorted(found, key=lambda e: (e["team_id"] or "", e["created_at"] or _NEVER, e["id"]))
 
 
 def results(

@@ -7,6 +7,7 @@ import csv
 import dataclasses
 import io
 import json
+import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -149,7 +150,13 @@ def page(
         "exports": exports,
         "api": api,
     }
-    return TEMPLATES.TemplateResponse(request, template, context)
+    response = TEMPLATES.TemplateResponse(request, template, context)
+    started = getattr(request.state, "turn_started", None)
+    if started is not None:  # the time the page took once it had the store (bench_pages.py)
+        response.headers["Server-Timing"] = (
+            f"render;dur={(time.perf_counter() - started) * 1000:.1f}"
+        )
+    return response
 
 
 def log_use(ws: Workspace, access: Access, kind: str, target: str, **filters: Any) -> None:

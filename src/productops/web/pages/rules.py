@@ -12,10 +12,11 @@ Form routes also depend on `sessions.CSRF`. The survey answer page needs no acco
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
 from productops.services.users import Access, authorize
 from productops.web.sessions import SIGNED_IN
@@ -39,7 +40,10 @@ class PageRule:
 
     action: Literal["read", "admin", "write", "team"]
 
-    def __call__(self, access: Annotated[Access, Depends(SIGNED_IN)]) -> Access:
+    def __call__(self, request: Request, access: Annotated[Access, Depends(SIGNED_IN)]) -> Access:
+        request.state.turn_started = (
+            time.perf_counter()
+        )  # the store is open: `page` times from here
         if self.action == "team":
             authorize(access, "write", access.teams[0] if access.teams else None)
         else:
