@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
     from productops.workspace import Workspace
 
-__all__ = ["rows", "sql"]
+__all__ = ["arrow", "rows", "sql"]
 
 Build = Callable[[Callable[[str], "ir.Table"]], "ir.Table"]
 
@@ -74,15 +74,22 @@ def _staged(ws: Workspace, tables: dict[str, pa.Table]) -> Iterator[None]:
         yield
 
 
-def rows(
+def arrow(
     ws: Workspace, key: str, build: Build, where: str = "TRUE", params: Sequence[Any] = ()
-) -> list[dict[str, Any]]:
+) -> pa.Table:
     """The rows of `build(table)` (compiled once per `key`) that meet `where` (SQL over its
-    columns, with `params` for its `?`)."""
+    columns, with `params` for its `?`), as an Arrow table."""
     found = _cached(ws, key, build)
     with _staged(ws, found.tables):
         query = f"SELECT * FROM ({found.sql}) AS compiled WHERE {where}"
-        out: list[dict[str, Any]] = ws.store.arrow(query, list(params)).to_pylist()
+        return ws.store.arrow(query, list(params))
+
+
+def rows(
+    ws: Workspace, key: str, build: Build, where: str = "TRUE", params: Sequence[Any] = ()
+) -> list[dict[str, Any]]:
+    """`arrow`'s rows as dicts, numbers as Python numbers."""
+    out = arrow(ws, key, build, where, params).to_pylist()
     return [{k: _plain(v) for k, v in row.items()} for row in out]
 
 

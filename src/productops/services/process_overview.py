@@ -26,6 +26,8 @@ __all__ = ["HISTORY_DAYS", "ProcessView", "data_as_of", "process_overview"]
 
 HISTORY_DAYS = 90
 """Days of daily throughput the forecast draws from."""
+ITEMS, STAYS, FLOW = "page_team_items", "page_team_stays", "page_team_flow"
+"""Names under which the team's work items, status stays and flow rows are staged."""
 Build = Callable[[Callable[[str], "ir.Table"]], "ir.Table"]
 
 
@@ -69,39 +71,23 @@ def process_overview(ws: Workspace, team: str, grain: Grain, as_of: datetime) ->
     day = as_of.replace(hour=0, minute=0, second=0, microsecond=0)
     waits = tuple(ws.config.workflow.wait_statuses)
 
-    def items(t: Callable[[str], ir.Table]) -> ir.Table:
-        w = t("work_item")  # the team's only: every flow figure is the team's own
-        return w.filter(w.team_id == team)
-
-    def stays(t: Callable[[str], ir.Table]) -> ir.Table:
-        return p.status_stays(items(t), t("work_item_transition"), day)
-
-    builds: dict[str, Build] = {
-        "lead": lambda t: p.lead_time(items(t), grain),
-        "cycle": lambda t: p.cycle_time(p.flow_items(items(t), stays(t)), grain),
-        "throughput": lambda t: p.throughput(items(t), grain, day),
-        "wip": lambda t: p.wip(items(t), grain),
-        "aging": lambda t: p.aging_wip(p.flow_items(items(t), stays(t)), day),
-        "time_in_status": lambda t: p.status_share(stays(t), items(t), grain),
-        "bottleneck": lambda t: p.bottleneck(stays(t), items(t), grain, waits),
-        "efficiency": lambda t: p.flow_efficiency(
-            stays(t), items(t), t("work_item_flag"), day, grain, waits
-        ),
-        "conformance": lambda t: p.conformance(
-            items(t), p.deviations(items(t), t("work_item_transition")), grain
-        ),
-        "frequency": lambda t: p.deployment_frequency(t("deployment"), grain, as_of=day),
-        "change_lead": lambda t: p.change_lead_time(
-            t("change"), t("deployment"), t("deployment_change"), grain
-        ),
-        "failure": lambda t: p.change_failure_rate(t("deployment"), t("incident"), grain),
-        "recovery": lambda t: p.recovery_time(t("incident"), grain),
-    }
-    key = f"{team}:{day:%Y-%m-%d}:{grain}:{','.join(waits)}"
-    found = {
-        name: _sorted(compiled.rows(ws, f"process:{name}:{key}", build, "team_id = ?", [team]))
-        for name, build in builds.items()
-    }
+    # The team's items, their status stays and flow rows, computed once and read by name by
+    # every figure (so the figures' SQL does not depend on the team).
+    base = f"{day:%Y-%m-%d}:{','.join(waits)}"
+    team_items = compiled.arrow(
+        ws, "process:items", lambda t: t("work_item"), "team_id = ?", [team]
+    )
+    with ws.store.staged(ITEMS, team_items):
+        stays = compiled.arrow(
+            ws, f"process:stays:{base}",
+            lambda t: p.status_stays(t(ITEMS), t("work_item_transition"), day),
+        )  # fmt: skip
+        with ws.store.staged(STAYS, stays):
+            flow = compiled.arrow(
+                ws, "process:flow_items", lambda t: p.flow_items(t(ITEMS), t(STAYS))
+            )
+            with ws.store.staged(FLOW, flow):
+                found = _figures(ws, team, grain, day, waits, f"{base}:{grain}")
     deviations = compiled.rows(
         ws,
         "process:common_deviations",
@@ -120,6 +106,37 @@ def process_overview(ws: Workspace, team: str, grain: Grain, as_of: datetime) ->
         sorted(deviations, key=lambda r: -r["items"]), pairs, forecast, warning,
         _dora(found),
     )  # fmt: skip
+
+
+def _figures(
+    ws: Workspace, team: str, grain: Grain, day: datetime, waits: tuple[str, ...], key: str
+) -> dict[str, list[dict[str, Any]]]:
+    """Each figure of the page over the staged team tables (DORA: the team's rows)."""
+    builds: dict[str, Build] = {
+        "lead": lambda t: p.lead_time(t(ITEMS), grain),
+        "cycle": lambda t: p.cycle_time(t(FLOW), grain),
+        "throughput": lambda t: p.throughput(t(ITEMS), grain, day),
+        "wip": lambda t: p.wip(t(ITEMS), grain),
+        "aging": lambda t: p.aging_wip(t(FLOW), day),
+        "time_in_status": lambda t: p.status_share(t(STAYS), t(ITEMS), grain),
+        "bottleneck": lambda t: p.bottleneck(t(STAYS), t(ITEMS), grain, waits),
+        "efficiency": lambda t: p.flow_efficiency(
+            t(STAYS), t(ITEMS), t("work_item_flag"), day, grain, waits
+        ),
+        "conformance": lambda t: p.conformance(
+            t(ITEMS), p.deviations(t(ITEMS), t("work_item_transition")), grain
+        ),
+        "frequency": lambda t: p.deployment_frequency(t("deployment"), grain, as_of=day),
+        "change_lead": lambda t: p.change_lead_time(
+            t("change"), t("deployment"), t("deployment_change"), grain
+        ),
+        "failure": lambda t: p.change_failure_rate(t("deployment"), t("incident"), grain),
+        "recovery": lambda t: p.recovery_time(t("incident"), grain),
+    }
+    return {
+        name: _sorted(compiled.rows(ws, f"process:{name}:{key}", build, "team_id = ?", [team]))
+        for name, build in builds.items()
+    }
 
 
 def _sorted(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
