@@ -6,6 +6,7 @@ where a refused write leaves no audit row. A page write must check the CSRF toke
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Annotated
 
@@ -23,7 +24,20 @@ from productops.web.pages.rules import PageRule
 from productops.web.paging import Page
 from productops.web.sessions import CSRF, SIGNED_IN, Csrf, SignedIn
 from tests.web.conftest import Site
-from tests.web.writing import DECIDED, EXAMPLES, EXPERIMENT, SURVEY, fresh, seed, send, trail
+from tests.web.writing import (
+    ACCEPTED,
+    DECIDED,
+    EXAMPLES,
+    EXPERIMENT,
+    INITIATIVE,
+    OFFERED,
+    PROPOSED,
+    SURVEY,
+    fresh,
+    seed,
+    send,
+    trail,
+)
 
 Rule = Allow | Anyone | SignedIn | PageRule
 TOKENS = [
@@ -321,4 +335,107 @@ def test_write_authorization_matrix(route: tuple[str, str], seeded: Site, tmp_pa
                 got = _status(send(app, method, path, None, body, headers=seeded.headers(caller)))
                 if got != (200, None):
                     wrong.append(f"{caller}: {got}")
+    assert not wrong, "\n".join(wrong)
+
+
+# Each page write (method, route) -> (path, form): one the member of team payments may send,
+# on the seeded workspace. A page write answers See Other: back to a page, or to sign in.
+PAGE_WRITES: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
+    ("POST", "/teams/{team}/targets/{criterion}"): (
+        "/teams/payments/targets/process.time_to_market",
+        {"value": "12"},
+    ),
+    ("POST", "/nudges/{nudge}/accept"): (f"/nudges/{OFFERED}/accept", {}),
+    ("POST", "/nudges/{nudge}/dismiss"): (f"/nudges/{OFFERED}/dismiss", {"reason": "later"}),
+    ("POST", "/nudges/{nudge}/done"): (f"/nudges/{ACCEPTED}/done", {"outcome": "faster"}),
+    ("POST", "/teams/{team}/initiatives"): (
+        "/teams/payments/initiatives",
+        {"title": "Smaller batches", "criterion": "process.time_to_market"},
+    ),
+    ("POST", "/initiatives/{initiative}/advance"): (f"/initiatives/{INITIATIVE}/advance", {}),
+    ("POST", "/feedback/links"): (
+        "/feedback/links",
+        {"feedback": "fb-1", "item": "PAY-1", "state": "confirmed"},
+    ),
+    ("POST", "/data/decisions"): ("/data/decisions", {"team_id": "payments", "title": "Ship"}),
+    ("POST", "/data/decisions/{decision}/evidence"): (
+        f"/data/decisions/{PROPOSED}/evidence",
+        {"metric": "items_done", "grain": "week"},
+    ),
+    ("POST", "/data/decisions/{decision}/decide"): (
+        f"/data/decisions/{PROPOSED}/decide",
+        {"choice": "retry"},
+    ),
+    ("POST", "/data/decisions/{decision}/review"): (f"/data/decisions/{DECIDED}/review", {}),
+    ("POST", "/experiments/{experiment}/decide"): (
+        f"/experiments/{EXPERIMENT}/decide",
+        {"decision": "ship", "rationale": "more uploads"},
+    ),
+    ("POST", "/themes/{theme}/rename"): ("/themes/theme-1/rename", {"label": "upload failures"}),
+    ("POST", "/themes/{theme}/merge"): ("/themes/theme-2/merge", {"into": "theme-1"}),
+    ("POST", "/themes/{theme}/split"): ("/themes/theme-1/split", {"parts": "2"}),
+    ("POST", "/admin/tokens/{token}/revoke"): ("/admin/tokens/dan-1/revoke", {}),
+}
+PAGE_CALLERS = [*SESSIONS, "admin", "anonymous", "expired session", "disabled user's session"]
+
+
+def _page_send(
+    app: FastAPI, path: str, form: dict[str, str], headers: dict[str, str]
+) -> httpx.Response:
+    async def run() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.post(path, data=form, headers=headers)
+
+    return asyncio.run(run())
+
+
+def _page_outcome(response: httpx.Response) -> str:
+    """written (See Other to a page), sign in, or the refusal's status."""
+    if response.status_code == 303:
+        where = response.headers["location"]
+        return "sign in" if where.startswith("/signin") else "written"
+    return str(response.status_code)
+
+
+def _page_expected(rule: str, caller: str) -> str:
+    if caller in ("admin", "anonymous"):
+        return "403"  # no session, so no CSRF token: refused before anything (a token is none)
+    if caller not in SESSIONS:
+        return "sign in"  # an ended session signs in again
+    if caller == NO_CSRF:
+        return "403"
+    return "written" if EXPECTED[rule][caller] == 200 else "403"
+
+
+def test_every_page_write_has_an_example_to_try(app: FastAPI) -> None:
+    writes = {r for r in page_routes(app) if r[0] != "GET"} - set(WITHOUT_CSRF)
+    assert writes - {("POST", "/signout")} == set(PAGE_WRITES)
+
+
+@pytest.mark.parametrize("route", sorted(PAGE_WRITES), ids=" ".join)
+def test_page_write_authorization_matrix(
+    route: tuple[str, str], seeded: Site, tmp_path: Path
+) -> None:
+    """Refused callers first, on one copy (they leave no audit row); then each caller the
+    route's rule allows, on its own copy."""
+    [rule] = _rules(page_routes(create_app(seeded.root))[route].dependant)
+    path, form = PAGE_WRITES[route]
+    want = {c: _page_expected(rule.action, c) for c in PAGE_CALLERS}
+    wrong = []
+    with fresh(seeded, tmp_path, "refused") as app:
+        before = trail(app)
+        for caller in [c for c in PAGE_CALLERS if want[c] != "written"]:
+            got = _page_outcome(_page_send(app, path, form, seeded.headers(caller)))
+            if got != want[caller]:
+                wrong.append(f"{caller}: {got}, not {want[caller]}")
+        assert trail(app) == before, "a refused page write left an audit row"
+    for caller in [c for c in PAGE_CALLERS if want[c] == "written"]:
+        with fresh(seeded, tmp_path, caller.replace("'", "").replace(" ", "-")) as app:
+            before = len(trail(app))
+            response = _page_send(app, path, form, seeded.headers(caller))
+            if _page_outcome(response) != "written":
+                wrong.append(f"{caller}: {response.status_code} {response.text[:200]}")
+            elif len(trail(app)) != before + 1:
+                wrong.append(f"{caller}: {len(trail(app)) - before} audit rows, not 1")
     assert not wrong, "\n".join(wrong)

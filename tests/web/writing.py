@@ -15,7 +15,7 @@ import httpx
 from fastapi import FastAPI
 
 from productops.experiments.registry import parse_arm, parse_metric
-from productops.registry.experiments import register
+from productops.registry.experiments import register, start, stop
 from productops.services.audit import AuditEvent, events
 from productops.services.decisions import decide, log_decision
 from productops.services.initiatives import start_initiative
@@ -167,6 +167,8 @@ def seed(root: Path) -> Site:
             owner_id=None, metrics=[parse_metric("conversion_rate")],
             arms=[parse_arm("control:0.5"), parse_arm("treatment:0.5")], at=at(2),
         )  # fmt: skip
+        start(ws.store, EXPERIMENT, at(3))
+        stop(ws.store, EXPERIMENT, at(4))
     finally:
         ws.close()
     return site
