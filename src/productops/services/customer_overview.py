@@ -152,7 +152,12 @@ def spikes(ws: Workspace, since: datetime | None = None) -> list[dict[str, Any]]
         weekly = compiled.rows(ws, "theme_trend_week", _weekly)
     else:
         start = period_start(since - timedelta(weeks=rule.weeks), "week")
-        weekly = compiled.rows(ws, "theme_trend_week", _weekly, "period_start >= ?", [start])
+
+        def recent(table: Callable[[str], ir.Table]) -> ir.Table:
+            f = table("feedback")  # only the weeks from `start` (compiled once per start)
+            return theme_trend(f.filter(f.created_at >= start), table("feedback_theme"), "week")
+
+        weekly = compiled.rows(ws, f"theme_trend_week_from:{start.isoformat()}", recent)
         older = compiled.rows(ws, "theme_first_week", _first_week, "first_week < ?", [start])
         shown = {r["theme_id"] for r in weekly}
         weekly += [
