@@ -25,10 +25,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "QUOTES",
+    "SPIKE_WEEKS",
     "TREND_WEEKS",
     "Roadmap",
     "ThemeSummary",
     "insights",
+    "recent_spikes",
     "roadmap",
     "search_feedback",
     "spikes",
@@ -40,6 +42,8 @@ TREND_WEEKS = 8
 """Weeks of feedback a theme's trend shows, up to its latest week."""
 QUOTES = 2
 """Feedback texts quoted per theme (the most typical: closest to the theme)."""
+SPIKE_WEEKS = 26
+"""Weeks of spikes the customer page lists."""
 
 
 @dataclass(frozen=True)
@@ -95,8 +99,10 @@ def theme_summaries(ws: Workspace, limit: int | None = None) -> list[ThemeSummar
     themes = list_themes(ws.store)[:limit]
     if not themes:
         return []
-    mood = _by_theme(compiled.rows(ws, "theme_sentiment", _sentiment))
-    asked = _by_theme(compiled.rows(ws, "theme_demand", _demand))
+    ids = [t["id"] for t in themes]
+    shown = ("list_contains(?, theme_id)", [ids])
+    mood = _by_theme(compiled.rows(ws, "theme_sentiment", _sentiment, *shown))
+    asked = _by_theme(compiled.rows(ws, "theme_demand", _demand, *shown))
     [(newest,)] = ws.store.sql("SELECT max(created_at) FROM feedback")
     last = None if newest is None else period_start(newest.astimezone(UTC), "week")
     weeks = [] if last is None else [shift(last, "week", k) for k in range(1 - TREND_WEEKS, 1)]
@@ -105,7 +111,6 @@ def theme_summaries(ws: Workspace, limit: int | None = None) -> list[ThemeSummar
         recent = compiled.rows(ws, "theme_trend_week", _weekly, "period_start >= ?", [weeks[0]])
         for w in recent:
             trends.setdefault(w["theme_id"], {})[_utc(w["period_start"])] = w["items"]
-    ids = [t["id"] for t in themes]
     quotes = _quotes(ws, ids)
     return [
         ThemeSummary(
@@ -127,17 +132,14 @@ def theme_summaries(ws: Workspace, limit: int | None = None) -> list[ThemeSummar
 
 
 def _quotes(ws: Workspace, ids: list[str]) -> dict[str, list[str]]:
+    """Each theme's `QUOTES` most typical distinct texts (closest to the theme first)."""
     rows = ws.store.sql(
-        "SELECT ft.theme_id, f.text FROM feedback_theme ft JOIN feedback f ON f.id = ft.feedback_id "
-        "WHERE list_contains(?, ft.theme_id) AND f.duplicate_of IS NULL AND f.text IS NOT NULL "
-        "GROUP BY ft.theme_id, f.text QUALIFY row_number() OVER (PARTITION BY ft.theme_id "
-        "ORDER BY max(ft.score) DESC, f.text) <= ?",
-        [ids, QUOTES],
+        "SELECT ft.theme_id, max_by(f.text, ft.score, ?) FROM feedback_theme ft "
+        "JOIN feedback f ON f.id = ft.feedback_id WHERE list_contains(?, ft.theme_id) "
+        "AND f.duplicate_of IS NULL AND f.text IS NOT NULL GROUP BY 1",
+        [QUOTES * 4, ids],
     )
-    found: dict[str, list[str]] = {}
-    for theme, text in rows:
-        found.setdefault(theme, []).append(text)
-    return found
+    return {theme: list(dict.fromkeys(texts))[:QUOTES] for theme, texts in rows}
 
 
 def spikes(ws: Workspace, since: datetime | None = None) -> list[dict[str, Any]]:
@@ -173,6 +175,14 @@ def spikes(ws: Workspace, since: datetime | None = None) -> list[dict[str, Any]]
         if since is None or s.week_start >= since
     ]
     return sorted(found, key=lambda s: (s["week_start"], s["items"]), reverse=True)
+
+
+def recent_spikes(ws: Workspace, weeks: int = SPIKE_WEEKS) -> list[dict[str, Any]]:
+    """`spikes` of the last `weeks` weeks up to the newest feedback's."""
+    [(newest,)] = ws.store.sql("SELECT max(created_at) FROM feedback")
+    if newest is None:
+        return []
+    return spikes(ws, shift(period_start(newest.astimezone(UTC), "week"), "week", 1 - weeks))
 
 
 def _first_week(table: Callable[[str], ir.Table]) -> ir.Table:
@@ -230,12 +240,19 @@ def insights(ws: Workspace, limit: int = 20) -> list[dict[str, Any]]:
 
 
 def roadmap(ws: Workspace, grain: Grain, periods: int = 4) -> list[Roadmap]:
-    """Feedback to roadmap for the organisation, the last `periods` periods with feedback,
-    newest first (computed now from the links, not kept)."""
+    """Feedback to roadmap for the organisation in the last `periods` periods up to the newest
+    feedback, newest first (those with linked feedback; computed now from the links, not
+    kept)."""
+
+    [(newest,)] = ws.store.sql("SELECT max(created_at) FROM feedback")
+    if newest is None:
+        return []
+    start = shift(period_start(newest.astimezone(UTC), grain), grain, 1 - periods)
 
     def build(table: Callable[[str], ir.Table]) -> ir.Table:
+        f = table("feedback")  # received from `start` on: the periods shown (compiled per start)
         per_team = feedback_incorporated(
-            table("feedback"), table("feedback_link"), table("work_item"), grain
+            f.filter(f.created_at >= start), table("feedback_link"), table("work_item"), grain
         )
         return per_team.group_by("period_start").aggregate(
             feedback=per_team.feedback.max(),
@@ -243,7 +260,7 @@ def roadmap(ws: Workspace, grain: Grain, periods: int = 4) -> list[Roadmap]:
             incorporated=per_team.incorporated.sum(),
         )
 
-    found = compiled.rows(ws, f"feedback_incorporated_org_{grain}", build)
+    found = compiled.rows(ws, f"feedback_incorporated_org:{grain}:{start.isoformat()}", build)
     rows = sorted(found, key=lambda r: r["period_start"], reverse=True)[:periods]
     return [
         Roadmap(

@@ -44,7 +44,7 @@ def customer_page(
     whole = request.query_params.get("format") in ("csv", "json")
     data: dict[str, Sequence[Any]] = {
         "themes": customer.theme_summaries(ws, None if whole else THEMES_SHOWN),
-        "spikes": customer.spikes(ws),
+        "spikes": customer.recent_spikes(ws),
         "found": customer.search_feedback(ws, q),
         "suggested_links": customer.suggested_links(ws),
         "insights": customer.insights(ws),
