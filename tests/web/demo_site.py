@@ -31,17 +31,20 @@ OPEN_SURVEY = "productops:survey-payments-web-pulse"
 
 @dataclass(frozen=True)
 class Demo:
-    """The demo workspace's folder; the open survey anyone may answer; a token to revoke."""
+    """The demo workspace's folder; the open survey anyone may answer; a token to revoke; and
+    the demo admin's sign-in as `productops demo` printed it."""
 
     root: Path
     survey: str
     token: str
+    printed: str
 
 
 def build_demo(root: Path) -> Demo:
     """`productops demo` (model-free embedder) into `root`, plus users, a token and a survey."""
     result = CliRunner().invoke(cli, ["demo", str(root), "--fallback"])
     assert result.exit_code == 0, result.output
+    printed = " ".join(result.output.split())
     ws = Workspace.open(root)
     try:
         for role, name in USERS.items():
@@ -54,10 +57,10 @@ def build_demo(root: Path) -> Demo:
         )
     finally:
         ws.close()
-    return Demo(root, survey.id, token)
+    return Demo(root, survey.id, token, printed)
 
 
 def copy_demo(demo: Demo, root: Path) -> Demo:
     """`demo`'s workspace copied to `root`, for a test that writes."""
     shutil.copytree(demo.root, root)
-    return Demo(root, demo.survey, demo.token)
+    return Demo(root, demo.survey, demo.token, demo.printed)

@@ -238,3 +238,20 @@ def test_page_views_and_searches_are_usage_events(app: FastAPI, demo_site: Demo)
         ("search", "active accounts", "payments"),
         ("open", "active_accounts", "payments"),
     ]
+
+
+def test_the_demo_says_how_to_open_the_app_and_its_admin_signs_in(
+    app: FastAPI, demo_site: Demo
+) -> None:
+    found = re.search(
+        r"productops -w (\S+) serve, then open http://127\.0\.0\.1:8080/ and sign in as "
+        r"(\S+) with the password (\S+) \(shown this once\)",
+        demo_site.printed,
+    )
+    assert found, demo_site.printed[-600:]
+    assert found[1].endswith("demo-org")
+    client = TestClient(app, follow_redirects=False)
+    signed = client.post("/signin", data={"name": found[2], "password": found[3]})
+    assert signed.status_code == 303
+    assert signed.headers["location"] == "/"
+    assert "demo-admin (admin)" in client.get("/").text

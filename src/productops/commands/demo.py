@@ -22,7 +22,13 @@ from productops.errors import WorkspaceError
 from productops.render import Format, literal, render_sections
 from productops.services import Actor
 from productops.services.checks import CheckRun
-from productops.services.demo import analyse, demo_as_of, write_demo_reports
+from productops.services.demo import (
+    DEMO_ADMIN,
+    add_demo_admin,
+    analyse,
+    demo_as_of,
+    write_demo_reports,
+)
 from productops.services.demo_summary import (
     Activities,
     BlockingPair,
@@ -67,7 +73,7 @@ def demo(
         tempfile.mkdtemp(prefix=f".{directory.resolve().name}-{os.getpid()}-", dir=parent)
     )
     try:
-        manifest, checks, reports = _build(building, scale, seed, fallback)
+        manifest, checks, reports, password = _build(building, scale, seed, fallback)
         _swap(building, directory)
     finally:
         shutil.rmtree(building, ignore_errors=True)
@@ -81,13 +87,21 @@ def demo(
         highlight=False,
         soft_wrap=True,
     )
+    err.print(
+        literal(
+            f"The web app: productops -w {directory} serve, then open http://127.0.0.1:8080/ "
+            f"and sign in as {DEMO_ADMIN} with the password {password} (shown this once)."
+        ),
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def _build(
     root: Path, scale: int, seed: int, fallback: bool
-) -> tuple[dict[str, Any], list[CheckRun], list[Path]]:
+) -> tuple[dict[str, Any], list[CheckRun], list[Path], str]:
     """Build the demo in `root` and run the analyses and reports: the manifest, the checks'
-    rows and the reports written (relative to `root`)."""
+    rows, the reports written (relative to `root`) and the demo admin's password."""
     ws = Workspace.init(root)
     try:
         with Progress(
@@ -108,9 +122,10 @@ def _build(
         written = write_demo_reports(ws, Actor.cli(), manifest)
         for note in written.notes:
             err.print(note)
+        password = add_demo_admin(ws, Actor.cli())
     finally:
         ws.close()
-    return manifest, checks, [r.relative_to(root) for r in written.files]
+    return manifest, checks, [r.relative_to(root) for r in written.files], password
 
 
 def _check_target(directory: Path, replace: bool) -> None:

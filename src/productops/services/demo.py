@@ -10,6 +10,7 @@ the themes productops shows would have named them.
 from __future__ import annotations
 
 import json
+import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,9 +25,18 @@ from productops.schema import TABLES
 from productops.services.actor import Actor
 from productops.services.checks import CheckRun, run_checks
 from productops.services.reports import WrittenReport, write_report
+from productops.services.users import add_user
 from productops.workspace import Workspace
 
-__all__ = ["PLANTED_THEME", "analyse", "demo_as_of", "planted_themes", "write_demo_reports"]
+__all__ = [
+    "DEMO_ADMIN",
+    "PLANTED_THEME",
+    "add_demo_admin",
+    "analyse",
+    "demo_as_of",
+    "planted_themes",
+    "write_demo_reports",
+]
 
 # The id the demo's insights give planted theme number N (1-based), as demo.customers.theme_id.
 PLANTED_THEME = "demo:theme-{:02d}"
@@ -103,3 +113,15 @@ def write_demo_reports(ws: Workspace, actor: Actor, manifest: dict[str, Any]) ->
     return write_report(
         ws, actor, ws.root / "reports", ["html", "pdf", "md"], "quarter", 8, demo_as_of(manifest)
     )
+
+
+DEMO_ADMIN = "demo-admin"
+"""The demo's admin, who signs in to the web app (`productops -w DEMO serve`)."""
+
+
+def add_demo_admin(ws: Workspace, actor: Actor) -> str:
+    """Make the demo's admin with a new random password, which it returns (to show once);
+    only its argon2id hash is stored (a write: audited as `actor`'s)."""
+    password = secrets.token_urlsafe(12)
+    add_user(ws, actor, DEMO_ADMIN, role="admin", display_name="Demo admin", password=password)
+    return password
