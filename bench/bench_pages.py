@@ -2,8 +2,8 @@
 
 Targets (issue 13): every page of the demo at --scale 10 renders server-side at p95 under
 300 ms with 20 concurrent users; the home page's total transfer (HTML, scripts and styles)
-is under 500 KB. The server is `productops serve`'s app on Uvicorn in this process (a thread,
-127.0.0.1); each user is its own signed-in session, requesting its page in turn.
+is under 500 KB. The server is `productops serve` on 127.0.0.1 in its own process; each user
+is its own signed-in session (a thread here), requesting its page in turn.
 
 Per page it prints: the server-side render p95 (the `Server-Timing: render` header: from the
 moment the request holds the workspace's store to the response built, so without the wait
@@ -19,22 +19,20 @@ from __future__ import annotations
 
 import argparse
 import re
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-import uvicorn
 
 from productops.services.actor import Actor
 from productops.services.users import add_user, create_token, list_users
-from productops.web.app import create_app
 from productops.workspace import Workspace
 
 BUDGET_MS = 300.0
@@ -114,18 +112,27 @@ def _pages(ids: dict[str, str]) -> dict[str, str | None]:
     }
 
 
-def _serve(root: Path) -> tuple[str, uvicorn.Server, threading.Thread]:
-    config = uvicorn.Config(create_app(root), host="127.0.0.1", port=0, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline:
-            sys.exit("the server did not start in 30 s")
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    return f"http://127.0.0.1:{port}", server, thread
+def _serve(root: Path) -> tuple[str, subprocess.Popen[bytes]]:
+    """`productops serve` on a free port of 127.0.0.1, in its own process (so that the
+    users' threads here do not share its interpreter)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "productops", "-w", str(root), "serve", "--port", str(port)]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            httpx.get(base + "/signin", timeout=5)
+            return base, server
+        except httpx.TransportError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                sys.exit(
+                    f"the server did not start: {server.stderr.read().decode() if server.stderr else ''}"
+                )
+            time.sleep(0.2)
 
 
 def _signed_in(base: str, name: str) -> httpx.Client:
@@ -173,12 +180,12 @@ def main() -> None:
         if args.workspace is None:
             _demo(args.scale, root)
         names, token, ids = _prepare(root, args.users)
-        base, server, thread = _serve(root)
+        base, server = _serve(root)
         try:
             run(base, names, token, _pages(ids), args)
         finally:
-            server.should_exit = True
-            thread.join(timeout=30)
+            server.terminate()
+            server.wait(timeout=30)
 
 
 def run(

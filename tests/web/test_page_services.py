@@ -1,11 +1,12 @@
 """The numbers the pages add to the services': the summary's moves, spikes read from a
 window of weeks, the roadmap's organisation counts, a theme's weekly trend, the rows behind
-a criterion's value, and the experiment list."""
+a criterion's value, the experiment list; and analyses kept until what they read changes."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -15,9 +16,11 @@ from productops.registry.experiments import list_experiments
 from productops.services.customer_overview import roadmap, spikes, theme_summaries
 from productops.services.drilldown import rows_behind
 from productops.services.experiment_overview import experiments
-from productops.services.overview import ScoreRow, _moves
+from productops.services.feedback import set_link
+from productops.services.nudges import accept_nudge
+from productops.services.overview import ScoreRow, _moves, overview
 from productops.workspace import Workspace
-from tests.web.demo_site import Demo
+from tests.web.demo_site import ME, Demo, copy_demo
 
 LAST_QUARTER = datetime(2026, 7, 1, tzinfo=UTC)
 
@@ -123,3 +126,38 @@ def test_the_experiment_list_is_the_registrys(ws: Workspace) -> None:
     assert experiments(ws) == list_experiments(ws.store.ibis())
     assert experiments(ws, "activation") == list_experiments(ws.store.ibis(), "activation")
     assert {e["status"] for e in experiments(ws)} <= {"created", "running", "stopped", "decided"}
+
+
+def test_a_kept_analysis_is_computed_again_once_a_table_it_reads_changes(
+    demo_site: Demo, tmp_path: Path
+) -> None:
+    site = copy_demo(demo_site, tmp_path / "demo-org")
+    ws = Workspace.open(site.root)
+    try:
+        first = overview(ws, "quarter", datetime.now(UTC))
+        assert overview(ws, "quarter", datetime.now(UTC)) is first  # kept
+        offered = (
+            next(n for n in first.report.nudges if n.status == "offered") if first.report else None
+        )
+        assert offered is not None
+        [ident] = [
+            i for (i,) in ws.store.sql(
+                "SELECT id FROM nudge WHERE team_id = ? AND rule = ? AND status = 'offered'",
+                [offered.team, offered.rule],
+            )
+        ]  # fmt: skip
+        accept_nudge(ws, ME, ident, datetime.now(UTC))
+        again = overview(ws, "quarter", datetime.now(UTC))
+        assert again is not first
+        moved = [n for n in again.report.nudges if (n.team, n.rule) == (offered.team, offered.rule)]
+        assert [n.status for n in moved] == ["accepted"]
+        before = roadmap(ws, "quarter")
+        link = ws.store.sql(
+            "SELECT l.feedback_id, l.work_item_id FROM feedback_link l JOIN feedback f "
+            "ON f.id = l.feedback_id WHERE l.state = 'confirmed' AND f.created_at >= ? LIMIT 1",
+            [before[-1].period_start],
+        )[0]
+        set_link(ws, ME, link[0], link[1], "rejected")
+        assert sum(r.linked for r in roadmap(ws, "quarter")) < sum(r.linked for r in before)
+    finally:
+        ws.close()

@@ -1,5 +1,6 @@
 """Analytics for the pages at page speed: an Ibis expression over the canonical tables is
-compiled to SQL once per process and run as that SQL afterwards.
+compiled to SQL once per process and run as that SQL afterwards; and a page's analysis kept
+(`kept`) until a table it reads changes.
 
 Compiling an expression costs tens to hundreds of milliseconds (Ibis builds and rewrites
 its tree, then sqlglot prints it), often more than running it; a page that shows a few
@@ -13,11 +14,12 @@ between calls (filter its rows afterwards, in the SQL `where` given to `rows`).
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import ibis.expr.operations as ops
 
@@ -27,9 +29,10 @@ if TYPE_CHECKING:
 
     from productops.workspace import Workspace
 
-__all__ = ["arrow", "rows", "sql"]
+__all__ = ["KEPT", "arrow", "kept", "rows", "sql", "version"]
 
 Build = Callable[[Callable[[str], "ir.Table"]], "ir.Table"]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -98,3 +101,34 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     return value
+
+
+KEPT = 64
+"""Analyses kept per process (the least recently used go first)."""
+_KEPT: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+
+
+def version(ws: Workspace, tables: Sequence[str]) -> tuple[Any, ...]:
+    """What changes whenever one of `tables` does: its rows and newest `ingested_at` (every
+    write, import or upsert stamps the rows it writes), with the audit trail's and import
+    runs' lengths (every audited write and every import adds a row)."""
+    parts = [f"(SELECT count(*) FROM {t}), (SELECT max(ingested_at) FROM {t})" for t in tables]
+    query = "SELECT (SELECT count(*) FROM audit_event), (SELECT count(*) FROM import_run)"
+    return tuple(ws.store.sql(", ".join([query, *parts]))[0])
+
+
+def kept(ws: Workspace, key: str, tables: Sequence[str], compute: Callable[[], T]) -> T:
+    """`compute()`, or what it gave before for `key` on this workspace while none of
+    `tables` has changed since (see `version`). Keep the result read-only."""
+    stamp = (str(ws.root), key, version(ws, tables))
+    with _LOCK:
+        if stamp in _KEPT:
+            _KEPT.move_to_end(stamp)
+            found: T = _KEPT[stamp]
+            return found
+    made = compute()
+    with _LOCK:
+        _KEPT[stamp] = made
+        while len(_KEPT) > KEPT:
+            _KEPT.popitem(last=False)
+    return made

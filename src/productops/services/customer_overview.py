@@ -94,8 +94,19 @@ def _weekly(table: Callable[[str], ir.Table]) -> ir.Table:
     return theme_trend(table("feedback"), table("feedback_theme"), "week")
 
 
+THEME_TABLES = ("theme", "feedback", "feedback_theme", "account")
+ROADMAP_TABLES = ("feedback", "feedback_link", "work_item")
+SPIKE_TABLES = ("feedback", "feedback_theme", "theme")
+"""What each analysis reads: it is computed again when one of them changes."""
+
+
 def theme_summaries(ws: Workspace, limit: int | None = None) -> list[ThemeSummary]:
     """The active themes, largest first (the first `limit`)."""
+    key = f"theme_summaries:{limit}"
+    return compiled.kept(ws, key, THEME_TABLES, lambda: _theme_summaries(ws, limit))
+
+
+def _theme_summaries(ws: Workspace, limit: int | None) -> list[ThemeSummary]:
     themes = list_themes(ws.store)[:limit]
     if not themes:
         return []
@@ -143,6 +154,12 @@ def _quotes(ws: Workspace, ids: list[str]) -> dict[str, list[str]]:
 
 
 def spikes(ws: Workspace, since: datetime | None = None) -> list[dict[str, Any]]:
+    """`_spikes`, kept until a table it reads changes."""
+    key = f"spikes:{since.isoformat() if since else ''}"
+    return compiled.kept(ws, key, SPIKE_TABLES, lambda: _spikes(ws, since))
+
+
+def _spikes(ws: Workspace, since: datetime | None) -> list[dict[str, Any]]:
     """Weeks in which a theme's feedback jumped far above its own trailing baseline
     (`pillars.customer.trends.SpikeRule`'s defaults), newest first; only weeks from `since`.
 
@@ -240,6 +257,12 @@ def insights(ws: Workspace, limit: int = 20) -> list[dict[str, Any]]:
 
 
 def roadmap(ws: Workspace, grain: Grain, periods: int = 4) -> list[Roadmap]:
+    """`_roadmap`, kept until a table it reads changes."""
+    key = f"roadmap:{grain}:{periods}"
+    return compiled.kept(ws, key, ROADMAP_TABLES, lambda: _roadmap(ws, grain, periods))
+
+
+def _roadmap(ws: Workspace, grain: Grain, periods: int) -> list[Roadmap]:
     """Feedback to roadmap for the organisation in the last `periods` periods up to the newest
     feedback, newest first (those with linked feedback; computed now from the links, not
     kept)."""

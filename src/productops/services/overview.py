@@ -11,6 +11,7 @@ from productops.registry.checks import list_incidents
 from productops.reports import NoScorecardError, build_report
 from productops.reports.labels import number, period_label
 from productops.reports.model import Report, Trend
+from productops.services import compiled
 from productops.services.customer_overview import spikes
 from productops.services.experiment_overview import experiments
 
@@ -110,7 +111,19 @@ def _moves(rows: list[ScoreRow]) -> list[Move]:
     return sorted(found, key=lambda m: -abs(m.change))[:MOVES_SHOWN]
 
 
+TABLES = (
+    "metric_snapshot", "maturity_reading", "nudge", "initiative", "team", "data_incident",
+    "experiment", "feedback", "feedback_theme", "theme",
+)  # fmt: skip
+"""What the overview reads: it is computed again when one of them changes."""
+
+
 def overview(ws: Workspace, grain: Grain, as_of: datetime) -> Overview:
+    """`_overview`, kept until a table it reads changes."""
+    return compiled.kept(ws, f"overview:{grain}", TABLES, lambda: _overview(ws, grain, as_of))
+
+
+def _overview(ws: Workspace, grain: Grain, as_of: datetime) -> Overview:
     """The kept scorecard of the latest period of `grain` with its summary: criteria off
     target, the biggest moves (from the period before), open data incidents, feedback spikes
     in these two periods and experiments stopped without a decision."""

@@ -66,9 +66,21 @@ def data_as_of(ws: Workspace, now: datetime) -> datetime:
     return moment.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+TABLES = (
+    "work_item", "work_item_transition", "work_item_flag", "work_item_link", "deployment",
+    "change", "deployment_change", "incident",
+)  # fmt: skip
+"""What the process page reads: it is computed again when one of them changes."""
+
+
 def process_overview(ws: Workspace, team: str, grain: Grain, as_of: datetime) -> ProcessView:
     """Team `team`'s delivery flow per period of `grain`, looking from `as_of` (to the day)."""
     day = as_of.replace(hour=0, minute=0, second=0, microsecond=0)
+    key = f"process:{team}:{grain}:{day.isoformat()}:{','.join(ws.config.workflow.wait_statuses)}"
+    return compiled.kept(ws, key, TABLES, lambda: _process_overview(ws, team, grain, day))
+
+
+def _process_overview(ws: Workspace, team: str, grain: Grain, day: datetime) -> ProcessView:
     waits = tuple(ws.config.workflow.wait_statuses)
 
     # The team's items, their status stays and flow rows, computed once and read by name by
