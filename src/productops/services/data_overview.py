@@ -111,7 +111,12 @@ def metric_view(ws: Workspace, name: str, grain: Grain) -> MetricView:
     def build(table: Any) -> Any:
         return compile_metric(catalog, name, table, grain=grain)
 
-    series = compiled.rows(ws, f"metric:{key}", build)
+    # what any metric of the catalog reads (a lens reads events and accounts)
+    tables = {m.table for m in catalog.models.values()} | {"event", "account"}
+    tables |= {j.table for m in catalog.models.values() for j in m.joins}
+    series = compiled.kept(
+        ws, f"metric:{key}", sorted(tables), lambda: compiled.rows(ws, f"metric:{key}", build)
+    )
     sql = compiled.sql(ws, f"metric:{key}", build)
     return MetricView(
         _entry(m),
