@@ -17,8 +17,7 @@ from productops.services.feedback import set_link
 from productops.services.users import authorize
 from productops.web.auth import WorkspaceDep
 from productops.web.pages.forms import CHECKED, Back
-from productops.web.pages.home import GrainQuery
-from productops.web.pages.render import back, log_use, page
+from productops.web.pages.render import GrainQuery, back, log_use, page
 from productops.web.pages.rules import Reader, TeamWriter, Writer
 from productops.web.params import utc
 

@@ -10,19 +10,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from productops.durations import Grain
 from productops.ops.criteria import ORG
 from productops.services.drilldown import ROWS_SHOWN, criterion, kept_values, rows_behind
 from productops.services.overview import overview
 from productops.web.auth import WorkspaceDep
-from productops.web.pages.render import log_use, page
+from productops.web.pages.render import GrainQuery, log_use, page
 from productops.web.pages.rules import Reader
 from productops.web.params import utc
 
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
-GrainQuery = Annotated[Grain, Query(description="The length of a period.")]
 
 
 @router.get("/")

@@ -15,8 +15,7 @@ from productops.errors import NotFoundError
 from productops.services.process_overview import data_as_of, process_overview
 from productops.services.teams import list_teams
 from productops.web.auth import WorkspaceDep
-from productops.web.pages.home import GrainQuery
-from productops.web.pages.render import log_use, page
+from productops.web.pages.render import GrainQuery, log_use, page
 from productops.web.pages.rules import Reader
 from productops.web.params import utc
 

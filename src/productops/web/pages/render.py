@@ -11,15 +11,16 @@ import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import Request
+from fastapi import Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 
+from productops.durations import Grain
 from productops.errors import NotAllowedError, UsageError
 from productops.registry.usage import record_usage
 from productops.services.users import Access, authorize
@@ -31,6 +32,7 @@ __all__ = [
     "NAV",
     "STATIC",
     "TEMPLATES",
+    "GrainQuery",
     "back",
     "link",
     "log_use",
@@ -42,6 +44,7 @@ __all__ = [
 HERE = Path(__file__).resolve().parent.parent
 STATIC = HERE / "static"
 TEMPLATES = Jinja2Templates(directory=HERE / "templates")
+GrainQuery = Annotated[Grain, Query(description="The length of a period.")]
 FILTERS = ("team", "period", "grain")
 """Query parameters a page keeps in its links, so that a shared link shows the same view."""
 NAV = [

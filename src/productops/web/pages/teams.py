@@ -18,8 +18,7 @@ from productops.services.teams import list_teams
 from productops.services.users import authorize
 from productops.web.auth import WorkspaceDep
 from productops.web.pages.forms import CHECKED, Back
-from productops.web.pages.home import GrainQuery
-from productops.web.pages.render import back, log_use, page
+from productops.web.pages.render import GrainQuery, back, log_use, page
 from productops.web.pages.rules import Reader, TeamWriter
 from productops.web.params import utc
 
