@@ -26,6 +26,7 @@ from productops.web.app import create_app
 from productops.web.auth import COOKIE, CSRF_HEADER
 from productops.workspace import Workspace
 from tests.pillars.builders import item, items, land
+from tests.web import demo_site as pages_demo
 
 if TYPE_CHECKING:
     import httpx2  # what Starlette's TestClient answers with
@@ -206,3 +207,9 @@ def copy_site(site: Site, root: Path) -> Site:
     """`site`'s workspace copied to `root`, for a test that changes it."""
     shutil.copytree(site.root, root)
     return replace(site, root=root)
+
+
+@pytest.fixture(scope="package")
+def demo_site(tmp_path_factory: pytest.TempPathFactory) -> pages_demo.Demo:
+    """The demo organisation with a user per role (built once for the package: ~30 s)."""
+    return pages_demo.build_demo(tmp_path_factory.mktemp("demo") / "demo-org")

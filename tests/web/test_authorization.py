@@ -10,10 +10,11 @@ refused, and a sender with the key is let in."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import httpx
@@ -24,15 +25,29 @@ from fastapi.routing import APIRoute, iter_route_contexts
 
 from productops.services.users import Access
 from productops.web.api import ROUTERS
-from productops.web.app import API
+from productops.web.app import API, create_app
 from productops.web.auth import Allow, Anyone
+from productops.web.pages.rules import PageRule
 from productops.web.paging import Page
 from productops.web.segment import WRITE_KEY, WriteKey
 from productops.web.sessions import CSRF, SIGNED_IN, Csrf, SignedIn
 from tests.web.conftest import Site
-from tests.web.writing import EXAMPLES, fresh, seed, send, trail
+from tests.web.writing import (
+    ACCEPTED,
+    DECIDED,
+    EXAMPLES,
+    EXPERIMENT,
+    INITIATIVE,
+    OFFERED,
+    PROPOSED,
+    SURVEY,
+    fresh,
+    seed,
+    send,
+    trail,
+)
 
-Rule = Allow | Anyone | SignedIn | WriteKey
+Rule = Allow | Anyone | SignedIn | PageRule | WriteKey
 TOKENS = [
     "admin",
     "admin's read token",
@@ -122,13 +137,12 @@ def expected(rule: str, caller: str, method: str) -> tuple[int, str | None]:
     return status, CODES[status]
 
 
-def _calls(dependant: Dependant) -> list[object]:
-    """Every dependency `dependant` calls, its own call first."""
-    return [dependant.call, *(c for d in dependant.dependencies for c in _calls(d))]
-
-
-def _rules(dependant: Dependant) -> list[Rule]:
-    return [c for c in _calls(dependant) if isinstance(c, Allow | Anyone | SignedIn | WriteKey)]
+def _rules(dependant: Dependant, kinds: Any = Rule) -> list[Any]:
+    """The rules (or dependencies of `kinds`) `dependant` declares (a page's rule is itself
+    signed-in: not looked into)."""
+    if isinstance(dependant.call, kinds):
+        return [dependant.call]
+    return [r for d in dependant.dependencies for r in _rules(d, kinds)]
 
 
 def rules(routers: list[APIRouter]) -> dict[tuple[str, str], list[Rule]]:
@@ -181,7 +195,7 @@ def test_every_route_declares_one_rule_that_the_matrix_knows(app: FastAPI) -> No
     for route, page in page_routes(app).items():
         declared = _rules(page.dependant)
         assert len(declared) == 1, f"{route}: declare one rule (sessions.SIGNED_IN or ANYONE)"
-        assert isinstance(declared[0], SignedIn | Anyone), f"{route}: a page takes no token rule"
+        assert isinstance(declared[0], SignedIn | Anyone | PageRule), f"{route}: no token rule"
         assert declared[0].action == PAGE_RULES.get(route, "signed_in"), route
 
 
@@ -189,25 +203,61 @@ def test_every_route_declares_one_rule_that_the_matrix_knows(app: FastAPI) -> No
 PAGE_RULES = {("GET", "/signin"): "anyone", ("POST", "/signin"): "anyone"}
 PAGE_RULES |= {("POST", "/signout"): "anyone"}  # ending a session needs its CSRF token only
 PAGE_RULES |= {("GET", "/signin/oidc"): "anyone", ("GET", "/signin/oidc/callback"): "anyone"}
+# The web app's pages (web.pages.rules.PageRule): what the signed-in user's role must allow.
+PAGE_RULES |= {
+    ("GET", path): "read"
+    for path in [
+        "/", "/criteria/{ident}", "/criteria/{ident}/rows", "/teams", "/teams/{team}",
+        "/customer", "/data", "/data/metrics/{name}", "/data/decisions",
+        "/data/decisions/{decision}", "/experiments", "/experiments/{experiment}", "/surveys",
+        "/surveys/{survey}", "/process",
+    ]
+} | {("GET", "/admin"): "admin", ("GET", "/admin/audit"): "admin"}  # fmt: skip
+PAGE_RULES |= {
+    ("POST", path): "team"
+    for path in [
+        "/teams/{team}/targets/{criterion}", "/nudges/{nudge}/accept", "/nudges/{nudge}/dismiss",
+        "/nudges/{nudge}/done", "/teams/{team}/initiatives", "/initiatives/{initiative}/advance",
+        "/feedback/links", "/data/decisions", "/data/decisions/{decision}/evidence",
+        "/data/decisions/{decision}/decide", "/data/decisions/{decision}/review",
+        "/experiments/{experiment}/decide",
+    ]
+}  # fmt: skip
+PAGE_RULES |= {
+    ("POST", "/themes/{theme}/rename"): "write",
+    ("POST", "/themes/{theme}/merge"): "write",
+    ("POST", "/themes/{theme}/split"): "write",
+    ("POST", "/admin/tokens/{token}/revoke"): "admin",
+    ("GET", "/answer/{survey}"): "anyone",
+    ("POST", "/answer/{survey}"): "anyone",
+}
 # Page writes that take no CSRF token, and why.
-WITHOUT_CSRF = {("POST", "/signin"): "no session yet: refused by its Origin (test_sessions)"}
+WITHOUT_CSRF = {
+    ("POST", "/signin"): "no session yet: refused by its Origin (test_sessions)",
+    ("POST", "/answer/{survey}"): "no account: its own form token in a cookie (test_pages)",
+}
 
 
 def test_every_page_write_checks_the_csrf_token(app: FastAPI) -> None:
     writes = {route: page for route, page in page_routes(app).items() if route[0] != "GET"}
     assert ("POST", "/signout") in writes
     for route, page in writes.items():
-        checks = [c for c in _calls(page.dependant) if isinstance(c, Csrf)]
+        checks = _rules(page.dependant, Csrf)
         assert checks == ([] if route in WITHOUT_CSRF else [CSRF]), f"{route}: depend on CSRF"
 
 
-def _page_matrix(app: FastAPI, site: Site, paths: dict[tuple[str, str], str]) -> list[str]:
+def _page_matrix(
+    app: FastAPI,
+    site: Site,
+    paths: dict[tuple[str, str], str],
+    only: set[tuple[str, str]] | None = None,
+) -> list[str]:
     """Every GET page against every caller: a signed-in page is seen by a live session only
     (any role; a token is no session) and sends everyone else to sign in; an `anyone` page
     looks at no account, so it answers every caller alike."""
     wrong = []
     for (method, route), page in page_routes(app).items():
-        if method != "GET":
+        if method != "GET" or (only is not None and (method, route) not in only):
             continue
         [rule] = _rules(page.dependant)
         path = paths.get((method, route), route)
@@ -218,21 +268,37 @@ def _page_matrix(app: FastAPI, site: Site, paths: dict[tuple[str, str], str]) ->
                 wrong.append(f"{path}: { ({c: r.status_code for c, r in got.items()}) }")
             continue
         for caller, response in got.items():
-            where = response.headers.get("location", "").split("?")[0]
-            if caller in SESSIONS and response.status_code != 200:
-                wrong.append(f"{path} {caller}: {response.status_code}")
-            if caller not in SESSIONS and (response.status_code, where) != (303, "/signin"):
+            live = caller in SESSIONS
+            want = 200
+            if isinstance(rule, PageRule) and live:  # the role decides: admins only, or all
+                want = EXPECTED[rule.action][caller]
+            if live and response.status_code != want:
+                wrong.append(f"{path} {caller}: {response.status_code}, not {want}")
+            where = response.headers.get("location", "")
+            if not live and (response.status_code, where.split("?")[0]) != (303, "/signin"):
                 wrong.append(f"{path} {caller}: {response.status_code} {where}")
     return wrong
 
 
-# Pages with parameters in their path, and a path to try them with.
-PAGE_PATHS: dict[tuple[str, str], str] = {}
+# Pages with parameters in their path (or a required query), and a path to try them with on
+# the `seeded` workspace.
+PAGE_PATHS: dict[tuple[str, str], str] = {
+    ("GET", "/criteria/{ident}"): "/criteria/process.time_to_market",
+    ("GET", "/criteria/{ident}/rows"): "/criteria/process.time_to_market/rows?team=payments"
+    "&period=2024-04-01",
+    ("GET", "/teams/{team}"): "/teams/payments",
+    ("GET", "/data/metrics/{name}"): "/data/metrics/items_done",
+    ("GET", "/data/decisions/{decision}"): f"/data/decisions/{DECIDED}",
+    ("GET", "/experiments/{experiment}"): f"/experiments/{EXPERIMENT}",
+    ("GET", "/surveys/{survey}"): f"/surveys/{SURVEY}",
+    ("GET", "/answer/{survey}"): f"/answer/{SURVEY}",
+}
 
 
-def test_page_authorization_matrix(app: FastAPI, served: Site) -> None:
+def test_page_authorization_matrix(seeded: Site) -> None:
+    app = create_app(seeded.root)
     assert ("GET", "/signin") in page_routes(app)
-    wrong = _page_matrix(app, served, PAGE_PATHS)
+    wrong = _page_matrix(app, seeded, PAGE_PATHS)
     assert not wrong, "\n".join(wrong)
 
 
@@ -241,9 +307,10 @@ def test_the_page_matrix_tries_signed_in_pages(app: FastAPI, served: Site) -> No
     def probe(team: str, access: Annotated[Access, Depends(SIGNED_IN)]) -> str:
         return access.actor.id
 
-    assert _page_matrix(app, served, {("GET", "/probe/{team}"): "/probe/payments"}) == []
+    probed = {("GET", "/probe/{team}")}
+    assert _page_matrix(app, served, {("GET", "/probe/{team}"): "/probe/payments"}, probed) == []
     with pytest.raises(AssertionError, match="PAGE_PATHS"):
-        _page_matrix(app, served, {})
+        _page_matrix(app, served, {}, probed)
 
 
 def test_every_write_route_has_an_example_to_try() -> None:
@@ -367,4 +434,106 @@ def test_segment_authorization_matrix(
             got = _status(send(served, "POST", path, None, call, headers=key))
             if got != (200, None):
                 wrong.append(f"{path} write key: {got}")
+
+
+# Each page write (method, route) -> (path, form): one the member of team payments may send,
+# on the seeded workspace. A page write answers See Other: back to a page, or to sign in.
+PAGE_WRITES: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
+    ("POST", "/teams/{team}/targets/{criterion}"): (
+        "/teams/payments/targets/process.time_to_market",
+        {"value": "12"},
+    ),
+    ("POST", "/nudges/{nudge}/accept"): (f"/nudges/{OFFERED}/accept", {}),
+    ("POST", "/nudges/{nudge}/dismiss"): (f"/nudges/{OFFERED}/dismiss", {"reason": "later"}),
+    ("POST", "/nudges/{nudge}/done"): (f"/nudges/{ACCEPTED}/done", {"outcome": "faster"}),
+    ("POST", "/teams/{team}/initiatives"): (
+        "/teams/payments/initiatives",
+        {"title": "Smaller batches", "criterion": "process.time_to_market"},
+    ),
+    ("POST", "/initiatives/{initiative}/advance"): (f"/initiatives/{INITIATIVE}/advance", {}),
+    ("POST", "/feedback/links"): (
+        "/feedback/links",
+        {"feedback": "fb-1", "item": "PAY-1", "state": "confirmed"},
+    ),
+    ("POST", "/data/decisions"): ("/data/decisions", {"team_id": "payments", "title": "Ship"}),
+    ("POST", "/data/decisions/{decision}/evidence"): (
+        f"/data/decisions/{PROPOSED}/evidence",
+        {"metric": "items_done", "grain": "week"},
+    ),
+    ("POST", "/data/decisions/{decision}/decide"): (
+        f"/data/decisions/{PROPOSED}/decide",
+        {"choice": "retry"},
+    ),
+    ("POST", "/data/decisions/{decision}/review"): (f"/data/decisions/{DECIDED}/review", {}),
+    ("POST", "/experiments/{experiment}/decide"): (
+        f"/experiments/{EXPERIMENT}/decide",
+        {"decision": "ship", "rationale": "more uploads"},
+    ),
+    ("POST", "/themes/{theme}/rename"): ("/themes/theme-1/rename", {"label": "upload failures"}),
+    ("POST", "/themes/{theme}/merge"): ("/themes/theme-2/merge", {"into": "theme-1"}),
+    ("POST", "/themes/{theme}/split"): ("/themes/theme-1/split", {"parts": "2"}),
+    ("POST", "/admin/tokens/{token}/revoke"): ("/admin/tokens/dan-1/revoke", {}),
+}
+PAGE_CALLERS = [*SESSIONS, "admin", "anonymous", "expired session", "disabled user's session"]
+
+
+def _page_send(
+    app: FastAPI, path: str, form: dict[str, str], headers: dict[str, str]
+) -> httpx.Response:
+    async def run() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.post(path, data=form, headers=headers)
+
+    return asyncio.run(run())
+
+
+def _page_outcome(response: httpx.Response) -> str:
+    """written (See Other to a page), sign in, or the refusal's status."""
+    if response.status_code == 303:
+        where = response.headers["location"]
+        return "sign in" if where.startswith("/signin") else "written"
+    return str(response.status_code)
+
+
+def _page_expected(rule: str, caller: str) -> str:
+    if caller in ("admin", "anonymous"):
+        return "403"  # no session, so no CSRF token: refused before anything (a token is none)
+    if caller not in SESSIONS:
+        return "sign in"  # an ended session signs in again
+    if caller == NO_CSRF:
+        return "403"
+    return "written" if EXPECTED[rule][caller] == 200 else "403"
+
+
+def test_every_page_write_has_an_example_to_try(app: FastAPI) -> None:
+    writes = {r for r in page_routes(app) if r[0] != "GET"} - set(WITHOUT_CSRF)
+    assert writes - {("POST", "/signout")} == set(PAGE_WRITES)
+
+
+@pytest.mark.parametrize("route", sorted(PAGE_WRITES), ids=" ".join)
+def test_page_write_authorization_matrix(
+    route: tuple[str, str], seeded: Site, tmp_path: Path
+) -> None:
+    """Refused callers first, on one copy (they leave no audit row); then each caller the
+    route's rule allows, on its own copy."""
+    [rule] = _rules(page_routes(create_app(seeded.root))[route].dependant)
+    path, form = PAGE_WRITES[route]
+    want = {c: _page_expected(rule.action, c) for c in PAGE_CALLERS}
+    wrong = []
+    with fresh(seeded, tmp_path, "refused") as app:
+        before = trail(app)
+        for caller in [c for c in PAGE_CALLERS if want[c] != "written"]:
+            got = _page_outcome(_page_send(app, path, form, seeded.headers(caller)))
+            if got != want[caller]:
+                wrong.append(f"{caller}: {got}, not {want[caller]}")
+        assert trail(app) == before, "a refused page write left an audit row"
+    for caller in [c for c in PAGE_CALLERS if want[c] == "written"]:
+        with fresh(seeded, tmp_path, caller.replace("'", "").replace(" ", "-")) as app:
+            rows = len(trail(app))
+            response = _page_send(app, path, form, seeded.headers(caller))
+            if _page_outcome(response) != "written":
+                wrong.append(f"{caller}: {response.status_code} {response.text[:200]}")
+            elif len(trail(app)) != rows + 1:
+                wrong.append(f"{caller}: {len(trail(app)) - rows} audit rows, not 1")
     assert not wrong, "\n".join(wrong)

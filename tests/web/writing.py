@@ -1,7 +1,7 @@
 """Writes through the API: a served workspace with something of team payments to write on
-(decisions, a survey, feedback and its link, nudges, an initiative, a connected file source),
-one example request per write route, and a fresh copy of the workspace for each write to land
-on."""
+(decisions, a survey, feedback and its link, nudges, an initiative, an experiment, a connected
+file source), one example request per write route, and a fresh copy of the workspace for each
+write to land on."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ import httpx
 from fastapi import FastAPI
 
 from productops.config import GitHubSettings, TransitionsCsvSettings
+from productops.experiments.registry import parse_arm, parse_metric
+from productops.registry.experiments import register, start, stop
 from productops.services.audit import AuditEvent, events
 from productops.services.decisions import decide, log_decision
 from productops.services.initiatives import start_initiative
@@ -34,6 +36,7 @@ SURVEY = "productops:survey-payments-pulse"
 CRITERION = "process.time_to_market"
 OFFERED, ACCEPTED = "nudge-offered", "nudge-accepted"
 INITIATIVE = "productops:initiative-payments-faster-reviews"
+EXPERIMENT = "productops:exp-bigger-upload-button"
 
 # (method, route) -> (path, body): a write the member of team payments may make.
 EXAMPLES: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {
@@ -190,6 +193,13 @@ def seed(root: Path) -> Site:
         start_initiative(ws, ME, "payments", "Faster reviews", CRITERION, at(20))
         github = GitHubSettings(api_url=tracker_url(), repos=["acme/app"], token_env=None)
         configure(ws, github=github)
+        register(
+            ws.store, team_id="payments", name="Bigger upload button", hypothesis="more uploads",
+            owner_id=None, metrics=[parse_metric("conversion_rate")],
+            arms=[parse_arm("control:0.5"), parse_arm("treatment:0.5")], at=at(2),
+        )  # fmt: skip
+        start(ws.store, EXPERIMENT, at(3))
+        stop(ws.store, EXPERIMENT, at(4))
     finally:
         ws.close()
     return site

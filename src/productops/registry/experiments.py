@@ -43,12 +43,14 @@ from productops.registry.analysis import Analysis, analyze_loaded
 from productops.registry.rows import SOURCE, TIMESTAMP, land, resolve, strings
 
 if TYPE_CHECKING:
+    import ibis.expr.types as ir
     from ibis.backends import BaseBackend
 
 __all__ = [
     "Analysis",
     "analyze_experiment",
     "decide",
+    "experiment_status",
     "list_experiments",
     "load",
     "register",
@@ -156,18 +158,16 @@ def load(store: Store, ref: str) -> Experiment:
     )
 
 
-def list_experiments(backend: BaseBackend, team_id: str | None = None) -> list[dict[str, Any]]:
-    """Every experiment with its status and setup time in days (created to started)."""
-    e = backend.table("experiment")
-    if team_id is not None:
-        e = e.filter(e.team_id == team_id)
+def experiment_status(experiment: ir.Table) -> ir.Table:
+    """Each experiment with its status and setup time in days (created to started)."""
+    e = experiment
     status = ibis.cases(
         (e.decided_at.notnull() | e.decision.notnull(), "decided"),
         (e.stopped_at.notnull(), "stopped"),
         (e.started_at.notnull(), "running"),
         else_="created",
     )
-    listed = e.select(
+    return e.select(
         "id",
         "team_id",
         "name",
@@ -177,8 +177,18 @@ def list_experiments(backend: BaseBackend, team_id: str | None = None) -> list[d
         stopped_at=e.stopped_at,
         decision=e.decision,
         setup_days=days_between(e.created_at, e.started_at),
-    ).order_by("team_id", "created_at", "id")
-    rows: list[dict[str, Any]] = listed.to_pyarrow().to_pylist()
+    )
+
+
+def list_experiments(backend: BaseBackend, team_id: str | None = None) -> list[dict[str, Any]]:
+    """Every experiment (of `team_id`) with its status and setup time in days (created to
+    started), by team and creation."""
+    listed = experiment_status(backend.table("experiment"))
+    if team_id is not None:
+        listed = listed.filter(listed.team_id == team_id)
+    rows: list[dict[str, Any]] = (
+        listed.order_by("team_id", "created_at", "id").to_pyarrow().to_pylist()
+    )
     return rows
 
 

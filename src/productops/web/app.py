@@ -1,6 +1,7 @@
 """The server's app: `create_app(workspace_root)` serves one workspace's JSON API under
-`/api/v1`, its OpenAPI document at `/api/v1/openapi.json`, and signing in and out of the
-pages (`/signin`, `/signout`; docs/server.md)."""
+`/api/v1`, its OpenAPI document at `/api/v1/openapi.json`, signing in and out of the
+pages (`/signin`, `/signout`; docs/server.md), and the web app's pages with their static files
+(docs/web.md)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from productops.web import errors, request_id, schedule, segment, sessions, signin
+from productops.web import errors, pages, request_id, schedule, segment, sessions, signin
 from productops.web.api import ROUTERS
 from productops.web.turns import Served
 
@@ -40,6 +41,7 @@ def create_app(workspace_root: Path) -> FastAPI:
     app.include_router(segment.router)  # Segment's own paths, /v1/..., not /api/v1
     for router in ROUTERS:
         app.include_router(router, prefix=API, responses=errors.ERROR_RESPONSES)
+    pages.install(app)
     return app
 
 

@@ -115,20 +115,39 @@ def find_spikes(rows: Iterable[Mapping[str, Any]], rule: SpikeRule | None = None
         first, last = min(counts), max(counts)
         weeks = [first + i * WEEK for i in range((last - first) // WEEK + 1)]
         values = np.asarray([counts.get(w, 0) for w in weeks], dtype=np.float64)
-        for i in range(r.min_history, len(values)):
-            before = values[max(0, i - r.weeks) : i]
-            median = float(np.median(before))
-            spread = max(MAD_TO_SD * float(np.median(np.abs(before - median))), median**0.5, 1.0)
-            threshold = median + r.k * spread
-            if values[i] >= r.min_count and values[i] > threshold:
-                found.append(
-                    Spike(
-                        theme,
-                        weeks[i],
-                        int(values[i]),
-                        median,
-                        round(threshold, 3),
-                        round(float(values[i]) / max(median, 1.0), 3),
-                    )
+        medians, thresholds = _thresholds(values, r)
+        for i in np.flatnonzero((values >= r.min_count) & (values > thresholds)):
+            found.append(
+                Spike(
+                    theme,
+                    weeks[i],
+                    int(values[i]),
+                    float(medians[i]),
+                    round(float(thresholds[i]), 3),
+                    round(float(values[i]) / max(float(medians[i]), 1.0), 3),
                 )
+            )
     return found
+
+
+def _thresholds(values: np.ndarray, r: SpikeRule) -> tuple[np.ndarray, np.ndarray]:
+    """Per week, the median of the `r.weeks` weeks before it (fewer at the start) and the
+    count above which it is a spike; infinite for the first `r.min_history` weeks."""
+    medians = np.zeros(len(values))
+    spreads = np.ones(len(values))
+    thresholds = np.full(len(values), np.inf)
+    first_full = max(r.min_history, r.weeks)
+    for i in range(r.min_history, min(first_full, len(values))):  # the short windows
+        before = values[max(0, i - r.weeks) : i]
+        medians[i] = np.median(before)
+        spreads[i] = np.median(np.abs(before - medians[i]))
+    if len(values) > first_full:  # every full window at once
+        windows = np.lib.stride_tricks.sliding_window_view(values[:-1], r.weeks)[
+            first_full - r.weeks :
+        ]
+        medians[first_full:] = np.median(windows, axis=1)
+        spreads[first_full:] = np.median(np.abs(windows - medians[first_full:, None]), axis=1)
+    shown = slice(r.min_history, None)
+    spread = np.maximum(np.maximum(MAD_TO_SD * spreads[shown], medians[shown] ** 0.5), 1.0)
+    thresholds[shown] = medians[shown] + r.k * spread
+    return medians, thresholds

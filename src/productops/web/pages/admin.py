@@ -1,0 +1,69 @@
+"""Admin: users, roles and tokens (revoke); connectors with each sync's status, cursor and
+errors; settings; the audit trail. Admins only."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from productops.services.admin_overview import connectors, settings
+from productops.services.audit import events
+from productops.services.users import list_tokens, list_users, revoke_token
+from productops.web.auth import WorkspaceDep
+from productops.web.pages.forms import CHECKED, Back
+from productops.web.pages.render import back, log_use, page
+from productops.web.pages.rules import Admin
+from productops.web.params import utc
+
+__all__ = ["AUDIT_SHOWN", "router"]
+
+router = APIRouter(include_in_schema=False)
+AUDIT_SHOWN = 200
+
+
+@router.get("/admin")
+def admin(request: Request, ws: WorkspaceDep, access: Admin) -> Response:
+    """Users, tokens, connectors and settings."""
+    log_use(ws, access, "page_view", "admin")
+    data: dict[str, Sequence[Any]] = {
+        "users": list_users(ws),
+        "tokens": list_tokens(ws),
+        "connectors": connectors(ws),
+    }
+    return page(
+        request, access, "admin.html", data, title="Admin", settings=settings(ws), now=utc(None),
+        users=data["users"], tokens=data["tokens"], connectors=data["connectors"],
+    )  # fmt: skip
+
+
+@router.get("/admin/audit")
+def audit(
+    request: Request,
+    ws: WorkspaceDep,
+    access: Admin,
+    user: Annotated[str | None, Query(description="An actor (cli:ana) or a user name.")] = None,
+    object: Annotated[
+        str | None, Query(description="A table or one object (app_user:ben).")
+    ] = None,
+    since: Annotated[datetime | None, Query(description="Rows at or after this time.")] = None,
+) -> Response:
+    """The audit trail, newest first."""
+    log_use(ws, access, "search", "audit", user=user, object=object, since=since)
+    found = list(reversed(events(ws, user=user or None, object=object or None, since=since)))
+    whole = request.query_params.get("format") in ("csv", "json")
+    shown = found if whole else found[:AUDIT_SHOWN]
+    return page(
+        request, access, "audit.html", {"audit": shown}, title="Audit trail", api="/api/v1/audit",
+        found=shown, total=len(found), user=user, object=object, since=since,
+    )  # fmt: skip
+
+
+@router.post("/admin/tokens/{token}/revoke", dependencies=CHECKED)
+def revoke(ws: WorkspaceDep, access: Admin, token: str, back_to: Back = None) -> Response:
+    """Revoke an API token: it stops working at once."""
+    revoke_token(ws, access.actor, token)
+    return back(back_to, "/admin#tokens")

@@ -1,0 +1,257 @@
+"""Every page of the web app on the demo, as every role: no server error, no broken internal
+link, no external URL, no inline script; every page route reached from the home page; a
+viewer is offered no write; the answer page needs no account and its form its own token."""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from html.parser import HTMLParser
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
+from fastapi.testclient import TestClient
+from starlette.routing import Mount, Route
+
+from productops.web.app import create_app
+from productops.web.pages import ROUTERS
+from productops.workspace import Workspace
+from tests.web.demo_site import PASSWORD, USERS, Demo
+
+PER_ROUTE = {"admin": 2}  # distinct URLs fetched per route and format (1 for other roles)
+MOST = 400  # fetches per role, a bound on the crawl
+EXTERNAL = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|//)", re.IGNORECASE)
+
+
+class Page(HTMLParser):
+    """A page's links (`a`, `link`, `script`, `img` and GET forms), POST forms and scripts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+        self.posts: list[str] = []
+        self.inline_scripts = 0
+        self.urls: list[str] = []  # every URL-valued attribute, to find external ones
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        given = {k: v or "" for k, v in attrs}
+        for name in ("href", "src", "action", "srcset", "hx-get", "hx-post"):
+            if name in given:
+                self.urls.append(given[name])
+        if tag in ("a", "link") and "href" in given:
+            self.links.append(given["href"])
+        if tag in ("script", "img") and "src" in given:
+            self.links.append(given["src"])
+        if tag == "script" and "src" not in given and given.get("type") != "application/json":
+            self.inline_scripts += 1
+        if tag == "form":
+            (self.posts if given.get("method", "get").lower() == "post" else self.links).append(
+                given.get("action", "")
+            )
+
+
+def _route(app: FastAPI, path: str) -> str | None:
+    """The path pattern of the route of `app` that serves `path` (None: no such route)."""
+    for context in iter_route_contexts(app.routes):
+        pattern = context.path
+        if not pattern:
+            continue
+        if isinstance(context.original_route, Mount):
+            if path.startswith(pattern + "/"):
+                return path  # each static file is checked
+            continue
+        if re.fullmatch(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(pattern)), path):
+            return pattern
+    return None
+
+
+def _client(app: FastAPI, role: str) -> TestClient:
+    client = TestClient(app, raise_server_exceptions=False, follow_redirects=False)
+    if role != "anonymous":
+        signed = client.post("/signin", data={"name": USERS[role], "password": PASSWORD})
+        assert signed.status_code == 303, signed.text
+    return client
+
+
+def crawl(app: FastAPI, role: str) -> tuple[set[str], list[str], list[str]]:
+    """Walk the pages `role` reaches from `/`; the route patterns seen, every problem found,
+    and the POST forms offered."""
+    client = _client(app, role)
+    queue, seen, fetched = deque(["/"]), {"/"}, dict[tuple[str, str], int]()
+    patterns: set[str] = set()
+    wrong: list[str] = []
+    posts: list[str] = []
+    count = 0
+    while queue and count < MOST:
+        url = queue.popleft()
+        parts = urlsplit(url)
+        pattern = _route(app, parts.path)
+        if pattern is None:
+            wrong.append(f"{url}: no such route (a broken link)")
+            continue
+        fmt = dict(parse_qsl(parts.query)).get("format", "html")
+        if fetched.get((pattern, fmt), 0) >= PER_ROUTE.get(role, 1):
+            continue
+        fetched[(pattern, fmt)] = fetched.get((pattern, fmt), 0) + 1
+        count += 1
+        response = client.get(url)
+        patterns.add(pattern)
+        if response.status_code != 200:
+            wrong.append(f"{url}: {response.status_code} {response.headers.get('location', '')}")
+            continue
+        if not response.headers["content-type"].startswith("text/html"):
+            continue
+        page = Page()
+        page.feed(response.text)
+        wrong += [f"{url}: external URL {u}" for u in page.urls if EXTERNAL.match(u)]
+        if page.inline_scripts:
+            wrong.append(f"{url}: {page.inline_scripts} inline scripts")
+        posts += page.posts
+        for link in page.links:
+            target = link.split("#")[0]
+            if target and not EXTERNAL.match(target) and target not in seen:
+                seen.add(target)
+                queue.append(target)
+    return patterns, wrong, posts
+
+
+@pytest.fixture(scope="module")
+def app(demo_site: Demo) -> FastAPI:
+    return create_app(demo_site.root)
+
+
+def _page_routes() -> set[str]:
+    return {
+        r.path
+        for router in ROUTERS
+        for r in router.routes
+        if isinstance(r, Route) and "GET" in (r.methods or ())
+    }
+
+
+@pytest.mark.parametrize("role", list(USERS))
+def test_every_page_as_every_role(app: FastAPI, role: str) -> None:
+    patterns, wrong, posts = crawl(app, role)
+    assert not wrong, "\n".join(wrong[:30])
+    reachable = (
+        _page_routes()
+        - {"/answer/{survey}"}
+        - ({"/admin", "/admin/audit"} if role != "admin" else set())
+    )
+    assert reachable <= patterns, f"not reached from /: {sorted(reachable - patterns)}"
+    assert {"/static/htmx.min.js", "/static/app.js", "/static/app.css"} <= patterns
+    assert "/static/uPlot.min.js" in patterns  # the charts' library, on the pages with charts
+    if role == "viewer":
+        writes = {p for p in posts if not p.startswith("/answer/")}  # anyone answers surveys
+        assert writes == {"/signout"}, "a viewer is offered a write"
+    if role == "admin":
+        assert any(p.startswith("/themes/") for p in posts)
+        assert any("/revoke" in p for p in posts)
+    if role == "other-team member":  # no nudge, target or link form for team payments
+        assert not [p for p in posts if "/teams/payments/" in p]
+
+
+def test_signed_out_every_page_sends_to_sign_in_and_the_answer_page_opens(
+    app: FastAPI, demo_site: Demo
+) -> None:
+    admin, anonymous = _client(app, "admin"), _client(app, "anonymous")
+    patterns, _, _ = crawl(app, "admin")
+    assert patterns
+    for path in [
+        "/",
+        "/teams/payments",
+        "/customer",
+        "/data",
+        "/experiments",
+        "/surveys",
+        "/admin",
+        "/process",
+    ]:
+        response = anonymous.get(path)
+        assert response.status_code == 303
+        assert response.headers["location"].startswith("/signin?next=")
+    answer = anonymous.get(f"/answer/{demo_site.survey}")
+    assert answer.status_code == 200
+    page = Page()
+    page.feed(answer.text)
+    assert page.posts == [f"/answer/{demo_site.survey}"]
+    assert not page.inline_scripts
+    assert admin.get(f"/answer/{demo_site.survey}").status_code == 200
+
+
+def test_every_page_answers_json_and_csv(app: FastAPI) -> None:
+    client = _client(app, "admin")
+    for path in [
+        "/",
+        "/teams/payments",
+        "/customer",
+        "/data",
+        "/experiments",
+        "/surveys",
+        "/admin/audit",
+        "/process",
+    ]:
+        data = client.get(path, params={"format": "json"})
+        assert data.status_code == 200, path
+        assert isinstance(data.json(), dict), path
+        name = next(iter(data.json()))
+        table = client.get(path, params={"format": "csv", "table": name})
+        assert table.status_code == 200
+        assert table.headers["content-type"].startswith("text/csv")
+        rows = table.text.splitlines()
+        assert len(rows) == len(data.json()[name]) + 1 or rows == [""], path  # header + rows
+    assert client.get("/", params={"format": "xml"}).status_code == 400
+
+
+def test_security_headers_forbid_inline_scripts(app: FastAPI) -> None:
+    response = _client(app, "viewer").get("/")
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_page_views_and_searches_are_usage_events(app: FastAPI, demo_site: Demo) -> None:
+    """The pages log `page_view`, `search` and `open` for the signed-in user and its team,
+    which the data criteria (time to locate, dashboard usage) read."""
+    client = _client(app, "member")
+    ws = Workspace.open(demo_site.root)
+    try:
+        before = ws.store.sql("SELECT count(*) FROM usage_event WHERE person_id = 'ben'")[0][0]
+    finally:
+        ws.close()
+    assert client.get("/").status_code == 200
+    assert client.get("/data", params={"q": "active accounts"}).status_code == 200
+    assert client.get("/data/metrics/active_accounts").status_code == 200
+    ws = Workspace.open(demo_site.root)
+    try:
+        rows = ws.store.sql(
+            "SELECT kind, target, team_id FROM usage_event WHERE person_id = 'ben' "
+            "ORDER BY ts, kind DESC"
+        )[before:]
+    finally:
+        ws.close()
+    assert rows == [
+        ("page_view", "home", "payments"),
+        ("search", "active accounts", "payments"),
+        ("open", "active_accounts", "payments"),
+    ]
+
+
+def test_the_demo_says_how_to_open_the_app_and_its_admin_signs_in(
+    app: FastAPI, demo_site: Demo
+) -> None:
+    found = re.search(
+        r"productops -w (\S+) serve, then open http://127\.0\.0\.1:8080/ and sign in as "
+        r"(\S+) with the password (\S+) \(shown this once\)",
+        demo_site.printed,
+    )
+    assert found, demo_site.printed[-600:]
+    assert found[1].endswith("demo-org")
+    client = TestClient(app, follow_redirects=False)
+    signed = client.post("/signin", data={"name": found[2], "password": found[3]})
+    assert signed.status_code == 303
+    assert signed.headers["location"] == "/"
+    assert "demo-admin (admin)" in client.get("/").text
