@@ -1,6 +1,7 @@
 """Security headers on every response (a Content-Security-Policy without inline scripts or
-styles: the pages load only their own files) and error pages for browsers: an error on a
-page route is an HTML page with the status and one-line message the API would give."""
+styles: the pages load only their own files) and error pages for browsers: an error answering
+a browser (it accepts HTML) outside the API is an HTML page with the status and one-line
+message the API would give; anyone else gets the JSON error."""
 
 from __future__ import annotations
 
@@ -36,7 +37,9 @@ _PAGE = (
 
 
 def _is_page(request: Request) -> bool:
-    return not request.url.path.startswith("/api/")
+    """A browser asking for a page (not the API, nor a client that wants JSON)."""
+    accepts = request.headers.get("accept", "")
+    return "text/html" in accepts and not request.url.path.startswith("/api/")
 
 
 def _html(response: Response) -> Response:
