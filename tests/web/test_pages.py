@@ -244,8 +244,8 @@ def test_the_demo_says_how_to_open_the_app_and_its_admin_signs_in(
     app: FastAPI, demo_site: Demo
 ) -> None:
     found = re.search(
-        r"productops -w (\S+) serve, then open http://127\.0\.0\.1:8080/ and sign in as "
-        r"(\S+) with the password (\S+) \(shown this once\)",
+        r"productops -w (\S+) serve\s+then http://127\.0\.0\.1:8080/\s+"
+        r"sign in as (\S+), password (\S+)\s",
         demo_site.printed,
     )
     assert found, demo_site.printed[-600:]
