@@ -5,8 +5,11 @@ viewer is offered no write; the answer page needs no account and its form its ow
 from __future__ import annotations
 
 import re
+import shutil
 from collections import deque
+from datetime import UTC, datetime
 from html.parser import HTMLParser
+from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -15,6 +18,9 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from starlette.routing import Mount, Route
 
+from productops.config import ScheduleSettings, write_config
+from productops.registry.outbox import Queued, enqueue, mark
+from productops.services.schedule import run_due
 from productops.web.app import create_app
 from productops.web.pages import ROUTERS
 from productops.workspace import Workspace
@@ -255,3 +261,36 @@ def test_the_demo_says_how_to_open_the_app_and_its_admin_signs_in(
     assert signed.status_code == 303
     assert signed.headers["location"] == "/"
     assert "demo-admin (admin)" in client.get("/").text
+
+
+def test_the_admin_page_shows_the_schedule_and_the_messages_given_up(
+    demo_site: Demo, tmp_path: Path
+) -> None:
+    root = tmp_path / "ws"
+    shutil.copytree(demo_site.root, root)
+    ws = Workspace.open(root)
+    try:
+        ws.config = ws.config.model_copy(
+            update={"schedule": ScheduleSettings(scorecard="0 6 * * 1", checks="0 * * * *")}
+        )
+        write_config(root / "productops.toml", ws.config)
+        (root / "checks").mkdir(exist_ok=True)
+        (root / "checks" / "broken.yml").write_text("checks: [not a mapping\n", "utf-8")
+        run_due(ws, lambda: datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+        at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+        [key] = enqueue(
+            ws.store, [Queued("k-1", "hook", None, "org", "alert", "Spike in payments", "{}")], at
+        )
+        [(ident,)] = ws.store.sql("SELECT id FROM outbox WHERE idempotency_key = ?", [key])
+        mark(ws.store, ident, "dead", at, error="410 Gone from the receiver")
+    finally:
+        ws.close()
+    text = _client(create_app(root), "admin").get("/admin").text
+    schedule = text.split('id="schedule"', 1)[1].split("</section>", 1)[0]
+    assert '<th scope="row">checks</th>' in schedule
+    assert '<th scope="row">scorecard</th>' in schedule
+    assert schedule.count(">failed</span>") == 1  # the broken check file fails the checks
+    assert ">succeeded</span>" in schedule
+    dead = text.split('id="dead"', 1)[1].split("</section>", 1)[0]
+    assert "Spike in payments" in dead
+    assert "410 Gone from the receiver" in dead

@@ -1,5 +1,6 @@
 """Admin: users, roles and tokens (revoke); connectors with each sync's status, cursor and
-errors; settings; the audit trail. Admins only."""
+errors; the scheduled jobs with their last runs; the messages given up on; settings; the audit
+trail. Admins only."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from fastapi.responses import Response
 
 from productops.services.admin_overview import connectors, settings
 from productops.services.audit import events
+from productops.services.notify import outbox
+from productops.services.schedule import job_statuses
 from productops.services.users import list_tokens, list_users, revoke_token
 from productops.web.auth import WorkspaceDep
 from productops.web.pages.forms import CHECKED, Back
@@ -27,16 +30,20 @@ AUDIT_SHOWN = 200
 
 @router.get("/admin")
 def admin(request: Request, ws: WorkspaceDep, access: Admin) -> Response:
-    """Users, tokens, connectors and settings."""
+    """Users, tokens, connectors, the schedule, dead messages and settings."""
     log_use(ws, access, "page_view", "admin")
+    now = utc(None)
     data: dict[str, Sequence[Any]] = {
         "users": list_users(ws),
         "tokens": list_tokens(ws),
         "connectors": connectors(ws),
+        "schedule": job_statuses(ws, now),
+        "dead": outbox(ws, "dead"),
     }
     return page(
-        request, access, "admin.html", data, title="Admin", settings=settings(ws), now=utc(None),
+        request, access, "admin.html", data, title="Admin", settings=settings(ws), now=now,
         users=data["users"], tokens=data["tokens"], connectors=data["connectors"],
+        schedule=data["schedule"], dead=data["dead"],
     )  # fmt: skip
 
 
