@@ -86,7 +86,7 @@ def test_incidents_opened_and_resolved_in_the_window_are_alerts(ws: Workspace) -
                 "alert.incident_opened:productops:incident-new",
                 "Data check orders-fresh failed on work_item",
                 "3 of 40 rows are older than 2 days (incident opened 2026-03-07 12:00 UTC)",
-                f"{BASE}/checks/incidents/incident-new",
+                f"{BASE}/data#incidents",
             )
         ],
         "incident_resolved": [
@@ -94,7 +94,7 @@ def test_incidents_opened_and_resolved_in_the_window_are_alerts(ws: Workspace) -
                 "alert.incident_resolved:productops:incident-mended",
                 "Data check orders-fresh passes again on work_item",
                 "The incident is resolved after 216.0 hours open.",
-                f"{BASE}/checks/incidents/incident-mended",
+                f"{BASE}/data#incidents",
             )
         ],
     }
@@ -141,7 +141,7 @@ def test_a_theme_spike_goes_to_the_teams_its_feedback_is_linked_to(ws: Workspace
         "20 feedback items in the week of 2026-03-02, 20.0x the median of the weeks before (1); "
         "a spike is above 6."  # median 1 + k 5 x spread max(1.4826 MAD = 0, sqrt(1), 1)
     )
-    assert spike.message.link == f"{BASE}/feedback/themes/t:theme-1"
+    assert spike.message.link == f"{BASE}/customer#spikes"
     keys = queue_alerts(ws, ME, NOW).queued
     assert sorted(k.rsplit("|", 1)[1] for k in keys) == ["org", "team:payments"]
 
@@ -171,7 +171,7 @@ def test_a_criterion_crossing_its_target_either_way_is_an_alert(ws: Workspace) -
         "Time-to-market of features: 8 days in the month of 2026-02-07 (target 10, lower is "
         "better; 12.5 the month before)."
     )
-    assert found[1][3] == f"{BASE}/teams/payments/scorecard#process.time_to_market"
+    assert found[1][3] == f"{BASE}/criteria/process.time_to_market"
 
 
 def test_a_nudge_offered_in_the_window_is_an_alert_for_its_team(ws: Workspace) -> None:
@@ -198,7 +198,7 @@ def test_a_nudge_offered_in_the_window_is_an_alert_for_its_team(ws: Workspace) -
     [alert] = find_alerts(ws, NOW)
     assert (alert.key, alert.teams) == ("alert.nudge_offered:productops:nudge-1", ("payments",))
     assert alert.message.subject == "A nudge for payments: shorten-reviews"
-    assert alert.message.link == f"{BASE}/nudges/nudge-1"
+    assert alert.message.link == f"{BASE}/teams/payments#nudges"
 
 
 def test_a_sync_failing_twice_in_a_row_is_an_alert_once_per_streak(ws: Workspace) -> None:

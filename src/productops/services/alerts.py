@@ -100,7 +100,7 @@ def _incidents(ws: Workspace, base: str, since: datetime) -> list[Alert]:
     )
     found = []
     for ident, check, target, opened, resolved, summary in rows:
-        link = f"{base}/checks/incidents/{_short(ident)}"
+        link = f"{base}/data#incidents"
         if opened >= since:
             found.append(
                 _alert(
@@ -158,7 +158,7 @@ def theme_spikes(ws: Workspace, base: str, since: datetime) -> list[Alert]:
                 f"Feedback spike: {label}",
                 f"{s.items} feedback items in the week of {week:%Y-%m-%d}, {s.ratio:.1f}x the "
                 f"median of the weeks before ({s.baseline:g}); a spike is above {s.threshold:g}.",
-                f"{base}/feedback/themes/{_short(s.theme_id)}",
+                f"{base}/customer#spikes",
             )
         )
     return found
@@ -248,7 +248,7 @@ def _targets(ws: Workspace, base: str, since: datetime) -> list[Alert]:
                 f"{criterion.name}: {value:g} {criterion.unit} in the {grain} of {period:%Y-%m-%d} "
                 f"(target {target:g}, {criterion.direction} is better; {before:g} the {grain} "
                 "before).",
-                f"{base}/teams/{team}/scorecard#{metric}",
+                f"{base}/criteria/{metric}",
             )
         )
     return found
@@ -267,7 +267,7 @@ def _nudges(ws: Workspace, base: str, since: datetime) -> list[Alert]:
             [team],
             f"A nudge for {team}: {rule}",
             f"Offered because {criterion or 'a criterion'} shows a gap; accept or dismiss it.",
-            f"{base}/nudges/{_short(ident)}",
+            f"{base}/teams/{team}#nudges",
         )
         for ident, team, rule, criterion, _ in rows
     ]
@@ -281,7 +281,7 @@ def _syncs(base: str, failures: Sequence[SyncFailure]) -> list[Alert]:
             (),
             f"Sync of {f.source} failed {f.consecutive} times in a row",
             f"Failing since {f.failing_since:%Y-%m-%d %H:%M} UTC; last error: {f.error}",
-            f"{base}/admin/sources/{f.source}",
+            f"{base}/admin#connectors",
         )
         for f in failures
         if f.consecutive >= 2
