@@ -23,7 +23,7 @@ from productops.durations import Grain
 from productops.errors import UsageError
 from productops.ingest.privacy import workspace_salt
 from productops.registry import surveys as registry
-from productops.registry.surveys import SURVEY_KINDS, Survey
+from productops.registry.surveys import COMMENT, SURVEY_KINDS, Survey
 from productops.services import audit
 from productops.services.actor import Actor
 from productops.services.rows import records, typed
@@ -47,6 +47,7 @@ __all__ = [
     "close_survey",
     "list_surveys",
     "open_survey",
+    "questions",
     "survey_kind",
     "survey_results",
 ]
@@ -269,3 +270,15 @@ def survey_results(
         said = said.filter(said.survey_id == chosen.id)
     results: list[SurveyResult] = list(records(table, _RESULT[what], team))
     return SurveyResults(what, chosen, results, records(said, SurveyComment, team))
+
+
+def questions(ws: Workspace, ref: str) -> list[str]:
+    """The questions an answer page asks: those answered before in surveys of the same kind
+    (the kind's questions as the organisation asks them), by name."""
+    found = registry.load_survey(ws.store, ref)
+    rows = ws.store.sql(
+        "SELECT DISTINCT r.question FROM survey_response r JOIN survey s ON s.id = r.survey_id "
+        "WHERE s.kind = ? AND r.question <> ? ORDER BY 1",
+        [found.kind, COMMENT],
+    )
+    return [q for (q,) in rows]

@@ -16,10 +16,9 @@ from fastapi.responses import Response
 
 from productops.errors import NotAllowedError
 from productops.registry.surveys import list_surveys, load_survey, parse_answer
-from productops.services.survey_results import questions, survey_results
-from productops.services.surveys import answer_survey
+from productops.services.surveys import answer_survey, questions, survey_results
 from productops.web.auth import ANYONE, WorkspaceDep
-from productops.web.pages.render import TEMPLATES, log_use, page
+from productops.web.pages.render import TEMPLATES, log_use, page, plain_rows
 from productops.web.pages.rules import Reader
 from productops.web.params import utc
 
@@ -42,7 +41,9 @@ def surveys(request: Request, ws: WorkspaceDep, access: Reader) -> Response:
 @router.get("/surveys/{survey}")
 def results(request: Request, ws: WorkspaceDep, access: Reader, survey: str) -> Response:
     """A survey's results and comments; groups under the minimum are suppressed."""
-    found, rows, comments = survey_results(ws, survey)
+    found = load_survey(ws.store, survey)
+    chosen = survey_results(ws, found.id)
+    rows, comments = plain_rows(chosen.results), chosen.comments
     log_use(ws, access, "open", f"survey:{found.id}")
     return page(
         request, access, "survey.html", {"results": rows, "comments": comments},
