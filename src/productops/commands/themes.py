@@ -24,7 +24,7 @@ from productops.commands.common import (
 from productops.errors import UsageError
 from productops.ingest.read import LINE, read_file
 from productops.pillars.customer.groups import group_themes
-from productops.pillars.customer.labels import keywords, label
+from productops.pillars.customer.labels import theme_labels
 from productops.pillars.customer.themes import ThemeSettings
 from productops.pillars.customer.themes import discover as discover_in
 from productops.render import Format, literal, render
@@ -182,7 +182,7 @@ def cluster(
     embedder = pick_embedder(fallback)
     vectors = embedder.embed([str(t) for t in distinct])[index]
     found = discover_in(vectors, ThemeSettings(height=height))
-    labels = [label(words) for words in keywords(texts, found.labels, len(found.centroids))]
+    labels = theme_labels(texts, found.labels, len(found.centroids))
     groups = group_themes(vectors, found.labels, len(found.centroids))
     rows = [
         {
