@@ -299,6 +299,7 @@ STOP_WORDS = frozenset(
         "cordialement",
         "très",
         # function words that otherwise start or end labels
+        "between",
         "during",
         "keine",
         "kein",
