@@ -5,7 +5,8 @@ the model-free fallback, said in the output), themes are discovered with the pac
 defaults (`discover`), and each theme is labelled twice:
 
 - new: `theme_labels`, a phrase of the theme's texts (docs/themes.md, "label");
-- old: the first two c-TF-IDF keywords joined by " · " (the label before session 6).
+- old: the first two c-TF-IDF keywords joined by " · " (the label before session 6);
+- first keyword: the first of them alone (one term, as the new label is one phrase).
 
 Printed per set and per labelling, over the themes (outliers are in none):
 
@@ -76,7 +77,9 @@ def measure(name: str, texts: list[str], truth: list[str], embedder: Embedder, s
     start = time.perf_counter()
     new = theme_labels(texts, found.labels, count)
     new_seconds = time.perf_counter() - start
-    old = [" · ".join(words[:2]) for words in keywords(texts, found.labels, count)]
+    words = keywords(texts, found.labels, count)
+    old = [" · ".join(w[:2]) for w in words]
+    first = [w[0] if w else "" for w in words]
     members = [np.flatnonzero(found.labels == k) for k in range(count)]
     majority = []
     for inside in members:
@@ -87,12 +90,12 @@ def measure(name: str, texts: list[str], truth: list[str], embedder: Embedder, s
         f"{found.outlier_share:.1%} outliers ({embedder.name}, {seconds:.1f} s; new labels "
         f"{new_seconds:.2f} s)"
     )
-    for kind, labels in (("new (phrase)", new), ("old (keywords)", old)):
+    for kind, labels in (("new (phrase)", new), ("old (keywords)", old), ("first keyword", first)):
         named = np.mean([names_intent(lab, m) for lab, m in zip(labels, majority, strict=True)])
         held = np.mean(
             [in_texts(lab, [texts[i] for i in m]) for lab, m in zip(labels, members, strict=True)]
         )
-        print(f"  {kind:<15} intent named {named:.3f}   phrase in texts {held:.3f}")
+        print(f"  {kind:<16} intent named {named:.3f}   phrase in texts {held:.3f}")
     largest = sorted(range(count), key=lambda k: -len(members[k]))[:show]
     for k in largest:
         print(f"    {majority[k]:<28} new {new[k]!r:<28} old {old[k]!r}")
