@@ -58,6 +58,7 @@ __all__ = [
     "StatusCategory",
     "Subscription",
     "SurveySettings",
+    "ThemesSettings",
     "TransitionsCsvSettings",
     "WebhookChannel",
     "WorkflowSettings",
@@ -291,6 +292,17 @@ class SurveySettings(_Settings):
         ge=3,
         description="Smallest group of respondents whose survey figures and comments are shown; "
         "smaller groups are suppressed. May be raised, never below 3.",
+    )
+
+
+class ThemesSettings(_Settings):
+    model: str | None = Field(
+        None,
+        description="The embedding model for themes, repeats and links, when not the shipped "
+        "all-MiniLM-L6-v2 (English only): an ONNX file with tokenizer.json beside it, or a "
+        "sentence-transformers folder (tokenizer.json, 1_Pooling/config.json, and "
+        "model.safetensors with config.json of a BERT model, or onnx/model.onnx); a path "
+        "absolute or relative to the workspace (docs/themes.md). None: the shipped model.",
     )
 
 
@@ -1129,6 +1141,9 @@ class Config(_Settings):
     workspace: WorkspaceSettings = WorkspaceSettings()
     engine: EngineSettings = EngineSettings()
     workflow: WorkflowSettings = WorkflowSettings()
+    themes: ThemesSettings = Field(
+        ThemesSettings(), description="Feedback themes' embedding model (docs/themes.md)."
+    )
     surveys: SurveySettings = Field(
         SurveySettings(), description="Survey anonymity (`productops survey results`)."
     )

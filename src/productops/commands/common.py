@@ -275,11 +275,14 @@ def current_user(ws: Workspace) -> str | None:
     return os.environ.get("PRODUCTOPS_USER") or ws.config.workspace.user
 
 
-def pick_embedder(fallback: bool) -> Embedder:
-    """The embedder a --fallback flag picks: MiniLM (if installed) or the model-free one."""
-    from productops.pillars.customer.embeddings import default_embedder, fallback_embedder
+def pick_embedder(ws: Workspace | None, fallback: bool, model: Path | None = None) -> Embedder:
+    """The embedder a --fallback flag picks: the model-free one, else `model`, else the
+    workspace's `[themes] model`, else MiniLM (if installed)."""
+    from productops.services.themes import pick_embedder as pick
 
-    return fallback_embedder() if fallback else default_embedder()
+    if fallback and model is not None:
+        raise UsageError("give --fallback or --model, not both")
+    return pick(ws, fallback, model)
 
 
 def log_usage(

@@ -109,7 +109,7 @@ def duplicates(
     ws = open_workspace(ctx)
     try:
         with err.status("Comparing feedback"):
-            embedder = pick_embedder(fallback)
+            embedder = pick_embedder(ws, fallback)
             checked, repeats = service.mark_duplicates(ws, Actor.cli(), embedder, rule)
         render([{"checked": checked, "repeats": repeats}], ["checked", "repeats"], fmt)
     finally:
@@ -168,7 +168,7 @@ def links(
     try:
         if suggest:
             with err.status("Suggesting links"):
-                embedder = pick_embedder(fallback)
+                embedder = pick_embedder(ws, fallback)
                 added = service.suggest_links(ws, Actor.cli(), embedder, threshold, top, by_theme)
             err.print(f"Suggested {added:,} new links.")
         found = reads.feedback_links(ws, state, limit)

@@ -24,7 +24,7 @@ from productops.commands.common import (
 from productops.errors import UsageError
 from productops.ingest.read import LINE, read_file
 from productops.pillars.customer.groups import group_themes
-from productops.pillars.customer.labels import keywords, label
+from productops.pillars.customer.labels import theme_labels
 from productops.pillars.customer.themes import ThemeSettings
 from productops.pillars.customer.themes import discover as discover_in
 from productops.render import Format, literal, render
@@ -68,9 +68,11 @@ def discover(
 ) -> None:
     """Assign all feedback to themes per language; new themes open where enough fits none."""
     ws = open_workspace(ctx)
-    embedder = pick_embedder(fallback)
+    embedder = pick_embedder(ws, fallback)
     settings = ThemeSettings(height=height)
     runs = service.discover(ws, Actor.cli(), embedder, moment(None), settings, reduce_outliers)
+    if note := service.language_note(embedder.name, [r.language for r in runs]):
+        err.print(f"note: {note}", soft_wrap=True, highlight=False)
     rows = [vars(r) | {"outlier_share": round(r.outlier_share, 4)} for r in runs]
     columns = [
         "language",
@@ -156,7 +158,7 @@ def split(
 ) -> None:
     """Split a theme into new ones by its feedback's meaning; later runs keep it split."""
     ws = open_workspace(ctx)
-    embedder = pick_embedder(fallback)
+    embedder = pick_embedder(ws, fallback)
     children = service.split(ws, Actor.cli(), embedder, theme, moment(None), parts)
     _done(children, fmt, "split into")
 
@@ -170,6 +172,15 @@ def cluster(
     ] = "text",
     height: HeightOption = ThemeSettings.height,
     fallback: FallbackOption = False,
+    model: Annotated[
+        Path | None,
+        typer.Option(
+            "--model",
+            help="Embed with this model instead of the shipped English MiniLM: an ONNX file "
+            "(tokenizer.json beside it) or a sentence-transformers folder, as [themes] model "
+            "(docs/themes.md).",
+        ),
+    ] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Cluster any file's texts, no workspace needed: each row's theme (-1: outlier), its label
@@ -179,10 +190,10 @@ def cluster(
         raise UsageError(f"{file}: no column {text_column!r}; pick one with --text-column")
     texts = [str(t or "") for t in read.data.column("text").to_pylist()]
     distinct, index = np.unique(np.asarray(texts, dtype=object), return_inverse=True)
-    embedder = pick_embedder(fallback)
+    embedder = pick_embedder(None, fallback, model)
     vectors = embedder.embed([str(t) for t in distinct])[index]
     found = discover_in(vectors, ThemeSettings(height=height))
-    labels = [label(words) for words in keywords(texts, found.labels, len(found.centroids))]
+    labels = theme_labels(texts, found.labels, len(found.centroids))
     groups = group_themes(vectors, found.labels, len(found.centroids))
     rows = [
         {

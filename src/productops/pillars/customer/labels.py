@@ -1,9 +1,15 @@
-"""Theme keywords by class-based TF-IDF (as BERTopic's c-TF-IDF) and a short label from them.
+"""Theme keywords by class-based TF-IDF (as BERTopic's c-TF-IDF), and a label: a phrase of the
+theme's texts.
 
 A term's weight in a theme is its frequency there (per term in the theme) times
 log(1 + average terms per theme / the term's frequency over all themes): words frequent in one
 theme and rare elsewhere come first. Terms are words and two-word phrases, lowercase, without
 the stop words of English, German, Spanish and French.
+
+A label is a phrase of 1-3 words that stand together in the theme's texts (no punctuation
+between them), neither first nor last word a stop word, chosen by a like weight over the
+texts that hold it, then lengthened to a longer phrase holding it that is in nearly as many
+of the theme's texts: "dark mode", "crashes on upload". Definitions: docs/themes.md.
 """
 
 from __future__ import annotations
@@ -16,7 +22,17 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["keywords", "label", "term_counts", "terms", "top_terms"]
+__all__ = [
+    "NO_LABEL",
+    "keywords",
+    "phrase_counts",
+    "phrase_labels",
+    "phrases",
+    "term_counts",
+    "terms",
+    "theme_labels",
+    "top_terms",
+]
 
 _WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
 
@@ -282,6 +298,26 @@ STOP_WORDS = frozenset(
         "retour",
         "cordialement",
         "très",
+        # function words that otherwise start or end labels
+        "between",
+        "during",
+        "keine",
+        "kein",
+        "keinen",
+        "sind",
+        "diesen",
+        "dieser",
+        "dieses",
+        "wurde",
+        "wurden",
+        "mehr",
+        "dès",
+        "aucun",
+        "aucune",
+        "été",
+        "tiene",
+        "tengo",
+        "nada",
         # what openers and closers of support messages say about any theme
         "admin",
         "feedback",
@@ -341,8 +377,99 @@ def keywords(
     return top_terms(term_counts(texts, labels, count), top)
 
 
-def label(words: Sequence[str]) -> str:
-    """A short label from a theme's keywords: the first two, joined ('dark mode · web app')."""
-    if not words:
-        return "(no keywords)"
-    return " · ".join(words[:2])
+NO_LABEL = "(no label)"
+MAX_PHRASE = 3  # words in a label at most
+NEARLY = 0.6  # a longer phrase replaces a label when in this share of the label's texts
+
+_TOKEN = re.compile(r"\w+(?:['-]\w+)*", re.UNICODE)
+# Phrases never span these: a clause ends at them.
+_BREAK = re.compile(
+    '[.,;:!?()\\[\\]{}"\u201c\u201d\u00ab\u00bb\u00bf\u00a1/|]+|\\s[-\u2013\u2014]+\\s'
+)
+
+
+def _is_content(token: str) -> bool:
+    """Whether a token may start or end a label: it has a letter, and neither it nor its
+    longest part around an apostrophe (what's -> what, l'application -> application) is a
+    stop word or a single character."""
+    core = max(token.split("'"), key=len)
+    return (
+        len(core) > 1
+        and token not in STOP_WORDS
+        and core not in STOP_WORDS
+        and any(c.isalpha() for c in core)
+    )
+
+
+def phrases(text: str) -> set[str]:
+    """The label candidates in `text`: 1-3 words that stand together within one clause,
+    lowercase, the first and last a content word (see `_is_content`).
+
+    >>> sorted(phrases("Please add a dark mode!"))
+    ['add', 'add a dark', 'dark', 'dark mode', 'mode']
+    """
+    found: set[str] = set()
+    for clause in _BREAK.split(text.lower().replace("\u2019", "'")):
+        tokens = _TOKEN.findall(clause)
+        content = [_is_content(t) for t in tokens]
+        for start, first in enumerate(content):
+            if first:
+                for end in range(start, min(start + MAX_PHRASE, len(tokens))):
+                    if content[end]:
+                        found.add(" ".join(tokens[start : end + 1]))
+    return found
+
+
+def phrase_counts(
+    texts: Sequence[str], labels: npt.NDArray[np.int64], count: int
+) -> list[Counter[str]]:
+    """For each theme 0..count-1, in how many of its texts each of their `phrases` occurs
+    (label -1, an outlier, is ignored)."""
+    per_theme = [Counter[str]() for _ in range(count)]
+    for text, theme in zip(texts, labels, strict=True):
+        if theme >= 0:
+            per_theme[int(theme)].update(phrases(text))
+    return per_theme
+
+
+def _label(counts: Counter[str], size: int, overall: Counter[str], average: float) -> str:
+    """One theme's label (see `phrase_labels`)."""
+    shared = {p: c for p, c in counts.items() if c > 1} or counts
+    if not shared:
+        return NO_LABEL
+    weight = {
+        p: (c / max(size, 1)) ** 2 * np.log1p(average / overall[p]) for p, c in shared.items()
+    }
+
+    def rank(p: str) -> tuple[float, int, str]:
+        return (weight[p], p.count(" "), p)
+
+    best = max(weight, key=rank)
+    longer = [p for p in weight if f" {best} " in f" {p} " and shared[p] >= NEARLY * shared[best]]
+    return max(longer, key=lambda p: (p.count(" "), *rank(p)))
+
+
+def phrase_labels(per_theme: Sequence[Counter[str]], sizes: Sequence[int]) -> list[str]:
+    """Each theme's label from its `phrase_counts` and its number of texts (`sizes`).
+
+    A phrase's weight in a theme: the square of the share of the theme's texts holding it
+    (coverage counts more than rarity) times log(1 + average texts per theme / texts of all
+    themes holding it). Candidates are the phrases in 2 or more of the theme's texts (all of
+    them when none is). The heaviest wins (ties: the longer), then the longest phrase holding
+    it that is in at least `NEARLY` times as many of the theme's texts replaces it. A theme
+    without phrases gets `NO_LABEL`.
+    """
+    overall = Counter[str]()
+    for counts in per_theme:
+        overall.update(counts)
+    average = sum(sizes) / max(len(sizes), 1)
+    return [
+        _label(counts, size, overall, average)
+        for counts, size in zip(per_theme, sizes, strict=True)
+    ]
+
+
+def theme_labels(texts: Sequence[str], labels: npt.NDArray[np.int64], count: int) -> list[str]:
+    """The label of each theme 0..count-1 (label -1, an outlier, is ignored)."""
+    sizes = np.bincount(labels[labels >= 0], minlength=count)[:count]
+    return phrase_labels(phrase_counts(texts, labels, count), sizes.tolist())

@@ -105,7 +105,7 @@ def merge(ws: WorkspaceDep, access: Writer, theme: str, body: Merge) -> service.
 @router.post("/themes/{theme}/split")
 def split(ws: WorkspaceDep, access: Writer, theme: str, body: Split) -> list[service.Theme]:
     """Split the theme into `parts` new ones; returns them."""
-    embedder = service.pick_embedder(body.fallback)
+    embedder = service.pick_embedder(ws, body.fallback)
     made = service.split(ws, access.actor, embedder, theme, utc(None), body.parts)
     return [_theme(t) for t in made]
 

@@ -81,7 +81,7 @@ def split(
     back_to: Back = None,
 ) -> Response:  # fmt: skip
     """Split a theme by its feedback's meaning (MiniLM when installed, else model-free)."""
-    service.split(ws, access.actor, service.pick_embedder(), theme, utc(None), parts)
+    service.split(ws, access.actor, service.pick_embedder(ws), theme, utc(None), parts)
     return back(back_to, "/customer#themes")
 
 
