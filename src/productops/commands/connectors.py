@@ -27,7 +27,9 @@ from productops.config import CONFIG_FILE, ConnectorSettings, write_config
 from productops.connectors import CATEGORIES, SOURCES, check_env_name, check_secret_file
 from productops.errors import UsageError
 from productops.render import Format, literal, render
-from productops.sync import SyncReport, configured_sources, sync_source
+from productops.services.actor import Actor
+from productops.services.syncs import sync_now
+from productops.sync import SyncReport, configured_sources
 from productops.workspace import Workspace
 
 __all__ = ["connect_app", "sync"]
@@ -289,12 +291,4 @@ def _sync_one(ws: Workspace, name: str, files: list[Path], replay: bool) -> Sync
                 literal(f"{what} {name}: page {report.pages}, {landed:,} rows landed or updated")
             )
 
-        return sync_source(
-            ws.store,
-            ws.config.connectors,
-            ws.root,
-            name,
-            files=files,
-            replay=replay,
-            on_page=progress,
-        )
+        return sync_now(ws, Actor.cli(), name, files=files, replay=replay, on_page=progress)
