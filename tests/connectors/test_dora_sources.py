@@ -39,7 +39,7 @@ from tests.connectors.fixtures import (
     gitlab_fixture,
 )
 from tests.connectors.ops_sites import OpsgenieSite, PagerDutySite
-from tests.connectors.server import FixtureServer, load_jsonl, utc
+from tests.connectors.server import FixtureServer, Site, load_jsonl, utc
 from tests.test_cli import run
 
 # A month's deployment days per week at one deployment day (docs/metrics.md#deployment_frequency).
@@ -70,9 +70,10 @@ def hours(start: datetime, end: datetime) -> float:
 
 
 @contextmanager
-def serving(*sites: Any) -> Iterator[list[FixtureServer]]:
-    with FixtureServer(sites[0]) as first, FixtureServer(sites[1]) as second:
-        yield [first, second]
+def serving(code: Site, paging: Site) -> Iterator[tuple[FixtureServer, FixtureServer]]:
+    """Local servers of a code host and a paging tool, stopped on leaving."""
+    with FixtureServer(code) as first, FixtureServer(paging) as second:
+        yield first, second
 
 
 def sync(ws: Workspace, *sources: str) -> None:

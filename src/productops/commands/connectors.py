@@ -167,13 +167,11 @@ def _connect_command(key: str, model: type[BaseModel]) -> Callable[..., None]:
         inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)
     ]
     for o in options:
-        hint = Annotated[
-            o.hint | None,
-            typer.Option(o.flag, help=o.help, metavar="KEY=VALUE" if o.kind == "pairs" else None),
-        ]
+        metavar = "KEY=VALUE" if o.kind == "pairs" else None
+        option = typer.Option(None, o.flag, help=o.help, metavar=metavar)
         params.append(
             inspect.Parameter(
-                o.field, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=hint
+                o.field, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=o.hint | None
             )
         )
     command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
