@@ -171,3 +171,17 @@ def test_no_command_module_imports_another(path: Path) -> None:
                 f"commands/{path.name} imports {name}: move what it shares to commands/common.py "
                 "or the use case to services/"
             )
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_module_imports_another_s_private_names(path: Path) -> None:
+    """A name with a leading underscore stays in its module: what two modules share is public."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    private = [
+        f"{node.module}.{alias.name}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("productops")
+        for alias in node.names
+        if alias.name.startswith("_") and not alias.name.startswith("__")
+    ]
+    assert private == [], path

@@ -528,6 +528,8 @@ class NotifySettings(_Settings):
 
 
 class JiraSettings(_Settings):
+    """Jira Cloud: issues by JQL with full changelogs, statuses, links, flags, fix versions."""
+
     url: ApiUrl | None = Field(
         None,
         description="Jira Cloud site, e.g. https://acme.atlassian.net; none for replays from files only.",
@@ -566,6 +568,8 @@ class JiraSettings(_Settings):
 
 
 class GitHubSettings(_Settings):
+    """GitHub: pull requests, reviews, commits, issues, events, Actions runs, deployments, releases."""
+
     api_url: ApiUrl = Field(
         "https://api.github.com",
         description="GitHub REST API root (GitHub Enterprise: .../api/v3).",
@@ -611,6 +615,8 @@ class GitHubSettings(_Settings):
 
 
 class GitLabSettings(_Settings):
+    """GitLab: merge requests with commits and notes, issues, pipelines, jobs, deployments, members."""
+
     url: ApiUrl = Field(
         "https://gitlab.com/api/v4",
         description="GitLab REST v4 root (self-managed: https://HOST/api/v4).",
@@ -660,6 +666,8 @@ class GitLabSettings(_Settings):
 
 
 class BitbucketSettings(_Settings):
+    """Bitbucket Cloud: pull requests with commits and comments, issues, pipelines, deployments."""
+
     url: ApiUrl = Field("https://api.bitbucket.org/2.0", description="Bitbucket Cloud REST root.")
     repos: list[str] = Field(default_factory=list, description="Repositories as workspace/slug.")
     username_env: str | None = Field(
@@ -708,6 +716,8 @@ class BitbucketSettings(_Settings):
 
 
 class AzureDevOpsSettings(_Settings):
+    """Azure DevOps: pull requests with their commits, builds with their timelines."""
+
     url: ApiUrl | None = Field(
         None,
         description="Organization URL, e.g. https://dev.azure.com/acme (Azure DevOps Server: "
@@ -754,6 +764,8 @@ class AzureDevOpsSettings(_Settings):
 
 
 class JenkinsSettings(_Settings):
+    """Jenkins: builds and pipeline stages, as deployments."""
+
     url: ApiUrl | None = Field(
         None,
         description="Jenkins root, e.g. https://ci.acme.com; none for replays from files only.",
@@ -800,6 +812,8 @@ class JenkinsSettings(_Settings):
 
 
 class CircleCISettings(_Settings):
+    """CircleCI: pipelines, workflows and jobs, as deployments."""
+
     url: ApiUrl = Field("https://circleci.com/api/v2", description="CircleCI API v2 root.")
     projects: list[str] = Field(
         default_factory=list, description="Project slugs, e.g. gh/acme/shop (VCS/ORG/REPO)."
@@ -832,6 +846,8 @@ class CircleCISettings(_Settings):
 
 
 class OpsgenieSettings(_Settings):
+    """Opsgenie: incidents with when they were created and resolved."""
+
     url: ApiUrl = Field(
         "https://api.opsgenie.com",
         description="Opsgenie API root (EU: https://api.eu.opsgenie.com).",
@@ -855,6 +871,8 @@ class OpsgenieSettings(_Settings):
 
 
 class PagerDutySettings(_Settings):
+    """PagerDuty: incidents with when they were created, acknowledged and resolved."""
+
     url: ApiUrl = Field("https://api.pagerduty.com", description="PagerDuty REST API root.")
     token_env: str | None = Field(
         "PAGERDUTY_TOKEN",
@@ -883,6 +901,8 @@ class PagerDutySettings(_Settings):
 
 
 class GitSettings(_Settings):
+    """A local git clone: merges and (#123) commits as changes, tags as deployments."""
+
     path: str = Field(description="Folder of a local clone.")
     repo: str | None = Field(None, description="Name used in keys (default: the folder's name).")
     branch: str = Field("HEAD", description="Branch whose first-parent history holds the changes.")
@@ -892,6 +912,8 @@ class GitSettings(_Settings):
 
 
 class LinearSettings(_Settings):
+    """Linear: issues with their state history."""
+
     url: ApiUrl = Field("https://api.linear.app/graphql", description="Linear GraphQL endpoint.")
     token_env: str | None = Field(
         "LINEAR_API_KEY", description="Environment variable holding the API key (never stored)."
@@ -900,13 +922,17 @@ class LinearSettings(_Settings):
         None, description="Or a file outside the workspace holding the API key."
     )
     team_map: dict[str, str] = Field(
-        default_factory=dict, description="Linear team key -> productops team."
+        default_factory=dict,
+        description="Linear team key -> productops team.",
+        json_schema_extra={"option": "team"},
     )
     default_team: str | None = Field(None, description="Team of issues whose team is not mapped.")
     page_size: int = Field(50, ge=1, le=250, description="Issues per GraphQL page.")
 
 
 class JiraCsvSettings(_Settings):
+    """A Jira CSV export (work items only: it has no status history)."""
+
     path: str | None = Field(None, description="The CSV file exported from Jira's issue search.")
     project_teams: dict[str, str] = Field(default_factory=dict, description="Project key -> team.")
     default_team: str | None = Field(None, description="Team of issues no project mapping places.")
@@ -916,6 +942,8 @@ class JiraCsvSettings(_Settings):
 
 
 class TransitionsCsvSettings(_Settings):
+    """A generic CSV of status changes, one per row."""
+
     path: str | None = Field(
         None,
         description="CSV with one status change per row: item, changed_at, from_status, to_status.",
@@ -929,6 +957,8 @@ class TransitionsCsvSettings(_Settings):
 
 
 class ZendeskSettings(_Settings):
+    """Zendesk Support: tickets from the incremental export, as feedback (docs/feedback.md)."""
+
     url: ApiUrl | None = Field(
         None,
         description="Zendesk Support site, e.g. https://acme.zendesk.com; none for replays only.",
@@ -953,6 +983,8 @@ class ZendeskSettings(_Settings):
 
 
 class IntercomSettings(_Settings):
+    """Intercom: conversations customers started, as feedback (docs/feedback.md)."""
+
     url: ApiUrl = Field("https://api.intercom.io", description="Intercom REST API root.")
     token_env: str | None = Field(
         "INTERCOM_TOKEN",

@@ -323,6 +323,26 @@ class Store:
             self._depth = 0
         self._con.execute("COMMIT")
 
+    def insert_once(self, query: str, params: Sequence[Any] | None = None) -> bool:
+        """Run the INSERT `query` of one row in a transaction of its own, and say whether the row
+        is in: False when a unique index refuses it, because a committed row holds its key or
+        because another connection committed one first (DuckDB checks at commit). Called
+        inside a transaction it would join that one, so it refuses to be.
+
+        >>> store.insert_once("INSERT INTO t VALUES (?) ON CONFLICT DO NOTHING", ["k"])  # doctest: +SKIP
+        True
+        """
+        if self._depth:
+            raise RuntimeError("insert_once must run outside a transaction")
+        try:
+            with self.transaction():
+                inserted = self._con.execute(query, params).fetchall()
+        except (duckdb.ConstraintException, duckdb.TransactionException) as exc:
+            if "constraint" not in str(exc).lower():
+                raise
+            return False
+        return bool(inserted and inserted[0][0])
+
     def ibis(self) -> BaseBackend:
         return ibis.duckdb.from_connection(self._con)
 

@@ -1,5 +1,5 @@
 """Every write of feedback links, insights, themes, nudges, initiatives, targets, check runs,
-reports and scorecard snapshots, run through the CLI, leaves exactly one audit row naming the
+reports, scorecard snapshots and syncs, run through the CLI, leaves exactly one audit row naming the
 action, the object and the person at the command line; a refused write leaves none."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from productops.cli import app
 from productops.services import audit
 from productops.services.actor import Actor
 from productops.workspace import Workspace
+from tests.connectors.fixtures import JIRA_DIR
 from tests.pillars.builders import at, item, items, land
 from tests.pillars.customer.scenario import build
 from tests.pillars.customer.test_theme_registry import _feedback
@@ -223,3 +224,22 @@ def test_check_runs_and_reports(with_teams: Workspace, tmp_path: Path) -> None:
     assert wrote.after["files"] == ["report.md"]
     assert wrote.after["snapshots"] > 0  # none kept yet: computed first, in the same row
     _refused(ws, "report", "--format", "docx")
+
+
+def test_syncs_from_the_command_line(workspace: Workspace) -> None:
+    """A sync replaying files and a re-mapping each leave one `sync.start` row; a source not
+    connected, or unknown, is refused with none."""
+    ws = workspace
+    issues = str(JIRA_DIR / "issues.jsonl")
+    result = runner.invoke(app, ["-w", str(ws.root), "connect", "jira", "--default-team", "ee"])
+    assert result.exit_code == 0, result.output
+    replayed = _write(ws, "sync.start", "sync_state:jira", "sync", "jira", "--from-file", issues)
+    assert replayed.after is not None
+    assert (replayed.after["source"], replayed.after["how"]) == ("jira", "files")
+    assert replayed.after["run"].startswith("jira-")
+    remapped = _write(ws, "sync.start", "sync_state:jira", "sync", "jira", "--replay")
+    assert remapped.after is not None
+    assert remapped.after["how"] == "replay"
+    assert remapped.after["run"] != replayed.after["run"]
+    assert "linear is not connected" in _refused(ws, "sync", "linear")
+    assert "unknown source 'jora'" in _refused(ws, "sync", "jora")

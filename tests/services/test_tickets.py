@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,13 +18,14 @@ from typer.testing import CliRunner
 from productops.cli import app
 from productops.config import GitHubSettings, GitLabSettings, JiraSettings, LinearSettings
 from productops.connectors import ConnectorError, RetryPolicy
+from productops.errors import UsageError
 from productops.services import Actor
 from productops.services.audit import events
 from productops.services.feedback import publish_insight
-from productops.services.tickets import create_ticket
+from productops.services.tickets import CLAIM_LEASE, Ticket, create_ticket
 from productops.workspace import Workspace
 from tests.connectors.fixtures import configure
-from tests.connectors.server import FixtureServer, Reply
+from tests.connectors.server import FixtureServer, Reply, Request
 from tests.connectors.ticket_sites import JIRA_EMAIL, TOKEN, TrackerSite
 from tests.pillars.builders import T0, land
 
@@ -217,3 +222,103 @@ def test_the_command_prints_the_new_tickets_key_and_url(ws: Workspace) -> None:
         result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert f"gitlab:acme/web/app#1 {server.url}/acme/web/app/-/issues/1" in result.output
+
+
+@dataclass
+class GatedSite(TrackerSite):
+    """GitHub whose first create waits for `release` (set by the second call as it starts to
+    wait for the first's claim), so that two calls are under way at once."""
+
+    creating: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+
+    def __call__(self, request: Request, base: str) -> Reply:
+        if request.method == "POST" and not self.creating.is_set():
+            self.creating.set()
+            self.release.wait(10)  # only a broken claim lets it run out: then two creates
+        return super().__call__(request, base)
+
+
+def test_two_calls_at_once_make_one_ticket(ws: Workspace) -> None:
+    site = GatedSite("github", "acme/app")
+    done: dict[str, Ticket | BaseException] = {}
+
+    def call(name: str, on: Workspace, policy: RetryPolicy) -> None:
+        try:
+            done[name] = create_ticket(on, ACTOR, "theme-1", "github", policy=policy)
+        except BaseException as exc:  # handed to the test's thread
+            done[name] = exc
+
+    def waiting(seconds: float) -> None:
+        site.release.set()
+        time.sleep(seconds)
+
+    with FixtureServer(site) as server:
+        configure(ws, github=GitHubSettings(api_url=server.url, repos=["acme/app"]))
+        other = Workspace.open(ws.root)  # a second connection, as another thread holds one
+        try:
+            first = threading.Thread(target=call, args=("first", ws, FAST))
+            first.start()
+            assert site.creating.wait(30)
+            slow = RetryPolicy(max_attempts=2, backoff_seconds=0, sleep=waiting)
+            second = threading.Thread(target=call, args=("second", other, slow))
+            second.start()
+            first.join(60)
+            second.join(60)
+        finally:
+            other.close()
+    made, again = done["first"], done["second"]
+    assert isinstance(made, Ticket), made
+    assert isinstance(again, Ticket), again
+    assert site.release.is_set()  # the second call did wait for the first's claim
+    assert len(site.issues) == 1
+    assert sum(r.method == "POST" for r in server.requests) == 1
+    assert (made.created, again.created, again.key) == (True, False, made.key)
+    assert ws.store.sql("SELECT count(*) FROM ticket_claim") == [(0,)]
+    assert len([e for e in events(ws) if e.action == "feedback.ticket"]) == 1
+
+
+def test_a_failed_create_gives_its_claim_back(ws: Workspace) -> None:
+    site = TrackerSite("github", "acme/app")
+    with FixtureServer(site) as server:
+        configure(ws, github=GitHubSettings(api_url=server.url, repos=["acme/app"]))
+        server.fault('"labels"', Reply(502, {"message": "bad gateway"}))
+        with pytest.raises(ConnectorError, match="502"):
+            create_ticket(ws, ACTOR, "theme-1", "github", policy=FAST)
+        assert ws.store.sql("SELECT count(*) FROM ticket_claim") == [(0,)]
+        made = create_ticket(ws, ACTOR, "theme-1", "github", policy=FAST)
+    assert made.created
+    assert len(site.issues) == 1
+
+
+def _claim(ws: Workspace, lease_until: datetime) -> None:
+    claimed = lease_until - CLAIM_LEASE
+    ws.store.sql(
+        "INSERT INTO ticket_claim VALUES ('theme:t:theme-1', 'github', 'elsewhere:42:7', ?, ?, "
+        "'productops', ?)",
+        [claimed, lease_until, claimed],
+    )
+
+
+def test_a_live_claim_of_another_call_is_waited_for_then_refused(ws: Workspace) -> None:
+    _claim(ws, datetime.now(UTC) + timedelta(minutes=5))
+    site = TrackerSite("github", "acme/app")
+    pauses: list[float] = []
+    policy = RetryPolicy(max_attempts=2, timeout_seconds=3, sleep=pauses.append)
+    with FixtureServer(site) as server:
+        configure(ws, github=GitHubSettings(api_url=server.url, repos=["acme/app"]))
+        with pytest.raises(UsageError, match=r"^theme:t:theme-1: another call \(elsewhere:42:7\)"):
+            create_ticket(ws, ACTOR, "theme-1", "github", policy=policy)
+    assert server.requests == []
+    assert sum(pauses) == pytest.approx(0.05 + 0.1 + 0.2 + 0.4 + 0.8 + 1.0 + 1.0)
+    assert ws.store.sql("SELECT holder FROM ticket_claim") == [("elsewhere:42:7",)]
+
+
+def test_a_lapsed_claim_is_taken_over(ws: Workspace) -> None:
+    _claim(ws, datetime.now(UTC) - timedelta(seconds=1))
+    site = TrackerSite("github", "acme/app")
+    with FixtureServer(site) as server:
+        configure(ws, github=GitHubSettings(api_url=server.url, repos=["acme/app"]))
+        made = create_ticket(ws, ACTOR, "theme-1", "github", policy=FAST)
+    assert made.created
+    assert ws.store.sql("SELECT count(*) FROM ticket_claim") == [(0,)]

@@ -117,7 +117,7 @@ def test_a_sync_runs_in_the_background_and_lands_the_source(tmp_path: Path) -> N
     [row] = trail(site.root, "sync.start")
     assert (row.object, row.after, row.request_id) == (
         "sync_state:jira",
-        {"run": run["id"], "source": "jira"},
+        {"run": run["id"], "source": "jira", "how": "pull"},
         "req-sync-1",
     )
     assert row.actor.startswith("token:ana-")

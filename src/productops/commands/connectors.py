@@ -2,44 +2,34 @@
 
 `connect` stores a source's settings in productops.toml: the names of the
 environment variables (or files outside the workspace) that hold secrets,
-never the secrets. Running it again changes only the options given.
+never the secrets. Running it again changes only the options given. Each
+source's options are read off its settings model in `productops.config`
+(`_option`), so a new source needs no code here.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import typer
 from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
 
 from productops.commands.common import FormatOption, err, open_workspace
-from productops.config import (
-    CONFIG_FILE,
-    AzureDevOpsSettings,
-    BitbucketSettings,
-    CircleCISettings,
-    GitHubSettings,
-    GitLabSettings,
-    GitSettings,
-    IntercomSettings,
-    JenkinsSettings,
-    JiraCsvSettings,
-    JiraSettings,
-    LinearSettings,
-    OpsgenieSettings,
-    PagerDutySettings,
-    TransitionsCsvSettings,
-    ZendeskSettings,
-    write_config,
-)
+from productops.config import CONFIG_FILE, ConnectorSettings, write_config
 from productops.connectors import CATEGORIES, SOURCES, check_env_name, check_secret_file
 from productops.errors import UsageError
 from productops.render import Format, literal, render
-from productops.sync import SyncReport, configured_sources, sync_source
+from productops.services.actor import Actor
+from productops.services.syncs import sync_now
+from productops.sync import SyncReport, configured_sources
 from productops.workspace import Workspace
 
 __all__ = ["connect_app", "sync"]
@@ -50,22 +40,8 @@ connect_app = typer.Typer(
     no_args_is_help=True,
 )
 
-TeamDefault = Annotated[
-    str | None, typer.Option("--default-team", help="Team of items nothing else places.")
-]
-TokenEnv = Annotated[
-    str | None,
-    typer.Option("--token-env", help="NAME of the environment variable holding the token."),
-]
-TokenFile = Annotated[
-    Path | None,
-    typer.Option("--token-file", help="A file outside the workspace holding the token."),
-]
 
-
-def _pairs(values: list[str] | None, option: str) -> dict[str, str] | None:
-    if values is None:
-        return None
+def _pairs(values: list[str], option: str) -> dict[str, str]:
     found = {}
     for text in values:
         key, sep, value = text.partition("=")
@@ -75,24 +51,33 @@ def _pairs(values: list[str] | None, option: str) -> dict[str, str] | None:
     return found
 
 
-def _save(
-    ctx: typer.Context,
-    key: str,
-    model: type[BaseModel],
-    given: dict[str, Any],
-    *,
-    secret_file: Path | None = None,
-) -> None:
+def _settings_model(key: str) -> type[BaseModel]:
+    """The settings model of [connectors.KEY] (its field's type, less the None)."""
+    hint = ConnectorSettings.model_fields[key].annotation
+    model: type[BaseModel] = next(a for a in get_args(hint) if a is not type(None))
+    return model
+
+
+def _save(ctx: typer.Context, key: str, model: type[BaseModel], given: dict[_Option, Any]) -> None:
     """Merge the options given into [connectors.KEY] and write productops.toml."""
     ws = open_workspace(ctx)
     try:
-        updates = {k: v for k, v in given.items() if v is not None}
-        for name in ("token_env", "email_env", "username_env"):
-            if name in updates:
-                check_env_name(updates[name], f"--{name.replace('_', '-')}")
-        if secret_file is not None:
-            updates["token_file"] = str(check_secret_file(secret_file, ws.root))
-            updates.setdefault("token_env", None)
+        updates: dict[str, Any] = {}
+        for option, value in given.items():
+            if value is None:
+                continue
+            flag = option.flag.split("/")[0]
+            if option.kind == "secret_env":
+                updates[option.field] = check_env_name(value, flag)
+            elif option.kind == "secret_file":
+                updates[option.field] = str(check_secret_file(value, ws.root, flag))
+                updates.setdefault(option.field.removesuffix("_file") + "_env", None)
+            elif option.kind == "path":
+                updates[option.field] = str(value.resolve())
+            elif option.kind == "pairs":
+                updates[option.field] = _pairs(value, flag)
+            else:
+                updates[option.field] = value
         current = getattr(ws.config.connectors, key)
         data = {**(current.model_dump() if current is not None else {}), **updates}
         try:
@@ -115,583 +100,90 @@ def _save(
     )
 
 
-@connect_app.command("jira")
-def connect_jira(
-    ctx: typer.Context,
-    url: Annotated[
-        str | None, typer.Option(help="Jira Cloud site, e.g. https://acme.atlassian.net.")
-    ] = None,
-    email_env: Annotated[
-        str | None,
-        typer.Option("--email-env", help="NAME of the variable holding the account e-mail."),
-    ] = None,
-    token_env: TokenEnv = None,
-    token_file: TokenFile = None,
-    jql: Annotated[str | None, typer.Option(help="Which issues, e.g. 'project = EE'.")] = None,
-    team_field: Annotated[
-        str | None, typer.Option(help="Field naming the team, e.g. customfield_10001.")
-    ] = None,
-    project_team: Annotated[
-        list[str] | None,
-        typer.Option("--project-team", help="PROJECT=TEAM, repeatable."),
-    ] = None,
-    default_team: TeamDefault = None,
-    estimate_field: Annotated[
-        str | None, typer.Option(help="Field holding story points, e.g. customfield_10016.")
-    ] = None,
-    page_size: Annotated[int | None, typer.Option(help="Issues per search page.")] = None,
-) -> None:
-    """Jira Cloud: issues by JQL with full changelogs, statuses, links, flags, fix versions."""
-    _save(
-        ctx,
-        "jira",
-        JiraSettings,
-        {
-            "url": url,
-            "email_env": email_env,
-            "token_env": token_env,
-            "jql": jql,
-            "team_field": team_field,
-            "project_teams": _pairs(project_team, "--project-team"),
-            "default_team": default_team,
-            "estimate_field": estimate_field,
-            "page_size": page_size,
-        },
-        secret_file=token_file,
-    )
+@dataclass(frozen=True)
+class _Option:
+    """A setting as an option of `connect SOURCE`, read off its field (see `_option`)."""
+
+    field: str
+    flag: str
+    kind: Literal["value", "list", "pairs", "path", "secret_env", "secret_file"]
+    hint: Any
+    help: str
 
 
-@connect_app.command("github")
-def connect_github(
-    ctx: typer.Context,
-    repo: Annotated[
-        list[str] | None, typer.Option(help="OWNER/NAME, repeatable (replaces the list).")
-    ] = None,
-    api_url: Annotated[
-        str | None, typer.Option(help="API root (GitHub Enterprise: https://HOST/api/v3).")
-    ] = None,
-    token_env: TokenEnv = None,
-    token_file: TokenFile = None,
-    default_team: TeamDefault = None,
-    repo_team: Annotated[
-        list[str] | None, typer.Option("--repo-team", help="OWNER/NAME=TEAM, repeatable.")
-    ] = None,
-    deploy_from: Annotated[
-        list[str] | None,
-        typer.Option(help="actions, deployments or releases; repeatable."),
-    ] = None,
-    deploy_workflow: Annotated[
-        str | None, typer.Option(help="Regex on the name or path of deploy workflows.")
-    ] = None,
-    deploy_branch: Annotated[
-        str | None, typer.Option(help="Only runs on this branch are deployments.")
-    ] = None,
-    environment: Annotated[str | None, typer.Option(help="Environment of deployments.")] = None,
-    incident_label: Annotated[
-        list[str] | None, typer.Option(help="Issues with this label are incidents; repeatable.")
-    ] = None,
-    work_item_pattern: Annotated[
-        str | None, typer.Option(help="Regex finding a tracker key in PR titles or branches.")
-    ] = None,
-) -> None:
-    """GitHub: pull requests, reviews, commits, issues, events, Actions runs, deployments, releases."""
-    _save(
-        ctx,
-        "github",
-        GitHubSettings,
-        {
-            "repos": repo,
-            "api_url": api_url,
-            "token_env": token_env,
-            "default_team": default_team,
-            "repo_teams": _pairs(repo_team, "--repo-team"),
-            "deploy_from": deploy_from,
-            "deploy_workflow": deploy_workflow,
-            "deploy_branch": deploy_branch,
-            "environment": environment,
-            "incident_labels": incident_label,
-            "work_item_pattern": work_item_pattern,
-        },
-        secret_file=token_file,
-    )
+def _option(name: str, field: FieldInfo) -> _Option | None:
+    """The option of the setting `name`, from its type, name and description; None for a
+    setting only productops.toml takes (a nested table).
+
+    A list is a repeatable option named in the singular (`repos`: `--repo`), replacing the
+    list; a `str -> str` table a repeatable `--KEY-TEAM KEY=VALUE` (`project_teams`:
+    `--project-team`); a bool a `--NAME/--no-NAME` flag; choices are listed in the help. Names
+    say what needs care: `*_env` is the NAME of an environment variable holding a secret
+    (refused when it cannot be one, never echoed), `*_file` a file outside the workspace
+    holding one (stored resolved; it replaces the variable), `path` a local file or folder
+    (stored resolved). `json_schema_extra={"option": NAME}` names the option otherwise.
+    """
+    hint = field.annotation
+    if get_origin(hint) in (Union, UnionType):
+        hint = next(a for a in get_args(hint) if a is not type(None))
+    if get_origin(hint) is Annotated:
+        hint = get_args(hint)[0]
+    extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+    flag = "--" + str(extra.get("option", name.removesuffix("s"))).replace("_", "-")
+    text = field.description or ""
+    origin, args = get_origin(hint), get_args(hint)
+    if origin is list:
+        choices = get_args(args[0]) if get_origin(args[0]) is Literal else ()
+        listed = f" One of {', '.join(choices)}." if choices else ""
+        return _Option(
+            name, flag, "list", list[str], f"{text}{listed} Repeatable (replaces the list)."
+        )
+    if origin is dict:
+        if args != (str, str):
+            return None
+        return _Option(name, flag, "pairs", list[str], f"{text} As KEY=VALUE, repeatable.")
+    flag = "--" + str(extra.get("option", name)).replace("_", "-")
+    if hint is bool:
+        return _Option(name, f"{flag}/--no-{flag[2:]}", "value", bool, text)
+    if name == "path":
+        return _Option(name, flag, "path", Path, text)
+    if name.endswith("_file"):
+        return _Option(name, flag, "secret_file", Path, text)
+    kind: Literal["value", "secret_env"] = "secret_env" if name.endswith("_env") else "value"
+    if hint in (int, float, str):
+        return _Option(name, flag, kind, hint, text)
+    return None
 
 
-@connect_app.command("gitlab")
-def connect_gitlab(
-    ctx: typer.Context,
-    project: Annotated[
-        list[str] | None, typer.Option(help="GROUP/NAME path, repeatable (replaces the list).")
-    ] = None,
-    url: Annotated[
-        str | None, typer.Option(help="API root (self-managed: https://HOST/api/v4).")
-    ] = None,
-    token_env: TokenEnv = None,
-    token_file: TokenFile = None,
-    default_team: TeamDefault = None,
-    project_team: Annotated[
-        list[str] | None, typer.Option("--project-team", help="GROUP/NAME=TEAM, repeatable.")
-    ] = None,
-    deploy_from: Annotated[
-        list[str] | None,
-        typer.Option(help="deployments, jobs or pipelines; repeatable."),
-    ] = None,
-    production_environment: Annotated[
-        str | None, typer.Option(help="Regex on the names of production environments.")
-    ] = None,
-    deploy_job: Annotated[
-        str | None, typer.Option(help="Regex on the name or stage of deploy jobs.")
-    ] = None,
-    deploy_branch: Annotated[
-        str | None, typer.Option(help="Only jobs and pipelines on this branch are deployments.")
-    ] = None,
-    incident_label: Annotated[
-        list[str] | None, typer.Option(help="Issues with this label are incidents; repeatable.")
-    ] = None,
-    work_item_pattern: Annotated[
-        str | None, typer.Option(help="Regex finding a tracker key in MR titles or branches.")
-    ] = None,
-) -> None:
-    """GitLab: merge requests with commits and notes, issues, pipelines, jobs, deployments, members."""
-    _save(
-        ctx,
-        "gitlab",
-        GitLabSettings,
-        {
-            "projects": project,
-            "url": url,
-            "token_env": token_env,
-            "default_team": default_team,
-            "project_teams": _pairs(project_team, "--project-team"),
-            "deploy_from": deploy_from,
-            "production_environment": production_environment,
-            "deploy_job": deploy_job,
-            "deploy_branch": deploy_branch,
-            "incident_labels": incident_label,
-            "work_item_pattern": work_item_pattern,
-        },
-        secret_file=token_file,
-    )
+def _connect_command(key: str, model: type[BaseModel]) -> Callable[..., None]:
+    """A `productops connect` command: an option per setting of `model` (`_option`), saved
+    into [connectors.KEY]; its help is the model's docstring."""
+    options = [o for n, f in model.model_fields.items() if (o := _option(n, f)) is not None]
+
+    def command(ctx: typer.Context, **given: Any) -> None:
+        _save(ctx, key, model, {o: given[o.field] for o in options})
+
+    params = [
+        inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)
+    ]
+    for o in options:
+        metavar = "KEY=VALUE" if o.kind == "pairs" else None
+        option = typer.Option(None, o.flag, help=o.help, metavar=metavar)
+        params.append(
+            inspect.Parameter(
+                o.field, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=o.hint | None
+            )
+        )
+    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in params}
+    command.__doc__ = inspect.getdoc(model)
+    command.__name__ = f"connect_{key}"
+    return command
 
 
-@connect_app.command("bitbucket")
-def connect_bitbucket(
-    ctx: typer.Context,
-    repo: Annotated[
-        list[str] | None, typer.Option(help="WORKSPACE/SLUG, repeatable (replaces the list).")
-    ] = None,
-    username_env: Annotated[
-        str | None,
-        typer.Option(
-            "--username-env", help="NAME of the variable holding an app password's username."
-        ),
-    ] = None,
-    token_env: TokenEnv = None,
-    token_file: TokenFile = None,
-    default_team: TeamDefault = None,
-    repo_team: Annotated[
-        list[str] | None, typer.Option("--repo-team", help="WORKSPACE/SLUG=TEAM, repeatable.")
-    ] = None,
-    issues: Annotated[
-        bool | None, typer.Option("--issues/--no-issues", help="Read the issue tracker.")
-    ] = None,
-    deploy_from: Annotated[
-        list[str] | None, typer.Option(help="deployments or steps; repeatable.")
-    ] = None,
-    production_environment: Annotated[
-        str | None, typer.Option(help="Regex on the names or types of production environments.")
-    ] = None,
-    deploy_step: Annotated[
-        str | None, typer.Option(help="Regex on the names of deploy steps.")
-    ] = None,
-    deploy_branch: Annotated[
-        str | None, typer.Option(help="Only steps of pipelines on this branch are deployments.")
-    ] = None,
-) -> None:
-    """Bitbucket Cloud: pull requests with commits and comments, issues, pipelines, deployments."""
-    _save(
-        ctx,
-        "bitbucket",
-        BitbucketSettings,
-        {
-            "repos": repo,
-            "username_env": username_env,
-            "token_env": token_env,
-            "default_team": default_team,
-            "repo_teams": _pairs(repo_team, "--repo-team"),
-            "issues": issues,
-            "deploy_from": deploy_from,
-            "production_environment": production_environment,
-            "deploy_step": deploy_step,
-            "deploy_branch": deploy_branch,
-        },
-        secret_file=token_file,
-    )
-
-
-@connect_app.command("azure-devops")
-def connect_azure_devops(
-    ctx: typer.Context,
-    url: Annotated[
-        str | None, typer.Option(help="Organization URL, e.g. https://dev.azure.com/acme.")
-    ] = None,
-    project: Annotated[str | None, typer.Option(help="Project name.")] = None,
-    repo: Annotated[
-        list[str] | None, typer.Option(help="Git repository, repeatable (replaces the list).")
-    ] = None,
-    token_env: TokenEnv = None,
-    token_file: TokenFile = None,
-    default_team: TeamDefault = None,
-    repo_team: Annotated[
-        list[str] | None, typer.Option("--repo-team", help="REPOSITORY=TEAM, repeatable.")
-    ] = None,
-    deploy_from: Annotated[
-        list[str] | None, typer.Option(help="builds or timeline; repeatable.")
-    ] = None,
-    deploy_pipeline: Annotated[
-        str | None, typer.Option(help="Regex on the names of deploy pipelines.")
-    ] = None,
-    deploy_record: Annotated[
-        str | None, typer.Option(help="Regex on the names of deploy stages or jobs.")
-    ] = None,
-    deploy_branch: Annotated[
-        str | None, typer.Option(help="Only builds of this branch are deployments.")
-    ] = None,
-) -> None:
-    """Azure DevOps: pull requests with their commits, builds with their timelines."""
-    _save(
-        ctx,
-        "azure_devops",
-        AzureDevOpsSettings,
-        {
-            "url": url,
-            "project": project,
-            "repos": repo,
-            "token_env": token_env,
-            "default_team": default_team,
-            "repo_teams": _pairs(repo_team, "--repo-team"),
-            "deploy_from": deploy_from,
-            "deploy_pipeline": deploy_pipeline,
-            "deploy_record": deploy_record,
-            "deploy_branch": deploy_branch,
-        },
-        secret_file=token_file,
-    )
-
-
-@connect_app.command("jenkins")
-def connect_jenkins(
-    ctx: typer.Context,
-    url: Annotated[str | None, typer.Option(help="Jenkins root, e.g. https://ci.acme.com.")] = None,
-    job: Annotated[
-        list[str] | None,
-        typer.Option(help="Job by full name (FOLDER/NAME, or .../BRANCH), repeatable."),
-    ] = None,
-    username_env: Annotated[
-        str | None,
-        typer.Option("--username-env", help="NAME of the variable holding the user name."),
-    ] = None,
-    token_env: TokenEnv = None,
-    token_file: TokenFile = None,
-    default_team: TeamDefault = None,
-    job_team: Annotated[
-        list[str] | None, typer.Option("--job-team", help="JOB or FOLDER=TEAM, repeatable.")
-    ] = None,
-    deploy_from: Annotated[
-        list[str] | None, typer.Option(help="builds or stages; repeatable.")
-    ] = None,
-    deploy_job: Annotated[str | None, typer.Option(help="Regex on deploy jobs' names.")] = None,
-    deploy_stage: Annotated[str | None, typer.Option(help="Regex on deploy stages' names.")] = None,
-    deploy_branch: Annotated[
-        str | None, typer.Option(help="Only builds of this branch are deployments.")
-    ] = None,
-) -> None:
-    """Jenkins: builds and pipeline stages, as deployments."""
-    _save(
-        ctx,
-        "jenkins",
-        JenkinsSettings,
-        {
-            "url": url,
-            "jobs": job,
-            "username_env": username_env,
-            "token_env": token_env,
-            "default_team": default_team,
-            "job_teams": _pairs(job_team, "--job-team"),
-            "deploy_from": deploy_from,
-            "deploy_job": deploy_job,
-            "deploy_stage": deploy_stage,
-            "deploy_branch": deploy_branch,
-        },
-        secret_file=token_file,
-    )
-
-
-@connect_app.command("circleci")
-def connect_circleci(
-    ctx: typer.Context,
-    project: Annotated[
-        list[str] | None, typer.Option(help="Project slug VCS/ORG/REPO, repeatable.")
-    ] = None,
-    url: Annotated[str | None, typer.Option(help="API root (default CircleCI's v2).")] = None,
-    token_env: TokenEnv = None,
-    token_file: TokenFile = None,
-    default_team: TeamDefault = None,
-    project_team: Annotated[
-        list[str] | None, typer.Option("--project-team", help="SLUG=TEAM, repeatable.")
-    ] = None,
-    deploy_from: Annotated[
-        list[str] | None, typer.Option(help="workflows or jobs; repeatable.")
-    ] = None,
-    deploy_workflow: Annotated[
-        str | None, typer.Option(help="Regex on deploy workflows' names.")
-    ] = None,
-    deploy_job: Annotated[str | None, typer.Option(help="Regex on deploy jobs' names.")] = None,
-    deploy_branch: Annotated[
-        str | None, typer.Option(help="Only pipelines of this branch are deployments.")
-    ] = None,
-) -> None:
-    """CircleCI: pipelines, workflows and jobs, as deployments."""
-    _save(
-        ctx,
-        "circleci",
-        CircleCISettings,
-        {
-            "projects": project,
-            "url": url,
-            "token_env": token_env,
-            "default_team": default_team,
-            "project_teams": _pairs(project_team, "--project-team"),
-            "deploy_from": deploy_from,
-            "deploy_workflow": deploy_workflow,
-            "deploy_job": deploy_job,
-            "deploy_branch": deploy_branch,
-        },
-        secret_file=token_file,
-    )
-
-
-ServiceTeam = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--service-team",
-        help="SERVICE=TEAM (service name or id), repeatable: incidents of the service are the "
-        "team's, and are linked to its deployments.",
-    ),
-]
-Start = Annotated[
-    str | None, typer.Option(help="First sync: incidents created since this ISO date.")
-]
-
-
-@connect_app.command("pagerduty")
-def connect_pagerduty(
-    ctx: typer.Context,
-    url: Annotated[str | None, typer.Option(help="API root (default api.pagerduty.com).")] = None,
-    token_env: TokenEnv = None,
-    token_file: TokenFile = None,
-    service: Annotated[
-        list[str] | None,
-        typer.Option(help="Service id whose incidents to read, repeatable (default: all)."),
-    ] = None,
-    service_team: ServiceTeam = None,
-    default_team: TeamDefault = None,
-    start: Start = None,
-) -> None:
-    """PagerDuty: incidents with when they were created, acknowledged and resolved."""
-    _save(
-        ctx,
-        "pagerduty",
-        PagerDutySettings,
-        {
-            "url": url,
-            "token_env": token_env,
-            "services": service,
-            "service_teams": _pairs(service_team, "--service-team"),
-            "default_team": default_team,
-            "start": start,
-        },
-        secret_file=token_file,
-    )
-
-
-@connect_app.command("opsgenie")
-def connect_opsgenie(
-    ctx: typer.Context,
-    url: Annotated[
-        str | None, typer.Option(help="API root (EU: https://api.eu.opsgenie.com).")
-    ] = None,
-    token_env: TokenEnv = None,
-    token_file: TokenFile = None,
-    service_team: ServiceTeam = None,
-    default_team: TeamDefault = None,
-) -> None:
-    """Opsgenie: incidents with when they were created and resolved."""
-    _save(
-        ctx,
-        "opsgenie",
-        OpsgenieSettings,
-        {
-            "url": url,
-            "token_env": token_env,
-            "service_teams": _pairs(service_team, "--service-team"),
-            "default_team": default_team,
-        },
-        secret_file=token_file,
-    )
-
-
-@connect_app.command("git")
-def connect_git(
-    ctx: typer.Context,
-    path: Annotated[Path | None, typer.Option(help="Folder of a local clone.")] = None,
-    repo: Annotated[str | None, typer.Option(help="Name in keys (default: folder).")] = None,
-    branch: Annotated[str | None, typer.Option(help="Branch holding the changes.")] = None,
-    tag_pattern: Annotated[
-        str | None, typer.Option(help="Glob of tags that are deployments, e.g. 'v*'.")
-    ] = None,
-    default_team: TeamDefault = None,
-    environment: Annotated[str | None, typer.Option(help="Environment of tags.")] = None,
-) -> None:
-    """A local git clone: merges and (#123) commits as changes, tags as deployments."""
-    _save(
-        ctx,
-        "git",
-        GitSettings,
-        {
-            "path": str(path.resolve()) if path else None,
-            "repo": repo,
-            "branch": branch,
-            "tag_pattern": tag_pattern,
-            "default_team": default_team,
-            "environment": environment,
-        },
-    )
-
-
-@connect_app.command("linear")
-def connect_linear(
-    ctx: typer.Context,
-    url: Annotated[str | None, typer.Option(help="GraphQL endpoint.")] = None,
-    token_env: TokenEnv = None,
-    token_file: TokenFile = None,
-    team: Annotated[
-        list[str] | None, typer.Option("--team", help="LINEARKEY=TEAM, repeatable.")
-    ] = None,
-    default_team: TeamDefault = None,
-) -> None:
-    """Linear: issues with their state history."""
-    _save(
-        ctx,
-        "linear",
-        LinearSettings,
-        {
-            "url": url,
-            "token_env": token_env,
-            "team_map": _pairs(team, "--team"),
-            "default_team": default_team,
-        },
-        secret_file=token_file,
-    )
-
-
-@connect_app.command("jira-csv")
-def connect_jira_csv(
-    ctx: typer.Context,
-    path: Annotated[Path | None, typer.Option(help="The CSV exported from Jira.")] = None,
-    project_team: Annotated[
-        list[str] | None, typer.Option("--project-team", help="PROJECT=TEAM, repeatable.")
-    ] = None,
-    default_team: TeamDefault = None,
-    timestamp_format: Annotated[
-        str | None, typer.Option(help="strptime format of Created and Resolved.")
-    ] = None,
-) -> None:
-    """A Jira CSV export (work items only: it has no status history)."""
-    _save(
-        ctx,
-        "jira_csv",
-        JiraCsvSettings,
-        {
-            "path": str(path.resolve()) if path else None,
-            "project_teams": _pairs(project_team, "--project-team"),
-            "default_team": default_team,
-            "timestamp_format": timestamp_format,
-        },
-    )
-
-
-@connect_app.command("transitions-csv")
-def connect_transitions_csv(
-    ctx: typer.Context,
-    path: Annotated[Path | None, typer.Option(help="CSV: item, changed_at, from, to.")] = None,
-    source: Annotated[str | None, typer.Option(help="Source of item keys, e.g. jira.")] = None,
-    default_team: TeamDefault = None,
-) -> None:
-    """A generic CSV of status changes, one per row."""
-    _save(
-        ctx,
-        "transitions_csv",
-        TransitionsCsvSettings,
-        {
-            "path": str(path.resolve()) if path else None,
-            "source": source,
-            "default_team": default_team,
-        },
-    )
-
-
-@connect_app.command("zendesk")
-def connect_zendesk(
-    ctx: typer.Context,
-    url: Annotated[
-        str | None, typer.Option(help="Zendesk Support site, e.g. https://acme.zendesk.com.")
-    ] = None,
-    email_env: Annotated[
-        str | None,
-        typer.Option("--email-env", help="NAME of the variable holding the agent e-mail."),
-    ] = None,
-    token_env: TokenEnv = None,
-    token_file: TokenFile = None,
-    start: Annotated[
-        str | None, typer.Option(help="First sync: tickets changed since this ISO date.")
-    ] = None,
-    channel: Annotated[str | None, typer.Option(help="feedback.channel of tickets.")] = None,
-) -> None:
-    """Zendesk Support: tickets from the incremental export, as feedback (docs/feedback.md)."""
-    _save(
-        ctx,
-        "zendesk",
-        ZendeskSettings,
-        {
-            "url": url,
-            "email_env": email_env,
-            "token_env": token_env,
-            "start": start,
-            "channel": channel,
-        },
-        secret_file=token_file,
-    )
-
-
-@connect_app.command("intercom")
-def connect_intercom(
-    ctx: typer.Context,
-    url: Annotated[
-        str | None, typer.Option(help="API root (EU: https://api.eu.intercom.io).")
-    ] = None,
-    token_env: TokenEnv = None,
-    token_file: TokenFile = None,
-    version: Annotated[str | None, typer.Option(help="Intercom-Version header.")] = None,
-    channel: Annotated[str | None, typer.Option(help="feedback.channel of conversations.")] = None,
-) -> None:
-    """Intercom: conversations customers started, as feedback (docs/feedback.md)."""
-    _save(
-        ctx,
-        "intercom",
-        IntercomSettings,
-        {"url": url, "token_env": token_env, "version": version, "channel": channel},
-        secret_file=token_file,
-    )
+for _name, _source in SOURCES.items():
+    _model = _settings_model(_source.settings_key)
+    connect_app.command(_name)(_connect_command(_source.settings_key, _model))
 
 
 @connect_app.command("status-category")
@@ -797,12 +289,4 @@ def _sync_one(ws: Workspace, name: str, files: list[Path], replay: bool) -> Sync
                 literal(f"{what} {name}: page {report.pages}, {landed:,} rows landed or updated")
             )
 
-        return sync_source(
-            ws.store,
-            ws.config.connectors,
-            ws.root,
-            name,
-            files=files,
-            replay=replay,
-            on_page=progress,
-        )
+        return sync_now(ws, Actor.cli(), name, files=files, replay=replay, on_page=progress)

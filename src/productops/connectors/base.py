@@ -28,6 +28,7 @@ __all__ = [
     "add_row",
     "earlier",
     "earliest",
+    "incident_team",
     "later",
     "newest_copies",
     "parse_time",
@@ -178,6 +179,21 @@ def slug(text: str) -> str:
     'payments-team'
     """
     return re.sub(r"[^a-z0-9]+", "-", text.strip().lower()).strip("-") or "unknown"
+
+
+def incident_team(
+    service: str | None, service_id: str | None, teams: Mapping[str, str], default: str | None
+) -> str:
+    """The team of an incident a paging tool (PagerDuty, Opsgenie) raised on `service`: by its
+    name, else its id, in `teams`; else `default`; else the service's name as a team id.
+
+    >>> incident_team("Checkout API", "P1", {"P1": "payments"}, None)
+    'payments'
+    """
+    for key in (service, service_id):
+        if key and key in teams:
+            return teams[key]
+    return default or slug(service or service_id or "unknown")
 
 
 def add_row(rows: Rows, table: str, row: dict[str, Any]) -> None:

@@ -23,13 +23,13 @@ from productops.connectors.base import (
     Rows,
     add_row,
     earlier,
+    incident_team,
     later,
     newest_copies,
     parse_time,
     unique_rows,
 )
 from productops.connectors.http import HttpClient, as_objects, expect
-from productops.connectors.pagerduty import incident_team
 
 __all__ = ["OpsgenieConnector", "map_opsgenie", "opsgenie_stream_of"]
 

@@ -27,15 +27,15 @@ from productops.connectors.base import (
     add_row,
     earlier,
     earliest,
+    incident_team,
     later,
     newest_copies,
     parse_time,
-    slug,
     unique_rows,
 )
 from productops.connectors.http import HttpClient, as_objects, expect
 
-__all__ = ["PagerDutyConnector", "incident_team", "map_pagerduty", "pagerduty_stream_of"]
+__all__ = ["PagerDutyConnector", "map_pagerduty", "pagerduty_stream_of"]
 
 
 class PagerDutyConnector:
@@ -96,17 +96,6 @@ def pagerduty_stream_of(payload: dict[str, Any]) -> str | None:
     if "incident_number" in payload and "service" in payload:
         return "incidents"
     return None
-
-
-def incident_team(
-    service: str | None, service_id: str | None, teams: Mapping[str, str], default: str | None
-) -> str:
-    """The team of an incident raised on `service`: by its name, else its id, in `teams`;
-    else `default`; else the service's name as a team id."""
-    for key in (service, service_id):
-        if key and key in teams:
-            return teams[key]
-    return default or slug(service or service_id or "unknown")
 
 
 def map_pagerduty(

@@ -42,16 +42,16 @@ from productops.ingest.read import (
     Batch,
     FileStream,
     Rejection,
-    _guarded,
-    _opened,
-    _text_schema,
+    guarded,
+    text_handle,
+    text_schema,
 )
 
 __all__ = ["EVENT_COLUMNS", "SEGMENT_TYPES", "map_events", "open_events", "segment_row"]
 
 EVENT_COLUMNS = ("id", "ts", "user_id", "account_id", "name", "properties")
 SEGMENT_TYPES = ("track", "identify", "page")
-_LINES = _text_schema(["raw"])
+_LINES = text_schema(["raw"])
 # JSON as DuckDB writes what it extracts: compact, not ASCII-escaped.
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -217,7 +217,7 @@ def map_events(store: Store, kind: EventFormat, lines: pa.Table) -> Batch:
         )
     ]
     rows = mapped.filter(good).select([*EVENT_COLUMNS, LINE])
-    return Batch(rows.cast(_text_schema(EVENT_COLUMNS)), rejected)
+    return Batch(rows.cast(text_schema(EVENT_COLUMNS)), rejected)
 
 
 def _text_lines(handle: TextIO, start: int = 0) -> Iterator[tuple[int, str] | Rejection]:
@@ -292,14 +292,14 @@ def open_events(
             items: Iterable[tuple[int, str] | Rejection] = _zip_lines(path)
             label = "event"
         else:
-            items = _text_lines(_opened(stack, path))
+            items = _text_lines(text_handle(stack, path))
             label = "line"
-        guarded = _guarded(path, _unzipped(path, items))
+        read = guarded(path, _unzipped(path, items))
         yield FileStream(
-            _text_schema(EVENT_COLUMNS),
+            text_schema(EVENT_COLUMNS),
             dict.fromkeys(EVENT_COLUMNS, True),
             [],
-            _batches(store, kind, guarded, batch_rows),
+            _batches(store, kind, read, batch_rows),
             line_label=label,
         )
 

@@ -45,10 +45,13 @@ __all__ = [
     "ParquetSource",
     "ReadResult",
     "Rejection",
+    "guarded",
     "open_file",
     "read_file",
     "read_rows",
     "text_columns",
+    "text_handle",
+    "text_schema",
 ]
 
 LINE = "_line"
@@ -173,12 +176,12 @@ def open_file(
         if kind == "parquet":
             yield _parquet_stream(*_parquet_file(stack, path), rename, batch_rows)
             return
-        handle = _opened(stack, path)
+        handle = text_handle(stack, path)
         if kind == "csv":
             header, rows = _csv_items(path, handle)
-            yield _csv_stream(header, _guarded(path, rows), rename, batch_rows)
+            yield _csv_stream(header, guarded(path, rows), rename, batch_rows)
         else:
-            yield _jsonl_stream(canonical, _guarded(path, _jsonl_items(handle)), rename, batch_rows)
+            yield _jsonl_stream(canonical, guarded(path, _jsonl_items(handle)), rename, batch_rows)
 
 
 def read_file(path: Path, columns: Iterable[str], mapping: dict[str, str]) -> ReadResult:
@@ -202,18 +205,18 @@ def read_rows(path: Path) -> FileRows:
             _, parquet = _parquet_file(stack, path)
             names = parquet.schema_arrow.names
             rows: list[Row] = []
-            for batch in _guarded(path, parquet.iter_batches(BATCH_ROWS)):
+            for batch in guarded(path, parquet.iter_batches(BATCH_ROWS)):
                 columns = [column.to_pylist() for column in batch.columns]
                 rows += [
                     (len(rows) + 1 + i, [_as_text(v) for v in row])
                     for i, row in enumerate(zip(*columns, strict=True))
                 ]
             return FileRows(names, rows, [])
-        handle = _opened(stack, path)
+        handle = text_handle(stack, path)
         if kind == "csv":
             header, items = _csv_items(path, handle)
-            return _collected(header, list(_guarded(path, items)))
-        found = list(_guarded(path, _jsonl_items(handle)))
+            return _collected(header, list(guarded(path, items)))
+        found = list(guarded(path, _jsonl_items(handle)))
     objects = [r for r in found if not isinstance(r, Rejection)]
     keys = list(dict.fromkeys(k for _, obj in objects for k in obj))
     rows = [(line, [_as_text(obj.get(k)) for k in keys]) for line, obj in objects]
@@ -298,14 +301,16 @@ def _rename_header(header: list[str], rename: Rename) -> tuple[dict[int, str], l
     return keep, ignored
 
 
-def _opened(stack: ExitStack, path: Path) -> TextIO:
+def text_handle(stack: ExitStack, path: Path) -> TextIO:
+    """The file at `path` open as text until `stack` closes; an unreadable one an
+    `ImportFileError`."""
     try:
         return stack.enter_context(_open_text(path))
     except _UNREADABLE as exc:
         raise ImportFileError(f"{path}: cannot read the file ({exc})") from None
 
 
-def _guarded(path: Path, items: Iterable[Item]) -> Iterator[Item]:
+def guarded(path: Path, items: Iterable[Item]) -> Iterator[Item]:
     """`items`, a damaged or cut file (a truncated gzip stream) an `ImportFileError`."""
     try:
         yield from items
@@ -332,7 +337,8 @@ def _batched(
     yield Batch(to_table(rows), rejected)
 
 
-def _text_schema(names: Iterable[str]) -> pa.Schema:
+def text_schema(names: Iterable[str]) -> pa.Schema:
+    """Columns `names` as text, then the line number (`LINE`): a file's rows as read."""
     text: pa.DataType = pa.string()
     return pa.schema([*((n, text) for n in names), (LINE, pa.int64())])
 
@@ -345,7 +351,7 @@ def _csv_stream(
     header: list[str], items: Iterator[Row | Rejection], rename: Rename, size: int
 ) -> FileStream:
     keep, ignored = _rename_header(header, rename)
-    schema = _text_schema(keep.values())
+    schema = text_schema(keep.values())
 
     def to_table(rows: list[Row]) -> pa.Table:
         columns = [pa.array([fields[i] for _, fields in rows], pa.string()) for i in keep]
@@ -364,7 +370,7 @@ def _jsonl_stream(
 ) -> FileStream:
     """A JSON Lines stream: a key takes its canonical column when first seen, as the
     header of every key in order of appearance would give it."""
-    schema = _text_schema(canonical)
+    schema = text_schema(canonical)
     found: dict[str, bool] = {}
     ignored: list[str] = []
     targets: dict[str, str | None] = {}

@@ -152,6 +152,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         "incidents from paging tools: when acknowledged, and the service raised on",
         (AddColumn("incident", "acknowledged_at"), AddColumn("incident", "service")),
     ),
+    Migration(
+        14,
+        "write-back: a ticket claimed once per theme or insight while it is being created",
+        (CreateTable("ticket_claim"), UniqueIndex("ticket_claim", "subject")),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

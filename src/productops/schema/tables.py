@@ -741,6 +741,27 @@ _TABLES = [
         C("summary", "json", "What it did: counts per table, checks per status, ..."),
         system=True,
     ),
+    _t(
+        "ticket_claim",
+        "platform",
+        "A ticket being created for a theme or insight (`productops feedback ticket`): claimed "
+        "before the tracker's create API is called and removed once the ticket is recorded or "
+        "the create failed, so that a second call never creates it again.",
+        ("subject",),
+        C("subject", required=True, doc="theme:ID or insight:ID; unique (migration 14)."),
+        C("tracker", required=True, doc="jira, github, gitlab or linear."),
+        C("holder", required=True, doc="The call holding it: host:pid:thread."),
+        C("claimed_at", "timestamp", required=True),
+        C(
+            "lease_until",
+            "timestamp",
+            required=True,
+            not_before="claimed_at",
+            doc="Past it the claim is taken to be of a call that died: another call may take it.",
+        ),
+        qualified=False,
+        system=True,
+    ),
     *ACCESS_TABLES,
     *OUTBOX_TABLES,
 ]

@@ -8,17 +8,23 @@ same row), every feedback of the theme (or the insight's themes) is linked to it
 `confirmed`, and one audit row `feedback.ticket` on `theme:ID` or `insight:ID` records it.
 
 Idempotent: that audit row is the record checked before any request, so a second call
-returns the same ticket; and the ticket carries a marker (`productops-theme-...`) that is
-searched before creating, so a call after a crash between the create and the record finds
-the ticket instead of making a second one.
+returns the same ticket. Before its first request a call claims the subject (a `ticket_claim`
+row, unique per subject, committed on its own): a call at the same moment, from another thread
+or process, finds the claim and waits for the record instead of creating. A failed create
+gives the claim back; one whose call died lapses after `CLAIM_LEASE`. And the ticket carries a
+marker (`productops-theme-...`) that is searched before creating, so a call after a crash
+between the create and the record finds the ticket instead of making a second one.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import socket
+import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import ibis
@@ -39,9 +45,11 @@ if TYPE_CHECKING:
     from productops.services.actor import Actor
     from productops.workspace import Workspace
 
-__all__ = ["ACTION", "Ticket", "create_ticket"]
+__all__ = ["ACTION", "CLAIM_LEASE", "Ticket", "create_ticket"]
 
 ACTION = "feedback.ticket"
+# How long a claim holds without its ticket recorded: past it, its call is taken to have died.
+CLAIM_LEASE = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -161,7 +169,9 @@ def create_ticket(
     linear; `project`: its project key, repository, project path or team key, default the
     one its settings name), or return the one made before (a write: audited as `actor`'s)."""
     subject = _subject(ws, ref)
-    before = _recorded(ws, subject)
+    policy = policy or RetryPolicy.from_settings(ws.config.connectors.http)
+    holder = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+    before = _recorded_or_claimed(ws, subject, tracker, holder, policy)
     if before is not None:
         return Ticket(
             subject.ref,
@@ -172,8 +182,69 @@ def create_ticket(
             False,
             0,
         )
+    try:
+        return _create(ws, actor, subject, tracker, holder, title, project, policy)
+    except BaseException:
+        _give_back(ws, subject, holder)
+        raise
+
+
+def _give_back(ws: Workspace, subject: _Subject, holder: str) -> None:
+    ws.store.sql("DELETE FROM ticket_claim WHERE subject = ? AND holder = ?", [subject.ref, holder])
+
+
+def _recorded_or_claimed(
+    ws: Workspace, subject: _Subject, tracker: str, holder: str, policy: RetryPolicy
+) -> dict[str, Any] | None:
+    """The ticket recorded for `subject`; else None once `holder` holds its claim. While
+    another call holds it, wait (`policy.sleep`) for its record up to one request's timeout,
+    then refuse; a claim whose lease ran out is taken over."""
+    waited, pause = 0.0, 0.05
+    while True:
+        before = _recorded(ws, subject)
+        if before is not None:
+            return before
+        now = datetime.now(UTC)
+        if ws.store.insert_once(
+            "INSERT INTO ticket_claim (subject, tracker, holder, claimed_at, lease_until, "
+            "source, ingested_at) VALUES (?, ?, ?, ?, ?, 'productops', ?) ON CONFLICT DO NOTHING",
+            [subject.ref, tracker, holder, now, now + CLAIM_LEASE, now],
+        ):
+            return None
+        claims = ws.store.sql(
+            "SELECT holder, claimed_at, lease_until FROM ticket_claim WHERE subject = ?",
+            [subject.ref],
+        )
+        if claims and claims[0][2] <= now:
+            ws.store.sql(
+                "DELETE FROM ticket_claim WHERE subject = ? AND lease_until = ?",
+                [subject.ref, claims[0][2]],
+            )
+        elif claims and waited >= policy.timeout_seconds:
+            other, since, lapse = claims[0]
+            raise UsageError(
+                f"{subject.ref}: another call ({other}) has been creating its ticket since "
+                f"{since:%Y-%m-%d %H:%M:%S} UTC; run again to get it (if that call died, its "
+                f"claim lapses at {lapse:%H:%M:%S} UTC)"
+            )
+        elif claims:
+            policy.sleep(pause)
+            waited, pause = waited + pause, min(pause * 2, 1.0)
+
+
+def _create(
+    ws: Workspace,
+    actor: Actor,
+    subject: _Subject,
+    tracker: str,
+    holder: str,
+    title: str | None,
+    project: str | None,
+    policy: RetryPolicy,
+) -> Ticket:
+    """Find the subject's ticket in `tracker` by its marker or create it, then record it and
+    give back `holder`'s claim, in one transaction."""
     new = _new_issue(ws, subject, title)
-    policy = policy or RetryPolicy.from_settings(ws.config.connectors.http)
     client = open_tracker(tracker, ws.config.connectors, ws.root, policy, project)
     try:
         issue = client.find(new.marker)
@@ -185,6 +256,7 @@ def create_ticket(
     finally:
         client.close()
     with ws.store.transaction():
+        _give_back(ws, subject, holder)
         _land_item(ws, tracker, issue, new.title)
         linked = _confirm_links(ws, subject, issue.work_item_id)
         after = {

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -20,7 +19,7 @@ from typing import TYPE_CHECKING, Literal
 
 from productops.errors import ConflictError, NotFoundError, ProductOpsError
 from productops.services.actor import Actor
-from productops.services.syncs import SyncCounts, counts, run_sync, start_sync
+from productops.services.syncs import SyncCounts, counts, new_run, run_sync, start_sync
 from productops.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -71,7 +70,7 @@ class Syncs:
                     f"follow it at /api/v1/syncs/{busy.id}"
                 )
             run = SyncRun(
-                id=f"{source}-{uuid.uuid4().hex[:12]}",
+                id=new_run(source),
                 source=source,
                 status="running",
                 started_by=actor.id,
