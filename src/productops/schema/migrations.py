@@ -153,7 +153,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         (AddColumn("incident", "acknowledged_at"), AddColumn("incident", "service")),
     ),
     Migration(
-        14,
+        13,
         "write-back: a ticket claimed once per theme or insight while it is being created",
         (CreateTable("ticket_claim"), UniqueIndex("ticket_claim", "subject")),
     ),

@@ -748,7 +748,7 @@ _TABLES = [
         "before the tracker's create API is called and removed once the ticket is recorded or "
         "the create failed, so that a second call never creates it again.",
         ("subject",),
-        C("subject", required=True, doc="theme:ID or insight:ID; unique (migration 14)."),
+        C("subject", required=True, doc="theme:ID or insight:ID; unique (migration 13)."),
         C("tracker", required=True, doc="jira, github, gitlab or linear."),
         C("holder", required=True, doc="The call holding it: host:pid:thread."),
         C("claimed_at", "timestamp", required=True),
