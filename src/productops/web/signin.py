@@ -84,7 +84,14 @@ def _form(
     error: str | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    context = {"next": next_path, "name": name, "error": error, "oidc": oidc_label}
+    context = {
+        "next": next_path,
+        "name": name,
+        "error": error,
+        "oidc": oidc_label,
+        "title": "Sign in to productops",
+        "nav": [],
+    }
     return templates.TemplateResponse(request, "signin.html", context, status_code=status)
 
 
