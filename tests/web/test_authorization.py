@@ -557,7 +557,8 @@ def test_an_admin_changes_a_users_role_and_teams_on_the_admin_page(
         assert (response.status_code, response.headers["location"]) == (303, "/admin#users")
         [row] = trail(app)[before:]
         assert (row.actor, row.action, row.object) == ("user:ana", "user.role", "app_user:dan")
-        assert row.before is not None and row.after is not None
+        assert row.before is not None
+        assert row.after is not None
         assert (row.before["role"], row.before["teams"]) == ("viewer", [])
         assert (row.after["role"], row.after["teams"]) == ("member", ["growth", "payments"])
         _page_send(app, path, {"role": "admin"}, admin)

@@ -84,7 +84,7 @@ def _form(
     error: str | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    context = {
+    context: dict[str, object] = {
         "next": next_path,
         "name": name,
         "error": error,
