@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 from fastapi import FastAPI
-from fastapi.routing import iter_route_contexts
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from starlette.routing import Mount, Route
 
@@ -313,3 +313,99 @@ def test_the_admin_page_shows_the_schedule_and_the_messages_given_up(
     dead = text.split('id="dead"', 1)[1].split("</section>", 1)[0]
     assert "Spike in payments" in dead
     assert "410 Gone from the receiver" in dead
+
+
+# The filters each page reads from its URL (its query parameters among `render.FILTERS`).
+PAGE_FILTERS = {
+    "/": {"grain"},
+    "/criteria/{ident}": {"grain"},
+    "/criteria/{ident}/rows": {"team", "period", "grain"},
+    "/teams/{team}": {"grain"},
+    "/process": {"team", "grain"},
+    "/customer": {"grain"},
+    "/data/metrics/{name}": {"grain"},
+    "/data/decisions": {"team"},
+    "/experiments": {"team"},
+}
+SHARED = {"team": "payments", "grain": "month", "period": "2025-10-01"}  # a view to share
+NOT_CARRIED = ("/static/", "/api/", "/answer/", "/signout")  # files, the API, public links
+
+
+class Carried(HTMLParser):
+    """A page's internal links, its GET forms' fields, its POST forms' `back` pages, and the
+    value chosen in each `select`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+        self.forms: list[tuple[str, str, set[str]]] = []  # (method, action, field names)
+        self.backs: list[str] = []
+        self.chosen: dict[str, str] = {}
+        self._select: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        given = {k: v or "" for k, v in attrs}
+        if tag == "a" and given.get("href", "").startswith("/"):
+            self.links.append(given["href"])
+        if tag == "form":
+            self.forms.append((given.get("method", "get").lower(), given.get("action", ""), set()))
+        if tag in ("input", "select", "textarea") and self.forms and "name" in given:
+            self.forms[-1][2].add(given["name"])
+            if given["name"] == "back":
+                self.backs.append(given.get("value", ""))
+        if tag == "select":
+            self._select = given.get("name")
+        if tag == "option" and self._select and "selected" in given:
+            self.chosen[self._select] = given.get("value", "")
+        if tag == "option" and self._select and "value" not in given and "selected" in given:
+            self.chosen[self._select] = "?"  # named by its text: read in handle_data
+
+    def handle_data(self, data: str) -> None:
+        if self._select and self.chosen.get(self._select) == "?":
+            self.chosen[self._select] = data.strip()
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select":
+            self._select = None
+
+
+def test_the_filters_live_in_the_url_and_every_link_and_form_carries_them(app: FastAPI) -> None:
+    """Each page reads its filters from the query string (and shows them chosen), and every
+    internal link, GET form and form's page to go back to carries the filters of the URL on,
+    so that a link shows a colleague the same view and the next page keeps it."""
+    declared = {
+        r.path: {p.name for p in r.dependant.query_params} & {"team", "period", "grain"}
+        for router in ROUTERS
+        for r in router.routes
+        if isinstance(r, APIRoute) and "GET" in r.methods
+    }
+    assert {p: f for p, f in declared.items() if f} == PAGE_FILTERS
+    client = _client(app, "admin")
+    wrong = []
+    for url in crawl(app, "admin").pages:
+        parts = urlsplit(url)
+        own = dict(parse_qsl(parts.query))
+        shared = SHARED | {k: v for k, v in own.items() if k == "period"}
+        url = parts.path + "?" + urlencode(own | shared)
+        response = client.get(url)
+        assert response.status_code == 200, url
+        page = Carried()
+        page.feed(response.text)
+        for name, value in page.chosen.items():
+            if (
+                name in shared
+                and value != shared[name]
+                and name in PAGE_FILTERS.get(_route(app, parts.path) or "", set())
+            ):
+                wrong.append(f"{url}: {name} {value} chosen, not {shared[name]}")
+        targets = [*page.links, *page.backs]
+        for target in targets:
+            if target.startswith(NOT_CARRIED):
+                continue
+            got = dict(parse_qsl(urlsplit(target).query))
+            if missing := set(shared) - set(got):
+                wrong.append(f"{url}: the link {target} drops {sorted(missing)}")
+        for method, action, fields in page.forms:
+            if method == "get" and (missing := set(shared) - fields):
+                wrong.append(f"{url}: the form to {action or 'itself'} drops {sorted(missing)}")
+    assert not wrong, "\n".join(wrong[:30])
