@@ -14,8 +14,6 @@ __all__ = ["faults"]
 
 CONTROLS = {"input", "select", "textarea", "button"}
 UNNAMED_INPUTS = {"hidden"}  # not shown, so not named
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source"}
-VOID |= {"track", "wbr"}
 
 
 @dataclass
@@ -75,13 +73,8 @@ class _Reader(HTMLParser):
                     self.labelled.add(id(given))
             if given.get("type") in ("submit", "button", "reset") and given.get("value"):
                 given["text"] = given["value"]
-        if tag in ("a", "button", "label", "summary") and tag not in VOID:
+        if tag in ("a", "button", "label", "summary"):
             self.open.append(_Open(tag, given))
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.handle_starttag(tag, attrs)
-        if tag == "svg":
-            self.svg_depth -= 1
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "svg":

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from productops.web.app import create_app
+from tests.web.accessibility import faults
 from tests.web.browser import Journey, chromium, journey, serving, sign_in
 from tests.web.demo_site import TEAM, Demo, copy_demo
 from tests.web.test_pages import crawl
@@ -144,3 +145,28 @@ def test_the_journeys_controls_are_reached_by_tab_with_a_visible_focus(
             for selector in selectors:
                 tab_to(j, path, selector)
         j.finish("keyboard")
+
+
+def test_the_html_checker_finds_each_fault() -> None:
+    """`accessibility.faults`, which test_pages.py runs on every page as every role."""
+    good = (
+        '<html lang="en"><h1>A</h1><label>Name <input name="n"></label><label for="f">F</label>'
+        '<select id="f"></select><input type="submit" value="Go"><button aria-label="x"></button>'
+        '<a href="/"><svg aria-label="home"></svg></a><img src="/a.png" alt=""></html>'
+    )
+    assert faults(good) == []
+    bad = (
+        '<html><h1>A</h1><h1>B</h1><svg></svg><div role="img"></div><button></button>'
+        '<img src="/a.png"><span tabindex="2">x</span><input name="n"><a href="/x"></a></html>'
+    )
+    assert sorted(faults(bad)) == sorted([
+        "<svg> has no aria-label (nor aria-hidden)",
+        "<div role=img> has no aria-label",
+        "<img src='/a.png'> has no alt",
+        "<span> has a positive tabindex 2",
+        "<a href='/x'> has no text",
+        "<html> has no lang",
+        "2 h1 elements, not one",
+        "a control (no name attribute) has no accessible name",
+        "a control (name='n') has no accessible name",
+    ])  # fmt: skip
