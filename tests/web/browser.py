@@ -21,6 +21,7 @@ import uvicorn
 
 from productops.web.app import create_app
 from tests.reports.test_files import BROWSERS
+from tests.web.demo_site import PASSWORD, USERS
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -110,3 +111,13 @@ def journey(browser: Browser, base: str, width: int = 1200) -> Iterator[Journey]
         yield found
     finally:
         context.close()
+
+
+def sign_in(j: Journey, role: str, path: str = "/") -> None:
+    """Open `path`, get sent to the sign-in form, sign in as `role`'s user, land on `path`."""
+    j.go(path)
+    assert j.page.url.startswith(j.base + "/signin?next=")
+    j.page.get_by_label("User name").fill(USERS[role])
+    j.page.get_by_label("Password").fill(PASSWORD)
+    j.page.get_by_role("button", name="Sign in").click()
+    j.page.wait_for_url(j.base + path)

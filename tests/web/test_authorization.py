@@ -228,6 +228,7 @@ PAGE_RULES |= {
     ("POST", "/themes/{theme}/merge"): "write",
     ("POST", "/themes/{theme}/split"): "write",
     ("POST", "/admin/tokens/{token}/revoke"): "admin",
+    ("POST", "/admin/users/{user}/role"): "admin",
     ("GET", "/answer/{survey}"): "anyone",
     ("POST", "/answer/{survey}"): "anyone",
 }
@@ -473,6 +474,10 @@ PAGE_WRITES: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
     ("POST", "/themes/{theme}/merge"): ("/themes/theme-2/merge", {"into": "theme-1"}),
     ("POST", "/themes/{theme}/split"): ("/themes/theme-1/split", {"parts": "2"}),
     ("POST", "/admin/tokens/{token}/revoke"): ("/admin/tokens/dan-1/revoke", {}),
+    ("POST", "/admin/users/{user}/role"): (
+        "/admin/users/dan/role",
+        {"role": "member", "teams": "payments, growth"},
+    ),
 }
 PAGE_CALLERS = [*SESSIONS, "admin", "anonymous", "expired session", "disabled user's session"]
 
@@ -537,3 +542,27 @@ def test_page_write_authorization_matrix(
             elif len(trail(app)) != rows + 1:
                 wrong.append(f"{caller}: {len(trail(app)) - rows} audit rows, not 1")
     assert not wrong, "\n".join(wrong)
+
+
+def test_an_admin_changes_a_users_role_and_teams_on_the_admin_page(
+    seeded: Site, tmp_path: Path
+) -> None:
+    """The admin page's role form: the viewer dan becomes a member of payments and growth,
+    with one audit row saying so; without `teams` the user keeps its teams."""
+    path, form = PAGE_WRITES[("POST", "/admin/users/{user}/role")]
+    admin = seeded.headers("admin's session")
+    with fresh(seeded, tmp_path, "role") as app:
+        before = len(trail(app))
+        response = _page_send(app, path, form, admin)
+        assert (response.status_code, response.headers["location"]) == (303, "/admin#users")
+        [row] = trail(app)[before:]
+        assert (row.actor, row.action, row.object) == ("user:ana", "user.role", "app_user:dan")
+        assert row.before is not None
+        assert row.after is not None
+        assert (row.before["role"], row.before["teams"]) == ("viewer", [])
+        assert (row.after["role"], row.after["teams"]) == ("member", ["growth", "payments"])
+        _page_send(app, path, {"role": "admin"}, admin)
+        assert (trail(app)[-1].after or {})["teams"] == ["growth", "payments"]
+        refused = _page_send(app, path, {"role": "owner"}, admin)
+        assert refused.status_code == 422
+        assert len(trail(app)) == before + 2

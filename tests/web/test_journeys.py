@@ -12,8 +12,8 @@ import pytest
 
 from productops.ops.scorecard import period_start
 from productops.workspace import Workspace
-from tests.web.browser import Journey, chromium, journey, serving
-from tests.web.demo_site import PASSWORD, TEAM, USERS, Demo, copy_demo
+from tests.web.browser import chromium, journey, serving, sign_in
+from tests.web.demo_site import TEAM, Demo, copy_demo
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -35,16 +35,6 @@ def base(site: Demo) -> Iterator[str]:
 def browser() -> Iterator[Browser]:
     with chromium() as found:
         yield found
-
-
-def sign_in(j: Journey, role: str, path: str = "/") -> None:
-    """Open `path`, get sent to the sign-in form, sign in as `role`'s user, land on `path`."""
-    j.go(path)
-    assert j.page.url.startswith(j.base + "/signin?next=")
-    j.page.get_by_label("User name").fill(USERS[role])
-    j.page.get_by_label("Password").fill(PASSWORD)
-    j.page.get_by_role("button", name="Sign in").click()
-    j.page.wait_for_url(j.base + path)
 
 
 def test_sign_in(browser: Browser, base: str) -> None:

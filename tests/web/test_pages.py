@@ -1,20 +1,22 @@
 """Every page of the web app on the demo, as every role: no server error, no broken internal
-link, no external URL, no inline script; every page route reached from the home page; a
-viewer is offered no write; the answer page needs no account and its form its own token."""
+link, no external URL, no inline script, no accessibility fault its HTML shows
+(`accessibility.faults`); every page route reached from the home page; a viewer is offered no
+write; the answer page needs no account and its form its own token."""
 
 from __future__ import annotations
 
 import re
 import shutil
 from collections import deque
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 from fastapi import FastAPI
-from fastapi.routing import iter_route_contexts
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from starlette.routing import Mount, Route
 
@@ -24,6 +26,7 @@ from productops.services.schedule import run_due
 from productops.web.app import create_app
 from productops.web.pages import ROUTERS
 from productops.workspace import Workspace
+from tests.web.accessibility import faults
 from tests.web.demo_site import PASSWORD, USERS, Demo
 
 PER_ROUTE = {"admin": 2}  # distinct URLs fetched per route and format (1 for other roles)
@@ -81,21 +84,29 @@ def _client(app: FastAPI, role: str) -> TestClient:
     return client
 
 
-def crawl(app: FastAPI, role: str) -> tuple[set[str], list[str], list[str]]:
-    """Walk the pages `role` reaches from `/`; the route patterns seen, every problem found,
-    and the POST forms offered."""
+@dataclass
+class Crawl:
+    """What a walk of the pages from `/` found: the route patterns seen, every problem, the
+    POST forms offered and the HTML pages fetched (one URL per route and format)."""
+
+    patterns: set[str] = field(default_factory=set)
+    wrong: list[str] = field(default_factory=list)
+    posts: list[str] = field(default_factory=list)
+    pages: list[str] = field(default_factory=list)
+
+
+def crawl(app: FastAPI, role: str) -> Crawl:
+    """Walk the pages `role` reaches from `/`."""
     client = _client(app, role)
     queue, seen, fetched = deque(["/"]), {"/"}, dict[tuple[str, str], int]()
-    patterns: set[str] = set()
-    wrong: list[str] = []
-    posts: list[str] = []
+    found = Crawl()
     count = 0
     while queue and count < MOST:
         url = queue.popleft()
         parts = urlsplit(url)
         pattern = _route(app, parts.path)
         if pattern is None:
-            wrong.append(f"{url}: no such route (a broken link)")
+            found.wrong.append(f"{url}: no such route (a broken link)")
             continue
         fmt = dict(parse_qsl(parts.query)).get("format", "html")
         if fetched.get((pattern, fmt), 0) >= PER_ROUTE.get(role, 1):
@@ -103,24 +114,28 @@ def crawl(app: FastAPI, role: str) -> tuple[set[str], list[str], list[str]]:
         fetched[(pattern, fmt)] = fetched.get((pattern, fmt), 0) + 1
         count += 1
         response = client.get(url)
-        patterns.add(pattern)
+        found.patterns.add(pattern)
         if response.status_code != 200:
-            wrong.append(f"{url}: {response.status_code} {response.headers.get('location', '')}")
+            found.wrong.append(
+                f"{url}: {response.status_code} {response.headers.get('location', '')}"
+            )
             continue
         if not response.headers["content-type"].startswith("text/html"):
             continue
+        found.pages.append(url)
         page = Page()
         page.feed(response.text)
-        wrong += [f"{url}: external URL {u}" for u in page.urls if EXTERNAL.match(u)]
+        found.wrong += [f"{url}: external URL {u}" for u in page.urls if EXTERNAL.match(u)]
+        found.wrong += [f"{url}: {fault}" for fault in faults(response.text)]
         if page.inline_scripts:
-            wrong.append(f"{url}: {page.inline_scripts} inline scripts")
-        posts += page.posts
+            found.wrong.append(f"{url}: {page.inline_scripts} inline scripts")
+        found.posts += page.posts
         for link in page.links:
             target = link.split("#")[0]
             if target and not EXTERNAL.match(target) and target not in seen:
                 seen.add(target)
                 queue.append(target)
-    return patterns, wrong, posts
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -139,8 +154,9 @@ def _page_routes() -> set[str]:
 
 @pytest.mark.parametrize("role", list(USERS))
 def test_every_page_as_every_role(app: FastAPI, role: str) -> None:
-    patterns, wrong, posts = crawl(app, role)
-    assert not wrong, "\n".join(wrong[:30])
+    found = crawl(app, role)
+    patterns, posts = found.patterns, found.posts
+    assert not found.wrong, "\n".join(found.wrong[:30])
     reachable = (
         _page_routes()
         - {"/answer/{survey}"}
@@ -163,8 +179,7 @@ def test_signed_out_every_page_sends_to_sign_in_and_the_answer_page_opens(
     app: FastAPI, demo_site: Demo
 ) -> None:
     admin, anonymous = _client(app, "admin"), _client(app, "anonymous")
-    patterns, _, _ = crawl(app, "admin")
-    assert patterns
+    assert crawl(app, "admin").patterns
     for path in [
         "/",
         "/teams/payments",
@@ -185,6 +200,10 @@ def test_signed_out_every_page_sends_to_sign_in_and_the_answer_page_opens(
     assert page.posts == [f"/answer/{demo_site.survey}"]
     assert not page.inline_scripts
     assert admin.get(f"/answer/{demo_site.survey}").status_code == 200
+    missing = admin.get("/teams/nowhere", headers={"Accept": "text/html"})
+    assert missing.status_code == 404
+    for shown in (answer, anonymous.get("/signin"), missing):  # pages the crawl cannot reach
+        assert not faults(shown.text), faults(shown.text)
 
 
 def test_every_page_answers_json_and_csv(app: FastAPI) -> None:
@@ -294,3 +313,99 @@ def test_the_admin_page_shows_the_schedule_and_the_messages_given_up(
     dead = text.split('id="dead"', 1)[1].split("</section>", 1)[0]
     assert "Spike in payments" in dead
     assert "410 Gone from the receiver" in dead
+
+
+# The filters each page reads from its URL (its query parameters among `render.FILTERS`).
+PAGE_FILTERS = {
+    "/": {"grain"},
+    "/criteria/{ident}": {"grain"},
+    "/criteria/{ident}/rows": {"team", "period", "grain"},
+    "/teams/{team}": {"grain"},
+    "/process": {"team", "grain"},
+    "/customer": {"grain"},
+    "/data/metrics/{name}": {"grain"},
+    "/data/decisions": {"team"},
+    "/experiments": {"team"},
+}
+SHARED = {"team": "payments", "grain": "month", "period": "2025-10-01"}  # a view to share
+NOT_CARRIED = ("/static/", "/api/", "/answer/", "/signout")  # files, the API, public links
+
+
+class Carried(HTMLParser):
+    """A page's internal links, its GET forms' fields, its POST forms' `back` pages, and the
+    value chosen in each `select`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+        self.forms: list[tuple[str, str, set[str]]] = []  # (method, action, field names)
+        self.backs: list[str] = []
+        self.chosen: dict[str, str] = {}
+        self._select: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        given = {k: v or "" for k, v in attrs}
+        if tag == "a" and given.get("href", "").startswith("/"):
+            self.links.append(given["href"])
+        if tag == "form":
+            self.forms.append((given.get("method", "get").lower(), given.get("action", ""), set()))
+        if tag in ("input", "select", "textarea") and self.forms and "name" in given:
+            self.forms[-1][2].add(given["name"])
+            if given["name"] == "back":
+                self.backs.append(given.get("value", ""))
+        if tag == "select":
+            self._select = given.get("name")
+        if tag == "option" and self._select and "selected" in given:
+            self.chosen[self._select] = given.get("value", "")
+        if tag == "option" and self._select and "value" not in given and "selected" in given:
+            self.chosen[self._select] = "?"  # named by its text: read in handle_data
+
+    def handle_data(self, data: str) -> None:
+        if self._select and self.chosen.get(self._select) == "?":
+            self.chosen[self._select] = data.strip()
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select":
+            self._select = None
+
+
+def test_the_filters_live_in_the_url_and_every_link_and_form_carries_them(app: FastAPI) -> None:
+    """Each page reads its filters from the query string (and shows them chosen), and every
+    internal link, GET form and form's page to go back to carries the filters of the URL on,
+    so that a link shows a colleague the same view and the next page keeps it."""
+    declared = {
+        r.path: {p.name for p in r.dependant.query_params} & {"team", "period", "grain"}
+        for router in ROUTERS
+        for r in router.routes
+        if isinstance(r, APIRoute) and "GET" in r.methods
+    }
+    assert {p: f for p, f in declared.items() if f} == PAGE_FILTERS
+    client = _client(app, "admin")
+    wrong = []
+    for url in crawl(app, "admin").pages:
+        parts = urlsplit(url)
+        own = dict(parse_qsl(parts.query))
+        shared = SHARED | {k: v for k, v in own.items() if k == "period"}
+        url = parts.path + "?" + urlencode(own | shared)
+        response = client.get(url)
+        assert response.status_code == 200, url
+        page = Carried()
+        page.feed(response.text)
+        for name, value in page.chosen.items():
+            if (
+                name in shared
+                and value != shared[name]
+                and name in PAGE_FILTERS.get(_route(app, parts.path) or "", set())
+            ):
+                wrong.append(f"{url}: {name} {value} chosen, not {shared[name]}")
+        targets = [*page.links, *page.backs]
+        for target in targets:
+            if target.startswith(NOT_CARRIED):
+                continue
+            got = dict(parse_qsl(urlsplit(target).query))
+            if missing := set(shared) - set(got):
+                wrong.append(f"{url}: the link {target} drops {sorted(missing)}")
+        for method, action, fields in page.forms:
+            if method == "get" and (missing := set(shared) - fields):
+                wrong.append(f"{url}: the form to {action or 'itself'} drops {sorted(missing)}")
+    assert not wrong, "\n".join(wrong[:30])

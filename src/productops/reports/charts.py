@@ -16,6 +16,7 @@ __all__ = [
     "Line",
     "Rect",
     "Text",
+    "interval_bar",
     "sparkline",
     "status_bars",
     "to_svg",
@@ -36,6 +37,8 @@ STAGE_COLOURS = {
 INK = "#263238"
 MUTED = "#78909c"
 ACCENT = "#1565c0"
+TRACK = "#f1f3f4"  # an interval bar's axis, from -scale to +scale
+INTERVAL_COLOURS = {"better": "#9fd3b2", "worse": "#f0a9a2", "unclear": "#d6dbe2"}
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,44 @@ def sparkline(trend: Trend, width: float = 120, height: float = 28) -> Chart:
     last = max(i for i, v in enumerate(values) if v is not None)
     shapes.append(Dot(4 + last * step, y(known[-1]), 2.2, ACCENT))
     return Chart(width, height, shapes, f"{trend.label.name} per period")
+
+
+def interval_bar(
+    effect: float | None,
+    low: float | None,
+    high: float | None,
+    scale: float,
+    direction: str = "higher",
+    title: str = "",
+    width: float = 120,
+    height: float = 16,
+) -> Chart:
+    """An effect's interval [`low`, `high`] drawn as a bar, in the manner of GrowthBook's
+    results: the axis runs from -`scale` (left edge) to +`scale` (right edge), zero in the
+    middle (dashed), the effect a dark tick. The bar is green when the whole interval lies on
+    the better side of zero (`direction` "higher" or "lower"), red on the worse side, grey
+    when it crosses zero.
+
+    >>> bar = interval_bar(0.05, 0.0, 0.1, 0.2)
+    >>> [(round(s.x, 6), round(s.w, 6)) for s in bar.shapes if isinstance(s, Rect)][1]
+    (60.0, 30.0)
+    """
+
+    def x(value: float) -> float:
+        return width * (min(max(value, -scale), scale) + scale) / (2 * scale)
+
+    shapes: list[Shape] = [Rect(0, height * 0.2, width, height * 0.6, TRACK)]
+    if low is not None and high is not None:
+        above, below = low > 0, high < 0
+        better = above if direction == "higher" else below
+        worse = below if direction == "higher" else above
+        side = "better" if better else "worse" if worse else "unclear"
+        shapes.append(Rect(x(low), height * 0.25, x(high) - x(low), height * 0.5,
+                           INTERVAL_COLOURS[side]))  # fmt: skip
+    shapes.append(Line(((width / 2, 0), (width / 2, height)), MUTED, 0.8, True))
+    if effect is not None:
+        shapes.append(Rect(x(effect) - 0.6, height * 0.1, 1.2, height * 0.8, INK))
+    return Chart(width, height, shapes, title)
 
 
 def to_svg(chart: Chart) -> str:

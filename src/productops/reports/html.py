@@ -35,7 +35,7 @@ td.num{text-align:right;white-space:nowrap}.reason{color:#8d6e63;font-style:ital
 white-space:normal;display:inline-block;max-width:16em;text-align:left}
 .badge{display:inline-block;padding:1px 7px;border-radius:9px;font-size:12px;white-space:nowrap}
 .better{color:#2e7d32}.worse{color:#c62828}.grid td{text-align:center;cursor:help}
-.chart svg{width:100%;max-width:720px;height:auto}
+.chart svg{width:100%;max-width:720px;height:auto}td.bar svg{display:block}
 .trends td:first-child{width:34%}
 .team{border-top:4px solid #eceff1;margin-top:40px}
 """
@@ -108,9 +108,14 @@ def _listing(found: Listing, level: str = "h2") -> str:
     """A listing as a titled table (a section with its anchor when it has one)."""
     title = f"<{level}>{escape(found.title)}</{level}>"
     if found.rows:
-        head = "".join(f"<th>{escape(c)}</th>" for c in found.columns)
+        columns = found.columns + ([found.chart_column] if found.charts else [])
+        head = "".join(f"<th>{escape(c)}</th>" for c in columns)
+        drawn = [f'<td class="bar">{to_svg(c)}</td>' for c in found.charts] or [""] * len(
+            found.rows
+        )
         rows = "".join(
-            "<tr>" + "".join(f"<td>{_cell(c)}</td>" for c in r) + "</tr>" for r in found.rows
+            "<tr>" + "".join(f"<td>{_cell(c)}</td>" for c in r) + bar + "</tr>"
+            for r, bar in zip(found.rows, drawn, strict=True)
         )
         table = f"<table><tr>{head}</tr>{rows}</table>"
     else:

@@ -35,6 +35,7 @@ __all__ = ["FONTS", "to_pdf"]
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 _W = 180.0  # text width of an A4 page with 15 mm margins
+_BAR = 30.0  # mm, the column of a listing's charts (an experiment's interval bars)
 
 
 def _cmap(font: CoreFont | TTFFont) -> set[int]:
@@ -126,9 +127,9 @@ class _Doc(FPDF):
             text = text[:-4] + "..."
         return text
 
-    def widths(self, found: Listing) -> list[float]:
+    def widths(self, found: Listing, room: float = _W) -> list[float]:
         """Column widths (mm) for a listing: each as wide as its widest text (at most 70 mm),
-        scaled to fill the page's width."""
+        scaled to fill `room` (the page's width)."""
         self.style(8.5)
         wanted = [
             min(
@@ -141,7 +142,7 @@ class _Doc(FPDF):
             )
             for i in range(len(found.columns))
         ]
-        return [w * _W / sum(wanted) for w in wanted]
+        return [w * room / sum(wanted) for w in wanted]
 
     def listing(self, found: Listing) -> None:
         """A listing under its heading: a table whose header repeats on each new page (a first
@@ -156,20 +157,29 @@ class _Doc(FPDF):
                 self.line_of(" · ".join(c for c in r if c), 8.5)
                 self.ln(1)
             return
-        columns = list(zip(found.columns, self.widths(found), strict=True))
-        header = [(c, w, "L") for c, w in columns]
+        bar = _BAR if found.charts else 0.0
+        columns = list(zip(found.columns, self.widths(found, _W - bar), strict=True))
+        header = [(c, w, "L") for c, w in columns] + (
+            [(found.chart_column, bar, "L")] if bar else []
+        )
         self.style(7.5, "#546e7a", bold=True)
         self.row(header)
         before = ""
-        for r in found.rows:
+        for n, r in enumerate(found.rows):
             if self.will_page_break(6.5):
                 self.add_page()
                 self.style(7.5, "#546e7a", bold=True)
                 self.row(header)
                 before = ""
             self.style(8.5)
+            y = self.get_y()
             shown = ["" if i == 0 and text == before else text for i, text in enumerate(r)]
-            self.row([(text, w, "L") for text, (_, w) in zip(shown, columns, strict=True)])
+            cells = [(text, w, "L") for text, (_, w) in zip(shown, columns, strict=True)]
+            self.row(cells + ([("", bar, "L")] if bar else []))
+            if bar:
+                chart = found.charts[n]
+                height = chart.height * (bar - 2) / chart.width
+                self.draw(chart, self.l_margin + _W - bar + 1, y + (6.5 - height) / 2, bar - 2)
             before = r[0]
 
     def badge(self, x: float, y: float, what: str) -> None:

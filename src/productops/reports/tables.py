@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from productops.ops.maturity import MATURITY_PILLARS
+from productops.reports.charts import Chart, interval_bar
 from productops.reports.labels import Label, change, number, p_value, percent, period_label
 from productops.reports.model import Report, Trend, Value
 
@@ -34,6 +35,8 @@ class Listing:
     empty: str  # what to say when there are no rows
     anchor: str = ""  # the HTML section's id
     wrap: bool = False  # long text: the PDF writes each row as wrapped lines, not cut to a cell
+    charts: list[Chart] = field(default_factory=list)  # one per row, drawn in a last column
+    chart_column: str = ""  # that column's title (HTML and PDF; Markdown has the text only)
 
 
 def shown(value: Value | None, why: bool = True) -> str:
@@ -180,21 +183,37 @@ def _effect(m: MetricResult, value: float | None) -> str:
     return percent(value) if m.relative else number(value)
 
 
+def _scale(metrics: list[MetricResult], relative: bool) -> float:
+    """The half-width of the axis the interval bars of an experiment's metrics share (those
+    with relative effects, or those in their own units): 1.1 times the largest distance of
+    an effect or an interval's end from zero (1 when there is none)."""
+    ends = [abs(v) for m in metrics if m.relative == relative
+            for v in (m.effect, m.ci_low, m.ci_high) if v is not None]  # fmt: skip
+    return (max(ends, default=0.0) * 1.1) or 1.0
+
+
 def evidence_tables(report: Report) -> list[Listing]:
-    """DORA with its bands, demand by ARR and experiment results."""
+    """DORA with its bands, demand by ARR and experiment results (with each effect's interval
+    drawn as a bar, `charts.interval_bar`)."""
     latest = period_label(report.periods[-1], report.grain)
     experiments = []
+    bars: list[Chart] = []
     for e in report.experiments:
         status = f"{e.status}: {e.decision}" if e.decision else e.status
         title = e.name or e.experiment_id
         if not e.trustworthy:
             title += " (sample-ratio mismatch)"
         for m in e.metrics:
+            interval = f"{_effect(m, m.ci_low)} to {_effect(m, m.ci_high)}"
             experiments.append(
                 [title, report.team_name(e.team_id) if e.team_id else "", status,
-                 f"{m.metric} ({m.role or 'metric'})", _effect(m, m.effect),
-                 f"{_effect(m, m.ci_low)} to {_effect(m, m.ci_high)}",
+                 f"{m.metric} ({m.role or 'metric'})", _effect(m, m.effect), interval,
                  p_value(m.adjusted_p_value), ", ".join(m.warnings)]
+            )  # fmt: skip
+            bars.append(
+                interval_bar(m.effect, m.ci_low, m.ci_high, _scale(e.metrics, m.relative),
+                             m.direction, f"{m.metric}: effect {_effect(m, m.effect)}, "
+                             f"interval {interval}, {m.direction} is better")
             )  # fmt: skip
     return [
         Listing(
@@ -237,6 +256,8 @@ def evidence_tables(report: Report) -> list[Listing]:
             experiments,
             "No experiment ran in the report's periods.",
             "experiments",
+            charts=bars,
+            chart_column="Interval",
         ),
     ]
 

@@ -20,7 +20,8 @@ __all__ = ["ExperimentResult", "MetricResult", "experiment_results"]
 class MetricResult:
     """One metric of one treatment arm against the control: the effect (`relative`: a share of
     the control's mean, e.g. 0.05 for +5%; else in the metric's unit) and its 95% interval,
-    the Holm-adjusted p-value of a goal metric, and warnings (`srm`, `underpowered`, ...)."""
+    the Holm-adjusted p-value of a goal metric, warnings (`srm`, `underpowered`, ...) and
+    which direction of the metric is better (`higher` or `lower`)."""
 
     metric: str
     role: str | None
@@ -31,6 +32,7 @@ class MetricResult:
     ci_high: float | None
     adjusted_p_value: float | None
     warnings: list[str]
+    direction: str = "higher"
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ def experiment_results(ws: Workspace, since: datetime, as_of: datetime) -> list[
                 r["ci_high"],
                 r["adjusted_p_value"],
                 list(r["warnings"]),
+                r["direction"],
             )
             for r in rows
         ]

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from productops.workspace import Workspace
 
 __all__ = [
+    "ROLES",
     "Access",
     "Action",
     "NewToken",

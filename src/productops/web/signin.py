@@ -18,30 +18,28 @@ import logging
 import secrets
 import time
 from functools import partial
-from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.templating import Jinja2Templates
 
 from productops.errors import AuthenticationError, NotFoundError, SignInProviderError, UsageError
 from productops.services import oidc, sessions
 from productops.web.auth import ANYONE, WorkspaceDep, session_cookie
 from productops.web.errors import CSRFError
+from productops.web.pages.render import TEMPLATES
 from productops.web.request_id import request_id
 from productops.web.sessions import CSRF, clear_cookie, is_https, local_path, set_cookie
 from productops.web.turns import Served
 from productops.workspace import Workspace
 
-__all__ = ["FLOW_COOKIE", "PENDING_SECONDS", "PendingSignIns", "router", "templates"]
+__all__ = ["FLOW_COOKIE", "PENDING_SECONDS", "PendingSignIns", "router"]
 
 log = logging.getLogger("productops.web")
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(ANYONE)])
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 FLOW_COOKIE = "productops_oidc"
 FLOW_PATH = "/signin/oidc"
 CALLBACK = "/signin/oidc/callback"
@@ -84,8 +82,15 @@ def _form(
     error: str | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    context = {"next": next_path, "name": name, "error": error, "oidc": oidc_label}
-    return templates.TemplateResponse(request, "signin.html", context, status_code=status)
+    context: dict[str, object] = {
+        "next": next_path,
+        "name": name,
+        "error": error,
+        "oidc": oidc_label,
+        "title": "Sign in to productops",
+        "nav": [],
+    }
+    return TEMPLATES.TemplateResponse(request, "signin.html", context, status_code=status)
 
 
 def _label(ws: Workspace) -> str | None:

@@ -1,21 +1,23 @@
-"""Admin: users, roles and tokens (revoke); connectors with each sync's status, cursor and
+"""Admin: users and roles (change a role and teams), tokens (revoke); connectors with each sync's status, cursor and
 errors; the scheduled jobs with their last runs; the messages given up on; settings; the audit
 trail. Admins only."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
 from productops.services.admin_overview import connectors, settings
 from productops.services.audit import events
 from productops.services.notify import outbox
 from productops.services.schedule import job_statuses
-from productops.services.users import list_tokens, list_users, revoke_token
+from productops.services.teams import list_teams
+from productops.services.users import ROLES, Role, list_tokens, list_users, revoke_token, set_role
 from productops.web.auth import WorkspaceDep
 from productops.web.pages.forms import CHECKED, Back
 from productops.web.pages.render import back, log_use, page
@@ -43,7 +45,7 @@ def admin(request: Request, ws: WorkspaceDep, access: Admin) -> Response:
     return page(
         request, access, "admin.html", data, title="Admin", settings=settings(ws), now=now,
         users=data["users"], tokens=data["tokens"], connectors=data["connectors"],
-        schedule=data["schedule"], dead=data["dead"],
+        schedule=data["schedule"], dead=data["dead"], roles=ROLES, teams=list_teams(ws),
     )  # fmt: skip
 
 
@@ -74,3 +76,19 @@ def revoke(ws: WorkspaceDep, access: Admin, token: str, back_to: Back = None) ->
     """Revoke an API token: it stops working at once."""
     revoke_token(ws, access.actor, token)
     return back(back_to, "/admin#tokens")
+
+
+@router.post("/admin/users/{user}/role", dependencies=CHECKED)
+def change_role(
+    ws: WorkspaceDep,
+    access: Admin,
+    user: str,
+    role: Annotated[Role, Form()],
+    teams: Annotated[str | None, Form(max_length=2000)] = None,
+    back_to: Back = None,
+) -> Response:
+    """Give a user a role and, when `teams` is sent, exactly those teams (team ids separated
+    by commas or spaces; empty: none), as `productops user role` does."""
+    given = None if teams is None else [t for t in re.split(r"[,\s]+", teams) if t]
+    set_role(ws, access.actor, user, role, given)
+    return back(back_to, "/admin#users")

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import Query, Request
 from fastapi.encoders import jsonable_encoder
@@ -71,12 +71,19 @@ def may(access: Access | None, action: str, team: str | None = None) -> bool:
 
 
 def link(request: Request, path: str | None = None, **changes: Any) -> str:
-    """`path` (default the page's own) with the page's filters and `changes` (None drops one)."""
+    """`path` (default the page's own; it may have a query and a #fragment of its own) with
+    the page's filters it does not set itself, and `changes` (None drops one): every link of
+    a page carries its filters on, so that the next page shows the same view.
+
+    A link that means the organisation, not a team, says so (`team=ORG`)."""
+    parts = urlsplit(path or request.url.path)
     params = {k: v for k, v in request.query_params.items() if k in FILTERS}
+    params |= dict(parse_qsl(parts.query, keep_blank_values=True))
     params |= {k: str(v) for k, v in changes.items() if v is not None}
     params = {k: v for k, v in params.items() if k not in changes or changes[k] is not None}
     query = urlencode(params)
-    return (path or request.url.path) + (f"?{query}" if query else "")
+    fragment = f"#{parts.fragment}" if parts.fragment else ""
+    return parts.path + (f"?{query}" if query else "") + fragment
 
 
 def back(given: str | None, default: str) -> RedirectResponse:
@@ -180,4 +187,4 @@ def log_use(ws: Workspace, access: Access, kind: str, target: str, **filters: An
     )
 
 
-TEMPLATES.env.globals |= {"link": link, "may": may}
+TEMPLATES.env.globals |= {"link": link, "may": may, "FILTERS": FILTERS}

@@ -40,6 +40,24 @@
     root.querySelectorAll("[data-chart]").forEach(draw);
   }
 
-  document.addEventListener("DOMContentLoaded", function () { drawAll(document); });
-  document.addEventListener("htmx:afterSwap", function (e) { drawAll(e.target); });
+  // A table box that scrolls sideways with nothing in it to focus takes the focus itself,
+  // so that the keyboard can scroll it (WCAG 2.1.1).
+  var FOCUSABLE = "a[href], button, input, select, textarea, summary, [tabindex]";
+
+  function letKeysScroll(root) {
+    root.querySelectorAll(".scroll, pre").forEach(function (box) {
+      var wide = box.scrollWidth > box.clientWidth;
+      if (wide && !box.hasAttribute("tabindex") && !box.querySelector(FOCUSABLE)) {
+        box.setAttribute("tabindex", "0");
+      }
+    });
+  }
+
+  function ready(root) {
+    drawAll(root);
+    letKeysScroll(root);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { ready(document); });
+  document.addEventListener("htmx:afterSwap", function (e) { ready(e.target); });
 })();
