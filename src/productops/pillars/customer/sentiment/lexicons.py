@@ -25,7 +25,7 @@ ENDINGS = {
 
 def _stem(word: str, language: str) -> str:
     for ending in ENDINGS[language]:
-        if word.endswith(ending) and len(word) - len(ending) >= 3:
+        if word.endswith(ending) and len(word) - len(ending) >= 4:
             return word[: -len(ending)]
     return word
 
