@@ -43,6 +43,7 @@ __all__ = [
     "READ_LANGUAGES",
     "Label",
     "Reading",
+    "is_read",
     "read_sentiment",
     "theme_sentiment",
 ]
@@ -133,11 +134,18 @@ def read_sentiment(
     return [_reading(t, lang) for t, lang in zip(texts, langs, strict=True)]
 
 
+def is_read(label: ir.StringValue) -> ir.BooleanValue:
+    """Whether a stored `sentiment_label` is a reading (not null, not `unknown`)."""
+    return label.notnull() & (label != "unknown")
+
+
 def theme_sentiment(feedback: ir.Table, feedback_theme: ir.Table) -> ir.Table:
     """Sentiment per theme over its feedback (repeats marked `duplicate_of` left out).
 
-    Returns `theme_id, items, scored, mean_sentiment, negative, neutral, positive, request,
-    negative_share` (shares of the items with a label).
+    Returns `theme_id, items, read, read_share, mean_sentiment, negative, neutral, positive,
+    request, unknown, negative_share`: `read` counts the items whose sentiment was read,
+    `read_share` is read / items (0-1), `negative_share` negative / read (0-1, null when
+    none was read); `unknown` counts the items in a language not read.
     """
     f = feedback.filter(feedback.duplicate_of.isnull())
     j = feedback_theme.join(f, feedback_theme.feedback_id == f.id)
@@ -145,9 +153,11 @@ def theme_sentiment(feedback: ir.Table, feedback_theme: ir.Table) -> ir.Table:
     counts = {name: (label == name).sum() for name in LABELS}
     per_theme = j.group_by("theme_id").aggregate(
         items=j.count(),
-        scored=label.notnull().sum(),
+        read=is_read(label).sum(),
         mean_sentiment=j.sentiment.mean(),
         **counts,
     )
-    share = per_theme.negative / per_theme.scored.nullif(0)
-    return per_theme.mutate(negative_share=share).order_by("theme_id")
+    return per_theme.mutate(
+        read_share=per_theme.read / per_theme.items,
+        negative_share=per_theme.negative / per_theme.read.nullif(0),
+    ).order_by("theme_id")
