@@ -156,5 +156,3 @@ _POLITE = (
     r"viele grusse|hallo zusammen|gracias|saludos|hola equipo|merci|cordialement|bonjour"
 )
 COURTESY = re.compile(rf"^\s*({_POLITE})\s*[!.,:]+\s|\s\W*({_POLITE})\s*[!.]*\s*$", re.IGNORECASE)
-
-

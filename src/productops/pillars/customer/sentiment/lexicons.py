@@ -34,13 +34,11 @@ def _stem(word: str, language: str) -> str:
 def _lexicon(language: str) -> tuple[dict[str, float], dict[str, float]]:
     """The language's words and the mean valence of each crude stem."""
     path = Path(__file__).with_name("lexicons") / f"{language}.tsv"
-    words = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        word, value = line.split("\t")
-        words[word] = float(value)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    words = {word: float(value) for word, value in (line.split("\t") for line in lines)}
     by_stem: dict[str, list[float]] = {}
-    for word, value in words.items():
-        by_stem.setdefault(_stem(word, language), []).append(value)
+    for word, score in words.items():
+        by_stem.setdefault(_stem(word, language), []).append(score)
     return words, {s: sum(v) / len(v) for s, v in by_stem.items()}
 
 
