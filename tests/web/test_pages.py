@@ -294,3 +294,12 @@ def test_the_admin_page_shows_the_schedule_and_the_messages_given_up(
     dead = text.split('id="dead"', 1)[1].split("</section>", 1)[0]
     assert "Spike in payments" in dead
     assert "410 Gone from the receiver" in dead
+
+
+def test_the_customer_page_says_what_share_of_feedback_its_sentiment_read(app: FastAPI) -> None:
+    client = _client(app, "viewer")
+    page = client.get("/customer", params={"q": "dark mode"}).text
+    assert re.search(r"sentiment -?\d\.\d\d( \(\d+% negative\))?, \d+% of feedback read", page)
+    assert re.search(r" · (negative|neutral|positive|request|sentiment not read) · ", page)
+    themes = client.get("/customer", params={"format": "json"}).json()["themes"]
+    assert all(0 <= t["read_share"] <= 1 for t in themes if t["read_share"] is not None)
