@@ -52,6 +52,29 @@ def test_sentiment_is_read_once_and_kept(ws: Workspace) -> None:
     assert fa.score_sentiment(ws.store, rescore=True) == 11
 
 
+def test_feedback_read_before_in_a_language_not_read_becomes_unknown(ws: Workspace) -> None:
+    """An item an older reader labelled in Italian is read again, once; English stays."""
+    land(
+        ws.store,
+        "feedback",
+        [
+            {"id": "i1", "channel": "support", "text": "Funziona bene", "created_at": at(1)},
+            {"id": "e1", "channel": "support", "text": "Works well", "created_at": at(2)},
+        ],
+    )
+    ws.store.sql(
+        "UPDATE feedback SET language = CASE WHEN id = 't:i1' THEN 'it' ELSE 'en' END, "
+        "sentiment = 0.0, sentiment_label = 'neutral' WHERE id IN ('t:i1', 't:e1')"
+    )
+    fa.score_sentiment(ws.store)
+    got = ws.store.sql(
+        "SELECT id, sentiment, sentiment_label FROM feedback WHERE id IN ('t:i1', 't:e1') "
+        "ORDER BY id"
+    )
+    assert got == [("t:e1", 0.0, "neutral"), ("t:i1", None, "unknown")]
+    assert fa.score_sentiment(ws.store) == 0
+
+
 def test_repeats_are_marked_and_cleared(ws: Workspace) -> None:
     land(
         ws.store,

@@ -409,3 +409,12 @@ def test_the_filters_live_in_the_url_and_every_link_and_form_carries_them(app: F
             if method == "get" and (missing := set(shared) - fields):
                 wrong.append(f"{url}: the form to {action or 'itself'} drops {sorted(missing)}")
     assert not wrong, "\n".join(wrong[:30])
+
+
+def test_the_customer_page_says_what_share_of_feedback_its_sentiment_read(app: FastAPI) -> None:
+    client = _client(app, "viewer")
+    page = client.get("/customer", params={"q": "dark mode"}).text
+    assert re.search(r"sentiment -?\d\.\d\d( \(\d+% negative\))?, \d+% of feedback read", page)
+    assert re.search(r" · (negative|neutral|positive|request|sentiment not read) · ", page)
+    themes = client.get("/customer", params={"format": "json"}).json()["themes"]
+    assert all(0 <= t["read_share"] <= 1 for t in themes if t["read_share"] is not None)

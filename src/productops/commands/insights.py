@@ -54,7 +54,10 @@ def sentiment(
     ws = open_workspace(ctx)
     try:
         scored = service.score_sentiment(ws, Actor.cli(), rescore)
-        err.print(f"Read the sentiment of {scored:,} feedback items.")
+        err.print(
+            f"Read the sentiment of {scored:,} feedback items "
+            "(those in a language not read are marked unknown)."
+        )
         found = reads.sentiment(ws)
         show_records(found, reads.ThemeSentiment, fmt, "sentiment per theme")
     finally:

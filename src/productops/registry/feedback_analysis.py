@@ -21,7 +21,7 @@ from productops.pillars.customer.duplicates import DuplicateRule, find_duplicate
 from productops.pillars.customer.embeddings import Embedder, normalise, text_hash
 from productops.pillars.customer.insights import insight_themes
 from productops.pillars.customer.links import Suggestion, suggest_links
-from productops.pillars.customer.sentiment import read_sentiment
+from productops.pillars.customer.sentiment import READ_LANGUAGES, read_sentiment
 from productops.pillars.customer.trends import SpikeRule, find_spikes, theme_trend
 from productops.registry.embeddings import cached_embeddings
 from productops.registry.rows import TIMESTAMP, land, strings
@@ -60,9 +60,14 @@ def _replace(data: pa.Table, **columns: pa.Array) -> pa.Table:  # type: ignore[t
 
 
 def score_sentiment(store: Store, rescore: bool = False) -> int:
-    """Read and store the sentiment of feedback without a label (all feedback if `rescore`);
-    returns how many items were scored."""
-    data = _rows(store, "" if rescore else "WHERE sentiment_label IS NULL")
+    """Read and store the sentiment of feedback without a label, and of feedback read before
+    in a language no longer read (all feedback if `rescore`); returns how many items were
+    scored."""
+    unread = (
+        "WHERE sentiment_label IS NULL OR (list_contains(?, language) IS FALSE "
+        "AND sentiment_label <> 'unknown')"
+    )
+    data = _rows(store, "", ()) if rescore else _rows(store, unread, [list(READ_LANGUAGES)])
     if not data.num_rows:
         return 0
     texts = data.column("text").to_pylist()

@@ -240,13 +240,13 @@ _TABLES = [
         C(
             "sentiment",
             "float",
-            "Sentiment score, -1 (negative) to 1 (positive).",
+            "Sentiment score, -1 (negative) to 1 (positive); empty when not read.",
             derived_from="text",
         ),
         C(
             "sentiment_label",
-            doc="How the text reads.",
-            choices=("negative", "neutral", "positive", "request"),
+            doc="How the text reads; `unknown`: in a language productops does not read.",
+            choices=("negative", "neutral", "positive", "request", "unknown"),
             derived_from="text",
         ),
         C(

@@ -49,7 +49,8 @@ SPIKE_WEEKS = 26
 @dataclass(frozen=True)
 class ThemeSummary:
     """An active theme: its feedback, weekly trend (`trend`, oldest first, ending at the
-    latest week with any feedback), mean sentiment (-1 to 1), negative share (0-1), who asks
+    latest week with any feedback), the share of its feedback whose sentiment was read (0-1),
+    mean sentiment (-1 to 1) and negative share (0-1) of the feedback read, who asks
     (accounts, their ARR and churned ARR) and typical quotes."""
 
     id: str
@@ -58,6 +59,7 @@ class ThemeSummary:
     size: int | None
     items: int
     trend: list[int]
+    read_share: float | None
     mean_sentiment: float | None
     negative_share: float | None
     accounts: int
@@ -131,6 +133,7 @@ def _theme_summaries(ws: Workspace, limit: int | None) -> list[ThemeSummary]:
             t["size"],
             int(mood.get(t["id"], {}).get("items") or 0),
             [trends.get(t["id"], {}).get(w, 0) for w in weeks],
+            mood.get(t["id"], {}).get("read_share"),
             mood.get(t["id"], {}).get("mean_sentiment"),
             mood.get(t["id"], {}).get("negative_share"),
             int(asked.get(t["id"], {}).get("accounts") or 0),

@@ -49,27 +49,34 @@ __all__ = [
 
 @dataclass(frozen=True)
 class ThemeSentiment:
-    """A theme's feedback by sentiment: mean (-1 to 1), counts, requests, negative share (0-1)."""
+    """A theme's feedback by sentiment: the items read and their share of all (0-1), mean
+    (-1 to 1), counts, requests, items in a language not read (`unknown`), negative share of
+    the read (0-1)."""
 
     theme_id: str | None
     label: str | None
     items: int
+    read: int | None
+    read_share: float | None
     mean_sentiment: float | None
     negative: int | None
     neutral: int | None
     positive: int | None
     request: int | None
+    unknown: int | None
     negative_share: float | None
 
 
 @dataclass(frozen=True)
 class ThemeTrend:
-    """A theme's feedback in a period: items, mean sentiment, complaints and requests."""
+    """A theme's feedback in a period: items, the share whose sentiment was read (0-1), mean
+    sentiment, complaints and requests."""
 
     theme_id: str | None
     label: str | None
     period_start: datetime
     items: int
+    read_share: float | None
     mean_sentiment: float | None
     negative: int | None
     request: int | None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import ibis
 import pytest
 
 from productops.pillars.customer import demand as cd
@@ -93,10 +94,35 @@ def test_theme_sentiment(tables: Any) -> None:
     assert (th1["items"], th1["negative"], th1["request"], th1["positive"]) == (3, 2, 1, 0)
     assert th1["mean_sentiment"] == pytest.approx((-0.5 + 0.0 - 0.8) / 3)
     assert th1["negative_share"] == pytest.approx(2 / 3)
-    # f6 has a score but no label: counted in the mean, not in the shares.
-    assert (th2["items"], th2["scored"], th2["request"]) == (2, 1, 1)
+    assert (th1["read"], th1["read_share"], th1["unknown"]) == (3, 1.0, 0)
+    # f6 has a score but no label: counted in the mean, not read, not in the shares.
+    assert (th2["items"], th2["read"], th2["read_share"], th2["request"]) == (2, 1, 0.5, 1)
     assert th2["mean_sentiment"] == pytest.approx(-0.1)
     assert th2["negative_share"] == 0.0
+
+
+def test_theme_sentiment_counts_a_language_not_read_apart() -> None:
+    """Three items: one read negative, one in a language not read, one not scored yet."""
+    feedback = ibis.memtable(
+        {
+            "id": ["a", "b", "c"],
+            "duplicate_of": [None, None, None],
+            "sentiment": [-0.6, None, None],
+            "sentiment_label": ["negative", "unknown", None],
+        },
+        schema={
+            "id": "string",
+            "duplicate_of": "string",
+            "sentiment": "float64",
+            "sentiment_label": "string",
+        },
+    )
+    themed = ibis.memtable({"feedback_id": ["a", "b", "c"], "theme_id": ["t", "t", "t"]})
+    [row] = result_rows(theme_sentiment(feedback, themed))
+    assert (row["items"], row["read"], row["unknown"], row["neutral"]) == (3, 1, 1, 0)
+    assert row["read_share"] == pytest.approx(1 / 3)
+    assert row["negative_share"] == 1.0
+    assert row["mean_sentiment"] == pytest.approx(-0.6)
 
 
 def test_theme_trend_per_week(tables: Any) -> None:
@@ -106,3 +132,5 @@ def test_theme_trend_per_week(tables: Any) -> None:
         ("t:th1", datetime(2024, 4, 8), 1, 1),
         ("t:th2", datetime(2024, 4, 8), 2, 0),
     ]
+    # th2's week: f5 read, f6 not scored.
+    assert [r["read_share"] for r in rows] == [1.0, 1.0, 0.5]

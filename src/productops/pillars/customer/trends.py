@@ -17,6 +17,7 @@ import numpy as np
 
 from productops.durations import Grain, period
 from productops.errors import UsageError
+from productops.pillars.customer.sentiment import is_read
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -51,8 +52,9 @@ def themed_feedback(feedback: ir.Table, feedback_theme: ir.Table) -> ir.Table:
 def theme_trend(feedback: ir.Table, feedback_theme: ir.Table, grain: Grain = "week") -> ir.Table:
     """Items and sentiment per theme and period of receipt (repeats left out).
 
-    Returns `theme_id, period_start, items, mean_sentiment, negative, request`; periods
-    without feedback on a theme have no row.
+    Returns `theme_id, period_start, items, read_share, mean_sentiment, negative, request`
+    (`read_share`: the share of the items whose sentiment was read, 0-1); periods without
+    feedback on a theme have no row.
     """
     t = themed_feedback(feedback, feedback_theme)
     t = t.mutate(period_start=period(t.created_at, grain))
@@ -60,6 +62,7 @@ def theme_trend(feedback: ir.Table, feedback_theme: ir.Table, grain: Grain = "we
         t.group_by("theme_id", "period_start")
         .aggregate(
             items=t.count(),
+            read_share=is_read(t.sentiment_label).cast("float64").mean(),
             mean_sentiment=t.sentiment.mean(),
             negative=(t.sentiment_label == "negative").sum(),
             request=(t.sentiment_label == "request").sum(),
