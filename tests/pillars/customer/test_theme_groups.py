@@ -9,13 +9,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from sklearn.metrics import silhouette_score
 from typer.testing import CliRunner
 
 from productops.cli import app
 from productops.demo.text import THEMES, render
 from productops.pillars.customer.embeddings import Matrix, minilm_dir, minilm_embedder, normalise
-from productops.pillars.customer.groups import group_themes, silhouette
+from productops.pillars.customer.groups import group_themes
 from productops.pillars.customer.themes import OUTLIER, discover
 from productops.registry.themes import discover_themes, list_groups, list_themes, merge_themes
 from productops.workspace import Workspace
@@ -60,15 +59,6 @@ def test_themes_without_a_coarser_level_stay_one_per_group() -> None:
     points = np.repeat(np.eye(DIMENSIONS)[:4], 10, axis=0).astype(np.float32)
     groups = group_themes(points, np.repeat(np.arange(4), 10), 4)
     assert sorted(groups.tolist()) == [0, 1, 2, 3]
-
-
-def test_silhouette_is_scikit_learns() -> None:
-    rng = np.random.default_rng(2)
-    points = rng.normal(size=(25, 4))
-    distance = np.linalg.norm(points[:, None] - points[None], axis=-1)
-    groups = np.array([0] * 10 + [1] * 14 + [2])  # group 2: a point alone
-    expected = silhouette_score(distance, groups, metric="precomputed")
-    assert silhouette(distance, groups) == pytest.approx(expected)
 
 
 class Designed:

@@ -183,7 +183,7 @@ def test_themes_with_nearly_the_same_centroid_are_joined() -> None:
     means = np.stack([vectors[:40].mean(axis=0), vectors[40:80].mean(axis=0)])
     means /= np.linalg.norm(means, axis=1, keepdims=True)
     assert means[0] @ means[1] > 0.85
-    apart = discover(vectors, ThemeSettings(merge_similarity=1.01))
+    apart = discover(vectors, ThemeSettings(merge_similarity=1.01, level_gap=np.inf))
     assert len(apart.centroids) == 3
     joined = discover(vectors)  # merge_similarity 0.8
     assert len(joined.centroids) == 2
