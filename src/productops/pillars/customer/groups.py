@@ -4,8 +4,7 @@ Themes are joined bottom-up by Ward's criterion on their items (the pair whose m
 least to the items' squared distances from their group's mean, so the groups' sizes count),
 and the tree is cut at its most distinct level: the number of groups whose level gap (as in
 `themes.level_gaps`: how much higher the tree must go to join them further than it went to
-form them) is largest, when it reaches the themes' own `level_gap` and no group would hold more
-than `max_share` of the items (or the largest theme's share, if more). Without such a level each
+form them) is largest, when it reaches `level_gap` (the themes' default). Without such a level each
 theme is its own group: themes already cut at the data's coarse level are not coarsened
 further. No number of groups is given. Definitions: docs/themes.md.
 """
@@ -18,10 +17,9 @@ import numpy.typing as npt
 from productops.pillars.customer.embeddings import Matrix
 from productops.pillars.customer.themes import OUTLIER, Labels, ThemeSettings, level_gaps
 
-__all__ = ["MAX_SHARE", "group_themes"]
+__all__ = ["group_themes"]
 
 Floats = npt.NDArray[np.float64]
-MAX_SHARE = 0.25  # no group may hold more of the items than this (unless one theme does)
 
 
 def _merges(means: Floats, sizes: Floats) -> list[tuple[int, int, float]]:
@@ -49,13 +47,12 @@ def _merges(means: Floats, sizes: Floats) -> list[tuple[int, int, float]]:
 
 
 def group_themes(
-    vectors: Matrix, labels: Labels, count: int, settings: ThemeSettings | None = None
+    vectors: Matrix, labels: Labels, count: int, level_gap: float = ThemeSettings.level_gap
 ) -> Labels:
     """The group of each theme 0..count-1 (OUTLIER for a theme without items), groups numbered
     by their items, largest first. `labels`: each item's theme (OUTLIER for none)."""
     from scipy import sparse
 
-    settings = settings or ThemeSettings()
     inside = labels >= 0
     sizes = np.bincount(labels[inside], minlength=count).astype(np.float64)
     used = np.flatnonzero(sizes > 0)
@@ -70,16 +67,13 @@ def group_themes(
     means = np.asarray(member @ vectors[inside], dtype=np.float64) / sizes[used, None]
     merges = _merges(means, sizes[used])
     gaps = level_gaps(np.array([height for _, _, height in merges]))
-    cap = max(MAX_SHARE, float(sizes.max() / sizes.sum())) * sizes.sum()
-    groups, weight = np.arange(len(used)), sizes[used].copy()
-    best, best_gap = groups.copy(), settings.level_gap
+    groups = np.arange(len(used))
+    best, best_gap = groups.copy(), level_gap
     for done, (a, b, _) in enumerate(merges[:-1], start=1):  # one group for all is no level
         groups[groups == b] = a
-        weight[a] += weight[b]
-        if weight[a] > cap:
-            break
-        if gaps[len(used) - done] >= best_gap:
-            best, best_gap = groups.copy(), float(gaps[len(used) - done])
+        left = len(used) - done  # groups after this merge
+        if gaps[left] >= best_gap:
+            best, best_gap = groups.copy(), float(gaps[left])
     _, dense = np.unique(best, return_inverse=True)
     weight = np.bincount(dense, weights=sizes[used])
     rank = np.empty(len(weight), dtype=np.int64)

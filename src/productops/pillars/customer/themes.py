@@ -27,6 +27,7 @@ __all__ = [
     "assign",
     "centroids",
     "discover",
+    "level_gaps",
     "reduce_outliers",
     "representatives",
     "split",
@@ -176,7 +177,9 @@ def _join_close(vectors: Matrix, labels: Labels, similarity: float) -> Labels:
     return np.asarray(joined, dtype=np.int64)[dense]
 
 
-def _medians(labels: Labels, scores: npt.NDArray[np.float32], count: int) -> npt.NDArray[np.float64]:
+def _medians(
+    labels: Labels, scores: npt.NDArray[np.float32], count: int
+) -> npt.NDArray[np.float64]:
     """The median score of each theme 0..count-1's items (0 for an empty one), then a 0 for
     OUTLIER, so that `_medians(...)[labels]` is each item's theme's median."""
     out = np.zeros(count + 1)
