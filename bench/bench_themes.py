@@ -29,6 +29,7 @@ warm-up (numba compiling) and is not timed.
 
     .venv/bin/python bench/bench_themes.py [--eval ../shared/eval] [--vectors DIR]
         [--end-to-end 100000] [--distinct 100000] [--short 100000] [--no-bertopic]
+        [--quality-only]
 """
 
 from __future__ import annotations
@@ -354,12 +355,15 @@ def main() -> None:
     parser.add_argument("--short", type=int, default=0, help="distinct short texts to run whole")
     parser.add_argument("--dir", type=Path, default=Path("/tmp"), help="for the workspace runs")
     parser.add_argument("--no-bertopic", action="store_true", help="skip BERTopic")
+    parser.add_argument("--quality-only", action="store_true", help="only the per-set tables")
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.1f}")
     sets = labelled_sets(args.eval)
     embedders = [minilm_embedder()] if minilm_dir() is not None else []
     for i, embedder in enumerate([*embedders, fallback_embedder()]):
         run(embedder, sets, args.vectors, rival=i == 0 and not args.no_bertopic)
+    if args.quality_only:
+        return
     first = embedders[0] if embedders else fallback_embedder()
     clinc = next((d for d in sets if d.name == "clinc150"), sets[-1])
     start = time.perf_counter()

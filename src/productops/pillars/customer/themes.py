@@ -1,10 +1,12 @@
 """Theme discovery on unit-length embeddings, without being told how many themes there are.
 
 Discovery: centre the vectors, smooth each one towards its nearest neighbours (which sharpens
-dense groups the way UMAP does for BERTopic), cut a Ward tree at a fixed height, refine with a few
-nearest-centroid rounds, join themes whose centroids are nearly the same (and refine again), then
-mark as outliers the items less similar to their theme's centroid
-than `min_similarity` and the themes smaller than `min_size`. Above `sample` items (the tree
+dense groups the way UMAP does for BERTopic), build a Ward tree and cut it at a fixed height, or
+at a coarser level where the tree shows a distinct one (a jump in merge height: `level_gaps`),
+refine with a few nearest-centroid rounds, join themes whose centroids are nearly the same (and
+refine again), then mark as outliers the items much less similar to their theme's centroid than
+its typical member (below `outlier_ratio` times the theme's median) and the themes smaller than
+`min_size`. Above `sample` items (the tree
 needs memory quadratic in them) a fixed random sample is clustered and every item assigned to
 its nearest theme. Incremental runs assign items to known centroids first and discover only
 among the rest. SciPy is imported where it is used, so loading the command line stays quick.
