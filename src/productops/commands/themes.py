@@ -45,7 +45,10 @@ HeightOption = Annotated[
     typer.Option(
         "--height",
         min=0.1,
-        help="Where the Ward tree is cut: higher gives fewer, broader themes (docs/themes.md).",
+        help=(
+            "The Ward tree's fine cut (a distinct coarser level is cut instead, where the "
+            "data shows one): higher gives fewer, broader themes (docs/themes.md)."
+        ),
     ),
 ]
 _COLUMNS = ["id", "label", "language", "size", "status", "group_id", "keywords"]

@@ -21,6 +21,7 @@ from productops.pillars.customer.themes import (
     ThemeSettings,
     assign,
     discover,
+    level_gaps,
     reduce_outliers,
     representatives,
     split,
@@ -182,9 +183,66 @@ def test_themes_with_nearly_the_same_centroid_are_joined() -> None:
     means = np.stack([vectors[:40].mean(axis=0), vectors[40:80].mean(axis=0)])
     means /= np.linalg.norm(means, axis=1, keepdims=True)
     assert means[0] @ means[1] > 0.85
-    apart = discover(vectors, ThemeSettings(merge_similarity=1.01))
+    apart = discover(vectors, ThemeSettings(merge_similarity=1.01, level_gap=np.inf))
     assert len(apart.centroids) == 3
     joined = discover(vectors)  # merge_similarity 0.8
     assert len(joined.centroids) == 2
     assert _purity(truth, joined.labels) == 1.0
     assert joined.outlier_share == 0.0
+
+
+def _fine(rng: np.random.Generator, count: int = 60, per: int = 12) -> tuple[Matrix, np.ndarray]:
+    """`count` themes of `per` items around random directions (CLINC-like: many small ones)."""
+    centres = normalise(rng.normal(size=(count, 64)))
+    points = np.repeat(centres, per, axis=0) + rng.normal(0, 0.09, (count * per, 64))
+    return normalise(points), np.repeat(np.arange(count), per)
+
+
+def _coarse(rng: np.random.Generator, topics: int = 6) -> tuple[Matrix, np.ndarray]:
+    """`topics` broad themes of 160 items, each made of 8 sub-themes (a random direction plus
+    0.8 of another: the demo's phrasings of one planted theme, StackOverflow's titles of one
+    tag)."""
+    axes = normalise(rng.normal(size=(topics, 64)))
+    subs = np.repeat(axes, 8, axis=0) + 0.8 * normalise(rng.normal(size=(topics * 8, 64)))
+    points = np.repeat(subs, 20, axis=0) + rng.normal(0, 0.09, (topics * 160, 64))
+    return normalise(points), np.repeat(np.arange(topics), 160)
+
+
+def test_the_same_defaults_find_themes_at_either_scale() -> None:
+    # many small themes and a few broad ones made of sub-themes: the defaults find about the
+    # true number of each (0.7-1.5x, the goal of issue 15), the tree's coarse level for the second
+    rng = np.random.default_rng(0)
+    for vectors, truth in (_fine(rng), _coarse(rng)):
+        found = discover(vectors)
+        true = len(set(truth.tolist()))
+        assert 0.7 * true <= len(found.centroids) <= 1.5 * true
+        assert found.outlier_share <= 0.1
+        assert _purity(truth, found.labels) >= 0.95
+    # without the coarse level the broad themes come out as their sub-themes
+    vectors, _ = _coarse(rng)
+    assert len(discover(vectors, ThemeSettings(level_gap=np.inf)).centroids) > 30
+
+
+def test_level_gaps_are_height_jumps_over_a_quarter_fewer_groups() -> None:
+    # merges in order: heights 1, 1, 1, 1, 4, 5 (7 points); down from the root: 5, 4, 1, 1, 1, 1
+    gaps = level_gaps(np.array([1.0, 1.0, 1.0, 1.0, 4.0, 5.0]))
+    assert np.isnan(gaps[:2]).all()
+    # k=2: floor(2 / 1.25) = 1 group: the root's 5 over the 4 that made 2 groups
+    # k=3: 2 groups (4) over the merge that left 3 (1); k=5: floor(4) = 4 groups (1) over 1
+    np.testing.assert_allclose(gaps[2:], [5 / 4, 4 / 1, 1.0, 1.0, 1.0])
+
+
+def test_outliers_are_judged_against_the_themes_typical_member() -> None:
+    # a broad theme: its members' cosine to the theme's axis is 0.35 (to its centroid about as
+    # much, some below the old fixed bar of 0.3); none is an outlier, but an item at 0.03 is
+    rng = np.random.default_rng(1)
+    axis = np.eye(64)[0]
+    spread = normalise(rng.normal(size=(61, 64)) * (1 - axis))  # at right angles to the axis
+    broad = axis * 0.35 + spread[:60] * np.sqrt(1 - 0.35**2)
+    far = axis * 0.03 + spread[60:] * np.sqrt(1 - 0.03**2)
+    labels = np.zeros(61, dtype=np.int64)
+    vectors = np.concatenate([broad, far]).astype(np.float32)
+    found = discover(vectors, ThemeSettings(level_gap=np.inf, height=1e9))
+    assert (found.scores[:60] < 0.3).any()
+    assert found.labels[:60].tolist() == labels[:60].tolist()
+    assert found.labels[60] == OUTLIER

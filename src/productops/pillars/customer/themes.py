@@ -1,10 +1,12 @@
 """Theme discovery on unit-length embeddings, without being told how many themes there are.
 
 Discovery: centre the vectors, smooth each one towards its nearest neighbours (which sharpens
-dense groups the way UMAP does for BERTopic), cut a Ward tree at a fixed height, refine with a few
-nearest-centroid rounds, join themes whose centroids are nearly the same (and refine again), then
-mark as outliers the items less similar to their theme's centroid
-than `min_similarity` and the themes smaller than `min_size`. Above `sample` items (the tree
+dense groups the way UMAP does for BERTopic), build a Ward tree and cut it at a fixed height, or
+at a coarser level where the tree shows a distinct one (a jump in merge height: `level_gaps`),
+refine with a few nearest-centroid rounds, join themes whose centroids are nearly the same (and
+refine again), then mark as outliers the items much less similar to their theme's centroid than
+its typical member (below `outlier_ratio` times the theme's median) and the themes smaller than
+`min_size`. Above `sample` items (the tree
 needs memory quadratic in them) a fixed random sample is clustered and every item assigned to
 its nearest theme. Incremental runs assign items to known centroids first and discover only
 among the rest. SciPy is imported where it is used, so loading the command line stays quick.
@@ -27,6 +29,7 @@ __all__ = [
     "assign",
     "centroids",
     "discover",
+    "level_gaps",
     "reduce_outliers",
     "representatives",
     "split",
@@ -42,11 +45,14 @@ class ThemeSettings:
     """Knobs of discovery; the defaults are the ones measured in bench/bench_themes.py."""
 
     neighbours: int = 15  # items each vector is smoothed towards (at most sqrt(n) / 4)
-    height: float = 2.5  # Ward merge height at which the tree is cut
+    height: float = 2.5  # Ward merge height at which the tree is cut (the fine cut)
+    level_gap: float = 1.5  # a coarser level with this level gap (see level_gaps) is cut instead
     rounds: int = 5  # nearest-centroid refinement rounds
     merge_similarity: float = 0.8  # themes whose centroids are this similar (cosine) are joined
     min_size: int = 3  # smaller groups are outliers
-    min_similarity: float = 0.3  # cosine to the theme's centroid needed to belong to it
+    outlier_ratio: float = 0.4  # an item whose cosine to its theme's centroid is below this
+    # share of the theme's median cosine is an outlier
+    min_similarity: float = 0.3  # cosine to a known centroid needed to join it (incremental)
     min_new: int = 5  # items an incremental run needs, fitting no theme, to open a new one
     sample: int = 5000  # above this many items, discover on a sample and assign the rest
 
@@ -106,9 +112,9 @@ def _smooth(vectors: Matrix, neighbours: int, chunk: int = 2048) -> Matrix:
     return normalise(out)
 
 
-def _ward(vectors: Matrix, height: float) -> Labels:
-    """Groups of the Ward tree cut at `height`; the pairwise distances from one matrix product."""
-    from scipy.cluster.hierarchy import fcluster, linkage
+def _ward(vectors: Matrix) -> npt.NDArray[np.float64]:
+    """SciPy's Ward tree (linkage matrix); the pairwise distances from one matrix product."""
+    from scipy.cluster.hierarchy import linkage
 
     count = len(vectors)
     squared = np.einsum("ij,ij->i", vectors, vectors)
@@ -120,7 +126,36 @@ def _ward(vectors: Matrix, height: float) -> Labels:
         condensed[start:end] = squared[i] + squared[i + 1 :] - 2 * gram[i, i + 1 :]
         start = end
     np.sqrt(np.maximum(condensed, 0.0, out=condensed), out=condensed)
-    return np.asarray(fcluster(linkage(condensed, "ward"), height, "distance"), np.int64) - 1
+    return np.asarray(linkage(condensed, "ward"), dtype=np.float64)
+
+
+def level_gaps(heights: npt.NDArray[np.float64], window: float = 1.25) -> npt.NDArray[np.float64]:
+    """Per number of groups k (index k; 0 and 1 are NaN) of a tree whose merges have `heights`
+    (in merge order, rising, as a Ward tree's): how much higher the tree must go to join its k
+    groups into k / `window` than it went to form them, the merge height down to
+    floor(k / window) groups over that of the merge that left k. Unitless, 1 or more: a
+    distinct level of the tree shows as a peak (a jump in height)."""
+    down = heights[::-1]  # down[j]: the merge from j + 2 groups to j + 1
+    gaps = np.full(len(down) + 1, np.nan)
+    k = np.arange(2, len(down) + 1)
+    coarse = np.maximum(np.floor(k / window).astype(np.int64), 1)
+    gaps[2:] = down[coarse - 1] / np.maximum(down[k - 1], 1e-12)
+    return gaps
+
+
+def _cut(tree: npt.NDArray[np.float64], settings: ThemeSettings) -> Labels:
+    """The tree cut at `settings.height`, or at a coarser level where the tree shows one: the
+    number of groups below the fine cut's whose level gap is largest, when it reaches
+    `settings.level_gap`."""
+    from scipy.cluster.hierarchy import fcluster
+
+    fine = np.asarray(fcluster(tree, settings.height, "distance"), np.int64) - 1
+    count = int(fine.max()) + 1
+    gaps = level_gaps(tree[:, 2])[:count]
+    if count <= 2 or np.nanmax(gaps) < settings.level_gap:
+        return fine
+    coarse = int(np.nanargmax(gaps))
+    return np.asarray(fcluster(tree, coarse, "maxclust"), np.int64) - 1
 
 
 def _refine(vectors: Matrix, labels: Labels, rounds: int) -> Labels:
@@ -144,12 +179,31 @@ def _join_close(vectors: Matrix, labels: Labels, similarity: float) -> Labels:
     return np.asarray(joined, dtype=np.int64)[dense]
 
 
+def _medians(
+    labels: Labels, scores: npt.NDArray[np.float32], count: int
+) -> npt.NDArray[np.float64]:
+    """The median score of each theme 0..count-1's items (0 for an empty one), then a 0 for
+    OUTLIER, so that `_medians(...)[labels]` is each item's theme's median."""
+    out = np.zeros(count + 1)
+    inside = np.flatnonzero(labels >= 0)
+    order = inside[np.lexsort((scores[inside], labels[inside]))]
+    sizes = np.bincount(labels[inside], minlength=count)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    used = sizes > 0
+    low = order[starts[used] + (sizes[used] - 1) // 2]
+    high = order[starts[used] + sizes[used] // 2]
+    out[:count][used] = (scores[low].astype(np.float64) + scores[high]) / 2
+    return out
+
+
 def _finish(vectors: Matrix, labels: Labels, settings: ThemeSettings) -> Clustering:
     """Outliers by similarity and size; themes numbered by size, largest first."""
     count = int(labels.max()) + 1 if len(labels) else 0
     for _ in range(2):
         found = assign(vectors, centroids(vectors, labels, count), -1.0)
-        close = (found.labels == labels) & (found.scores >= settings.min_similarity)
+        own = found.labels == labels
+        typical = _medians(np.where(own, labels, OUTLIER), found.scores, count)
+        close = own & (found.scores >= settings.outlier_ratio * typical[labels])
         labels = np.where(close, labels, OUTLIER)
         sizes = np.bincount(labels[labels >= 0], minlength=count + 1)
         labels = np.where(sizes[labels] >= settings.min_size, labels, OUTLIER)
@@ -175,7 +229,7 @@ def discover(vectors: Matrix, settings: ThemeSettings | None = None) -> Clusteri
         return _finish(vectors, assign(vectors, found.centroids, -1.0).labels, settings)
     centred = normalise(vectors - vectors.mean(axis=0))
     smoothed = _smooth(centred, min(settings.neighbours, max(1, round(len(vectors) ** 0.5 / 4))))
-    labels = _refine(centred, _ward(smoothed, settings.height), settings.rounds)
+    labels = _refine(centred, _cut(_ward(smoothed), settings), settings.rounds)
     labels = _join_close(vectors, labels, settings.merge_similarity)
     labels = _refine(centred, labels, settings.rounds)
     return _finish(vectors, labels, settings)
