@@ -1,0 +1,153 @@
+"""Parity on a real cluster: the same metrics on DuckDB, on a Spark standalone cluster (a master
+and 2 workers started by scripts/spark-cluster.sh) and over Spark Connect give equal results.
+
+CI runs `CLUSTER_METRICS`; PRODUCTOPS_PARITY_FULL=1 runs every parity metric (docs/scale.md).
+Each Spark runs in a process of its own (`tests.parity.remote`), one after the other: a
+standalone application takes every free core, so the two would wait on each other.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from productops.demo import build_demo
+from productops.workspace import Workspace
+from tests.parity.metrics import PARITY_METRICS
+from tests.parity.test_parity import _normalised
+
+pytestmark = [pytest.mark.spark, pytest.mark.cluster]
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "scripts" / "spark-cluster.sh"
+# One or two metrics of each kind: flow (percentiles, windows over stays), links, delivery
+# (DORA), experiments, the metric catalog (funnels, retention), surveys, reconciliation, customers.
+CLUSTER_METRICS = (
+    "lead_time_by_month",
+    "throughput_by_week",
+    "status_stays",
+    "cross_team_blocks",
+    "change_failure_rate",
+    "experiment_arm_totals",
+    "catalog_signup_funnel_by_month",
+    "catalog_cohort_retention_by_month",
+    "survey_health_check",
+    "reconciliation_keys_crm_billing",
+    "customer_theme_sentiment",
+)
+METRICS = sorted(PARITY_METRICS) if os.environ.get("PRODUCTOPS_PARITY_FULL") else CLUSTER_METRICS
+TARGETS = ("cluster", "connect")
+# Bounds on every wait: the script's start (it says what failed), each Spark's whole run.
+START_SECONDS = 150
+RUN_SECONDS = 300 + 60 * len(METRICS)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _script(env: dict[str, str], *args: str) -> None:
+    done = subprocess.run(
+        ["bash", str(SCRIPT), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=START_SECONDS + 30,
+        check=False,
+    )
+    assert done.returncode == 0, f"spark-cluster.sh {' '.join(args)}: {done.stderr}"
+
+
+@pytest.fixture(scope="session")
+def cluster_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A Spark standalone cluster on free ports (the script's environment), stopped at the end
+    with the Spark Connect server, if one was started."""
+    env = {
+        **os.environ,
+        "PYTHON": sys.executable,
+        "SPARK_CLUSTER_DIR": str(tmp_path_factory.mktemp("spark-cluster")),
+        "SPARK_MASTER_PORT": str(_free_port()),
+        "SPARK_MASTER_WEBUI_PORT": str(_free_port()),
+        "SPARK_CONNECT_PORT": str(_free_port()),
+        "SPARK_CLUSTER_TIMEOUT": str(START_SECONDS),
+    }
+    try:
+        _script(env, "start")
+        yield env
+    finally:
+        _script(env, "stop")
+
+
+def _run(master: str, workspace: Path, out: Path) -> Path:
+    subprocess.run(
+        [sys.executable, "-m", "tests.parity.remote", master, str(workspace), str(out), *METRICS],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])},
+        capture_output=True,
+        timeout=RUN_SECONDS,
+        check=True,
+    )
+    return out
+
+
+@pytest.fixture(scope="module")
+def results(
+    cluster_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, tuple[dict[str, pd.DataFrame], Path]]:
+    """DuckDB's result of each metric, and the folder of each Spark's results."""
+    root = tmp_path_factory.mktemp("cluster-parity")
+    ws = Workspace.init(root / "ws")
+    build_demo(ws.store, ws.manifest_path)
+    duck = {name: PARITY_METRICS[name](ws.backend()).to_pandas() for name in METRICS}
+    ws.close()  # the Sparks' processes open it
+    master = f"spark://127.0.0.1:{cluster_env['SPARK_MASTER_PORT']}"
+    folders = {"cluster": _run(master, ws.root, root / "cluster")}
+    _script(cluster_env, "connect-start")
+    try:
+        url = f"sc://127.0.0.1:{cluster_env['SPARK_CONNECT_PORT']}"
+        folders["connect"] = _run(url, ws.root, root / "connect")
+    finally:
+        _script(cluster_env, "connect-stop")
+    return {target: (duck, folder) for target, folder in folders.items()}
+
+
+@pytest.mark.parametrize("name", METRICS)
+@pytest.mark.parametrize("target", TARGETS)
+def test_duckdb_and_the_cluster_agree(
+    target: str, name: str, results: dict[str, tuple[dict[str, pd.DataFrame], Path]]
+) -> None:
+    duck, folder = results[target]
+    error = folder / f"{name}.error"
+    assert not error.exists(), error.read_text(encoding="utf-8")
+    on_spark = _normalised(pd.read_parquet(folder / f"{name}.parquet"))
+    on_duckdb = _normalised(duck[name])
+    assert len(on_duckdb) > 0
+    pd.testing.assert_frame_equal(on_duckdb, on_spark, check_dtype=False, rtol=1e-9)
+
+
+def test_stop_leaves_no_process(cluster_env: dict[str, str]) -> None:
+    """After `stop`, no process of the pid files lives, and no Java process names the folder."""
+    folder = Path(cluster_env["SPARK_CLUSTER_DIR"])
+    pids = [int(p.read_text()) for p in folder.glob("*.pid")]
+    assert len(pids) == 3  # the master and 2 workers
+    _script(cluster_env, "stop")
+    assert not list(folder.glob("*.pid"))
+    for pid in pids:
+        assert not Path(f"/proc/{pid}").exists()
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            words = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue  # ended meanwhile
+        if any(b"java" in w for w in words):
+            assert not any(str(folder).encode() in w for w in words), cmdline
