@@ -40,7 +40,11 @@ spark_home() {
     || die "$PYTHON has no pyspark: pip install 'productops[spark]' (or set PYTHON)"
 }
 
-alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# Whether the process in pid file `$1` lives (a zombie, ended but not yet reaped, does not).
+alive() {
+  local state
+  [ -f "$1" ] && state=$(ps -o stat= -p "$(cat "$1")" 2>/dev/null) && [ "${state:0:1}" != Z ]
+}
 
 # Run spark-class (which ends by exec-ing java, so the pid is the JVM's) in the background.
 launch() {
@@ -105,13 +109,7 @@ stop_pids() {
 
 # Java processes left with this folder in their command line (executors a worker did not stop).
 leftovers() {
-  local proc
-  for proc in /proc/[0-9]*; do
-    tr '\0' ' ' <"$proc/cmdline" 2>/dev/null | grep -qF -- "$dir" \
-      && tr '\0' ' ' <"$proc/cmdline" 2>/dev/null | grep -q java \
-      && basename "$proc"
-  done
-  return 0
+  ps -eo pid=,stat=,args= | awk -v dir="$dir" '$2 !~ /^Z/ && $3 ~ /(^|\/)java$/ && index($0, dir) { print $1 }'
 }
 
 start() {

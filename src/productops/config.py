@@ -1214,7 +1214,7 @@ def load_config(path: Path) -> Config:
 
 def _describe(err: object) -> str:
     assert isinstance(err, dict)
-    if err["type"] in ("api_url", "env_name"):
+    if err["type"] in ("api_url", "env_name", "spark_master"):  # never quote a secret
         return str(err["msg"])
     if err["type"] == "extra_forbidden":
         return "unknown key (check its spelling against `productops init`'s file)"

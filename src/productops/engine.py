@@ -446,9 +446,7 @@ def analytics_backend(store: Store, settings: EngineSettings, parquet_dir: Path)
     return ibis.pyspark.connect(session)
 
 
-def spark_session(
-    master: str, conf: dict[str, str] | None = None, token: str | None = None
-) -> Any:
+def spark_session(master: str, conf: dict[str, str] | None = None, token: str | None = None) -> Any:
     """A Spark session for analytics: UTC, UI off, warehouse in a temporary folder, plus `conf`.
 
     `master` is a master URL (local[2], spark://host:7077, yarn) or a Spark Connect URL
@@ -510,12 +508,21 @@ def connect_session(url: str, conf: dict[str, str] | None = None, token: str | N
             f"engine.spark_master = 'sc://...' needs PySpark with Spark Connect ({exc}): "
             "pip install 'productops[spark]'"
         ) from None
-    if token is not None:
-        url = (url if "/;" in url else url.rstrip("/") + "/") + f";token={token}"
-    builder = SparkSession.builder.remote(url)
+    builder = SparkSession.builder.remote(_with_token(url, token))
     for key, value in {"spark.sql.session.timeZone": "UTC", **(conf or {})}.items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
+
+
+def _with_token(url: str, token: str | None) -> str:
+    """The Spark Connect `url` with `token` as its token parameter (none: `url` as it is).
+
+    >>> _with_token("sc://h:443/;use_ssl=true", "T"), _with_token("sc://h:15002", "T")
+    ('sc://h:443/;use_ssl=true;token=T', 'sc://h:15002/;token=T')
+    """
+    if token is None:
+        return url
+    return (url if "/;" in url else url.rstrip("/") + "/") + f";token={token}"
 
 
 def _spark_token(settings: EngineSettings) -> str | None:
