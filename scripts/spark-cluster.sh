@@ -5,6 +5,7 @@
 #
 #   scripts/spark-cluster.sh start|stop|status|connect-start|connect-stop
 #
+# `status` exits 1 when nothing runs.
 # Settings (environment): SPARK_CLUSTER_DIR (logs, pid files, work folders; default
 # tmp/spark-cluster in the checkout), SPARK_MASTER_PORT (7077), SPARK_MASTER_WEBUI_PORT (8080),
 # SPARK_WORKER_INSTANCES (2), SPARK_WORKER_CORES (1), SPARK_WORKER_MEMORY (2g, for executors),
@@ -40,10 +41,13 @@ spark_home() {
     || die "$PYTHON has no pyspark: pip install 'productops[spark]' (or set PYTHON)"
 }
 
-# Whether the process in pid file `$1` lives (a zombie, ended but not yet reaped, does not).
+# Whether the process in pid file `$1` lives (a zombie, ended but not yet reaped, does not) and
+# is ours: a JVM naming this folder, or spark-class still building its command (not a process
+# that took the pid of one that ended).
 alive() {
-  local state
-  [ -f "$1" ] && state=$(ps -o stat= -p "$(cat "$1")" 2>/dev/null) && [ "${state:0:1}" != Z ]
+  local line
+  [ -f "$1" ] && line=$(ps -o stat=,args= -p "$(cat "$1")" 2>/dev/null) || return 1
+  [ "${line:0:1}" != Z ] && [[ $line == *"$dir"* || $line == *spark-class* || $line == *spark-submit* ]]
 }
 
 # Run spark-class (which ends by exec-ing java, so the pid is the JVM's) in the background.
