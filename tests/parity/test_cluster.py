@@ -2,8 +2,10 @@
 and 2 workers started by scripts/spark-cluster.sh) and over Spark Connect give equal results.
 
 CI runs `CLUSTER_METRICS`; PRODUCTOPS_PARITY_FULL=1 runs every parity metric (docs/scale.md).
-Each Spark runs in a process of its own (`tests.parity.remote`), one after the other: a
-standalone application takes every free core, so the two would wait on each other.
+Each Spark runs in a process of its own (`tests.parity.remote`), as PySpark allows one Spark
+context per process and a Spark Connect session beside none. The Connect server runs in local
+mode beside the cluster: a standalone application takes every free core, so a second one on
+the cluster would wait for the first to end.
 """
 
 from __future__ import annotations
@@ -53,22 +55,32 @@ def _free_port() -> int:
         return port
 
 
+def _start(log: Path, command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """Start `command` with its output to `log` (a pipe left unread could fill and block it)."""
+    with log.open("wb") as out:
+        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def _finish(process: subprocess.Popen[bytes], log: Path, seconds: float) -> None:
+    """Wait up to `seconds` for `process` (killed past them); it must succeed."""
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
+    assert process.returncode == 0, f"{process.args}:\n{tail}"
+
+
 def _script(env: dict[str, str], *args: str) -> None:
-    done = subprocess.run(
-        ["bash", str(SCRIPT), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=START_SECONDS + 30,
-        check=False,
-    )
-    assert done.returncode == 0, f"spark-cluster.sh {' '.join(args)}: {done.stderr}"
+    log = Path(env["SPARK_CLUSTER_DIR"]) / f"script-{args[0]}.log"
+    _finish(_start(log, ["bash", str(SCRIPT), *args], env), log, START_SECONDS + 30)
 
 
 @pytest.fixture(scope="session")
 def cluster_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """A Spark standalone cluster on free ports (the script's environment), stopped at the end
-    with the Spark Connect server, if one was started."""
+    """The script's environment: a Spark standalone cluster and a Spark Connect server (in local
+    mode) on free ports, all stopped at the end."""
     env = {
         **os.environ,
         "PYTHON": sys.executable,
@@ -76,46 +88,50 @@ def cluster_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
         "SPARK_MASTER_PORT": str(_free_port()),
         "SPARK_MASTER_WEBUI_PORT": str(_free_port()),
         "SPARK_CONNECT_PORT": str(_free_port()),
+        "SPARK_CONNECT_MASTER": "local[2]",
         "SPARK_CLUSTER_TIMEOUT": str(START_SECONDS),
     }
     try:
-        _script(env, "start")
         yield env
     finally:
         _script(env, "stop")
-
-
-def _run(master: str, workspace: Path, out: Path) -> Path:
-    subprocess.run(
-        [sys.executable, "-m", "tests.parity.remote", master, str(workspace), str(out), *METRICS],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])},
-        capture_output=True,
-        timeout=RUN_SECONDS,
-        check=True,
-    )
-    return out
 
 
 @pytest.fixture(scope="module")
 def results(
     cluster_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, tuple[dict[str, pd.DataFrame], Path]]:
-    """DuckDB's result of each metric, and the folder of each Spark's results."""
+    """DuckDB's result of each metric, and the folder of each Spark's results.
+
+    The cluster and the Connect server start while the demo is built; the two Sparks then run
+    at the same time, each in a process of its own.
+    """
     root = tmp_path_factory.mktemp("cluster-parity")
+    logs = Path(cluster_env["SPARK_CLUSTER_DIR"])
+    starting = {
+        command: _start(logs / f"script-{command}.log", ["bash", str(SCRIPT), command], cluster_env)
+        for command in ("start", "connect-start")
+    }
     ws = Workspace.init(root / "ws")
     build_demo(ws.store, ws.manifest_path)
     duck = {name: PARITY_METRICS[name](ws.backend()).to_pandas() for name in METRICS}
     ws.close()  # the Sparks' processes open it
-    master = f"spark://127.0.0.1:{cluster_env['SPARK_MASTER_PORT']}"
-    folders = {"cluster": _run(master, ws.root, root / "cluster")}
-    _script(cluster_env, "connect-start")
-    try:
-        url = f"sc://127.0.0.1:{cluster_env['SPARK_CONNECT_PORT']}"
-        folders["connect"] = _run(url, ws.root, root / "connect")
-    finally:
-        _script(cluster_env, "connect-stop")
-    return {target: (duck, folder) for target, folder in folders.items()}
+    for command, process in starting.items():
+        _finish(process, logs / f"script-{command}.log", START_SECONDS + 30)
+    urls = {
+        "cluster": f"spark://127.0.0.1:{cluster_env['SPARK_MASTER_PORT']}",
+        "connect": f"sc://127.0.0.1:{cluster_env['SPARK_CONNECT_PORT']}",
+    }
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
+    running = {}
+    for target, url in urls.items():
+        out = root / target
+        out.mkdir()
+        argv = [sys.executable, "-m", "tests.parity.remote", url, str(ws.root), str(out)]
+        running[target] = _start(root / f"{target}.log", [*argv, *METRICS], env)
+    for target, process in running.items():
+        _finish(process, root / f"{target}.log", RUN_SECONDS)
+    return {target: (duck, root / target) for target in urls}
 
 
 @pytest.mark.parametrize("name", METRICS)
@@ -136,7 +152,7 @@ def test_stop_leaves_no_process(cluster_env: dict[str, str]) -> None:
     """After `stop`, no process of the pid files lives, and no Java process names the folder."""
     folder = Path(cluster_env["SPARK_CLUSTER_DIR"])
     pids = [int(p.read_text()) for p in folder.glob("*.pid")]
-    assert len(pids) == 3  # the master and 2 workers
+    assert len(pids) == 4  # the master, 2 workers and the Connect server
     _script(cluster_env, "stop")
     assert not list(folder.glob("*.pid"))
     processes = subprocess.run(
