@@ -69,7 +69,7 @@ def _finish(process: subprocess.Popen[bytes], log: Path, seconds: float) -> None
         process.kill()
         process.wait()
     tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
-    assert process.returncode == 0, f"{process.args}:\n{tail}"
+    assert process.returncode == 0, f"{process.args!r}:\n{tail}"
 
 
 def _script(env: dict[str, str], *args: str) -> None:
