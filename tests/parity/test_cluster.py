@@ -163,3 +163,29 @@ def test_stop_leaves_no_process(cluster_env: dict[str, str]) -> None:
     assert not {pid for pid, _, _ in living} & {str(pid) for pid in pids}
     java = [args for _, _, args in living if args.split()[0].endswith("java")]
     assert not [args for args in java if str(folder) in args]
+
+
+def test_start_says_which_process_failed(cluster_env: dict[str, str], tmp_path: Path) -> None:
+    """A master whose port is taken: `start` fails naming its log, and leaves nothing behind."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        env = {
+            **cluster_env,
+            "SPARK_CLUSTER_DIR": str(tmp_path / "cluster"),
+            "SPARK_MASTER_PORT": str(taken.getsockname()[1]),
+            "SPARK_MASTER_WEBUI_PORT": str(_free_port()),
+            "SPARK_WORKER_INSTANCES": "0",
+        }
+        done = subprocess.run(
+            ["bash", str(SCRIPT), "start"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=START_SECONDS + 30,
+            check=False,
+        )
+    assert done.returncode == 1
+    assert f"start: master exited; see {tmp_path / 'cluster'}/logs/master.log" in done.stderr
+    assert "Address already in use" in (tmp_path / "cluster" / "logs" / "master.log").read_text()
+    assert not list((tmp_path / "cluster").glob("*.pid"))
