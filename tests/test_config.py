@@ -33,6 +33,22 @@ def test_bad_config_names_key_and_file(tmp_path: Path, text: str, expected: str)
     assert expected in str(info.value)
 
 
+def test_a_spark_connect_token_is_never_written_in_the_url(tmp_path: Path) -> None:
+    path = tmp_path / CONFIG_FILE
+    path.write_text(
+        '[engine]\nspark_master = "sc://h:443/;use_ssl=true;token=s3cret"\n', encoding="utf-8"
+    )
+    with pytest.raises(
+        ConfigError, match="name the variable holding it with spark_token_env"
+    ) as info:
+        load_config(path)
+    assert "s3cret" not in str(info.value)
+    path.write_text('[engine]\nspark_token_env = "s3cret-token"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="spark_token_env: takes the NAME") as info:
+        load_config(path)
+    assert "s3cret" not in str(info.value)
+
+
 def test_missing_config_says_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="productops init"):
         load_config(tmp_path / CONFIG_FILE)

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from productops.engine import Store
+from productops.config import EngineSettings
+from productops.engine import Store, _spark_token, _with_token
+from productops.errors import ConfigError
 
 INSERT = "INSERT INTO team (id, name, source, ingested_at) VALUES (?, ?, 'test', now())"
 
@@ -50,3 +52,19 @@ def test_the_spark_export_leaves_users_tokens_and_audit_in_the_store(tmp_path: P
     written = {p.stem for p in (tmp_path / "parquet").iterdir()}
     assert "work_item" in written
     assert not written & {"app_user", "app_user_team", "api_token", "audit_event"}
+
+
+def test_a_spark_connect_token_comes_from_the_variable_named(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = EngineSettings(
+        kind="pyspark", spark_master="sc://h:443/;use_ssl=true", spark_token_env="PO_SPARK_TOKEN"
+    )
+    monkeypatch.delenv("PO_SPARK_TOKEN", raising=False)
+    with pytest.raises(ConfigError, match="names PO_SPARK_TOKEN, which is not set"):
+        _spark_token(settings)
+    monkeypatch.setenv("PO_SPARK_TOKEN", "s3cret")
+    token = _spark_token(settings)
+    assert _with_token(settings.spark_master, token) == "sc://h:443/;use_ssl=true;token=s3cret"
+    assert _with_token("sc://h:15002/", token) == "sc://h:15002/;token=s3cret"
+    assert _with_token("sc://h:15002", None) == "sc://h:15002"

@@ -135,6 +135,20 @@ def _env_name(name: str) -> str:
 # without being echoed (it may be the secret, pasted in the wrong place).
 EnvName = Annotated[str, AfterValidator(_env_name)]
 
+
+def _spark_master(url: str) -> str:
+    if url.startswith("sc://") and re.search(r";\s*token\s*=", url, re.IGNORECASE):
+        raise PydanticCustomError(
+            "spark_master",
+            "the sc:// URL must not hold the token (it would be stored); name the variable "
+            "holding it with spark_token_env",
+        )
+    return url
+
+
+# A Spark master URL or a Spark Connect URL without its token (`EngineSettings.spark_master`).
+SparkMaster = Annotated[str, AfterValidator(_spark_master)]
+
 _MEMORY = re.compile(r"\d+(\.\d+)?\s*(%|[KMGT]i?B)", re.IGNORECASE)
 
 
@@ -202,9 +216,17 @@ class EngineSettings(_Settings):
         description="Where analytics run: the embedded DuckDB store, or Apache Spark "
         "over the canonical tables exported as Parquet.",
     )
-    spark_master: str = Field(
+    spark_master: SparkMaster = Field(
         "local[2]",
-        description="Spark master URL when kind is pyspark, e.g. local[2] or spark://host:7077.",
+        description="Where Spark runs when kind is pyspark: a master URL (local[2], "
+        "spark://host:7077, yarn) or a Spark Connect server (sc://host:15002/;use_ssl=true), "
+        "as a managed Spark offers; docs/scale.md.",
+    )
+    spark_token_env: EnvName | None = Field(
+        None,
+        description="For a sc:// spark_master, the token it wants: the NAME of an environment "
+        "variable holding it, never the value (none: PySpark's own "
+        "SPARK_CONNECT_AUTHENTICATE_TOKEN, if set).",
     )
     spark_conf: dict[str, str] = Field(
         default_factory=dict,
@@ -1239,7 +1261,7 @@ def load_config(path: Path) -> Config:
 
 def _describe(err: object) -> str:
     assert isinstance(err, dict)
-    if err["type"] in ("api_url", "env_name"):
+    if err["type"] in ("api_url", "env_name", "spark_master"):  # never quote a secret
         return str(err["msg"])
     if err["type"] == "extra_forbidden":
         return "unknown key (check its spelling against `productops init`'s file)"

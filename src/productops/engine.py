@@ -459,19 +459,24 @@ def analytics_backend(store: Store, settings: EngineSettings, parquet_dir: Path)
     if settings.kind == "duckdb":
         return store.ibis()
     store.export_parquet(parquet_dir)
-    session = spark_session(settings.spark_master, settings.spark_conf)
+    session = spark_session(settings.spark_master, settings.spark_conf, _spark_token(settings))
     # Temporary views straight from Spark: Ibis's read_parquet runs a job per table.
     for name in ANALYTICS_TABLES:
         session.read.parquet(str(parquet_dir / f"{name}.parquet")).createOrReplaceTempView(name)
     return ibis.pyspark.connect(session)
 
 
-def spark_session(master: str, conf: dict[str, str] | None = None) -> Any:
+def spark_session(master: str, conf: dict[str, str] | None = None, token: str | None = None) -> Any:
     """A Spark session for analytics: UTC, UI off, warehouse in a temporary folder, plus `conf`.
 
-    In local mode the shuffle uses two partitions: the default 200 cost more in
-    task start-up than small data costs to compute.
+    `master` is a master URL (local[2], spark://host:7077, yarn) or a Spark Connect URL
+    (sc://host:15002, `connect_session`). In local mode the shuffle uses two partitions: the
+    default 200 cost more in task start-up than small data costs to compute. On a cluster the
+    executors run this Python (`sys.executable`) unless `conf` names another
+    (spark.pyspark.python): the analytics send no Python code of their own to them.
     """
+    if master.startswith("sc://"):
+        return connect_session(master, conf, token)
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         raise EngineError(
             "engine.kind = 'pyspark' needs Java 17: install it (apt-get install openjdk-17-jre-headless, "
@@ -483,16 +488,72 @@ def spark_session(master: str, conf: dict[str, str] | None = None) -> Any:
         raise EngineError(
             "engine.kind = 'pyspark' needs PySpark: pip install 'productops[spark]'"
         ) from exc
+    local = master.startswith("local")
     settings = {
         "spark.ui.enabled": "false",
         "spark.sql.warehouse.dir": tempfile.mkdtemp(prefix="productops-spark-"),
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
-        **({"spark.sql.shuffle.partitions": "2"} if master.startswith("local") else {}),
+        **({"spark.sql.shuffle.partitions": "2"} if local else {}),
+        **({} if local else _CLUSTER_SETTINGS),
         **(conf or {}),
     }
     builder = SparkSession.builder.master(master).appName("productops")
     for key, value in settings.items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
+
+
+# What a session on a cluster adds: executors in UTC, running this Python.
+_CLUSTER_SETTINGS = {
+    "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
+    "spark.pyspark.python": sys.executable,
+}
+
+
+def connect_session(url: str, conf: dict[str, str] | None = None, token: str | None = None) -> Any:
+    """A Spark Connect session on the server at `url` (sc://host:port/;param=value), in UTC,
+    with `conf`'s runtime settings (the server's own settings hold the rest), sending `token`
+    (over TLS, as PySpark does whenever there is one).
+
+    This is how a managed Spark (Databricks, EMR, Dataproc) is reached: docs/scale.md.
+    A Spark Connect session and a classic one cannot share a process (PySpark's rule).
+    """
+    try:
+        import pyspark.sql.connect.session  # noqa: F401  (checks Spark Connect's dependencies)
+        from pyspark.sql import SparkSession
+    except ImportError as exc:
+        raise EngineError(
+            f"engine.spark_master = 'sc://...' needs PySpark with Spark Connect ({exc}): "
+            "pip install 'productops[spark]'"
+        ) from None
+    builder = SparkSession.builder.remote(_with_token(url, token))
+    for key, value in {"spark.sql.session.timeZone": "UTC", **(conf or {})}.items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
+
+
+def _with_token(url: str, token: str | None) -> str:
+    """The Spark Connect `url` with `token` as its token parameter (none: `url` as it is).
+
+    >>> _with_token("sc://h:443/;use_ssl=true", "T"), _with_token("sc://h:15002", "T")
+    ('sc://h:443/;use_ssl=true;token=T', 'sc://h:15002/;token=T')
+    """
+    if token is None:
+        return url
+    return (url if "/;" in url else url.rstrip("/") + "/") + f";token={token}"
+
+
+def _spark_token(settings: EngineSettings) -> str | None:
+    """The Spark Connect token from the variable `settings.spark_token_env` names, or None."""
+    name = settings.spark_token_env
+    if name is None:
+        return None
+    token = os.environ.get(name)
+    if not token:
+        raise ConfigError(
+            f"engine.spark_token_env names {name}, which is not set: export the Spark Connect "
+            "token in it"
+        )
+    return token
