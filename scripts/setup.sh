@@ -15,6 +15,12 @@ if ! command -v java >/dev/null 2>&1; then
   fi
 fi
 
+# scripts/spark-cluster.sh finds its processes with ps (procps).
+if ! command -v ps >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq procps >/dev/null
+fi
+
 # A real browser for the page tests: Debian's headless Chromium, driven by Playwright
 # (Playwright's own browser download is not used).
 if ! command -v chromium-headless-shell >/dev/null 2>&1 && ! command -v chromium >/dev/null 2>&1; then
