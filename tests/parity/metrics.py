@@ -26,7 +26,9 @@ AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
 # The intermediate tables several metrics read, computed once per backend on Spark (as the
 # services do).
 def _stays(b: BaseBackend) -> ir.Table:
-    return shared_table(p.status_stays(b.table("work_item"), b.table("work_item_transition"), AS_OF))
+    return shared_table(
+        p.status_stays(b.table("work_item"), b.table("work_item_transition"), AS_OF)
+    )
 
 
 def _items(b: BaseBackend) -> ir.Table:

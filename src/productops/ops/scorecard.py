@@ -198,7 +198,10 @@ def _run(
     rows: dict[str, int] = {}
     if needed:
         counts = ibis.union(
-            *(table(n).aggregate(rows=table(n).count()).mutate(name=ibis.literal(n)) for n in needed)
+            *(
+                table(n).aggregate(rows=table(n).count()).mutate(name=ibis.literal(n))
+                for n in needed
+            )
         )
         rows = {r["name"]: r["rows"] for r in counts.to_pyarrow().to_pylist()}
     starts = [ibis.timestamp(p) for p in x.periods]
