@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import ibis
+import ibis.expr.operations as operations
 
 from productops.durations import Grain
 from productops.errors import UsageError
@@ -213,7 +214,7 @@ def _run(
         if lacking:
             why[cid] = f"not enough data: needs {m.missing} (no {', '.join(lacking)} rows)"
             continue
-        e = m.compute(x)
+        e = _unsorted(m.compute(x))
         e = e.filter(e.period_start.isin(starts))
         parts.append(
             e.select(
@@ -230,6 +231,20 @@ def _run(
         for r in ibis.union(*parts).to_pyarrow().to_pylist():
             found[r.pop("criterion")][(r["team_id"], r["period_start"].astimezone(UTC))] = r
     return {**why, **found}
+
+
+def _unsorted(t: ir.Table) -> ir.Table:
+    """`t` without the sorts inside it, which its rows in a union do not keep and which cost
+    Spark a sampling job and a shuffle each; `t` itself if it keeps the first rows of a sort."""
+    if t.op().find(operations.Limit):
+        return t
+
+    def skip(node: Any, kwargs: dict[str, Any] | None) -> Any:
+        if isinstance(node, operations.Sort):
+            return kwargs["parent"] if kwargs else node.parent
+        return node.__recreate__(kwargs) if kwargs else node
+
+    return t.op().replace(skip).to_expr()
 
 
 def _cell(
