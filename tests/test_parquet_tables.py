@@ -13,7 +13,7 @@ import pytest
 
 from productops import engine
 from productops.config import Config, EngineSettings
-from productops.engine import MANIFEST, Store
+from productops.engine import MANIFEST, Store, shared_table
 from productops.ingest import import_file
 from productops.pillars.process import lead_time
 from productops.workspace import Workspace
@@ -132,6 +132,12 @@ def test_a_changed_schema_writes_the_table_again(store: Store, tmp_path: Path) -
     assert "motto" in pq.read_schema(files["team"][0]).names
 
 
+def test_a_shared_table_on_duckdb_is_the_expression_itself(store: Store) -> None:
+    team = store.ibis().table("team")
+    named = team.filter(team.name.notnull())
+    assert shared_table(named) is named
+
+
 def test_closing_a_spark_workspace_writes_what_an_import_changed(tmp_path: Path) -> None:
     ws = Workspace.init(tmp_path / "ws", Config(engine=EngineSettings(kind="pyspark")))
     (tmp_path / "team.csv").write_text(TEAMS)
@@ -157,6 +163,15 @@ def test_spark_equals_duckdb_after_an_import_changes_rows(tmp_path: Path) -> Non
         spark, duck = ws.backend(), ws.store.ibis()
         on_spark = lead_time(spark.table("work_item"), "month").to_pandas()
         on_duckdb = lead_time(duck.table("work_item"), "month").to_pandas()
+        # A shared table: computed once, then read as a view by every plan that asks for it.
+        done = spark.table("work_item").filter(lambda t: t.status_category == "done")
+        kept = shared_table(done)
+        assert kept.op().name.startswith("productops_shared_")
+        assert (
+            shared_table(spark.table("work_item").filter(lambda t: t.status_category == "done"))
+            is kept
+        )
+        assert kept.count().execute() == 4
     finally:
         ws.close()
     assert len(on_duckdb) == 4

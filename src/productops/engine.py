@@ -606,7 +606,8 @@ def shared_table(table: ir.Table) -> ir.Table:
         frame = backend._session.sql(backend.compile(table)).localCheckpoint(eager=True)
         name = f"productops_shared_{uuid.uuid4().hex}"
         frame.createOrReplaceTempView(name)
-        weakref.finalize(backend, backend._session.catalog.dropTempView, name)
+        # Not at exit: the session may be gone by then, and the process' views with it.
+        weakref.finalize(backend, backend._session.catalog.dropTempView, name).atexit = False
         tables[key] = backend.table(name)
     return tables[key]
 
