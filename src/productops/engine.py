@@ -3,8 +3,8 @@
 The workspace's DuckDB file is the system of record: imports and connectors
 write to it in transactions (`Store`). Analytics read Ibis tables from
 `analytics_backend`: the same DuckDB connection by default, or an Apache Spark
-session (local mode or a master URL) over the canonical tables exported as
-Parquet.
+session (local mode or a master URL) over the canonical tables kept as Parquet,
+written where they changed (`Store.export_parquet`, docs/scale.md).
 """
 
 from __future__ import annotations
@@ -346,23 +346,23 @@ class Store:
         The access tables (users, password and token hashes, the audit trail) stay in the store.
         """
         folder.mkdir(parents=True, exist_ok=True)
-        columns = dict(
-            self.sql(
-                "SELECT table_name, string_agg(column_name || ' ' || data_type, ', ' "
-                "ORDER BY column_index) FROM duckdb_columns() WHERE NOT internal "
-                "AND schema_name = 'main' GROUP BY table_name"
+        with _folder_lock(folder):  # from the fingerprints on: another export sees these
+            columns = dict(
+                self.sql(
+                    "SELECT table_name, string_agg(column_name || ' ' || data_type, ', ' "
+                    "ORDER BY column_index) FROM duckdb_columns() WHERE NOT internal "
+                    "AND schema_name = 'main' GROUP BY table_name"
+                )
             )
-        )
-        found: dict[str, list[tuple[str, int, str]]] = {name: [] for name in ANALYTICS_TABLES}
-        for name, key, rows, digest in self.sql(
-            " UNION ALL ".join(
-                f"SELECT '{name}', {_partition(columns[name])} AS part, count(*), "
-                f"coalesce(sum(hash(t)), 0)::VARCHAR FROM {quote(name)} t GROUP BY part"
-                for name in ANALYTICS_TABLES
-            )
-        ):
-            found[name].append((key, rows, digest))
-        with _folder_lock(folder):
+            found: dict[str, list[tuple[str, int, str]]] = {n: [] for n in ANALYTICS_TABLES}
+            for name, key, rows, digest in self.sql(
+                " UNION ALL ".join(
+                    f"SELECT '{name}', {_partition(columns[name])} AS part, count(*), "
+                    f"coalesce(sum(hash(t)), 0)::VARCHAR FROM {quote(name)} t GROUP BY part"
+                    for name in ANALYTICS_TABLES
+                )
+            ):
+                found[name].append((key, rows, digest))
             old = _read_manifest(folder)
             tables = {
                 name: self._export_table(folder, name, columns[name], found[name], old.get(name))
@@ -405,7 +405,7 @@ class Store:
 
 def _partition(signature: str) -> str:
     """The SQL of a row's partition in a table of columns `signature`: the month it landed."""
-    if not f", {signature}".count(", ingested_at "):
+    if not (signature.startswith("ingested_at ") or ", ingested_at " in signature):
         return "'all'"
     return "coalesce(strftime(ingested_at, '%Y-%m'), 'none')"
 
