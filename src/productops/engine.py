@@ -570,15 +570,21 @@ def _register_tables(session: Any, files: dict[str, list[Path]]) -> None:
     """Make each table's Parquet files a temporary view of its name in `session`.
 
     The schema is read from a file's footer here and given to Spark: left to infer it, Spark
-    runs a job per table (Ibis's read_parquet too), seconds for the 47 tables.
+    runs a job per table (Ibis's read_parquet too), seconds for the 47 tables. A view already
+    on the same files (a file's name changes with its rows) is left as it is.
     """
     import pyarrow.parquet as pq
     from pyspark.sql.pandas.types import from_arrow_schema
 
+    # Kept on the session, which outlives the backends made on it (one per snapshot).
+    views: dict[str, list[Path]] = session.__dict__.setdefault("_productops_views", {})
     for name, paths in files.items():
+        if views.get(name) == paths:
+            continue
         schema = from_arrow_schema(pq.read_schema(paths[0]))
         frame = session.read.schema(schema).parquet(*(str(p) for p in paths))
         frame.createOrReplaceTempView(name)
+        views[name] = paths
 
 
 def shared_table(table: ir.Table) -> ir.Table:
