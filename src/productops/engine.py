@@ -3,12 +3,13 @@
 The workspace's DuckDB file is the system of record: imports and connectors
 write to it in transactions (`Store`). Analytics read Ibis tables from
 `analytics_backend`: the same DuckDB connection by default, or an Apache Spark
-session (local mode or a master URL) over the canonical tables exported as
-Parquet.
+session (local mode or a master URL) over the canonical tables kept as Parquet,
+written where they changed (`Store.export_parquet`, docs/scale.md).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
@@ -16,6 +17,8 @@ import shutil
 import sys
 import tempfile
 import time
+import uuid
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -37,6 +40,7 @@ from productops.errors import (
 from productops.schema import SCHEMA_VERSION, TABLES, statements
 
 if TYPE_CHECKING:
+    import ibis.expr.types as ir
     from ibis.backends import BaseBackend
 
     from productops.config import EngineSettings
@@ -44,7 +48,7 @@ if TYPE_CHECKING:
 if sys.platform != "win32":
     import fcntl
 
-__all__ = ["Store", "analytics_backend", "quote", "store_error", "store_wanted"]
+__all__ = ["Store", "analytics_backend", "quote", "shared_table", "store_error", "store_wanted"]
 
 META_TABLE = "_productops_meta"
 RESTORE = "restore it from a backup, or move it aside and re-import/re-sync (a new one is made)"
@@ -83,6 +87,8 @@ class Store:
         self._con = con
         self._depth = 0
         self.read_only = read_only
+        # Whether a transaction committed since the store was opened (see `export_parquet`).
+        self.changed = False
         # Why this process may not write the store (then it is open read-only), or None.
         self.unwritable = _unwritable(path)
 
@@ -322,6 +328,7 @@ class Store:
         finally:
             self._depth = 0
         self._con.execute("COMMIT")
+        self.changed = True
 
     def insert_once(self, query: str, params: Sequence[Any] | None = None) -> bool:
         """Run the INSERT `query` of one row in a transaction of its own, and say whether the row
@@ -346,19 +353,81 @@ class Store:
     def ibis(self) -> BaseBackend:
         return ibis.duckdb.from_connection(self._con)
 
-    def export_parquet(self, folder: Path) -> None:
-        """Write every table analytics read to `folder/TABLE.parquet`, replacing the old set at once.
+    def export_parquet(self, folder: Path) -> dict[str, list[Path]]:
+        """Bring the Parquet copy of every table analytics read up to date in `folder`; return
+        each table's files.
 
+        A table is kept in partitions by the month its rows landed (`ingested_at`: an upsert
+        lands a changed row again, so it moves to the month of the change), each one file. A
+        partition is written again only when its rows changed: `folder/manifest.json` keeps its
+        fingerprint (row count and sum of row hashes) beside the table's columns. New files get
+        new names and the manifest is replaced at once (written aside, renamed), so an
+        interrupted export leaves the previous set whole; files it no longer names go after.
         The access tables (users, password and token hashes, the audit trail) stay in the store.
         """
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        fresh = Path(tempfile.mkdtemp(prefix=".parquet-", dir=folder.parent))
-        for name in ANALYTICS_TABLES:
-            target = str(fresh / f"{name}.parquet").replace("'", "''")
-            self._con.execute(f"COPY {quote(name)} TO '{target}' (FORMAT parquet)")
-        if folder.exists():
-            shutil.rmtree(folder)
-        fresh.rename(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        with _folder_lock(folder):  # from the fingerprints on: another export sees these
+            columns = dict(
+                self.sql(
+                    "SELECT table_name, string_agg(column_name || ' ' || data_type, ', ' "
+                    "ORDER BY column_index) FROM duckdb_columns() WHERE NOT internal "
+                    "AND schema_name = 'main' GROUP BY table_name"
+                )
+            )
+            found: dict[str, list[tuple[str, int, str]]] = {n: [] for n in ANALYTICS_TABLES}
+            for name, key, rows, digest in self.sql(
+                " UNION ALL ".join(
+                    f"SELECT '{name}', {_partition(columns[name])} AS part, count(*), "
+                    f"coalesce(sum(hash(t)), 0)::VARCHAR FROM {quote(name)} t GROUP BY part"
+                    for name in ANALYTICS_TABLES
+                )
+            ):
+                found[name].append((key, rows, digest))
+            old = _read_manifest(folder)
+            tables = {
+                name: self._export_table(folder, name, columns[name], found[name], old.get(name))
+                for name in ANALYTICS_TABLES
+            }
+            _write_manifest(folder, tables)
+            _remove_unnamed(folder, tables)
+        return {
+            name: [folder / part["file"] for part in table["parts"].values()]
+            for name, table in tables.items()
+        }
+
+    def _export_table(
+        self,
+        folder: Path,
+        name: str,
+        signature: str,
+        found: list[tuple[str, int, str]],
+        old: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        """The manifest entry of table `name` (of columns `signature`) after writing to `folder`
+        those of its partitions, `found` as (key, rows, hash), that differ from `old`'s."""
+        kept = old["parts"] if old and old.get("columns") == signature else {}
+        parts: dict[str, Any] = {}
+        for key, rows, digest in sorted(found) or [("none", 0, "0")]:
+            before = kept.get(key)
+            if before and before["rows"] == rows and before["hash"] == digest:
+                parts[key] = before
+                continue
+            file = f"{name}/{key}-{uuid.uuid4().hex[:12]}.parquet"
+            (folder / name).mkdir(exist_ok=True)
+            target = str(folder / file).replace("'", "''")
+            self._con.execute(
+                f"COPY (SELECT * FROM {quote(name)} WHERE {_partition(signature)} = '{key}') "
+                f"TO '{target}' (FORMAT parquet)"
+            )
+            parts[key] = {"rows": rows, "hash": digest, "file": file}
+        return {"columns": signature, "parts": parts}
+
+
+def _partition(signature: str) -> str:
+    """The SQL of a row's partition in a table of columns `signature`: the month it landed."""
+    if not (signature.startswith("ingested_at ") or ", ingested_at " in signature):
+        return "'all'"
+    return "coalesce(strftime(ingested_at, '%Y-%m'), 'none')"
 
 
 def store_error(exc: duckdb.Error, path: Path | None = None) -> WorkspaceError | None:
@@ -445,6 +514,59 @@ def store_wanted(path: Path) -> bool:
     return False
 
 
+MANIFEST = "manifest.json"
+"""The file in the Parquet folder naming each table's partitions, their fingerprints and files."""
+
+
+def _read_manifest(folder: Path) -> dict[str, Any]:
+    """The tables of the manifest in `folder`; none if it is missing or unreadable."""
+    try:
+        tables: dict[str, Any] = json.loads((folder / MANIFEST).read_text("utf-8"))["tables"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    return tables
+
+
+def _write_manifest(folder: Path, tables: dict[str, Any]) -> None:
+    """Replace the manifest in `folder` at once: written aside, flushed, renamed over it."""
+    aside = folder / f".{MANIFEST}.{uuid.uuid4().hex[:8]}"
+    with aside.open("w", encoding="utf-8") as out:
+        json.dump({"format": 1, "tables": tables}, out, indent=1, sort_keys=True)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(aside, folder / MANIFEST)
+
+
+def _remove_unnamed(folder: Path, tables: dict[str, Any]) -> None:
+    """Remove what the manifest in `folder` does not name: replaced partitions, files of an
+    interrupted export, manifests written aside, tables no longer exported and the
+    one-file-per-table set of old."""
+    named = {part["file"] for table in tables.values() for part in table["parts"].values()}
+    for entry in folder.iterdir():
+        if entry.is_dir() and entry.name in tables:
+            for file in entry.iterdir():
+                if f"{entry.name}/{file.name}" not in named:
+                    file.unlink()
+        elif entry.is_dir():
+            shutil.rmtree(entry)
+        elif entry.name not in (MANIFEST, ".lock"):
+            entry.unlink()
+
+
+@contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    """Hold `folder`'s lock file: one export at a time, across processes (not on Windows)."""
+    if sys.platform == "win32":
+        yield
+        return
+    fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
 def _unwritable(path: Path) -> str | None:
     """Why this process may not write the store at `path` (the file or its folder), or None."""
     if path.exists() and not os.access(path, os.W_OK):
@@ -458,12 +580,62 @@ def analytics_backend(store: Store, settings: EngineSettings, parquet_dir: Path)
     """The Ibis backend analytics run on, holding every canonical table by name."""
     if settings.kind == "duckdb":
         return store.ibis()
-    store.export_parquet(parquet_dir)
+    files = store.export_parquet(parquet_dir)
     session = spark_session(settings.spark_master, settings.spark_conf, _spark_token(settings))
-    # Temporary views straight from Spark: Ibis's read_parquet runs a job per table.
-    for name in ANALYTICS_TABLES:
-        session.read.parquet(str(parquet_dir / f"{name}.parquet")).createOrReplaceTempView(name)
+    _register_tables(session, files)
     return ibis.pyspark.connect(session)
+
+
+def _register_tables(session: Any, files: dict[str, list[Path]]) -> None:
+    """Make each table's Parquet files a temporary view of its name in `session`.
+
+    The schema is read from a file's footer here and given to Spark: left to infer it, Spark
+    runs a job per table (Ibis's read_parquet too), seconds for the 47 tables. A view already
+    on the same files (a file's name changes with its rows) is left as it is.
+    """
+    import pyarrow.parquet as pq
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    # Kept on the session, which outlives the backends made on it (one per snapshot).
+    views: dict[str, list[Path]] = session.__dict__.setdefault("_productops_views", {})
+    for name, paths in files.items():
+        if views.get(name) == paths:
+            continue
+        schema = from_arrow_schema(pq.read_schema(paths[0]))
+        frame = session.read.schema(schema).parquet(*(str(p) for p in paths))
+        frame.createOrReplaceTempView(name)
+        views[name] = paths
+
+
+def shared_table(table: ir.Table) -> ir.Table:
+    """`table`, which several analyses of a run read, computed once for them.
+
+    On Spark its rows are computed now, kept by the executors (a local checkpoint: in memory,
+    spilling to disk) and read back as a temporary view, so the plans that read it start from
+    those rows: shallow, where Spark would otherwise compute the whole nested plan again for
+    each analysis and each place an analysis reads it. The same expression asked again on the
+    same backend gives the same view; a new backend (a new snapshot of the store) starts
+    afresh, and the views go with the backend. On DuckDB, `table` itself: DuckDB plans the
+    nested query well and keeps nothing between queries.
+
+    >>> stays = shared_table(status_stays(b.table("work_item"), b.table("work_item_transition"), now))  # doctest: +SKIP
+    """
+    backend = table._find_backend()
+    if backend.name != "pyspark":
+        return table
+    # Kept on the backend object, so that they live and go with it (Ibis hashes backends by
+    # their session, which the backends of several snapshots share).
+    tables: dict[Any, ir.Table] = backend.__dict__.setdefault("_productops_shared", {})
+    key = table.op()
+    if key not in tables:
+        backend._run_pre_execute_hooks(table)  # in-memory tables and UDFs, as execute does
+        frame = backend._session.sql(backend.compile(table)).localCheckpoint(eager=True)
+        name = f"productops_shared_{uuid.uuid4().hex}"
+        frame.createOrReplaceTempView(name)
+        # Not at exit: the session may be gone by then, and the process' views with it.
+        weakref.finalize(backend, backend._session.catalog.dropTempView, name).atexit = False
+        tables[key] = backend.table(name)
+    return tables[key]
 
 
 def spark_session(master: str, conf: dict[str, str] | None = None, token: str | None = None) -> Any:

@@ -103,8 +103,20 @@ class Workspace:
         of the store per command, taken at first use.
         """
         if self._backend is None:
-            self._backend = analytics_backend(self.store, self.config.engine, self.root / "parquet")
+            self._backend = analytics_backend(self.store, self.config.engine, self.parquet_dir)
         return self._backend
 
+    @property
+    def parquet_dir(self) -> Path:
+        """Where the canonical tables are kept as Parquet for Spark (docs/scale.md)."""
+        return self.root / "parquet"
+
     def close(self) -> None:
-        self.store.close()
+        """Close the store. On Spark, first write what changed while it was open (an import, a
+        sync: any committed write) to the Parquet tables, so the next analysis finds them
+        ready; only the partitions that changed are written (`Store.export_parquet`)."""
+        try:
+            if self.config.engine.kind == "pyspark" and self.store.changed:
+                self.store.export_parquet(self.parquet_dir)
+        finally:
+            self.store.close()

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from productops.engine import shared_table
 from productops.experiments.observations import arm_totals
 from productops.experiments.scorecard import experiment_setup_time, experiments_run, setup_time
 from productops.pillars import process as p
@@ -22,16 +23,24 @@ if TYPE_CHECKING:
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
 
 
+# The intermediate tables several metrics read, computed once per backend on Spark (as the
+# services do).
 def _stays(b: BaseBackend) -> ir.Table:
-    return p.status_stays(b.table("work_item"), b.table("work_item_transition"), AS_OF)
+    return shared_table(
+        p.status_stays(b.table("work_item"), b.table("work_item_transition"), AS_OF)
+    )
+
+
+def _items(b: BaseBackend) -> ir.Table:
+    return shared_table(p.flow_items(b.table("work_item"), _stays(b)))
 
 
 def _blocks(b: BaseBackend) -> ir.Table:
-    return p.cross_team_blocks(b.table("work_item"), b.table("work_item_link"), AS_OF)
+    return shared_table(p.cross_team_blocks(b.table("work_item"), b.table("work_item_link"), AS_OF))
 
 
 def _deviations(b: BaseBackend) -> ir.Table:
-    return p.deviations(b.table("work_item"), b.table("work_item_transition"))
+    return shared_table(p.deviations(b.table("work_item"), b.table("work_item_transition")))
 
 
 PARITY_METRICS: dict[str, Callable[[BaseBackend], ir.Table]] = {
@@ -41,10 +50,10 @@ PARITY_METRICS: dict[str, Callable[[BaseBackend], ir.Table]] = {
     "throughput_by_day": lambda b: throughput(b.table("work_item"), "day", AS_OF),
     "status_stays": _stays,
     "time_in_status": lambda b: p.time_in_status(_stays(b)),
-    "flow_items": lambda b: p.flow_items(b.table("work_item"), _stays(b)),
-    "cycle_time": lambda b: p.cycle_time(p.flow_items(b.table("work_item"), _stays(b)), "month"),
+    "flow_items": _items,
+    "cycle_time": lambda b: p.cycle_time(_items(b), "month"),
     "wip_by_week": lambda b: p.wip(b.table("work_item"), "week"),
-    "aging_wip": lambda b: p.aging_wip(p.flow_items(b.table("work_item"), _stays(b)), AS_OF),
+    "aging_wip": lambda b: p.aging_wip(_items(b), AS_OF),
     "status_share": lambda b: p.status_share(_stays(b), b.table("work_item"), "quarter"),
     "bottleneck": lambda b: p.bottleneck(_stays(b), b.table("work_item"), "month"),
     "flow_efficiency": lambda b: p.flow_efficiency(

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import ibis
+import ibis.expr.operations as operations
 
 from productops.durations import Grain
 from productops.errors import UsageError
@@ -185,18 +186,65 @@ def _rollup(c: Criterion, found: list[tuple[float, int]]) -> float | None:
 Found = dict[tuple[str, datetime], dict[str, Any]]
 
 
-def _run(measure: Measure, x: Inputs, present: Callable[[str], bool]) -> Found | str:
-    """The measure's rows for the periods asked, or why there is no data at all."""
-    lacking = [t for t in measure.required if not present(t)]
-    if lacking:
-        return f"not enough data: needs {measure.missing} (no {', '.join(lacking)} rows)"
-    expr = measure.compute(x)
+def _run(
+    measures: Sequence[tuple[str, Measure]], x: Inputs, table: Callable[[str], ir.Table]
+) -> dict[str, Found | str]:
+    """Each measure's rows (by criterion id) for the periods asked, or why there is no data.
+
+    Two queries in all: the row counts of the tables the measures need, then every measure's
+    rows as one union. On Spark that is one plan whose independent stages run at once (and
+    whose repeated parts are computed once), rather than a job after a job per criterion.
+    """
+    needed = sorted({name for _, m in measures for name in m.required})
+    rows: dict[str, int] = {}
+    if needed:
+        counts = ibis.union(
+            *(
+                table(n).aggregate(rows=table(n).count()).mutate(name=ibis.literal(n))
+                for n in needed
+            )
+        )
+        rows = {r["name"]: r["rows"] for r in counts.to_pyarrow().to_pylist()}
     starts = [ibis.timestamp(p) for p in x.periods]
-    expr = expr.filter(expr.period_start.isin(starts))
-    out: Found = {}
-    for r in expr.to_pyarrow().to_pylist():
-        out[(r["team_id"], r["period_start"].astimezone(UTC))] = r
-    return out
+    why: dict[str, Found | str] = {}
+    found: dict[str, Found] = {}
+    parts = []
+    for cid, m in measures:
+        lacking = [name for name in m.required if not rows[name]]
+        if lacking:
+            why[cid] = f"not enough data: needs {m.missing} (no {', '.join(lacking)} rows)"
+            continue
+        e = _unsorted(m.compute(x))
+        e = e.filter(e.period_start.isin(starts))
+        parts.append(
+            e.select(
+                criterion=ibis.literal(cid),
+                team_id=e.team_id.cast("string"),
+                period_start=e.period_start.cast("timestamp('UTC')"),
+                value=e.value.cast("float64"),
+                n=e.n.cast("int64"),
+                reason=e.reason.cast("string"),
+            )
+        )
+        found[cid] = {}
+    if parts:
+        for r in ibis.union(*parts).to_pyarrow().to_pylist():
+            found[r.pop("criterion")][(r["team_id"], r["period_start"].astimezone(UTC))] = r
+    return {**why, **found}
+
+
+def _unsorted(t: ir.Table) -> ir.Table:
+    """`t` without the sorts inside it, which its rows in a union do not keep and which cost
+    Spark a sampling job and a shuffle each; `t` itself if it keeps the first rows of a sort."""
+    if t.op().find(operations.Limit):
+        return t
+
+    def skip(node: Any, kwargs: dict[str, Any] | None) -> Any:
+        if isinstance(node, operations.Sort):
+            return kwargs["parent"] if kwargs else node.parent
+        return node.__recreate__(kwargs) if kwargs else node
+
+    return t.op().replace(skip).to_expr()
 
 
 def _cell(
@@ -240,26 +288,22 @@ def scorecard(
     asked = [shift(starts[0], grain, -1), *starts]
     now = as_of or datetime.now(UTC)
     x = Inputs(table, grain, asked, now, min_group, catalog=catalog)
-    counted: dict[str, bool] = {}
-
-    def present(name: str) -> bool:
-        if name not in counted:
-            counted[name] = int(table(name).count().execute()) > 0
-        return counted[name]
-
     team_ids = list(teams) if teams is not None else leaf_teams(table("team"))
     goals = targets or {}
-    out: list[Score] = []
+    measured: list[tuple[Criterion, Measure]] = []
     for c in chosen:
         metric = (custom_metrics or {}).get(c.id)
         if metric is not None and catalog is None:
             raise UsageError(f"criterion {c.id}: computing catalog metric {metric} needs a catalog")
         if metric is None:
-            m = MEASURES[c.id]
-        else:
-            m, by_team = _catalog_measure(catalog, metric)  # type: ignore[arg-type]
-            c = c if by_team else replace(c, rollup="organisation")
-        found = _run(m, x, present)
+            measured.append((c, MEASURES[c.id]))
+            continue
+        m, by_team = _catalog_measure(catalog, metric)  # type: ignore[arg-type]
+        measured.append((c if by_team else replace(c, rollup="organisation"), m))
+    results = _run([(c.id, m) for c, m in measured], x, table)
+    out: list[Score] = []
+    for c, m in measured:
+        found = results[c.id]
         rows: dict[tuple[str, datetime], Score] = {}
         for team in [*team_ids, ORG]:
             for start in asked:

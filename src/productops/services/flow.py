@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from productops.durations import Grain
+from productops.engine import shared_table
 from productops.errors import UsageError
 from productops.pillars import process as p
 from productops.services.rows import records
@@ -239,9 +240,8 @@ def flow_items(
     ws: Workspace, as_of: datetime, team: str | None = None, limit: int | None = None
 ) -> list[FlowItem]:
     """Each work item (of `team`) as of `as_of`, by team, creation and id; at most `limit`."""
-    b = ws.backend()
-    stays = p.status_stays(b.table("work_item"), b.table("work_item_transition"), as_of)
-    table = p.flow_items(b.table("work_item"), stays)
+    stays = _stays(ws, as_of)
+    table = _items(ws, as_of)
     spent = p.time_in_status(stays)
     if team is not None:
         table, spent = table.filter(table.team_id == team), spent.filter(spent.team_id == team)
@@ -266,8 +266,16 @@ def flow_items(
 
 
 def _stays(ws: Workspace, as_of: datetime) -> Any:
+    """The status stays, computed once per backend (on Spark) for the reads that share them."""
     b = ws.backend()
-    return p.status_stays(b.table("work_item"), b.table("work_item_transition"), as_of)
+    return shared_table(
+        p.status_stays(b.table("work_item"), b.table("work_item_transition"), as_of)
+    )
+
+
+def _items(ws: Workspace, as_of: datetime) -> Any:
+    """The flow items (`p.flow_items`), computed once per backend (on Spark)."""
+    return shared_table(p.flow_items(ws.backend().table("work_item"), _stays(ws, as_of)))
 
 
 def _workflow(ws: Workspace) -> p.Workflow:
@@ -296,8 +304,7 @@ def cycle_time(
     until: datetime | None = None,
 ) -> list[Percentiles]:
     """Cycle time percentiles in days (time in in-progress statuses) per team and period."""
-    items = p.flow_items(ws.backend().table("work_item"), _stays(ws, as_of))
-    return records(p.cycle_time(items, grain), Percentiles, team, since, until)
+    return records(p.cycle_time(_items(ws, as_of), grain), Percentiles, team, since, until)
 
 
 def throughput(
@@ -326,8 +333,7 @@ def wip(
 
 def aging(ws: Workspace, as_of: datetime, team: str | None = None) -> list[Aging]:
     """Items in progress at `as_of`, their age against the team's cycle-time percentiles."""
-    items = p.flow_items(ws.backend().table("work_item"), _stays(ws, as_of))
-    return records(p.aging_wip(items, as_of), Aging, team)
+    return records(p.aging_wip(_items(ws, as_of), as_of), Aging, team)
 
 
 def time_in_status(

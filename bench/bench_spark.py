@@ -1,0 +1,124 @@
+"""Spark's plans: every parity metric on Spark local[2] at demo scale 1, and the whole scorecard
+at demo scale 10 on Spark against DuckDB in the same run.
+
+Targets (issue 16, item 2): each parity metric under 10 s on Spark at scale 1; the scorecard
+at scale 10 on Spark within 5x DuckDB's time (the ratio printed: Spark / DuckDB, the
+baseline). Also printed: the time to bring the Spark tables up to date, first in full, then
+after nothing changed (the incremental export, item 3), and the load average before and after.
+
+    PYTHONPATH=src .venv/bin/python bench/bench_spark.py [--metrics NAME,...] [--skip-scorecard]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.parity.metrics
+
+from tests.parity.metrics import PARITY_METRICS
+
+from productops.config import EngineSettings
+from productops.demo import build_demo
+from productops.engine import analytics_backend
+from productops.ops.scorecard import periods_ending, scorecard
+from productops.workspace import Workspace
+
+if TYPE_CHECKING:
+    from ibis.backends import BaseBackend
+
+METRIC_BUDGET = 10.0
+RATIO_BUDGET = 5.0
+LAST = datetime(2026, 7, 1, tzinfo=UTC)  # the demo's last complete quarter
+AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
+SPARK = EngineSettings(
+    kind="pyspark", spark_master="local[2]", spark_conf={"spark.ui.showConsoleProgress": "false"}
+)
+
+
+def _load() -> str:
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def _workspace(folder: Path, scale: int) -> tuple[Workspace, float]:
+    ws = Workspace.init(folder / f"scale{scale}")
+    started = time.perf_counter()
+    build_demo(ws.store, ws.manifest_path, scale=scale)
+    return ws, time.perf_counter() - started
+
+
+def _spark_backend(ws: Workspace) -> tuple[BaseBackend, float, float]:
+    """The Spark backend over `ws`, the seconds of its first (full) export and of a second one
+    with nothing changed."""
+    started = time.perf_counter()
+    backend = analytics_backend(ws.store, SPARK, ws.root / "parquet")
+    full = time.perf_counter() - started
+    started = time.perf_counter()
+    analytics_backend(ws.store, SPARK, ws.root / "parquet")
+    again = time.perf_counter() - started
+    return backend, full, again
+
+
+def per_metric(folder: Path, names: list[str]) -> None:
+    """Each metric on a fresh Spark backend, so that it pays for the shared tables it reads."""
+    ws, built = _workspace(folder, 1)
+    spark, full, again = _spark_backend(ws)
+    print(f"scale 1 built in {built:.1f} s; Spark tables: {full:.1f} s, unchanged {again:.2f} s")
+    started = time.perf_counter()  # the JVM's first queries load and compile its classes
+    PARITY_METRICS["lead_time_by_month"](spark).to_pyarrow()
+    print(f"warm-up (lead_time_by_month, not counted): {time.perf_counter() - started:.1f} s")
+    slow = []
+    for name in names:
+        spark = analytics_backend(ws.store, SPARK, ws.root / "parquet")
+        started = time.perf_counter()
+        rows = PARITY_METRICS[name](spark).to_pyarrow().num_rows
+        took = time.perf_counter() - started
+        if took >= METRIC_BUDGET:
+            slow.append(name)
+        print(f"  {name:48s} {took:6.2f} s  {rows:6d} rows  (load {_load()})", flush=True)
+    print(f"metrics over {METRIC_BUDGET:.0f} s: {len(slow)} of {len(names)} {slow or ''}")
+    ws.close()
+
+
+def scorecard_ratio(folder: Path) -> None:
+    ws, built = _workspace(folder, 10)
+    starts = periods_ending(LAST, "quarter", 8)
+    spark, full, again = _spark_backend(ws)
+    times = {}
+    for engine, backend in (("duckdb", ws.backend()), ("spark", spark)):
+        started = time.perf_counter()
+        rows = scorecard(backend.table, starts, as_of=AS_OF)
+        times[engine] = time.perf_counter() - started
+    ratio = times["spark"] / times["duckdb"]
+    print(
+        f"scale 10 built in {built:.1f} s ({len(rows)} scorecard rows); Spark tables: {full:.1f} s, "
+        f"unchanged {again:.2f} s; scorecard DuckDB {times['duckdb']:.1f} s, Spark "
+        f"{times['spark']:.1f} s: ratio {ratio:.2f} (budget {RATIO_BUDGET:.0f})"
+    )
+    ws.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--metrics", help="comma-separated parity metrics (default: all)")
+    parser.add_argument("--skip-scorecard", action="store_true")
+    parser.add_argument("--skip-metrics", action="store_true")
+    args = parser.parse_args()
+    names = args.metrics.split(",") if args.metrics else sorted(PARITY_METRICS)
+    print(f"load average before: {_load()}")
+    with tempfile.TemporaryDirectory() as tmp:
+        if not args.skip_metrics:
+            per_metric(Path(tmp), names)
+        if not args.skip_scorecard:
+            scorecard_ratio(Path(tmp))
+    print(f"load average after: {_load()}")
+
+
+if __name__ == "__main__":
+    main()
