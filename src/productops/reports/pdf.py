@@ -36,6 +36,7 @@ __all__ = ["FONTS", "to_pdf"]
 FONTS = Path(__file__).resolve().parent / "fonts"
 _W = 180.0  # text width of an A4 page with 15 mm margins
 _BAR = 30.0  # mm, the column of a listing's charts (an experiment's interval bars)
+_PAGES = "{pages}"  # the page count's alias: wide enough for a report of 10,000+ pages
 
 
 def _cmap(font: CoreFont | TTFFont) -> set[int]:
@@ -54,7 +55,7 @@ class _Doc(FPDF):
         self._glyphs = {c for name in ("dejavu", "fallback") for c in _cmap(self.fonts[name])}
         self.set_margins(15, 15, 15)
         self.set_auto_page_break(True, 16)
-        self.alias_nb_pages()
+        self.alias_nb_pages(_PAGES)
 
     def printable(self, text: str) -> str:
         """`text` with each character no embedded font draws as "?" (rather than a blank box)."""
@@ -64,7 +65,7 @@ class _Doc(FPDF):
         self.set_y(-11)
         self.style(7.5, "#78909c")
         self.cell(
-            0, 4, self.printable(f"{self._footer}  |  page {self.page_no()} of {{nb}}"), align="R"
+            0, 4, self.printable(f"{self._footer}  |  page {self.page_no()} of {_PAGES}"), align="R"
         )
 
     def style(self, size: float, colour: str = "#263238", bold: bool = False) -> None:
