@@ -93,7 +93,8 @@ class Served:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _counts: _Counts = _Counts(0, ())
     _snapshots: dict[int, _Counts] = field(default_factory=dict)  # a read view's, by id
-    _wrote: dict[str, _Counts] = field(default_factory=dict)  # the counts after a caller's write
+    # The counts after a caller's last write, per the tables it said it wrote (None: any).
+    _wrote: dict[str, dict[frozenset[str] | None, _Counts]] = field(default_factory=dict)
     _said: frozenset[str] | None = None  # the tables this turn's write said it wrote (None: any)
     _memo: dict[Hashable, _Kept] = field(default_factory=dict)
     _running: dict[Hashable, tuple[Stamp, concurrent.futures.Future[Any]]] = field(
@@ -309,15 +310,19 @@ class Served:
                 counts = _Counts(counts.changes, tuple(sorted(touched.items())))
             self._counts = counts
             if self._caller is not None:
-                self._wrote[self._caller] = counts
+                self._wrote.setdefault(self._caller, {})[self._said] = counts
 
     # -- remembered reads -------------------------------------------------------
 
     def _need(self, caller: str | None, ignoring: frozenset[str]) -> Stamp:
-        """The writes a result given to `caller` must have seen: its own."""
+        """The writes a result given to `caller` must have seen: its own, but those of only the
+        tables `ignoring`."""
         with self._lock:
-            wrote = self._wrote.get(caller) if caller is not None else None
-        return (0, 0) if wrote is None else wrote.stamp(ignoring)
+            wrote = self._wrote.get(caller, {}) if caller is not None else {}
+            stamps = [
+                c.stamp(ignoring) for said, c in wrote.items() if said is None or said - ignoring
+            ]
+        return max((s[0] for s in stamps), default=0), max((s[1] for s in stamps), default=0)
 
     def _run(
         self,
@@ -372,7 +377,7 @@ class Served:
         if key in self._running or self._loop is None:
             return
         future: concurrent.futures.Future[Any] = concurrent.futures.Future()
-        self._running[key] = ((-1, -1), future)  # its stamp is known once its turn begins
+        self._running[key] = (self._counts.stamp(ignoring), future)  # its turn sees these
         self._loop.call_soon_threadsafe(self._start, key, compute, ignoring, future)
 
     def _start(
