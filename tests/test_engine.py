@@ -1,4 +1,5 @@
-"""The store: nested transactions are all or nothing."""
+"""The store: nested transactions are all or nothing; views (cursors) of one open store, and
+bookkeeping that gives way to a transaction changing the same row."""
 
 from __future__ import annotations
 
@@ -50,3 +51,20 @@ def test_the_spark_export_leaves_users_tokens_and_audit_in_the_store(tmp_path: P
     written = {p.stem for p in (tmp_path / "parquet").iterdir()}
     assert "work_item" in written
     assert not written & {"app_user", "app_user_team", "api_token", "audit_event"}
+
+
+def test_a_view_has_its_own_transactions_and_bookkeeping_gives_way(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "s.duckdb")
+    store.sql(INSERT, ["a", "A"])
+    view = store.cursor()
+    rename = "UPDATE team SET name = ? WHERE id = 'a'"
+    with view.transaction():
+        view.sql(rename, ["in the view"])
+        assert store.sql("SELECT name FROM team") == [("A",)]  # not committed yet
+        assert not store.bookkeep(rename, ["bookkept"])  # the same row: it gives way
+    assert store.sql("SELECT name FROM team") == [("in the view",)]
+    assert store.bookkeep(rename, ["bookkept"])
+    assert view.sql("SELECT name FROM team") == [("bookkept",)]
+    assert view.sql("SELECT current_setting('TimeZone')") == [("UTC",)]
+    view.close()
+    store.close()

@@ -238,7 +238,8 @@ class Served:
                 self._views.append(view)
             else:  # start afresh: after a failure the store may not be as it should
                 self._leave = True
-            if self._leave and not self._using:
+            kept_by = self._keeper is not None and not self._keeper.done()
+            if (self._leave or not kept_by) and not self._using:  # no keeper: the loop ends
                 await run_in_threadpool(self._give_back)
             self._state.notify_all()
 
