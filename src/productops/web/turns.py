@@ -45,8 +45,8 @@ __all__ = [
 
 LINGER_SECONDS = 1.0  # an idle server keeps the store open this long after its last turn
 POLL_SECONDS = 0.02  # how often the keeper looks whether another process waits for the store
-REMEMBER_SECONDS = 60.0  # the oldest a remembered read may be
-REFRESH_SECONDS = 30.0  # a remembered read older than this is computed again, in the background
+REMEMBER_SECONDS = 600.0  # the oldest a remembered read may be
+REFRESH_SECONDS = 120.0  # a remembered read older than this is computed again, in the background
 _REMEMBERED = 32  # reads remembered at most (the oldest is forgotten first)
 T = TypeVar("T")
 Stamp = tuple[int, int]  # the changes a read can see: (writes of any table, writes it reads)
@@ -115,7 +115,8 @@ class Served:
         came = time.monotonic()
         self._bind()
         async with self._writer if writes else nullcontext():
-            self._said, self._caller = None, None
+            if writes:
+                self._said, self._caller = None, None
             view = await self._begin(came, snapshot=not writes)
             answered = kept = False
             try:
@@ -159,8 +160,9 @@ class Served:
         The rule: a kept result is given if it is at most `REMEMBER_SECONDS` old and saw every
         write `caller` made before (writes of only the tables `ignoring`, and the audit trail,
         cannot change it); if other writes came since, or it is over `REFRESH_SECONDS` old, it
-        is computed again in the background meanwhile. Else this read computes it, or waits for
-        the computation in progress that saw those writes."""
+        is computed again in the background meanwhile. So others' writes and the clock show
+        once the computation the first read after them started ends. Else this read computes
+        it, or waits for the computation in progress that saw those writes."""
         need = self._need(caller, ignoring)
         while True:
             with self._lock:
