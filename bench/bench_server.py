@@ -165,7 +165,7 @@ async def load(
                         route.method, route.path, params=route.params, json=body
                     )
                     failures += not response.is_success
-                except httpx.TimeoutException:
+                except httpx.TransportError:  # a timeout, or the server dropped the connection
                     failures += 1
                 took[route.name].append(time.perf_counter() - started)
                 if think:
