@@ -31,7 +31,6 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import HTTPException, RequestValidationError
 
-from productops.engine import Store
 from productops.errors import ProductOpsError, WorkspaceError
 from productops.workspace import STORE_FILE, Workspace
 
@@ -101,7 +100,7 @@ class Served:
         default_factory=dict
     )
     _background: set[asyncio.Task[None]] = field(default_factory=set)
-    _computing: dict[int, Store] = field(default_factory=dict)  # views refreshing, by id
+    _computing: dict[int, Workspace] = field(default_factory=dict)  # views refreshing, by id
     _caller: str | None = None  # who writes in this write turn
 
     @asynccontextmanager
@@ -406,7 +405,7 @@ class Served:
             async with self.turn() as view:
                 with self._lock:
                     self._run(view, key, ignoring, future)
-                self._computing[id(view.store)] = view.store
+                self._computing[id(view.store)] = view
                 try:
                     with CancelScope(shield=True):
                         await run_in_threadpool(self._compute, view, key, compute, ignoring, future)
@@ -422,8 +421,8 @@ class Served:
 
     def _interrupt_background(self) -> None:
         """Stop the background computations' queries: a waiting process comes first."""
-        for store in list(self._computing.values()):
-            store.interrupt()
+        for view in list(self._computing.values()):
+            view.store.interrupt()
 
 
 def served(request: Request) -> Served:
