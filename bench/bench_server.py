@@ -4,14 +4,21 @@ Targets (issue 12): the scorecard, a flow table, the themes list and a metric qu
 at p95 under 300 ms, and a write at p95 under 100 ms, with 20 concurrent clients against a warm
 server on 127.0.0.1; report the throughput and the server's peak memory.
 
-For each route: the same service call in-process on an open store, one at a time (the
-baseline: no HTTP, no turns); then one client over HTTP (the ratio to the baseline is the cost
+For each route: the same service call in-process on an open store, one at a time, before the
+server starts (the baseline: no HTTP, no turns, nothing remembered); then one client over HTTP (the ratio to the baseline is the cost
 of HTTP and the store's turns); then 20 clients at once on that route alone, each sending its
 next request as soon as the last is answered (saturation: the throughput); last, 20 users each
 going round every route with a pause between requests (--think, as people and dashboards
 do), whose percentiles are the ones the targets are about. Each phase is bounded in requests
 and seconds.
 The machine's load average is printed before and after: the figures are only as quiet as it.
+Compare with other code in the same run: `PYTHONPATH=/path/to/other/src` runs its server.
+
+Last measured (2026-12-07, load average 18-25 on 2 cores, `--seconds 8 --requests 200`), mixed,
+p50 / p95: scorecard 18 / 292 ms, flow items 20 / 242, themes 31 / 235, metric query 22 / 96,
+team target write 58 / 359 ms (target not met), 18.5 req/s, server peak RSS 622 MB; the code
+before (one request at a time, reads computed on the request path), in the same run: reads
+p95 2.4-3.0 s, the write 2.9 s, 7.9 req/s, 680 MB (docs/server.md, "Figures").
 
     .venv/bin/python bench/bench_server.py [--scale 10] [--workspace DIR] [--clients 20]
         [--seconds 15] [--requests 400] [--think 1.0]
