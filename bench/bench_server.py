@@ -4,14 +4,23 @@ Targets (issue 12): the scorecard, a flow table, the themes list and a metric qu
 at p95 under 300 ms, and a write at p95 under 100 ms, with 20 concurrent clients against a warm
 server on 127.0.0.1; report the throughput and the server's peak memory.
 
-For each route: the same service call in-process on an open store, one at a time (the
-baseline: no HTTP, no turns); then one client over HTTP (the ratio to the baseline is the cost
+For each route: the same service call in-process on an open store, one at a time, before the
+server starts (the baseline: no HTTP, no turns, nothing remembered); then one client over HTTP (the ratio to the baseline is the cost
 of HTTP and the store's turns); then 20 clients at once on that route alone, each sending its
 next request as soon as the last is answered (saturation: the throughput); last, 20 users each
 going round every route with a pause between requests (--think, as people and dashboards
 do), whose percentiles are the ones the targets are about. Each phase is bounded in requests
 and seconds.
 The machine's load average is printed before and after: the figures are only as quiet as it.
+Compare with other code in the same run: `PYTHONPATH=/path/to/other/src` runs its server.
+
+Last measured (2026-12-07, load average 18-25 on 2 cores, `--seconds 8 --requests 200`), mixed,
+p50 / p95: scorecard 18 / 292 ms, flow items 20 / 242, themes 31 / 235, metric query 22 / 96,
+team target write 58 / 359 ms (target not met), 18.5 req/s, server peak RSS 622 MB; the code
+before (one request at a time, reads computed on the request path), in the same run: reads
+p95 2.4-3.0 s, the write 2.9 s, 7.9 req/s, 680 MB. At load 8-14: reads p95 36-181 ms, the write
+29 / 218 ms, 19.1 req/s, 628 MB; before: reads p95 3.9-9.8 s, 6.5 req/s (docs/server.md,
+"Figures").
 
     .venv/bin/python bench/bench_server.py [--scale 10] [--workspace DIR] [--clients 20]
         [--seconds 15] [--requests 400] [--think 1.0]
@@ -44,7 +53,7 @@ import httpx
 from productops.ops.scorecard import latest_complete, periods_ending
 from productops.registry.themes import list_themes
 from productops.services.actor import Actor
-from productops.services.catalog import workspace_catalog
+from productops.services.catalog import query_metric
 from productops.services.flow import flow_items
 from productops.services.scorecard import compute, set_criterion_target
 from productops.services.users import add_user, create_token
@@ -69,8 +78,8 @@ class Route:
     direct: Callable[[Workspace, int], object]
 
 
-def routes(metric_query: str | None) -> list[Route]:
-    """The routes the issue names; the metric query's if the API has one."""
+def routes() -> list[Route]:
+    """The routes the issue names."""
     now = datetime.now(UTC)
     quarter = periods_ending(latest_complete(now, "quarter"), "quarter", 1)
     found = [
@@ -81,15 +90,10 @@ def routes(metric_query: str | None) -> list[Route]:
         Route("themes", "read", "GET", "/themes", {}, None,
               lambda ws, n: list_themes(ws.store)),
     ]  # fmt: skip
-    if metric_query is not None:
-        from productops.pillars.data.compile import compile_metric
-
-        def query(ws: Workspace, n: int) -> object:
-            expr = compile_metric(workspace_catalog(ws), METRIC, ws.backend().table, grain="week")
-            return expr.to_pyarrow()
-
-        path = metric_query.replace("{metric}", METRIC).replace("{name}", METRIC)
-        found.append(Route("metric query", "read", "GET", path, {"grain": "week"}, None, query))
+    found.append(
+        Route("metric query", "read", "GET", f"/metrics/{METRIC}/query", {"grain": "week"}, None,
+              lambda ws, n: query_metric(ws, METRIC, grain="week"))
+    )  # fmt: skip
     found.append(
         Route("write: team target", "write", "PUT", f"/teams/{TEAM}/targets/{CRITERION}", {},
               {"value": 7.0}, lambda ws, n: set_criterion_target(ws, ME, CRITERION, TEAM, 7.0 + n))
@@ -170,7 +174,7 @@ async def load(
                         route.method, route.path, params=route.params, json=body
                     )
                     failures += not response.is_success
-                except httpx.TimeoutException:
+                except httpx.TransportError:  # a timeout, or the server dropped the connection
                     failures += 1
                 took[route.name].append(time.perf_counter() - started)
                 if think:
@@ -228,6 +232,7 @@ def main() -> None:
         add_user(ws, ME, "bench", role="admin")
         token = create_token(ws, ME, "bench", scope="write").secret
         ws.close()
+        direct = {r.name: baseline(root, r, 3) for r in routes()}  # server not yet up
         port = free_port()
         url = f"http://127.0.0.1:{port}/api/v1"
         log = (Path(folder) / "serve.log").open("wb")
@@ -237,7 +242,7 @@ def main() -> None:
             stderr=log,
         )
         try:
-            run(root, url, token, server.pid, args)
+            run(url, token, server.pid, args, direct)
         finally:
             server.terminate()
             try:
@@ -249,8 +254,8 @@ def main() -> None:
 
 
 def warm(url: str, token: str, plan: list[Route]) -> None:
-    """Every route once: a warm server (another process's use of the store makes the server
-    compute its remembered reads afresh, and the in-process baseline is one)."""
+    """Every route once: a warm server, its remembered reads computed (the in-process baselines
+    ran before it started: another process's use of the store makes it compute them again)."""
     for route in plan:
         headers = {"Authorization": f"Bearer {token}"}
         response = httpx.request(
@@ -260,37 +265,31 @@ def warm(url: str, token: str, plan: list[Route]) -> None:
         response.raise_for_status()
 
 
-def run(root: Path, url: str, token: str, pid: int, args: argparse.Namespace) -> None:
+def run(
+    url: str, token: str, pid: int, args: argparse.Namespace, direct: dict[str, list[float]]
+) -> None:
     deadline = time.monotonic() + 120
     while True:
         try:
-            document = httpx.get(f"{url}/openapi.json", timeout=30).json()
+            httpx.get(f"{url}/openapi.json", timeout=30).raise_for_status()
             break
         except httpx.TransportError:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
-    metric_query = next(
-        (p.removeprefix("/api/v1") for p in document["paths"] if "metric" in p and "query" in p),
-        None,
-    )
-    plan = routes(metric_query)
-    if metric_query is None:
-        print("no metric query route in this API (`productops metrics query`): not timed")
+    plan = routes()
     warm(url, token, plan)
 
     print(f"\n{'route':20} {'phase':26} latency")
     for route in plan:
-        direct = baseline(root, route, 3)
-        warm(url, token, plan)  # the baseline opened the store: the server computes afresh
         one, _, _ = asyncio.run(load(url, token, [route], 1, args.seconds, 10))
         many, failures, wall = asyncio.run(
             load(url, token, [route], args.clients, args.seconds, args.requests)
         )
         times = many[route.name]
         target = TARGETS[route.kind]
-        ratio = statistics.median(one[route.name]) / statistics.median(direct)
-        print(f"{route.name:20} {'in-process (baseline)':26} {percentiles(direct)}")
+        ratio = statistics.median(one[route.name]) / statistics.median(direct[route.name])
+        print(f"{route.name:20} {'in-process (baseline)':26} {percentiles(direct[route.name])}")
         print(f"{'':20} {'1 client over HTTP':26} {percentiles(one[route.name])}  "
               f"(x{ratio:.1f} the baseline)")  # fmt: skip
         print(f"{'':20} {f'{args.clients} clients':26} {percentiles(times)}  "

@@ -1,4 +1,5 @@
-"""The store: nested transactions are all or nothing."""
+"""The store: nested transactions are all or nothing; views (cursors) of one open store, and
+bookkeeping that gives way to a transaction changing the same row."""
 
 from __future__ import annotations
 
@@ -68,3 +69,20 @@ def test_a_spark_connect_token_comes_from_the_variable_named(
     assert _with_token(settings.spark_master, token) == "sc://h:443/;use_ssl=true;token=s3cret"
     assert _with_token("sc://h:15002/", token) == "sc://h:15002/;token=s3cret"
     assert _with_token("sc://h:15002", None) == "sc://h:15002"
+
+
+def test_a_view_has_its_own_transactions_and_bookkeeping_gives_way(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "s.duckdb")
+    store.sql(INSERT, ["a", "A"])
+    view = store.cursor()
+    rename = "UPDATE team SET name = ? WHERE id = 'a'"
+    with view.transaction():
+        view.sql(rename, ["in the view"])
+        assert store.sql("SELECT name FROM team") == [("A",)]  # not committed yet
+        assert not store.bookkeep(rename, ["bookkept"])  # the same row: it gives way
+    assert store.sql("SELECT name FROM team") == [("in the view",)]
+    assert store.bookkeep(rename, ["bookkept"])
+    assert view.sql("SELECT name FROM team") == [("bookkept",)]
+    assert view.sql("SELECT current_setting('TimeZone')") == [("UTC",)]
+    view.close()
+    store.close()

@@ -178,6 +178,31 @@ class Store:
     def close(self) -> None:
         self._con.close()
 
+    def cursor(self) -> Store:
+        """Another view of this open store, with transactions of its own, for another thread:
+        DuckDB runs the views' queries side by side, each transaction on its own snapshot
+        (the server's turns, docs/server.md). Closed with this store, or before it."""
+        con = self._con.cursor()
+        con.execute("SET TimeZone = 'UTC'")
+        return Store(self.path, con, self.read_only)
+
+    def interrupt(self) -> None:
+        """Stop the query this view runs (from another thread): it raises `duckdb.Error`."""
+        self._con.interrupt()
+
+    def bookkeep(self, query: str, params: Sequence[Any]) -> bool:
+        """Run `query`, an update of bookkeeping (a token's last use), at once and in a
+        transaction of its own, outside any this view has open; False (nothing written) if a
+        transaction running beside it changes the same row: that one's write stands."""
+        con = self._con.cursor()
+        try:
+            con.execute(query, params)
+        except duckdb.TransactionException:
+            return False
+        finally:
+            con.close()
+        return True
+
     def wanted(self) -> bool:
         """Whether another process waits to open this store (`store_wanted`)."""
         return store_wanted(self.path)
@@ -318,17 +343,28 @@ class Store:
             finally:
                 self._depth -= 1
             return
-        self._con.execute("BEGIN TRANSACTION")
-        self._depth = 1
+        self.begin()
         try:
             yield
         except BaseException:
-            self._con.execute("ROLLBACK")
+            self.finish(commit=False)
             raise
+        self.finish(commit=True)
+
+    def begin(self) -> None:
+        """Begin a transaction that `finish` ends, which those begun within join (a server's
+        read turn: one snapshot of the store for its whole answer, across threads)."""
+        self._con.execute("BEGIN TRANSACTION")
+        self._depth = 1
+
+    def finish(self, commit: bool) -> None:
+        """Commit (or roll back) the transaction `begin` began."""
+        try:
+            self._con.execute("COMMIT" if commit else "ROLLBACK")
         finally:
             self._depth = 0
-        self._con.execute("COMMIT")
-        self.changed = True
+        if commit:
+            self.changed = True
 
     def insert_once(self, query: str, params: Sequence[Any] | None = None) -> bool:
         """Run the INSERT `query` of one row in a transaction of its own, and say whether the row

@@ -15,6 +15,7 @@ from productops.schema.access import Role
 from productops.services import users
 from productops.services.actor import Actor
 from productops.services.users import (
+    STAMP_EVERY,
     Access,
     Action,
     access_of,
@@ -139,6 +140,11 @@ def test_a_token_authenticates_and_records_its_last_use(with_teams: Workspace) -
     assert (access.role, access.teams, access.scope) == ("member", ("payments",), "write")
     [listed] = list_tokens(ws, "ben")
     assert listed.last_used_at is not None
+    authenticate_token(ws, made.secret)  # within STAMP_EVERY: no new stamp (no commit)
+    assert list_tokens(ws, "ben")[0].last_used_at == listed.last_used_at
+    ws.store.sql("UPDATE api_token SET last_used_at = ?", [listed.last_used_at - STAMP_EVERY])
+    authenticate_token(ws, made.secret)
+    assert list_tokens(ws, "ben")[0].last_used_at > listed.last_used_at
 
 
 def test_passwords_are_stored_as_argon2id_hashes(with_teams: Workspace) -> None:

@@ -25,7 +25,13 @@ from typing import TYPE_CHECKING, Any, Literal
 from productops.errors import AuthenticationError
 from productops.services import audit
 from productops.services.actor import Actor
-from productops.services.users import Access, access_of, find_user, verify_password
+from productops.services.users import (
+    Access,
+    access_of,
+    find_user,
+    stamp_due,
+    verify_password,
+)
 
 if TYPE_CHECKING:
     from productops.workspace import Workspace
@@ -156,8 +162,9 @@ def _find(ws: Workspace, secret: str) -> Session | None:
 def authenticate_session(ws: Workspace, secret: str, *, now: datetime | None = None) -> Access:
     """What the holder of the session cookie `secret` may do, as `user:NAME`; or an
     `AuthenticationError`: unknown (never made here, signed out or cleared), expired, idle past
-    `[server] session_idle_minutes`, or its user disabled. Stamps `last_seen_at`, which is
-    bookkeeping, not an audited write (like a token's `last_used_at`)."""
+    `[server] session_idle_minutes`, or its user disabled. Stamps `last_seen_at` (at most
+    every `STAMP_EVERY`), which is bookkeeping, not an audited write (like a token's
+    `last_used_at`)."""
     now = now or datetime.now(UTC)
     session = _find(ws, secret)
     if session is None:
@@ -168,8 +175,8 @@ def authenticate_session(ws: Workspace, secret: str, *, now: datetime | None = N
     user = find_user(ws, session.user_id)
     if user.disabled_at is not None:
         raise AuthenticationError(f"user {user.id} is disabled; ask an admin")
-    if not ws.store.read_only:
-        ws.store.sql("UPDATE web_session SET last_seen_at = ? WHERE id = ?", [now, session.id])
+    if stamp_due(ws, session.last_seen_at, now):
+        ws.store.bookkeep("UPDATE web_session SET last_seen_at = ? WHERE id = ?", [now, session.id])
     return access_of(user)
 
 

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ROLES",
+    "STAMP_EVERY",
     "Access",
     "Action",
     "NewToken",
@@ -57,6 +58,7 @@ __all__ = [
     "revoke_token",
     "set_password",
     "set_role",
+    "stamp_due",
     "verify_password",
 ]
 
@@ -436,11 +438,22 @@ def revoke_token(ws: Workspace, actor: Actor, token_id: str) -> Token:
     return token
 
 
+STAMP_EVERY = timedelta(minutes=1)
+"""How often a token's `last_used_at` and a session's `last_seen_at` are stamped at most: each
+stamp is a commit, and a server answering many requests of one token need not make one each."""
+
+
+def stamp_due(ws: Workspace, last: datetime | None, now: datetime) -> bool:
+    """Whether a use at `now` is to be stamped over the last stamp `last`."""
+    return not ws.store.read_only and (last is None or now - last >= STAMP_EVERY)
+
+
 def authenticate_token(ws: Workspace, secret: str) -> Access:
     """What the bearer of `secret` may do, or `AuthenticationError` (unknown, expired,
     revoked, or its user disabled); stamps the token's `last_used_at`.
 
-    Using a token is not a write to audit: `last_used_at` is bookkeeping.
+    Using a token is not a write to audit: `last_used_at` is bookkeeping, stamped at most
+    every `STAMP_EVERY` and never in the way of a write (`Store.bookkeep`).
     """
     digest = _token_hash(secret)
     rows = ws.store.sql(
@@ -457,7 +470,8 @@ def authenticate_token(ws: Workspace, secret: str) -> Access:
     [found] = list_users(ws, token.user_id)  # a token's user is never deleted, only disabled
     if found.disabled_at is not None:
         raise AuthenticationError(f"user {found.id} is disabled; ask an admin")
-    if not ws.store.read_only:
-        ws.store.sql("UPDATE api_token SET last_used_at = ? WHERE id = ?", [now, token.id])
+    if stamp_due(ws, token.last_used_at, now) and ws.store.bookkeep(
+        "UPDATE api_token SET last_used_at = ? WHERE id = ?", [now, token.id]
+    ):
         token = replace(token, last_used_at=now)
     return access_of(found, token)

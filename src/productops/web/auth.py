@@ -56,8 +56,12 @@ _bearer = HTTPBearer(auto_error=False, description="An API token: `productops to
 async def workspace(request: Request) -> AsyncIterator[Workspace]:
     """The served workspace, held by this request until it is answered."""
     served: Served = request.app.state.served
-    async with served.turn(writes=request.method not in ("GET", "HEAD")) as ws:
+    writes = request.method not in ("GET", "HEAD")
+    async with served.turn(writes=writes) as ws:
         yield ws
+        caller = getattr(request.state, "caller", None)
+        if writes and caller is not None:
+            served.written_by(caller)
 
 
 WorkspaceDep = Annotated[Workspace, Depends(workspace)]
@@ -118,6 +122,7 @@ class Allow:
             authorize(access, "write", access.teams[0] if access.teams else None)
         else:
             authorize(access, self.action)
+        request.state.caller = access.actor.id  # for `Served.remembered`: read your writes
         return replace(access, actor=Actor(access.actor.id, request_id(request)))
 
 

@@ -36,7 +36,9 @@ def items(
     by team, creation time and id."""
     log_read(ws, access, paging, "query", "flow.items", team=team, as_of=as_of)
     key = ("flow.items", team, as_of)  # as of now: remembered a short while
-    found = served.remembered(key, lambda: service.flow_items(ws, utc(as_of), team), TARGET_TABLES)
+    found = served.remembered(
+        ws, key, lambda w: service.flow_items(w, utc(as_of), team), TARGET_TABLES, access.actor.id
+    )
     return paging.page(found)
 
 

@@ -8,10 +8,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from productops.durations import Grain
+from productops.registry.scorecard import TARGET_TABLES
 from productops.services import catalog as service
 from productops.web.auth import WorkspaceDep
 from productops.web.paging import Page, PagingDep
 from productops.web.params import Since, Until, maybe_utc
+from productops.web.turns import ServedDep
 from productops.web.usage import ReaderDep, log_read
 
 __all__ = ["router"]
@@ -60,6 +62,7 @@ def metric(
 @router.get("/metrics/{metric}/query")
 def query(
     ws: WorkspaceDep,
+    served: ServedDep,
     paging: PagingDep,
     access: ReaderDep,
     metric: str,
@@ -73,14 +76,21 @@ def query(
 ) -> Page[dict[str, Any]]:
     """The metric per period (and `by` dimensions): one row per period and group, with the
     columns of `productops metrics query -f json` (`period_start`, the dimensions, `value`)."""
-    found = service.query_metric(
+    key = ("metrics.query", metric, tuple(by), grain, tuple(where), since, until)
+    found = served.remembered(  # a metric reads the canonical tables, not the targets
         ws,
-        metric,
-        by=by,
-        grain=grain,
-        where=where,
-        since=maybe_utc(since),
-        until=maybe_utc(until),
+        key,
+        lambda w: service.query_metric(
+            w,
+            metric,
+            by=by,
+            grain=grain,
+            where=where,
+            since=maybe_utc(since),
+            until=maybe_utc(until),
+        ),
+        TARGET_TABLES,
+        access.actor.id,
     )
     log_read(ws, access, paging, "query", found.metric, by=by, grain=grain, where=where)
     return paging.page(found.rows)

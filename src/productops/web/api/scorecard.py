@@ -73,7 +73,9 @@ def scorecard(
     now = utc(as_of)
     starts = periods_ending(_last(period, grain, now), grain, periods)
     key = ("scorecard", tuple(starts), grain, as_of)  # as of now: remembered a short while
-    costly = served.remembered(key, lambda: values(ws, starts, grain, now), TARGET_TABLES)
+    costly = served.remembered(
+        ws, key, lambda w: values(w, starts, grain, now), TARGET_TABLES, access.actor.id
+    )
     if team is not None and team not in {s.team_id for s in costly}:
         raise UsageError(f"team {team!r}: not a product team (or {crit.ORG})")
     names = {c.id: c.name for c in criteria_in_use(custom=ws.config.scorecard.custom)}
