@@ -3,12 +3,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Query
+from fastapi import Depends, Query
 
-__all__ = ["AsOf", "Since", "Team", "Until", "maybe_utc", "utc"]
+from productops.durations import Grain
+
+__all__ = [
+    "AsOf",
+    "Monthly",
+    "Periods",
+    "Quarterly",
+    "Since",
+    "Team",
+    "Until",
+    "Weekly",
+    "maybe_utc",
+    "utc",
+]
 
 AsOf = Annotated[
     datetime | None, Query(description="Look from this time (ISO 8601; default now; naive is UTC).")
@@ -34,3 +48,34 @@ def utc(value: datetime | None) -> datetime:
 def maybe_utc(value: datetime | None) -> datetime | None:
     """`value` in UTC (naive is UTC), or None."""
     return None if value is None else utc(value)
+
+
+@dataclass(frozen=True)
+class Periods:
+    """The rows a per-period read is asked for: `team` (None: every team), periods of `grain`
+    starting from `since` and before `until` (UTC; None: unbounded)."""
+
+    team: str | None
+    grain: Grain
+    since: datetime | None
+    until: datetime | None
+
+
+def _periods(default: Grain) -> Any:
+    """The query parameters `team`, `grain` (`default` unless given), `since` and `until`, as
+    one `Periods`."""
+
+    def periods(
+        team: Team = None,
+        grain: Annotated[Grain, Query(description="The length of a period.")] = default,
+        since: Since = None,
+        until: Until = None,
+    ) -> Periods:
+        return Periods(team, grain, maybe_utc(since), maybe_utc(until))
+
+    return Depends(periods)
+
+
+Weekly = Annotated[Periods, _periods("week")]
+Monthly = Annotated[Periods, _periods("month")]
+Quarterly = Annotated[Periods, _periods("quarter")]

@@ -7,17 +7,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from productops.durations import Grain
 from productops.services import activities as service
 from productops.web.auth import WorkspaceDep
 from productops.web.paging import Page, PagingDep
-from productops.web.params import Since, Team, Until, maybe_utc
+from productops.web.params import Quarterly, Team
 from productops.web.usage import ReaderDep, log_read
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/activities", tags=["improvement"])
-Quarter = Annotated[Grain, Query(description="The length of a period.")]
 Kind = Annotated[
     str | None, Query(description="Only this kind: workshop, training, retrospective, ...")
 ]
@@ -41,14 +39,11 @@ def summary(
     ws: WorkspaceDep,
     paging: PagingDep,
     access: ReaderDep,
-    team: Team = None,
-    grain: Quarter = "quarter",
-    since: Since = None,
-    until: Until = None,
+    p: Quarterly,
 ) -> Page[service.ActivitySummary]:
     """Activities held per team and period, one field per kind."""
-    log_read(ws, access, paging, "query", "activity.summary", team=team, grain=grain)
-    found = service.activity_summary(ws, grain, team, maybe_utc(since), maybe_utc(until))
+    log_read(ws, access, paging, "query", "activity.summary", team=p.team, grain=p.grain)
+    found = service.activity_summary(ws, p.grain, p.team, p.since, p.until)
     return paging.page(found)
 
 
@@ -57,14 +52,11 @@ def onboarding(
     ws: WorkspaceDep,
     paging: PagingDep,
     access: ReaderDep,
-    team: Team = None,
-    grain: Quarter = "quarter",
-    since: Since = None,
-    until: Until = None,
+    p: Quarterly,
 ) -> Page[service.OnboardingTime]:
     """Days from start to productive of new members, per team and period."""
-    log_read(ws, access, paging, "query", "activity.onboarding", team=team, grain=grain)
-    found = service.onboarding_time(ws, grain, team, maybe_utc(since), maybe_utc(until))
+    log_read(ws, access, paging, "query", "activity.onboarding", team=p.team, grain=p.grain)
+    found = service.onboarding_time(ws, p.grain, p.team, p.since, p.until)
     return paging.page(found)
 
 
@@ -73,12 +65,9 @@ def retros(
     ws: WorkspaceDep,
     paging: PagingDep,
     access: ReaderDep,
-    team: Team = None,
-    grain: Quarter = "quarter",
-    since: Since = None,
-    until: Until = None,
+    p: Quarterly,
 ) -> Page[service.Retrospectives]:
     """Retrospectives and process reviews held, bottlenecks named, actions agreed and done."""
-    log_read(ws, access, paging, "query", "activity.retros", team=team, grain=grain)
-    found = service.retrospectives(ws, grain, team, maybe_utc(since), maybe_utc(until))
+    log_read(ws, access, paging, "query", "activity.retros", team=p.team, grain=p.grain)
+    found = service.retrospectives(ws, p.grain, p.team, p.since, p.until)
     return paging.page(found)

@@ -7,17 +7,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from productops.durations import Grain
 from productops.services import dora as service
 from productops.web.auth import WorkspaceDep
 from productops.web.paging import Page, PagingDep
-from productops.web.params import AsOf, Since, Team, Until, maybe_utc, utc
+from productops.web.params import AsOf, Monthly, utc
 from productops.web.usage import ReaderDep, log_read
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/dora", tags=["flow"])
-Month = Annotated[Grain, Query(description="The length of a period.")]
 LinkHours = Annotated[
     float,
     Query(
@@ -37,17 +35,14 @@ def frequency(
     ws: WorkspaceDep,
     paging: PagingDep,
     access: ReaderDep,
-    team: Team = None,
-    grain: Month = "month",
-    since: Since = None,
-    until: Until = None,
+    p: Monthly,
     bands: Bands = 2024,
     as_of: AsOf = None,
 ) -> Page[service.DeploymentFrequency]:
     """Production deployments and deployment days per week (a running period is `partial`)."""
-    log_read(ws, access, paging, "query", "dora.frequency", team=team, grain=grain, bands=bands)
+    log_read(ws, access, paging, "query", "dora.frequency", team=p.team, grain=p.grain, bands=bands)
     found = service.deployment_frequency(
-        ws, grain, service.report_year(bands), utc(as_of), team, maybe_utc(since), maybe_utc(until)
+        ws, p.grain, service.report_year(bands), utc(as_of), p.team, p.since, p.until
     )
     return paging.page(found)
 
@@ -57,16 +52,13 @@ def lead_time(
     ws: WorkspaceDep,
     paging: PagingDep,
     access: ReaderDep,
-    team: Team = None,
-    grain: Month = "month",
-    since: Since = None,
-    until: Until = None,
+    p: Monthly,
     bands: Bands = 2024,
 ) -> Page[service.ChangeLeadTime]:
     """Lead time for changes in hours (first commit to production), by stage."""
-    log_read(ws, access, paging, "query", "dora.lead_time", team=team, grain=grain, bands=bands)
+    log_read(ws, access, paging, "query", "dora.lead_time", team=p.team, grain=p.grain, bands=bands)
     found = service.change_lead_time(
-        ws, grain, service.report_year(bands), team, maybe_utc(since), maybe_utc(until)
+        ws, p.grain, service.report_year(bands), p.team, p.since, p.until
     )
     return paging.page(found)
 
@@ -76,19 +68,16 @@ def failure_rate(
     ws: WorkspaceDep,
     paging: PagingDep,
     access: ReaderDep,
-    team: Team = None,
-    grain: Month = "month",
-    since: Since = None,
-    until: Until = None,
+    p: Monthly,
     bands: Bands = 2024,
     link_hours: LinkHours = service.LINK_HOURS,
 ) -> Page[service.ChangeFailureRate]:
     """Change failure rate: production deployments that caused an incident."""
-    log_read(ws, access, paging, "query", "dora.failure_rate", team=team, grain=grain, bands=bands)
-    year = service.report_year(bands)
-    found = service.change_failure_rate(
-        ws, grain, year, team, maybe_utc(since), maybe_utc(until), link_hours
+    log_read(
+        ws, access, paging, "query", "dora.failure_rate", team=p.team, grain=p.grain, bands=bands
     )
+    year = service.report_year(bands)
+    found = service.change_failure_rate(ws, p.grain, year, p.team, p.since, p.until, link_hours)
     return paging.page(found)
 
 
@@ -97,17 +86,12 @@ def recovery(
     ws: WorkspaceDep,
     paging: PagingDep,
     access: ReaderDep,
-    team: Team = None,
-    grain: Month = "month",
-    since: Since = None,
-    until: Until = None,
+    p: Monthly,
     bands: Bands = 2024,
     link_hours: LinkHours = service.LINK_HOURS,
 ) -> Page[service.RecoveryTime]:
     """Failed deployment recovery time in hours (incident opened to resolved)."""
-    log_read(ws, access, paging, "query", "dora.recovery", team=team, grain=grain, bands=bands)
+    log_read(ws, access, paging, "query", "dora.recovery", team=p.team, grain=p.grain, bands=bands)
     year = service.report_year(bands)
-    found = service.recovery_time(
-        ws, grain, year, team, maybe_utc(since), maybe_utc(until), link_hours
-    )
+    found = service.recovery_time(ws, p.grain, year, p.team, p.since, p.until, link_hours)
     return paging.page(found)

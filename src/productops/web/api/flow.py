@@ -8,19 +8,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from productops.durations import Grain
 from productops.registry.scorecard import TARGET_TABLES
 from productops.services import flow as service
 from productops.web.auth import WorkspaceDep
 from productops.web.paging import Page, PagingDep
-from productops.web.params import AsOf, Since, Team, Until, maybe_utc, utc
+from productops.web.params import AsOf, Monthly, Quarterly, Team, Weekly, utc
 from productops.web.turns import ServedDep
 from productops.web.usage import ReaderDep, log_read
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/flow", tags=["flow"])
-Month = Annotated[Grain, Query(description="The length of a period.")]
 
 
 @router.get("/items")
@@ -47,14 +45,11 @@ def lead_time(
     ws: WorkspaceDep,
     paging: PagingDep,
     access: ReaderDep,
-    team: Team = None,
-    grain: Month = "month",
-    since: Since = None,
-    until: Until = None,
+    p: Monthly,
 ) -> Page[service.Percentiles]:
     """Lead time percentiles in days (created to done) per team and period."""
-    log_read(ws, access, paging, "query", "flow.lead_time", team=team, grain=grain)
-    return paging.page(service.lead_time(ws, grain, team, maybe_utc(since), maybe_utc(until)))
+    log_read(ws, access, paging, "query", "flow.lead_time", team=p.team, grain=p.grain)
+    return paging.page(service.lead_time(ws, p.grain, p.team, p.since, p.until))
 
 
 @router.get("/cycle-time")
@@ -62,15 +57,12 @@ def cycle_time(
     ws: WorkspaceDep,
     paging: PagingDep,
     access: ReaderDep,
-    team: Team = None,
-    grain: Month = "month",
-    since: Since = None,
-    until: Until = None,
+    p: Monthly,
     as_of: AsOf = None,
 ) -> Page[service.Percentiles]:
     """Cycle time percentiles in days (time in in-progress statuses) per team and period."""
-    log_read(ws, access, paging, "query", "flow.cycle_time", team=team, grain=grain)
-    found = service.cycle_time(ws, grain, utc(as_of), team, maybe_utc(since), maybe_utc(until))
+    log_read(ws, access, paging, "query", "flow.cycle_time", team=p.team, grain=p.grain)
+    found = service.cycle_time(ws, p.grain, utc(as_of), p.team, p.since, p.until)
     return paging.page(found)
 
 
@@ -79,15 +71,12 @@ def throughput(
     ws: WorkspaceDep,
     paging: PagingDep,
     access: ReaderDep,
-    team: Team = None,
-    grain: Annotated[Grain, Query(description="The length of a period.")] = "week",
-    since: Since = None,
-    until: Until = None,
+    p: Weekly,
     as_of: AsOf = None,
 ) -> Page[service.Throughput]:
     """Items done per team and period, and per week (a period still running is `partial`)."""
-    log_read(ws, access, paging, "query", "flow.throughput", team=team, grain=grain)
-    found = service.throughput(ws, grain, utc(as_of), team, maybe_utc(since), maybe_utc(until))
+    log_read(ws, access, paging, "query", "flow.throughput", team=p.team, grain=p.grain)
+    found = service.throughput(ws, p.grain, utc(as_of), p.team, p.since, p.until)
     return paging.page(found)
 
 
@@ -96,14 +85,11 @@ def wip(
     ws: WorkspaceDep,
     paging: PagingDep,
     access: ReaderDep,
-    team: Team = None,
-    grain: Annotated[Grain, Query(description="The length of a period.")] = "week",
-    since: Since = None,
-    until: Until = None,
+    p: Weekly,
 ) -> Page[service.Wip]:
     """Work in progress at the end of each period, per team."""
-    log_read(ws, access, paging, "query", "flow.wip", team=team, grain=grain)
-    return paging.page(service.wip(ws, grain, team, maybe_utc(since), maybe_utc(until)))
+    log_read(ws, access, paging, "query", "flow.wip", team=p.team, grain=p.grain)
+    return paging.page(service.wip(ws, p.grain, p.team, p.since, p.until))
 
 
 @router.get("/aging")
@@ -120,15 +106,12 @@ def time_in_status(
     ws: WorkspaceDep,
     paging: PagingDep,
     access: ReaderDep,
-    team: Team = None,
-    grain: Month = "month",
-    since: Since = None,
-    until: Until = None,
+    p: Monthly,
     as_of: AsOf = None,
 ) -> Page[service.StatusShare]:
     """Days in each in-progress status and its share of cycle time, per team and period."""
-    log_read(ws, access, paging, "query", "flow.time_in_status", team=team, grain=grain)
-    found = service.time_in_status(ws, grain, utc(as_of), team, maybe_utc(since), maybe_utc(until))
+    log_read(ws, access, paging, "query", "flow.time_in_status", team=p.team, grain=p.grain)
+    found = service.time_in_status(ws, p.grain, utc(as_of), p.team, p.since, p.until)
     return paging.page(found)
 
 
@@ -137,15 +120,12 @@ def bottleneck(
     ws: WorkspaceDep,
     paging: PagingDep,
     access: ReaderDep,
-    team: Team = None,
-    grain: Month = "month",
-    since: Since = None,
-    until: Until = None,
+    p: Monthly,
     as_of: AsOf = None,
 ) -> Page[service.Bottleneck]:
     """The wait status holding the most waiting time, per team and period, and its trend."""
-    log_read(ws, access, paging, "query", "flow.bottleneck", team=team, grain=grain)
-    found = service.bottleneck(ws, grain, utc(as_of), team, maybe_utc(since), maybe_utc(until))
+    log_read(ws, access, paging, "query", "flow.bottleneck", team=p.team, grain=p.grain)
+    found = service.bottleneck(ws, p.grain, utc(as_of), p.team, p.since, p.until)
     return paging.page(found)
 
 
@@ -154,15 +134,12 @@ def efficiency(
     ws: WorkspaceDep,
     paging: PagingDep,
     access: ReaderDep,
-    team: Team = None,
-    grain: Month = "month",
-    since: Since = None,
-    until: Until = None,
+    p: Monthly,
     as_of: AsOf = None,
 ) -> Page[service.Efficiency]:
     """Flow efficiency: active time over cycle time, per team and period."""
-    log_read(ws, access, paging, "query", "flow.efficiency", team=team, grain=grain)
-    found = service.efficiency(ws, grain, utc(as_of), team, maybe_utc(since), maybe_utc(until))
+    log_read(ws, access, paging, "query", "flow.efficiency", team=p.team, grain=p.grain)
+    found = service.efficiency(ws, p.grain, utc(as_of), p.team, p.since, p.until)
     return paging.page(found)
 
 
@@ -171,15 +148,12 @@ def dependencies(
     ws: WorkspaceDep,
     paging: PagingDep,
     access: ReaderDep,
-    team: Team = None,
-    grain: Month = "month",
-    since: Since = None,
-    until: Until = None,
+    p: Monthly,
     as_of: AsOf = None,
 ) -> Page[service.DependencyDelay]:
     """Items delayed by other teams' items and days blocked, per blocked team and period."""
-    log_read(ws, access, paging, "query", "flow.dependencies", team=team, grain=grain)
-    found = service.dependencies(ws, grain, utc(as_of), team, maybe_utc(since), maybe_utc(until))
+    log_read(ws, access, paging, "query", "flow.dependencies", team=p.team, grain=p.grain)
+    found = service.dependencies(ws, p.grain, utc(as_of), p.team, p.since, p.until)
     return paging.page(found)
 
 
@@ -201,14 +175,11 @@ def conformance(
     ws: WorkspaceDep,
     paging: PagingDep,
     access: ReaderDep,
-    team: Team = None,
-    grain: Month = "month",
-    since: Since = None,
-    until: Until = None,
+    p: Monthly,
 ) -> Page[service.Conformance]:
     """Share of finished items that followed the standard workflow, per team and period."""
-    log_read(ws, access, paging, "query", "flow.conformance", team=team, grain=grain)
-    return paging.page(service.conformance(ws, grain, team, maybe_utc(since), maybe_utc(until)))
+    log_read(ws, access, paging, "query", "flow.conformance", team=p.team, grain=p.grain)
+    return paging.page(service.conformance(ws, p.grain, p.team, p.since, p.until))
 
 
 @router.get("/deviations")
@@ -225,14 +196,11 @@ def time_to_market(
     ws: WorkspaceDep,
     paging: PagingDep,
     access: ReaderDep,
-    team: Team = None,
-    grain: Annotated[Grain, Query(description="The length of a period.")] = "quarter",
-    since: Since = None,
-    until: Until = None,
+    p: Quarterly,
 ) -> Page[service.TimeToMarket]:
     """Days from creation to release of features, and of those addressing customer insights."""
-    log_read(ws, access, paging, "query", "flow.time_to_market", team=team, grain=grain)
-    found = service.time_to_market(ws, grain, team, maybe_utc(since), maybe_utc(until))
+    log_read(ws, access, paging, "query", "flow.time_to_market", team=p.team, grain=p.grain)
+    found = service.time_to_market(ws, p.grain, p.team, p.since, p.until)
     return paging.page(found)
 
 
