@@ -192,28 +192,27 @@ def _check(
     label: str,
 ) -> None:
     """_checked: typed rows with `_reason`, '' when valid; later duplicates of a key are invalid."""
-    query = _checked_sql(read_columns, typed, reasons, key, label)
-    store.sql(f"CREATE OR REPLACE TEMP TABLE _checked AS {query}")
+    partition = ", ".join(f"r.{k}" for k in key)
+    store.sql(
+        f"CREATE OR REPLACE TEMP TABLE _checked AS {_reasoned_sql(read_columns, typed, reasons)} "
+        f"SELECT t.* EXCLUDE (_reason, _first), CASE WHEN t._reason = '' AND t._first < t.{LINE} "
+        f"THEN 'duplicate key in this file, first at {label} ' || t._first ELSE t._reason END AS _reason "
+        f"FROM (SELECT r.*, min(r.{LINE}) FILTER (WHERE r._reason = '') OVER (PARTITION BY "
+        f"{partition}) AS _first FROM r) t"
+    )
 
 
-def _checked_sql(
-    read_columns: dict[str, bool], typed: list[str], reasons: str, key: list[str], label: str
-) -> str:
-    """The rows of `_staged` typed, with `_reason` (see `_check`).
+def _reasoned_sql(read_columns: dict[str, bool], typed: list[str], reasons: str) -> str:
+    """`WITH ... r`: the rows of `_staged` typed, each with `_reason` ('' when valid).
 
     One pass over the read rows: each value is typed beside its raw form, and
     the reasons read both.
     """
     raw = [f"s.{quote(c)} AS {raw_name(c)}" for c in read_columns]
     drop = f" EXCLUDE ({', '.join(raw_name(c) for c in read_columns)})" if read_columns else ""
-    partition = ", ".join(f"r.{k}" for k in key)
     return (
         f"WITH t AS (SELECT {', '.join([f's.{LINE}', *typed, *raw])} FROM _staged s), "
-        f"r AS (SELECT t.*{drop}, {reasons} AS _reason FROM t) "
-        f"SELECT t.* EXCLUDE (_reason, _first), CASE WHEN t._reason = '' AND t._first < t.{LINE} "
-        f"THEN 'duplicate key in this file, first at {label} ' || t._first ELSE t._reason END AS _reason "
-        f"FROM (SELECT r.*, min(r.{LINE}) FILTER (WHERE r._reason = '') OVER (PARTITION BY "
-        f"{partition}) AS _first FROM r) t"
+        f"r AS (SELECT t.*{drop}, {reasons} AS _reason FROM t)"
     )
 
 
@@ -311,12 +310,12 @@ def _land_few(
     store: Store, table: Table, data: pa.Table, *, source: str, file: str
 ) -> ImportCounts | None:
     """Land `data` (with `_line`) as `land` would, in a few statements and no temporary
-    tables; None, with nothing written, where `land` must: a row is invalid (it quarantines
-    it), the table is `team` (it checks the tree) or a derived column is to be kept.
+    tables; None, with nothing written, where `land` must: a row is invalid or repeats
+    another's key (it quarantines them), the table is `team` (it checks the tree) or a
+    derived column is to be kept.
 
-    The rows are checked and compared with the stored ones in one query, with the same
-    SQL as `land_staged`; the changed ones are then deleted and inserted, and the
-    import run recorded.
+    One query types and checks the rows with `land_staged`'s SQL and compares them with
+    the stored ones; the changed ones are then deleted and inserted, and the run recorded.
     """
     read_columns = text_columns(data.schema)
     derived = [c for c in table.columns if c.derived_from and c.name not in read_columns]
@@ -333,25 +332,32 @@ def _land_few(
         )
         typed = typed_sql(table, read_columns, source, reading)
         reasons = reason_sql(table, read_columns, reading)
-        checked = store.arrow(
-            f"WITH g AS ({_checked_sql(read_columns, typed, reasons, key, 'row')}) "
-            f"SELECT g.* EXCLUDE ({LINE}), {_kind_sql(cols, key)} AS _kind "
-            f"FROM g LEFT JOIN {name} e ON {on}"
+        checked = store.sql(
+            f"{_reasoned_sql(read_columns, typed, reasons)} SELECT g.* EXCLUDE ({LINE}), "
+            f"{_kind_sql(cols, key)} AS _kind FROM r g LEFT JOIN {name} e ON {on}"
         )
-        if any(checked.column("_reason").to_pylist()):
+        at = [cols.index(k) for k in table.key]
+        keys = {tuple(row[i] for i in at) for row in checked}
+        if len(keys) < len(checked) or any(row[-2] for row in checked):
             return None
-        kinds = checked.column("_kind").to_pylist()
+        kinds = [row[-1] for row in checked]
         counts = (kinds.count("new"), kinds.count("updated"), kinds.count("unchanged"))
-        change = checked.filter(pa.array([k != "unchanged" for k in kinds], pa.bool_()))
-        if change.num_rows:
-            with store.staged("_change", change):
-                if counts[1]:
-                    store.sql(f"DELETE FROM {name} e USING _change g WHERE {on}")
-                listed = ", ".join(quote(c) for c in cols)
-                store.sql(
-                    f"INSERT INTO {name} ({listed}, ingested_at) SELECT {listed}, ? FROM _change",
-                    [_clock(table)],
-                )
+        if counts[1]:
+            match = " AND ".join(f"{k} = ?" for k in key)
+            updated = [row for row in checked if row[-1] == "updated"]
+            store.sql(
+                f"DELETE FROM {name} WHERE {' OR '.join(f'({match})' for _ in updated)}",
+                [row[i] for row in updated for i in at],
+            )
+        changed = [row[: len(cols)] for row in checked if row[-1] != "unchanged"]
+        if changed:
+            listed = ", ".join(quote(c) for c in [*cols, "ingested_at"])
+            values = "(" + ", ".join("?" for _ in range(len(cols) + 1)) + ")"
+            now = _clock(table)
+            store.sql(
+                f"INSERT INTO {name} ({listed}) VALUES {', '.join(values for _ in changed)}",
+                [value for row in changed for value in (*row, now)],
+            )
         _record_run(store, table, file, source, started, (*counts, 0))
     return ImportCounts(table.name, file, *counts, 0)
 
