@@ -70,17 +70,26 @@ def _both(few: Store, full: Store, table: str, data: pa.Table) -> None:
 
 
 def _at(day: int) -> datetime:
-    return datetime(2024, 1, 1, tzinfo=UTC).replace(day=day) if day > 0 else datetime(1800, 1, 1, tzinfo=UTC)
+    return (
+        datetime(2024, 1, 1, tzinfo=UTC).replace(day=day)
+        if day > 0
+        else datetime(1800, 1, 1, tzinfo=UTC)
+    )
+
+
+def _mostly(valid: list[Any], invalid: list[Any]) -> st.SearchStrategy[Any]:
+    """A valid value nine times in ten: batches of several valid rows take the short path."""
+    return st.sampled_from(valid * 9 + invalid)
 
 
 ROW = st.fixed_dictionaries(
     {
-        "id": st.sampled_from(["a", "b", "jira:c", None]),
-        "team_id": st.sampled_from(["payments", "search", "nowhere", None]),
-        "status_category": st.sampled_from(["done", "In Progress", "bogus", None]),
-        "created_at": st.sampled_from([_at(3), _at(9), _at(0), None]),
-        "resolved_at": st.sampled_from([_at(1), _at(5), None]),
-        "estimate": st.sampled_from([1.0, 2.5, float("inf"), float("nan"), None]),
+        "id": _mostly(["a", "b", "jira:c"], [None]),
+        "team_id": _mostly(["payments", "search"], ["nowhere", None]),
+        "status_category": _mostly(["done", "In Progress", None], ["bogus"]),
+        "created_at": _mostly([_at(3), _at(4)], [_at(0), None]),
+        "resolved_at": _mostly([_at(5), None], [_at(1)]),
+        "estimate": _mostly([1.0, 0.0, -0.0, None], [float("inf"), float("nan")]),
     }
 )
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import pyarrow as pa
 
@@ -241,10 +242,11 @@ def _upsert(store: Store, table: Table, cols: list[str], key: list[str]) -> tupl
     """Insert new keys, replace changed rows, leave identical ones; returns the three counts."""
     name = quote(table.name)
     on = " AND ".join(f"e.{k} = g.{k}" for k in key)
+    differs = " OR ".join(f"g.{quote(c)} IS DISTINCT FROM e.{quote(c)}" for c in cols)
     store.sql(
         f"CREATE OR REPLACE TEMP TABLE _change AS SELECT g.* EXCLUDE ({LINE}, _reason), "
-        f"{_kind_sql(cols, key)} AS _kind FROM _checked g LEFT JOIN {name} e ON {on} "
-        f"WHERE g._reason = ''"
+        f"CASE WHEN e.{key[0]} IS NULL THEN 'new' WHEN {differs} THEN 'updated' ELSE 'unchanged' END "
+        f"AS _kind FROM _checked g LEFT JOIN {name} e ON {on} WHERE g._reason = ''"
     )
     landed, updated, unchanged = store.sql(
         "SELECT count(*) FILTER (WHERE _kind = 'new'), count(*) FILTER (WHERE _kind = 'updated'), "
@@ -260,12 +262,6 @@ def _upsert(store: Store, table: Table, cols: list[str], key: list[str]) -> tupl
             [_clock(table)],
         )
     return int(landed), int(updated), int(unchanged)
-
-
-def _kind_sql(cols: list[str], key: list[str]) -> str:
-    """Whether a checked row `g` is new, updated or unchanged against the stored row `e`."""
-    differs = " OR ".join(f"g.{quote(c)} IS DISTINCT FROM e.{quote(c)}" for c in cols)
-    return f"CASE WHEN e.{key[0]} IS NULL THEN 'new' WHEN {differs} THEN 'updated' ELSE 'unchanged' END"
 
 
 def _quarantine(store: Store, table: Table, read_columns: dict[str, bool], file: str) -> int:
@@ -325,41 +321,69 @@ def _land_few(
     started = _clock(table)
     cols = [c.name for c in table.columns if c.name != "ingested_at"]
     key = [quote(k) for k in table.key]
-    name, on = quote(table.name), " AND ".join(f"e.{k} = g.{k}" for k in key)
+    name = quote(table.name)
     with store.transaction(), store.staged("_staged", data):
         reading = mapping.model_copy(
             update={"date_order": _date_order(store, table, read_columns, mapping)}
         )
         typed = typed_sql(table, read_columns, source, reading)
         reasons = reason_sql(table, read_columns, reading)
-        checked = store.sql(
-            f"{_reasoned_sql(read_columns, typed, reasons)} SELECT g.* EXCLUDE ({LINE}), "
-            f"{_kind_sql(cols, key)} AS _kind FROM r g LEFT JOIN {name} e ON {on}"
-        )
+        checked = [
+            row[1:]
+            for row in store.sql(f"{_reasoned_sql(read_columns, typed, reasons)} SELECT * FROM r")
+        ]
         at = [cols.index(k) for k in table.key]
-        keys = {tuple(row[i] for i in at) for row in checked}
-        if len(keys) < len(checked) or any(row[-2] for row in checked):
+        keys = [tuple(row[i] for i in at) for row in checked]
+        if len(set(keys)) < len(keys) or any(row[-1] for row in checked):
             return None
-        kinds = [row[-1] for row in checked]
+        one = "(" + " AND ".join(f"{k} = ?" for k in key) + ")"
+        listed = ", ".join(quote(c) for c in cols)
+        stored = (
+            store.sql(
+                f"SELECT {listed} FROM {name} WHERE {' OR '.join(one for _ in keys)}", _flat(keys)
+            )
+            if keys
+            else []
+        )
+        found = {tuple(row[i] for i in at): row for row in stored}
+        if len(found) < len(stored):  # a key stored twice: the full path says what then
+            return None
+        kinds = [
+            _kind(row[: len(cols)], found.get(k)) for row, k in zip(checked, keys, strict=True)
+        ]
         counts = (kinds.count("new"), kinds.count("updated"), kinds.count("unchanged"))
         if counts[1]:
-            match = " AND ".join(f"{k} = ?" for k in key)
-            updated = [row for row in checked if row[-1] == "updated"]
+            updated = [k for k, kind in zip(keys, kinds, strict=True) if kind == "updated"]
             store.sql(
-                f"DELETE FROM {name} WHERE {' OR '.join(f'({match})' for _ in updated)}",
-                [row[i] for row in updated for i in at],
+                f"DELETE FROM {name} WHERE {' OR '.join(one for _ in updated)}", _flat(updated)
             )
-        changed = [row[: len(cols)] for row in checked if row[-1] != "unchanged"]
+        changed = [
+            row[: len(cols)]
+            for row, kind in zip(checked, kinds, strict=True)
+            if kind != "unchanged"
+        ]
         if changed:
-            listed = ", ".join(quote(c) for c in [*cols, "ingested_at"])
-            values = "(" + ", ".join("?" for _ in range(len(cols) + 1)) + ")"
-            now = _clock(table)
+            values, now = "(" + ", ".join("?" for _ in range(len(cols) + 1)) + ")", _clock(table)
             store.sql(
-                f"INSERT INTO {name} ({listed}) VALUES {', '.join(values for _ in changed)}",
-                [value for row in changed for value in (*row, now)],
+                f"INSERT INTO {name} ({listed}, ingested_at) VALUES "
+                f"{', '.join(values for _ in changed)}",
+                _flat([(*row, now) for row in changed]),
             )
         _record_run(store, table, file, source, started, (*counts, 0))
     return ImportCounts(table.name, file, *counts, 0)
+
+
+def _kind(row: tuple[Any, ...], stored: tuple[Any, ...] | None) -> str:
+    """new, updated or unchanged: `row` against the stored row of its key, value by value as
+    SQL's IS DISTINCT FROM compares them (NaN is NaN)."""
+    if stored is None:
+        return "new"
+    same = all(a == b or (a != a and b != b) for a, b in zip(row, stored, strict=True))
+    return "unchanged" if same else "updated"
+
+
+def _flat(rows: list[tuple[Any, ...]]) -> list[Any]:
+    return [value for row in rows for value in row]
 
 
 def _record_run(
@@ -374,5 +398,14 @@ def _record_run(
     store.sql(
         "INSERT INTO import_run (id, table_name, file, started_at, finished_at, landed, updated, "
         "unchanged, quarantined, source, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [str(uuid.uuid4()), table.name, file, started, _clock(table), *counts, source, _clock(table)],
+        [
+            str(uuid.uuid4()),
+            table.name,
+            file,
+            started,
+            _clock(table),
+            *counts,
+            source,
+            _clock(table),
+        ],
     )
