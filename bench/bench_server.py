@@ -19,8 +19,9 @@ p50 / p95: scorecard 18 / 292 ms, flow items 20 / 242, themes 31 / 235, metric q
 team target write 58 / 359 ms (target not met), 18.5 req/s, server peak RSS 622 MB; the code
 before (one request at a time, reads computed on the request path), in the same run: reads
 p95 2.4-3.0 s, the write 2.9 s, 7.9 req/s, 680 MB. At load 8-14: reads p95 36-181 ms, the write
-29 / 218 ms, 19.1 req/s, 628 MB; before: reads p95 3.9-9.8 s, 6.5 req/s (docs/server.md,
-"Figures").
+29 / 218 ms, 19.1 req/s, 628 MB; before: reads p95 3.9-9.8 s, 6.5 req/s. With the short
+landing of a few rows (load 9-14): the write 37-45 / 332-410 ms against 63-81 / 412-722 ms
+before it (docs/server.md, "Figures").
 
     .venv/bin/python bench/bench_server.py [--scale 10] [--workspace DIR] [--clients 20]
         [--seconds 15] [--requests 400] [--think 1.0]

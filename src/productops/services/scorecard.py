@@ -199,17 +199,17 @@ def set_criterion_target(
     with ws.store.transaction():
         set_target(ws.store, criterion, team, value, datetime.now(UTC), also=(crit.ORG,))
         obj = f"criterion_target:{criterion}/{team}"
-        audit.record(ws, actor, "scorecard.target", obj, before, _target(ws, criterion, team))
+        after = {"criterion": criterion, "team_id": team, "target": float(value)}  # as landed
+        audit.record(ws, actor, "scorecard.target", obj, before, after)
     return known[criterion]
 
 
 def _target(ws: Workspace, criterion: str, team: str) -> dict[str, Any] | None:
-    rows = ws.store.arrow(
-        "SELECT criterion, team_id, target FROM criterion_target WHERE criterion = ? "
-        "AND team_id = ?",
+    rows = ws.store.sql(
+        "SELECT target FROM criterion_target WHERE criterion = ? AND team_id = ?",
         [criterion, team],
-    ).to_pylist()
-    return dict(rows[0]) if rows else None
+    )
+    return {"criterion": criterion, "team_id": team, "target": rows[0][0]} if rows else None
 
 
 @dataclass(frozen=True)
