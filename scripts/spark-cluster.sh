@@ -46,7 +46,7 @@ spark_home() {
 # that took the pid of one that ended).
 alive() {
   local line
-  [ -f "$1" ] && line=$(ps -o stat=,args= -p "$(cat "$1")" 2>/dev/null) || return 1
+  [ -f "$1" ] && line=$(ps -ww -o stat=,args= -p "$(cat "$1")" 2>/dev/null) || return 1
   [ "${line:0:1}" != Z ] && [[ $line == *"$dir"* || $line == *spark-class* || $line == *spark-submit* ]]
 }
 
@@ -113,7 +113,7 @@ stop_pids() {
 
 # Java processes left with this folder in their command line (executors a worker did not stop).
 leftovers() {
-  ps -eo pid=,stat=,args= | awk -v dir="$dir" '$2 !~ /^Z/ && $3 ~ /(^|\/)java$/ && index($0, dir) { print $1 }'
+  ps -ww -eo pid=,stat=,args= | awk -v dir="$dir" '$2 !~ /^Z/ && $3 ~ /(^|\/)java$/ && index($0, dir) { print $1 }'
 }
 
 start() {

@@ -61,13 +61,18 @@ def _start(log: Path, command: list[str], env: dict[str, str]) -> subprocess.Pop
         return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
 
 
-def _finish(process: subprocess.Popen[bytes], log: Path, seconds: float) -> None:
-    """Wait up to `seconds` for `process` (killed past them); it must succeed."""
+def _wait(process: subprocess.Popen[bytes], seconds: float) -> None:
+    """Wait up to `seconds` for `process`, killed past them."""
     try:
         process.wait(timeout=seconds)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def _finish(process: subprocess.Popen[bytes], log: Path, seconds: float) -> None:
+    """Wait up to `seconds` for `process` (killed past them); it must succeed."""
+    _wait(process, seconds)
     tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
     assert process.returncode == 0, f"{process.args!r}:\n{tail}"
 
@@ -116,8 +121,10 @@ def results(
     build_demo(ws.store, ws.manifest_path)
     duck = {name: PARITY_METRICS[name](ws.backend()).to_pandas() for name in METRICS}
     ws.close()  # the Sparks' processes open it
+    for process in starting.values():  # each waited for, so that none is left if one fails
+        _wait(process, START_SECONDS + 30)
     for command, process in starting.items():
-        _finish(process, logs / f"script-{command}.log", START_SECONDS + 30)
+        _finish(process, logs / f"script-{command}.log", 0)
     urls = {
         "cluster": f"spark://127.0.0.1:{cluster_env['SPARK_MASTER_PORT']}",
         "connect": f"sc://127.0.0.1:{cluster_env['SPARK_CONNECT_PORT']}",
