@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
 
 from sklearn.metrics import f1_score
@@ -40,7 +41,7 @@ def split(text: str) -> str:
     return "tune" if hashlib.sha1(text.encode()).digest()[0] < 128 else "held-out"
 
 
-def macro_f1(gold: list[str], predicted: list[str]) -> float:
+def macro_f1(gold: Sequence[str], predicted: Sequence[str]) -> float:
     labels = sorted(set(gold))
     mapped = ["neutral" if p == "request" else p for p in predicted]
     return float(f1_score(gold, mapped, labels=labels, average="macro", zero_division=0))

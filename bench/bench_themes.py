@@ -137,7 +137,7 @@ def vectors_of(embedder: Embedder, data: Labelled, cache: Path | None) -> Matrix
     model = embedder.name.replace("/", "_")
     file = cache / f"{data.name}-{model}.npy" if cache else None
     if file is not None and file.exists():
-        return np.load(file)
+        return np.asarray(np.load(file), dtype=np.float32)
     start = time.perf_counter()
     vectors = embedder.embed(data.texts)
     rate = len(data.texts) / (time.perf_counter() - start)

@@ -19,16 +19,15 @@ from productops.schema import TABLES
 TS = pa.timestamp("us", tz="UTC")
 # Columns whose values are the clock or a random id: they differ between any two landings.
 MOMENTS = {"ingested_at", "started_at", "finished_at"}
-WORK_ITEM = pa.schema(
-    [
-        ("id", pa.string()),
-        ("team_id", pa.string()),
-        ("status_category", pa.string()),
-        ("created_at", TS),
-        ("resolved_at", TS),
-        ("estimate", pa.float64()),
-    ]
-)
+FIELDS: list[tuple[str, pa.DataType]] = [
+    ("id", pa.string()),
+    ("team_id", pa.string()),
+    ("status_category", pa.string()),
+    ("created_at", TS),
+    ("resolved_at", TS),
+    ("estimate", pa.float64()),
+]
+WORK_ITEM = pa.schema(FIELDS)
 
 
 def _stores(tmp_path: Path) -> tuple[Store, Store]:

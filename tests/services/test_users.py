@@ -144,7 +144,9 @@ def test_a_token_authenticates_and_records_its_last_use(with_teams: Workspace) -
     assert list_tokens(ws, "ben")[0].last_used_at == listed.last_used_at
     ws.store.sql("UPDATE api_token SET last_used_at = ?", [listed.last_used_at - STAMP_EVERY])
     authenticate_token(ws, made.secret)
-    assert list_tokens(ws, "ben")[0].last_used_at > listed.last_used_at
+    stamped = list_tokens(ws, "ben")[0].last_used_at
+    assert stamped is not None
+    assert stamped > listed.last_used_at
 
 
 def test_passwords_are_stored_as_argon2id_hashes(with_teams: Workspace) -> None:

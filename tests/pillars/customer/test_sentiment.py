@@ -53,6 +53,8 @@ CASES: list[tuple[str, str, Label]] = [
 def test_the_two_examples_of_the_issue() -> None:
     crash, dark = read_sentiment(["the app keeps crashing", "please add dark mode"])
     assert crash.label == "negative"
+    assert crash.score is not None
+    assert dark.score is not None
     assert crash.score < 0
     assert dark.label == "request"
     assert dark.score <= 0  # a request is not praise
