@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pytest
 
+from productops.config import EngineSettings
 from productops.engine import Store
 
 INSERT = "INSERT INTO team (id, name, source, ingested_at) VALUES (?, ?, 'test', now())"
@@ -50,3 +52,13 @@ def test_the_spark_export_leaves_users_tokens_and_audit_in_the_store(tmp_path: P
     written = {p.stem for p in (tmp_path / "parquet").iterdir()}
     assert "work_item" in written
     assert not written & {"app_user", "app_user_team", "api_token", "audit_event"}
+
+
+def test_the_store_works_on_the_threads_the_workspace_gives(tmp_path: Path) -> None:
+    default = duckdb.connect().execute("SELECT current_setting('threads')").fetchone()
+    for threads, expected in ((1, 1), (0, default[0] if default else None)):
+        store = Store.open(tmp_path / "s.duckdb", engine=EngineSettings(threads=threads))
+        try:
+            assert store.sql("SELECT current_setting('threads')") == [(expected,)]
+        finally:
+            store.close()

@@ -221,6 +221,12 @@ class EngineSettings(_Settings):
         ".tmp",
         description="Folder, relative to the workspace, where DuckDB spills work past memory_limit.",
     )
+    threads: int = Field(
+        0,
+        ge=0,
+        description="Threads DuckDB works on; 0: one per core. Fewer use less memory (each "
+        "thread builds its own part of a join or a grouping) and leave cores to other work.",
+    )
 
 
 DateOrder = Literal["auto", "dmy", "mdy"]
