@@ -20,8 +20,9 @@ Peak memory (MB): the engine process's peak resident set (ru_maxrss); for Spark 
 JVM, a separate child process, is reported beside it (its peak, VmHWM from /proc, Linux);
 the cluster's executor JVMs are not counted.
 
-Per-row cost: from the two scales, the marginal cost b = (t_hi - t_lo) / (n_hi - n_lo) per
-1,000 work items (seconds or MB) and the fixed cost a = t_lo - b * n_lo, so t(n) = a + b * n.
+Per-row cost: the line t(n) = a + b * n fitted (least squares) to the work seconds (or peak MB)
+at n work items over the scales run: b, the marginal cost, per 1,000 work items; a, the fixed
+cost.
 
     .venv/bin/python bench/bench_crossover.py [--scales 1,10] [--engines duckdb,spark-local]
         [--data DIR] [--cluster-cores 32]
@@ -178,10 +179,11 @@ def cluster_up() -> tuple[str, bool] | None:
 
 
 def linear(points: list[tuple[float, float]]) -> tuple[float, float]:
-    """(a, b) of y = a + b * x through the smallest and the largest x of `points`."""
-    (x0, y0), (x1, y1) = min(points), max(points)
-    b = (y1 - y0) / (x1 - x0)
-    return y0 - b * x0, b
+    """(a, b) of the least-squares line y = a + b * x through `points` (two or more x)."""
+    xs, ys = [x for x, _ in points], [y for _, y in points]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    b = sum((x - mx) * (y - my) for x, y in points) / sum((x - mx) ** 2 for x in xs)
+    return my - b * mx, b
 
 
 def crossover(duck: tuple[float, float], spark: tuple[float, float], scale: float) -> float | None:
@@ -225,7 +227,7 @@ def report(
         "(peak MB + JVM MB) per 1,000 work items (both include each engine's fixed cost)"
     )
     fits: dict[str, tuple[float, float]] = {}
-    print("\nper-row cost, marginal between the smallest and the largest scale: t(n) = a + b * n")
+    print("\nper-row cost: t(n) = a + b * n, least squares over the scales run (n: work items)")
     for engine, by_scale in results.items():
         if len(by_scale) < 2:
             continue
@@ -242,6 +244,13 @@ def report(
             f"memory: a = {a_m:6,.0f} MB, b = {b_m * 1000:6.2f} MB per 1k items"
         )
     if "duckdb" in fits and "spark-local" in fits:
+        if fits["duckdb"][1] <= 0 or fits["spark-local"][1] <= 0:
+            print(
+                "\nPROJECTION: none. A marginal cost b is not positive: a larger scale ran faster, "
+                "so the machine's load changed\nbetween the runs more than the work did; rerun "
+                "at a quieter moment, with --repeat or larger scales."
+            )
+            return
         n = crossover(fits["duckdb"], fits["spark-local"], cores / LOCAL_CORES)
         print(
             f"\nPROJECTION (not measured): Spark on a cluster of {cores} cores against DuckDB on one "
