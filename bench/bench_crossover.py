@@ -70,7 +70,13 @@ def run_engine(root: Path, kind: str, master: str) -> dict[str, Any]:
     from productops.workspace import Workspace
 
     config = load_config(root / CONFIG_FILE)
-    engine = config.engine.model_copy(update={"kind": kind, "spark_master": master})
+    update: dict[str, Any] = {"kind": kind, "spark_master": master}
+    if master.startswith("spark://"):  # one shuffle partition per worker core (docs/scale.md)
+        cores = int(os.environ.get("SPARK_WORKER_INSTANCES", "2")) * int(
+            os.environ.get("SPARK_WORKER_CORES", "1")
+        )
+        update["spark_conf"] = {"spark.sql.shuffle.partitions": str(cores)}
+    engine = config.engine.model_copy(update=update)
     write_config(root / CONFIG_FILE, config.model_copy(update={"engine": engine}))
     seconds: dict[str, float] = {}
     started = time.perf_counter()
@@ -169,9 +175,9 @@ def cluster_up() -> tuple[str, bool] | None:
     scripts/spark-cluster.sh."""
     if not CLUSTER.exists():
         return None
-    running = subprocess.run([str(CLUSTER), "status"], capture_output=True).returncode == 0
+    running = subprocess.run(["bash", str(CLUSTER), "status"], capture_output=True).returncode == 0
     if not running:
-        subprocess.run([str(CLUSTER), "start"], check=True)
+        subprocess.run(["bash", str(CLUSTER), "start"], check=True)
     return CLUSTER_MASTER.format(port=os.environ.get("SPARK_MASTER_PORT", "7077")), not running
 
 
@@ -345,7 +351,7 @@ def main() -> None:
                     results[engine][scale] = best
         finally:
             if started_cluster:
-                subprocess.run([str(CLUSTER), "stop"], check=False)
+                subprocess.run(["bash", str(CLUSTER), "stop"], check=False)
     report(results, counts, args.cluster_cores)
 
 
