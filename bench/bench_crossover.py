@@ -205,7 +205,7 @@ def crossover(duck: tuple[float, float], spark: tuple[float, float], scale: floa
 def report(
     results: dict[str, dict[int, dict[str, Any]]],
     counts: dict[int, dict[str, int]],
-    cores: int,
+    cores: list[int],
 ) -> None:
     """The table, the per-row costs and the projected crossover."""
     print(
@@ -257,23 +257,22 @@ def report(
                 "at a quieter moment, with --repeat or larger scales."
             )
             return
-        n = crossover(fits["duckdb"], fits["spark-local"], cores / LOCAL_CORES)
+        b_d, b_s = fits["duckdb"][1], fits["spark-local"][1]
         print(
-            f"\nPROJECTION (not measured): Spark on a cluster of {cores} cores against DuckDB on one "
+            f"\nPROJECTION (not measured): Spark on a cluster of C cores against DuckDB on one "
             f"machine like this one ({len(os.sched_getaffinity(0))} cores).\n"
-            f"  Assumes Spark's per-row cost b_S, measured on local[{LOCAL_CORES}], divides by "
-            f"{cores}/{LOCAL_CORES} on {cores} cores (perfect scaling,\n  optimistic for Spark: "
-            "no network shuffle cost) and both fixed costs stay as measured.\n"
-            "  crossover n* = (a_S - a_D) / (b_D - b_S * LOCAL_CORES / CORES) work items"
+            f"  Assumes Spark's marginal cost b_S, measured on local[{LOCAL_CORES}], divides by "
+            f"C/{LOCAL_CORES} on C cores (perfect scaling,\n  optimistic for Spark: no network "
+            "shuffle cost) and both fixed costs stay as measured.\n"
+            f"  crossover n* = (a_S - a_D) / (b_D - b_S * {LOCAL_CORES} / C) work items; none "
+            f"below C = {LOCAL_CORES} * b_S / b_D = {LOCAL_CORES * b_s / b_d:,.0f} cores"
         )
-        if n is None:
-            print("  n*: none (Spark never catches up under these costs)")
-        else:
-            print(
-                f"  n* = {n:,.0f} work items (about demo scale {n / counts[1]['work_item']:.0f})"
-                if 1 in counts
-                else f"  n* = {n:,.0f} work items"
-            )
+        for c in cores:
+            n = crossover(fits["duckdb"], fits["spark-local"], c / LOCAL_CORES)
+            where = "none (Spark never catches up)" if n is None else f"{n:,.0f} work items"
+            if n is not None and 1 in counts:
+                where += f" (demo scale {n / counts[1]['work_item']:,.0f})"
+            print(f"  C = {c:>5}: n* = {where}")
 
 
 def _work(seconds: dict[str, float]) -> float:
@@ -305,7 +304,9 @@ def main() -> None:
     )
     parser.add_argument("--data", help="keep the demo workspaces in this folder and reuse them")
     parser.add_argument(
-        "--cluster-cores", type=int, default=32, help="cores of the projected Spark cluster"
+        "--cluster-cores",
+        default="16,64,256,1024",
+        help="comma-separated cores of the projected Spark clusters",
     )
     parser.add_argument(
         "--repeat", type=int, default=2, help="runs of each engine, interleaved; the fastest counts"
@@ -352,7 +353,7 @@ def main() -> None:
         finally:
             if started_cluster:
                 subprocess.run(["bash", str(CLUSTER), "stop"], check=False)
-    report(results, counts, args.cluster_cores)
+    report(results, counts, [int(c) for c in args.cluster_cores.split(",")])
 
 
 if __name__ == "__main__":
