@@ -307,7 +307,7 @@ def sql_side(folder: Path, steps: dict[str, float], settings: list[str]) -> Tabl
     import duckdb
 
     con = duckdb.connect()
-    for setting in _duckdb_settings(folder, settings):
+    for setting in _duckdb_settings(folder, settings, sql=True):
         con.execute(setting)
     literal = f"TIMESTAMPTZ '{AS_OF.isoformat()}'"
     text = Template(REFERENCE_SQL.read_text()).substitute(folder=str(folder), as_of=literal)
@@ -333,16 +333,16 @@ def _engine() -> Any:
     return EngineSettings(temp_directory=f"spill-{os.getpid()}")
 
 
-def _duckdb_settings(folder: Path, extra: list[str]) -> list[str]:
-    """The same for both DuckDB sides: no progress bar, a workspace's default memory limit
-    (the hand-written SQL too, for a fair race), spill into the run's folder; then `extra`."""
+def _duckdb_settings(folder: Path, extra: list[str], sql: bool = False) -> list[str]:
+    """Run first on both DuckDB sides: no progress bar; for the hand-written SQL (`sql`) the
+    limits productops' `limit_duckdb` sets on its side (a workspace's default memory limit, a
+    spill folder in the run's folder), for a fair race; then `extra`."""
     engine = _engine()
-    return [
-        "SET enable_progress_bar = false",
+    limits = [
         f"SET memory_limit = '{engine.memory_limit}'",
         f"SET temp_directory = '{folder / engine.temp_directory}'",
-        *extra,
     ]
+    return ["SET enable_progress_bar = false", *(limits if sql else []), *extra]
 
 
 def _statements(text: str) -> list[tuple[str, str, bool]]:
