@@ -224,8 +224,8 @@ class EngineSettings(_Settings):
     threads: int = Field(
         0,
         ge=0,
-        description="Threads DuckDB works on; 0: one per core. Fewer use less memory (each "
-        "thread builds its own part of a join or a grouping) and leave cores to other work.",
+        description="Threads DuckDB works on; 0: one per core. Fewer leave cores to other work, "
+        "and leave each thread more of memory_limit (less spilling).",
     )
 
 
