@@ -4,7 +4,9 @@ Target (issue 3): the per-item table, the team x month lead and cycle time perce
 throughput and WIP per week, the bottleneck and flow efficiency per month, and conformance
 per month, together, from the same Parquet files, in no more than 1.25x the time of
 hand-written DuckDB SQL (bench/flow_reference.sql) and at least 4x faster than an idiomatic
-pandas implementation; peak memory under 2 GB.
+pandas implementation; peak memory under 2 GB (issue 16). Both DuckDB sides keep to a
+workspace's default `[engine] memory_limit` (1GB), as productops keeps its store; for DuckDB's
+own default (80% of the machine's memory) pass --setting "RESET memory_limit".
 
 Each side runs in its own process (so peak RSS is its own) and writes its tables; the
 parent checks that all sides computed the same tables before printing the ratios.
@@ -261,7 +263,10 @@ def productops_side(folder: Path, steps: dict[str, float], settings: list[str]) 
     from productops.pillars import process as p
 
     workflow = p.Workflow(allowed=SENT_BACK)
+    from productops.engine import limit_duckdb
+
     con = ibis.duckdb.connect()
+    limit_duckdb(con.con, _engine(), folder)  # as productops keeps its store's DuckDB
     for setting in _duckdb_settings(folder, settings):
         con.raw_sql(setting)
     read = {
@@ -302,7 +307,7 @@ def sql_side(folder: Path, steps: dict[str, float], settings: list[str]) -> Tabl
     import duckdb
 
     con = duckdb.connect()
-    for setting in _duckdb_settings(folder, settings):
+    for setting in _duckdb_settings(folder, settings, sql=True):
         con.execute(setting)
     literal = f"TIMESTAMPTZ '{AS_OF.isoformat()}'"
     text = Template(REFERENCE_SQL.read_text()).substitute(folder=str(folder), as_of=literal)
@@ -321,10 +326,23 @@ def sql_side(folder: Path, steps: dict[str, float], settings: list[str]) -> Tabl
     return fetched
 
 
-def _duckdb_settings(folder: Path, extra: list[str]) -> list[str]:
-    """The same for both DuckDB sides: no progress bar, spill (if ever) into the run's folder."""
-    spill = folder / f"spill-{os.getpid()}"
-    return ["SET enable_progress_bar = false", f"SET temp_directory = '{spill}'", *extra]
+def _engine() -> Any:
+    """A workspace's default `[engine]` settings, spilling into the run's folder."""
+    from productops.config import EngineSettings
+
+    return EngineSettings(temp_directory=f"spill-{os.getpid()}")
+
+
+def _duckdb_settings(folder: Path, extra: list[str], sql: bool = False) -> list[str]:
+    """Run first on both DuckDB sides: no progress bar; for the hand-written SQL (`sql`) the
+    limits productops' `limit_duckdb` sets on its side (a workspace's default memory limit, a
+    spill folder in the run's folder), for a fair race; then `extra`."""
+    engine = _engine()
+    limits = [
+        f"SET memory_limit = '{engine.memory_limit}'",
+        f"SET temp_directory = '{folder / engine.temp_directory}'",
+    ]
+    return ["SET enable_progress_bar = false", *(limits if sql else []), *extra]
 
 
 def _statements(text: str) -> list[tuple[str, str, bool]]:

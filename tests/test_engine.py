@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from productops.config import EngineSettings
@@ -86,3 +87,13 @@ def test_a_view_has_its_own_transactions_and_bookkeeping_gives_way(tmp_path: Pat
     assert view.sql("SELECT current_setting('TimeZone')") == [("UTC",)]
     view.close()
     store.close()
+
+
+def test_the_store_works_on_the_threads_the_workspace_gives(tmp_path: Path) -> None:
+    default = duckdb.connect().execute("SELECT current_setting('threads')").fetchone()
+    for threads, expected in ((1, 1), (0, default[0] if default else None)):
+        store = Store.open(tmp_path / "s.duckdb", engine=EngineSettings(threads=threads))
+        try:
+            assert store.sql("SELECT current_setting('threads')") == [(expected,)]
+        finally:
+            store.close()

@@ -243,6 +243,12 @@ class EngineSettings(_Settings):
         ".tmp",
         description="Folder, relative to the workspace, where DuckDB spills work past memory_limit.",
     )
+    threads: int = Field(
+        0,
+        ge=0,
+        description="Threads DuckDB works on; 0: one per core. Fewer leave cores to other work, "
+        "and leave each thread more of memory_limit (less spilling).",
+    )
 
 
 DateOrder = Literal["auto", "dmy", "mdy"]

@@ -48,7 +48,15 @@ if TYPE_CHECKING:
 if sys.platform != "win32":
     import fcntl
 
-__all__ = ["Store", "analytics_backend", "quote", "shared_table", "store_error", "store_wanted"]
+__all__ = [
+    "Store",
+    "analytics_backend",
+    "limit_duckdb",
+    "quote",
+    "shared_table",
+    "store_error",
+    "store_wanted",
+]
 
 META_TABLE = "_productops_meta"
 RESTORE = "restore it from a backup, or move it aside and re-import/re-sync (a new one is made)"
@@ -109,8 +117,9 @@ class Store:
         this process may not write (`unwritable` says why). A read-only store older than
         `upgrade_to` is opened for writing to be upgraded, which an unwritable one cannot be.
         A damaged, locked or unreadable store is a `WorkspaceError` saying what to do.
-        `engine` sets DuckDB's memory limit and the folder it spills to (relative to the
-        store's folder, the workspace); without it DuckDB's own defaults hold.
+        `engine` sets DuckDB's memory limit, the folder it spills to (relative to the store's
+        folder, the workspace) and its threads (`limit_duckdb`); without it DuckDB's own
+        defaults hold.
         A store another process holds is tried again for up to `lock_wait` seconds, then is a
         `StoreBusyError` naming that process; meanwhile this process says it waits (see
         `store_wanted`). `defer`: first let the processes that say so open it, within the wait.
@@ -124,7 +133,7 @@ class Store:
         store = cls._connect(path, reader, deadline)
         try:
             if engine is not None:
-                store._limit(engine.memory_limit, path.parent / engine.temp_directory)
+                limit_duckdb(store._con, engine, path.parent)
             if store.read_only and (version := store.schema_version()) < upgrade_to:
                 if store.unwritable:
                     raise WorkspaceError(
@@ -206,18 +215,6 @@ class Store:
     def wanted(self) -> bool:
         """Whether another process waits to open this store (`store_wanted`)."""
         return store_wanted(self.path)
-
-    def _limit(self, memory_limit: str, temp_directory: Path) -> None:
-        """Keep DuckDB within `memory_limit`, spilling to `temp_directory` (made when needed)."""
-        try:
-            self._con.execute(f"SET memory_limit = '{memory_limit}'")
-        except duckdb.Error as exc:
-            raise ConfigError(
-                f"engine.memory_limit = {memory_limit!r}: DuckDB cannot work in it "
-                f"({str(exc).splitlines()[0]}); set a larger one in productops.toml"
-            ) from None
-        folder = str(temp_directory).replace("'", "''")
-        self._con.execute(f"SET temp_directory = '{folder}'")
 
     # -- schema versions ------------------------------------------------------
 
@@ -464,6 +461,21 @@ def _partition(signature: str) -> str:
     if not (signature.startswith("ingested_at ") or ", ingested_at " in signature):
         return "'all'"
     return "coalesce(strftime(ingested_at, '%Y-%m'), 'none')"
+
+
+def limit_duckdb(con: duckdb.DuckDBPyConnection, engine: EngineSettings, workspace: Path) -> None:
+    """Keep DuckDB's `con` within `engine.memory_limit`, spilling to `engine.temp_directory`
+    (relative to `workspace`, made when needed), on `engine.threads` threads (0: one per core)."""
+    try:
+        con.execute(f"SET memory_limit = '{engine.memory_limit}'")
+    except duckdb.Error as exc:
+        raise ConfigError(
+            f"engine.memory_limit = {engine.memory_limit!r}: DuckDB cannot work in it "
+            f"({str(exc).splitlines()[0]}); set a larger one in productops.toml"
+        ) from None
+    folder = str(workspace / engine.temp_directory).replace("'", "''")
+    con.execute(f"SET temp_directory = '{folder}'")
+    con.execute(f"SET threads = {engine.threads}" if engine.threads else "RESET threads")
 
 
 def store_error(exc: duckdb.Error, path: Path | None = None) -> WorkspaceError | None:
