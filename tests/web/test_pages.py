@@ -385,28 +385,28 @@ def test_the_filters_live_in_the_url_and_every_link_and_form_carries_them(app: F
     for url in crawl(app, "admin").pages:
         parts = urlsplit(url)
         own = dict(parse_qsl(parts.query))
-        shared = SHARED | {k: v for k, v in own.items() if k == "period"}
-        url = parts.path + "?" + urlencode(own | shared)
+        carried = SHARED | {k: v for k, v in own.items() if k == "period"}
+        url = parts.path + "?" + urlencode(own | carried)
         response = client.get(url)
         assert response.status_code == 200, url
         page = Carried()
         page.feed(response.text)
         for name, value in page.chosen.items():
             if (
-                name in shared
-                and value != shared[name]
+                name in carried
+                and value != carried[name]
                 and name in PAGE_FILTERS.get(_route(app, parts.path) or "", set())
             ):
-                wrong.append(f"{url}: {name} {value} chosen, not {shared[name]}")
+                wrong.append(f"{url}: {name} {value} chosen, not {carried[name]}")
         targets = [*page.links, *page.backs]
         for target in targets:
             if target.startswith(NOT_CARRIED):
                 continue
             got = dict(parse_qsl(urlsplit(target).query))
-            if missing := set(shared) - set(got):
+            if missing := set(carried) - set(got):
                 wrong.append(f"{url}: the link {target} drops {sorted(missing)}")
         for method, action, fields in page.forms:
-            if method == "get" and (missing := set(shared) - fields):
+            if method == "get" and (missing := set(carried) - fields):
                 wrong.append(f"{url}: the form to {action or 'itself'} drops {sorted(missing)}")
     assert not wrong, "\n".join(wrong[:30])
 
