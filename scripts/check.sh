@@ -6,4 +6,4 @@ bash scripts/setup.sh
 .venv/bin/ruff check src tests bench
 .venv/bin/ruff format --check src tests bench
 .venv/bin/mypy
-.venv/bin/pytest -n 2 --dist loadfile "$@"
+.venv/bin/pytest -n 2 --dist loadfile --durations=15 "$@"

@@ -17,6 +17,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from productops.web.app import API, create_app
 from tests.web.conftest import Site
@@ -28,6 +29,7 @@ CHECKS = [
     response_headers_conformance,
     response_schema_conformance,
 ]
+EXAMPLES = 12  # generated requests per operation and mode
 # The app opens its workspace at the first request: its document needs none.
 OPERATIONS = [
     (method.upper(), path)
@@ -36,18 +38,26 @@ OPERATIONS = [
 ]
 
 
+@pytest.fixture(scope="module")
+def schema(served: Site) -> OpenApiSchema:
+    """The document of one app for every operation: its remembered reads serve them all."""
+    return schemathesis.openapi.from_asgi(f"{API}/openapi.json", create_app(served.root))
+
+
 @pytest.mark.parametrize("mode", list(GenerationMode))  # valid requests, and invalid ones
 @pytest.mark.parametrize(("method", "path"), OPERATIONS)
 def test_every_operation_keeps_to_its_schema(
-    served: Site, method: str, path: str, mode: GenerationMode
+    served: Site, schema: OpenApiSchema, method: str, path: str, mode: GenerationMode
 ) -> None:
-    app = create_app(served.root)
-    operation = schemathesis.openapi.from_asgi(f"{API}/openapi.json", app)[path][method]
+    operation = schema[path][method]
     headers = {"Authorization": f"Bearer {served.tokens['admin']}"}
 
     @given(case=operation.as_strategy(mode))
     @settings(
-        max_examples=20, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck)
+        max_examples=EXAMPLES,
+        derandomize=True,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
     )
     def call(case: schemathesis.Case[Any]) -> None:
         case.call_and_validate(headers=headers, checks=CHECKS)
