@@ -49,10 +49,11 @@ def _merges(means: Floats, sizes: Floats, max_size: float) -> tuple[list[Merge],
     merges: list[Merge] = []
     allowed = len(means) - 1
     for done in range(len(means) - 1):
-        within = np.where(sizes[:, None] + sizes[None, :] <= max_size, cost, np.inf)
-        if done < allowed and not np.isfinite(within.min()):
-            allowed = done
-        pick = within if done < allowed else cost
+        pick = cost
+        if done < allowed:
+            pick = np.where(sizes[:, None] + sizes[None, :] <= max_size, cost, np.inf)
+            if not np.isfinite(pick.min()):
+                allowed, pick = done, cost
         first, second = np.unravel_index(int(np.argmin(pick)), cost.shape)
         a, b = int(min(first, second)), int(max(first, second))
         merges.append((a, b, float(cost[a, b])))
@@ -81,7 +82,7 @@ def _cut(merges: list[Merge], allowed: int, limit: float, gap: float) -> int:
         return done
     k = int(np.argmax(gaps))
     down = heights[::-1]  # down[j]: the merge from j + 2 groups to j + 1
-    span = np.arange(max(int(k / 1.25), lowest, 2), k + 1)  # candidate numbers of groups
+    span = np.arange(max(int(k / 1.25), lowest, 2), k + 1)  # 1.25: level_gaps' window
     rise = down[span - 2] / np.maximum(down[span - 1], 1e-12)  # next merge over the last one
     return count - int(span[np.argmax(rise)])
 
