@@ -2,14 +2,18 @@
 
 Themes are joined bottom-up by Ward's criterion on their items (the pair whose merge adds the
 least to the items' squared distances from their group's mean, so the groups' sizes count),
-and the tree is cut at its most distinct level: the number of groups whose level gap (as in
-`themes.level_gaps`: how much higher the tree must go to join them further than it went to
-form them) is largest, when it reaches `level_gap` (the themes' default). Without such a level each
-theme is its own group: themes already cut at the data's coarse level are not coarsened
-further. No number of groups is given. Definitions: docs/themes.md.
+never into a group of more than `max_share` of the items, and that tree is cut at the coarser
+of two levels: the **cost cut**, the merges that each add at most `max_cost` of the items'
+variance (many small themes of one topic join cheaply; broad themes, each a large share of the
+items, only when nearly the same, so themes already at the data's coarse level stay apart);
+and a **distinct level** above it, the number of groups whose level gap (as in
+`themes.level_gaps`) is largest, when it reaches `level_gap`. A theme larger than the share cap
+is a group by itself. No number of groups is given. Definitions: docs/themes.md.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -17,25 +21,42 @@ import numpy.typing as npt
 from productops.pillars.customer.embeddings import Matrix
 from productops.pillars.customer.themes import OUTLIER, Labels, ThemeSettings, level_gaps
 
-__all__ = ["group_themes"]
+__all__ = ["GroupSettings", "group_themes"]
 
 Floats = npt.NDArray[np.float64]
+Merge = tuple[int, int, float]  # the two groups' indices (the first becomes the union), cost
 
 
-def _merges(means: Floats, sizes: Floats) -> list[tuple[int, int, float]]:
-    """Ward merges of weighted points, cheapest first (Lance-Williams updates of the costs),
-    each with its height (sqrt(2 x cost), SciPy's Ward distance)."""
-    count = len(means)
+@dataclass(frozen=True)
+class GroupSettings:
+    """Knobs of grouping; the defaults are the ones measured in bench/bench_themes.py."""
+
+    max_cost: float = 0.005  # the cost cut: a merge adding at most this share of the variance
+    max_share: float = 0.25  # no merge makes a group of more than this share of the items
+    level_gap: float = ThemeSettings.level_gap  # a coarser level with this level gap is cut
+
+
+def _merges(means: Floats, sizes: Floats, max_size: float) -> tuple[list[Merge], int]:
+    """The Ward tree of weighted points (Lance-Williams updates of the costs): its merges, each
+    with its cost (the rise in the summed squared distances from the groups' means), cheapest
+    first among those within `max_size`, then, once none is, cheapest first among the rest;
+    and how many came before the first over `max_size`."""
     squared = np.einsum("ij,ij->i", means, means)
     distance = np.maximum(squared[:, None] + squared[None, :] - 2 * means @ means.T, 0.0)
     cost = sizes[:, None] * sizes[None, :] / (sizes[:, None] + sizes[None, :]) * distance
     np.fill_diagonal(cost, np.inf)
     sizes = sizes.copy()
-    merges: list[tuple[int, int, float]] = []
-    for _ in range(count - 1):
-        first, second = np.unravel_index(int(np.argmin(cost)), cost.shape)
+    merges: list[Merge] = []
+    allowed = len(means) - 1
+    for done in range(len(means) - 1):
+        pick = cost
+        if done < allowed:
+            pick = np.where(sizes[:, None] + sizes[None, :] <= max_size, cost, np.inf)
+            if not np.isfinite(pick.min()):
+                allowed, pick = done, cost
+        first, second = np.unravel_index(int(np.argmin(pick)), cost.shape)
         a, b = int(min(first, second)), int(max(first, second))
-        merges.append((a, b, float(np.sqrt(2 * cost[a, b]))))
+        merges.append((a, b, float(cost[a, b])))
         joined = sizes[a] + sizes[b] + sizes
         cost[a] = (sizes[a] + sizes) * cost[a] + (sizes[b] + sizes) * cost[b] - sizes * cost[a, b]
         cost[a] /= joined
@@ -43,16 +64,37 @@ def _merges(means: Floats, sizes: Floats) -> list[tuple[int, int, float]]:
         cost[b], cost[:, b] = np.inf, np.inf
         cost[a, a] = np.inf
         sizes[a] += sizes[b]
-    return merges
+    return merges, allowed
+
+
+def _cut(merges: list[Merge], allowed: int, limit: float, gap: float) -> int:
+    """How many of the `merges` to make (at most `allowed`): those costing at most `limit`
+    (the cost cut), or more, up to a distinct level above it: the number of groups k whose
+    level gap is largest, when it reaches `gap`, then, of k and the numbers down to k / 1.25
+    that the gap spans, the one left by the merge with the largest rise in height."""
+    count = len(merges) + 1
+    heights = np.sqrt([cost for _, _, cost in merges])
+    done = int(np.count_nonzero(heights[:allowed] <= np.sqrt(limit)))
+    lowest = count - allowed  # the fewest groups the size cap allows
+    gaps = level_gaps(heights)[: count - done]  # k groups, fewer than the cost cut's
+    gaps[: max(lowest, 2)] = 0.0
+    if len(gaps) <= lowest or gaps.max() < gap:
+        return done
+    k = int(np.argmax(gaps))
+    down = heights[::-1]  # down[j]: the merge from j + 2 groups to j + 1
+    span = np.arange(max(int(k / 1.25), lowest, 2), k + 1)  # 1.25: level_gaps' window
+    rise = down[span - 2] / np.maximum(down[span - 1], 1e-12)  # next merge over the last one
+    return count - int(span[np.argmax(rise)])
 
 
 def group_themes(
-    vectors: Matrix, labels: Labels, count: int, level_gap: float = ThemeSettings.level_gap
+    vectors: Matrix, labels: Labels, count: int, settings: GroupSettings | None = None
 ) -> Labels:
     """The group of each theme 0..count-1 (OUTLIER for a theme without items), groups numbered
     by their items, largest first. `labels`: each item's theme (OUTLIER for none)."""
     from scipy import sparse
 
+    settings = settings or GroupSettings()
     inside = labels >= 0
     sizes = np.bincount(labels[inside], minlength=count).astype(np.float64)
     used = np.flatnonzero(sizes > 0)
@@ -64,17 +106,15 @@ def group_themes(
     items = index[labels[inside]]
     ones = np.ones(len(items))
     member = sparse.csr_array((ones, (items, np.arange(len(items)))), (len(used), len(items)))
-    means = np.asarray(member @ vectors[inside], dtype=np.float64) / sizes[used, None]
-    merges = _merges(means, sizes[used])
-    gaps = level_gaps(np.array([height for _, _, height in merges]))
+    themed = np.asarray(vectors[inside], dtype=np.float64)
+    means = np.asarray(member @ themed) / sizes[used, None]
+    variance = float(np.sum((themed - themed.mean(axis=0)) ** 2))  # summed over the items
+    merges, allowed = _merges(means, sizes[used], settings.max_share * len(themed))
+    made = _cut(merges, allowed, settings.max_cost * variance, settings.level_gap)
     groups = np.arange(len(used))
-    best, best_gap = groups.copy(), level_gap
-    for done, (a, b, _) in enumerate(merges[:-1], start=1):  # one group for all is no level
+    for a, b, _ in merges[:made]:
         groups[groups == b] = a
-        left = len(used) - done  # groups after this merge
-        if gaps[left] >= best_gap:
-            best, best_gap = groups.copy(), float(gaps[left])
-    _, dense = np.unique(best, return_inverse=True)
+    _, dense = np.unique(groups, return_inverse=True)
     weight = np.bincount(dense, weights=sizes[used])
     rank = np.empty(len(weight), dtype=np.int64)
     rank[np.argsort(-weight, kind="stable")] = np.arange(len(weight))
