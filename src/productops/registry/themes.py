@@ -27,6 +27,7 @@ from productops.errors import ConflictError, UsageError
 from productops.pillars.customer.embeddings import Embedder, Matrix, normalise
 from productops.pillars.customer.groups import group_themes
 from productops.pillars.customer.labels import (
+    PhraseCounts,
     keywords,
     phrase_counts,
     phrase_labels,
@@ -196,7 +197,7 @@ def _group(
     store: Store,
     language: str,
     themes: list[dict[str, Any]],
-    counts: tuple[Sequence[Counter[str]], Sequence[Counter[str]], Sequence[int]],
+    counts: tuple[Sequence[Counter[str]], Sequence[PhraseCounts], Sequence[int]],
     vectors: Matrix,
     labels: npt.NDArray[np.int64],
 ) -> list[dict[str, Any]]:
@@ -214,12 +215,12 @@ def _group(
         if theme.get("group_id"):
             earlier.setdefault(theme["group_id"], set()).add(theme["id"])
     per_group = [Counter[str]() for _ in range(count)]
-    phrases = [Counter[str]() for _ in range(count)]
+    phrases = [PhraseCounts() for _ in range(count)]
     sizes = [0] * count
     for terms, held, size, group in zip(*counts, of_theme, strict=True):
         if group >= 0:
             per_group[group].update(terms)
-            phrases[group].update(held)
+            phrases[group].add(held)
             sizes[group] += size
     words = top_terms(per_group)
     names = phrase_labels(phrases, sizes)

@@ -190,7 +190,9 @@ def test_cli_cluster_labels_each_row_of_any_file_without_a_workspace(tmp_path: P
     assert [len(set(g)) for g in groups] == [1, 1, 1]
     assert len({g[0] for g in groups}) == 3
     assert themes[-1] == themes[0]
-    assert {r["label"] for r in rows if r["theme"] == themes[0]} == {"dark mode"}
+    assert {r["label"] for r in rows if r["theme"] == themes[0]} == {
+        "add a dark mode"
+    }  # 2 of 6 texts
     assert all(0 < r["score"] <= 1.0001 for r in rows)
     group_of = {r["theme"]: r["group"] for r in rows}  # one group per theme
     assert len(group_of) == len({(r["theme"], r["group"]) for r in rows})
