@@ -481,7 +481,7 @@ def _label(counts: PhraseCounts, size: int, overall: Counter[str], average: floa
 
     words = {p: _content_words(p) for p in held}
     common = [p for p in held if together(words[p]) >= TOGETHER * size] or list(held)
-    return min(common, key=lambda p: (-sum(weight[w] for w in words[p]), p.count(" "), p))
+    return min(common, key=lambda p: (-sum(weight[w] for w in words[p]), p.count(" "), -held[p], p))
 
 
 def phrase_labels(per_theme: Sequence[PhraseCounts], sizes: Sequence[int]) -> list[str]:
@@ -492,7 +492,8 @@ def phrase_labels(per_theme: Sequence[PhraseCounts], sizes: Sequence[int]) -> li
     over texts (words plural folded). The label is the phrase whose content words weigh most
     together, among the phrases that stand in 2 or more of the theme's texts (all of them when
     none does) and whose content words stand together in at least `TOGETHER` of its texts
-    (all of them when none do). Ties: the shorter. A theme without phrases gets `NO_LABEL`.
+    (all of them when none do). Ties: the shorter, then the one in more texts. A theme
+    without phrases gets `NO_LABEL`.
     """
     overall = Counter[str]()
     for counts in per_theme:
