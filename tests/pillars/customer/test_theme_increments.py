@@ -54,7 +54,8 @@ def test_the_incremental_bar_is_discoverys_relative_one() -> None:
     found = discover(VECTORS[:BASE], SETTINGS)
     medians = median_similarities(VECTORS[:BASE], found.labels, found.centroids)
     tight, broad = found.labels[0], found.labels[20]
-    assert medians[tight] > 0.9 and 0.6 < medians[broad] < 0.7
+    assert medians[tight] > 0.9
+    assert 0.6 < medians[broad] < 0.7
     new = VECTORS[BASE:]
     similarity = new @ found.centroids.T
     # the fixed bar and the relative one disagree on both new texts
@@ -64,7 +65,8 @@ def test_the_incremental_bar_is_discoverys_relative_one() -> None:
     relative = update(new, found.centroids, SETTINGS, medians).labels.tolist()
     full = discover(VECTORS, SETTINGS).labels
     assert relative == [OUTLIER, broad]
-    assert full[NEAR_TIGHT] == OUTLIER and full[FAR_BROAD] == full[20]
+    assert full[NEAR_TIGHT] == OUTLIER
+    assert full[FAR_BROAD] == full[20]
     # a theme whose median is not known (NaN) keeps the fixed bar
     unknown = np.array([np.nan, np.nan])
     assert update(new, found.centroids, SETTINGS, unknown).labels.tolist() == [tight, OUTLIER]
