@@ -37,7 +37,8 @@ def _design() -> Matrix:
     def broad(count: int, spread: float) -> Matrix:
         off = rng.normal(0, 1, (count, DIMENSIONS))
         off[:, :4] = 0
-        return axes[1] + spread * off / np.linalg.norm(off, axis=1, keepdims=True)
+        moved = axes[1] + spread * off / np.linalg.norm(off, axis=1, keepdims=True)
+        return np.asarray(moved, np.float32)
 
     wide = broad(20, 1.25)
     near_tight = 0.285 * axes[0] + np.sqrt(1 - 0.285**2) * axes[2]
