@@ -6,10 +6,10 @@ log(1 + average terms per theme / the term's frequency over all themes): words f
 theme and rare elsewhere come first. Terms are words and two-word phrases, lowercase, without
 the stop words of English, German, Spanish and French.
 
-A label is a phrase of 1-3 words that stand together in the theme's texts (no punctuation
-between them), neither first nor last word a stop word, chosen by a like weight over the
-texts that hold it, then lengthened to a longer phrase holding it that is in nearly as many
-of the theme's texts: "dark mode", "crashes on upload". Definitions: docs/themes.md.
+A label is a phrase of 1-4 words that stand together in 2 or more of the theme's texts (no
+punctuation between them), neither first nor last word a stop word: the one whose content
+words weigh most by a like weight over texts, among those whose words a fifth of the theme's
+texts hold together: "dark mode", "cancel my reservation". Definitions: docs/themes.md.
 """
 
 from __future__ import annotations

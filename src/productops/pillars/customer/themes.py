@@ -257,13 +257,9 @@ def update(
         return discover(vectors, settings)
     typical = np.full(len(known), np.nan) if medians is None else np.asarray(medians, np.float64)
     bars = np.where(np.isnan(typical), settings.min_similarity, settings.outlier_ratio * typical)
-    first = assign(vectors, known, -1.0)
-    if len(vectors):
-        first = Clustering(
-            np.where(first.scores >= bars[first.labels], first.labels, OUTLIER),
-            first.scores,
-            known,
-        )
+    nearest = assign(vectors, known, -1.0)
+    fits = nearest.scores >= bars[nearest.labels]
+    first = Clustering(np.where(fits, nearest.labels, OUTLIER), nearest.scores, known)
     rest = np.flatnonzero(first.labels == OUTLIER)
     labels, scores = first.labels.copy(), first.scores.copy()
     fresh = np.zeros((0, vectors.shape[1]), dtype=np.float32)
