@@ -151,7 +151,9 @@ def test_cli_discover_list_show_rename_merge_split(workspace: Workspace, tmp_pat
         assert result.exit_code == 0, result.output
         return json.loads(result.stdout)
 
-    assert run("discover", "--fallback")[0]["themes"] == 3
+    found = run("discover", "--fallback")
+    assert found["runs"][0]["themes"] == 3
+    assert found["note"] is None  # English feedback: nothing to note
     listed = run("list")
     assert [t["size"] for t in listed] == [6, 6, 6]
     shown = run("show", "1")
