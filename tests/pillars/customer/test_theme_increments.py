@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from productops.engine import META_TABLE, Store
 from productops.pillars.customer.embeddings import Matrix, normalise
 from productops.pillars.customer.themes import (
     OUTLIER,
@@ -18,7 +19,7 @@ from productops.pillars.customer.themes import (
     update,
 )
 from productops.registry.themes import discover_themes, list_themes
-from productops.workspace import Workspace
+from productops.workspace import STORE_FILE, Workspace
 from tests.pillars.builders import T0, at, land
 
 DIMENSIONS = 32
@@ -115,3 +116,29 @@ def test_an_incremental_run_classifies_new_texts_as_a_full_run_does(tmp_path: Pa
     finally:
         stepwise.close()
         whole.close()
+
+
+def test_themes_stored_before_migration_14_keep_the_fixed_bar_until_a_run(tmp_path: Path) -> None:
+    ws = Workspace.init(tmp_path / "ws")
+    _land(ws, range(BASE))
+    discover_themes(ws.store, Designed(), T0)
+    ws.close()
+    old = Store.open(tmp_path / "ws" / STORE_FILE)
+    old.sql("ALTER TABLE theme DROP COLUMN median_similarity")  # as migration 13 left it
+    old.sql("ALTER TABLE theme DROP COLUMN model")
+    old.sql(f"UPDATE {META_TABLE} SET value = '13' WHERE key = 'schema_version'")
+    old.close()
+    ws = Workspace.open(tmp_path / "ws")  # upgraded to 14: the columns back, empty
+    try:
+        assert ws.store.schema_version() >= 14
+        assert {(t["median_similarity"], t["model"]) for t in list_themes(ws.store)} == {
+            (None, None)
+        }
+        _land(ws, range(BASE, BASE + 2))
+        discover_themes(ws.store, Designed(), T0)
+        theme = _theme_of(ws)
+        assert theme[f"t:{NEAR_TIGHT}"] == theme["t:00"]  # the fixed bar 0.3: it fits
+        assert f"t:{FAR_BROAD}" not in theme
+        assert all(t["median_similarity"] for t in list_themes(ws.store))  # stored now
+    finally:
+        ws.close()
