@@ -1,10 +1,13 @@
 """Theme labels on CLINC150 and HWU64: does a theme's label name its intent? New labels beside the old.
 
+CLINC150 is the set the label rule was tuned on (docs/themes.md, "Labels"); HWU64 is held out.
+
 For each set (../shared/eval, when present): the texts are embedded (MiniLM when installed, else
 the model-free fallback, said in the output), themes are discovered with the package's
 defaults (`discover`), and each theme is labelled twice:
 
-- new: `theme_labels`, a phrase of the theme's texts (docs/themes.md, "label");
+- new: `theme_labels`, a phrase of the theme's texts: the one whose content words weigh most
+  by c-TF-IDF, among those whose words a fifth of the theme's texts share (docs/themes.md);
 - old: the first two c-TF-IDF keywords joined by " · " (the label before session 6);
 - first keyword: the first of them alone (one term, as the new label is one phrase).
 
@@ -17,6 +20,7 @@ Printed per set and per labelling, over the themes (outliers are in none):
   Unit: fraction 0-1 of themes.
 - phrase in texts: share of themes whose label (" · " read as a space) occurs as consecutive
   words in at least one of the theme's texts. Unit: fraction 0-1 of themes.
+- words: the mean number of words of a label (" · " not counted). Unit: words.
 
     .venv/bin/python bench/bench_labels.py [--eval ../shared/eval] [--examples 8]
 """
@@ -95,7 +99,11 @@ def measure(name: str, texts: list[str], truth: list[str], embedder: Embedder, s
         held = np.mean(
             [in_texts(lab, [texts[i] for i in m]) for lab, m in zip(labels, members, strict=True)]
         )
-        print(f"  {kind:<16} intent named {named:.3f}   phrase in texts {held:.3f}")
+        length = np.mean([len(_words(lab.replace("·", " "))) for lab in labels])
+        print(
+            f"  {kind:<16} intent named {named:.3f}   phrase in texts {held:.3f}   "
+            f"words {length:.2f}"
+        )
     largest = sorted(range(count), key=lambda k: -len(members[k]))[:show]
     for k in largest:
         print(f"    {majority[k]:<28} new {new[k]!r:<28} old {old[k]!r}")

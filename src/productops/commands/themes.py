@@ -3,6 +3,8 @@ cluster FILE.csv` clusters any CSV without a workspace (definitions: docs/themes
 
 from __future__ import annotations
 
+import json
+import sys
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
@@ -27,7 +29,7 @@ from productops.pillars.customer.groups import group_themes
 from productops.pillars.customer.labels import theme_labels
 from productops.pillars.customer.themes import ThemeSettings
 from productops.pillars.customer.themes import discover as discover_in
-from productops.render import Format, literal, render
+from productops.render import Format, literal, plain, render
 from productops.services import Actor
 from productops.services import themes as service
 
@@ -73,10 +75,8 @@ def discover(
     ws = open_workspace(ctx)
     embedder = pick_embedder(ws, fallback)
     settings = ThemeSettings(height=height)
-    runs = service.discover(ws, Actor.cli(), embedder, moment(None), settings, reduce_outliers)
-    if note := service.language_note(embedder.name, [r.language for r in runs]):
-        err.print(f"note: {note}", soft_wrap=True, highlight=False)
-    rows = [vars(r) | {"outlier_share": round(r.outlier_share, 4)} for r in runs]
+    done = service.discover(ws, Actor.cli(), embedder, moment(None), settings, reduce_outliers)
+    rows = [vars(r) | {"outlier_share": round(r.outlier_share, 4)} for r in done.runs]
     columns = [
         "language",
         "feedback",
@@ -86,6 +86,12 @@ def discover(
         "outlier_share",
         "groups",
     ]
+    if fmt is Format.json:
+        runs = [{c: plain(r[c]) for c in columns} for r in rows]
+        sys.stdout.write(json.dumps({"runs": runs, "note": done.note}, indent=2) + "\n")
+        return
+    if done.note:
+        err.print(literal(f"note: {done.note}"), soft_wrap=True, highlight=False)
     render(rows, columns, fmt, title=f"themes ({embedder.name})")
 
 
@@ -98,7 +104,10 @@ def list_(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Themes, largest first."""
-    found = service.list_themes(open_workspace(ctx), include_inactive=all_)
+    ws = open_workspace(ctx)
+    found = service.list_themes(ws, include_inactive=all_)
+    if note := service.themes_note(ws):
+        err.print(literal(f"note: {note}"), soft_wrap=True, highlight=False)
     columns = _COLUMNS + (["merged_into", "split_from"] if all_ else [])
     render([asdict(t) for t in found], columns, fmt, title="themes")
 

@@ -27,6 +27,7 @@ from productops.errors import ConflictError, UsageError
 from productops.pillars.customer.embeddings import Embedder, Matrix, normalise
 from productops.pillars.customer.groups import group_themes
 from productops.pillars.customer.labels import (
+    PhraseCounts,
     keywords,
     phrase_counts,
     phrase_labels,
@@ -80,7 +81,7 @@ class ThemeRun:
 
 
 def _arrow(rows: Sequence[dict[str, Any]]) -> pa.Table:
-    types = {"size": pa.int64(), "created_at": TIMESTAMP}
+    types = {"size": pa.int64(), "created_at": TIMESTAMP, "median_similarity": pa.float64()}
     return pa.table(
         {c: pa.array([r.get(c) for r in rows], types.get(c, pa.string())) for c in _COLUMNS}
     )
@@ -152,7 +153,11 @@ def _fit_language(
         [_centroid(t, vectors, m) for t, m in zip(active, members, strict=True)]
         or [np.zeros((0, embedder.dimensions), np.float32)]
     )
-    found: Clustering = update(vectors, known, settings)
+    typical = np.array(
+        [t["median_similarity"] if t["model"] == embedder.name else np.nan for t in active],
+        np.float64,
+    )
+    found: Clustering = update(vectors, known, settings, typical)
     if outlier_similarity is not None:
         found = reduce_outliers(vectors, found, outlier_similarity)
     number = _next_number(store)
@@ -172,6 +177,8 @@ def _fit_language(
         if len(inside):
             centroid = normalise(vectors[inside].mean(axis=0, keepdims=True))[0]
             theme["centroid"] = json.dumps(np.round(centroid, 6).tolist())
+            theme["median_similarity"] = float(np.median(vectors[inside] @ centroid))
+            theme["model"] = embedder.name
         _describe(
             theme,
             [texts[i] for i in inside],
@@ -196,7 +203,7 @@ def _group(
     store: Store,
     language: str,
     themes: list[dict[str, Any]],
-    counts: tuple[Sequence[Counter[str]], Sequence[Counter[str]], Sequence[int]],
+    counts: tuple[Sequence[Counter[str]], Sequence[PhraseCounts], Sequence[int]],
     vectors: Matrix,
     labels: npt.NDArray[np.int64],
 ) -> list[dict[str, Any]]:
@@ -214,12 +221,12 @@ def _group(
         if theme.get("group_id"):
             earlier.setdefault(theme["group_id"], set()).add(theme["id"])
     per_group = [Counter[str]() for _ in range(count)]
-    phrases = [Counter[str]() for _ in range(count)]
+    phrases = [PhraseCounts() for _ in range(count)]
     sizes = [0] * count
     for terms, held, size, group in zip(*counts, of_theme, strict=True):
         if group >= 0:
             per_group[group].update(terms)
-            phrases[group].update(held)
+            phrases[group].add(held)
             sizes[group] += size
     words = top_terms(per_group)
     names = phrase_labels(phrases, sizes)
@@ -370,6 +377,7 @@ def merge_themes(store: Store, source_ref: str, target_ref: str) -> dict[str, An
         mean = (np.asarray(vectors, dtype=np.float32) * np.maximum(sizes, 1)).sum(axis=0)
         target["centroid"] = json.dumps(np.round(normalise(mean[None])[0], 6).tolist())
     target["size"] = int(sizes.sum())
+    target["median_similarity"] = None  # not known for the joined items until the next run
     with store.transaction():
         moved = store.arrow(
             "SELECT feedback_id, ? AS theme_id, score FROM feedback_theme WHERE theme_id = ?",
@@ -412,6 +420,8 @@ def split_theme(
             "split_from": theme["id"],
             "group_id": theme.get("group_id"),
             "centroid": json.dumps(np.round(centroid, 6).tolist()),
+            "median_similarity": float(np.median(scores)),
+            "model": embedder.name,
         }
         quotes = [members[i]["id"] for i in best]
         _describe(child, [texts[i] for i in inside], quotes, words[part], names[part])

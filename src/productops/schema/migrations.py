@@ -157,6 +157,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         "write-back: a ticket claimed once per theme or insight while it is being created",
         (CreateTable("ticket_claim"), UniqueIndex("ticket_claim", "subject")),
     ),
+    Migration(
+        14,
+        "themes: each theme's median similarity (the outlier bar of later runs) and its model",
+        (AddColumn("theme", "median_similarity"), AddColumn("theme", "model")),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

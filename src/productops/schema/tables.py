@@ -274,6 +274,13 @@ _TABLES = [
         C("centroid", "json", "JSON list: the mean embedding of its feedback."),
         C("split_from", doc="Theme this one was split from.", ref="theme"),
         C("group_id", doc="Theme group it belongs to (recomputed by each run).", ref="theme_group"),
+        C(
+            "median_similarity",
+            "float",
+            "Median cosine similarity of its feedback to its centroid, 0-1: a later run's "
+            "outlier bar is 0.4 times it.",
+        ),
+        C("model", doc="Embedding model of its latest run (its centroid's)."),
     ),
     _t(
         "theme_group",

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from productops.workspace import Workspace
 
 __all__ = [
+    "Discovery",
     "Theme",
     "ThemeFeedback",
     "ThemeGroup",
@@ -38,6 +39,7 @@ __all__ = [
     "split",
     "theme_feedback",
     "theme_groups",
+    "themes_note",
 ]
 
 
@@ -109,6 +111,14 @@ def _brief(ws: Workspace) -> dict[str, dict[str, Any]]:
     return {t["id"]: {k: t.get(k) for k in _BRIEF} for t in rows}
 
 
+@dataclass(frozen=True)
+class Discovery:
+    """What a discovery run did: per language, its counts; and the `themes_note` after it."""
+
+    runs: list[ThemeRun]
+    note: str | None
+
+
 def discover(
     ws: Workspace,
     actor: Actor,
@@ -116,7 +126,7 @@ def discover(
     at: datetime,
     settings: ThemeSettings,
     outlier_similarity: float | None = None,
-) -> list[ThemeRun]:
+) -> Discovery:
     """Assign all feedback to themes per language, opening new themes where enough fits none
     (a write: one audit row for the run, with its counts per language)."""
     with ws.store.transaction():
@@ -128,7 +138,7 @@ def discover(
             for r in runs
         }
         audit.record(ws, actor, "theme.discover", "theme", None, after)
-    return runs
+    return Discovery(runs, themes_note(ws))
 
 
 def rename(ws: Workspace, actor: Actor, ref: str, label: str, person: str | None) -> dict[str, Any]:
@@ -195,6 +205,17 @@ def language_note(model: str, languages: Iterable[str]) -> str | None:
         f"themes in {', '.join(others)} were found with {model}, an English model: it reads "
         "other languages poorly; set [themes] model to a multilingual model (docs/themes.md)"
     )
+
+
+def themes_note(ws: Workspace) -> str | None:
+    """The `language_note` of the active themes as stored: per model that found them
+    (`theme.model`), the languages of its themes; None when no note applies."""
+    languages: dict[str, set[str]] = {}
+    for theme in registry.list_themes(ws.store):
+        if theme["model"]:
+            languages.setdefault(theme["model"], set()).add(theme["language"] or "und")
+    notes = [language_note(m, found) for m, found in sorted(languages.items())]
+    return " ".join(n for n in notes if n) or None
 
 
 def split(

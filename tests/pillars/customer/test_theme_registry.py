@@ -151,7 +151,9 @@ def test_cli_discover_list_show_rename_merge_split(workspace: Workspace, tmp_pat
         assert result.exit_code == 0, result.output
         return json.loads(result.stdout)
 
-    assert run("discover", "--fallback")[0]["themes"] == 3
+    found = run("discover", "--fallback")
+    assert found["runs"][0]["themes"] == 3
+    assert found["note"] is None  # English feedback: nothing to note
     listed = run("list")
     assert [t["size"] for t in listed] == [6, 6, 6]
     shown = run("show", "1")
@@ -190,7 +192,9 @@ def test_cli_cluster_labels_each_row_of_any_file_without_a_workspace(tmp_path: P
     assert [len(set(g)) for g in groups] == [1, 1, 1]
     assert len({g[0] for g in groups}) == 3
     assert themes[-1] == themes[0]
-    assert {r["label"] for r in rows if r["theme"] == themes[0]} == {"dark mode"}
+    assert {r["label"] for r in rows if r["theme"] == themes[0]} == {
+        "add a dark mode"
+    }  # 2 of 6 texts
     assert all(0 < r["score"] <= 1.0001 for r in rows)
     group_of = {r["theme"]: r["group"] for r in rows}  # one group per theme
     assert len(group_of) == len({(r["theme"], r["group"]) for r in rows})

@@ -6,10 +6,10 @@ log(1 + average terms per theme / the term's frequency over all themes): words f
 theme and rare elsewhere come first. Terms are words and two-word phrases, lowercase, without
 the stop words of English, German, Spanish and French.
 
-A label is a phrase of 1-3 words that stand together in the theme's texts (no punctuation
-between them), neither first nor last word a stop word, chosen by a like weight over the
-texts that hold it, then lengthened to a longer phrase holding it that is in nearly as many
-of the theme's texts: "dark mode", "crashes on upload". Definitions: docs/themes.md.
+A label is a phrase of 1-4 words that stand together in 2 or more of the theme's texts (no
+punctuation between them), neither first nor last word a stop word: the one whose content
+words weigh most by a like weight over texts, among those whose words a fifth of the theme's
+texts hold together: "dark mode", "cancel my reservation". Definitions: docs/themes.md.
 """
 
 from __future__ import annotations
@@ -18,12 +18,14 @@ import itertools
 import re
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
 __all__ = [
     "NO_LABEL",
+    "PhraseCounts",
     "keywords",
     "phrase_counts",
     "phrase_labels",
@@ -163,6 +165,7 @@ STOP_WORDS = frozenset(
         "auf",
         "aus",
         "bei",
+        "beim",
         "bin",
         "bis",
         "bitte",
@@ -378,8 +381,8 @@ def keywords(
 
 
 NO_LABEL = "(no label)"
-MAX_PHRASE = 3  # words in a label at most
-NEARLY = 0.6  # a longer phrase replaces a label when in this share of the label's texts
+MAX_PHRASE = 4  # words in a label at most
+TOGETHER = 0.2  # a label's content words stand together in at least this share of its texts
 
 _TOKEN = re.compile(r"\w+(?:['-]\w+)*", re.UNICODE)
 # Phrases never span these: a clause ends at them.
@@ -401,12 +404,18 @@ def _is_content(token: str) -> bool:
     )
 
 
+def _fold(word: str) -> str:
+    """A content word with a final plural "s" dropped (points -> point; not "ss", nor a word
+    of 3 letters or fewer), so that a word's singular and plural count as one."""
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
 def phrases(text: str) -> set[str]:
-    """The label candidates in `text`: 1-3 words that stand together within one clause,
+    """The label candidates in `text`: 1-4 words that stand together within one clause,
     lowercase, the first and last a content word (see `_is_content`).
 
     >>> sorted(phrases("Please add a dark mode!"))
-    ['add', 'add a dark', 'dark', 'dark mode', 'mode']
+    ['add', 'add a dark', 'add a dark mode', 'dark', 'dark mode', 'mode']
     """
     found: set[str] = set()
     for clause in _BREAK.split(text.lower().replace("\u2019", "'")):
@@ -420,48 +429,75 @@ def phrases(text: str) -> set[str]:
     return found
 
 
+def _content_words(phrase: str) -> set[str]:
+    """The content words of a phrase, plural folded (`_fold`)."""
+    return {_fold(t) for t in phrase.split(" ") if _is_content(t)}
+
+
+@dataclass
+class PhraseCounts:
+    """What a theme's label is chosen from: in how many of its texts each phrase stands
+    (`held`), and which of its texts (their positions) hold each content word (`texts_with`,
+    plural folded). A theme group's are its themes' added (`add`)."""
+
+    held: Counter[str] = field(default_factory=Counter)
+    texts_with: dict[str, set[int]] = field(default_factory=dict)
+
+    def add(self, other: PhraseCounts) -> None:
+        """Count `other`'s texts too (texts of another theme: positions in the same list)."""
+        self.held.update(other.held)
+        for word, texts in other.texts_with.items():
+            self.texts_with.setdefault(word, set()).update(texts)
+
+
 def phrase_counts(
     texts: Sequence[str], labels: npt.NDArray[np.int64], count: int
-) -> list[Counter[str]]:
-    """For each theme 0..count-1, in how many of its texts each of their `phrases` occurs
-    (label -1, an outlier, is ignored)."""
-    per_theme = [Counter[str]() for _ in range(count)]
-    for text, theme in zip(texts, labels, strict=True):
+) -> list[PhraseCounts]:
+    """The `PhraseCounts` of each theme 0..count-1 (label -1, an outlier, is ignored)."""
+    per_theme = [PhraseCounts() for _ in range(count)]
+    for position, (text, theme) in enumerate(zip(texts, labels, strict=True)):
         if theme >= 0:
-            per_theme[int(theme)].update(phrases(text))
+            counts, found = per_theme[int(theme)], phrases(text)
+            counts.held.update(found)
+            for word in {_fold(p) for p in found if " " not in p}:
+                counts.texts_with.setdefault(word, set()).add(position)
     return per_theme
 
 
-def _label(counts: Counter[str], size: int, overall: Counter[str], average: float) -> str:
+def _label(counts: PhraseCounts, size: int, overall: Counter[str], average: float) -> str:
     """One theme's label (see `phrase_labels`)."""
-    shared = {p: c for p, c in counts.items() if c > 1} or counts
-    if not shared:
+    held = {p: c for p, c in counts.held.items() if c > 1} or counts.held
+    if not held:
         return NO_LABEL
+    size = max(size, 1)
     weight = {
-        p: (c / max(size, 1)) ** 2 * np.log1p(average / overall[p]) for p, c in shared.items()
+        w: (len(t) / size) ** 2 * float(np.log1p(average / overall[w]))
+        for w, t in counts.texts_with.items()
     }
 
-    def rank(p: str) -> tuple[float, int, str]:
-        return (weight[p], p.count(" "), p)
+    def together(words: set[str]) -> int:
+        holders = sorted((counts.texts_with[w] for w in words), key=len)
+        return len(holders[0].intersection(*holders[1:])) if holders else 0
 
-    best = max(weight, key=rank)
-    longer = [p for p in weight if f" {best} " in f" {p} " and shared[p] >= NEARLY * shared[best]]
-    return max(longer, key=lambda p: (p.count(" "), *rank(p)))
+    words = {p: _content_words(p) for p in held}
+    common = [p for p in held if together(words[p]) >= TOGETHER * size] or list(held)
+    return min(common, key=lambda p: (-sum(weight[w] for w in words[p]), p.count(" "), -held[p], p))
 
 
-def phrase_labels(per_theme: Sequence[Counter[str]], sizes: Sequence[int]) -> list[str]:
+def phrase_labels(per_theme: Sequence[PhraseCounts], sizes: Sequence[int]) -> list[str]:
     """Each theme's label from its `phrase_counts` and its number of texts (`sizes`).
 
-    A phrase's weight in a theme: the square of the share of the theme's texts holding it
-    (coverage counts more than rarity) times log(1 + average texts per theme / texts of all
-    themes holding it). Candidates are the phrases in 2 or more of the theme's texts (all of
-    them when none is). The heaviest wins (ties: the longer), then the longest phrase holding
-    it that is in at least `NEARLY` times as many of the theme's texts replaces it. A theme
+    A content word's weight in a theme: the square of the share of the theme's texts holding
+    it times log(1 + average texts per theme / texts of all themes holding it), a c-TF-IDF
+    over texts (words plural folded). The label is the phrase whose content words weigh most
+    together, among the phrases that stand in 2 or more of the theme's texts (all of them when
+    none does) and whose content words stand together in at least `TOGETHER` of its texts
+    (all of them when none do). Ties: the shorter, then the one in more texts. A theme
     without phrases gets `NO_LABEL`.
     """
     overall = Counter[str]()
     for counts in per_theme:
-        overall.update(counts)
+        overall.update({w: len(t) for w, t in counts.texts_with.items()})
     average = sum(sizes) / max(len(sizes), 1)
     return [
         _label(counts, size, overall, average)

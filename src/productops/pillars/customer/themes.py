@@ -30,6 +30,7 @@ __all__ = [
     "centroids",
     "discover",
     "level_gaps",
+    "median_similarities",
     "reduce_outliers",
     "representatives",
     "split",
@@ -52,7 +53,8 @@ class ThemeSettings:
     min_size: int = 3  # smaller groups are outliers
     outlier_ratio: float = 0.4  # an item whose cosine to its theme's centroid is below this
     # share of the theme's median cosine is an outlier
-    min_similarity: float = 0.3  # cosine to a known centroid needed to join it (incremental)
+    min_similarity: float = 0.3  # cosine to a known centroid needed to join it, when the
+    # theme's median similarity is not known (incremental; else outlier_ratio x the median)
     min_new: int = 5  # items an incremental run needs, fitting no theme, to open a new one
     sample: int = 5000  # above this many items, discover on a sample and assign the rest
 
@@ -235,17 +237,29 @@ def discover(vectors: Matrix, settings: ThemeSettings | None = None) -> Clusteri
     return _finish(vectors, labels, settings)
 
 
-def update(vectors: Matrix, known: Matrix, settings: ThemeSettings | None = None) -> Clustering:
+def update(
+    vectors: Matrix,
+    known: Matrix,
+    settings: ThemeSettings | None = None,
+    medians: npt.NDArray[np.float64] | None = None,
+) -> Clustering:
     """Items assigned to the `known` centroids first; new themes discovered among the rest.
 
-    Labels below len(known) are known themes; from len(known) on, new ones (each at least
-    `min_new` items). The returned centroids are the known ones followed by the new ones.
-    With no known themes this is `discover`.
+    An item joins its most similar known theme when its cosine to it reaches `outlier_ratio`
+    times the theme's median similarity (`medians`, as `median_similarities` gives; discovery's
+    bar), or `min_similarity` for a theme whose median is NaN (not known). Labels below
+    len(known) are known themes; from len(known) on, new ones (each at least `min_new` items).
+    The returned centroids are the known ones followed by the new ones. With no known themes
+    this is `discover`.
     """
     settings = settings or ThemeSettings()
     if not len(known):
         return discover(vectors, settings)
-    first = assign(vectors, known, settings.min_similarity)
+    typical = np.full(len(known), np.nan) if medians is None else np.asarray(medians, np.float64)
+    bars = np.where(np.isnan(typical), settings.min_similarity, settings.outlier_ratio * typical)
+    nearest = assign(vectors, known, -1.0)
+    fits = nearest.scores >= bars[nearest.labels]
+    first = Clustering(np.where(fits, nearest.labels, OUTLIER), nearest.scores, known)
     rest = np.flatnonzero(first.labels == OUTLIER)
     labels, scores = first.labels.copy(), first.scores.copy()
     fresh = np.zeros((0, vectors.shape[1]), dtype=np.float32)
@@ -260,6 +274,15 @@ def update(vectors: Matrix, known: Matrix, settings: ThemeSettings | None = None
         scores[rest] = np.where(inside, found.scores, scores[rest])
         fresh = found.centroids[keep]
     return Clustering(labels, scores, np.concatenate([known, fresh]).astype(np.float32))
+
+
+def median_similarities(vectors: Matrix, labels: Labels, known: Matrix) -> npt.NDArray[np.float64]:
+    """Each theme's median cosine similarity of its items (`labels`) to its centroid (a row of
+    `known`); NaN for a theme without items."""
+    scores = (vectors * known[np.maximum(labels, 0)]).sum(axis=1).astype(np.float32)
+    typical = _medians(labels, scores, len(known))[: len(known)]
+    sizes = np.bincount(labels[labels >= 0], minlength=len(known))[: len(known)]
+    return np.where(sizes > 0, typical, np.nan)
 
 
 def split(vectors: Matrix, parts: int = 2) -> Labels:

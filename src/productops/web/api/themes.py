@@ -24,16 +24,25 @@ __all__ = ["router"]
 router = APIRouter(tags=["customer"])
 
 
+class ThemePage(Page[service.Theme]):
+    """A page of themes, and what to know about them all (`note`: an English model found
+    themes in other languages; none when nothing is to be said)."""
+
+    note: str | None = None
+
+
 @router.get("/themes")
 def themes(
     ws: WorkspaceDep,
     paging: PagingDep,
     access: ReaderDep,
     all: Annotated[bool, Query(description="Include merged, split and archived themes.")] = False,
-) -> Page[service.Theme]:
-    """Themes, largest first."""
+) -> ThemePage:
+    """Themes, largest first, and a note when an English model found themes in other
+    languages (as `productops feedback themes list` says)."""
     log_read(ws, access, paging, "search", "themes", all=all)
-    return paging.page(service.list_themes(ws, include_inactive=all))
+    found = paging.page(service.list_themes(ws, include_inactive=all))
+    return ThemePage(**dict(found), note=service.themes_note(ws))
 
 
 @router.get("/themes/groups")

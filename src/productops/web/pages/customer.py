@@ -51,7 +51,7 @@ def customer_page(
     }
     return page(
         request, access, "customer.html", data, title="Customer", api="/api/v1/themes",
-        q=q, grain=grain, shown=THEMES_SHOWN, **data,
+        q=q, grain=grain, shown=THEMES_SHOWN, themes_note=service.themes_note(ws), **data,
     )  # fmt: skip
 
 
