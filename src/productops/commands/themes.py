@@ -3,8 +3,6 @@ cluster FILE.csv` clusters any CSV without a workspace (definitions: docs/themes
 
 from __future__ import annotations
 
-import json
-import sys
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
@@ -29,7 +27,7 @@ from productops.pillars.customer.groups import group_themes
 from productops.pillars.customer.labels import theme_labels
 from productops.pillars.customer.themes import ThemeSettings
 from productops.pillars.customer.themes import discover as discover_in
-from productops.render import Format, literal, plain, render
+from productops.render import Format, literal, render
 from productops.services import Actor
 from productops.services import themes as service
 
@@ -86,10 +84,6 @@ def discover(
         "outlier_share",
         "groups",
     ]
-    if fmt is Format.json:
-        runs = [{c: plain(r[c]) for c in columns} for r in rows]
-        sys.stdout.write(json.dumps({"runs": runs, "note": done.note}, indent=2) + "\n")
-        return
     if done.note:
         err.print(literal(f"note: {done.note}"), soft_wrap=True, highlight=False)
     render(rows, columns, fmt, title=f"themes ({embedder.name})")
