@@ -131,6 +131,7 @@ STOP_WORDS = frozenset(
         "too",
         "up",
         "very",
+        "via",
         "was",
         "we",
         "were",
