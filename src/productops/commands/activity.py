@@ -15,10 +15,10 @@ from productops.commands.common import (
     TeamOption,
     UntilOption,
     err,
-    grain,
     known,
     moment,
     open_workspace,
+    periods,
     show_records,
 )
 from productops.registry.activities import ACTIVITY_KINDS
@@ -117,7 +117,7 @@ def summary(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Activities held per team and period, one column per kind."""
-    found = service.activity_summary(open_workspace(ctx), grain(period), team, since, until)
+    found = service.activity_summary(open_workspace(ctx), periods(period, team, since, until))
     show_records(found, service.ActivitySummary, fmt, "activities held")
 
 
@@ -131,7 +131,7 @@ def onboarding(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Days from start to productive of new members, per team and period they became productive."""
-    found = service.onboarding_time(open_workspace(ctx), grain(period), team, since, until)
+    found = service.onboarding_time(open_workspace(ctx), periods(period, team, since, until))
     show_records(found, service.OnboardingTime, fmt, "onboarding time (days)")
 
 
@@ -145,7 +145,7 @@ def retros(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Retrospectives and process reviews held, bottlenecks named, actions agreed and done."""
-    found = service.retrospectives(open_workspace(ctx), grain(period), team, since, until)
+    found = service.retrospectives(open_workspace(ctx), periods(period, team, since, until))
     show_records(found, service.Retrospectives, fmt, "retrospectives and reviews")
     if found and not any(r.with_bottleneck or r.actions for r in found):
         err.print(

@@ -22,6 +22,7 @@ from productops.render import Format, render
 if TYPE_CHECKING:
     from productops.durations import Grain
     from productops.pillars.customer.embeddings import Embedder
+    from productops.services.periods import Periods
     from productops.sync import SyncReport
     from productops.workspace import Workspace
 
@@ -45,6 +46,7 @@ __all__ = [
     "log_usage",
     "moment",
     "open_workspace",
+    "periods",
     "resolve",
     "resolve_periods",
     "show_import",
@@ -308,6 +310,15 @@ def grain(text: str) -> Grain:
         if text == known:
             return known
     raise UsageError(f"--grain {text!r}: use {', '.join(GRAINS)}")
+
+
+def periods(
+    period: str, team: str | None, since: datetime | None, until: datetime | None
+) -> Periods:
+    """The `Periods` a command's --grain (checked), --team, --since and --until ask for."""
+    from productops.services.periods import Periods
+
+    return Periods(grain(period), team, since, until)
 
 
 def moment(text: str | None, option: str = "--at") -> datetime:

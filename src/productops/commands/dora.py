@@ -14,11 +14,10 @@ from productops.commands.common import (
     TeamOption,
     UntilOption,
     as_of,
-    grain,
     open_workspace,
+    periods,
     show_records,
 )
-from productops.pillars import process as p
 from productops.render import Format
 from productops.services import dora as service
 
@@ -56,11 +55,9 @@ def frequency(
 ) -> None:
     """Deployment frequency: production deployments and deployment days per week (a period
     still running at --as-of is `partial`: per week of its elapsed part)."""
-    g, year = grain(period), service.report_year(bands, "--bands")
-    found = service.deployment_frequency(
-        open_workspace(ctx), g, year, as_of(when), team, since, until
-    )
-    title = f"deployment frequency per team and {g} (bands: DORA {bands})"
+    asked, year = periods(period, team, since, until), service.report_year(bands, "--bands")
+    found = service.deployment_frequency(open_workspace(ctx), asked, year, as_of(when))
+    title = f"deployment frequency per team and {asked.grain} (bands: DORA {bands})"
     show_records(found, service.DeploymentFrequency, fmt, title)
 
 
@@ -75,9 +72,9 @@ def lead_time(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Lead time for changes in hours (first commit to production), by stage."""
-    g, year = grain(period), service.report_year(bands, "--bands")
-    found = service.change_lead_time(open_workspace(ctx), g, year, team, since, until)
-    title = f"lead time for changes per team and {g} (bands: DORA {bands})"
+    asked, year = periods(period, team, since, until), service.report_year(bands, "--bands")
+    found = service.change_lead_time(open_workspace(ctx), asked, year)
+    title = f"lead time for changes per team and {asked.grain} (bands: DORA {bands})"
     show_records(found, service.ChangeLeadTime, fmt, title)
 
 
@@ -89,14 +86,14 @@ def failure_rate(
     since: SinceOption = None,
     until: UntilOption = None,
     bands: BandsOption = 2024,
-    link_hours: LinkHoursOption = p.LINK_HOURS,
+    link_hours: LinkHoursOption = service.LINK_HOURS,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Change failure rate: production deployments that caused an incident."""
-    g, year = grain(period), service.report_year(bands, "--bands")
+    asked, year = periods(period, team, since, until), service.report_year(bands, "--bands")
     ws = open_workspace(ctx)
-    found = service.change_failure_rate(ws, g, year, team, since, until, link_hours)
-    title = f"change failure rate per team and {g} (bands: DORA {bands})"
+    found = service.change_failure_rate(ws, asked, year, link_hours)
+    title = f"change failure rate per team and {asked.grain} (bands: DORA {bands})"
     show_records(found, service.ChangeFailureRate, fmt, title)
 
 
@@ -108,12 +105,12 @@ def recovery(
     since: SinceOption = None,
     until: UntilOption = None,
     bands: BandsOption = 2024,
-    link_hours: LinkHoursOption = p.LINK_HOURS,
+    link_hours: LinkHoursOption = service.LINK_HOURS,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Failed deployment recovery time in hours (incident opened to resolved)."""
-    g, year = grain(period), service.report_year(bands, "--bands")
+    asked, year = periods(period, team, since, until), service.report_year(bands, "--bands")
     ws = open_workspace(ctx)
-    found = service.recovery_time(ws, g, year, team, since, until, link_hours)
-    title = f"recovery time per team and {g} (bands: DORA {bands})"
+    found = service.recovery_time(ws, asked, year, link_hours)
+    title = f"recovery time per team and {asked.grain} (bands: DORA {bands})"
     show_records(found, service.RecoveryTime, fmt, title)

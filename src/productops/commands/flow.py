@@ -15,9 +15,9 @@ from productops.commands.common import (
     TeamOption,
     UntilOption,
     as_of,
-    grain,
     known,
     open_workspace,
+    periods,
     show_records,
 )
 from productops.errors import UsageError
@@ -66,9 +66,9 @@ def lead_time(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Lead time percentiles in days (created to done) per team and period."""
-    g = grain(period)
-    found = service.lead_time(open_workspace(ctx), g, team, since, until)
-    show_records(found, service.Percentiles, fmt, f"lead time in days per team and {g}")
+    asked = periods(period, team, since, until)
+    found = service.lead_time(open_workspace(ctx), asked)
+    show_records(found, service.Percentiles, fmt, f"lead time in days per team and {asked.grain}")
 
 
 @app.command("cycle-time")
@@ -82,9 +82,9 @@ def cycle_time(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Cycle time percentiles in days (time in in-progress statuses) per team and period."""
-    g = grain(period)
-    found = service.cycle_time(open_workspace(ctx), g, as_of(when), team, since, until)
-    show_records(found, service.Percentiles, fmt, f"cycle time in days per team and {g}")
+    asked = periods(period, team, since, until)
+    found = service.cycle_time(open_workspace(ctx), asked, as_of(when))
+    show_records(found, service.Percentiles, fmt, f"cycle time in days per team and {asked.grain}")
 
 
 @app.command()
@@ -99,9 +99,9 @@ def throughput(
 ) -> None:
     """Work items done per team and period, and per week (a period still running at --as-of
     is `partial`: per week of its elapsed part)."""
-    g = grain(period)
-    found = service.throughput(open_workspace(ctx), g, as_of(when), team, since, until)
-    show_records(found, service.Throughput, fmt, f"items done per team and {g}")
+    asked = periods(period, team, since, until)
+    found = service.throughput(open_workspace(ctx), asked, as_of(when))
+    show_records(found, service.Throughput, fmt, f"items done per team and {asked.grain}")
 
 
 @app.command()
@@ -114,9 +114,9 @@ def wip(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Work in progress at the end of each period, per team."""
-    g = grain(period)
-    found = service.wip(open_workspace(ctx), g, team, since, until)
-    show_records(found, service.Wip, fmt, f"items in progress at the end of each {g}")
+    asked = periods(period, team, since, until)
+    found = service.wip(open_workspace(ctx), asked)
+    show_records(found, service.Wip, fmt, f"items in progress at the end of each {asked.grain}")
 
 
 @app.command()
@@ -142,9 +142,9 @@ def time_in_status(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Days in each in-progress status and its share of cycle time, per team and period."""
-    g = grain(period)
-    found = service.time_in_status(open_workspace(ctx), g, as_of(when), team, since, until)
-    show_records(found, service.StatusShare, fmt, f"time in status per team and {g}")
+    asked = periods(period, team, since, until)
+    found = service.time_in_status(open_workspace(ctx), asked, as_of(when))
+    show_records(found, service.StatusShare, fmt, f"time in status per team and {asked.grain}")
 
 
 @app.command()
@@ -158,9 +158,9 @@ def bottleneck(
     fmt: FormatOption = Format.table,
 ) -> None:
     """The wait status holding the most waiting time, per team and period, and its trend."""
-    g = grain(period)
-    found = service.bottleneck(open_workspace(ctx), g, as_of(when), team, since, until)
-    show_records(found, service.Bottleneck, fmt, f"bottleneck per team and {g}")
+    asked = periods(period, team, since, until)
+    found = service.bottleneck(open_workspace(ctx), asked, as_of(when))
+    show_records(found, service.Bottleneck, fmt, f"bottleneck per team and {asked.grain}")
 
 
 @app.command()
@@ -174,9 +174,9 @@ def efficiency(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Flow efficiency: active time over cycle time, per team and period."""
-    g = grain(period)
-    found = service.efficiency(open_workspace(ctx), g, as_of(when), team, since, until)
-    show_records(found, service.Efficiency, fmt, f"flow efficiency per team and {g}")
+    asked = periods(period, team, since, until)
+    found = service.efficiency(open_workspace(ctx), asked, as_of(when))
+    show_records(found, service.Efficiency, fmt, f"flow efficiency per team and {asked.grain}")
 
 
 @app.command()
@@ -190,9 +190,11 @@ def dependencies(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Items delayed by other teams' items and days blocked, per blocked team and period."""
-    g = grain(period)
-    found = service.dependencies(open_workspace(ctx), g, as_of(when), team, since, until)
-    show_records(found, service.DependencyDelay, fmt, f"cross-team delays per team and {g}")
+    asked = periods(period, team, since, until)
+    found = service.dependencies(open_workspace(ctx), asked, as_of(when))
+    show_records(
+        found, service.DependencyDelay, fmt, f"cross-team delays per team and {asked.grain}"
+    )
 
 
 @app.command("blocking-pairs")
@@ -217,9 +219,11 @@ def conformance(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Share of finished items that followed the standard workflow, per team and period."""
-    g = grain(period)
-    found = service.conformance(open_workspace(ctx), g, team, since, until)
-    show_records(found, service.Conformance, fmt, f"workflow conformance per team and {g}")
+    asked = periods(period, team, since, until)
+    found = service.conformance(open_workspace(ctx), asked)
+    show_records(
+        found, service.Conformance, fmt, f"workflow conformance per team and {asked.grain}"
+    )
 
 
 @app.command()
@@ -241,9 +245,11 @@ def time_to_market(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Days from creation to release of features, and of those addressing customer insights."""
-    g = grain(period)
-    found = service.time_to_market(open_workspace(ctx), g, team, since, until)
-    show_records(found, service.TimeToMarket, fmt, f"time-to-market in days per team and {g}")
+    asked = periods(period, team, since, until)
+    found = service.time_to_market(open_workspace(ctx), asked)
+    show_records(
+        found, service.TimeToMarket, fmt, f"time-to-market in days per team and {asked.grain}"
+    )
 
 
 @app.command()

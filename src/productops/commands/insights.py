@@ -24,6 +24,7 @@ from productops.commands.common import (
     known,
     moment,
     open_workspace,
+    periods,
     pick_embedder,
     show_records,
 )
@@ -237,8 +238,8 @@ def roadmap(
 ) -> None:
     """Feedback linked to and delivered on the roadmap, time to insight, time-to-market of
     insight-driven items and satisfaction before and after they shipped, per team and period."""
-    g = grain(period)
-    found = reads.roadmap(open_workspace(ctx), g, team, since, until)
+    asked = periods(period, team, since, until)
+    found = reads.roadmap(open_workspace(ctx), asked)
     sections: dict[str, tuple[list[dict[str, Any]], list[str]]] = {
         name: ([asdict(r) for r in rows], columns_of(kind))
         for name, rows, kind in (

@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from productops import ops
-from productops.durations import Grain
 from productops.errors import UsageError
 from productops.registry import activities as registry
 from productops.services import audit
@@ -19,6 +18,7 @@ from productops.services.rows import records, typed
 
 if TYPE_CHECKING:
     from productops.services.actor import Actor
+    from productops.services.periods import Periods
     from productops.workspace import Workspace
 
 __all__ = [
@@ -174,40 +174,22 @@ class _Count:
     activities: int
 
 
-def activity_summary(
-    ws: Workspace,
-    grain: Grain,
-    team: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-) -> list[ActivitySummary]:
+def activity_summary(ws: Workspace, periods: Periods) -> list[ActivitySummary]:
     """Activities held per team and period, by kind."""
-    counts = ops.activity_counts(ws.backend().table("activity"), grain)
+    counts = ops.activity_counts(ws.backend().table("activity"), periods.grain)
     wide: dict[tuple[str, datetime], dict[str, int]] = {}
-    for row in records(counts, _Count, team, since, until):
+    for row in records(counts, _Count, periods):
         wide.setdefault((row.team_id, row.period_start), {})[row.kind] = row.activities
     return [ActivitySummary(t, start, **kinds) for (t, start), kinds in sorted(wide.items())]
 
 
-def onboarding_time(
-    ws: Workspace,
-    grain: Grain,
-    team: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-) -> list[OnboardingTime]:
+def onboarding_time(ws: Workspace, periods: Periods) -> list[OnboardingTime]:
     """Days from start to productive of new members, per team and period."""
-    expr = ops.onboarding_time(ws.backend().table("activity"), grain)
-    return records(expr, OnboardingTime, team, since, until)
+    expr = ops.onboarding_time(ws.backend().table("activity"), periods.grain)
+    return records(expr, OnboardingTime, periods)
 
 
-def retrospectives(
-    ws: Workspace,
-    grain: Grain,
-    team: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-) -> list[Retrospectives]:
+def retrospectives(ws: Workspace, periods: Periods) -> list[Retrospectives]:
     """Retrospectives and process reviews held, bottlenecks named, actions agreed and done."""
-    expr = ops.retrospectives(ws.backend().table("activity"), grain)
-    return records(expr, Retrospectives, team, since, until)
+    expr = ops.retrospectives(ws.backend().table("activity"), periods.grain)
+    return records(expr, Retrospectives, periods)

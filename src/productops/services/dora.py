@@ -1,8 +1,8 @@
 """DORA's four keys per team and period, with the performance bands of a DORA report's year
 (definitions: docs/metrics.md): each key per team and period, shared by `productops dora ...`
-and the API (`team`, `since` and `until` filter as the commands' `--team`, `--since` and
-`--until`), and the four together per team for one period (the report, the demo). An incident
-raised on a service counts against its team's last production deployment within `link_hours`
+and the API (each takes the `Periods` asked for: `--grain`, `--team`, `--since`, `--until`),
+and the four together per team for one period (the report, the demo). An incident raised on a
+service counts against its team's last production deployment within `link_hours`
 (`pillars.process.caused_incidents`)."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from productops.pillars import process as p
 from productops.services.rows import records
 
 if TYPE_CHECKING:
+    from productops.services.periods import Periods
     from productops.workspace import Workspace
 
 __all__ = [
@@ -103,66 +104,41 @@ def report_year(year: int, option: str = "bands") -> p.ReportYear:
 
 
 def deployment_frequency(
-    ws: Workspace,
-    grain: Grain,
-    bands: p.ReportYear,
-    as_of: datetime,
-    team: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    ws: Workspace, periods: Periods, bands: p.ReportYear, as_of: datetime
 ) -> list[DeploymentFrequency]:
     """Deployment frequency per team and period with the `bands` of that DORA report, as of
     `as_of` (a running period is partial)."""
-    expr = p.deployment_frequency(ws.backend().table("deployment"), grain, bands, as_of)
-    return records(expr, DeploymentFrequency, team, since, until)
+    expr = p.deployment_frequency(ws.backend().table("deployment"), periods.grain, bands, as_of)
+    return records(expr, DeploymentFrequency, periods)
 
 
-def change_lead_time(
-    ws: Workspace,
-    grain: Grain,
-    bands: p.ReportYear,
-    team: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-) -> list[ChangeLeadTime]:
+def change_lead_time(ws: Workspace, periods: Periods, bands: p.ReportYear) -> list[ChangeLeadTime]:
     """Lead time for changes in hours (first commit to production), by stage."""
     b = ws.backend()
     expr = p.change_lead_time(
-        b.table("change"), b.table("deployment"), b.table("deployment_change"), grain, bands
+        b.table("change"), b.table("deployment"), b.table("deployment_change"), periods.grain, bands
     )
-    return records(expr, ChangeLeadTime, team, since, until)
+    return records(expr, ChangeLeadTime, periods)
 
 
 def change_failure_rate(
-    ws: Workspace,
-    grain: Grain,
-    bands: p.ReportYear,
-    team: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    link_hours: float = p.LINK_HOURS,
+    ws: Workspace, periods: Periods, bands: p.ReportYear, link_hours: float = p.LINK_HOURS
 ) -> list[ChangeFailureRate]:
     """Change failure rate: production deployments that caused an incident."""
     b = ws.backend()
     deployment = b.table("deployment")
     incident = p.caused_incidents(b.table("incident"), deployment, link_hours)
-    expr = p.change_failure_rate(deployment, incident, grain, bands)
-    return records(expr, ChangeFailureRate, team, since, until)
+    expr = p.change_failure_rate(deployment, incident, periods.grain, bands)
+    return records(expr, ChangeFailureRate, periods)
 
 
 def recovery_time(
-    ws: Workspace,
-    grain: Grain,
-    bands: p.ReportYear,
-    team: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    link_hours: float = p.LINK_HOURS,
+    ws: Workspace, periods: Periods, bands: p.ReportYear, link_hours: float = p.LINK_HOURS
 ) -> list[RecoveryTime]:
     """Failed deployment recovery time in hours (incident opened to resolved)."""
     b = ws.backend()
     incident = p.caused_incidents(b.table("incident"), b.table("deployment"), link_hours)
-    return records(p.recovery_time(incident, grain, bands), RecoveryTime, team, since, until)
+    return records(p.recovery_time(incident, periods.grain, bands), RecoveryTime, periods)
 
 
 @dataclass(frozen=True)

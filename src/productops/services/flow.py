@@ -2,7 +2,8 @@
 item's flow, and per team and period lead and cycle time, throughput, WIP, aging, time in status,
 bottlenecks, flow efficiency, cross-team dependencies, workflow conformance, time-to-market and
 Monte Carlo forecasts. Each returns frozen records whose fields are the command's `-f json`
-columns; `team`, `since` and `until` filter as `--team`, `--since` and `--until` do."""
+columns; a per-period read takes the `Periods` asked for (`--grain`, `--team`, `--since`,
+`--until`)."""
 
 from __future__ import annotations
 
@@ -13,13 +14,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from productops.durations import Grain
 from productops.engine import shared_table
 from productops.errors import UsageError
 from productops.pillars import process as p
-from productops.services.rows import records
+from productops.services.rows import of_team, records
 
 if TYPE_CHECKING:
+    from productops.services.periods import Periods
     from productops.workspace import Workspace
 
 __all__ = [
@@ -243,8 +244,7 @@ def flow_items(
     stays = _stays(ws, as_of)
     table = _items(ws, as_of)
     spent = p.time_in_status(stays)
-    if team is not None:
-        table, spent = table.filter(table.team_id == team), spent.filter(spent.team_id == team)
+    table, spent = of_team(table, team), of_team(spent, team)
     table = table.order_by("team_id", "created_at", "work_item_id")
     rows = (table.limit(limit) if limit else table).to_pyarrow().to_pylist()
     by_item: dict[str, dict[str, float]] = defaultdict(dict)
@@ -283,94 +283,47 @@ def _workflow(ws: Workspace) -> p.Workflow:
     return p.Workflow(tuple(s.statuses), tuple(s.optional), tuple(s.allowed), s.threshold)
 
 
-def lead_time(
-    ws: Workspace,
-    grain: Grain,
-    team: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-) -> list[Percentiles]:
+def lead_time(ws: Workspace, periods: Periods) -> list[Percentiles]:
     """Lead time percentiles in days (created to done) per team and period."""
-    expr = p.lead_time(ws.backend().table("work_item"), grain)
-    return records(expr, Percentiles, team, since, until)
+    expr = p.lead_time(ws.backend().table("work_item"), periods.grain)
+    return records(expr, Percentiles, periods)
 
 
-def cycle_time(
-    ws: Workspace,
-    grain: Grain,
-    as_of: datetime,
-    team: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-) -> list[Percentiles]:
+def cycle_time(ws: Workspace, periods: Periods, as_of: datetime) -> list[Percentiles]:
     """Cycle time percentiles in days (time in in-progress statuses) per team and period."""
-    return records(p.cycle_time(_items(ws, as_of), grain), Percentiles, team, since, until)
+    return records(p.cycle_time(_items(ws, as_of), periods.grain), Percentiles, periods)
 
 
-def throughput(
-    ws: Workspace,
-    grain: Grain,
-    as_of: datetime,
-    team: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-) -> list[Throughput]:
+def throughput(ws: Workspace, periods: Periods, as_of: datetime) -> list[Throughput]:
     """Items done per team and period, and per week of the period's elapsed part."""
-    expr = p.throughput(ws.backend().table("work_item"), grain, as_of)
-    return records(expr, Throughput, team, since, until)
+    expr = p.throughput(ws.backend().table("work_item"), periods.grain, as_of)
+    return records(expr, Throughput, periods)
 
 
-def wip(
-    ws: Workspace,
-    grain: Grain,
-    team: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-) -> list[Wip]:
+def wip(ws: Workspace, periods: Periods) -> list[Wip]:
     """Work in progress at the end of each period, per team."""
-    return records(p.wip(ws.backend().table("work_item"), grain), Wip, team, since, until)
+    return records(p.wip(ws.backend().table("work_item"), periods.grain), Wip, periods)
 
 
 def aging(ws: Workspace, as_of: datetime, team: str | None = None) -> list[Aging]:
     """Items in progress at `as_of`, their age against the team's cycle-time percentiles."""
-    return records(p.aging_wip(_items(ws, as_of), as_of), Aging, team)
+    return records(of_team(p.aging_wip(_items(ws, as_of), as_of), team), Aging)
 
 
-def time_in_status(
-    ws: Workspace,
-    grain: Grain,
-    as_of: datetime,
-    team: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-) -> list[StatusShare]:
+def time_in_status(ws: Workspace, periods: Periods, as_of: datetime) -> list[StatusShare]:
     """Days in each in-progress status and its share of cycle time, per team and period."""
-    expr = p.status_share(_stays(ws, as_of), ws.backend().table("work_item"), grain)
-    return records(expr, StatusShare, team, since, until)
+    expr = p.status_share(_stays(ws, as_of), ws.backend().table("work_item"), periods.grain)
+    return records(expr, StatusShare, periods)
 
 
-def bottleneck(
-    ws: Workspace,
-    grain: Grain,
-    as_of: datetime,
-    team: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-) -> list[Bottleneck]:
+def bottleneck(ws: Workspace, periods: Periods, as_of: datetime) -> list[Bottleneck]:
     """The wait status holding the most waiting time, per team and period, and its trend."""
     waits = ws.config.workflow.wait_statuses
-    expr = p.bottleneck(_stays(ws, as_of), ws.backend().table("work_item"), grain, waits)
-    return records(expr, Bottleneck, team, since, until)
+    expr = p.bottleneck(_stays(ws, as_of), ws.backend().table("work_item"), periods.grain, waits)
+    return records(expr, Bottleneck, periods)
 
 
-def efficiency(
-    ws: Workspace,
-    grain: Grain,
-    as_of: datetime,
-    team: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-) -> list[Efficiency]:
+def efficiency(ws: Workspace, periods: Periods, as_of: datetime) -> list[Efficiency]:
     """Flow efficiency: active time over cycle time, per team and period."""
     b = ws.backend()
     expr = p.flow_efficiency(
@@ -378,10 +331,10 @@ def efficiency(
         b.table("work_item"),
         b.table("work_item_flag"),
         as_of,
-        grain,
+        periods.grain,
         ws.config.workflow.wait_statuses,
     )
-    return records(expr, Efficiency, team, since, until)
+    return records(expr, Efficiency, periods)
 
 
 def _blocks(ws: Workspace, as_of: datetime) -> Any:
@@ -389,59 +342,38 @@ def _blocks(ws: Workspace, as_of: datetime) -> Any:
     return p.cross_team_blocks(b.table("work_item"), b.table("work_item_link"), as_of)
 
 
-def dependencies(
-    ws: Workspace,
-    grain: Grain,
-    as_of: datetime,
-    team: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-) -> list[DependencyDelay]:
+def dependencies(ws: Workspace, periods: Periods, as_of: datetime) -> list[DependencyDelay]:
     """Items delayed by other teams' items and days blocked, per blocked team and period."""
-    expr = p.dependency_delays(_blocks(ws, as_of), grain)
-    return records(expr, DependencyDelay, team, since, until)
+    expr = p.dependency_delays(_blocks(ws, as_of), periods.grain)
+    return records(expr, DependencyDelay, periods)
 
 
 def blocking_pairs(ws: Workspace, as_of: datetime, team: str | None = None) -> list[BlockingPair]:
     """Team pairs ranked by the days one team's items blocked the other's (`team`: blocked)."""
-    return records(p.blocking_pairs(_blocks(ws, as_of)), BlockingPair, team)
+    return records(of_team(p.blocking_pairs(_blocks(ws, as_of)), team), BlockingPair)
 
 
-def conformance(
-    ws: Workspace,
-    grain: Grain,
-    team: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-) -> list[Conformance]:
+def conformance(ws: Workspace, periods: Periods) -> list[Conformance]:
     """Share of finished items that followed the standard workflow, per team and period."""
     b = ws.backend()
     workflow = _workflow(ws)
     found = p.deviations(b.table("work_item"), b.table("work_item_transition"), workflow)
-    expr = p.conformance(b.table("work_item"), found, grain, workflow)
-    return records(expr, Conformance, team, since, until)
+    expr = p.conformance(b.table("work_item"), found, periods.grain, workflow)
+    return records(expr, Conformance, periods)
 
 
 def deviations(ws: Workspace, team: str | None = None) -> list[Deviation]:
     """The most common deviations from the standard workflow (of `team`'s items)."""
     b = ws.backend()
     found = p.deviations(b.table("work_item"), b.table("work_item_transition"), _workflow(ws))
-    if team is not None:
-        found = found.filter(found.team_id == team)
-    return records(p.common_deviations(found), Deviation)
+    return records(p.common_deviations(of_team(found, team)), Deviation)
 
 
-def time_to_market(
-    ws: Workspace,
-    grain: Grain,
-    team: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-) -> list[TimeToMarket]:
+def time_to_market(ws: Workspace, periods: Periods) -> list[TimeToMarket]:
     """Days from creation to release of features, and of those addressing customer insights."""
     b = ws.backend()
-    expr = p.time_to_market(b.table("work_item"), b.table("feedback_link"), grain)
-    return records(expr, TimeToMarket, team, since, until)
+    expr = p.time_to_market(b.table("work_item"), b.table("feedback_link"), periods.grain)
+    return records(expr, TimeToMarket, periods)
 
 
 def forecast(

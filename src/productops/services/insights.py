@@ -15,6 +15,7 @@ from productops.pillars.customer import insights as ci
 from productops.pillars.customer.sentiment import theme_sentiment
 from productops.pillars.customer.trends import SpikeRule, theme_trend
 from productops.registry import feedback_analysis as fa
+from productops.services.periods import Periods
 from productops.services.rows import records, typed
 
 if TYPE_CHECKING:
@@ -242,7 +243,7 @@ def trends(
     expr = _labelled(theme_trend(b.table("feedback"), b.table("feedback_theme"), grain), b)
     if theme is not None:
         expr = expr.filter(expr.theme_id == theme)
-    return records(expr, ThemeTrend, None, since, until)
+    return records(expr, ThemeTrend, Periods(grain, since=since, until=until))
 
 
 def spikes(ws: Workspace, weeks: int = 8, k: float = 5.0, min_count: int = 5) -> list[ThemeSpike]:
@@ -286,27 +287,19 @@ def feedback_links(
     return records(link.limit(limit) if limit else link, FeedbackLink)
 
 
-def roadmap(
-    ws: Workspace,
-    grain: Grain,
-    team: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-) -> Roadmap:
+def roadmap(ws: Workspace, periods: Periods) -> Roadmap:
     """Feedback linked to and delivered on the roadmap, time to insight, time-to-market of
     insight-driven items and satisfaction around their releases, per team and period."""
     b = ws.backend()
     f, fl, w = b.table("feedback"), b.table("feedback_link"), b.table("work_item")
     ft, ins = b.table("feedback_theme"), b.table("insight")
     return Roadmap(
-        records(ci.feedback_incorporated(f, fl, w, grain), Incorporated, team, since, until),
-        records(ci.time_to_insight(f, ft, ins, grain), TimeToInsight, team, since, until),
+        records(ci.feedback_incorporated(f, fl, w, periods.grain), Incorporated, periods),
+        records(ci.time_to_insight(f, ft, ins, periods.grain), TimeToInsight, periods),
         records(
-            ci.insight_time_to_market(f, fl, w, ft, ins, grain),
+            ci.insight_time_to_market(f, fl, w, ft, ins, periods.grain),
             InsightTimeToMarket,
-            team,
-            since,
-            until,
+            periods,
         ),
-        records(ci.feature_satisfaction(f, fl, w, grain), ReleaseSatisfaction, team, since, until),
+        records(ci.feature_satisfaction(f, fl, w, periods.grain), ReleaseSatisfaction, periods),
     )

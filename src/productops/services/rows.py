@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-__all__ = ["columns", "records", "typed"]
+    from productops.services.periods import Periods
+
+__all__ = ["columns", "of_team", "records", "typed"]
 
 T = TypeVar("T")
 
@@ -35,20 +37,20 @@ def typed(rows: Iterable[Mapping[str, Any]], kind: type[T]) -> list[T]:
     return [kind(**{n: _utc(row.get(n)) for n in names}) for row in rows]
 
 
-def records(
-    expr: ir.Table,
-    kind: type[T],
-    team: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-) -> list[T]:
-    """Execute `expr` as `kind` records: only `team`'s rows (its `team_id`, else its
-    `blocked_team`), and periods starting in [`since`, `until`) when it has `period_start`."""
-    names = expr.columns
-    if team is not None:
-        expr = expr.filter(expr["team_id" if "team_id" in names else "blocked_team"] == team)
-    if since is not None and "period_start" in names:
-        expr = expr.filter(expr.period_start >= since)
-    if until is not None and "period_start" in names:
-        expr = expr.filter(expr.period_start < until)
+def of_team(expr: ir.Table, team: str | None) -> ir.Table:
+    """Only `team`'s rows of `expr` (its `team_id`, else its `blocked_team`); None: every row."""
+    if team is None:
+        return expr
+    return expr.filter(expr["team_id" if "team_id" in expr.columns else "blocked_team"] == team)
+
+
+def records(expr: ir.Table, kind: type[T], periods: Periods | None = None) -> list[T]:
+    """Execute `expr` as `kind` records; with `periods`, only its team's rows (`of_team`) and,
+    when `expr` has `period_start`, the periods starting in [`since`, `until`)."""
+    if periods is not None:
+        expr = of_team(expr, periods.team)
+        if periods.since is not None and "period_start" in expr.columns:
+            expr = expr.filter(expr.period_start >= periods.since)
+        if periods.until is not None and "period_start" in expr.columns:
+            expr = expr.filter(expr.period_start < periods.until)
     return typed(expr.to_pyarrow().to_pylist(), kind)

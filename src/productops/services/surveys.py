@@ -26,7 +26,7 @@ from productops.registry import surveys as registry
 from productops.registry.surveys import COMMENT, SURVEY_KINDS, Survey
 from productops.services import audit
 from productops.services.actor import Actor
-from productops.services.rows import records, typed
+from productops.services.rows import of_team, records, typed
 
 if TYPE_CHECKING:
     from productops.workspace import Workspace
@@ -268,8 +268,8 @@ def survey_results(
     if chosen is not None:
         table = table.filter(table.survey_id == chosen.id)
         said = said.filter(said.survey_id == chosen.id)
-    results: list[SurveyResult] = list(records(table, _RESULT[what], team))
-    return SurveyResults(what, chosen, results, records(said, SurveyComment, team))
+    results: list[SurveyResult] = list(records(of_team(table, team), _RESULT[what]))
+    return SurveyResults(what, chosen, results, records(of_team(said, team), SurveyComment))
 
 
 def questions(ws: Workspace, ref: str) -> list[str]:

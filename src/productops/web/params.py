@@ -1,20 +1,20 @@
 """Query parameters more than one route takes: the command line's common options (`--team`,
-`--grain`, `--since`, `--until`, `--as-of`) as the API names them."""
+`--grain`, `--since`, `--until`, `--as-of`) as the API names them; `Weekly`, `Monthly` and
+`Quarterly` take the first four as one `Periods`, by the default of `grain`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Query
 
 from productops.durations import Grain
+from productops.services.periods import Periods
 
 __all__ = [
     "AsOf",
     "Monthly",
-    "Periods",
     "Quarterly",
     "Since",
     "Team",
@@ -50,20 +50,9 @@ def maybe_utc(value: datetime | None) -> datetime | None:
     return None if value is None else utc(value)
 
 
-@dataclass(frozen=True)
-class Periods:
-    """The rows a per-period read is asked for: `team` (None: every team), periods of `grain`
-    starting from `since` and before `until` (UTC; None: unbounded)."""
-
-    team: str | None
-    grain: Grain
-    since: datetime | None
-    until: datetime | None
-
-
 def _periods(default: Grain) -> Any:
     """The query parameters `team`, `grain` (`default` unless given), `since` and `until`, as
-    one `Periods`."""
+    one `Periods` (`services.periods`)."""
 
     def periods(
         team: Team = None,
@@ -71,7 +60,7 @@ def _periods(default: Grain) -> Any:
         since: Since = None,
         until: Until = None,
     ) -> Periods:
-        return Periods(team, grain, maybe_utc(since), maybe_utc(until))
+        return Periods(grain, team, maybe_utc(since), maybe_utc(until))
 
     return Depends(periods)
 

@@ -43,7 +43,7 @@ def summary(
 ) -> Page[service.ActivitySummary]:
     """Activities held per team and period, one field per kind."""
     log_read(ws, access, paging, "query", "activity.summary", team=p.team, grain=p.grain)
-    found = service.activity_summary(ws, p.grain, p.team, p.since, p.until)
+    found = service.activity_summary(ws, p)
     return paging.page(found)
 
 
@@ -56,7 +56,7 @@ def onboarding(
 ) -> Page[service.OnboardingTime]:
     """Days from start to productive of new members, per team and period."""
     log_read(ws, access, paging, "query", "activity.onboarding", team=p.team, grain=p.grain)
-    found = service.onboarding_time(ws, p.grain, p.team, p.since, p.until)
+    found = service.onboarding_time(ws, p)
     return paging.page(found)
 
 
@@ -69,5 +69,5 @@ def retros(
 ) -> Page[service.Retrospectives]:
     """Retrospectives and process reviews held, bottlenecks named, actions agreed and done."""
     log_read(ws, access, paging, "query", "activity.retros", team=p.team, grain=p.grain)
-    found = service.retrospectives(ws, p.grain, p.team, p.since, p.until)
+    found = service.retrospectives(ws, p)
     return paging.page(found)

@@ -41,9 +41,7 @@ def frequency(
 ) -> Page[service.DeploymentFrequency]:
     """Production deployments and deployment days per week (a running period is `partial`)."""
     log_read(ws, access, paging, "query", "dora.frequency", team=p.team, grain=p.grain, bands=bands)
-    found = service.deployment_frequency(
-        ws, p.grain, service.report_year(bands), utc(as_of), p.team, p.since, p.until
-    )
+    found = service.deployment_frequency(ws, p, service.report_year(bands), utc(as_of))
     return paging.page(found)
 
 
@@ -57,9 +55,7 @@ def lead_time(
 ) -> Page[service.ChangeLeadTime]:
     """Lead time for changes in hours (first commit to production), by stage."""
     log_read(ws, access, paging, "query", "dora.lead_time", team=p.team, grain=p.grain, bands=bands)
-    found = service.change_lead_time(
-        ws, p.grain, service.report_year(bands), p.team, p.since, p.until
-    )
+    found = service.change_lead_time(ws, p, service.report_year(bands))
     return paging.page(found)
 
 
@@ -77,7 +73,7 @@ def failure_rate(
         ws, access, paging, "query", "dora.failure_rate", team=p.team, grain=p.grain, bands=bands
     )
     year = service.report_year(bands)
-    found = service.change_failure_rate(ws, p.grain, year, p.team, p.since, p.until, link_hours)
+    found = service.change_failure_rate(ws, p, year, link_hours)
     return paging.page(found)
 
 
@@ -93,5 +89,5 @@ def recovery(
     """Failed deployment recovery time in hours (incident opened to resolved)."""
     log_read(ws, access, paging, "query", "dora.recovery", team=p.team, grain=p.grain, bands=bands)
     year = service.report_year(bands)
-    found = service.recovery_time(ws, p.grain, year, p.team, p.since, p.until, link_hours)
+    found = service.recovery_time(ws, p, year, link_hours)
     return paging.page(found)

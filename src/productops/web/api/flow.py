@@ -49,7 +49,7 @@ def lead_time(
 ) -> Page[service.Percentiles]:
     """Lead time percentiles in days (created to done) per team and period."""
     log_read(ws, access, paging, "query", "flow.lead_time", team=p.team, grain=p.grain)
-    return paging.page(service.lead_time(ws, p.grain, p.team, p.since, p.until))
+    return paging.page(service.lead_time(ws, p))
 
 
 @router.get("/cycle-time")
@@ -62,7 +62,7 @@ def cycle_time(
 ) -> Page[service.Percentiles]:
     """Cycle time percentiles in days (time in in-progress statuses) per team and period."""
     log_read(ws, access, paging, "query", "flow.cycle_time", team=p.team, grain=p.grain)
-    found = service.cycle_time(ws, p.grain, utc(as_of), p.team, p.since, p.until)
+    found = service.cycle_time(ws, p, utc(as_of))
     return paging.page(found)
 
 
@@ -76,7 +76,7 @@ def throughput(
 ) -> Page[service.Throughput]:
     """Items done per team and period, and per week (a period still running is `partial`)."""
     log_read(ws, access, paging, "query", "flow.throughput", team=p.team, grain=p.grain)
-    found = service.throughput(ws, p.grain, utc(as_of), p.team, p.since, p.until)
+    found = service.throughput(ws, p, utc(as_of))
     return paging.page(found)
 
 
@@ -89,7 +89,7 @@ def wip(
 ) -> Page[service.Wip]:
     """Work in progress at the end of each period, per team."""
     log_read(ws, access, paging, "query", "flow.wip", team=p.team, grain=p.grain)
-    return paging.page(service.wip(ws, p.grain, p.team, p.since, p.until))
+    return paging.page(service.wip(ws, p))
 
 
 @router.get("/aging")
@@ -111,7 +111,7 @@ def time_in_status(
 ) -> Page[service.StatusShare]:
     """Days in each in-progress status and its share of cycle time, per team and period."""
     log_read(ws, access, paging, "query", "flow.time_in_status", team=p.team, grain=p.grain)
-    found = service.time_in_status(ws, p.grain, utc(as_of), p.team, p.since, p.until)
+    found = service.time_in_status(ws, p, utc(as_of))
     return paging.page(found)
 
 
@@ -125,7 +125,7 @@ def bottleneck(
 ) -> Page[service.Bottleneck]:
     """The wait status holding the most waiting time, per team and period, and its trend."""
     log_read(ws, access, paging, "query", "flow.bottleneck", team=p.team, grain=p.grain)
-    found = service.bottleneck(ws, p.grain, utc(as_of), p.team, p.since, p.until)
+    found = service.bottleneck(ws, p, utc(as_of))
     return paging.page(found)
 
 
@@ -139,7 +139,7 @@ def efficiency(
 ) -> Page[service.Efficiency]:
     """Flow efficiency: active time over cycle time, per team and period."""
     log_read(ws, access, paging, "query", "flow.efficiency", team=p.team, grain=p.grain)
-    found = service.efficiency(ws, p.grain, utc(as_of), p.team, p.since, p.until)
+    found = service.efficiency(ws, p, utc(as_of))
     return paging.page(found)
 
 
@@ -153,7 +153,7 @@ def dependencies(
 ) -> Page[service.DependencyDelay]:
     """Items delayed by other teams' items and days blocked, per blocked team and period."""
     log_read(ws, access, paging, "query", "flow.dependencies", team=p.team, grain=p.grain)
-    found = service.dependencies(ws, p.grain, utc(as_of), p.team, p.since, p.until)
+    found = service.dependencies(ws, p, utc(as_of))
     return paging.page(found)
 
 
@@ -179,7 +179,7 @@ def conformance(
 ) -> Page[service.Conformance]:
     """Share of finished items that followed the standard workflow, per team and period."""
     log_read(ws, access, paging, "query", "flow.conformance", team=p.team, grain=p.grain)
-    return paging.page(service.conformance(ws, p.grain, p.team, p.since, p.until))
+    return paging.page(service.conformance(ws, p))
 
 
 @router.get("/deviations")
@@ -200,7 +200,7 @@ def time_to_market(
 ) -> Page[service.TimeToMarket]:
     """Days from creation to release of features, and of those addressing customer insights."""
     log_read(ws, access, paging, "query", "flow.time_to_market", team=p.team, grain=p.grain)
-    found = service.time_to_market(ws, p.grain, p.team, p.since, p.until)
+    found = service.time_to_market(ws, p)
     return paging.page(found)
 
 

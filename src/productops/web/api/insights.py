@@ -12,7 +12,7 @@ from productops.durations import Grain
 from productops.services import insights as service
 from productops.web.auth import WorkspaceDep
 from productops.web.paging import Page, PagingDep
-from productops.web.params import Since, Team, Until, maybe_utc
+from productops.web.params import Quarterly, Since, Until, maybe_utc
 from productops.web.usage import ReaderDep, log_read
 
 __all__ = ["router"]
@@ -114,12 +114,9 @@ def links(
 def roadmap(
     ws: WorkspaceDep,
     access: ReaderDep,
-    team: Team = None,
-    grain: Annotated[Grain, Query(description="The length of a period.")] = "quarter",
-    since: Since = None,
-    until: Until = None,
+    p: Quarterly,
 ) -> service.Roadmap:
     """Feedback linked to and delivered on the roadmap, time to insight, time-to-market of
     insight-driven items and satisfaction around their releases, per team and period."""
-    log_read(ws, access, None, "query", "feedback.roadmap", team=team, grain=grain)
-    return service.roadmap(ws, grain, team, maybe_utc(since), maybe_utc(until))
+    log_read(ws, access, None, "query", "feedback.roadmap", team=p.team, grain=p.grain)
+    return service.roadmap(ws, p)
