@@ -235,11 +235,22 @@ def survey_kind(text: str | None, option: str = "kind") -> str | None:
     return text
 
 
+_READS = ("survey", "survey_response")
+"""The tables survey lists and results read: kept until one of them changes."""
+
+
 def list_surveys(
     ws: Workspace, team: str | None = None, kind: str | None = None
 ) -> list[SurveyListed]:
-    """Surveys (of `team`, of `kind`) with their status and number of respondents."""
-    return typed(registry.list_surveys(ws.store, team, survey_kind(kind)), SurveyListed)
+    """Surveys (of `team`, of `kind`) with their status and number of respondents, kept until
+    a survey or an answer changes."""
+    chosen = survey_kind(kind)
+    return compiled.kept(
+        ws,
+        f"surveys:{team or ''}:{chosen or ''}",
+        _READS,
+        lambda: typed(registry.list_surveys(ws.store, team, chosen), SurveyListed),
+    )
 
 
 def survey_results(
@@ -265,10 +276,6 @@ def survey_results(
     return compiled.kept(
         ws, key, _READS, lambda: _results(ws, what, chosen, team, grain, min_group)
     )
-
-
-_READS = ("survey", "survey_response")
-"""The tables survey results read."""
 
 
 def _results(

@@ -178,9 +178,10 @@ def page(
     }
     response = TEMPLATES.TemplateResponse(request, template, context)
     started = getattr(request.state, "turn_started", None)
-    if started is not None:  # the time the page took once it had the store (bench_pages.py)
+    if started is not None:  # once it held a render slot and the store (bench_pages.py)
+        waited = getattr(request.state, "slot_wait", 0.0)
         response.headers["Server-Timing"] = (
-            f"render;dur={(time.perf_counter() - started) * 1000:.1f}"
+            f"slot;dur={waited * 1000:.1f}, render;dur={(time.perf_counter() - started) * 1000:.1f}"
         )
     return response
 

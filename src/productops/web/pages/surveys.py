@@ -16,8 +16,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from productops.errors import NotAllowedError
-from productops.registry.surveys import list_surveys, load_survey, parse_answer
-from productops.services.surveys import answer_survey, questions, survey_results
+from productops.registry.surveys import load_survey, parse_answer
+from productops.services.surveys import answer_survey, list_surveys, questions, survey_results
 from productops.services.teams import list_teams
 from productops.web.auth import ANYONE, WorkspaceDep
 from productops.web.pages.render import TEMPLATES, log_use, page, plain_rows
@@ -45,9 +45,9 @@ def surveys(
     """The surveys (of `team`) with their status and respondents, the newest `SURVEYS_SHOWN`
     (the CSV and JSON have them all)."""
     log_use(ws, access, "page_view", "surveys", team=team)
-    found = list_surveys(ws.store, team or None)
+    found = list_surveys(ws, team or None)
     whole = request.query_params.get("format") in ("csv", "json")
-    newest = sorted(found, key=lambda s: (s["opened_at"] is not None, s["opened_at"]), reverse=True)
+    newest = sorted(found, key=lambda s: (s.opened_at is not None, s.opened_at), reverse=True)
     shown = found if whole else newest[:SURVEYS_SHOWN]
     return page(
         request, access, "surveys.html", {"surveys": shown}, title="Surveys", found=shown,
