@@ -20,7 +20,12 @@ is page / API. The machine's load average is printed before and after.
 --workspace copies a demo built before (`productops demo DIR --scale 10`) into a temporary
 folder (the bench adds users and a token, so the given one is never written).
 
-Last measured: see bench/README.md ("Results") and docs/server.md ("Pages at speed").
+Last measured (2026-12-07 10:44, load average 13-20 on 2 cores shared with other helpers'
+runs, `--workspace` a demo --scale 10): render p95 of the worst page 360 ms (the feedback
+search, `/customer?q=dark+mode`; target not met at this load), every other page 18-198 ms,
+median page 66 ms; end-to-end p95 with 20 users 275-2,990 ms (median page 684 ms). The code
+before in the same half hour: worst 7,410 ms, median 713 ms; end-to-end median 1,143 ms.
+Home transfer 93 KB. More in bench/README.md and docs/server.md ("Pages at speed").
 
     .venv/bin/python bench/bench_pages.py [--scale 10] [--users 20] [--rounds 3] [--workspace DIR]
 """
