@@ -326,6 +326,7 @@ PAGE_FILTERS = {
     "/data/metrics/{name}": {"grain"},
     "/data/decisions": {"team"},
     "/experiments": {"team"},
+    "/surveys": {"team"},
 }
 SHARED = {"team": "payments", "grain": "month", "period": "2025-10-01"}  # a view to share
 NOT_CARRIED = ("/static/", "/api/", "/answer/", "/signout")  # files, the API, public links

@@ -111,10 +111,20 @@ _KEPT: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 def version(ws: Workspace, tables: Sequence[str]) -> tuple[Any, ...]:
     """What changes whenever one of `tables` does: its rows and newest `ingested_at` (every
     write, import or upsert stamps the rows it writes), with the audit trail's and import
-    runs' lengths (every audited write and every import adds a row)."""
-    parts = [f"(SELECT count(*) FROM {t}), (SELECT max(ingested_at) FROM {t})" for t in tables]
-    query = "SELECT (SELECT count(*) FROM audit_event), (SELECT count(*) FROM import_run)"
-    return tuple(ws.store.sql(", ".join([query, *parts]))[0])
+    runs' lengths (every audited write and every import adds a row).
+
+    One row per table, in a UNION ALL: DuckDB plans a row of scalar subqueries in time that
+    grows much faster than their number (80 ms for four tables against 4 ms so)."""
+    parts = [
+        f"SELECT {i}, count(*), NULL::TIMESTAMPTZ FROM {t}"
+        for i, t in enumerate(("audit_event", "import_run"))
+    ]
+    parts += [
+        f"SELECT {i}, count(*), max(ingested_at)::TIMESTAMPTZ FROM {t}"
+        for i, t in enumerate(tables, start=2)
+    ]
+    found = sorted(ws.store.sql(" UNION ALL ".join(parts)))
+    return tuple(found)
 
 
 def kept(ws: Workspace, key: str, tables: Sequence[str], compute: Callable[[], T]) -> T:

@@ -99,6 +99,7 @@ def _weekly(table: Callable[[str], ir.Table]) -> ir.Table:
 THEME_TABLES = ("theme", "feedback", "feedback_theme", "account")
 ROADMAP_TABLES = ("feedback", "feedback_link", "work_item")
 SPIKE_TABLES = ("feedback", "feedback_theme", "theme")
+LINK_TABLES = ("feedback_link", "feedback", "work_item")
 """What each analysis reads: it is computed again when one of them changes."""
 
 
@@ -198,11 +199,16 @@ def _spikes(ws: Workspace, since: datetime | None) -> list[dict[str, Any]]:
 
 
 def recent_spikes(ws: Workspace, weeks: int = SPIKE_WEEKS) -> list[dict[str, Any]]:
-    """`spikes` of the last `weeks` weeks up to the newest feedback's."""
+    """`spikes` of the last `weeks` weeks up to the newest feedback's, kept until a table
+    they read changes."""
+    return compiled.kept(ws, f"recent_spikes:{weeks}", SPIKE_TABLES, lambda: _recent(ws, weeks))
+
+
+def _recent(ws: Workspace, weeks: int) -> list[dict[str, Any]]:
     [(newest,)] = ws.store.sql("SELECT max(created_at) FROM feedback")
     if newest is None:
         return []
-    return spikes(ws, shift(period_start(newest.astimezone(UTC), "week"), "week", 1 - weeks))
+    return _spikes(ws, shift(period_start(newest.astimezone(UTC), "week"), "week", 1 - weeks))
 
 
 def _first_week(table: Callable[[str], ir.Table]) -> ir.Table:
@@ -220,12 +226,14 @@ def search_feedback(ws: Workspace, words: str, limit: int = 50) -> list[dict[str
     terms = [w for w in words.split() if w]
     if not terms:
         return []
-    where = " AND ".join("f.text ILIKE ?" for _ in terms)
-    rows: list[dict[str, Any]] = ws.store.arrow(
+    where = " AND ".join("text ILIKE ?" for _ in terms)
+    rows: list[dict[str, Any]] = ws.store.arrow(  # the newest found first, then their themes
+        "WITH f AS (SELECT id, created_at, channel, language, text, sentiment_label, account_id "
+        f"FROM feedback WHERE {where} ORDER BY created_at DESC, id LIMIT ?) "
         "SELECT f.id, f.created_at, f.channel, f.language, f.text, f.sentiment_label, "
-        "f.account_id, string_agg(t.label, '; ' ORDER BY t.label) AS themes FROM feedback f "
+        "f.account_id, string_agg(t.label, '; ' ORDER BY t.label) AS themes FROM f "
         "LEFT JOIN feedback_theme ft ON ft.feedback_id = f.id LEFT JOIN theme t ON t.id = ft.theme_id "
-        f"WHERE {where} GROUP BY ALL ORDER BY f.created_at DESC, f.id LIMIT ?",
+        "GROUP BY ALL ORDER BY f.created_at DESC, f.id",
         [*[f"%{_escaped(t)}%" for t in terms], limit],
     ).to_pylist()
     return rows
@@ -237,7 +245,13 @@ def _escaped(term: str) -> str:
 
 def suggested_links(ws: Workspace, limit: int = 20) -> list[dict[str, Any]]:
     """Suggested links from feedback to work items, most similar first, with the feedback's
-    text and the item's title, team and whether it was delivered."""
+    text and the item's title, team and whether it was delivered; kept until a table it
+    reads changes (its join reads every feedback text: 50-100 ms at `--scale 10`)."""
+    key = f"suggested_links:{limit}"
+    return compiled.kept(ws, key, LINK_TABLES, lambda: _suggested_links(ws, limit))
+
+
+def _suggested_links(ws: Workspace, limit: int) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = ws.store.arrow(
         "SELECT l.feedback_id, l.work_item_id, l.score, f.created_at, f.text, w.title, w.team_id, "
         "(w.released_at IS NOT NULL OR (w.status_category = 'done' AND w.resolved_at IS NOT NULL)) "

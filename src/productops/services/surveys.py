@@ -13,7 +13,7 @@ respondent's token or hash (docs/server.md#audit-trail).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -24,11 +24,13 @@ from productops.errors import UsageError
 from productops.ingest.privacy import workspace_salt
 from productops.registry import surveys as registry
 from productops.registry.surveys import COMMENT, SURVEY_KINDS, Survey
-from productops.services import audit
+from productops.services import audit, compiled
 from productops.services.actor import Actor
-from productops.services.rows import of_team, records, typed
+from productops.services.rows import typed
 
 if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
     from productops.workspace import Workspace
 
 __all__ = [
@@ -233,11 +235,22 @@ def survey_kind(text: str | None, option: str = "kind") -> str | None:
     return text
 
 
+_READS = ("survey", "survey_response")
+"""The tables survey lists and results read: kept until one of them changes."""
+
+
 def list_surveys(
     ws: Workspace, team: str | None = None, kind: str | None = None
 ) -> list[SurveyListed]:
-    """Surveys (of `team`, of `kind`) with their status and number of respondents."""
-    return typed(registry.list_surveys(ws.store, team, survey_kind(kind)), SurveyListed)
+    """Surveys (of `team`, of `kind`) with their status and number of respondents, kept until
+    a survey or an answer changes."""
+    chosen = survey_kind(kind)
+    return compiled.kept(
+        ws,
+        f"surveys:{team or ''}:{chosen or ''}",
+        _READS,
+        lambda: typed(registry.list_surveys(ws.store, team, chosen), SurveyListed),
+    )
 
 
 def survey_results(
@@ -248,28 +261,54 @@ def survey_results(
     grain: Grain = "quarter",
 ) -> SurveyResults:
     """The results of survey `survey`, or of every survey of `kind` (default health_check),
-    of `team`, per `grain` period, under the anonymity rule; and their comments."""
+    of `team`, per `grain` period, under the anonymity rule; and their comments.
+
+    The rule's expressions are compiled once per kind, `min_group` and grain, over every
+    survey of the kind, and their rows filtered to the survey and team afterwards (the rule
+    decides per group, so the filter changes no group); the results are kept until a survey
+    or an answer changes (`services.compiled`)."""
     chosen = None if survey is None else registry.load_survey(ws.store, survey)
     what = chosen.kind if chosen is not None else survey_kind(kind) or "health_check"
     if what is None:
         raise UsageError(f"{survey}: the survey has no kind; it has no results to compute")
-    b = ws.backend()
-    s, r = b.table("survey"), b.table("survey_response")
     min_group = ws.config.surveys.min_group
-    if what == "health_check":
-        table = ops.health_check(s, r, min_group, grain)
-    elif what == "pm_time":
-        table = ops.pm_time(s, r, min_group, grain)
-    elif what == "onboarding":
-        table = ops.onboarding_survey(s, r, min_group, grain)
-    else:
-        table = ops.satisfaction(s, r, min_group, grain, kinds=(what,))
-    said = ops.comments(s.filter(s.kind == what), r, min_group)
+    key = f"survey_results:{what}:{min_group}:{grain}:{chosen.id if chosen else ''}:{team or ''}"
+    return compiled.kept(
+        ws, key, _READS, lambda: _results(ws, what, chosen, team, grain, min_group)
+    )
+
+
+def _results(
+    ws: Workspace, what: str, chosen: Survey | None, team: str | None, grain: Grain, min_group: int
+) -> SurveyResults:
+
+    def figures(table: Callable[[str], ir.Table]) -> ir.Table:
+        s, r = table("survey"), table("survey_response")
+        if what == "health_check":
+            return ops.health_check(s, r, min_group, grain)
+        if what == "pm_time":
+            return ops.pm_time(s, r, min_group, grain)
+        if what == "onboarding":
+            return ops.onboarding_survey(s, r, min_group, grain)
+        return ops.satisfaction(s, r, min_group, grain, kinds=(what,))
+
+    def said(table: Callable[[str], ir.Table]) -> ir.Table:
+        s = table("survey")
+        return ops.comments(s.filter(s.kind == what), table("survey_response"), min_group)
+
+    where, params = ["TRUE"], list[str]()
     if chosen is not None:
-        table = table.filter(table.survey_id == chosen.id)
-        said = said.filter(said.survey_id == chosen.id)
-    results: list[SurveyResult] = list(records(of_team(table, team), _RESULT[what]))
-    return SurveyResults(what, chosen, results, records(of_team(said, team), SurveyComment))
+        where, params = [*where, "survey_id = ?"], [*params, chosen.id]
+    if team is not None:
+        where, params = [*where, "team_id = ?"], [*params, team]
+    found = " AND ".join(where)
+    results = compiled.rows(
+        ws, f"survey_figures:{what}:{min_group}:{grain}", figures, found, params
+    )
+    comments = compiled.rows(ws, f"survey_comments:{what}:{min_group}", said, found, params)
+    return SurveyResults(
+        what, chosen, typed(results, _RESULT[what]), typed(comments, SurveyComment)
+    )
 
 
 def questions(ws: Workspace, ref: str) -> list[str]:

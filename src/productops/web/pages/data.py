@@ -23,9 +23,11 @@ from productops.web.pages.render import GrainQuery, back, log_use, page
 from productops.web.pages.rules import Reader, TeamWriter
 from productops.web.params import utc
 
-__all__ = ["router"]
+__all__ = ["DECISIONS_SHOWN", "router"]
 
 router = APIRouter(include_in_schema=False)
+DECISIONS_SHOWN = 100
+"""Decisions the log shows, the newest first (the CSV and JSON have them all)."""
 
 
 @router.get("/data")
@@ -81,13 +83,15 @@ def decision_log(
     team: Annotated[str | None, Query(description="Only this team's decisions.")] = None,
     status: Annotated[str | None, Query(description="proposed, decided or superseded.")] = None,
 ) -> Response:
-    """The decision log, newest first, with a form to log a new decision."""
+    """The decision log, the newest `DECISIONS_SHOWN`, with a form to log a new decision."""
     log_use(ws, access, "page_view", "decisions", team=team, status=status)
     rows = list_decisions(ws.store, team or None, status if status in STATUSES else None)
+    whole = request.query_params.get("format") in ("csv", "json")
+    shown = rows if whole else rows[:DECISIONS_SHOWN]
     teams = list_teams(ws)
     return page(
-        request, access, "decisions.html", {"decisions": rows}, title="Decision log",
-        decisions=rows, team=team, status=status, statuses=STATUSES, teams=teams,
+        request, access, "decisions.html", {"decisions": shown}, title="Decision log",
+        decisions=shown, total=len(rows), team=team, status=status, statuses=STATUSES, teams=teams,
     )  # fmt: skip
 
 

@@ -61,10 +61,11 @@ def criterion_page(
     periods = sorted({v.period_start for v in values}, reverse=True)
     teams = sorted({v.team_id for v in values}, key=lambda t: (t != ORG, t))
     grid = {(v.team_id, v.period_start): v for v in values}
+    labels = {v.period_start: v.period for v in values}
     return page(
         request, access, "criterion.html", {"values": values}, title=found.name,
         api=f"/api/v1/scorecard?grain={grain}", c=found, periods=periods, teams=teams, grid=grid,
-        grain=grain, org=ORG,
+        labels=labels, grain=grain, org=ORG,
     )  # fmt: skip
 
 

@@ -75,15 +75,31 @@ def link(request: Request, path: str | None = None, **changes: Any) -> str:
     the page's filters it does not set itself, and `changes` (None drops one): every link of
     a page carries its filters on, so that the next page shows the same view.
 
-    A link that means the organisation, not a team, says so (`team=ORG`)."""
+    A link that means the organisation, not a team, says so (`team=ORG`).
+
+    A page makes hundreds of links (a row each): the page's filters are read once per
+    request, and a plain path with no changes only gets them appended."""
+    carried = _carried(request)
+    if path and path[0] == "/" and path[1:2] != "/" and not changes and not set("?#") & set(path):
+        return path + carried[1]
     parts = urlsplit(path or request.url.path)
-    params = {k: v for k, v in request.query_params.items() if k in FILTERS}
+    params = dict(carried[0])
     params |= dict(parse_qsl(parts.query, keep_blank_values=True))
     params |= {k: str(v) for k, v in changes.items() if v is not None}
     params = {k: v for k, v in params.items() if k not in changes or changes[k] is not None}
     query = urlencode(params)
     fragment = f"#{parts.fragment}" if parts.fragment else ""
     return parts.path + (f"?{query}" if query else "") + fragment
+
+
+def _carried(request: Request) -> tuple[dict[str, str], str]:
+    """The page's filters, and them as a query to append ('' or '?...'), read once a request."""
+    found: tuple[dict[str, str], str] | None = getattr(request.state, "carried", None)
+    if found is None:
+        params = {k: v for k, v in request.query_params.items() if k in FILTERS}
+        found = params, f"?{urlencode(params)}" if params else ""
+        request.state.carried = found
+    return found
 
 
 def back(given: str | None, default: str) -> RedirectResponse:
@@ -162,9 +178,10 @@ def page(
     }
     response = TEMPLATES.TemplateResponse(request, template, context)
     started = getattr(request.state, "turn_started", None)
-    if started is not None:  # the time the page took once it had the store (bench_pages.py)
+    if started is not None:  # once it held a render slot and the store (bench_pages.py)
+        waited = getattr(request.state, "slot_wait", 0.0)
         response.headers["Server-Timing"] = (
-            f"render;dur={(time.perf_counter() - started) * 1000:.1f}"
+            f"slot;dur={waited * 1000:.1f}, render;dur={(time.perf_counter() - started) * 1000:.1f}"
         )
     return response
 

@@ -41,9 +41,8 @@ class PageRule:
     action: Literal["read", "admin", "write", "team"]
 
     def __call__(self, request: Request, access: Annotated[Access, Depends(SIGNED_IN)]) -> Access:
-        request.state.turn_started = (
-            time.perf_counter()
-        )  # the store is open: `page` times from here
+        # the request holds its render slot and the store: `page` times from here
+        request.state.turn_started = time.perf_counter()
         if self.action == "team":
             authorize(access, "write", access.teams[0] if access.teams else None)
         else:

@@ -10,32 +10,49 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from productops.errors import NotAllowedError
-from productops.registry.surveys import list_surveys, load_survey, parse_answer
-from productops.services.surveys import answer_survey, questions, survey_results
+from productops.registry.surveys import load_survey, parse_answer
+from productops.services.surveys import answer_survey, list_surveys, questions, survey_results
+from productops.services.teams import list_teams
 from productops.web.auth import ANYONE, WorkspaceDep
 from productops.web.pages.render import TEMPLATES, log_use, page, plain_rows
 from productops.web.pages.rules import Reader
 from productops.web.params import utc
 
-__all__ = ["ANSWER_COOKIE", "RESPONDENT_COOKIE", "router"]
+__all__ = ["ANSWER_COOKIE", "RESPONDENT_COOKIE", "SURVEYS_SHOWN", "router"]
 
 router = APIRouter(include_in_schema=False)
 ANSWER_COOKIE = "productops_answer"
 RESPONDENT_COOKIE = "productops_respondent"
 COLOURS = ("green", "amber", "red")
+SURVEYS_SHOWN = 100
+"""Surveys the list shows (the newest opened first): a page of 1,200 rows took 100 ms of
+Jinja alone."""
 
 
 @router.get("/surveys")
-def surveys(request: Request, ws: WorkspaceDep, access: Reader) -> Response:
-    """Every survey with its status and respondents."""
-    log_use(ws, access, "page_view", "surveys")
-    found = list_surveys(ws.store)
-    return page(request, access, "surveys.html", {"surveys": found}, title="Surveys", found=found)
+def surveys(
+    request: Request,
+    ws: WorkspaceDep,
+    access: Reader,
+    team: Annotated[str | None, Query(description="Only this team's surveys.")] = None,
+) -> Response:
+    """The surveys (of `team`) with their status and respondents, the newest `SURVEYS_SHOWN`
+    (the CSV and JSON have them all)."""
+    log_use(ws, access, "page_view", "surveys", team=team)
+    found = list_surveys(ws, team or None)
+    whole = request.query_params.get("format") in ("csv", "json")
+    newest = sorted(found, key=lambda s: (s.opened_at is not None, s.opened_at), reverse=True)
+    shown = found if whole else newest[:SURVEYS_SHOWN]
+    return page(
+        request, access, "surveys.html", {"surveys": shown}, title="Surveys", found=shown,
+        total=len(found), team=team, teams=list_teams(ws),
+    )  # fmt: skip
 
 
 @router.get("/surveys/{survey}")
