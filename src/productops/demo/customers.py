@@ -49,6 +49,7 @@ SPIKE_WEEK = at("2026-03-16")  # a Monday
 SPIKE_INSIGHT = at("2026-03-25") + 14 * HOUR  # the spike's insight, 9.6 days on
 FIRST_MONDAY = at("2024-10-28")  # weeks run Monday to Sunday, as date_trunc('week') does
 DEMO_SALT = "productops-demo"  # its people are made up: a fixed salt keeps the demo reproducible
+PREPARED = 100_000  # feedback rows prepared for landing at a time
 _PREFIXES = (
     "North",
     "Blue",
@@ -279,8 +280,16 @@ def feedback(
             "rating": pa.array(rows["rating"], mask=np.isnan(rows["rating"])),
         }
     )
-    # Redacted, hashed and language-detected as every channel's feedback is (docs/feedback.md).
-    table = prepare_feedback(drawn, DEMO_SALT, requester_hash.to_pylist())
+    # Redacted, hashed and language-detected as every channel's feedback is (docs/feedback.md),
+    # a slice at a time: its lists of Python strings then never hold every row.
+    table = pa.concat_tables(
+        prepare_feedback(
+            drawn.slice(start, PREPARED),
+            DEMO_SALT,
+            requester_hash[start : start + PREPARED].to_pylist(),
+        )
+        for start in range(0, n, PREPARED)
+    )
     links = _links(rng, items, ids, rows)
     facts = _facts(table, rows["theme"], rows["created"])
     insight = _insights(rng)
