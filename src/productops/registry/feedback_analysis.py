@@ -21,7 +21,7 @@ from productops.errors import NotFoundError, UsageError
 from productops.pillars.customer.duplicates import DuplicateRule, find_duplicates
 from productops.pillars.customer.embeddings import Embedder, Matrix, normalise, text_hash
 from productops.pillars.customer.insights import insight_themes
-from productops.pillars.customer.links import Suggestion, suggest_links
+from productops.pillars.customer.links import suggest_links
 from productops.pillars.customer.sentiment import READ_LANGUAGES, read_sentiment
 from productops.pillars.customer.trends import SpikeRule, find_spikes, theme_trend
 from productops.registry.embeddings import cached_embeddings
@@ -171,18 +171,28 @@ def _items(store: Store) -> tuple[list[str], list[str]]:
     return [r[0] for r in rows], [r[1] for r in rows]
 
 
-def _link_rows(pairs: list[tuple[str, str, float]]) -> pa.Table:
-    now = datetime.now(UTC).replace(microsecond=0)
-    return pa.table(
-        {
-            "feedback_id": strings([p[0] for p in pairs]),
-            "work_item_id": strings([p[1] for p in pairs]),
-            "importance": pa.array([SUGGESTED_IMPORTANCE] * len(pairs), pa.int64()),
-            "state": strings(["suggested"] * len(pairs)),
-            "score": pa.array([p[2] for p in pairs], pa.float64()),
-            "created_at": pa.array([now] * len(pairs), TIMESTAMP),
-        }
+_SUGGESTED = (
+    "SELECT f.id AS feedback_id, s.work_item_id, CAST(? AS BIGINT) AS importance, "
+    "'suggested' AS state, max(s.score) AS score, CAST(? AS TIMESTAMPTZ) AS created_at "
+    "FROM _suggested s {join} WHERE f.duplicate_of IS NULL AND NOT EXISTS (SELECT 1 FROM "
+    "feedback_link l WHERE l.feedback_id = f.id AND l.work_item_id = s.work_item_id) GROUP BY ALL"
+)
+
+
+def _theme_centroids(store: Store, embedder: Embedder) -> tuple[list[str], Matrix]:
+    """Each theme's centroid: the mean vector of its feedback that repeats none (each distinct
+    text weighted by how many of them carry it)."""
+    held = store.arrow(
+        "SELECT ft.theme_id, f.text, count(*) AS n FROM feedback f JOIN feedback_theme ft "
+        "ON ft.feedback_id = f.id WHERE f.duplicate_of IS NULL GROUP BY ALL ORDER BY ALL"
     )
+    vectors = cached_embeddings(store, embedder, _strs(held, "text"))
+    themes = _strs(held, "theme_id")
+    names = sorted(set(themes))
+    weights = held.column("n").to_numpy().astype(np.float32)
+    sums = np.zeros((len(names), vectors.shape[1]), np.float32)
+    np.add.at(sums, np.searchsorted(names, themes), vectors * weights[:, None])
+    return names, normalise(sums)
 
 
 def suggest_feedback_links(
@@ -190,48 +200,39 @@ def suggest_feedback_links(
 ) -> int:
     """Suggest links from feedback (or, `by_theme`, from each theme's centroid to all of its
     feedback) to the work items whose titles read most alike; pairs already linked in any
-    state are left alone. Returns the number of links suggested."""
+    state are left alone. Returns the number of links suggested. Each distinct text is compared
+    once and the suggestions joined to the feedback inside the store: memory grows with the
+    distinct texts, not with the feedback."""
     item_ids, titles = _items(store)
     if not item_ids:
         return 0
     item_vectors = embedder.embed(titles)
-    feedback = store.arrow(
-        "SELECT f.id, f.text, ft.theme_id FROM feedback f LEFT JOIN feedback_theme ft "
-        "ON ft.feedback_id = f.id WHERE f.duplicate_of IS NULL ORDER BY f.id, ft.theme_id"
-    )
-    ids = _strs(feedback, "id")
-    vectors = cached_embeddings(store, embedder, _strs(feedback, "text"))
-    suggestions: list[Suggestion]
     if by_theme:
-        themes = feedback.column("theme_id").to_pylist()
-        names = sorted({t for t in themes if t is not None})
-        members = {t: [i for i, x in enumerate(themes) if x == t] for t in names}
-        centroids = normalise(np.stack([vectors[members[t]].mean(axis=0) for t in names]))
-        found = suggest_links(names, centroids, item_ids, item_vectors, threshold, top)
-        suggestions = [
-            Suggestion(ids[i], s.work_item_id, s.score) for s in found for i in members[s.source_id]
-        ]
+        keys, vectors = _theme_centroids(store, embedder)
+        join = "JOIN feedback_theme ft ON ft.theme_id = s.source_key JOIN feedback f ON f.id = ft.feedback_id"
     else:
-        seen: dict[str, int] = {}
-        for k, i in enumerate(ids):
-            seen.setdefault(i, k)
-        first = list(seen.values())
-        suggestions = suggest_links(
-            [ids[i] for i in first], vectors[first], item_ids, item_vectors, threshold, top
-        )
-    existing = set(store.sql("SELECT feedback_id, work_item_id FROM feedback_link"))
-    pairs = list(
+        texts, vectors = _distinct_texts(store, embedder, "WHERE duplicate_of IS NULL")
+        keys, join = _strs(texts, "text"), "JOIN feedback f ON f.text = s.source_key"
+    found = suggest_links(keys, vectors, item_ids, item_vectors, threshold, top)
+    if not found:
+        return 0
+    suggested = pa.table(
         {
-            (s.source_id, s.work_item_id): s.score
-            for s in suggestions
-            if (s.source_id, s.work_item_id) not in existing
-        }.items()
+            "source_key": strings([s.source_id for s in found]),
+            "work_item_id": strings([s.work_item_id for s in found]),
+            "score": pa.array([s.score for s in found], pa.float64()),
+        }
     )
-    if pairs:
-        land(
-            store, "feedback_link", _link_rows([(f, w, score) for (f, w), score in pairs]), "links"
+    now = datetime.now(UTC).replace(microsecond=0)
+    with store.staged("_suggested", suggested):
+        counts = land_query(
+            store,
+            "feedback_link",
+            _SUGGESTED.format(join=join),
+            [SUGGESTED_IMPORTANCE, now],
+            "links",
         )
-    return len(pairs)
+    return counts.landed + counts.updated
 
 
 def _one(store: Store, table: str, ref: str, noun: str) -> str:

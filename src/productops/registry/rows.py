@@ -26,11 +26,12 @@ def land(store: Store, table: str, data: pa.Table, label: str) -> None:
     )
 
 
-def land_query(store: Store, table: str, query: str, params: list[Any], label: str) -> None:
+def land_query(store: Store, table: str, query: str, params: list[Any], label: str) -> ImportCounts:
     """Land the rows `query` selects from the store, inside it (`ingest.land_select`: they are
-    never fetched); a row that fails validation is an error as in `land`."""
+    never fetched); a row that fails validation is an error as in `land`. Returns the counts."""
     counts = land_select(store, TABLES[table], query, params, source=SOURCE, label=label)
     _accepted(store, table, label, counts)
+    return counts
 
 
 def _accepted(store: Store, table: str, label: str, counts: ImportCounts) -> None:
