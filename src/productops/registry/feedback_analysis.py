@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from ibis.backends import BaseBackend
 
 __all__ = [
+    "BATCH_ROWS",
     "LINK_STATES",
     "mark_duplicates",
     "publish_insight",
@@ -41,6 +42,7 @@ __all__ = [
 ]
 
 LINK_STATES = ("suggested", "confirmed", "rejected")
+BATCH_ROWS = 65_536  # feedback rows read at a time where they are read in batches
 SUGGESTED_IMPORTANCE = 1  # "nice to have" until a person says otherwise
 
 
@@ -127,7 +129,8 @@ def _repeat_changes(
     held = None
     for batch in store.batches(
         f"SELECT f.id, f.created_at, {group} AS grp, t.k, f.duplicate_of FROM feedback f "
-        "JOIN _text_k t ON t.text = f.text ORDER BY grp, f.created_at, f.id"
+        "JOIN _text_k t ON t.text = f.text ORDER BY grp, f.created_at, f.id",
+        rows=BATCH_ROWS,
     ):
         rows = pa.Table.from_batches([batch])
         rows = pa.concat_tables([held, rows]) if held is not None else rows
