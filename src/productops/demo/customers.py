@@ -290,6 +290,7 @@ def feedback(
         )
         for start in range(0, n, PREPARED)
     )
+    del drawn, text, requester_hash  # the prepared table holds what is kept
     links = _links(rng, items, ids, rows)
     facts = _facts(table, rows["theme"], rows["created"])
     insight = _insights(rng)
@@ -300,13 +301,18 @@ def feedback(
 def _with_contacts(text: Column, rows: dict[str, Any], acc: Accounts) -> Column:
     """Every 800th text without a theme ends with an e-mail address and a phone number, as
     customers write them; landing redacts both."""
-    values = text.to_pylist()
+    chosen = np.flatnonzero(rows["theme"] < 0)[::800]
     domains = acc.table["domain"].to_pylist()
-    for i in np.flatnonzero(rows["theme"] < 0)[::800]:
-        account = int(rows["account"][i])
-        domain = domains[account] if account >= 0 else "example.com"
-        values[i] += f" (user{i}@{domain}, +1 415 555 {i % 10_000:04d})"
-    return strings(values)
+    written = [
+        f"{text[int(i)].as_py()} (user{i}@{domains[a] if a >= 0 else 'example.com'}, "
+        f"+1 415 555 {i % 10_000:04d})"
+        for i, a in zip(chosen, rows["account"][chosen].tolist(), strict=True)
+    ]
+    # Only the chosen texts change: the others are never turned into Python strings.
+    mask = np.zeros(len(text), dtype=bool)
+    mask[chosen] = True
+    replaced: Column = pc.replace_with_mask(text, pa.array(mask), strings(written))
+    return replaced
 
 
 def _links(
