@@ -94,7 +94,7 @@ def main() -> None:
     worst = max(steps.rows, key=lambda r: r[1])
     print(
         f"highest step: {worst[0]} at {worst[1]:.0f} MB (target for the whole demo at scale "
-        f"100: {TARGET_MB} MB)"
+        f"100: {TARGET_MB} MB, ratio {worst[1] / TARGET_MB:.2f})"
     )
     if args.json:
         args.json.write_text(
