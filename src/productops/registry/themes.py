@@ -306,6 +306,8 @@ def _land_links(store: Store, links: Sequence[tuple[str, str, float]]) -> None:
 def _land_text_links(store: Store, links: pa.Table) -> None:
     """Each feedback item assigned its text's theme: the distinct texts' `links` (language,
     text, theme_id, score) joined to the feedback inside the store, never fetched."""
+    if not links.num_rows:
+        return
     with store.staged("_text_theme", links):
         land_query(
             store,
