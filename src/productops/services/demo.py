@@ -106,11 +106,14 @@ def planted_themes(ws: Workspace, planted: list[dict[str, Any]]) -> dict[str, li
         rows = ws.store.sql(
             """
             WITH sizes AS (SELECT theme_id, count(*) AS size FROM feedback_theme GROUP BY 1),
+            texts AS (  -- each distinct text is matched once, counted as often as it occurs
+                SELECT ft.theme_id, f.text, count(*) AS n
+                FROM feedback f JOIN feedback_theme ft ON ft.feedback_id = f.id
+                GROUP BY ALL
+            ),
             hits AS (
-                SELECT ft.theme_id, p.planted, count(*) AS n
-                FROM feedback f
-                JOIN feedback_theme ft ON ft.feedback_id = f.id
-                JOIN planted_pattern p ON regexp_matches(lower(f.text), p.pattern)
+                SELECT t.theme_id, p.planted, sum(t.n) AS n
+                FROM texts t JOIN planted_pattern p ON regexp_matches(lower(t.text), p.pattern)
                 GROUP BY ALL
             )
             SELECT planted, list(theme_id ORDER BY theme_id)
