@@ -183,7 +183,7 @@ def _fit_language(
         [_centroid(t, vectors, items.before.get(t["id"], [])) for t in active]
         or [np.zeros((0, embedder.dimensions), np.float32)]
     )
-    found: Clustering = update(vectors, known, settings, weights)
+    found: Clustering = update(vectors, known, settings, weights=weights)
     if outlier_similarity is not None:
         found = reduce_outliers(vectors, found, outlier_similarity)
     number = _next_number(store)

@@ -251,7 +251,7 @@ def _weighted(vectors: Matrix, settings: ThemeSettings, weights: Weights) -> Clu
     items, times = np.unique(
         np.searchsorted(np.cumsum(weights), chosen, side="right"), return_counts=True
     )
-    found = discover(vectors[items], settings, times)
+    found = discover(vectors[items], settings, weights=times)
     return _finish(vectors, assign(vectors, found.centroids, -1.0).labels, settings, weights)
 
 
@@ -304,14 +304,14 @@ def update(
     """
     settings = settings or ThemeSettings()
     if not len(known):
-        return discover(vectors, settings, weights)
+        return discover(vectors, settings, weights=weights)
     times = np.ones(len(vectors), np.int64) if weights is None else np.asarray(weights, np.int64)
     first = assign(vectors, known, settings.min_similarity)
     rest = np.flatnonzero(first.labels == OUTLIER)
     labels, scores = first.labels.copy(), first.scores.copy()
     fresh = np.zeros((0, vectors.shape[1]), dtype=np.float32)
     if times[rest].sum() >= settings.min_new:
-        found = discover(vectors[rest], settings, times[rest])
+        found = discover(vectors[rest], settings, weights=times[rest])
         sizes = _sizes(found.labels, times[rest], len(found.centroids))
         keep = np.flatnonzero(sizes >= settings.min_new)
         new_index = np.full(len(found.centroids) + 1, OUTLIER, dtype=np.int64)
