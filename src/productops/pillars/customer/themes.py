@@ -189,11 +189,12 @@ def _join_close(vectors: Matrix, labels: Labels, similarity: float) -> Labels:
 
 
 def _medians(
-    labels: Labels, scores: npt.NDArray[np.float32], count: int, weights: Weights
+    labels: Labels, scores: npt.NDArray[np.float32], count: int, weights: Weights | None = None
 ) -> npt.NDArray[np.float64]:
-    """The median score of each theme 0..count-1's items, each counted `weights` times (0 for
-    an empty theme), then a 0 for OUTLIER, so that `_medians(...)[labels]` is each item's
-    theme's median."""
+    """The median score of each theme 0..count-1's items, each counted `weights` times (default
+    once; 0 for an empty theme), then a 0 for OUTLIER, so that `_medians(...)[labels]` is each
+    item's theme's median."""
+    weights = np.ones(len(labels), np.int64) if weights is None else weights
     out = np.zeros(count + 1)
     inside = np.flatnonzero(labels >= 0)
     order = inside[np.lexsort((scores[inside], labels[inside]))]
