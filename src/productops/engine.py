@@ -277,6 +277,15 @@ class Store:
         result: pa.Table = self._con.sql(query, params=params).to_arrow_table()
         return result
 
+    def batches(
+        self, query: str, params: Sequence[Any] | None = None, rows: int = 65_536
+    ) -> Iterator[pa.RecordBatch]:
+        """Run `query` and yield its result as Arrow batches of at most `rows` rows, streamed:
+        the whole result is never held. Run nothing else on the store until they are read."""
+        reader: pa.RecordBatchReader = self._con.sql(query, params=params).to_arrow_reader(rows)
+        with reader:
+            yield from reader
+
     def columns(self, table: str) -> list[str]:
         rows = self.sql(
             "SELECT column_name FROM information_schema.columns WHERE table_name = ? "

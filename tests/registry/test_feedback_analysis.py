@@ -98,6 +98,32 @@ def test_repeats_are_marked_and_cleared(ws: Workspace) -> None:
     assert sorted(rows) == [("t:p1", "t:p0"), ("t:p2", "t:p0")]
 
 
+@pytest.mark.parametrize("same_requester", [True, False])
+def test_repeats_read_in_small_batches_are_the_same(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch, same_requester: bool
+) -> None:
+    rows = [
+        {
+            "id": f"r{i:02d}",
+            "channel": "support",
+            "requester_hash": f"rq{i % 3}",
+            "language": "en",
+            "text": ("Uploading a PDF crashes the app.", "Dark mode please")[i % 2],
+            "created_at": at(60 + i / 24),
+        }
+        for i in range(20)
+    ]
+    land(ws.store, "feedback", rows)
+    rule = DuplicateRule(same_requester=same_requester)
+    whole = fa.mark_duplicates(ws.store, fallback_embedder(), rule)
+    marked = ws.store.sql("SELECT id, duplicate_of FROM feedback ORDER BY id")
+    ws.store.sql("UPDATE feedback SET duplicate_of = NULL")
+    monkeypatch.setattr(fa, "BATCH_ROWS", 2)  # groups span many batches
+    assert fa.mark_duplicates(ws.store, fallback_embedder(), rule) == whole
+    assert ws.store.sql("SELECT id, duplicate_of FROM feedback ORDER BY id") == marked
+    assert whole[1] >= 10
+
+
 def test_links_are_suggested_confirmed_and_rejected(ws: Workspace) -> None:
     land(
         ws.store,

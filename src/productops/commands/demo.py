@@ -124,7 +124,13 @@ def _build(
 
             manifest = build_demo(ws.store, ws.manifest_path, scale=scale, seed=seed, on_step=step)
         err.print("Running the data checks and finding the feedback's themes ...")
-        checks = analyse(ws, Actor.cli(), demo_as_of(manifest), pick_embedder(ws, fallback))
+        checks = analyse(
+            ws,
+            Actor.cli(),
+            demo_as_of(manifest),
+            pick_embedder(ws, fallback),
+            on_step=lambda name: err.print(f"  {name}: done"),
+        )
         written = write_demo_reports(ws, Actor.cli(), manifest)
         for note in written.notes:
             err.print(note)

@@ -100,6 +100,7 @@ def build_demo(
     org = organisation(streams[0], scale)
     for name, data in _tables(org, streams[1:], facts):
         counts = land_arrow(store, TABLES[name], data, source="demo", label="demo")
+        del data  # landed: not held while the next table is drawn
         row_counts[name] = counts.landed + counts.updated + counts.unchanged
         if on_step is not None:
             on_step(name, row_counts[name])
@@ -140,13 +141,15 @@ def _tables(
     customer, customer_facts = feedback(r_feedback, acc, items, org.scale)
     facts.update(customer_facts)
     yield from customer.items()
+    # Evidence cites feedback: a sample of ids is enough to draw from (the rest, texts and
+    # all, is let go before the events are drawn).
+    cited = customer["feedback"]["id"].take(np.arange(0, customer["feedback"].num_rows, 97))
+    del customer
     yield "event", events(r_events, acc, org.scale)
     experiment, experiment_facts = experiments(r_experiments, org)
     facts.update(experiment_facts)
     yield from experiment.items()
     experiment_ids = [str(i) for i in experiment["experiment"]["id"].to_pylist()]
-    # Evidence cites feedback: a sample of ids is enough to draw from.
-    cited = customer["feedback"]["id"].take(np.arange(0, customer["feedback"].num_rows, 97))
     governance = decisions(r_governance, org, experiment_ids, [str(i) for i in cited.to_pylist()])
     yield from governance.items()
     yield "initiative", initiatives(org)

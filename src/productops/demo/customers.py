@@ -49,6 +49,7 @@ SPIKE_WEEK = at("2026-03-16")  # a Monday
 SPIKE_INSIGHT = at("2026-03-25") + 14 * HOUR  # the spike's insight, 9.6 days on
 FIRST_MONDAY = at("2024-10-28")  # weeks run Monday to Sunday, as date_trunc('week') does
 DEMO_SALT = "productops-demo"  # its people are made up: a fixed salt keeps the demo reproducible
+PREPARED = 100_000  # feedback rows prepared for landing at a time
 _PREFIXES = (
     "North",
     "Blue",
@@ -279,8 +280,17 @@ def feedback(
             "rating": pa.array(rows["rating"], mask=np.isnan(rows["rating"])),
         }
     )
-    # Redacted, hashed and language-detected as every channel's feedback is (docs/feedback.md).
-    table = prepare_feedback(drawn, DEMO_SALT, requester_hash.to_pylist())
+    # Redacted, hashed and language-detected as every channel's feedback is (docs/feedback.md),
+    # a slice at a time: its lists of Python strings then never hold every row.
+    table = pa.concat_tables(
+        prepare_feedback(
+            drawn.slice(start, PREPARED),
+            DEMO_SALT,
+            requester_hash[start : start + PREPARED].to_pylist(),
+        )
+        for start in range(0, n, PREPARED)
+    )
+    del drawn, text, requester_hash  # the prepared table holds what is kept
     links = _links(rng, items, ids, rows)
     facts = _facts(table, rows["theme"], rows["created"])
     insight = _insights(rng)
@@ -291,13 +301,18 @@ def feedback(
 def _with_contacts(text: Column, rows: dict[str, Any], acc: Accounts) -> Column:
     """Every 800th text without a theme ends with an e-mail address and a phone number, as
     customers write them; landing redacts both."""
-    values = text.to_pylist()
+    chosen = np.flatnonzero(rows["theme"] < 0)[::800]
     domains = acc.table["domain"].to_pylist()
-    for i in np.flatnonzero(rows["theme"] < 0)[::800]:
-        account = int(rows["account"][i])
-        domain = domains[account] if account >= 0 else "example.com"
-        values[i] += f" (user{i}@{domain}, +1 415 555 {i % 10_000:04d})"
-    return strings(values)
+    written = [
+        f"{text[int(i)].as_py()} (user{i}@{domains[a] if a >= 0 else 'example.com'}, "
+        f"+1 415 555 {i % 10_000:04d})"
+        for i, a in zip(chosen, rows["account"][chosen].tolist(), strict=True)
+    ]
+    # Only the chosen texts change: the others are never turned into Python strings.
+    mask = np.zeros(len(text), dtype=bool)
+    mask[chosen] = True
+    replaced: Column = pc.replace_with_mask(text, pa.array(mask), strings(written))
+    return replaced
 
 
 def _links(

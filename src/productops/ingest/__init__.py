@@ -4,7 +4,7 @@ May import `schema`, `engine`, `config` and `errors`; never pillars, ops or inte
 """
 
 from productops.ingest.files import import_file
-from productops.ingest.landing import ImportCounts, land, land_arrow
+from productops.ingest.landing import ImportCounts, land, land_arrow, land_select
 from productops.ingest.read import ReadResult, Rejection, read_file
 
 __all__ = [
@@ -14,5 +14,6 @@ __all__ = [
     "import_file",
     "land",
     "land_arrow",
+    "land_select",
     "read_file",
 ]

@@ -22,7 +22,15 @@ from productops.ingest.read import LINE, FileStream, ReadResult, Rejection, text
 from productops.ingest.team_tree import check_team_tree
 from productops.schema import Table
 
-__all__ = ["FEW_ROWS", "ImportCounts", "land", "land_arrow", "land_staged", "staged_stream"]
+__all__ = [
+    "FEW_ROWS",
+    "ImportCounts",
+    "land",
+    "land_arrow",
+    "land_select",
+    "land_staged",
+    "staged_stream",
+]
 
 # Arrow tables of at most this many rows land through `_land_few` (a registry write's one row
 # takes a few milliseconds less than through staging tables).
@@ -300,6 +308,30 @@ def land_arrow(
         if counts is not None:
             return counts
     return land(store, table, ReadResult(numbered, line_label="row"), source=source, file=label)
+
+
+def land_select(
+    store: Store, table: Table, query: str, params: list[Any], *, source: str, label: str
+) -> ImportCounts:
+    """Land the rows `query` selects from the store (typed columns named as the canonical ones),
+    as `land_arrow` would land them fetched, but staged inside DuckDB: they never reach Python,
+    so memory does not grow with them."""
+    try:
+        store.sql(
+            "CREATE OR REPLACE TEMP TABLE _rejected (line BIGINT, reason VARCHAR, record VARCHAR)"
+        )
+        store.sql(
+            f"CREATE OR REPLACE TEMP TABLE _staged AS SELECT q.*, "
+            f"CAST(row_number() OVER () AS BIGINT) AS {LINE} FROM ({query}) q",
+            params,
+        )
+        schema = store.arrow("SELECT * FROM _staged LIMIT 0").schema
+        return land_staged(
+            store, table, text_columns(schema), source=source, file=label, label="row"
+        )
+    finally:
+        store.sql("DROP TABLE IF EXISTS _staged")
+        store.sql("DROP TABLE IF EXISTS _rejected")
 
 
 def _land_few(

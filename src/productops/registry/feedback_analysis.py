@@ -14,22 +14,24 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from productops.engine import Store
 from productops.errors import NotFoundError, UsageError
 from productops.pillars.customer.duplicates import DuplicateRule, find_duplicates
-from productops.pillars.customer.embeddings import Embedder, normalise, text_hash
+from productops.pillars.customer.embeddings import Embedder, Matrix, normalise, text_hash
 from productops.pillars.customer.insights import insight_themes
-from productops.pillars.customer.links import Suggestion, suggest_links
+from productops.pillars.customer.links import suggest_links
 from productops.pillars.customer.sentiment import READ_LANGUAGES, read_sentiment
 from productops.pillars.customer.trends import SpikeRule, find_spikes, theme_trend
 from productops.registry.embeddings import cached_embeddings
-from productops.registry.rows import TIMESTAMP, land, strings
+from productops.registry.rows import TIMESTAMP, land, land_query, strings
 
 if TYPE_CHECKING:
     from ibis.backends import BaseBackend
 
 __all__ = [
+    "BATCH_ROWS",
     "LINK_STATES",
     "mark_duplicates",
     "publish_insight",
@@ -40,74 +42,128 @@ __all__ = [
 ]
 
 LINK_STATES = ("suggested", "confirmed", "rejected")
+BATCH_ROWS = 65_536  # feedback rows read at a time where they are read in batches
 SUGGESTED_IMPORTANCE = 1  # "nice to have" until a person says otherwise
-
-
-def _rows(store: Store, where: str = "", params: Sequence[Any] = ()) -> pa.Table:
-    return store.arrow(
-        f"SELECT * EXCLUDE (ingested_at) FROM feedback {where} ORDER BY created_at, id", params
-    )
 
 
 def _strs(data: pa.Table, column: str) -> list[str]:
     return [str(v) for v in data.column(column).to_pylist()]
 
 
-def _replace(data: pa.Table, **columns: pa.Array) -> pa.Table:  # type: ignore[type-arg]
-    for name, values in columns.items():
-        data = data.set_column(data.schema.get_field_index(name), name, values)
-    return data
-
-
 def score_sentiment(store: Store, rescore: bool = False) -> int:
     """Read and store the sentiment of feedback without a label, and of feedback read before
     in a language no longer read (all feedback if `rescore`); returns how many items were
-    scored."""
-    unread = (
-        "WHERE sentiment_label IS NULL OR (list_contains(?, language) IS FALSE "
-        "AND sentiment_label <> 'unknown')"
+    scored. Each distinct (text, language) is read once and its reading joined to the feedback
+    inside the store: memory grows with the distinct texts, not with the feedback."""
+    where, params = "", []
+    if not rescore:
+        where = (
+            "WHERE f.sentiment_label IS NULL OR (list_contains(?, f.language) IS FALSE "
+            "AND f.sentiment_label <> 'unknown')"
+        )
+        params = [list(READ_LANGUAGES)]
+    unread = store.arrow(
+        f"SELECT f.text, f.language, count(*) AS n FROM feedback f {where} GROUP BY ALL", params
     )
-    data = _rows(store, "", ()) if rescore else _rows(store, unread, [list(READ_LANGUAGES)])
-    if not data.num_rows:
+    if not unread.num_rows:
         return 0
-    texts = data.column("text").to_pylist()
-    languages = data.column("language").to_pylist()
-    unique = list(dict.fromkeys(zip(texts, languages, strict=True)))
-    readings = dict(zip(unique, read_sentiment(*zip(*unique, strict=True)), strict=True))
-    got = [readings[(t, lang)] for t, lang in zip(texts, languages, strict=True)]
-    scored = _replace(
-        data,
-        sentiment=pa.array([r.score for r in got], pa.float64()),
-        sentiment_label=strings([r.label for r in got]),
+    got = read_sentiment(_strs(unread, "text"), unread.column("language").to_pylist())
+    readings = (
+        unread.select(["text", "language"])
+        .rename_columns(["r_text", "r_language"])
+        .append_column("score", pa.array([r.score for r in got], pa.float64()))
+        .append_column("label", strings([r.label for r in got]))
     )
-    land(store, "feedback", scored, "sentiment")
-    return data.num_rows
+    with store.staged("_reading", readings):
+        land_query(
+            store,
+            "feedback",
+            "SELECT f.* EXCLUDE (ingested_at, sentiment, sentiment_label), r.score AS sentiment, "
+            "r.label AS sentiment_label FROM feedback f JOIN _reading r ON r.r_text = f.text "
+            f"AND r.r_language IS NOT DISTINCT FROM f.language {where}",
+            params,
+            "sentiment",
+        )
+    return int(pc.sum(unread.column("n")).as_py())
+
+
+def _distinct_texts(store: Store, embedder: Embedder, where: str = "") -> tuple[pa.Table, Matrix]:
+    """The distinct feedback texts (`where` picks the feedback), each with its row `k` in the
+    vectors returned: memory grows with the distinct texts, not with the feedback."""
+    found = store.arrow(f"SELECT DISTINCT text FROM feedback {where} ORDER BY text")
+    texts = _strs(found, "text")
+    vectors = cached_embeddings(store, embedder, texts)
+    return found.append_column("k", pa.array(range(len(texts)), pa.int64())), vectors
+
+
+def _repeat_changes(
+    store: Store, rule: DuplicateRule, vectors: Matrix
+) -> tuple[int, int, dict[str, str | None]]:
+    """Feedback read in batches, a group (`rule`: the requester and the language, else the
+    language) at a time: how many were checked, how many repeat, and each id whose
+    `duplicate_of` changes with the new value."""
+    group = (
+        "CASE WHEN coalesce(f.requester_hash, '') <> '' THEN f.requester_hash || '|' || "
+        "coalesce(f.language, '') ELSE f.id END"
+        if rule.same_requester
+        else "coalesce(f.language, '')"
+    )
+    checked, repeats = 0, 0
+    changes: dict[str, str | None] = {}
+
+    def check(rows: pa.Table) -> None:
+        nonlocal checked, repeats
+        ids = _strs(rows, "id")
+        found = find_duplicates(
+            ids,
+            [t for t in rows.column("created_at").to_pylist() if t is not None],
+            rows.column("grp").to_pylist(),
+            vectors[rows.column("k").to_numpy()],
+            rule,
+        )
+        checked, repeats = checked + len(ids), repeats + len(found)
+        for ident, old in zip(ids, rows.column("duplicate_of").to_pylist(), strict=True):
+            if found.get(ident) != old:
+                changes[ident] = found.get(ident)
+
+    held = None
+    for batch in store.batches(
+        f"SELECT f.id, f.created_at, {group} AS grp, t.k, f.duplicate_of FROM feedback f "
+        "JOIN _text_k t ON t.text = f.text ORDER BY grp, f.created_at, f.id",
+        rows=BATCH_ROWS,
+    ):
+        rows = pa.Table.from_batches([batch])
+        rows = pa.concat_tables([held, rows]) if held is not None else rows
+        groups = rows.column("grp")
+        last = pc.equal(groups, groups[-1])
+        check(rows.filter(pc.invert(last)))  # every group but the last is whole
+        held = rows.filter(last)
+    if held is not None:
+        check(held)
+    return checked, repeats, changes
 
 
 def mark_duplicates(store: Store, embedder: Embedder, rule: DuplicateRule) -> tuple[int, int]:
     """Set `duplicate_of` on every feedback item by `rule` (clearing it where no longer a
-    repeat); returns (items checked, repeats found)."""
-    data = _rows(store)
-    if not data.num_rows:
-        return 0, 0
-    ids = _strs(data, "id")
-    vectors = cached_embeddings(store, embedder, _strs(data, "text"))
-    times = [t for t in data.column("created_at").to_pylist() if t is not None]
-    languages = data.column("language").to_pylist()
-    if rule.same_requester:
-        who = data.column("requester_hash").to_pylist()
-        groups = [f"{w}|{lang}" if w else i for w, lang, i in zip(who, languages, ids, strict=True)]
-    else:
-        groups = [str(lang) for lang in languages]
-    found = find_duplicates(ids, times, groups, vectors, rule)
-    new = [found.get(i) for i in ids]
-    changed = np.flatnonzero(
-        [a != b for a, b in zip(new, data.column("duplicate_of").to_pylist(), strict=True)]
-    )
-    if len(changed):
-        updated = _replace(data, duplicate_of=strings(new)).take(changed)
-        land(store, "feedback", updated, "duplicates")
-    return len(ids), len(found)
+    repeat); returns (items checked, repeats found). The feedback is read in batches of whole
+    groups, its vectors per distinct text: memory grows with a group and the distinct texts."""
+    texts, vectors = _distinct_texts(store, embedder)
+    with store.staged("_text_k", texts):
+        checked, repeats, changes = _repeat_changes(store, rule, vectors)
+    if changes:
+        changed = pa.table(
+            {"id": strings(list(changes)), "duplicate_of": strings(list(changes.values()))}
+        )
+        with store.staged("_repeat", changed):
+            land_query(
+                store,
+                "feedback",
+                "SELECT f.* EXCLUDE (ingested_at, duplicate_of), r.duplicate_of "
+                "FROM feedback f JOIN _repeat r ON r.id = f.id",
+                [],
+                "duplicates",
+            )
+    return checked, repeats
 
 
 def _items(store: Store) -> tuple[list[str], list[str]]:
@@ -118,18 +174,28 @@ def _items(store: Store) -> tuple[list[str], list[str]]:
     return [r[0] for r in rows], [r[1] for r in rows]
 
 
-def _link_rows(pairs: list[tuple[str, str, float]]) -> pa.Table:
-    now = datetime.now(UTC).replace(microsecond=0)
-    return pa.table(
-        {
-            "feedback_id": strings([p[0] for p in pairs]),
-            "work_item_id": strings([p[1] for p in pairs]),
-            "importance": pa.array([SUGGESTED_IMPORTANCE] * len(pairs), pa.int64()),
-            "state": strings(["suggested"] * len(pairs)),
-            "score": pa.array([p[2] for p in pairs], pa.float64()),
-            "created_at": pa.array([now] * len(pairs), TIMESTAMP),
-        }
+_SUGGESTED = (
+    "SELECT f.id AS feedback_id, s.work_item_id, CAST(? AS BIGINT) AS importance, "
+    "'suggested' AS state, max(s.score) AS score, CAST(? AS TIMESTAMPTZ) AS created_at "
+    "FROM _suggested s {join} WHERE f.duplicate_of IS NULL AND NOT EXISTS (SELECT 1 FROM "
+    "feedback_link l WHERE l.feedback_id = f.id AND l.work_item_id = s.work_item_id) GROUP BY ALL"
+)
+
+
+def _theme_centroids(store: Store, embedder: Embedder) -> tuple[list[str], Matrix]:
+    """Each theme's centroid: the mean vector of its feedback that repeats none (each distinct
+    text weighted by how many of them carry it)."""
+    held = store.arrow(
+        "SELECT ft.theme_id, f.text, count(*) AS n FROM feedback f JOIN feedback_theme ft "
+        "ON ft.feedback_id = f.id WHERE f.duplicate_of IS NULL GROUP BY ALL ORDER BY ALL"
     )
+    vectors = cached_embeddings(store, embedder, _strs(held, "text"))
+    themes = _strs(held, "theme_id")
+    names = sorted(set(themes))
+    weights = held.column("n").to_numpy().astype(np.float32)
+    sums = np.zeros((len(names), vectors.shape[1]), np.float32)
+    np.add.at(sums, np.searchsorted(names, themes), vectors * weights[:, None])
+    return names, normalise(sums)
 
 
 def suggest_feedback_links(
@@ -137,48 +203,39 @@ def suggest_feedback_links(
 ) -> int:
     """Suggest links from feedback (or, `by_theme`, from each theme's centroid to all of its
     feedback) to the work items whose titles read most alike; pairs already linked in any
-    state are left alone. Returns the number of links suggested."""
+    state are left alone. Returns the number of links suggested. Each distinct text is compared
+    once and the suggestions joined to the feedback inside the store: memory grows with the
+    distinct texts, not with the feedback."""
     item_ids, titles = _items(store)
     if not item_ids:
         return 0
     item_vectors = embedder.embed(titles)
-    feedback = store.arrow(
-        "SELECT f.id, f.text, ft.theme_id FROM feedback f LEFT JOIN feedback_theme ft "
-        "ON ft.feedback_id = f.id WHERE f.duplicate_of IS NULL ORDER BY f.id, ft.theme_id"
-    )
-    ids = _strs(feedback, "id")
-    vectors = cached_embeddings(store, embedder, _strs(feedback, "text"))
-    suggestions: list[Suggestion]
     if by_theme:
-        themes = feedback.column("theme_id").to_pylist()
-        names = sorted({t for t in themes if t is not None})
-        members = {t: [i for i, x in enumerate(themes) if x == t] for t in names}
-        centroids = normalise(np.stack([vectors[members[t]].mean(axis=0) for t in names]))
-        found = suggest_links(names, centroids, item_ids, item_vectors, threshold, top)
-        suggestions = [
-            Suggestion(ids[i], s.work_item_id, s.score) for s in found for i in members[s.source_id]
-        ]
+        keys, vectors = _theme_centroids(store, embedder)
+        join = "JOIN feedback_theme ft ON ft.theme_id = s.source_key JOIN feedback f ON f.id = ft.feedback_id"
     else:
-        seen: dict[str, int] = {}
-        for k, i in enumerate(ids):
-            seen.setdefault(i, k)
-        first = list(seen.values())
-        suggestions = suggest_links(
-            [ids[i] for i in first], vectors[first], item_ids, item_vectors, threshold, top
-        )
-    existing = set(store.sql("SELECT feedback_id, work_item_id FROM feedback_link"))
-    pairs = list(
+        texts, vectors = _distinct_texts(store, embedder, "WHERE duplicate_of IS NULL")
+        keys, join = _strs(texts, "text"), "JOIN feedback f ON f.text = s.source_key"
+    found = suggest_links(keys, vectors, item_ids, item_vectors, threshold, top)
+    if not found:
+        return 0
+    suggested = pa.table(
         {
-            (s.source_id, s.work_item_id): s.score
-            for s in suggestions
-            if (s.source_id, s.work_item_id) not in existing
-        }.items()
+            "source_key": strings([s.source_id for s in found]),
+            "work_item_id": strings([s.work_item_id for s in found]),
+            "score": pa.array([s.score for s in found], pa.float64()),
+        }
     )
-    if pairs:
-        land(
-            store, "feedback_link", _link_rows([(f, w, score) for (f, w), score in pairs]), "links"
+    now = datetime.now(UTC).replace(microsecond=0)
+    with store.staged("_suggested", suggested):
+        counts = land_query(
+            store,
+            "feedback_link",
+            _SUGGESTED.format(join=join),
+            [SUGGESTED_IMPORTANCE, now],
+            "links",
         )
-    return len(pairs)
+    return counts.landed + counts.updated
 
 
 def _one(store: Store, table: str, ref: str, noun: str) -> str:

@@ -9,11 +9,11 @@ import pyarrow as pa
 
 from productops.engine import Store, quote
 from productops.errors import UsageError
-from productops.ingest import land_arrow
+from productops.ingest import ImportCounts, land_arrow, land_select
 from productops.registry.lookup import pick
 from productops.schema import TABLES
 
-__all__ = ["SOURCE", "TIMESTAMP", "land", "resolve", "strings", "update"]
+__all__ = ["SOURCE", "TIMESTAMP", "land", "land_query", "resolve", "strings", "update"]
 
 SOURCE = "productops"
 TIMESTAMP = pa.timestamp("us", tz="UTC")
@@ -21,7 +21,20 @@ TIMESTAMP = pa.timestamp("us", tz="UTC")
 
 def land(store: Store, table: str, data: pa.Table, label: str) -> None:
     """Land rows; a row that fails validation is an error carrying the quarantine's reason."""
-    counts = land_arrow(store, TABLES[table], data, source=SOURCE, label=label)
+    _accepted(
+        store, table, label, land_arrow(store, TABLES[table], data, source=SOURCE, label=label)
+    )
+
+
+def land_query(store: Store, table: str, query: str, params: list[Any], label: str) -> ImportCounts:
+    """Land the rows `query` selects from the store, inside it (`ingest.land_select`: they are
+    never fetched); a row that fails validation is an error as in `land`. Returns the counts."""
+    counts = land_select(store, TABLES[table], query, params, source=SOURCE, label=label)
+    _accepted(store, table, label, counts)
+    return counts
+
+
+def _accepted(store: Store, table: str, label: str, counts: ImportCounts) -> None:
     if counts.quarantined:
         reason = store.sql(
             "SELECT reason FROM quarantine WHERE table_name = ? AND file = ? "

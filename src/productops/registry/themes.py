@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -36,16 +36,17 @@ from productops.pillars.customer.labels import (
     top_terms,
 )
 from productops.pillars.customer.themes import (
-    OUTLIER,
     Clustering,
+    Labels,
     ThemeSettings,
+    Weights,
     reduce_outliers,
     representatives,
     split,
     update,
 )
 from productops.registry.embeddings import cached_embeddings
-from productops.registry.rows import TIMESTAMP, land, resolve
+from productops.registry.rows import TIMESTAMP, land, land_query, resolve
 from productops.schema import TABLES
 
 __all__ = [
@@ -107,57 +108,87 @@ def _next_number(store: Store, table: str = "theme", prefix: str = "theme") -> i
     return int(found[0][0] or 0) + 1
 
 
-def _centroid(theme: dict[str, Any], vectors: Matrix, members: list[int]) -> Matrix:
-    """The stored centroid; if made by another model, the mean of its members' vectors now."""
+def _centroid(theme: dict[str, Any], vectors: Matrix, members: list[tuple[int, int]]) -> Matrix:
+    """The stored centroid; if made by another model, the mean of its members' vectors now
+    (`members`: (item, how many of its feedback the theme held))."""
     values = json.loads(theme["centroid"]) if theme["centroid"] else []
     if len(values) == vectors.shape[1]:
         return normalise(np.asarray([values], dtype=np.float32))
-    return normalise(vectors[members].sum(axis=0, keepdims=True))
+    total = np.zeros((1, vectors.shape[1]), np.float32)
+    for item, times in members:
+        total[0] += times * vectors[item]
+    return normalise(total)
 
 
 def _describe(
-    theme: dict[str, Any], texts: Sequence[str], ids: Sequence[str], words: list[str], name: str
+    theme: dict[str, Any], size: int, ids: Sequence[str], words: list[str], name: str
 ) -> None:
-    """Keywords, label `name` (unless a person renamed it), size and quotes from its members."""
+    """Keywords, label `name` (unless a person renamed it), `size` and quotes from its members."""
     theme["keywords"] = ", ".join(words)
     if not theme.get("renamed_by"):
         theme["label"] = name
-    theme["size"] = len(texts)
+    theme["size"] = size
     theme["quotes"] = json.dumps(list(ids))
+
+
+def _weighted_counts(
+    count: Callable[[Sequence[str], Labels, int], list[Counter[str]]],
+    texts: Sequence[str],
+    labels: Labels,
+    weights: Weights,
+    themes: int,
+) -> list[Counter[str]]:
+    """`count(texts, labels, themes)` (`term_counts`) as if each text were
+    repeated its weight times: counted once per weight that occurs, scaled by it."""
+    out = [Counter[str]() for _ in range(themes)]
+    for weight in np.unique(weights).tolist():
+        picked = np.flatnonzero(weights == weight)
+        part = count([texts[i] for i in picked.tolist()], labels[picked], themes)
+        for total, counted in zip(out, part, strict=True):
+            total.update(counted if weight == 1 else {k: v * weight for k, v in counted.items()})
+    return out
+
+
+@dataclass(frozen=True)
+class _Items:
+    """One language's distinct feedback texts: each text, how many feedback items carry it
+    (`weights`), the first of them (`first_ids`, for quotes) and, per theme id, the items the
+    theme held before the run with how many of their feedback."""
+
+    texts: list[str]
+    weights: Weights
+    first_ids: list[str]
+    before: dict[str, list[tuple[int, int]]]
 
 
 def _fit_language(
     store: Store,
     embedder: Embedder,
     language: str,
-    feedback: list[dict[str, Any]],
-    before: dict[str, str],
+    items: _Items,
     settings: ThemeSettings,
     outlier_similarity: float | None,
     at: datetime,
-) -> tuple[list[dict[str, Any]], list[tuple[str, str, float]], ThemeRun, list[dict[str, Any]]]:
-    """Theme rows, (feedback, theme, score) assignments and theme groups of one language."""
-    texts = [f["text"] for f in feedback]
+) -> tuple[list[dict[str, Any]], pa.Table, ThemeRun, list[dict[str, Any]]]:
+    """Theme rows, each distinct text's theme (text, theme_id, score) and the theme groups of
+    one language. Clustered over distinct texts weighted by their feedback: the same themes as
+    over every feedback item, with memory that grows with the distinct texts only."""
+    texts, weights = items.texts, items.weights
     vectors = cached_embeddings(store, embedder, texts)
     active = _themes(
         store,
         "coalesce(status, 'active') = 'active' AND coalesce(language, ?) = ?",
         [UNKNOWN_LANGUAGE, language],
     )
-    position = {t["id"]: k for k, t in enumerate(active)}
-    members: list[list[int]] = [[] for _ in active]
-    for i, f in enumerate(feedback):
-        if (k := position.get(before.get(f["id"], ""))) is not None:
-            members[k].append(i)
     known = np.concatenate(
-        [_centroid(t, vectors, m) for t, m in zip(active, members, strict=True)]
+        [_centroid(t, vectors, items.before.get(t["id"], [])) for t in active]
         or [np.zeros((0, embedder.dimensions), np.float32)]
     )
     typical = np.array(
         [t["median_similarity"] if t["model"] == embedder.name else np.nan for t in active],
         np.float64,
     )
-    found: Clustering = update(vectors, known, settings, typical)
+    found: Clustering = update(vectors, known, settings, typical, weights=weights)
     if outlier_similarity is not None:
         found = reduce_outliers(vectors, found, outlier_similarity)
     number = _next_number(store)
@@ -165,36 +196,48 @@ def _fit_language(
         {"id": f"productops:theme-{number + i}", "status": "active", "created_at": at}
         for i in range(len(found.centroids) - len(active))
     ]
-    counts = term_counts(texts, found.labels, len(themes))
+    counts = _weighted_counts(term_counts, texts, found.labels, weights, len(themes))
     words = top_terms(counts)
-    phrases = phrase_counts(texts, found.labels, len(themes))
-    sizes = np.bincount(found.labels[found.labels >= 0], minlength=len(themes)).tolist()
+    phrases = phrase_counts(texts, found.labels, len(themes), weights)
+    inside = found.labels >= 0
+    sizes = np.bincount(found.labels[inside], weights[inside], len(themes)).astype(int).tolist()
     names = phrase_labels(phrases, sizes)
     quotes = representatives(found)
     for index, theme in enumerate(themes):
-        inside = np.flatnonzero(found.labels == index)
         theme["language"] = language
-        if len(inside):
-            centroid = normalise(vectors[inside].mean(axis=0, keepdims=True))[0]
+        members = np.flatnonzero(found.labels == index)
+        if len(members):
+            times = weights[members]
+            mean = np.average(vectors[members], axis=0, weights=times.astype(np.float32))
+            centroid = normalise(mean[None])[0]
             theme["centroid"] = json.dumps(np.round(centroid, 6).tolist())
-            theme["median_similarity"] = float(np.median(vectors[inside] @ centroid))
+            theme["median_similarity"] = float(
+                np.median(np.repeat(vectors[members] @ centroid, times))
+            )
             theme["model"] = embedder.name
         _describe(
             theme,
-            [texts[i] for i in inside],
-            [feedback[i]["id"] for i in quotes[index]],
+            sizes[index],
+            [items.first_ids[i] for i in quotes[index]],
             words[index],
             names[index],
         )
-    links = [
-        (feedback[i]["id"], themes[int(t)]["id"], float(max(found.scores[i], 0.0)))
-        for i, t in enumerate(found.labels)
-        if t != OUTLIER
-    ]
-    groups = _group(store, language, themes, (counts, phrases, sizes), vectors, found.labels)
-    outliers = int(np.count_nonzero(found.labels == OUTLIER))
+    themed = np.flatnonzero(inside)
+    theme_ids = np.array([t["id"] for t in themes] or [""], dtype=object)
+    links = pa.table(
+        {
+            "language": pa.array([language] * len(themed), pa.string()),
+            "text": pa.array([texts[i] for i in themed], pa.string()),
+            "theme_id": pa.array(theme_ids[found.labels[themed]].tolist(), pa.string()),
+            "score": pa.array(np.maximum(found.scores[themed], 0.0), pa.float64()),
+        }
+    )
+    groups = _group(
+        store, language, themes, (counts, phrases, sizes), vectors, found.labels, weights
+    )
+    outliers = int(weights[~inside].sum())
     run = ThemeRun(
-        language, len(feedback), len(themes), len(themes) - len(active), outliers, len(groups)
+        language, int(weights.sum()), len(themes), len(themes) - len(active), outliers, len(groups)
     )
     return themes, links, run, groups
 
@@ -206,6 +249,7 @@ def _group(
     counts: tuple[Sequence[Counter[str]], Sequence[PhraseCounts], Sequence[int]],
     vectors: Matrix,
     labels: npt.NDArray[np.int64],
+    weights: Weights | None = None,
 ) -> list[dict[str, Any]]:
     """Group the themes (sets each theme's `group_id`); the group rows to save. A group's
     keywords and label come from its themes' summed `counts` (their term counts, phrase
@@ -214,7 +258,7 @@ def _group(
     earlier group can), else gets the next id."""
     if not themes:
         return []
-    of_theme = group_themes(vectors, labels, len(themes))
+    of_theme = group_themes(vectors, labels, len(themes), weights=weights)
     count = int(of_theme.max()) + 1
     earlier: dict[str, set[str]] = {}
     for theme in themes:
@@ -273,6 +317,51 @@ def _land_links(store: Store, links: Sequence[tuple[str, str, float]]) -> None:
         land(store, "feedback_theme", data, "themes")
 
 
+def _land_text_links(store: Store, links: pa.Table) -> None:
+    """Each feedback item assigned its text's theme: the distinct texts' `links` (language,
+    text, theme_id, score) joined to the feedback inside the store, never fetched."""
+    if not links.num_rows:
+        return
+    with store.staged("_text_theme", links):
+        land_query(
+            store,
+            "feedback_theme",
+            "SELECT f.id AS feedback_id, t.theme_id, t.score FROM feedback f JOIN _text_theme t "
+            "ON t.text = f.text AND t.language = coalesce(f.language, ?)",
+            [UNKNOWN_LANGUAGE],
+            "themes",
+        )
+
+
+def _distinct_items(store: Store) -> dict[str, _Items]:
+    """Per language, its distinct feedback texts in the order of their first feedback id."""
+    found = store.arrow(
+        "SELECT coalesce(language, ?) AS language, text, count(*) AS n, min(id) AS first_id "
+        "FROM feedback WHERE text IS NOT NULL GROUP BY ALL ORDER BY language, first_id",
+        [UNKNOWN_LANGUAGE],
+    )
+    held = store.arrow(
+        "SELECT coalesce(f.language, ?) AS language, f.text, ft.theme_id, count(*) AS n "
+        "FROM feedback_theme ft JOIN feedback f ON f.id = ft.feedback_id "
+        "WHERE f.text IS NOT NULL GROUP BY ALL ORDER BY ALL",
+        [UNKNOWN_LANGUAGE],
+    ).to_pylist()
+    out: dict[str, _Items] = {}
+    languages = found.column("language").to_numpy(zero_copy_only=False)
+    for language in dict.fromkeys(languages.tolist()):
+        rows = found.filter(pa.array(languages == language))
+        texts = [str(t) for t in rows.column("text").to_pylist()]
+        position = {t: i for i, t in enumerate(texts)}
+        before: dict[str, list[tuple[int, int]]] = {}
+        for row in held:
+            if row["language"] == language:
+                before.setdefault(row["theme_id"], []).append((position[row["text"]], row["n"]))
+        weights = rows.column("n").to_numpy().astype(np.int64)
+        first_ids = [str(i) for i in rows.column("first_id").to_pylist()]
+        out[language] = _Items(texts, weights, first_ids, before)
+    return out
+
+
 def discover_themes(
     store: Store,
     embedder: Embedder,
@@ -285,32 +374,23 @@ def discover_themes(
     `outlier_similarity`: also join outliers to their nearest theme at this cosine or more.
     """
     settings = settings or ThemeSettings()
-    rows = store.arrow(
-        "SELECT id, text, coalesce(language, ?) AS language FROM feedback "
-        "WHERE text IS NOT NULL ORDER BY id",
-        [UNKNOWN_LANGUAGE],
-    ).to_pylist()
-    by_language: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:
-        by_language.setdefault(row["language"], []).append(row)
     runs: list[ThemeRun] = []
     with store.transaction():
-        before = dict(store.sql("SELECT feedback_id, theme_id FROM feedback_theme"))
+        by_language = _distinct_items(store)
         store.sql("DELETE FROM feedback_theme")
         for language in sorted(by_language):
             themes, links, run, groups = _fit_language(
                 store,
                 embedder,
                 language,
-                by_language[language],
-                before,
+                by_language.pop(language),
                 settings,
                 outlier_similarity,
                 at,
             )
             _save_groups(store, groups)
             _save(store, themes)
-            _land_links(store, links)
+            _land_text_links(store, links)
             runs.append(run)
     return runs
 
@@ -424,7 +504,7 @@ def split_theme(
             "model": embedder.name,
         }
         quotes = [members[i]["id"] for i in best]
-        _describe(child, [texts[i] for i in inside], quotes, words[part], names[part])
+        _describe(child, len(inside), quotes, words[part], names[part])
         children.append(child)
         links += [
             (members[i]["id"], child["id"], float(s)) for i, s in zip(inside, scores, strict=True)

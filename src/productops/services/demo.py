@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,6 +32,7 @@ from productops.services.users import add_user
 from productops.workspace import Workspace
 
 __all__ = [
+    "ANALYSES",
     "DEMO_ADMIN",
     "PLANTED_THEME",
     "DemoAdmin",
@@ -44,6 +46,8 @@ __all__ = [
 # The id the demo's insights give planted theme number N (1-based), as demo.customers.theme_id.
 PLANTED_THEME = "demo:theme-{:02d}"
 DEMO_ADMIN = "demo-admin"
+# The steps of `analyse`, in the order run.
+ANALYSES = ("data checks", "themes", "sentiment", "duplicates", "insights")
 
 
 @dataclass(frozen=True)
@@ -59,15 +63,28 @@ def demo_as_of(manifest: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(manifest["period"]["end"]).replace(tzinfo=UTC) + timedelta(days=1)
 
 
-def analyse(ws: Workspace, actor: Actor, as_of: datetime, embedder: Embedder) -> list[CheckRun]:
+def analyse(
+    ws: Workspace,
+    actor: Actor,
+    as_of: datetime,
+    embedder: Embedder,
+    on_step: Callable[[str], None] | None = None,
+) -> list[CheckRun]:
     """Run the data checks (results stamped `as_of`), find themes with `embedder`, read
     sentiment, mark repeats and re-point the insights to the themes found; returns the checks'
-    results (a write: audited as `actor`'s)."""
+    results (a write: audited as `actor`'s). `on_step(name)` is called after each of the
+    `ANALYSES`."""
+    done = on_step or (lambda _: None)
     checks = run_checks(ws, actor, as_of, as_of)
+    done("data checks")
     discover_themes(ws.store, embedder, as_of)
+    done("themes")
     score_sentiment(ws.store)
+    done("sentiment")
     mark_duplicates(ws.store, embedder, DuplicateRule())
+    done("duplicates")
     _repoint_insights(ws, planted_themes(ws, _manifest_themes(ws)))
+    done("insights")
     return checks
 
 
@@ -89,11 +106,14 @@ def planted_themes(ws: Workspace, planted: list[dict[str, Any]]) -> dict[str, li
         rows = ws.store.sql(
             """
             WITH sizes AS (SELECT theme_id, count(*) AS size FROM feedback_theme GROUP BY 1),
+            texts AS (  -- each distinct text is matched once, counted as often as it occurs
+                SELECT ft.theme_id, f.text, count(*) AS n
+                FROM feedback f JOIN feedback_theme ft ON ft.feedback_id = f.id
+                GROUP BY ALL
+            ),
             hits AS (
-                SELECT ft.theme_id, p.planted, count(*) AS n
-                FROM feedback f
-                JOIN feedback_theme ft ON ft.feedback_id = f.id
-                JOIN planted_pattern p ON regexp_matches(lower(f.text), p.pattern)
+                SELECT t.theme_id, p.planted, sum(t.n) AS n
+                FROM texts t JOIN planted_pattern p ON regexp_matches(lower(t.text), p.pattern)
                 GROUP BY ALL
             )
             SELECT planted, list(theme_id ORDER BY theme_id)

@@ -15,6 +15,7 @@ from productops.cli import app
 from productops.engine import Store
 from productops.errors import UsageError
 from productops.pillars.customer.embeddings import HashedNgrams, Matrix
+from productops.pillars.customer.labels import keywords
 from productops.registry.embeddings import cached_embeddings
 from productops.registry.themes import (
     discover_themes,
@@ -230,3 +231,33 @@ def test_a_language_too_small_for_a_theme_leaves_its_feedback_unthemed(
     assert (runs["it"].themes, runs["it"].outliers, runs["it"].groups) == (0, 1, 0)
     assert runs["en"].themes == 2
     assert "t:i0" not in _members(store)
+
+
+def test_repeated_texts_are_clustered_once_and_each_item_gets_its_texts_theme(
+    workspace: Workspace,
+) -> None:
+    store, embedder = workspace.store, Counting()
+    texts = DARK + CRASH + INVOICE
+    times = [1 + i % 4 for i in range(len(texts))]  # each text carried by 1-4 items
+    _feedback(store, [t for t, n in zip(texts, times, strict=True) for _ in range(n)], "t:f")
+    (run,) = discover_themes(store, embedder, T0)
+    assert (run.feedback, run.themes, run.outliers) == (sum(times), 3, 0)
+    assert sorted(embedder.embedded) == sorted(texts)  # each distinct text embedded once
+    pairs = store.arrow(
+        "SELECT f.text, ft.theme_id, ft.score FROM feedback f "
+        "JOIN feedback_theme ft ON ft.feedback_id = f.id"
+    ).to_pylist()
+    assert len(pairs) == sum(times)
+    by_text = {(p["text"], p["theme_id"], p["score"]) for p in pairs}
+    assert len(by_text) == len(texts)  # the copies of a text share its theme and score
+    themes = list_themes(store)
+    assert sum(t["size"] for t in themes) == sum(times)  # sizes count feedback, not texts
+    index = {t["id"]: k for k, t in enumerate(themes)}
+    labels = np.array([index[p["theme_id"]] for p in pairs])
+    expected = keywords([p["text"] for p in pairs], labels, len(themes))
+    assert [t["keywords"].split(", ") for t in themes] == expected  # counted over every item
+    quoted = store.sql("SELECT id, text FROM feedback")
+    text_of = dict(quoted)
+    for theme in themes:
+        quotes = [text_of[q] for q in json.loads(theme["quotes"])]
+        assert len(set(quotes)) == len(quotes) == 3  # three different texts, not three copies

@@ -88,15 +88,21 @@ def _cut(merges: list[Merge], allowed: int, limit: float, gap: float) -> int:
 
 
 def group_themes(
-    vectors: Matrix, labels: Labels, count: int, settings: GroupSettings | None = None
+    vectors: Matrix,
+    labels: Labels,
+    count: int,
+    settings: GroupSettings | None = None,
+    weights: npt.NDArray[np.int64] | None = None,
 ) -> Labels:
     """The group of each theme 0..count-1 (OUTLIER for a theme without items), groups numbered
-    by their items, largest first. `labels`: each item's theme (OUTLIER for none)."""
+    by their items, largest first. `labels`: each item's theme (OUTLIER for none); an item
+    counts `weights` times (default once), as if repeated."""
     from scipy import sparse
 
     settings = settings or GroupSettings()
     inside = labels >= 0
-    sizes = np.bincount(labels[inside], minlength=count).astype(np.float64)
+    times = np.ones(len(labels)) if weights is None else np.asarray(weights, np.float64)
+    sizes = np.bincount(labels[inside], times[inside], minlength=count).astype(np.float64)
     used = np.flatnonzero(sizes > 0)
     out = np.full(count, OUTLIER, dtype=np.int64)
     if not len(used):
@@ -104,12 +110,13 @@ def group_themes(
     index = np.full(count, OUTLIER, dtype=np.int64)
     index[used] = np.arange(len(used))
     items = index[labels[inside]]
-    ones = np.ones(len(items))
-    member = sparse.csr_array((ones, (items, np.arange(len(items)))), (len(used), len(items)))
+    held = times[inside]
+    member = sparse.csr_array((held, (items, np.arange(len(items)))), (len(used), len(items)))
     themed = np.asarray(vectors[inside], dtype=np.float64)
     means = np.asarray(member @ themed) / sizes[used, None]
-    variance = float(np.sum((themed - themed.mean(axis=0)) ** 2))  # summed over the items
-    merges, allowed = _merges(means, sizes[used], settings.max_share * len(themed))
+    centre = np.average(themed, axis=0, weights=held)
+    variance = float(held @ np.sum((themed - centre) ** 2, axis=1))  # summed over the items
+    merges, allowed = _merges(means, sizes[used], settings.max_share * float(held.sum()))
     made = _cut(merges, allowed, settings.max_cost * variance, settings.level_gap)
     groups = np.arange(len(used))
     for a, b, _ in merges[:made]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -438,28 +438,42 @@ def _content_words(phrase: str) -> set[str]:
 @dataclass
 class PhraseCounts:
     """What a theme's label is chosen from: in how many of its texts each phrase stands
-    (`held`), and which of its texts (their positions) hold each content word (`texts_with`,
-    plural folded). A theme group's are its themes' added (`add`)."""
+    (`held`), which of its texts (their positions) hold each content word (`texts_with`,
+    plural folded), and how many texts a text at a position stands for when over one
+    (`weights`: a distinct text and its repeats). A theme group's are its themes' added."""
 
     held: Counter[str] = field(default_factory=Counter)
     texts_with: dict[str, set[int]] = field(default_factory=dict)
+    weights: dict[int, int] = field(default_factory=dict)
 
     def add(self, other: PhraseCounts) -> None:
         """Count `other`'s texts too (texts of another theme: positions in the same list)."""
         self.held.update(other.held)
         for word, texts in other.texts_with.items():
             self.texts_with.setdefault(word, set()).update(texts)
+        self.weights.update(other.weights)
+
+    def texts(self, positions: Iterable[int]) -> int:
+        """How many texts those at `positions` stand for, repeats counted."""
+        return sum(self.weights.get(p, 1) for p in positions)
 
 
 def phrase_counts(
-    texts: Sequence[str], labels: npt.NDArray[np.int64], count: int
+    texts: Sequence[str],
+    labels: npt.NDArray[np.int64],
+    count: int,
+    weights: npt.NDArray[np.int64] | None = None,
 ) -> list[PhraseCounts]:
-    """The `PhraseCounts` of each theme 0..count-1 (label -1, an outlier, is ignored)."""
+    """The `PhraseCounts` of each theme 0..count-1 (label -1, an outlier, is ignored); a text
+    counts `weights` times (default once), as if repeated."""
     per_theme = [PhraseCounts() for _ in range(count)]
     for position, (text, theme) in enumerate(zip(texts, labels, strict=True)):
         if theme >= 0:
             counts, found = per_theme[int(theme)], phrases(text)
-            counts.held.update(found)
+            times = 1 if weights is None else int(weights[position])
+            counts.held.update(dict.fromkeys(found, times))
+            if times != 1:
+                counts.weights[position] = times
             for word in {_fold(p) for p in found if " " not in p}:
                 counts.texts_with.setdefault(word, set()).add(position)
     return per_theme
@@ -472,13 +486,13 @@ def _label(counts: PhraseCounts, size: int, overall: Counter[str], average: floa
         return NO_LABEL
     size = max(size, 1)
     weight = {
-        w: (len(t) / size) ** 2 * float(np.log1p(average / overall[w]))
+        w: (counts.texts(t) / size) ** 2 * float(np.log1p(average / overall[w]))
         for w, t in counts.texts_with.items()
     }
 
     def together(words: set[str]) -> int:
         holders = sorted((counts.texts_with[w] for w in words), key=len)
-        return len(holders[0].intersection(*holders[1:])) if holders else 0
+        return counts.texts(holders[0].intersection(*holders[1:])) if holders else 0
 
     words = {p: _content_words(p) for p in held}
     common = [p for p in held if together(words[p]) >= TOGETHER * size] or list(held)
@@ -498,7 +512,7 @@ def phrase_labels(per_theme: Sequence[PhraseCounts], sizes: Sequence[int]) -> li
     """
     overall = Counter[str]()
     for counts in per_theme:
-        overall.update({w: len(t) for w, t in counts.texts_with.items()})
+        overall.update({w: counts.texts(t) for w, t in counts.texts_with.items()})
     average = sum(sizes) / max(len(sizes), 1)
     return [
         _label(counts, size, overall, average)

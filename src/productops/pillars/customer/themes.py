@@ -9,7 +9,8 @@ its typical member (below `outlier_ratio` times the theme's median) and the them
 `min_size`. Above `sample` items (the tree
 needs memory quadratic in them) a fixed random sample is clustered and every item assigned to
 its nearest theme. Incremental runs assign items to known centroids first and discover only
-among the rest. SciPy is imported where it is used, so loading the command line stays quick.
+among the rest. Items may carry weights (how many times each occurs: distinct texts with their
+counts): the result is that of each item repeated its weight times, one after the other. SciPy is imported where it is used, so loading the command line stays quick.
 Definitions: docs/themes.md.
 """
 
@@ -25,7 +26,9 @@ from productops.pillars.customer.embeddings import Matrix, normalise
 __all__ = [
     "OUTLIER",
     "Clustering",
+    "Labels",
     "ThemeSettings",
+    "Weights",
     "assign",
     "centroids",
     "discover",
@@ -39,6 +42,7 @@ __all__ = [
 
 OUTLIER = -1
 Labels = npt.NDArray[np.int64]
+Weights = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)
@@ -74,13 +78,18 @@ class Clustering:
         return float(np.mean(self.labels == OUTLIER)) if len(self.labels) else 0.0
 
 
-def centroids(vectors: Matrix, labels: Labels, count: int) -> Matrix:
-    """Unit-length mean vector of each theme 0..count-1 (zero for an empty one)."""
+def centroids(
+    vectors: Matrix, labels: Labels, count: int, weights: Weights | None = None
+) -> Matrix:
+    """Unit-length mean vector of each theme 0..count-1 (zero for an empty one), each item
+    counted `weights` times (default once)."""
     from scipy import sparse
 
     inside = np.flatnonzero(labels >= 0)
-    ones = np.ones(len(inside), dtype=np.float32)
-    members = sparse.csr_array((ones, (labels[inside], inside)), shape=(count, len(vectors)))
+    times = np.ones(len(inside), np.float32) if weights is None else weights[inside]
+    members = sparse.csr_array(
+        (times.astype(np.float32), (labels[inside], inside)), shape=(count, len(vectors))
+    )
     return normalise(members @ vectors)
 
 
@@ -182,47 +191,94 @@ def _join_close(vectors: Matrix, labels: Labels, similarity: float) -> Labels:
 
 
 def _medians(
-    labels: Labels, scores: npt.NDArray[np.float32], count: int
+    labels: Labels, scores: npt.NDArray[np.float32], count: int, weights: Weights | None = None
 ) -> npt.NDArray[np.float64]:
-    """The median score of each theme 0..count-1's items (0 for an empty one), then a 0 for
-    OUTLIER, so that `_medians(...)[labels]` is each item's theme's median."""
+    """The median score of each theme 0..count-1's items, each counted `weights` times (default
+    once; 0 for an empty theme), then a 0 for OUTLIER, so that `_medians(...)[labels]` is each
+    item's theme's median."""
+    weights = np.ones(len(labels), np.int64) if weights is None else weights
     out = np.zeros(count + 1)
     inside = np.flatnonzero(labels >= 0)
     order = inside[np.lexsort((scores[inside], labels[inside]))]
-    sizes = np.bincount(labels[inside], minlength=count)
+    sizes = np.bincount(labels[inside], weights[inside], minlength=count).astype(np.int64)
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     used = sizes > 0
-    low = order[starts[used] + (sizes[used] - 1) // 2]
-    high = order[starts[used] + sizes[used] // 2]
+    # the item at each place of the sorted items repeated: the first whose running weight passes it
+    running = np.cumsum(weights[order])
+    low = order[np.searchsorted(running, starts[used] + (sizes[used] - 1) // 2, side="right")]
+    high = order[np.searchsorted(running, starts[used] + sizes[used] // 2, side="right")]
     out[:count][used] = (scores[low].astype(np.float64) + scores[high]) / 2
     return out
 
 
-def _finish(vectors: Matrix, labels: Labels, settings: ThemeSettings) -> Clustering:
+def _sizes(labels: Labels, weights: Weights, count: int) -> Weights:
+    """Items (each counted `weights` times) of each theme 0..count-1."""
+    inside = labels >= 0
+    return np.bincount(labels[inside], weights[inside], minlength=count).astype(np.int64)
+
+
+def _finish(
+    vectors: Matrix, labels: Labels, settings: ThemeSettings, weights: Weights | None = None
+) -> Clustering:
     """Outliers by similarity and size; themes numbered by size, largest first."""
+    weights = np.ones(len(labels), np.int64) if weights is None else weights
     count = int(labels.max()) + 1 if len(labels) else 0
     for _ in range(2):
-        found = assign(vectors, centroids(vectors, labels, count), -1.0)
+        found = assign(vectors, centroids(vectors, labels, count, weights), -1.0)
         own = found.labels == labels
-        typical = _medians(np.where(own, labels, OUTLIER), found.scores, count)
+        typical = _medians(np.where(own, labels, OUTLIER), found.scores, count, weights)
         close = own & (found.scores >= settings.outlier_ratio * typical[labels])
         labels = np.where(close, labels, OUTLIER)
-        sizes = np.bincount(labels[labels >= 0], minlength=count + 1)
+        sizes = _sizes(labels, weights, count + 1)
         labels = np.where(sizes[labels] >= settings.min_size, labels, OUTLIER)
-    sizes = np.bincount(labels[labels >= 0], minlength=count)
+    sizes = _sizes(labels, weights, count)
     order = np.argsort(-sizes, kind="stable")[: int(np.count_nonzero(sizes))]
     rank = np.full(count + 1, OUTLIER, dtype=np.int64)
     rank[order] = np.arange(len(order))
     labels = rank[labels]
-    found = assign(vectors, centroids(vectors, labels, len(order)), -1.0)
+    found = assign(vectors, centroids(vectors, labels, len(order), weights), -1.0)
     own = (vectors * found.centroids[np.maximum(labels, 0)]).sum(axis=1) if len(order) else 0.0
     scores = np.where(labels >= 0, own, found.scores).astype(np.float32)
     return Clustering(labels, scores, found.centroids)
 
 
-def discover(vectors: Matrix, settings: ThemeSettings | None = None) -> Clustering:
-    """Themes among `vectors` (unit rows), their number found from the data; see the module."""
+def _weighted(vectors: Matrix, settings: ThemeSettings, weights: Weights) -> Clustering:
+    """`discover` over each item repeated its weight times, without repeating more than
+    `settings.sample` of them: a sample is drawn from the repeated items, as `discover` draws it."""
+    total = int(weights.sum())
+    if total <= settings.sample:
+        found = discover(np.repeat(vectors, weights, axis=0), settings)
+        first = np.cumsum(weights) - weights  # each item's first place among the repeated
+        return Clustering(found.labels[first], found.scores[first], found.centroids)
+    chosen = np.sort(np.random.default_rng(0).choice(total, settings.sample, False))
+    items, times = np.unique(
+        np.searchsorted(np.cumsum(weights), chosen, side="right"), return_counts=True
+    )
+    found = discover(vectors[items], settings, weights=times)
+    return _finish(vectors, assign(vectors, found.centroids, -1.0).labels, settings, weights)
+
+
+def _checked(weights: Weights | None, count: int) -> Weights | None:
+    """`weights` as int64 when some differs from 1 (else None: the plain path)."""
+    if weights is None:
+        return None
+    weights = np.asarray(weights, dtype=np.int64)
+    if weights.shape != (count,) or (count and weights.min() < 1):
+        raise ValueError("weights: one whole number of at least 1 per item")
+    return weights if np.any(weights != 1) else None
+
+
+def discover(
+    vectors: Matrix, settings: ThemeSettings | None = None, weights: Weights | None = None
+) -> Clustering:
+    """Themes among `vectors` (unit rows), their number found from the data; see the module.
+
+    `weights`: how many times each item counts (default once); the result is that of the
+    items repeated so, each item's label and score those of its copies.
+    """
     settings = settings or ThemeSettings()
+    if (weights := _checked(weights, len(vectors))) is not None:
+        return _weighted(vectors, settings, weights)
     if len(vectors) < max(settings.min_size, 2):
         return _finish(vectors, np.full(len(vectors), OUTLIER, dtype=np.int64), settings)
     if len(vectors) > settings.sample:
@@ -242,6 +298,7 @@ def update(
     known: Matrix,
     settings: ThemeSettings | None = None,
     medians: npt.NDArray[np.float64] | None = None,
+    weights: Weights | None = None,
 ) -> Clustering:
     """Items assigned to the `known` centroids first; new themes discovered among the rest.
 
@@ -250,11 +307,12 @@ def update(
     bar), or `min_similarity` for a theme whose median is NaN (not known). Labels below
     len(known) are known themes; from len(known) on, new ones (each at least `min_new` items).
     The returned centroids are the known ones followed by the new ones. With no known themes
-    this is `discover`.
+    this is `discover`. `weights` as `discover`'s.
     """
     settings = settings or ThemeSettings()
     if not len(known):
-        return discover(vectors, settings)
+        return discover(vectors, settings, weights=weights)
+    times = np.ones(len(vectors), np.int64) if weights is None else np.asarray(weights, np.int64)
     typical = np.full(len(known), np.nan) if medians is None else np.asarray(medians, np.float64)
     bars = np.where(np.isnan(typical), settings.min_similarity, settings.outlier_ratio * typical)
     nearest = assign(vectors, known, -1.0)
@@ -263,9 +321,9 @@ def update(
     rest = np.flatnonzero(first.labels == OUTLIER)
     labels, scores = first.labels.copy(), first.scores.copy()
     fresh = np.zeros((0, vectors.shape[1]), dtype=np.float32)
-    if len(rest) >= settings.min_new:
-        found = discover(vectors[rest], settings)
-        sizes = np.bincount(found.labels[found.labels >= 0], minlength=len(found.centroids))
+    if times[rest].sum() >= settings.min_new:
+        found = discover(vectors[rest], settings, weights=times[rest])
+        sizes = _sizes(found.labels, times[rest], len(found.centroids))
         keep = np.flatnonzero(sizes >= settings.min_new)
         new_index = np.full(len(found.centroids) + 1, OUTLIER, dtype=np.int64)
         new_index[keep] = len(known) + np.arange(len(keep))
@@ -276,11 +334,13 @@ def update(
     return Clustering(labels, scores, np.concatenate([known, fresh]).astype(np.float32))
 
 
-def median_similarities(vectors: Matrix, labels: Labels, known: Matrix) -> npt.NDArray[np.float64]:
-    """Each theme's median cosine similarity of its items (`labels`) to its centroid (a row of
-    `known`); NaN for a theme without items."""
+def median_similarities(
+    vectors: Matrix, labels: Labels, known: Matrix, weights: Weights | None = None
+) -> npt.NDArray[np.float64]:
+    """Each theme's median cosine similarity of its items (`labels`, each counted `weights`
+    times) to its centroid (a row of `known`); NaN for a theme without items."""
     scores = (vectors * known[np.maximum(labels, 0)]).sum(axis=1).astype(np.float32)
-    typical = _medians(labels, scores, len(known))[: len(known)]
+    typical = _medians(labels, scores, len(known), weights)[: len(known)]
     sizes = np.bincount(labels[labels >= 0], minlength=len(known))[: len(known)]
     return np.where(sizes > 0, typical, np.nan)
 
