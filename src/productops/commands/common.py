@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -375,3 +376,22 @@ def show_import(report: SyncReport, fmt: Format, what: str, file: Path) -> None:
         raise ImportFileError(f"{file}: no row could be imported as {what}{why}")
     if hints:
         err.print(f"quarantined rows and why: {hints}", markup=False, highlight=False)
+
+
+@contextmanager
+def progress_bar(title: str, console: Console = err) -> Iterator[Callable[[str, int, int], None]]:
+    """A bar on `console` while the block runs, moved by the `(step, done, total)` calls of the
+    function it yields; nothing where the console is not a terminal (a log, a pipe)."""
+    if not console.is_terminal:
+        yield lambda step, done, total: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeElapsedColumn(), console=console, transient=True) as bar:
+        task = bar.add_task(title, total=None)
+
+        def show(step: str, done: int, total: int) -> None:
+            bar.update(task, description=f"{title}: {step}", completed=done, total=total)
+
+        yield show

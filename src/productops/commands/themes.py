@@ -19,6 +19,7 @@ from productops.commands.common import (
     moment,
     open_workspace,
     pick_embedder,
+    progress_bar,
     show_records,
 )
 from productops.errors import UsageError
@@ -73,7 +74,10 @@ def discover(
     ws = open_workspace(ctx)
     embedder = pick_embedder(ws, fallback)
     settings = ThemeSettings(height=height)
-    done = service.discover(ws, Actor.cli(), embedder, moment(None), settings, reduce_outliers)
+    with progress_bar("Finding themes") as show:
+        done = service.discover(
+            ws, Actor.cli(), embedder, moment(None), settings, reduce_outliers, show
+        )
     rows = [vars(r) | {"outlier_share": round(r.outlier_share, 4)} for r in done.runs]
     columns = [
         "language",

@@ -6,7 +6,7 @@ changes, so there is nothing to validate or upsert.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -24,8 +24,17 @@ def _vectors(found: pa.Table, dimensions: int) -> Matrix:
     return np.asarray(values, dtype=np.float32).reshape(found.num_rows, dimensions)
 
 
-def cached_embeddings(store: Store, embedder: Embedder, texts: Sequence[str]) -> Matrix:
-    """Vectors of `texts` in order: cached ones read, the others embedded once and cached."""
+EMBED_BATCH = 1024  # texts embedded between two progress reports
+
+
+def cached_embeddings(
+    store: Store,
+    embedder: Embedder,
+    texts: Sequence[str],
+    on_progress: Callable[[int, int], None] | None = None,
+) -> Matrix:
+    """Vectors of `texts` in order: cached ones read, the others embedded once and cached.
+    `on_progress(embedded, to_embed)` is called after each batch of new texts embedded."""
     hashes = [text_hash(t) for t in texts]
     unique = list(dict.fromkeys(hashes))
     wanted = pa.table({"text_hash": pa.array(unique, pa.string())})
@@ -40,7 +49,9 @@ def cached_embeddings(store: Store, embedder: Embedder, texts: Sequence[str]) ->
     known = _vectors(found, embedder.dimensions)
     missing = [h for h in unique if h not in row]
     first_text = dict(zip(hashes, texts, strict=True))
-    fresh = embedder.embed([first_text[h] for h in missing]) if missing else known[:0]
+    fresh = (
+        _embed(embedder, [first_text[h] for h in missing], on_progress) if missing else known[:0]
+    )
     if missing:
         new = pa.table(
             {
@@ -62,3 +73,16 @@ def cached_embeddings(store: Store, embedder: Embedder, texts: Sequence[str]) ->
     row.update({h: offset + i for i, h in enumerate(missing)})
     table = np.concatenate([known, fresh]) if missing else known
     return np.ascontiguousarray(table[[row[h] for h in hashes]])
+
+
+def _embed(
+    embedder: Embedder, texts: list[str], on_progress: Callable[[int, int], None] | None
+) -> Matrix:
+    """`embedder.embed(texts)`, a batch at a time when progress is reported."""
+    if on_progress is None:
+        return embedder.embed(texts)
+    parts = []
+    for start in range(0, len(texts), EMBED_BATCH):
+        parts.append(embedder.embed(texts[start : start + EMBED_BATCH]))
+        on_progress(min(start + EMBED_BATCH, len(texts)), len(texts))
+    return np.concatenate(parts)

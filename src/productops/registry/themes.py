@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -50,6 +51,7 @@ from productops.registry.rows import TIMESTAMP, land, land_query, resolve
 from productops.schema import TABLES
 
 __all__ = [
+    "Progress",
     "ThemeRun",
     "discover_themes",
     "list_groups",
@@ -59,6 +61,8 @@ __all__ = [
     "split_theme",
     "theme_feedback",
 ]
+
+Progress = Callable[[str, int, int], None]  # (step, done, total): a long run's progress
 
 UNKNOWN_LANGUAGE = "und"
 _COLUMNS = [c.name for c in TABLES["theme"].columns if c.name not in ("source", "ingested_at")]
@@ -169,12 +173,13 @@ def _fit_language(
     settings: ThemeSettings,
     outlier_similarity: float | None,
     at: datetime,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[dict[str, Any]], pa.Table, ThemeRun, list[dict[str, Any]]]:
     """Theme rows, each distinct text's theme (text, theme_id, score) and the theme groups of
     one language. Clustered over distinct texts weighted by their feedback: the same themes as
     over every feedback item, with memory that grows with the distinct texts only."""
     texts, weights = items.texts, items.weights
-    vectors = cached_embeddings(store, embedder, texts)
+    vectors = cached_embeddings(store, embedder, texts, on_progress)
     active = _themes(
         store,
         "coalesce(status, 'active') = 'active' AND coalesce(language, ?) = ?",
@@ -368,10 +373,13 @@ def discover_themes(
     at: datetime,
     settings: ThemeSettings | None = None,
     outlier_similarity: float | None = None,
+    on_progress: Progress | None = None,
 ) -> list[ThemeRun]:
     """Assign all feedback to themes, per language, opening new themes where enough fits none.
 
     `outlier_similarity`: also join outliers to their nearest theme at this cosine or more.
+    `on_progress(step, done, total)`: each language's texts embedded (new ones, a batch at a
+    time), then its themes found.
     """
     settings = settings or ThemeSettings()
     runs: list[ThemeRun] = []
@@ -387,7 +395,10 @@ def discover_themes(
                 settings,
                 outlier_similarity,
                 at,
+                partial(on_progress, f"{language}: texts embedded") if on_progress else None,
             )
+            if on_progress:
+                on_progress(f"{language}: themes found", run.themes, run.themes)
             _save_groups(store, groups)
             _save(store, themes)
             _land_text_links(store, links)

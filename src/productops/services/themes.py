@@ -126,12 +126,14 @@ def discover(
     at: datetime,
     settings: ThemeSettings,
     outlier_similarity: float | None = None,
+    on_progress: registry.Progress | None = None,
 ) -> Discovery:
     """Assign all feedback to themes per language, opening new themes where enough fits none
-    (a write: one audit row for the run, with its counts per language)."""
+    (a write: one audit row for the run, with its counts per language). `on_progress(step,
+    done, total)` as `registry.discover_themes` calls it."""
     with ws.store.transaction():
         runs = registry.discover_themes(
-            ws.store, embedder, at, settings, outlier_similarity=outlier_similarity
+            ws.store, embedder, at, settings, outlier_similarity, on_progress
         )
         after = {
             r.language: {"feedback": r.feedback, "themes": r.themes, "new_themes": r.new_themes}
