@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from productops.config import EngineSettings
-from productops.engine import Store, _spark_token, _with_token
+from productops.engine import LOCAL_JVM_OPTIONS, Store, _spark_token, _with_token, session_settings
 from productops.errors import ConfigError
 
 INSERT = "INSERT INTO team (id, name, source, ingested_at) VALUES (?, ?, 'test', now())"
@@ -70,6 +70,24 @@ def test_a_spark_connect_token_comes_from_the_variable_named(
     assert _with_token(settings.spark_master, token) == "sc://h:443/;use_ssl=true;token=s3cret"
     assert _with_token("sc://h:15002/", token) == "sc://h:15002/;token=s3cret"
     assert _with_token("sc://h:15002", None) == "sc://h:15002"
+
+
+def test_local_spark_compiles_with_the_first_jit_tier_and_the_users_options_win() -> None:
+    local = session_settings(
+        "local[2]", {"spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=4"}
+    )
+    assert local["spark.driver.extraJavaOptions"].split() == [
+        "-Duser.timezone=UTC",
+        *LOCAL_JVM_OPTIONS,
+        "-XX:TieredStopAtLevel=4",  # the JVM takes the last: the user's
+    ]
+    assert local["spark.sql.shuffle.partitions"] == "2"
+    assert "spark.executor.extraJavaOptions" not in local  # one JVM in local mode
+    cluster = session_settings("spark://127.0.0.1:7077", {"spark.sql.shuffle.partitions": "8"})
+    assert cluster["spark.driver.extraJavaOptions"] == "-Duser.timezone=UTC"
+    assert cluster["spark.executor.extraJavaOptions"] == "-Duser.timezone=UTC"
+    assert cluster["spark.sql.shuffle.partitions"] == "8"
+    assert cluster["spark.sql.session.timeZone"] == "UTC"
 
 
 def test_a_view_has_its_own_transactions_and_bookkeeping_gives_way(tmp_path: Path) -> None:

@@ -231,7 +231,8 @@ class EngineSettings(_Settings):
     spark_conf: dict[str, str] = Field(
         default_factory=dict,
         description='Extra Spark settings, e.g. {"spark.sql.shuffle.partitions" = "200"} on a '
-        "cluster; in local mode the shuffle uses 2 partitions unless set here.",
+        "cluster; in local mode the shuffle uses 2 partitions and the JVM the JIT's first tier "
+        "unless set here (Java options in spark.driver.extraJavaOptions come after productops').",
     )
     memory_limit: MemorySize = Field(
         "1GB",

@@ -699,10 +699,7 @@ def spark_session(master: str, conf: dict[str, str] | None = None, token: str | 
     """A Spark session for analytics: UTC, UI off, warehouse in a temporary folder, plus `conf`.
 
     `master` is a master URL (local[2], spark://host:7077, yarn) or a Spark Connect URL
-    (sc://host:15002, `connect_session`). In local mode the shuffle uses two partitions: the
-    default 200 cost more in task start-up than small data costs to compute. On a cluster the
-    executors run this Python (`sys.executable`) unless `conf` names another
-    (spark.pyspark.python): the analytics send no Python code of their own to them.
+    (sc://host:15002, `connect_session`). The settings: `session_settings`.
     """
     if master.startswith("sc://"):
         return connect_session(master, conf, token)
@@ -717,28 +714,57 @@ def spark_session(master: str, conf: dict[str, str] | None = None, token: str | 
         raise EngineError(
             "engine.kind = 'pyspark' needs PySpark: pip install 'productops[spark]'"
         ) from exc
-    local = master.startswith("local")
-    settings = {
-        "spark.ui.enabled": "false",
-        "spark.sql.warehouse.dir": tempfile.mkdtemp(prefix="productops-spark-"),
-        "spark.sql.session.timeZone": "UTC",
-        "spark.sql.execution.arrow.pyspark.enabled": "true",
-        "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
-        **({"spark.sql.shuffle.partitions": "2"} if local else {}),
-        **({} if local else _CLUSTER_SETTINGS),
-        **(conf or {}),
-    }
     builder = SparkSession.builder.master(master).appName("productops")
-    for key, value in settings.items():
+    warehouse = {"spark.sql.warehouse.dir": tempfile.mkdtemp(prefix="productops-spark-")}
+    for key, value in {**warehouse, **session_settings(master, conf)}.items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
 
 
-# What a session on a cluster adds: executors in UTC, running this Python.
-_CLUSTER_SETTINGS = {
-    "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
-    "spark.pyspark.python": sys.executable,
-}
+def session_settings(master: str, conf: dict[str, str] | None = None) -> dict[str, str]:
+    """The settings of a classic Spark session on `master`, `conf` over them.
+
+    Every session runs in UTC, its UI off (`spark_session` adds a temporary warehouse). In local mode
+    the shuffle uses two partitions (the default 200 cost more in task start-up than small
+    data costs to compute), and the JVM, driver and executors in one, compiles with the JIT's
+    first tier only (`LOCAL_JVM_OPTIONS`). On a cluster the executors run in UTC and run this
+    Python (`sys.executable`) unless `conf` names another (spark.pyspark.python): the
+    analytics send no Python code of their own to them. Java options in `conf`
+    (spark.driver.extraJavaOptions) come after productops' own, so theirs win.
+
+    >>> session_settings("local[2]")["spark.driver.extraJavaOptions"]
+    '-Duser.timezone=UTC -XX:TieredStopAtLevel=1 -XX:+UseSerialGC'
+    >>> session_settings("spark://h:7077", {"spark.driver.extraJavaOptions": "-Xss4m"})[
+    ...     "spark.driver.extraJavaOptions"]
+    '-Duser.timezone=UTC -Xss4m'
+    """
+    local = master.startswith("local")
+    theirs = conf or {}
+    settings = {
+        "spark.ui.enabled": "false",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+        **({"spark.sql.shuffle.partitions": "2"} if local else _CLUSTER_SETTINGS),
+        **theirs,
+    }
+    java = {"spark.driver.extraJavaOptions": ["-Duser.timezone=UTC"]}
+    if local:
+        java["spark.driver.extraJavaOptions"] += LOCAL_JVM_OPTIONS
+    else:  # executors on a cluster keep the JIT's every tier
+        java["spark.executor.extraJavaOptions"] = ["-Duser.timezone=UTC"]
+    for key, options in java.items():
+        settings[key] = " ".join([*options, theirs[key]] if key in theirs else options)
+    return settings
+
+
+LOCAL_JVM_OPTIONS = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC")
+"""The JVM of a local-mode session: its queries are many and small, and the JIT's second
+tier (C2) spent more CPU compiling Spark than it saved (the scorecard at demo scale 10: 202 s
+on a fresh session with it, 80 s without, bench/README.md); the serial collector spends
+less CPU than G1 on a heap this size. Options in `spark_conf` come after these and win."""
+
+# What a session on a cluster adds: executors running this Python.
+_CLUSTER_SETTINGS = {"spark.pyspark.python": sys.executable}
 
 
 def connect_session(url: str, conf: dict[str, str] | None = None, token: str | None = None) -> Any:
