@@ -20,7 +20,10 @@ is page / API. The machine's load average is printed before and after.
 --workspace copies a demo built before (`productops demo DIR --scale 10`) into a temporary
 folder (the bench adds users and a token, so the given one is never written).
 
-Last measured (2026-12-07 10:44, load average 13-20 on 2 cores shared with other helpers'
+Last measured idle (2026-12-07 11:32, load average 0.6-1.2, `--workspace` a demo --scale 10):
+render p95 of the worst page 67 ms (the feedback search; budget 300 ms, ratio 0.22), median
+page 21 ms; end-to-end p95 with 20 users 107-737 ms (median page 368 ms); home 93 KB.
+Before that (2026-12-07 10:44, load average 13-20 on 2 cores shared with other helpers'
 runs, `--workspace` a demo --scale 10): render p95 of the worst page 360 ms (the feedback
 search, `/customer?q=dark+mode`; target not met at this load), every other page 18-198 ms,
 median page 66 ms; end-to-end p95 with 20 users 275-2,990 ms (median page 684 ms). The code
