@@ -17,7 +17,8 @@ Compare with other code in the same run: `PYTHONPATH=/path/to/other/src` runs it
 Last measured on an idle machine (2026-12-07 09:47, load average 1.4-1.5, `--workspace DEMO10
 --seconds 8 --requests 200`), mixed, p50 / p95: scorecard 13 / 130 ms, flow items 12 / 98,
 themes 15 / 23, metric query 12 / 121, team target write 20 / 53 ms: every target met;
-18.9 req/s, server peak RSS 648 MB. Earlier (2026-12-07, load average 18-25 on 2 cores, `--seconds 8 --requests 200`), mixed,
+18.9 req/s, server peak RSS 648 MB. Three idle runs later (11:33-11:37, load 1.0-1.6): reads
+p95 28-168 ms, the write p95 196, 143, 178 ms (not met). Earlier (2026-12-07, load average 18-25 on 2 cores, `--seconds 8 --requests 200`), mixed,
 p50 / p95: scorecard 18 / 292 ms, flow items 20 / 242, themes 31 / 235, metric query 22 / 96,
 team target write 58 / 359 ms (target not met), 18.5 req/s, server peak RSS 622 MB; the code
 before (one request at a time, reads computed on the request path), in the same run: reads
