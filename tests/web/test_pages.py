@@ -328,7 +328,7 @@ PAGE_FILTERS = {
     "/experiments": {"team"},
     "/surveys": {"team"},
 }
-SHARED = {"team": "payments", "grain": "month", "period": "2025-10-01"}  # a view to share
+LINKED_VIEW = {"team": "payments", "grain": "month", "period": "2025-10-01"}  # a view to share
 NOT_CARRIED = ("/static/", "/api/", "/answer/", "/signout")  # files, the API, public links
 
 
@@ -386,7 +386,7 @@ def test_the_filters_live_in_the_url_and_every_link_and_form_carries_them(app: F
     for url in crawl(app, "admin").pages:
         parts = urlsplit(url)
         own = dict(parse_qsl(parts.query))
-        carried = SHARED | {k: v for k, v in own.items() if k == "period"}
+        carried = LINKED_VIEW | {k: v for k, v in own.items() if k == "period"}
         url = parts.path + "?" + urlencode(own | carried)
         response = client.get(url)
         assert response.status_code == 200, url
