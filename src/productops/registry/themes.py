@@ -38,9 +38,10 @@ from productops.pillars.customer.labels import (
 )
 from productops.pillars.customer.themes import (
     Clustering,
-    Labels,
     ThemeSettings,
     Weights,
+    centroids,
+    median_similarities,
     reduce_outliers,
     representatives,
     split,
@@ -135,24 +136,6 @@ def _describe(
     theme["quotes"] = json.dumps(list(ids))
 
 
-def _weighted_counts(
-    count: Callable[[Sequence[str], Labels, int], list[Counter[str]]],
-    texts: Sequence[str],
-    labels: Labels,
-    weights: Weights,
-    themes: int,
-) -> list[Counter[str]]:
-    """`count(texts, labels, themes)` (`term_counts`) as if each text were
-    repeated its weight times: counted once per weight that occurs, scaled by it."""
-    out = [Counter[str]() for _ in range(themes)]
-    for weight in np.unique(weights).tolist():
-        picked = np.flatnonzero(weights == weight)
-        part = count([texts[i] for i in picked.tolist()], labels[picked], themes)
-        for total, counted in zip(out, part, strict=True):
-            total.update(counted if weight == 1 else {k: v * weight for k, v in counted.items()})
-    return out
-
-
 @dataclass(frozen=True)
 class _Items:
     """One language's distinct feedback texts: each text, how many feedback items carry it
@@ -201,24 +184,20 @@ def _fit_language(
         {"id": f"productops:theme-{number + i}", "status": "active", "created_at": at}
         for i in range(len(found.centroids) - len(active))
     ]
-    counts = _weighted_counts(term_counts, texts, found.labels, weights, len(themes))
+    counts = term_counts(texts, found.labels, len(themes), weights)
     words = top_terms(counts)
     phrases = phrase_counts(texts, found.labels, len(themes), weights)
     inside = found.labels >= 0
     sizes = np.bincount(found.labels[inside], weights[inside], len(themes)).astype(int).tolist()
     names = phrase_labels(phrases, sizes)
     quotes = representatives(found)
+    middles = centroids(vectors, found.labels, len(themes), weights)
+    medians = median_similarities(vectors, found.labels, middles, weights)
     for index, theme in enumerate(themes):
         theme["language"] = language
-        members = np.flatnonzero(found.labels == index)
-        if len(members):
-            times = weights[members]
-            mean = np.average(vectors[members], axis=0, weights=times.astype(np.float32))
-            centroid = normalise(mean[None])[0]
-            theme["centroid"] = json.dumps(np.round(centroid, 6).tolist())
-            theme["median_similarity"] = float(
-                np.median(np.repeat(vectors[members] @ centroid, times))
-            )
+        if sizes[index]:
+            theme["centroid"] = json.dumps(np.round(middles[index], 6).tolist())
+            theme["median_similarity"] = float(medians[index])
             theme["model"] = embedder.name
         _describe(
             theme,
@@ -351,6 +330,9 @@ def _distinct_items(store: Store) -> dict[str, _Items]:
         "WHERE f.text IS NOT NULL GROUP BY ALL ORDER BY ALL",
         [UNKNOWN_LANGUAGE],
     ).to_pylist()
+    held_in: dict[str, list[dict[str, Any]]] = {}
+    for row in held:
+        held_in.setdefault(row["language"], []).append(row)
     out: dict[str, _Items] = {}
     languages = found.column("language").to_numpy(zero_copy_only=False)
     for language in dict.fromkeys(languages.tolist()):
@@ -358,9 +340,8 @@ def _distinct_items(store: Store) -> dict[str, _Items]:
         texts = [str(t) for t in rows.column("text").to_pylist()]
         position = {t: i for i, t in enumerate(texts)}
         before: dict[str, list[tuple[int, int]]] = {}
-        for row in held:
-            if row["language"] == language:
-                before.setdefault(row["theme_id"], []).append((position[row["text"]], row["n"]))
+        for row in held_in.get(language, []):
+            before.setdefault(row["theme_id"], []).append((position[row["text"]], row["n"]))
         weights = rows.column("n").to_numpy().astype(np.int64)
         first_ids = [str(i) for i in rows.column("first_id").to_pylist()]
         out[language] = _Items(texts, weights, first_ids, before)

@@ -339,13 +339,20 @@ def terms(text: str) -> list[str]:
 
 
 def term_counts(
-    texts: Sequence[str], labels: npt.NDArray[np.int64], count: int
+    texts: Sequence[str],
+    labels: npt.NDArray[np.int64],
+    count: int,
+    weights: npt.NDArray[np.int64] | None = None,
 ) -> list[Counter[str]]:
-    """The `terms` counted over each theme 0..count-1 (label -1, an outlier, is ignored)."""
+    """The `terms` counted over each theme 0..count-1 (label -1, an outlier, is ignored); a
+    text counts `weights` times (default once), as if repeated."""
     per_theme = [Counter[str]() for _ in range(count)]
-    for text, theme in zip(texts, labels, strict=True):
+    for position, (text, theme) in enumerate(zip(texts, labels, strict=True)):
         if theme >= 0:
-            per_theme[int(theme)].update(terms(text))
+            found = Counter(terms(text))
+            if weights is not None and (times := int(weights[position])) != 1:
+                found = Counter({term: n * times for term, n in found.items()})
+            per_theme[int(theme)].update(found)
     return per_theme
 
 

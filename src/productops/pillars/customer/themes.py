@@ -339,6 +339,8 @@ def median_similarities(
 ) -> npt.NDArray[np.float64]:
     """Each theme's median cosine similarity of its items (`labels`, each counted `weights`
     times) to its centroid (a row of `known`); NaN for a theme without items."""
+    if not len(known):
+        return np.zeros(0)
     scores = (vectors * known[np.maximum(labels, 0)]).sum(axis=1).astype(np.float32)
     typical = _medians(labels, scores, len(known), weights)[: len(known)]
     sizes = np.bincount(labels[labels >= 0], minlength=len(known))[: len(known)]
