@@ -14,18 +14,15 @@ and seconds.
 The machine's load average is printed before and after: the figures are only as quiet as it.
 Compare with other code in the same run: `PYTHONPATH=/path/to/other/src` runs its server.
 
-Last measured on an idle machine (2026-12-07 09:47, load average 1.4-1.5, `--workspace DEMO10
---seconds 8 --requests 200`), mixed, p50 / p95: scorecard 13 / 130 ms, flow items 12 / 98,
-themes 15 / 23, metric query 12 / 121, team target write 20 / 53 ms: every target met;
-18.9 req/s, server peak RSS 648 MB. Three idle runs later (11:33-11:37, load 1.0-1.6): reads
-p95 28-168 ms, the write p95 196, 143, 178 ms (not met). Earlier (2026-12-07, load average 18-25 on 2 cores, `--seconds 8 --requests 200`), mixed,
-p50 / p95: scorecard 18 / 292 ms, flow items 20 / 242, themes 31 / 235, metric query 22 / 96,
-team target write 58 / 359 ms (target not met), 18.5 req/s, server peak RSS 622 MB; the code
-before (one request at a time, reads computed on the request path), in the same run: reads
-p95 2.4-3.0 s, the write 2.9 s, 7.9 req/s, 680 MB. At load 8-14: reads p95 36-181 ms, the write
-29 / 218 ms, 19.1 req/s, 628 MB; before: reads p95 3.9-9.8 s, 6.5 req/s. With the short
-landing of a few rows (load 9-14): the write 37-45 / 332-410 ms against 63-81 / 412-722 ms
-before it (docs/server.md, "Figures").
+The mixed phase's users arrive at random within their first pause: with all 20 first requests
+in the same millisecond, 4 of its ~80 writes queued behind 19 others, and that was its p95.
+
+Last measured on an idle machine (2026-12-07 12:37-12:50, load average 0.9-1.6, `--workspace
+DEMO10 --seconds 8 --requests 200`), mixed, p50 / p95 / max: the write 19 / 32 / 62 ms, reads
+p95 19-35 ms: every target met; 18.6 req/s. The code before `web.collector` in the same
+session: the write 28 / 44 / 61 ms; with `--seconds 20 --requests 600` the slowest read 258 ms
+before, 155 ms after (full garbage collections). Earlier figures: docs/server.md, "Figures",
+and bench/README.md.
 
     .venv/bin/python bench/bench_server.py [--scale 10] [--workspace DIR] [--clients 20]
         [--seconds 15] [--requests 400] [--think 1.0]
@@ -153,8 +150,9 @@ async def load(
     think: float = 0.0,
 ) -> tuple[dict[str, list[float]], int, float]:
     """`clients` clients going round `plan` until `seconds` or `most` requests in all, each
-    pausing `think` seconds on average (0.5 to 1.5 times it, at random) between two requests:
-    the latencies per route, the failures, and the wall time."""
+    pausing `think` seconds on average (0.5 to 1.5 times it, at random) between two requests
+    and arriving at random within the first `think` seconds: the latencies per route, the
+    failures, and the wall time."""
     took: dict[str, list[float]] = {r.name: [] for r in plan}
     failures = 0
     sent = 0
@@ -168,6 +166,8 @@ async def load(
         async def one(k: int) -> None:
             nonlocal sent, failures
             n = k
+            if think:  # users arrive over the first pause, not all in the same millisecond
+                await asyncio.sleep(random.uniform(0, think))
             while sent < most and time.monotonic() < end:
                 sent += 1
                 route = plan[n % len(plan)]

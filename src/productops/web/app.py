@@ -10,7 +10,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from productops.web import errors, pages, request_id, schedule, segment, sessions, signin
+from productops.web import collector, errors, pages, request_id, schedule, segment, sessions, signin
 from productops.web.api import ROUTERS
 from productops.web.turns import Served
 
@@ -46,5 +46,9 @@ def create_app(workspace_root: Path) -> FastAPI:
 
 
 def from_environment() -> FastAPI:
-    """The app for `productops serve`, which names the workspace in PRODUCTOPS_WORKSPACE."""
-    return create_app(Path(os.environ["PRODUCTOPS_WORKSPACE"]))
+    """The app for `productops serve`, which names the workspace in PRODUCTOPS_WORKSPACE, in a
+    process of its own: full garbage collections do not walk its long-lived objects
+    (`collector`)."""
+    app = create_app(Path(os.environ["PRODUCTOPS_WORKSPACE"]))
+    collector.install(app)
+    return app
