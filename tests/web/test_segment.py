@@ -146,6 +146,7 @@ def test_a_sender_without_the_write_key_is_refused(root: Path, headers: dict[str
         response = post(app, path, {"batch": [_track("m-1")]} | _track("m-1"), headers)
         assert response.status_code == 401, path
         assert response.json()["error"]["code"] == "unauthenticated"
+        assert response.headers["WWW-Authenticate"] == 'Basic realm="segment"'  # not Bearer
         assert KEY not in response.text
     assert _rows(root, "SELECT count(*) FROM event") == [(0,)]
     assert _rows(root, "SELECT count(*) FROM audit_event") == [(0,)]

@@ -56,6 +56,7 @@ _BY_STATUS |= {409: "conflict"}
 SERVER_FAULT = "the server failed to answer; its log has the details"
 BUSY = "another process (a long command) holds the workspace's store; retry shortly"
 RETRY_AFTER = 2  # seconds a caller told `busy` waits before it asks again
+SEGMENT_PATHS = "/v1/"  # Segment's own routes (web.segment), outside the API's /api/v1
 
 
 class CSRFError(ProductOpsError):
@@ -95,10 +96,12 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
 }
 
 
-def error_response(status: int, code: Code, message: str) -> JSONResponse:
-    """The JSON error response, its message on one line."""
+def error_response(
+    status: int, code: Code, message: str, challenge: str = "Bearer"
+) -> JSONResponse:
+    """The JSON error response, its message on one line; a 401 names the scheme `challenge`."""
     line = " ".join(message.split())
-    headers = {401: {"WWW-Authenticate": "Bearer"}, 503: {"Retry-After": str(RETRY_AFTER)}}
+    headers = {401: {"WWW-Authenticate": challenge}, 503: {"Retry-After": str(RETRY_AFTER)}}
     body = ErrorBody(error=ErrorDetail(code=code, message=line))
     return JSONResponse(body.model_dump(), status_code=status, headers=headers.get(status))
 
@@ -107,7 +110,10 @@ def _product_ops_error(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, CSRFError):
         return error_response(403, "csrf", str(exc))
     if isinstance(exc, AuthenticationError):
-        return error_response(401, "unauthenticated", str(exc))
+        # Segment's own paths (web.segment) take a write key by HTTP Basic, the rest a token
+        segment = request.url.path.startswith(SEGMENT_PATHS)
+        challenge = 'Basic realm="segment"' if segment else "Bearer"
+        return error_response(401, "unauthenticated", str(exc), challenge)
     if isinstance(exc, NotAllowedError):
         return error_response(403, "forbidden", str(exc))
     if isinstance(exc, NotFoundError):

@@ -24,6 +24,7 @@ from productops.errors import AuthenticationError, UsageError
 from productops.services.actor import Actor
 from productops.services.events import BATCH_LIMIT_BYTES, receive_segment, segment_sender
 from productops.web.auth import WorkspaceDep
+from productops.web.errors import SEGMENT_PATHS
 from productops.web.request_id import request_id
 
 __all__ = ["WRITE_KEY", "WriteKey", "router"]
@@ -54,7 +55,7 @@ class WriteKey:
 
 
 WRITE_KEY = WriteKey()
-router = APIRouter(prefix="/v1", include_in_schema=False)
+router = APIRouter(prefix=SEGMENT_PATHS.rstrip("/"), include_in_schema=False)
 Sender = Annotated[Actor, Depends(WRITE_KEY)]
 
 
