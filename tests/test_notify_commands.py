@@ -1,5 +1,5 @@
 """`productops notify ...` on a workspace with a Slack channel pointed at a real receiver on
-127.0.0.1: a test message, the outbox and its dead letters, mutes; errors in one line without
+127.0.0.1: a test message, the outbox and its dead letters (sent again), mutes; errors in one line without
 the channel's secret."""
 
 from __future__ import annotations
@@ -91,6 +91,34 @@ def test_a_dead_message_is_listed_with_its_error(
     assert dead["status"] == "dead"
     assert "answered 500" in dead["last_error"]
     assert json.loads(_run(root, "notify", "outbox", "--status", "pending", "-f", "json")) == []
+
+    # the channel mended, the admin sends it again: pending, tries counted afresh, then sent
+    [again] = json.loads(_run(root, "notify", "requeue", dead["id"], "-f", "json"))
+    assert (again["status"], again["attempts"], again["last_error"]) == (
+        "pending",
+        0,
+        dead["last_error"],
+    )
+    with http_receiver() as receiver:
+        monkeypatch.setenv("SLACK_URL", receiver.url + SECRET_PATH)
+        assert "1 sent, 0 dead" in _run(root, "notify", "send")
+        [delivered] = receiver.received
+    assert b"Data check fresh failed on work_item" in delivered.body
+    [sent] = json.loads(_run(root, "notify", "outbox", "--status", "sent", "-f", "json"))
+    assert sent["id"] == dead["id"]
+    # a message no longer dead, and one that does not exist: one line each, nothing written
+    out = _run(root, "notify", "requeue", dead["id"], code=1)
+    assert "is sent: only a dead message is requeued" in out
+    assert len(out.strip().splitlines()) == 1
+    assert "no message 'nope'" in _run(root, "notify", "requeue", "nope", code=1)
+    ws = Workspace.open(root)
+    try:
+        rows = ws.store.sql(
+            "SELECT action FROM audit_event WHERE object = ?", ["outbox:" + dead["id"]]
+        )
+    finally:
+        ws.close()
+    assert sorted(r[0] for r in rows) == ["notify.dead", "notify.requeue", "notify.sent"]
 
 
 def test_mute_and_unmute(tmp_path: Path) -> None:

@@ -25,7 +25,8 @@ FEEDBACK_FILES = ROOT / "tests" / "connectors" / "fixtures_feedback"
 # README's sources needs their real servers (the connector tests replay them locally),
 # a server runs until stopped (its test starts it as a process and stops it; the demo's test
 # checks that the demo prints the command that serves it), a test message needs a
-# channel to send to (its test points one at a local receiver), and a password is read
+# channel to send to (its test points one at a local receiver), a dead message to send again
+# needs one (its test makes one), and a password is read
 # from standard input (its test gives one).
 ELSEWHERE = {
     "demo demo-org --scale 10": ("tests/demo/test_demo_cli.py", '"demo"'),
@@ -35,6 +36,7 @@ ELSEWHERE = {
     "user password ben": ("tests/test_user_commands.py", '"user", "password"'),
     "-w demo-org serve": ("tests/demo/test_demo_cli.py", "productops -w {target} serve"),
     "notify test team-slack": ("tests/test_notify_commands.py", '"notify", "test", "team-slack"'),
+    "notify requeue ID": ("tests/test_notify_commands.py", '"notify", "requeue"'),
     "feedback ticket 8 --to jira": ("tests/services/test_tickets.py", '"feedback", "ticket"'),
 }
 

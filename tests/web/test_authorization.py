@@ -102,6 +102,7 @@ RULES = {
     ("GET", "/api/v1/syncs"): "admin",
     ("GET", "/api/v1/syncs/{sync}"): "admin",
     ("GET", "/api/v1/notify/outbox"): "admin",
+    ("POST", "/api/v1/notify/outbox/{message}/requeue"): "admin",
     ("POST", "/api/v1/themes/{theme}/rename"): "write",
     ("POST", "/api/v1/themes/{theme}/merge"): "write",
     ("POST", "/api/v1/themes/{theme}/split"): "write",

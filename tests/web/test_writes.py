@@ -32,6 +32,7 @@ MEMBER = "member of the team"
 WRITER = {
     ("POST", "/api/v1/checks/run"): "admin",
     ("POST", "/api/v1/syncs"): "admin",
+    ("POST", "/api/v1/notify/outbox/{message}/requeue"): "admin",
     ("PUT", "/api/v1/targets/{criterion}"): "admin",
     ("POST", "/api/v1/surveys/{survey}/answers"): "anonymous",
 } | {route: "admin" for route in EXAMPLES if "/themes/" in route[1]}

@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from productops.config import GitHubSettings, TransitionsCsvSettings
 from productops.experiments.registry import parse_arm, parse_metric
 from productops.registry.experiments import register, start, stop
+from productops.registry.outbox import Queued, enqueue, mark
 from productops.services.audit import AuditEvent, events
 from productops.services.decisions import decide, log_decision
 from productops.services.initiatives import start_initiative
@@ -37,6 +38,7 @@ CRITERION = "process.time_to_market"
 OFFERED, ACCEPTED = "nudge-offered", "nudge-accepted"
 INITIATIVE = "productops:initiative-payments-faster-reviews"
 EXPERIMENT = "productops:exp-bigger-upload-button"
+DEAD = "dead-message-1"  # an outbox message that failed for good
 
 # (method, route) -> (path, body): a write the member of team payments may make.
 EXAMPLES: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {
@@ -102,6 +104,10 @@ EXAMPLES: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {
     ("POST", "/api/v1/checks/run"): ("/api/v1/checks/run", {}),
     ("POST", "/api/v1/syncs"): ("/api/v1/syncs", {"source": "transitions-csv"}),
     ("PUT", "/api/v1/notify/mutes/{user}"): ("/api/v1/notify/mutes/ben", {"kind": "digest"}),
+    ("POST", "/api/v1/notify/outbox/{message}/requeue"): (
+        f"/api/v1/notify/outbox/{DEAD}/requeue",
+        {},
+    ),
     ("POST", "/api/v1/themes/{theme}/ticket"): ("/api/v1/themes/theme-1/ticket", {"to": "github"}),
 }
 # The status changes the workspace's transitions-csv source reads (beside the workspace).
@@ -200,6 +206,11 @@ def seed(root: Path) -> Site:
         )  # fmt: skip
         start(ws.store, EXPERIMENT, at(3))
         stop(ws.store, EXPERIMENT, at(4))
+        enqueue(
+            ws.store, [Queued("k-dead", "team-slack", None, "org", "spike", "Spike", "{}")], at(5)
+        )
+        ws.store.sql("UPDATE outbox SET id = ? WHERE idempotency_key = 'k-dead'", [DEAD])
+        mark(ws.store, DEAD, "dead", at(6), error="answered 404")
     finally:
         ws.close()
     return site

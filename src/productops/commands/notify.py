@@ -17,7 +17,7 @@ from productops.commands.common import FormatOption, open_workspace
 from productops.render import Format, render
 from productops.services.alerts import queue_alerts
 from productops.services.digests import run_digest
-from productops.services.notify import deliver, mute, outbox, send_test, unmute
+from productops.services.notify import deliver, mute, outbox, requeue, send_test, unmute
 from productops.services.users import Access, authorize
 
 __all__ = ["app"]
@@ -28,6 +28,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 OUTBOX_COLUMNS = [
+    "id",
     "created_at",
     "kind",
     "channel",
@@ -61,6 +62,19 @@ def list_outbox(
     authorize(Access.cli(), "admin")
     entries = outbox(open_workspace(ctx, read_only=True), "dead" if dead else status, limit)
     render([asdict(e) for e in entries], OUTBOX_COLUMNS, fmt, title="outbox")
+
+
+@app.command("requeue")
+def requeue_(
+    ctx: typer.Context,
+    ids: Annotated[list[str], typer.Argument(metavar="ID...", help="Dead messages' ids.")],
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Send dead messages again, once their channel is mended: each is pending from now with
+    its tries counted afresh (`productops notify send` sends it)."""
+    ws = open_workspace(ctx)
+    entries = [requeue(ws, Access.cli(), ident) for ident in ids]
+    render([asdict(e) for e in entries], OUTBOX_COLUMNS, fmt, title="requeued")
 
 
 @app.command()

@@ -1,5 +1,6 @@
 """The outbox in the store: queue messages once per idempotency key, claim the next due one,
-mark it sent, pending again (with when) or dead, list them (docs/notify.md).
+mark it sent, pending again (with when) or dead, queue a dead one again, list them
+(docs/notify.md).
 
 Plain SQL, like `usage.py`: the rows are productops's own. Queueing is
 `INSERT ... ON CONFLICT (idempotency_key) DO NOTHING` against the unique index, so the same
@@ -19,7 +20,16 @@ from datetime import datetime, timedelta
 from productops.engine import Store
 from productops.registry.rows import SOURCE
 
-__all__ = ["OutboxRow", "Queued", "claim_next", "enqueue", "list_outbox", "mark"]
+__all__ = [
+    "OutboxRow",
+    "Queued",
+    "claim_next",
+    "enqueue",
+    "find",
+    "list_outbox",
+    "mark",
+    "requeue",
+]
 
 _COLUMNS = (
     "id, idempotency_key, channel, recipient, audience, kind, subject, payload, status, attempts, "
@@ -133,6 +143,22 @@ def mark(
         [status, next_attempt_at, error, now if status == "sent" else None, now, ident],
     )
     return _load(store, ident)
+
+
+def requeue(store: Store, ident: str, now: datetime) -> OutboxRow:
+    """Make the message `pending` from `now` with no tries counted (its last error is kept)."""
+    store.sql(
+        "UPDATE outbox SET status = 'pending', attempts = 0, claimed_by = NULL, "
+        "next_attempt_at = ?, ingested_at = ? WHERE id = ?",
+        [now, now, ident],
+    )
+    return _load(store, ident)
+
+
+def find(store: Store, ident: str) -> OutboxRow | None:
+    """The message with id `ident`, if any."""
+    rows = store.sql(f"SELECT {_COLUMNS} FROM outbox WHERE id = ?", [ident])
+    return OutboxRow(*rows[0]) if rows else None
 
 
 def _load(store: Store, ident: str) -> OutboxRow:

@@ -1,5 +1,6 @@
 """Notifications through the outbox: who gets what, queueing once per key, delivering with
-retries, the dead letters admins see, users' mutes, a channel's test (docs/notify.md).
+retries, the dead letters admins see and send again, users' mutes, a channel's test
+(docs/notify.md).
 
 Delivery is at least once: a message is marked `sent` only after its receiver accepted it, so
 a sender killed mid-send leaves it `sending` under a lease that a later sender takes over
@@ -19,8 +20,24 @@ from typing import TYPE_CHECKING
 
 from productops.channels import Message, send
 from productops.config import ALERT_KINDS
-from productops.errors import ConfigError, DeliveryError, NotFoundError, ProductOpsError, UsageError
-from productops.registry.outbox import OutboxRow, Queued, claim_next, enqueue, list_outbox, mark
+from productops.errors import (
+    ConfigError,
+    ConflictError,
+    DeliveryError,
+    NotFoundError,
+    ProductOpsError,
+    UsageError,
+)
+from productops.registry.outbox import (
+    OutboxRow,
+    Queued,
+    claim_next,
+    enqueue,
+    find,
+    list_outbox,
+    mark,
+)
+from productops.registry.outbox import requeue as requeue_row
 from productops.services import audit
 from productops.services.users import Access, authorize, find_user, list_tokens
 
@@ -39,6 +56,7 @@ __all__ = [
     "outbox",
     "queue",
     "recipients",
+    "requeue",
     "send_test",
     "unmute",
 ]
@@ -200,6 +218,33 @@ def outbox(ws: Workspace, status: str | None = None, limit: int = 100) -> list[O
     if status not in (None, "pending", "sending", "sent", "dead"):
         raise UsageError(f"status {status!r}: use pending, sending, sent or dead")
     return [_entry(r) for r in list_outbox(ws.store, status, limit)]
+
+
+def requeue(ws: Workspace, access: Access, ident: str, clock: Clock = _now) -> OutboxEntry:
+    """Send a dead message again (admins, once its channel is mended): `pending` from now, its
+    tries counted afresh, its last error kept until the next try. One audit row
+    (`notify.requeue`); a message not dead is a `ConflictError`."""
+    authorize(access, "admin")
+    with ws.store.transaction():
+        found = find(ws.store, ident)
+        if found is None:
+            raise NotFoundError(
+                f"no message {ident!r} in the outbox; see `productops notify outbox`"
+            )
+        if found.status != "dead":
+            raise ConflictError(
+                f"message {ident} is {found.status}: only a dead message is requeued"
+            )
+        after = requeue_row(ws.store, ident, clock())
+        audit.record(
+            ws,
+            access.actor,
+            "notify.requeue",
+            f"outbox:{ident}",
+            {"status": found.status, "attempts": found.attempts},
+            {"status": after.status, "attempts": after.attempts},
+        )
+    return _entry(after)
 
 
 def _holder() -> str:

@@ -1,6 +1,6 @@
 """Notifications under `/api/v1/notify` (as `productops notify`): the outbox, to admins only
-(`?status=dead` for messages that failed for good, with why), and a user's mutes, which a user
-sets for themselves and an admin for anyone."""
+(`?status=dead` for messages that failed for good, with why), sending a dead message again
+(admins), and a user's mutes, which a user sets for themselves and an admin for anyone."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from productops.services.notify import MUTE_KINDS, mute, outbox, unmute
+from productops.services.notify import MUTE_KINDS, mute, outbox, requeue, unmute
 from productops.services.users import Access
-from productops.web.auth import TEAM_WRITE, WorkspaceDep
+from productops.web.auth import ADMIN, TEAM_WRITE, WorkspaceDep
 from productops.web.paging import Page, PagingDep
 from productops.web.usage import AdminDep, log_read
 
@@ -66,6 +66,15 @@ def list_outbox(
     log_read(ws, access, paging, "search", "outbox", status=status)
     found = outbox(ws, status, limit=100_000)
     return paging.page([OutboxEntryOut.model_validate(e, from_attributes=True) for e in found])
+
+
+@router.post("/notify/outbox/{message}/requeue")
+def requeue_message(
+    ws: WorkspaceDep, access: Annotated[Access, Depends(ADMIN)], message: str
+) -> OutboxEntryOut:
+    """Send a dead message again, once its channel is mended: pending from now, its tries
+    counted afresh (409 if it is not dead)."""
+    return OutboxEntryOut.model_validate(requeue(ws, access, message), from_attributes=True)
 
 
 @router.put("/notify/mutes/{user}")
