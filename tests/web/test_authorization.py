@@ -34,6 +34,7 @@ from productops.web.sessions import CSRF, SIGNED_IN, Csrf, SignedIn
 from tests.web.conftest import Site
 from tests.web.writing import (
     ACCEPTED,
+    DEAD,
     DECIDED,
     EXAMPLES,
     EXPERIMENT,
@@ -230,6 +231,7 @@ PAGE_RULES |= {
     ("POST", "/themes/{theme}/split"): "write",
     ("POST", "/admin/tokens/{token}/revoke"): "admin",
     ("POST", "/admin/users/{user}/role"): "admin",
+    ("POST", "/admin/outbox/{message}/requeue"): "admin",
     ("GET", "/answer/{survey}"): "anyone",
     ("POST", "/answer/{survey}"): "anyone",
 }
@@ -475,6 +477,7 @@ PAGE_WRITES: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
     ("POST", "/themes/{theme}/merge"): ("/themes/theme-2/merge", {"into": "theme-1"}),
     ("POST", "/themes/{theme}/split"): ("/themes/theme-1/split", {"parts": "2"}),
     ("POST", "/admin/tokens/{token}/revoke"): ("/admin/tokens/dan-1/revoke", {}),
+    ("POST", "/admin/outbox/{message}/requeue"): (f"/admin/outbox/{DEAD}/requeue", {}),
     ("POST", "/admin/users/{user}/role"): (
         "/admin/users/dan/role",
         {"role": "member", "teams": "payments, growth"},

@@ -1,6 +1,6 @@
 """Admin: users and roles (change a role and teams), tokens (revoke); connectors with each sync's status, cursor and
-errors; the scheduled jobs with their last runs; the messages given up on; settings; the audit
-trail. Admins only."""
+errors; the scheduled jobs with their last runs; the messages given up on (send again);
+settings; the audit trail. Admins only."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from fastapi.responses import Response
 
 from productops.services.admin_overview import connectors, settings
 from productops.services.audit import events
-from productops.services.notify import outbox
+from productops.services.notify import outbox, requeue
 from productops.services.schedule import job_statuses
 from productops.services.teams import list_teams
 from productops.services.users import ROLES, Role, list_tokens, list_users, revoke_token, set_role
@@ -92,3 +92,11 @@ def change_role(
     given = None if teams is None else [t for t in re.split(r"[,\s]+", teams) if t]
     set_role(ws, access.actor, user, role, given)
     return back(back_to, "/admin#users")
+
+
+@router.post("/admin/outbox/{message}/requeue", dependencies=CHECKED)
+def send_again(ws: WorkspaceDep, access: Admin, message: str, back_to: Back = None) -> Response:
+    """Send a message given up on again, once its channel is mended (`productops notify
+    requeue`)."""
+    requeue(ws, access, message)
+    return back(back_to, "/admin#dead")
