@@ -162,7 +162,9 @@ def find(store: Store, ident: str) -> OutboxRow | None:
 
 
 def _load(store: Store, ident: str) -> OutboxRow:
-    return OutboxRow(*store.sql(f"SELECT {_COLUMNS} FROM outbox WHERE id = ?", [ident])[0])
+    found = find(store, ident)
+    assert found is not None, ident  # the caller just wrote it
+    return found
 
 
 def list_outbox(store: Store, status: str | None = None, limit: int = 100) -> list[OutboxRow]:
