@@ -703,14 +703,14 @@ four or eight at once were no faster on the scorecard at demo scale 10)."""
 
 
 def collect_union(parts: Sequence[ir.Table]) -> pa.Table:
-    """The rows of the union of `parts` (tables of one schema), with no order.
+    """The rows of the union of `parts` (one or more tables of one schema), with no order.
 
     On DuckDB, one query: their union. On Spark, each part is a query of its own, given to
     Spark `SPARK_QUERIES_AT_ONCE` at a time (from threads) so that its cores stay busy while
-    the next is planned. As one union, Spark's adaptive execution planned the whole union
-    again as each of its stages ended: the scorecard at demo scale 10 (27 criteria, about 100
-    stages) took 12.7-14.7 JVM CPU seconds on a warm session as a union, 9.7-10.4 as separate
-    queries, two at a time (docs/scale.md, "Spark's plans").
+    the next is planned. Spark's adaptive execution optimises a query's whole remaining plan
+    again each time one of its stages ends, which for one union of the scorecard's 27
+    criteria (about 100 stages) cost more: on a warm session at demo scale 10 the separate
+    queries took 7-25% less CPU and time (docs/scale.md, "Spark's plans").
 
     >>> rows = collect_union([t.select("id"), u.select("id")])  # doctest: +SKIP
     """
@@ -757,8 +757,8 @@ def session_settings(master: str, conf: dict[str, str] | None = None) -> dict[st
     data costs to compute), and the JVM, driver and executors in one, compiles with the JIT's
     first tier only, with room for all it compiles (`LOCAL_JVM_OPTIONS`). On a cluster the
     executors run in UTC and run this Python (`sys.executable`) unless `conf` names another
-    (spark.pyspark.python): the analytics send no Python code of their own to them. Java options in `conf`
-    (spark.driver.extraJavaOptions) come after productops' own, so theirs win.
+    (spark.pyspark.python): the analytics send no Python code of their own to them. Java
+    options in `conf` (spark.driver.extraJavaOptions) come after productops' own, so theirs win.
 
     >>> session_settings("local[2]")["spark.driver.extraJavaOptions"]
     '-Duser.timezone=UTC -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=240m -XX:+UseSerialGC'
