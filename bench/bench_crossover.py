@@ -65,6 +65,7 @@ STEPS = ("setup", "scorecard", "flow")
 def run_engine(root: Path, kind: str, master: str) -> dict[str, Any]:
     """Runs in a child process: the scorecard and the flow tables on the workspace at `root`."""
     from productops.config import CONFIG_FILE, load_config, write_config
+    from productops.engine import collect_union
     from productops.ops.scorecard import periods_ending, scorecard
     from productops.pillars import process as p
     from productops.workspace import Workspace
@@ -85,7 +86,9 @@ def run_engine(root: Path, kind: str, master: str) -> dict[str, Any]:
     seconds["setup"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    rows = scorecard(backend.table, periods_ending(LAST, "quarter", 8), as_of=AS_OF)
+    rows = scorecard(
+        backend.table, periods_ending(LAST, "quarter", 8), as_of=AS_OF, collect=collect_union
+    )
     seconds["scorecard"] = time.perf_counter() - started
 
     started = time.perf_counter()

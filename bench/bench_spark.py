@@ -6,7 +6,11 @@ at scale 10 on Spark within 5x DuckDB's time (the ratio printed: Spark / DuckDB,
 baseline). Also printed: the time to bring the Spark tables up to date, first in full, then
 after nothing changed (the incremental export, item 3), and the load average before and after.
 
+With `--per-criterion`, each criterion then runs alone through `scorecard` on both engines
+(Spark's session warm by then): seconds on each and Spark's jobs, the costliest first.
+
     PYTHONPATH=src .venv/bin/python bench/bench_spark.py [--metrics NAME,...] [--skip-scorecard]
+        [--skip-metrics] [--per-criterion]
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ from tests.parity.metrics import PARITY_METRICS
 
 from productops.config import EngineSettings
 from productops.demo import build_demo
-from productops.engine import analytics_backend
+from productops.engine import analytics_backend, collect_union
+from productops.ops.criteria import CRITERIA
 from productops.ops.scorecard import periods_ending, scorecard
 from productops.workspace import Workspace
 
@@ -86,21 +91,49 @@ def per_metric(folder: Path, names: list[str]) -> None:
     ws.close()
 
 
-def scorecard_ratio(folder: Path) -> None:
+def _last_job(spark: BaseBackend) -> int:
+    """The id of Spark's latest job (ids count up from 0; jobs run from threads too)."""
+    ids = spark._session.sparkContext.statusTracker().getJobIdsForGroup(None)  # type: ignore[attr-defined]
+    return max(ids, default=-1)
+
+
+def per_criterion(ws: Workspace, spark: BaseBackend, starts: list[datetime]) -> None:
+    """Each criterion alone, on DuckDB and on the (warm) Spark backend, as the services run it."""
+    rows = []
+    for cid, c in CRITERIA.items():
+        times = []
+        first = _last_job(spark)
+        for backend in (ws.backend(), spark):
+            started = time.perf_counter()
+            scorecard(backend.table, starts, as_of=AS_OF, criteria=[c], collect=collect_union)
+            times.append(time.perf_counter() - started)
+        rows.append((times[1], times[0], _last_job(spark) - first, cid))
+    print("criterion alone (Spark warm)                  DuckDB s  Spark s  Spark jobs")
+    for took, duck, jobs, cid in sorted(rows, reverse=True):
+        print(f"  {cid:44s} {duck:7.2f} {took:8.2f} {jobs:8d}")
+    total = [sum(r[i] for r in rows) for i in range(3)]
+    print(f"  {'sum':44s} {total[1]:7.2f} {total[0]:8.2f} {total[2]:8d}  (load {_load()})")
+
+
+def scorecard_ratio(folder: Path, criteria: bool) -> None:
     ws, built = _workspace(folder, 10)
     starts = periods_ending(LAST, "quarter", 8)
     spark, full, again = _spark_backend(ws)
     times = {}
+    first = _last_job(spark)
     for engine, backend in (("duckdb", ws.backend()), ("spark", spark)):
         started = time.perf_counter()
-        rows = scorecard(backend.table, starts, as_of=AS_OF)
+        rows = scorecard(backend.table, starts, as_of=AS_OF, collect=collect_union)
         times[engine] = time.perf_counter() - started
     ratio = times["spark"] / times["duckdb"]
     print(
         f"scale 10 built in {built:.1f} s ({len(rows)} scorecard rows); Spark tables: {full:.1f} s, "
         f"unchanged {again:.2f} s; scorecard DuckDB {times['duckdb']:.1f} s, Spark "
-        f"{times['spark']:.1f} s: ratio {ratio:.2f} (budget {RATIO_BUDGET:.0f})"
+        f"{times['spark']:.1f} s ({_last_job(spark) - first} Spark jobs): ratio {ratio:.2f} "
+        f"(budget {RATIO_BUDGET:.0f}; load {_load()})"
     )
+    if criteria:
+        per_criterion(ws, spark, starts)
     ws.close()
 
 
@@ -109,6 +142,7 @@ def main() -> None:
     parser.add_argument("--metrics", help="comma-separated parity metrics (default: all)")
     parser.add_argument("--skip-scorecard", action="store_true")
     parser.add_argument("--skip-metrics", action="store_true")
+    parser.add_argument("--per-criterion", action="store_true", help="then each criterion alone")
     args = parser.parse_args()
     names = args.metrics.split(",") if args.metrics else sorted(PARITY_METRICS)
     print(f"load average before: {_load()}")
@@ -116,7 +150,7 @@ def main() -> None:
         if not args.skip_metrics:
             per_metric(Path(tmp), names)
         if not args.skip_scorecard:
-            scorecard_ratio(Path(tmp))
+            scorecard_ratio(Path(tmp), args.per_criterion)
     print(f"load average after: {_load()}")
 
 

@@ -13,12 +13,13 @@ import pytest
 
 from productops import engine
 from productops.config import Config, EngineSettings
-from productops.engine import MANIFEST, Store, shared_table
+from productops.engine import MANIFEST, Store, collect_union, shared_table
 from productops.ingest import import_file
 from productops.pillars.process import lead_time
 from productops.workspace import Workspace
 
 TEAMS = "id,name\nteam-a,Team A\nteam-b,Team B\n"
+TEAMS_OF = ("team-a", "team-b")
 ITEMS = (
     "id,team_id,type,title,status,status_category,created_at,resolved_at\n"
     "W-1,team-a,story,One,Done,done,2026-01-05T10:00:00Z,2026-01-20T10:00:00Z\n"
@@ -172,6 +173,14 @@ def test_spark_equals_duckdb_after_an_import_changes_rows(tmp_path: Path) -> Non
             is kept
         )
         assert kept.count().execute() == 4
+        # Several queries' rows at once: on Spark each its own query, on DuckDB one union.
+        rows = {}
+        for name, backend in (("spark", spark), ("duckdb", duck)):
+            w = backend.table("work_item")
+            parts = [w.filter(w.team_id == team).select("id", "team_id") for team in TEAMS_OF]
+            rows[name] = sorted(collect_union(parts).to_pylist(), key=lambda r: r["id"])
+        assert rows["spark"] == rows["duckdb"]
+        assert [r["id"] for r in rows["spark"]] == ["t:W-1", "t:W-2", "t:W-3", "t:W-4"]
     finally:
         ws.close()
     assert len(on_duckdb) == 4

@@ -20,6 +20,7 @@ import time
 import uuid
 import weakref
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -51,6 +52,7 @@ if sys.platform != "win32":
 __all__ = [
     "Store",
     "analytics_backend",
+    "collect_union",
     "limit_duckdb",
     "quote",
     "shared_table",
@@ -695,6 +697,32 @@ def shared_table(table: ir.Table) -> ir.Table:
     return tables[key]
 
 
+SPARK_QUERIES_AT_ONCE = 2
+"""How many queries of one `collect_union` Spark is given at once (local[2] has two cores;
+four or eight at once were no faster on the scorecard at demo scale 10)."""
+
+
+def collect_union(parts: Sequence[ir.Table]) -> pa.Table:
+    """The rows of the union of `parts` (one or more tables of one schema), with no order.
+
+    On DuckDB, one query: their union. On Spark, each part is a query of its own, given to
+    Spark `SPARK_QUERIES_AT_ONCE` at a time (from threads) so that its cores stay busy while
+    the next is planned. Spark's adaptive execution optimises a query's whole remaining plan
+    again each time one of its stages ends, which for one union of the scorecard's 27
+    criteria (about 100 stages) cost more: on a warm session at demo scale 10 the separate
+    queries took 7-25% less CPU and time (docs/scale.md, "Spark's plans").
+
+    >>> rows = collect_union([t.select("id"), u.select("id")])  # doctest: +SKIP
+    """
+    backend = parts[0]._find_backend()
+    if backend.name != "pyspark":
+        rows: pa.Table = ibis.union(*parts).to_pyarrow()
+        return rows
+    with ThreadPoolExecutor(SPARK_QUERIES_AT_ONCE) as pool:
+        tables = list(pool.map(lambda part: part.to_pyarrow(), parts))
+    return pa.concat_tables(tables, promote_options="default")
+
+
 def spark_session(master: str, conf: dict[str, str] | None = None, token: str | None = None) -> Any:
     """A Spark session for analytics: UTC, UI off, warehouse in a temporary folder, plus `conf`.
 
@@ -727,13 +755,13 @@ def session_settings(master: str, conf: dict[str, str] | None = None) -> dict[st
     Every session runs in UTC, its UI off (`spark_session` adds a temporary warehouse). In local mode
     the shuffle uses two partitions (the default 200 cost more in task start-up than small
     data costs to compute), and the JVM, driver and executors in one, compiles with the JIT's
-    first tier only (`LOCAL_JVM_OPTIONS`). On a cluster the executors run in UTC and run this
-    Python (`sys.executable`) unless `conf` names another (spark.pyspark.python): the
-    analytics send no Python code of their own to them. Java options in `conf`
-    (spark.driver.extraJavaOptions) come after productops' own, so theirs win.
+    first tier only, with room for all it compiles (`LOCAL_JVM_OPTIONS`). On a cluster the
+    executors run in UTC and run this Python (`sys.executable`) unless `conf` names another
+    (spark.pyspark.python): the analytics send no Python code of their own to them. Java
+    options in `conf` (spark.driver.extraJavaOptions) come after productops' own, so theirs win.
 
     >>> session_settings("local[2]")["spark.driver.extraJavaOptions"]
-    '-Duser.timezone=UTC -XX:TieredStopAtLevel=1 -XX:+UseSerialGC'
+    '-Duser.timezone=UTC -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=240m -XX:+UseSerialGC'
     >>> session_settings("spark://h:7077", {"spark.driver.extraJavaOptions": "-Xss4m"})[
     ...     "spark.driver.extraJavaOptions"]
     '-Duser.timezone=UTC -Xss4m'
@@ -757,11 +785,18 @@ def session_settings(master: str, conf: dict[str, str] | None = None) -> dict[st
     return settings
 
 
-LOCAL_JVM_OPTIONS = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC")
+LOCAL_JVM_OPTIONS = (
+    "-XX:TieredStopAtLevel=1",
+    "-XX:ReservedCodeCacheSize=240m",
+    "-XX:+UseSerialGC",
+)
 """The JVM of a local-mode session: its queries are many and small, and the JIT's second
 tier (C2) spent more CPU compiling Spark than it saved (the scorecard at demo scale 10: 202 s
-on a fresh session with it, 80 s without, bench/README.md); the serial collector spends
-less CPU than G1 on a heap this size. Options in `spark_conf` come after these and win."""
+on a fresh session with it, 80 s without, bench/README.md). With C1 alone the JVM reserves
+48 MB for compiled code instead of 240 MB, which the scorecard fills: the JIT then flushed
+and compiled again (3.7 CPU s in its compiler on a fresh session, 1.5 s with 240 MB). The
+serial collector spends less CPU than G1 on a heap this size. Options in `spark_conf` come
+after these and win."""
 
 # What a session on a cluster adds: executors running this Python.
 _CLUSTER_SETTINGS = {"spark.pyspark.python": sys.executable}

@@ -64,6 +64,7 @@ PARITY_METRICS: dict[str, Callable[[BaseBackend], ir.Table]] = {
     "blocking_pairs": lambda b: p.blocking_pairs(_blocks(b)),
     "deviations": _deviations,
     "conformance": lambda b: p.conformance(b.table("work_item"), _deviations(b), "quarter"),
+    "deviating_items": lambda b: p.deviating_items(b.table("work_item_transition")),
     "common_deviations": lambda b: p.common_deviations(_deviations(b)),
     "time_to_market": lambda b: p.time_to_market(b.table("work_item"), b.table("feedback_link")),
     "deployment_frequency": lambda b: p.deployment_frequency(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,9 +12,10 @@ import pytest
 
 from productops.config import EngineSettings
 from productops.demo import build_demo
-from productops.engine import analytics_backend
+from productops.engine import analytics_backend, collect_union
+from productops.ops.scorecard import periods_ending, scorecard
 from productops.workspace import Workspace
-from tests.parity.metrics import PARITY_METRICS
+from tests.parity.metrics import AS_OF, PARITY_METRICS
 
 if TYPE_CHECKING:
     from ibis.backends import BaseBackend
@@ -73,3 +75,19 @@ def test_parquet_export_replaces_the_old_set(parity_workspace: Workspace, tmp_pa
     files = parity_workspace.store.export_parquet(folder)
     assert not (folder / "stale.parquet").exists()
     assert all(f.stat().st_size > 0 for f in files["work_item"])
+
+
+def test_the_scorecard_is_the_same_on_both(backends: tuple[BaseBackend, BaseBackend]) -> None:
+    """Every criterion, team and quarter, as the services compute it (`collect_union`: on Spark
+    each criterion a query of its own)."""
+    starts = periods_ending(datetime(2026, 7, 1, tzinfo=UTC), "quarter", 4)
+    on_duckdb, on_spark = (
+        scorecard(b.table, starts, as_of=AS_OF, collect=collect_union) for b in backends
+    )
+    assert [(s.criterion, s.team_id, s.period_start) for s in on_spark] == [
+        (s.criterion, s.team_id, s.period_start) for s in on_duckdb
+    ]
+    assert sum(s.value is not None for s in on_duckdb) > 100
+    for d, k in zip(on_duckdb, on_spark, strict=True):
+        assert (d.n, d.reason, d.trend) == (k.n, k.reason, k.trend), d
+        assert (k.value is None) if d.value is None else d.value == pytest.approx(k.value), d

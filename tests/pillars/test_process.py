@@ -161,6 +161,10 @@ def test_conformance_finds_skips_and_reopens(ws: Workspace) -> None:
         False,
     )
     assert (shares["b"]["items"], shares["b"]["conforming"], shares["b"]["share"]) == (2, 1, 0.5)
+    deviating = p.deviating_items(b.table("work_item_transition"))
+    assert sorted(r["work_item_id"] for r in result_rows(deviating)) == ["t:A-1", "t:A-2", "t:B-2"]
+    same = p.conformance(b.table("work_item"), deviating, "quarter")
+    assert result_rows(same) == result_rows(p.conformance(b.table("work_item"), found, "quarter"))
     allowed = p.Workflow(allowed=(("In Review", "In Progress"),))
     relaxed = result_rows(
         p.deviations(b.table("work_item"), b.table("work_item_transition"), allowed)
@@ -168,6 +172,17 @@ def test_conformance_finds_skips_and_reopens(ws: Workspace) -> None:
     assert not any(
         r["deviation"] == "moved backwards" and r["work_item_id"] == "t:A-1" for r in relaxed
     )
+    # The items `deviations` names, whatever the workflow: relaxed, A-1 deviates no more; with
+    # QA required, B-1 (In Review -> Done) skips it.
+    strict = p.Workflow(optional=())
+    for flow, expected in (
+        (allowed, ["t:A-2", "t:B-2"]),
+        (strict, ["t:A-1", "t:A-2", "t:B-1", "t:B-2"]),
+    ):
+        named = p.deviations(b.table("work_item"), b.table("work_item_transition"), flow)
+        assert sorted({r["work_item_id"] for r in result_rows(named)}) == expected
+        some = p.deviating_items(b.table("work_item_transition"), flow)
+        assert sorted(r["work_item_id"] for r in result_rows(some)) == expected
 
 
 def test_cross_team_blocks_and_pairs(ws: Workspace) -> None:

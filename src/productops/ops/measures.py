@@ -43,7 +43,7 @@ from productops.pillars.process import (
     conformance,
     cross_team_blocks,
     dependency_delays,
-    deviations,
+    deviating_items,
     status_stays,
     time_to_market,
 )
@@ -244,8 +244,9 @@ def _time_to_market(x: Inputs) -> ir.Table:
 
 
 def _workflow_adherence(x: Inputs) -> ir.Table:
-    w, t = x.table("work_item"), x.table("work_item_transition")
-    c = conformance(w, deviations(w, t, x.workflow), x.grain, x.workflow)
+    w = x.table("work_item")
+    found = deviating_items(x.table("work_item_transition"), x.workflow)
+    c = conformance(w, found, x.grain, x.workflow)
     return _out(c, c.share * 100.0, c.items)
 
 

@@ -28,6 +28,7 @@ from productops.pillars.data import Catalog, compile_metric, dimensions_of
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
+    import pyarrow as pa
 
     from productops.config import CustomCriterion
 
@@ -186,25 +187,33 @@ def _rollup(c: Criterion, found: list[tuple[float, int]]) -> float | None:
 Found = dict[tuple[str, datetime], dict[str, Any]]
 
 
+Collect = Callable[[Sequence["ir.Table"]], "pa.Table"]
+"""Gives the rows of the union of tables of one schema (`engine.collect_union`)."""
+
+
+def _union(parts: Sequence[ir.Table]) -> pa.Table:
+    rows: pa.Table = ibis.union(*parts).to_pyarrow()
+    return rows
+
+
 def _run(
-    measures: Sequence[tuple[str, Measure]], x: Inputs, table: Callable[[str], ir.Table]
+    measures: Sequence[tuple[str, Measure]],
+    x: Inputs,
+    table: Callable[[str], ir.Table],
+    collect: Collect,
 ) -> dict[str, Found | str]:
     """Each measure's rows (by criterion id) for the periods asked, or why there is no data.
 
-    Two queries in all: the row counts of the tables the measures need, then every measure's
-    rows as one union. On Spark that is one plan whose independent stages run at once (and
-    whose repeated parts are computed once), rather than a job after a job per criterion.
+    Two collections in all: the row counts of the tables the measures need, then every
+    measure's rows, each a union that `collect` runs as the engine runs it best.
     """
     needed = sorted({name for _, m in measures for name in m.required})
     rows: dict[str, int] = {}
     if needed:
-        counts = ibis.union(
-            *(
-                table(n).aggregate(rows=table(n).count()).mutate(name=ibis.literal(n))
-                for n in needed
-            )
+        counts = collect(
+            [table(n).aggregate(rows=table(n).count()).mutate(name=ibis.literal(n)) for n in needed]
         )
-        rows = {r["name"]: r["rows"] for r in counts.to_pyarrow().to_pylist()}
+        rows = {r["name"]: r["rows"] for r in counts.to_pylist()}
     starts = [ibis.timestamp(p) for p in x.periods]
     why: dict[str, Found | str] = {}
     found: dict[str, Found] = {}
@@ -228,7 +237,7 @@ def _run(
         )
         found[cid] = {}
     if parts:
-        for r in ibis.union(*parts).to_pyarrow().to_pylist():
+        for r in collect(parts).to_pylist():
             found[r.pop("criterion")][(r["team_id"], r["period_start"].astimezone(UTC))] = r
     return {**why, **found}
 
@@ -275,12 +284,15 @@ def scorecard(
     teams: Sequence[str] | None = None,
     as_of: datetime | None = None,
     min_group: int = 3,
+    collect: Collect = _union,
 ) -> list[Score]:
     """Every criterion for every team and `ORG`, for `periods` (each compared with the one before).
 
     `custom_metrics` maps a workspace criterion's id to its catalog metric (needs `catalog`);
     `targets` maps (criterion, team) to the team's target, and (criterion, `ORG`) to the
-    organisation's, which only its row carries; `teams` defaults to `leaf_teams`.
+    organisation's, which only its row carries; `teams` defaults to `leaf_teams`. `collect`
+    runs the criteria's queries: one union by default, `engine.collect_union` as the engine
+    runs them best.
     """
     table = functools.cache(table)  # each table's schema looked up once, not per criterion
     chosen = list(CRITERIA.values()) if criteria is None else list(criteria)
@@ -300,7 +312,7 @@ def scorecard(
             continue
         m, by_team = _catalog_measure(catalog, metric)  # type: ignore[arg-type]
         measured.append((c if by_team else replace(c, rollup="organisation"), m))
-    results = _run([(c.id, m) for c, m in measured], x, table)
+    results = _run([(c.id, m) for c, m in measured], x, table, collect)
     out: list[Score] = []
     for c, m in measured:
         found = results[c.id]

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from productops.engine import collect_union
 from productops.errors import NotFoundError, UsageError
 from productops.ops import criteria as crit
 from productops.ops.maturity import Reading, effort_periods, read_maturity, self_ratings
@@ -86,6 +87,7 @@ def values(
         teams=teams,
         as_of=as_of,
         min_group=ws.config.surveys.min_group,
+        collect=collect_union,
     )
 
 
@@ -108,6 +110,7 @@ def criterion_value(ws: Workspace, criterion: str, team: str, as_of: datetime) -
         teams=[team],
         as_of=as_of,
         min_group=ws.config.surveys.min_group,
+        collect=collect_union,
     )
     return next(s for s in scores if s.team_id == team)
 

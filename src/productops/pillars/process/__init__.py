@@ -7,6 +7,7 @@ from productops.pillars.process.conformance import (
     Workflow,
     common_deviations,
     conformance,
+    deviating_items,
     deviations,
 )
 from productops.pillars.process.dependencies import (
@@ -55,6 +56,7 @@ __all__ = [
     "cycle_time",
     "dependency_delays",
     "deployment_frequency",
+    "deviating_items",
     "deviations",
     "flow_efficiency",
     "flow_items",

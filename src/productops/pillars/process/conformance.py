@@ -13,7 +13,14 @@ from productops.durations import Grain, period
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-__all__ = ["STANDARD_WORKFLOW", "Workflow", "common_deviations", "conformance", "deviations"]
+__all__ = [
+    "STANDARD_WORKFLOW",
+    "Workflow",
+    "common_deviations",
+    "conformance",
+    "deviating_items",
+    "deviations",
+]
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,28 @@ def deviations(
     return found.select("work_item_id", "team_id", *columns[1:], "deviation")
 
 
+def deviating_items(transition: ir.Table, workflow: Workflow = STANDARD_WORKFLOW) -> ir.Table:
+    """The items with at least one deviation (as `deviations` finds them), in one pass over the
+    moves: what `conformance` reads, without naming each deviation or its team.
+
+    Returns `work_item_id`, once per item.
+    """
+    names = [s.lower() for s in workflow.statuses]
+    allowed = [(a.lower(), b.lower()) for a, b in workflow.allowed]
+    t = transition.filter(transition.from_status.notnull())
+    src, dst = t.from_status.lower(), t.to_status.lower()
+    from_rank, to_rank = _rank(src, names), _rank(dst, names)
+    optional = {o.lower() for o in workflow.optional}
+    skipped = ibis.literal(False)
+    for i, status in enumerate(workflow.statuses):
+        if status.lower() not in optional:
+            skipped = skipped | ((from_rank < i) & (to_rank > i))
+    moved = _in_pairs(src, dst, allowed) | (t.to_category == "cancelled")
+    single = ~moved.fill_null(False) & (to_rank.isnull() | (to_rank < from_rank))
+    deviates = single | (~moved & skipped)
+    return t.filter(deviates.fill_null(False)).select("work_item_id").distinct()
+
+
 def _rank(status: ir.StringValue, names: Sequence[str]) -> ir.IntegerValue:
     rank: ir.IntegerValue = ibis.cases(
         *((status == name, i) for i, name in enumerate(names)), else_=ibis.null("int64")
@@ -102,7 +131,7 @@ def conformance(
 ) -> ir.Table:
     """Share of the items a team finished in a period whose whole path followed the workflow.
 
-    `found` is `deviations(...)`. A team conforms in a period when the share
+    `found` is `deviations(...)` or `deviating_items(...)`. A team conforms in a period when the share
     reaches `workflow.threshold`. Returns `team_id, period_start, items,
     conforming, share, team_conforms`.
     """

@@ -42,25 +42,26 @@ def status_stays(work_item: ir.Table, transition: ir.Table, as_of: datetime) -> 
         from_status=t.from_status,
         first=ibis.row_number().over(order) == 0,
     )
-    category_of = t.group_by(status=t.to_status).aggregate(known_category=t.to_category.max())
+    category_of = t.group_by(known=t.to_status).aggregate(known_category=t.to_category.max())
     items = work_item.select(
         item_id=work_item.id, team_id=work_item.team_id, created_at=work_item.created_at
     )
-    first = moves.filter(moves.first & moves.from_status.notnull())
-    first = first.join(items, first.work_item_id == items.item_id)
-    first = first.filter(first.entered_at > first.created_at)
-    first = first.left_join(category_of, first.from_status == category_of.status)
-    initial = first.select(
+    m = moves.join(items, moves.work_item_id == items.item_id)
+    # Each move gives its own stay and, the first one, the stay before it: one pass over the
+    # moves (a union of two reads of them made Spark sort and number them twice).
+    sides = m.cross_join(ibis.memtable({"initial": [False, True]}))
+    before = sides.first & sides.from_status.notnull() & (sides.entered_at > sides.created_at)
+    sides = sides.filter(~sides.initial | before)
+    sides = sides.left_join(category_of, sides.initial & (sides.from_status == category_of.known))
+    initial = sides.initial
+    stays = sides.select(
         "work_item_id",
-        status=first.from_status,
-        category=first.known_category,
-        entered_at=first.created_at,
-        left_at=first.entered_at,
+        "team_id",
+        status=ibis.ifelse(initial, sides.from_status, sides.status),
+        category=ibis.ifelse(initial, sides.known_category, sides.category),
+        entered_at=ibis.ifelse(initial, sides.created_at, sides.entered_at),
+        left_at=ibis.ifelse(initial, sides.entered_at, sides.left_at),
     )
-    stays = moves.select("work_item_id", "status", "category", "entered_at", "left_at").union(
-        initial
-    )
-    stays = stays.join(items, stays.work_item_id == items.item_id)
     end = ibis.ifelse(
         stays.left_at.isnull() & ~stays.category.isin(TERMINAL),
         ibis.timestamp(as_of),
