@@ -93,7 +93,7 @@ def per_metric(folder: Path, names: list[str]) -> None:
 
 def _last_job(spark: BaseBackend) -> int:
     """The id of Spark's latest job (ids count up from 0; jobs run from threads too)."""
-    ids = spark._session.sparkContext.statusTracker().getJobIdsForGroup(None)  # type: ignore[attr-defined]
+    ids = spark._session.sparkContext.statusTracker().getJobIdsForGroup(None)
     return max(ids, default=-1)
 
 
@@ -111,8 +111,12 @@ def per_criterion(ws: Workspace, spark: BaseBackend, starts: list[datetime]) -> 
     print("criterion alone (Spark warm)                  DuckDB s  Spark s  Spark jobs")
     for took, duck, jobs, cid in sorted(rows, reverse=True):
         print(f"  {cid:44s} {duck:7.2f} {took:8.2f} {jobs:8d}")
-    total = [sum(r[i] for r in rows) for i in range(3)]
-    print(f"  {'sum':44s} {total[1]:7.2f} {total[0]:8.2f} {total[2]:8d}  (load {_load()})")
+    spark_s, duck_s, jobs = (
+        sum(r[0] for r in rows),
+        sum(r[1] for r in rows),
+        sum(r[2] for r in rows),
+    )
+    print(f"  {'sum':44s} {duck_s:7.2f} {spark_s:8.2f} {jobs:8d}  (load {_load()})")
 
 
 def scorecard_ratio(folder: Path, criteria: bool) -> None:
