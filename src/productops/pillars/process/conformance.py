@@ -50,16 +50,7 @@ def deviations(
     status), `moved backwards`, and `skipped X` for each status jumped over.
     Returns `work_item_id, team_id, changed_at, from_status, to_status, deviation`.
     """
-    names = [s.lower() for s in workflow.statuses]
-    allowed = [(a.lower(), b.lower()) for a, b in workflow.allowed]
-    t = transition.filter(transition.from_status.notnull())
-    src, dst = t.from_status.lower(), t.to_status.lower()
-    t = t.mutate(
-        from_rank=_rank(src, names),
-        to_rank=_rank(dst, names),
-        allowed_move=_in_pairs(src, dst, allowed) | (t.to_category == "cancelled"),
-        from_done=src == names[-1],
-    )
+    t = _ranked(transition, workflow)
     kind = ibis.cases(
         (t.allowed_move, None),
         (t.to_rank.isnull(), "unknown status " + t.to_status),
@@ -91,20 +82,30 @@ def deviating_items(transition: ir.Table, workflow: Workflow = STANDARD_WORKFLOW
 
     Returns `work_item_id`, once per item.
     """
-    names = [s.lower() for s in workflow.statuses]
-    allowed = [(a.lower(), b.lower()) for a, b in workflow.allowed]
-    t = transition.filter(transition.from_status.notnull())
-    src, dst = t.from_status.lower(), t.to_status.lower()
-    from_rank, to_rank = _rank(src, names), _rank(dst, names)
+    t = _ranked(transition, workflow)
     optional = {o.lower() for o in workflow.optional}
     skipped = ibis.literal(False)
     for i, status in enumerate(workflow.statuses):
         if status.lower() not in optional:
-            skipped = skipped | ((from_rank < i) & (to_rank > i))
-    moved = _in_pairs(src, dst, allowed) | (t.to_category == "cancelled")
-    single = ~moved.fill_null(False) & (to_rank.isnull() | (to_rank < from_rank))
-    deviates = single | (~moved & skipped)
+            skipped = skipped | ((t.from_rank < i) & (t.to_rank > i))
+    single = ~t.allowed_move.fill_null(False) & (t.to_rank.isnull() | (t.to_rank < t.from_rank))
+    deviates = single | (~t.allowed_move & skipped)
     return t.filter(deviates.fill_null(False)).select("work_item_id").distinct()
+
+
+def _ranked(transition: ir.Table, workflow: Workflow) -> ir.Table:
+    """The moves out of a status, with both statuses' ranks in the workflow (null: not in it),
+    whether the workflow allows the move (a cancel always is), and whether it leaves done."""
+    names = [s.lower() for s in workflow.statuses]
+    allowed = [(a.lower(), b.lower()) for a, b in workflow.allowed]
+    t = transition.filter(transition.from_status.notnull())
+    src, dst = t.from_status.lower(), t.to_status.lower()
+    return t.mutate(
+        from_rank=_rank(src, names),
+        to_rank=_rank(dst, names),
+        allowed_move=_in_pairs(src, dst, allowed) | (t.to_category == "cancelled"),
+        from_done=src == names[-1],
+    )
 
 
 def _rank(status: ir.StringValue, names: Sequence[str]) -> ir.IntegerValue:
