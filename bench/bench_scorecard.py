@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from productops.demo import build_demo
+from productops.engine import collect_union
 from productops.ops.scorecard import periods_ending, scorecard
 from productops.schema import TABLES
 from productops.workspace import Workspace
@@ -42,7 +43,9 @@ def main() -> None:
         baseline = time.perf_counter() - started
         starts = periods_ending(LAST, "quarter", args.periods)
         started = time.perf_counter()
-        rows = scorecard(backend.table, starts, as_of=datetime(2026, 11, 1, tzinfo=UTC))
+        rows = scorecard(
+            backend.table, starts, as_of=datetime(2026, 11, 1, tzinfo=UTC), collect=collect_union
+        )
         took = time.perf_counter() - started
         teams = len({r.team_id for r in rows})
         valued = sum(r.value is not None for r in rows)

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from productops.engine import collect_union
 from productops.ops.criteria import CRITERIA, ORG
 from productops.ops.measures import MEASURES
 from productops.ops.scorecard import ORGANISATION_WIDE, Score, scorecard
@@ -28,6 +29,7 @@ def score(ws: Workspace, criterion: str, team: str = "payments") -> Score:
         criteria=[CRITERIA[criterion]],
         teams=list(TEAMS),
         as_of=at(200),
+        collect=collect_union,
     )
     return next(r for r in rows if r.team_id == team and r.period_start == Q2)
 

@@ -16,6 +16,7 @@ from productops.cli import app
 from productops.commands.common import resolve_periods
 from productops.config import CustomCriterion, load_config, write_config
 from productops.demo import build_demo
+from productops.engine import collect_union
 from productops.errors import UsageError
 from productops.ops.criteria import CRITERIA, ORG
 from productops.ops.scorecard import (
@@ -75,6 +76,7 @@ def _scores(ws: Workspace, **kw: Any) -> dict[tuple[str, str, datetime], Score]:
         teams=["payments", "growth"],
         as_of=at(200),
         **kw,
+        collect=collect_union,
     )
     return {(r.criterion, r.team_id, r.period_start): r for r in rows}
 
@@ -127,6 +129,7 @@ def test_weighted_mean_rollup_weights_by_items(with_teams: Workspace) -> None:
         [Q2],
         criteria=[CRITERIA["process.workflow_adherence"]],
         teams=["payments", "growth"],
+        collect=collect_union,
     )
     org = next(r for r in rows if r.team_id == ORG)
     assert org.value == pytest.approx((200 / 3 * 3 + 100 * 1) / 4)  # = 3 of 4 items
@@ -134,7 +137,9 @@ def test_weighted_mean_rollup_weights_by_items(with_teams: Workspace) -> None:
 
 
 def test_no_data_at_all_names_what_is_needed(with_teams: Workspace) -> None:
-    rows = scorecard(with_teams.backend().table, [Q2], teams=["payments", "growth"])
+    rows = scorecard(
+        with_teams.backend().table, [Q2], teams=["payments", "growth"], collect=collect_union
+    )
     assert len(rows) == len(CRITERIA) * 3
     assert all(r.value is None and r.reason for r in rows)
     reasons = {r.criterion: r.reason for r in rows if r.team_id == "payments"}
@@ -184,6 +189,7 @@ def test_disabled_and_custom_criteria(with_teams: Workspace) -> None:
         catalog=load_catalog(),
         custom_metrics={"process.items_done": "items_done"},
         teams=["payments", "growth"],
+        collect=collect_union,
     )
     found = {r.team_id: r for r in rows}
     assert found["payments"].value is None  # released, not done: no items done
@@ -241,7 +247,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
 def test_demo_planted_facts_move_the_right_criteria(demo: Workspace) -> None:
     manifest = json.loads(Path(demo.manifest_path).read_text(encoding="utf-8"))
     starts = periods_ending(datetime(2026, 7, 1, tzinfo=UTC), "quarter", 8)
-    rows = scorecard(demo.backend().table, starts, as_of=datetime(2026, 11, 1, tzinfo=UTC))
+    rows = scorecard(
+        demo.backend().table, starts, as_of=datetime(2026, 11, 1, tzinfo=UTC), collect=collect_union
+    )
     assert all(r.value is not None or r.reason for r in rows)
     assert {r.team_id for r in rows} == {*manifest["teams"], ORG}
 
@@ -267,7 +275,9 @@ def test_demo_planted_facts_move_the_right_criteria(demo: Workspace) -> None:
 def test_demo_values_are_plausible(demo: Workspace) -> None:
     """The demo organisation reads like a real one: bounds a Product Ops lead would accept."""
     starts = periods_ending(datetime(2026, 7, 1, tzinfo=UTC), "quarter", 8)
-    rows = scorecard(demo.backend().table, starts, as_of=datetime(2026, 11, 1, tzinfo=UTC))
+    rows = scorecard(
+        demo.backend().table, starts, as_of=datetime(2026, 11, 1, tzinfo=UTC), collect=collect_union
+    )
 
     def values(criterion: str, team: str | None = None) -> list[float]:
         return [

@@ -5,7 +5,8 @@ criteria, `[scorecard] custom`); a team and period without data gets a reason in
 number. The organisation's row (`ORG`) rolls the team values up as each criterion states, or
 comes from the measure itself (`organisation` and `pooled` criteria).
 
->>> rows = scorecard(backend.table, periods_ending(latest_complete(now, "quarter"), "quarter", 4))  # doctest: +SKIP
+>>> starts = periods_ending(latest_complete(now, "quarter"), "quarter", 4)  # doctest: +SKIP
+>>> rows = scorecard(backend.table, starts, collect=collect_union)  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -191,11 +192,6 @@ Collect = Callable[[Sequence["ir.Table"]], "pa.Table"]
 """Gives the rows of the union of tables of one schema (`engine.collect_union`)."""
 
 
-def _union(parts: Sequence[ir.Table]) -> pa.Table:
-    rows: pa.Table = ibis.union(*parts).to_pyarrow()
-    return rows
-
-
 def _run(
     measures: Sequence[tuple[str, Measure]],
     x: Inputs,
@@ -284,15 +280,14 @@ def scorecard(
     teams: Sequence[str] | None = None,
     as_of: datetime | None = None,
     min_group: int = 3,
-    collect: Collect = _union,
+    collect: Collect,
 ) -> list[Score]:
     """Every criterion for every team and `ORG`, for `periods` (each compared with the one before).
 
     `custom_metrics` maps a workspace criterion's id to its catalog metric (needs `catalog`);
     `targets` maps (criterion, team) to the team's target, and (criterion, `ORG`) to the
     organisation's, which only its row carries; `teams` defaults to `leaf_teams`. `collect`
-    runs the criteria's queries: one union by default, `engine.collect_union` as the engine
-    runs them best.
+    runs the criteria's queries as the engine runs them best (`engine.collect_union`).
     """
     table = functools.cache(table)  # each table's schema looked up once, not per criterion
     chosen = list(CRITERIA.values()) if criteria is None else list(criteria)
