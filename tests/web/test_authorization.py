@@ -27,6 +27,7 @@ from productops.services.users import Access
 from productops.web.api import ROUTERS
 from productops.web.app import API, create_app
 from productops.web.auth import Allow, Anyone
+from productops.web.errors import SEGMENT_PATHS
 from productops.web.pages.rules import PageRule
 from productops.web.paging import Page
 from productops.web.segment import WRITE_KEY, WriteKey
@@ -122,7 +123,6 @@ RULES |= {
     # a user mutes their own notifications (here ben's), an admin anyone's
     ("PUT", "/api/v1/notify/mutes/{user}"): "team",
 }
-SEGMENT = "/v1/"  # Segment's own paths, beside /api/v1 (web.segment)
 CODES = {200: None, 401: "unauthenticated", 403: "forbidden", 404: "not_found"}
 # The query parameters a read must have, by route.
 REQUIRED: dict[str, dict[str, str | int]] = {
@@ -164,7 +164,7 @@ def segment_routes(app: FastAPI) -> dict[tuple[str, str], APIRoute]:
         (method, path): route
         for context in iter_route_contexts(app.routes)
         if isinstance(route := context.original_route, APIRoute)
-        if (path := context.path) is not None and path.startswith(SEGMENT)
+        if (path := context.path) is not None and path.startswith(SEGMENT_PATHS)
         for method in sorted(route.methods or ())
     }
 
@@ -175,7 +175,7 @@ def page_routes(app: FastAPI) -> dict[tuple[str, str], APIRoute]:
         (method, context.path): route
         for context in iter_route_contexts(app.routes)
         if isinstance(route := context.original_route, APIRoute) and context.path
-        if not context.path.startswith((API + "/", SEGMENT))
+        if not context.path.startswith((API + "/", SEGMENT_PATHS))
         for method in sorted(route.methods or ())
     }
 

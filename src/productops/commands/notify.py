@@ -72,8 +72,8 @@ def requeue_(
 ) -> None:
     """Send dead messages again, once their channel is mended: each is pending from now with
     its tries counted afresh (`productops notify send` sends it)."""
-    ws = open_workspace(ctx)
-    entries = [requeue(ws, Access.cli(), ident) for ident in ids]
+    ws, access = open_workspace(ctx), Access.cli()
+    entries = [requeue(ws, access, ident) for ident in ids]
     render([asdict(e) for e in entries], OUTBOX_COLUMNS, fmt, title="requeued")
 
 
