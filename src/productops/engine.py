@@ -752,7 +752,11 @@ def spark_session(master: str, conf: dict[str, str] | None = None, token: str | 
 def session_settings(master: str, conf: dict[str, str] | None = None) -> dict[str, str]:
     """The settings of a classic Spark session on `master`, `conf` over them.
 
-    Every session runs in UTC, its UI off (`spark_session` adds a temporary warehouse). In local mode
+    Every session runs in UTC, its UI off (`spark_session` adds a temporary warehouse), and keeps
+    up to 1,000 of the classes it generates for queries' code, not Spark's 100: the scorecard
+    alone makes several hundred, which a long-lived session (the server's) would otherwise
+    compile again on every run (its second run at demo scale 10 on local[2]: 9.1-9.8 s and 14-15 JVM
+    CPU s, against 11.3-12.8 s and 18-21 with 100; docs/scale.md). In local mode
     the shuffle uses two partitions (the default 200 cost more in task start-up than small
     data costs to compute), and the JVM, driver and executors in one, compiles with the JIT's
     first tier only, with room for all it compiles (`LOCAL_JVM_OPTIONS`). On a cluster the
@@ -772,6 +776,7 @@ def session_settings(master: str, conf: dict[str, str] | None = None) -> dict[st
         "spark.ui.enabled": "false",
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
+        "spark.sql.codegen.cache.maxEntries": "1000",
         **({"spark.sql.shuffle.partitions": "2"} if local else _CLUSTER_SETTINGS),
         **theirs,
     }

@@ -521,6 +521,13 @@ def test_churn_and_support_volume_per_active_account(with_teams: Workspace) -> N
             {"id": "a4", "created_at": at(20)},
         ],
     )
+    # Computed without feedback, support volume would be 0 tickets per account: a table the
+    # criterion needs has no rows, so it gives the reason instead, whatever it computed.
+    none = score(with_teams, "business.support_volume", ORG)
+    assert (none.value, none.reason) == (
+        None,
+        "not enough data: needs customer accounts and support feedback (no feedback rows)",
+    )
     _feedback(with_teams, [("f1", 1, {}), ("f2", 2, {}), ("f3", 3, {})])
     assert value(with_teams, "business.churn", ORG) == 50.0  # a1 of a1, a2
     assert value(with_teams, "business.support_volume", ORG) == 1.5  # 3 tickets, 2 accounts

@@ -68,6 +68,14 @@ def test_spark_reads_every_canonical_table(backends: tuple[BaseBackend, BaseBack
         assert duck.table(name).count().execute() == spark.table(name).count().execute()
 
 
+def test_the_session_keeps_a_thousand_generated_classes(
+    backends: tuple[BaseBackend, BaseBackend],
+) -> None:
+    """A static setting: it holds only if given when the session starts (`session_settings`)."""
+    conf = backends[1]._session.conf  # type: ignore[attr-defined]
+    assert conf.get("spark.sql.codegen.cache.maxEntries") == "1000"
+
+
 def test_parquet_export_replaces_the_old_set(parity_workspace: Workspace, tmp_path: Path) -> None:
     folder = tmp_path / "parquet"
     parity_workspace.store.export_parquet(folder)

@@ -192,6 +192,10 @@ Collect = Callable[[Sequence["ir.Table"]], "pa.Table"]
 """Gives the rows of the union of tables of one schema (`engine.collect_union`)."""
 
 
+_ROWS = "rows"
+"""The `criterion` of the union's rows that count a table's rows (its name in `team_id`)."""
+
+
 def _run(
     measures: Sequence[tuple[str, Measure]],
     x: Inputs,
@@ -200,25 +204,29 @@ def _run(
 ) -> dict[str, Found | str]:
     """Each measure's rows (by criterion id) for the periods asked, or why there is no data.
 
-    Two collections in all: the row counts of the tables the measures need, then every
-    measure's rows, each a union that `collect` runs as the engine runs it best.
+    One collection, a union that `collect` runs as the engine runs it best: the row counts of
+    the tables the measures need (one part, first), and every measure's rows. A measure that
+    needs a table without rows gets the reason, whatever it computed.
     """
     needed = sorted({name for _, m in measures for name in m.required})
-    rows: dict[str, int] = {}
-    if needed:
-        counts = collect(
-            [table(n).aggregate(rows=table(n).count()).mutate(name=ibis.literal(n)) for n in needed]
-        )
-        rows = {r["name"]: r["rows"] for r in counts.to_pylist()}
-    starts = [ibis.timestamp(p) for p in x.periods]
-    why: dict[str, Found | str] = {}
-    found: dict[str, Found] = {}
     parts = []
+    if needed:
+        counts = ibis.union(
+            *(table(n).aggregate(n=table(n).count()).mutate(name=ibis.literal(n)) for n in needed)
+        )
+        parts.append(
+            counts.select(
+                criterion=ibis.literal(_ROWS),
+                team_id=counts.name,
+                period_start=ibis.null("timestamp('UTC')"),
+                value=ibis.null("float64"),
+                n=counts.n.cast("int64"),
+                reason=ibis.null("string"),
+            )
+        )
+    starts = [ibis.timestamp(p) for p in x.periods]
+    found: dict[str, Found] = {_ROWS: {}}
     for cid, m in measures:
-        lacking = [name for name in m.required if not rows[name]]
-        if lacking:
-            why[cid] = f"not enough data: needs {m.missing} (no {', '.join(lacking)} rows)"
-            continue
         e = _unsorted(m.compute(x))
         e = e.filter(e.period_start.isin(starts))
         parts.append(
@@ -234,8 +242,17 @@ def _run(
         found[cid] = {}
     if parts:
         for r in collect(parts).to_pylist():
-            found[r.pop("criterion")][(r["team_id"], r["period_start"].astimezone(UTC))] = r
-    return {**why, **found}
+            start = r["period_start"] and r["period_start"].astimezone(UTC)
+            found[r.pop("criterion")][(r["team_id"], start)] = r
+    rows = {name: r["n"] for (name, _), r in found.pop(_ROWS).items()}
+    out: dict[str, Found | str] = {}
+    for cid, m in measures:
+        lacking = [name for name in m.required if not rows[name]]
+        if lacking:
+            out[cid] = f"not enough data: needs {m.missing} (no {', '.join(lacking)} rows)"
+        else:
+            out[cid] = found[cid]
+    return out
 
 
 def _unsorted(t: ir.Table) -> ir.Table:
