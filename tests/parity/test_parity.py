@@ -72,7 +72,7 @@ def test_the_session_keeps_a_thousand_generated_classes(
     backends: tuple[BaseBackend, BaseBackend],
 ) -> None:
     """A static setting: it holds only if given when the session starts (`session_settings`)."""
-    conf = backends[1]._session.conf  # type: ignore[attr-defined]
+    conf = backends[1]._session.conf
     assert conf.get("spark.sql.codegen.cache.maxEntries") == "1000"
 
 
