@@ -192,10 +192,6 @@ Collect = Callable[[Sequence["ir.Table"]], "pa.Table"]
 """Gives the rows of the union of tables of one schema (`engine.collect_union`)."""
 
 
-_ROWS = "rows"
-"""The `criterion` of the union's rows that count a table's rows (its name in `team_id`)."""
-
-
 def _run(
     measures: Sequence[tuple[str, Measure]],
     x: Inputs,
@@ -205,8 +201,9 @@ def _run(
     """Each measure's rows (by criterion id) for the periods asked, or why there is no data.
 
     One collection, a union that `collect` runs as the engine runs it best: the row counts of
-    the tables the measures need (one part, first), and every measure's rows. A measure that
-    needs a table without rows gets the reason, whatever it computed.
+    the tables the measures need (one part, first; no criterion, the table in `team_id`), and
+    every measure's rows. A measure that needs a table without rows gets the reason, whatever
+    it computed.
     """
     needed = sorted({name for _, m in measures for name in m.required})
     parts = []
@@ -216,7 +213,7 @@ def _run(
         )
         parts.append(
             counts.select(
-                criterion=ibis.literal(_ROWS),
+                criterion=ibis.null("string"),
                 team_id=counts.name,
                 period_start=ibis.null("timestamp('UTC')"),
                 value=ibis.null("float64"),
@@ -225,7 +222,7 @@ def _run(
             )
         )
     starts = [ibis.timestamp(p) for p in x.periods]
-    found: dict[str, Found] = {_ROWS: {}}
+    found: dict[str, Found] = {}
     for cid, m in measures:
         e = _unsorted(m.compute(x))
         e = e.filter(e.period_start.isin(starts))
@@ -240,11 +237,13 @@ def _run(
             )
         )
         found[cid] = {}
-    if parts:
-        for r in collect(parts).to_pylist():
-            start = r["period_start"] and r["period_start"].astimezone(UTC)
-            found[r.pop("criterion")][(r["team_id"], start)] = r
-    rows = {name: r["n"] for (name, _), r in found.pop(_ROWS).items()}
+    rows: dict[str, int] = {}
+    for r in collect(parts).to_pylist() if parts else ():
+        cid = r.pop("criterion")
+        if cid is None:
+            rows[r["team_id"]] = r["n"]
+        else:
+            found[cid][(r["team_id"], r["period_start"].astimezone(UTC))] = r
     out: dict[str, Found | str] = {}
     for cid, m in measures:
         lacking = [name for name in m.required if not rows[name]]
