@@ -4,8 +4,9 @@ at demo scale 10 on Spark against DuckDB in the same run.
 Targets (issue 16, item 2): each parity metric under 10 s on Spark at scale 1; the scorecard
 at scale 10 on Spark within 5x DuckDB's time (the ratio printed: Spark / DuckDB, the
 baseline), on a warm session (a server's steady state); a fresh session's first scorecard,
-which also loads and compiles Spark, is printed beside it. Also printed: the time to bring the Spark tables up to date, first in full, then
-after nothing changed (the incremental export, item 3), and the load average before and after.
+which also loads and compiles Spark, is printed beside it. Also printed: the time to bring the
+Spark tables up to date, first in full, then after nothing changed (the incremental export,
+item 3), and the load average before and after.
 
 With `--per-criterion`, each criterion then runs alone through `scorecard` on both engines
 (Spark's session warm by then): seconds on each and Spark's jobs, the costliest first.
@@ -122,6 +123,10 @@ def per_criterion(ws: Workspace, spark: BaseBackend, starts: list[datetime]) -> 
     print(f"  {'sum':44s} {duck_s:7.2f} {spark_s:8.2f} {jobs:8d}  (load {_load()})")
 
 
+def _seconds(times: list[float]) -> str:
+    return " ".join(f"{t:.2f}" for t in times)
+
+
 def _timed(backend: BaseBackend, starts: list[datetime], runs: int) -> list[float]:
     """Seconds of each of `runs` scorecards on `backend`."""
     times = []
@@ -146,10 +151,9 @@ def scorecard_ratio(folder: Path, criteria: bool) -> None:
     fresh = _timed(spark, starts, 1)[0]
     jobs = _last_job(spark) - first
     warm = _timed(spark, starts, RUNS)
-    seconds = " ".join(f"{t:.2f}" for t in warm)
     print(
-        f"scorecard: DuckDB {' '.join(f'{t:.2f}' for t in duck)} s; Spark fresh {fresh:.2f} s "
-        f"({jobs} jobs), warm {seconds} s (load {_load()})"
+        f"scorecard: DuckDB {_seconds(duck)} s; Spark fresh {fresh:.2f} s ({jobs} jobs), "
+        f"warm {_seconds(warm)} s (load {_load()})"
     )
     print(
         f"ratio Spark / DuckDB (medians): warm {statistics.median(warm) / statistics.median(duck):.2f}"
