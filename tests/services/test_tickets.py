@@ -19,7 +19,7 @@ from productops.cli import app
 from productops.config import GitHubSettings, GitLabSettings, JiraSettings, LinearSettings
 from productops.connectors import ConnectorError, RetryPolicy
 from productops.errors import UsageError
-from productops.services import Actor
+from productops.services import Actor, tickets
 from productops.services.audit import events
 from productops.services.feedback import publish_insight
 from productops.services.tickets import CLAIM_LEASE, Ticket, create_ticket
@@ -276,6 +276,30 @@ def test_two_calls_at_once_make_one_ticket(ws: Workspace) -> None:
     assert (made.created, again.created, again.key) == (True, False, made.key)
     assert ws.store.sql("SELECT count(*) FROM ticket_claim") == [(0,)]
     assert len([e for e in events(ws) if e.action == "feedback.ticket"]) == 1
+
+
+def test_a_record_made_between_the_look_and_the_claim_is_returned(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = TrackerSite("github", "acme/app")
+    with FixtureServer(site) as server:
+        configure(ws, github=GitHubSettings(api_url=server.url, repos=["acme/app"]))
+        made = create_ticket(ws, ACTOR, "theme-1", "github", policy=FAST)
+        looks: list[object] = []
+        recorded = tickets._recorded
+
+        def late(on: Workspace, subject: Any) -> dict[str, Any] | None:
+            # The first look misses the record, as when the other call commits just after it.
+            looks.append(subject)
+            return recorded(on, subject) if len(looks) > 1 else None
+
+        monkeypatch.setattr(tickets, "_recorded", late)
+        again = create_ticket(ws, ACTOR, "theme-1", "github", policy=FAST)
+    assert len(looks) == 2
+    assert (again.created, again.key) == (False, made.key)
+    assert len([e for e in events(ws) if e.action == "feedback.ticket"]) == 1
+    assert ws.store.sql("SELECT count(*) FROM ticket_claim") == [(0,)]
+    assert sum(r.method == "POST" for r in server.requests) == 1
 
 
 def test_a_failed_create_gives_its_claim_back(ws: Workspace) -> None:

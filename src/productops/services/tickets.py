@@ -196,9 +196,10 @@ def _give_back(ws: Workspace, subject: _Subject, holder: str) -> None:
 def _recorded_or_claimed(
     ws: Workspace, subject: _Subject, tracker: str, holder: str, policy: RetryPolicy
 ) -> dict[str, Any] | None:
-    """The ticket recorded for `subject`; else None once `holder` holds its claim. While
-    another call holds it, wait (`policy.sleep`) for its record up to one request's timeout,
-    then refuse; a claim whose lease ran out is taken over."""
+    """The ticket recorded for `subject` (looked for again once claimed); else None once
+    `holder` holds its claim. While another call holds it, wait (`policy.sleep`) for its
+    record up to one request's timeout, then refuse; a claim whose lease ran out is taken
+    over."""
     waited, pause = 0.0, 0.05
     while True:
         before = _recorded(ws, subject)
@@ -210,7 +211,11 @@ def _recorded_or_claimed(
             "source, ingested_at) VALUES (?, ?, ?, ?, ?, 'productops', ?) ON CONFLICT DO NOTHING",
             [subject.ref, tracker, holder, now, now + CLAIM_LEASE, now],
         ):
-            return None
+            # A call whose record (and claim's release) committed after the look above.
+            before = _recorded(ws, subject)
+            if before is not None:
+                _give_back(ws, subject, holder)
+            return before
         claims = ws.store.sql(
             "SELECT holder, claimed_at, lease_until FROM ticket_claim WHERE subject = ?",
             [subject.ref],
