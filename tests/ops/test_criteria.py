@@ -425,6 +425,28 @@ def test_a_review_removed_a_bottleneck_when_its_wait_fell(with_teams: Workspace)
     assert (found.value, found.n) == (1.0, 2)
 
 
+def test_a_reviews_bottleneck_waits_are_compared_over_90_days_each_side(
+    with_teams: Workspace,
+) -> None:
+    def review(start: float, days: float) -> list[tuple[float, str, str]]:
+        return [(start, "In Review", "in_progress"), (start + days, "Done", "done")]
+
+    items(
+        with_teams.store,
+        item("w1", "payments", -50, review(-45, 10)),  # 90 days before the review: 10 days
+        item("w2", "payments", 55, review(60, 8)),  # 15 days after it: 8 days
+        item("w3", "payments", -50, review(-46, 1)),  # 91 days before: not compared
+        item("w4", "payments", 130, review(135, 100)),  # 90 days after: not compared
+    )
+    land(
+        with_teams.store,
+        "activity",
+        [_activity("r1", "payments", "process_review", 45, notes="Bottleneck: in review")],
+    )
+    found = score(with_teams, "process.bottlenecks_removed")
+    assert (found.value, found.n) == (1.0, 1)  # 8 days after against 10 before: removed
+
+
 def test_dependency_delays_are_days_blocked_by_other_teams(with_teams: Workspace) -> None:
     items(
         with_teams.store,

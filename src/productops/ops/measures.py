@@ -57,9 +57,9 @@ __all__ = ["COMMUNICATION_WORDS", "MEASURES", "Inputs", "Measure"]
 COMMUNICATION_WORDS = ("communication", "alignment", "clarity")
 """Stakeholder-survey questions naming one of these measure communication and alignment."""
 WINDOW_DAYS = 90
+"""Days before and after a review over which the waiting time of its bottleneck is compared."""
 ROADMAP_TYPES = ("epic", "feature", "initiative")
 """Work item types the roadmap commits to (stories, bugs and tasks are their slices)."""
-"""Days before and after a review over which the waiting time of its bottleneck is compared."""
 
 
 @dataclass(frozen=True)
@@ -277,12 +277,13 @@ def _bottlenecks_removed(x: Inputs) -> ir.Table:
     r = r.select(rid=r.id, rteam=r.team_id, held_at=r.held_at, named=r.named)
     stays = status_stays(x.table("work_item"), x.table("work_item_transition"), x.as_of)
     stays = stays.filter(stays.seconds.notnull())
-    j = r.join(stays, (stays.team_id == r.rteam) & (stays.status.lower() == r.named))
     span = ibis.interval(days=WINDOW_DAYS)
-    before = (j.entered_at < j.held_at) & (j.entered_at >= j.held_at - span)
-    after = (j.entered_at >= j.held_at) & (j.entered_at < j.held_at + span)
+    # The window in the join: a review meets only its own months' stays (a quarter of all).
+    near = (stays.entered_at >= r.held_at - span) & (stays.entered_at < r.held_at + span)
+    j = r.join(stays, (stays.team_id == r.rteam) & (stays.status.lower() == r.named) & near)
+    before = j.entered_at < j.held_at
     w = j.group_by("rid", "rteam", "held_at").aggregate(
-        before=j.seconds.mean(where=before), after=j.seconds.mean(where=after)
+        before=j.seconds.mean(where=before), after=j.seconds.mean(where=~before)
     )
     w = w.mutate(period_start=period(w.held_at, x.grain), removed=w.after < w.before)
     g = w.group_by(team_id=w.rteam, period_start=w.period_start).aggregate(

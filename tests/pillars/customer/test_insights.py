@@ -70,6 +70,29 @@ def test_insight_coverage_takes_the_first_insight_after_each_feedback(tables: An
     }
 
 
+def test_insight_coverage_takes_an_earlier_insight_and_the_least_id_on_a_tie(
+    workspace: Workspace, tables: Any
+) -> None:
+    later = {"theme_ids": '["t:th1"]', "title": "More"}
+    land(
+        workspace.store,
+        "insight",
+        [
+            {"id": "i0", "team_id": "beta", "published_at": at(12), **later},  # i1's moment
+            {"id": "i4", "team_id": "alpha", "published_at": at(5), **later},
+        ],
+    )
+    expr = ci.insight_coverage(tables("feedback"), tables("feedback_theme"), tables("insight"))
+    got = {r["feedback_id"]: (r["insight_id"], r["team_id"], r["days"]) for r in result_rows(expr)}
+    assert got == {
+        "t:f1": ("t:i4", "alpha", 5.0),  # received on day 0
+        "t:f3": ("t:i4", "alpha", 2.0),  # day 3
+        "t:f4": ("t:i0", "beta", 4.0),  # day 8: after i4; i0 and i1 at once, i0 the least id
+        "t:f5": ("t:i2", "beta", 21.0),
+        "t:f6": ("t:i2", "beta", 20.0),
+    }
+
+
 def test_time_to_insight_median_per_team_and_month(tables: Any) -> None:
     expr = ci.time_to_insight(tables("feedback"), tables("feedback_theme"), tables("insight"))
     rows = result_rows(expr)
