@@ -278,7 +278,8 @@ def _bottlenecks_removed(x: Inputs) -> ir.Table:
     stays = status_stays(x.table("work_item"), x.table("work_item_transition"), x.as_of)
     stays = stays.filter(stays.seconds.notnull())
     span = ibis.interval(days=WINDOW_DAYS)
-    # The window in the join: a review meets only its own months' stays (a quarter of all).
+    # The window in the join: a review meets only the stays of its 180 days (on the demo at
+    # scale 10, 105k pairs, not 451k).
     near = (stays.entered_at >= r.held_at - span) & (stays.entered_at < r.held_at + span)
     j = r.join(stays, (stays.team_id == r.rteam) & (stays.status.lower() == r.named) & near)
     before = j.entered_at < j.held_at

@@ -3,7 +3,7 @@ each expected value worked out by hand from the rows there."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -73,23 +73,30 @@ def test_insight_coverage_takes_the_first_insight_after_each_feedback(tables: An
 def test_insight_coverage_takes_an_earlier_insight_and_the_least_id_on_a_tie(
     workspace: Workspace, tables: Any
 ) -> None:
-    later = {"theme_ids": '["t:th1"]', "title": "More"}
+    more = {"theme_ids": '["t:th1"]', "title": "More"}
+    apart = {"theme_ids": '["t:th2"]', "title": "Apart", "team_id": "alpha"}
     land(
         workspace.store,
         "insight",
         [
-            {"id": "i0", "team_id": "beta", "published_at": at(12), **later},  # i1's moment
-            {"id": "i4", "team_id": "alpha", "published_at": at(5), **later},
+            {"id": "i0", "team_id": "beta", "published_at": at(12), **more},  # i1's moment
+            {"id": "i4", "team_id": "alpha", "published_at": at(5), **more},
+            # 0.6 s apart, across a second's edge: the earlier one has the greater id
+            {"id": "i8", "published_at": at(20) + timedelta(seconds=0.6), **apart},
+            {"id": "i7", "published_at": at(20) + timedelta(seconds=1.2), **apart},
         ],
     )
     expr = ci.insight_coverage(tables("feedback"), tables("feedback_theme"), tables("insight"))
-    got = {r["feedback_id"]: (r["insight_id"], r["team_id"], r["days"]) for r in result_rows(expr)}
+    got = {
+        r["feedback_id"]: (r["insight_id"], r["team_id"], round(r["days"], 3))
+        for r in result_rows(expr)
+    }
     assert got == {
         "t:f1": ("t:i4", "alpha", 5.0),  # received on day 0
         "t:f3": ("t:i4", "alpha", 2.0),  # day 3
         "t:f4": ("t:i0", "beta", 4.0),  # day 8: after i4; i0 and i1 at once, i0 the least id
-        "t:f5": ("t:i2", "beta", 21.0),
-        "t:f6": ("t:i2", "beta", 20.0),
+        "t:f5": ("t:i8", "alpha", 11.0),  # day 9: i8 before i7 and i2
+        "t:f6": ("t:i8", "alpha", 10.0),
     }
 
 

@@ -118,9 +118,10 @@ def insight_coverage(feedback: ir.Table, feedback_theme: ir.Table, insight: ir.T
     # Each insight's place in publication order, so that a feedback's first insight is the
     # least place among its candidates: a minimum kept per feedback as the rows stream by
     # (Spark sorted every candidate to rank them: alone at demo scale 10, 2.9-3.2 s, now 1.9-2.4).
-    # The place: the second published, then the order within that second.
+    # The place: the second published (whole: DuckDB's epoch has a fraction, Spark's not), then
+    # the order within that second.
     ins = named.select("insight_id", "team_id", "published_at").distinct()
-    second = ins.published_at.epoch_seconds()
+    second = ins.published_at.epoch_seconds().cast("int64")
     within = ibis.row_number().over(group_by=second, order_by=[ins.published_at, ins.insight_id])
     ins = ins.mutate(place=second * PER_SECOND + within)
     j = ft.join(named.select("theme_id", "insight_id").join(ins, "insight_id"), "theme_id")
