@@ -120,7 +120,8 @@ def insight_coverage(feedback: ir.Table, feedback_theme: ir.Table, insight: ir.T
     # (Spark sorted every candidate to rank them: alone at demo scale 10, 2.9-3.2 s, now 1.9-2.4).
     # The place: the second published (whole: DuckDB's epoch has a fraction, Spark's not), then
     # the order within that second.
-    ins = named.select("insight_id", "team_id", "published_at").distinct()
+    i = insight.filter(insight.published_at.notnull())
+    ins = i.select(insight_id=i.id, team_id=i.team_id, published_at=i.published_at)
     second = ins.published_at.epoch_seconds().cast("int64")
     within = ibis.row_number().over(group_by=second, order_by=[ins.published_at, ins.insight_id])
     ins = ins.mutate(place=second * PER_SECOND + within)
